@@ -1,0 +1,49 @@
+"""/healthz: database and broker checks, never raises."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+def check_database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return False, exc.__class__.__name__
+    return True, "ok"
+
+
+def check_broker() -> tuple[bool, str]:
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return True, "eager"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return False, exc.__class__.__name__
+    return True, "ok"
+
+
+def broker_available() -> bool:
+    return check_broker()[0]
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    db_ok, db_detail = check_database()
+    broker_ok, broker_detail = check_broker()
+    healthy = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "unhealthy",
+            "database": db_detail,
+            "broker": broker_detail,
+        },
+        status=200 if healthy else 503,
+    )

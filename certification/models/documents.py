@@ -1,0 +1,163 @@
+"""Recognition decisions, certificates and bulk print jobs."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Decision(models.Model):
+    """Quyết định công nhận (or revocation), numbered per issuing body and year when issued."""
+
+    class Kind(models.TextChoices):
+        RECOGNITION = "recognition", _("Recognition")
+        NON_RECOGNITION = "non_recognition", _("Non-recognition")
+        REVOCATION = "revocation", _("Revocation")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ISSUED = "issued", _("Issued")
+
+    campaign = models.ForeignKey("certification.Campaign", models.PROTECT, related_name="decisions")
+    issuer = models.ForeignKey(
+        "units.Unit", models.PROTECT, related_name="issued_decisions", verbose_name=_("issuing body")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.RECOGNITION)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    symbol = models.CharField(_("symbol"), max_length=40, default="QĐ-UBND")
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=120, blank=True)
+    signer_name = models.CharField(_("signer's name"), max_length=120, blank=True)
+    signed_for = models.CharField(
+        _("signing on behalf"), max_length=10, blank=True, help_text=_("TM. or KT.")
+    )
+    legal_bases = models.TextField(_("legal bases"), blank=True)
+    recipients = models.TextField(_("recipients"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    pdf = models.FileField(upload_to="decisions/", blank=True, max_length=255)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "year", "number"],
+                condition=models.Q(number__isnull=False),
+                name="unique_decision_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or str(_("Draft decision"))
+
+    def get_absolute_url(self) -> str:
+        return reverse("certification:decision-detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"{self.number}/{self.symbol}" if self.number else ""
+
+
+class DecisionCounter(models.Model):
+    """Last number used per issuer, year and series; locked with SELECT … FOR UPDATE."""
+
+    issuer = models.ForeignKey("units.Unit", models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    series = models.CharField(max_length=12, default="decision")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "year", "series"], name="unique_counter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer_id}/{self.year}/{self.series}: {self.last}"
+
+
+def new_certificate_code() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Certificate(models.Model):
+    """Giấy công nhận; ``snapshot`` keeps the content exactly as issued."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        REPLACED = "replaced", _("Replaced")
+
+    decision = models.ForeignKey(Decision, models.PROTECT, related_name="certificates")
+    assessment = models.ForeignKey("certification.Assessment", models.PROTECT, related_name="certificates")
+    unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="certificates")
+    year = models.PositiveSmallIntegerField(_("year"))
+    register_number = models.PositiveIntegerField(_("register number"))
+    code = models.CharField(max_length=40, unique=True, default=new_certificate_code, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
+    snapshot = models.JSONField(default=dict)
+    replaced_by = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="replaces")
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.TextField(_("reason revoked"), blank=True)
+    revoking_decision = models.ForeignKey(
+        Decision, models.PROTECT, null=True, blank=True, related_name="revoked_certificates"
+    )
+    content_hash = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(upload_to="certificates/", blank=True, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "register_number"], name="unique_certificate_register_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.year} · {self.register_number}"
+
+    def get_verify_url(self) -> str:
+        return reverse("verify", args=[self.code])
+
+
+class PrintJob(models.Model):
+    """Bulk printing of a decision's certificates on Celery, with progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    decision = models.ForeignKey(Decision, models.CASCADE, related_name="print_jobs")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    content_hash = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(upload_to="print/", blank=True, max_length=255)
+    zip = models.FileField(upload_to="print/", blank=True, max_length=255)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} · {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

@@ -1,0 +1,71 @@
+"""Computed results (one per unit and campaign) and scoring runs."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Result(models.Model):
+    class Outcome(models.TextChoices):
+        PASS = "pass", _("Met the standard")
+        FAIL = "fail", _("Not yet met")
+        NOT_ELIGIBLE = "not_eligible", _("Not covered")
+        PENDING = "pending", _("Not assessed yet")
+
+    campaign = models.ForeignKey("certification.Campaign", models.CASCADE, related_name="results")
+    unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="results")
+    assessment = models.OneToOneField(
+        "certification.Assessment", models.SET_NULL, null=True, blank=True, related_name="result"
+    )
+    outcome = models.CharField(_("result"), max_length=14, choices=Outcome.choices, default=Outcome.PENDING)
+    is_forecast = models.BooleanField(_("forecast"), default=True)
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, blank=True)
+    unmet_codes = models.JSONField(_("criteria not met"), default=list, blank=True)
+    explanation = models.TextField(_("explanation"), blank=True)
+    # Roll-up figures for communes (XA-4) and provinces: counts by kind, recognized, registered...
+    rollup = models.JSONField(default=dict, blank=True)
+    input_hash = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="unique_result_campaign_unit"),
+        ]
+        indexes = [models.Index(fields=["campaign", "outcome"], name="result_campaign_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_outcome_display()}"
+
+
+class ScoringRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey("certification.Campaign", models.CASCADE, related_name="scoring_runs")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

@@ -1,0 +1,4 @@
+pytest_plugins = [
+    "tests.plugins.domain",
+    "tests.plugins.services",
+]

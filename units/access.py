@@ -1,0 +1,106 @@
+"""The one scoping module: every queryset and object lookup of a view starts here.
+
+A role on a unit covers that unit's whole subtree (materialized path prefix). Objects outside
+the user's scope are reported as 404, never as 403, so their existence does not leak; a user
+who can see an object but lacks the role for an action gets 403.
+"""
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from .models import RoleAssignment, Unit
+
+Role = RoleAssignment.Role
+
+
+def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignment]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cache = getattr(user, "_antt_roles", None)
+    if cache is None:
+        cache = list(RoleAssignment.objects.filter(user=user).select_related("unit"))
+        user._antt_roles = cache
+    if roles is None:
+        return cache
+    wanted = set(roles)
+    return [a for a in cache if a.role in wanted]
+
+
+def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
+    """Paths of the subtrees the user may reach (with any of ``roles``), without nesting."""
+    paths = sorted({a.unit.path for a in _assignments(user, roles)})
+    kept: list[str] = []
+    for p in paths:
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def is_global(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_superuser)
+
+
+def scope_filter(user, unit_field: str = "", roles: Iterable[str] | None = None) -> Q:
+    """A Q restricting ``<unit_field>__path`` to the user's subtrees (nothing when none)."""
+    prefix = f"{unit_field}__" if unit_field else ""
+    if is_global(user):
+        return Q()
+    paths = scope_paths(user, roles)
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths))
+
+
+def visible_units(user, roles: Iterable[str] | None = None) -> QuerySet[Unit]:
+    return Unit.objects.filter(scope_filter(user, roles=roles))
+
+
+def scope_queryset(user, queryset: QuerySet, unit_field: str = "unit", roles: Iterable[str] | None = None):
+    return queryset.filter(scope_filter(user, unit_field, roles))
+
+
+def can_see(user, unit: Unit) -> bool:
+    return is_global(user) or any(unit.path.startswith(p) for p in scope_paths(user))
+
+
+def has_role(user, unit: Unit, *roles: str) -> bool:
+    """True when the user holds one of ``roles`` on ``unit`` or one of its ancestors."""
+    if is_global(user):
+        return True
+    return any(unit.path.startswith(a.unit.path) for a in _assignments(user, roles))
+
+
+def require_role(user, unit: Unit, *roles: str) -> None:
+    if not can_see(user, unit):
+        raise Http404
+    if not has_role(user, unit, *roles):
+        raise PermissionDenied
+
+
+def get_for_user(user, model_or_queryset, pk, unit_field: str = "unit") -> Model:
+    """Fetch one object whose unit lies in the user's scope, else 404."""
+    queryset = (
+        model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
+    )
+    if queryset.model is Unit and unit_field == "unit":
+        unit_field = ""
+    try:
+        return queryset.filter(scope_filter(user, unit_field)).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def user_roles(user) -> set[str]:
+    if is_global(user):
+        return {r.value for r in Role}
+    return {a.role for a in _assignments(user)}
+
+
+def home_units(user, roles: Iterable[str] | None = None) -> list[Unit]:
+    """The units the user's roles are attached to (their scope roots)."""
+    return [a.unit for a in _assignments(user, roles)]

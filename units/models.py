@@ -1,0 +1,247 @@
+"""The administrative tree: provinces, (historical) districts, communes, residential areas and
+the agencies, enterprises and schools attached to the level that manages them."""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Concat, Substr
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from antt.text import nfc, search_key
+
+
+class Unit(models.Model):
+    """One node of the tree (think DHIS2 organisation unit).
+
+    ``path`` is a materialized path of primary keys ("12/345/6789/"), so "everything under X"
+    is one indexed prefix query: ``Unit.objects.filter(path__startswith=x.path)``.
+    """
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        DISTRICT = "district", _("District")
+        COMMUNE = "commune", _("Commune")
+        RESIDENTIAL_AREA = "residential_area", _("Residential area")
+        AGENCY = "agency", _("Agency")
+        ENTERPRISE = "enterprise", _("Enterprise")
+        SCHOOL = "school", _("Educational institution")
+
+    class EnterpriseSize(models.TextChoices):
+        MICRO = "micro", _("Micro")
+        SMALL = "small", _("Small")
+        MEDIUM = "medium", _("Medium")
+        LARGE = "large", _("Large")
+
+    class SchoolLevel(models.TextChoices):
+        CRECHE = "creche", _("Crèche")
+        KINDERGARTEN = "kindergarten", _("Kindergarten")
+        PRIMARY = "primary", _("Primary school")
+        LOWER_SECONDARY = "lower_secondary", _("Lower secondary school")
+        UPPER_SECONDARY = "upper_secondary", _("Upper secondary school")
+        MULTI_LEVEL = "multi_level", _("Multi-level school")
+        VOCATIONAL = "vocational", _("Vocational school")
+        COLLEGE = "college", _("College")
+        UNIVERSITY = "university", _("University")
+        CONTINUING = "continuing", _("Continuing education centre")
+        OTHER = "other", _("Other")
+
+    # Kinds that are assessed as "institutions" (Art. 6-7) and sit under a managing level.
+    INSTITUTION_KINDS = (Kind.AGENCY, Kind.ENTERPRISE, Kind.SCHOOL)
+    ADMINISTRATIVE_KINDS = (Kind.PROVINCE, Kind.DISTRICT, Kind.COMMUNE)
+    INELIGIBLE_SCHOOL_LEVELS = (SchoolLevel.CRECHE, SchoolLevel.KINDERGARTEN, SchoolLevel.PRIMARY)
+    INELIGIBLE_ENTERPRISE_SIZES = (EnterpriseSize.MICRO, EnterpriseSize.SMALL)
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    label = models.CharField(
+        _("local label"), max_length=40, blank=True, help_text=_("Thôn, Tổ dân phố, Xã, Phường, Đặc khu…")
+    )
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
+    )
+    path = models.CharField(max_length=255, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty while it exists.")
+    )
+    household_count = models.PositiveIntegerField(_("households"), null=True, blank=True)
+    enterprise_size = models.CharField(
+        _("enterprise size"), max_length=10, choices=EnterpriseSize.choices, blank=True
+    )
+    school_level = models.CharField(_("school level"), max_length=20, choices=SchoolLevel.choices, blank=True)
+    is_armed_forces = models.BooleanField(_("armed forces"), default=False)
+    is_eligible = models.BooleanField(_("eligible"), default=True, editable=False)
+    ineligible_reason = models.CharField(_("reason not eligible"), max_length=200, blank=True, editable=False)
+    note = models.TextField(_("note"), blank=True)
+    search_name = models.CharField(max_length=200, editable=False, default="", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["parent", "kind"], name="unit_parent_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = nfc(self.name)
+        self.label = nfc(self.label)
+        self.note = nfc(self.note)
+        self.search_name = search_key(self.full_name)
+        self.is_eligible, self.ineligible_reason = self.compute_eligibility()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self._update_path()
+
+    def get_absolute_url(self) -> str:
+        return reverse("units:unit-detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        if self.label and not self.name.lower().startswith(self.label.lower()):
+            return f"{self.label} {self.name}"
+        return self.name
+
+    def _update_path(self) -> None:
+        parent_path = self.parent.path if self.parent_id else ""
+        new_path = f"{parent_path}{self.pk}/"
+        if new_path == self.path:
+            return
+        old_path = self.path
+        Unit.objects.filter(pk=self.pk).update(path=new_path, depth=new_path.count("/") - 1)
+        if old_path:
+            # Re-parented: move the whole subtree in one statement.
+            Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(models.Value(new_path), Substr("path", len(old_path) + 1))
+            )
+        self.path, self.depth = new_path, new_path.count("/") - 1
+
+    def compute_eligibility(self) -> tuple[bool, str]:
+        """TT 124 Art. 1(2)(b): armed-forces agencies, small/micro enterprises and primary
+        schools, kindergartens and crèches stay on record but are never assessed."""
+        if self.kind == self.Kind.AGENCY and self.is_armed_forces:
+            return False, str(_("Armed-forces agency (TT 124 Art. 1(2)(b))"))
+        if self.kind == self.Kind.ENTERPRISE and self.enterprise_size in self.INELIGIBLE_ENTERPRISE_SIZES:
+            return False, str(_("Small or micro enterprise (TT 124 Art. 1(2)(b))"))
+        if self.kind == self.Kind.SCHOOL and self.school_level in self.INELIGIBLE_SCHOOL_LEVELS:
+            return False, str(_("Primary school, kindergarten or crèche (TT 124 Art. 1(2)(b))"))
+        return True, ""
+
+    def descendants(self, include_self: bool = False) -> models.QuerySet["Unit"]:
+        qs = Unit.objects.filter(path__startswith=self.path)
+        return qs if include_self else qs.exclude(pk=self.pk)
+
+    def ancestors(self, include_self: bool = False) -> models.QuerySet["Unit"]:
+        ids = [int(part) for part in self.path.split("/") if part]
+        if not include_self:
+            ids = ids[:-1]
+        return Unit.objects.filter(pk__in=ids).order_by("depth")
+
+    def ancestor_of_kind(self, kind: str) -> "Unit | None":
+        return self.ancestors(include_self=True).filter(kind=kind).last()
+
+    def is_within(self, other: "Unit") -> bool:
+        return self.path.startswith(other.path)
+
+    def is_current(self, on=None) -> bool:
+        from django.utils import timezone
+
+        day = on or timezone.localdate()
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or self.valid_to > day
+        )
+
+
+class UnitChange(models.Model):
+    """A merger, split, rename or transfer: ``predecessor`` became (part of) ``successor``."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", _("Merger")
+        SPLIT = "split", _("Split")
+        RENAME = "rename", _("Rename")
+        TRANSFER = "transfer", _("Transfer")
+
+    predecessor = models.ForeignKey(Unit, models.CASCADE, related_name="successor_links")
+    successor = models.ForeignKey(Unit, models.CASCADE, related_name="predecessor_links")
+    kind = models.CharField(_("kind of change"), max_length=10, choices=Kind.choices, default=Kind.MERGE)
+    effective_on = models.DateField(_("effective on"), null=True, blank=True)
+    reference = models.CharField(_("legal reference"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("unit change")
+        verbose_name_plural = _("unit changes")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="unique_unit_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor}"
+
+
+class RecognizingAuthority(models.Model):
+    """Whose People's Committee recognizes ``unit`` from ``from_year`` (REGULATION §6.3, §7.3).
+
+    Without a row the default applies (see ``units.authority.recognizing_authority``):
+    UBND xã for residential areas and commune-managed institutions, UBND tỉnh for communes
+    and province-managed institutions. ``is_delegation`` marks Art. 10(5) delegation one
+    level down.
+    """
+
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="authority_rules")
+    authority = models.ForeignKey(
+        Unit, models.PROTECT, related_name="+", verbose_name=_("recognizing authority")
+    )
+    from_year = models.PositiveSmallIntegerField(_("from year"))
+    to_year = models.PositiveSmallIntegerField(_("to year"), null=True, blank=True)
+    is_delegation = models.BooleanField(_("delegated (Art. 10(5))"), default=False)
+    reference = models.CharField(_("legal reference"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("recognizing authority")
+        verbose_name_plural = _("recognizing authorities")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "from_year"], name="unique_authority_unit_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ← {self.authority} ({self.from_year})"
+
+
+class RoleAssignment(models.Model):
+    """A user's role on a unit; the scope is that unit's whole subtree."""
+
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("Commune police officer")
+        APPRAISER = "appraiser", _("Appraiser")
+        APPROVER = "approver", _("Approver")
+        CLERK = "clerk", _("Clerk")
+        VIEWER = "viewer", _("Viewer")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="roles")
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    title = models.CharField(_("title"), max_length=120, blank=True, help_text=_("e.g. Chủ tịch UBND xã"))
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="unique_user_unit_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+def current_units() -> models.QuerySet[Unit]:
+    return Unit.objects.filter(Q(valid_to__isnull=True))
