@@ -1,0 +1,2 @@
+class WorkflowError(Exception):
+    """A refused state change; the message is translated and shown to the user."""
