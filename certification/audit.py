@@ -8,12 +8,13 @@ deleted behind the application's back (a plain SQL UPDATE) breaks the chain, and
 import hashlib
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+AUDIT_LOCK_KEY = 124_2021
 
 
 def _digest(event: AuditEvent) -> str:
@@ -47,8 +48,12 @@ def _text(value) -> str:
 
 @transaction.atomic
 def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, assessment=None) -> AuditEvent:
-    """Append one event. Serialised by locking the chain head so concurrent writers cannot fork it."""
-    last = AuditEvent.objects.select_for_update().order_by("-id").first()
+    """Append one event. Writers are serialised (a transaction-scoped advisory lock on
+    PostgreSQL; SQLite serialises writes itself) so concurrent writers cannot fork the chain."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+    last = AuditEvent.objects.order_by("-id").first()
     event = AuditEvent(
         at=timezone.now(),
         actor=by if getattr(by, "pk", None) else None,
