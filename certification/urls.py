@@ -1,9 +1,11 @@
-from django.urls import path
-
-from . import views
+from django.urls import include, path
 
 app_name = "certification"
+# Each area keeps its own URL module; they share the "certification" namespace.
 urlpatterns = [
-    path("assessments/<int:pk>/", views.assessment_detail, name="assessment-detail"),
-    path("decisions/<int:pk>/", views.decision_detail, name="decision-detail"),
+    path("", include("certification.urls_criteria")),
+    path("", include("certification.urls_assessments")),
+    path("", include("certification.urls_scoring")),
+    path("", include("certification.urls_documents")),
+    path("", include("certification.urls_dashboard")),
 ]

@@ -1,0 +1,1 @@
+"""Bulk printing tasks."""

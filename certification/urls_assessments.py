@@ -1,0 +1,3 @@
+"""URLs: assessments (included under the certification namespace)."""
+
+urlpatterns: list = []

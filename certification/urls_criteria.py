@@ -1,0 +1,3 @@
+"""URLs: criteria (included under the certification namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs: dashboard (included under the certification namespace)."""
+
+urlpatterns: list = []

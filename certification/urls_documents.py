@@ -1,0 +1,3 @@
+"""URLs: documents (included under the certification namespace)."""
+
+urlpatterns: list = []

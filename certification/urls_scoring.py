@@ -1,0 +1,3 @@
+"""URLs: scoring (included under the certification namespace)."""
+
+urlpatterns: list = []
