@@ -30,8 +30,21 @@ def check_broker() -> tuple[bool, str]:
     return True, "ok"
 
 
+BROKER_CACHE_KEY = "antt:broker-available"
+BROKER_CACHE_SECONDS = 30
+
+
 def broker_available() -> bool:
-    return check_broker()[0]
+    """Cheap enough for every page: no broker → True at once; else one ping per 30 s per cache."""
+    if not settings.CELERY_BROKER_URL:
+        return True
+    from django.core.cache import cache
+
+    cached = cache.get(BROKER_CACHE_KEY)
+    if cached is None:
+        cached = check_broker()[0]
+        cache.set(BROKER_CACHE_KEY, cached, BROKER_CACHE_SECONDS)
+    return cached
 
 
 @never_cache

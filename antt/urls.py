@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import certification.views.public
 from antt import health, views
 
 urlpatterns = [
@@ -12,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("", include("certification.urls")),
+    path("verify/<str:code>", certification.views.public.verify, name="verify"),
 ]

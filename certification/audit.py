@@ -8,7 +8,7 @@ deleted behind the application's back (a plain SQL UPDATE) breaks the chain, and
 import hashlib
 import json
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -80,3 +80,13 @@ def verify_chain() -> tuple[bool, int | None]:
             return False, event.pk
         prev = event.hash
     return True, None
+
+
+def events_for(assessment) -> "models.QuerySet[AuditEvent]":
+    """The assessment's timeline, oldest first, without the internal version markers."""
+    return (
+        AuditEvent.objects.filter(assessment=assessment)
+        .exclude(action="version")
+        .select_related("actor")
+        .order_by("id")
+    )

@@ -1,3 +1,9 @@
 """URLs: dashboard (included under the certification namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from certification.views import dashboard
+
+urlpatterns = [
+    path("notifications/", dashboard.notifications, name="notifications"),
+]

@@ -93,17 +93,51 @@ class Unit(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs) -> None:
-        self.name = nfc(self.name)
-        self.label = nfc(self.label)
-        self.note = nfc(self.note)
-        self.search_name = search_key(self.full_name)
-        self.is_eligible, self.ineligible_reason = self.compute_eligibility()
+        self.refresh_derived_fields()
         with transaction.atomic():
             super().save(*args, **kwargs)
             self._update_path()
 
     def get_absolute_url(self) -> str:
         return reverse("units:unit-detail", args=[self.pk])
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.pk:
+            parent = self.parent
+            if parent.pk == self.pk or (self.path and parent.path.startswith(self.path)):
+                raise ValidationError(
+                    {"parent": _("A unit cannot be placed under itself or its own sub-unit.")}
+                )
+
+    def refresh_derived_fields(self) -> None:
+        """Normalise text and recompute the search key and eligibility.
+
+        ``save()`` calls it; bulk loaders (``bulk_create``/``bulk_update``) must call it
+        themselves, then ``units.tree.rebuild_paths`` for the paths.
+        """
+        self.code = nfc(self.code)
+        self.name = nfc(self.name)
+        self.label = nfc(self.label)
+        self.note = nfc(self.note)
+        self.search_name = search_key(self.full_name)[:200]
+        self.is_eligible, self.ineligible_reason = self.compute_eligibility()
+
+    @property
+    def ineligibility_reason_display(self) -> str:
+        """The reason in the current language ('' when eligible)."""
+        if self.is_eligible:
+            return ""
+        return self.compute_eligibility()[1] or self.ineligible_reason
+
+    @property
+    def is_administrative(self) -> bool:
+        return self.kind in self.ADMINISTRATIVE_KINDS
+
+    @property
+    def is_institution(self) -> bool:
+        return self.kind in self.INSTITUTION_KINDS
 
     @property
     def full_name(self) -> str:
@@ -214,6 +248,32 @@ class RecognizingAuthority(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} ← {self.authority} ({self.from_year})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .authority import delegation_targets
+
+        if not (self.unit_id and self.authority_id):
+            return
+        if self.to_year is not None and self.to_year < self.from_year:
+            raise ValidationError({"to_year": _("The last year cannot be before the first year.")})
+        if self.authority.kind not in Unit.ADMINISTRATIVE_KINDS:
+            raise ValidationError(
+                {"authority": _("The recognizing authority must be a province, district or commune.")}
+            )
+        if (
+            self.is_delegation
+            and not delegation_targets(self.unit, self.from_year).filter(pk=self.authority_id).exists()
+        ):
+            raise ValidationError(
+                {
+                    "authority": _(
+                        "Art. 10(5) allows delegation only for agencies, enterprises and schools, "
+                        "one level down to where the unit is located."
+                    )
+                }
+            )
 
 
 class RoleAssignment(models.Model):

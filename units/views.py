@@ -1,18 +1,299 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Browse units, import them from Excel, manage users and roles of one's subtree."""
 
-from .access import get_for_user, visible_units
-from .models import Unit
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from certification.exceptions import WorkflowError
+
+from . import access, imports, services
+from .authority import decide_authority
+from .filters import UnitFilter, order_units
+from .forms import ImportUploadForm, RoleForm, UserCreateForm
+from .history import ancestors_history, unit_history
+from .models import RoleAssignment, Unit
+
+Role = RoleAssignment.Role
+PAGE_SIZE = 50
+CHILDREN_SHOWN = 300
+IMPORT_TTL_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+# Browsing --------------------------------------------------------------------------------
 
 
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
-    units = visible_units(request.user).order_by("path")[:200]
-    return render(request, "units/unit_list.html", {"units": units})
+    unit_filter = UnitFilter(request.GET, queryset=access.visible_units(request.user), request=request)
+    units = unit_filter.qs if unit_filter.is_valid() else Unit.objects.none()
+    units = order_units(units, request.GET.get("o", ""))
+    page = Paginator(units.select_related("parent"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "units/unit_list.html",
+        {
+            "filter": unit_filter,
+            "page_obj": page,
+            "can_import": services.is_user_admin(request.user),
+        },
+    )
 
 
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = get_for_user(request.user, Unit, pk)
-    return render(request, "units/unit_detail.html", {"unit": unit})
+    unit = access.get_for_user(request.user, Unit.objects.select_related("parent"), pk)
+    children = unit.children.order_by("kind", "search_name")
+    year = timezone.localdate().year
+    ancestors = list(unit.ancestors())
+    history = unit_history(unit)
+    earlier = ancestors_history(unit)
+    linked = [e.unit.pk for e in history.predecessors + history.successors]
+    linked += [e.unit.pk for _ancestor, h in earlier for e in h.predecessors]
+    visible_ids = set(access.visible_units(request.user).filter(pk__in=linked).values_list("pk", flat=True))
+    return render(
+        request,
+        "units/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": [(a, access.can_see(request.user, a)) for a in ancestors],
+            "children": children[:CHILDREN_SHOWN],
+            "children_count": children.count(),
+            "children_more": children.count() > CHILDREN_SHOWN,
+            "history": history,
+            "ancestors_history": earlier,
+            "visible_ids": visible_ids,
+            "authority": decide_authority(unit, year),
+            "previous_authority": decide_authority(unit, year - 1),
+            "year": year,
+        },
+    )
+
+
+# Import ------------------------------------------------------------------------------------
+
+
+def _require_importer(user) -> None:
+    if not services.is_user_admin(user):
+        raise PermissionDenied
+
+
+def _imports_dir() -> Path:
+    directory = Path(settings.MEDIA_ROOT) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _sweep_old_uploads(directory: Path) -> None:
+    limit = time.time() - IMPORT_TTL_SECONDS
+    for old in directory.glob("*.json"):
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:
+            pass
+
+
+def _store_upload(user, filename: str, rows: list[imports.RawRow]) -> str:
+    directory = _imports_dir()
+    _sweep_old_uploads(directory)
+    token = secrets.token_urlsafe(24)
+    payload = {"user": user.pk, "filename": filename, "rows": [r.to_json() for r in rows]}
+    (directory / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return token
+
+
+def _load_upload(user, token: str) -> tuple[Path, dict]:
+    if not _TOKEN.match(token or ""):
+        raise Http404
+    path = _imports_dir() / f"{token}.json"
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise Http404 from None
+    if payload.get("user") != user.pk:
+        raise Http404
+    return path, payload
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    _require_importer(request.user)
+    response = HttpResponse(
+        imports.build_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="mau-nhap-don-vi.xlsx"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    _require_importer(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = imports.read_upload(upload.name, upload.read())
+        except imports.ImportFileError as e:
+            form.add_error("file", str(e))
+        else:
+            plan = imports.validate(rows, user=request.user)
+            token = _store_upload(request.user, upload.name, rows) if plan.ok and rows else ""
+            return render(
+                request,
+                "units/import_preview.html",
+                {"plan": plan, "token": token, "filename": upload.name, "rows_count": len(rows)},
+            )
+    return render(request, "units/import_upload.html", {"form": form})
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    _require_importer(request.user)
+    path, payload = _load_upload(request.user, request.POST.get("token", ""))
+    rows = [imports.RawRow.from_json(r) for r in payload.get("rows", [])]
+    # Validated again: the tree or the user's roles may have changed since the preview.
+    plan = imports.run_import(rows, user=request.user, commit=True)
+    if not plan.ok:
+        return render(
+            request,
+            "units/import_preview.html",
+            {"plan": plan, "token": "", "filename": payload.get("filename", ""), "rows_count": len(rows)},
+        )
+    path.unlink(missing_ok=True)
+    messages.success(request, _("Import done: %(summary)s.") % {"summary": imports.summarize(plan)})
+    return redirect("units:unit-list")
+
+
+# Users and roles -------------------------------------------------------------------------
+
+
+def _require_user_admin(user) -> None:
+    if not services.is_user_admin(user):
+        raise PermissionDenied
+
+
+def _managed_user_or_404(request: HttpRequest, user_pk: int):
+    try:
+        return services.managed_users(request.user).get(pk=user_pk)
+    except (get_user_model().DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+@login_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    _require_user_admin(request.user)
+    assignments = services.managed_assignments(request.user).filter(user__is_superuser=False)
+    by_user: dict[int, list[RoleAssignment]] = {}
+    users = {}
+    for assignment in assignments.order_by("user__username", "unit__path"):
+        by_user.setdefault(assignment.user_id, []).append(assignment)
+        users[assignment.user_id] = assignment.user
+    page = Paginator([(users[pk], by_user[pk]) for pk in by_user], PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "units/user_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    _require_user_admin(request.user)
+    form = UserCreateForm(request.POST or None, units=services.grantable_units(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_user_with_role(
+                by=request.user,
+                username=data["username"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                unit=data["unit"],
+                role=data["role"],
+                title=data["title"],
+            )
+        except WorkflowError as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(request, _("User %(username)s created.") % {"username": user.username})
+            return redirect("units:user-detail", user.pk)
+    return render(request, "units/user_form.html", {"form": form})
+
+
+@login_required
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_user_admin(request.user)
+    target = _managed_user_or_404(request, pk)
+    roles = services.managed_assignments(request.user).filter(user=target).order_by("unit__path")
+    form = RoleForm(units=services.grantable_units(request.user))
+    return render(
+        request,
+        "units/user_detail.html",
+        {
+            "target": target,
+            "roles": [(a, services.can_grant(request.user, a.unit, a.role)) for a in roles],
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def role_add(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_user_admin(request.user)
+    target = _managed_user_or_404(request, pk)
+    form = RoleForm(request.POST, units=services.grantable_units(request.user))
+    if form.is_valid():
+        try:
+            services.grant_role(
+                by=request.user,
+                user=target,
+                unit=form.cleaned_data["unit"],
+                role=form.cleaned_data["role"],
+                title=form.cleaned_data["title"],
+            )
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Role added."))
+    else:
+        messages.error(request, _("Choose a unit of your subtree and a role."))
+    return redirect("units:user-detail", target.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = access.get_for_user(request.user, RoleAssignment.objects.select_related("user", "unit"), pk)
+    if not services.can_grant(request.user, assignment.unit, assignment.role):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.revoke_role(by=request.user, assignment=assignment)
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Role removed."))
+        if services.managed_users(request.user).filter(pk=assignment.user_id).exists():
+            return redirect("units:user-detail", assignment.user_id)
+        return redirect("units:user-list")
+    return render(request, "units/role_confirm_remove.html", {"assignment": assignment})

@@ -3,7 +3,7 @@ from .audit import AuditEvent
 from .campaign import Campaign
 from .criteria import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from .documents import Certificate, Decision, DecisionCounter, PrintJob
-from .results import Result, ScoringRun
+from .results import Result, ScoringChunk, ScoringRun
 
 __all__ = [
     "Answer",
@@ -22,5 +22,6 @@ __all__ = [
     "Result",
     "ScoreItem",
     "ScoreSheet",
+    "ScoringChunk",
     "ScoringRun",
 ]

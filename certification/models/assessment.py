@@ -74,7 +74,13 @@ class Assessment(models.Model):
         "certification.Decision", models.PROTECT, null=True, blank=True, related_name="assessments"
     )
     return_reason = models.TextField(_("reason returned"), blank=True)
+    # The appraiser may reopen the dossier (minutes, letter, report) along with criteria.
+    dossier_returned = models.BooleanField(_("dossier returned"), default=False)
+    dossier_return_reason = models.TextField(_("reason the dossier was returned"), blank=True)
+    appraisal_note = models.TextField(_("appraisal note"), blank=True)
     revoke_reason = models.TextField(_("reason revoked"), blank=True)
+    revoke_reference = models.CharField(_("revocation reference"), max_length=200, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +97,10 @@ class Assessment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("certification:assessment-detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
 
 
 class Answer(models.Model):

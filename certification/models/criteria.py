@@ -1,9 +1,12 @@
 """Criteria sets (bộ tiêu chí) as versioned data, and optional score sheets."""
 
 from django.db import models
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from antt.text import nfc
+from certification.exceptions import WorkflowError
 
 
 class UnitKind(models.TextChoices):
@@ -83,6 +86,19 @@ class CriteriaSet(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_in_force(self) -> bool:
+        """Published or frozen: may be attached to a campaign and shared by other sets."""
+        return self.status in (self.Status.PUBLISHED, self.Status.FROZEN)
+
+    @property
+    def reference(self) -> str:
+        """``family@version``, the stable name used in Excel files and diffs."""
+        return f"{self.family}@{self.version}"
+
+    def applies_to_year(self, year: int) -> bool:
+        return self.year_from <= year and (self.year_to is None or year <= self.year_to)
+
 
 class Criterion(models.Model):
     """One item of a criteria set; groups (KDC-3, KDC-4…) hold sub-items."""
@@ -103,7 +119,7 @@ class Criterion(models.Model):
         _("answered as"), max_length=16, choices=AnswerType.choices, default=AnswerType.BOOLEAN
     )
     na_allowed = models.BooleanField(_("“not applicable” allowed"), default=False)
-    na_condition = models.CharField(_("applies only"), max_length=200, blank=True)
+    na_condition = models.TextField(_("applies only"), blank=True)
     threshold_percent = models.PositiveSmallIntegerField(_("threshold (%)"), null=True, blank=True)
     evidence_hint = models.TextField(_("expected evidence"), blank=True)
     source = models.ForeignKey(
@@ -129,13 +145,34 @@ class Criterion(models.Model):
         return f"{self.code}: {self.text[:60]}"
 
     def save(self, *args, **kwargs) -> None:
+        # Last line of defence (services and admin refuse earlier): an existing criterion of a
+        # published or frozen set never changes, or answers given against it would change meaning.
+        if self.pk is not None and not self.criteria_set.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
         self.code = nfc(self.code)
         self.text = nfc(self.text)
+        self.na_condition = nfc(self.na_condition)
+        self.evidence_hint = nfc(self.evidence_hint)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.criteria_set.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        return super().delete(*args, **kwargs)
 
     @property
     def is_leaf(self) -> bool:
         return self.answer_type != self.AnswerType.GROUP
+
+    @property
+    def is_answerable(self) -> bool:
+        """Entered by an officer: not a group, not derived from other units' results (XA-4)."""
+        return self.answer_type not in (self.AnswerType.GROUP, self.AnswerType.DERIVED)
+
+    @property
+    def reference(self) -> str:
+        """``family@version:code``, e.g. ``tt124-kdc@1:KDC-3a`` (the Excel "Dùng chung với" column)."""
+        return f"{self.criteria_set.reference}:{self.code}"
 
 
 class ScoreSheet(models.Model):
@@ -154,6 +191,11 @@ class ScoreSheet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self.criteria_set.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        super().save(*args, **kwargs)
 
 
 class ScoreItem(models.Model):
@@ -174,6 +216,11 @@ class ScoreItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.max_points}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self.sheet.criteria_set.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        super().save(*args, **kwargs)
 
 
 class GradeBand(models.Model):
@@ -197,3 +244,17 @@ class GradeBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_grade_display()} ≥ {self.min_points}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self.sheet.criteria_set.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        super().save(*args, **kwargs)
+
+
+@receiver(post_save, sender="certification.Assessment", dispatch_uid="freeze_criteria_set_on_first_use")
+def _freeze_criteria_set_on_first_use(sender, instance, created, update_fields=None, **kwargs) -> None:
+    """A published set becomes frozen as soon as an assessment is filled against it."""
+    if created or update_fields is None or "criteria_set" in update_fields:
+        from certification.criteria import freeze_set_if_used
+
+        freeze_set_if_used(instance.criteria_set)

@@ -40,6 +40,8 @@ class Decision(models.Model):
     recipients = models.TextField(_("recipients"), blank=True)
     reason = models.TextField(_("reason"), blank=True)
     pdf = models.FileField(upload_to="decisions/", blank=True, max_length=255)
+    # Hash of the content the cached ``pdf`` was rendered from (re-rendered when it changes).
+    content_hash = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -109,6 +111,8 @@ class Certificate(models.Model):
     revoking_decision = models.ForeignKey(
         Decision, models.PROTECT, null=True, blank=True, related_name="revoked_certificates"
     )
+    revoke_reference = models.CharField(_("revoked by (reference)"), max_length=200, blank=True)
+    replace_reason = models.TextField(_("reason replaced"), blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     pdf = models.FileField(upload_to="certificates/", blank=True, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -143,6 +147,8 @@ class PrintJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     content_hash = models.CharField(max_length=64, blank=True)
+    # One entry per chunk rendered as its own task: {"hash": …, "ids": [certificate ids]}.
+    chunks = models.JSONField(default=list, blank=True)
     pdf = models.FileField(upload_to="print/", blank=True, max_length=255)
     zip = models.FileField(upload_to="print/", blank=True, max_length=255)
     error = models.TextField(blank=True)

@@ -22,6 +22,7 @@ class Result(models.Model):
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
     grade = models.CharField(_("grade"), max_length=10, blank=True)
     unmet_codes = models.JSONField(_("criteria not met"), default=list, blank=True)
+    missing_codes = models.JSONField(_("criteria not answered"), default=list, blank=True)
     explanation = models.TextField(_("explanation"), blank=True)
     # Roll-up figures for communes (XA-4) and provinces: counts by kind, recognized, registered...
     rollup = models.JSONField(default=dict, blank=True)
@@ -52,6 +53,10 @@ class ScoringRun(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Progress counts units (``total``/``done``) and chunks; a chunk is one transaction.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(_("started by"), max_length=12, blank=True, help_text="ui, cli, schedule")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -69,3 +74,24 @@ class ScoringRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+class ScoringChunk(models.Model):
+    """One slice of a run (a few communes): its units are scored in one transaction, and the
+    row is marked done in that same transaction, so a redelivered chunk is skipped."""
+
+    run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    parent_ids = models.JSONField(default=list, help_text="Communes (or the province) whose units it scores.")
+    unit_count = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scoring chunk")
+        verbose_name_plural = _("scoring chunks")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="unique_scoring_chunk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.index}"

@@ -1,0 +1,47 @@
+"""Evidence files: the type is read from the content (magic bytes), never from the name."""
+
+import re
+import unicodedata
+from pathlib import PurePath
+
+# (content type, what the file must start with)
+SIGNATURES: tuple[tuple[str, bytes], ...] = (
+    ("application/pdf", b"%PDF-"),
+    ("image/jpeg", b"\xff\xd8\xff"),
+    ("image/png", b"\x89PNG\r\n\x1a\n"),
+)
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The content type of a file starting with ``head``, or None when it is not accepted."""
+    for content_type, magic in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def read_head(uploaded, size: int = 16) -> bytes:
+    uploaded.seek(0)
+    head = uploaded.read(size)
+    uploaded.seek(0)
+    return head
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]+')
+
+
+def safe_filename(name: str, content_type: str | None = None) -> str:
+    """A display/download name: no path, no control or quoting characters, NFC, at most 150
+    characters, with the extension matching the detected type."""
+    base = PurePath(str(name).replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    base = _UNSAFE.sub("_", base).strip(" ._") or "tai-lieu"
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    wanted = EXTENSIONS.get(content_type or "", "")
+    if wanted and f".{ext.lower()}" not in {wanted, ".jpeg" if wanted == ".jpg" else wanted}:
+        stem, ext = base, wanted.lstrip(".")
+    stem = stem[:140]
+    return f"{stem}.{ext}" if ext else stem

@@ -1,0 +1,702 @@
+"""Scoring on the database: gather inputs set-based, run the pure engine, write ``Result`` rows.
+
+Every function here reads with a fixed number of queries whatever the number of units (answers
+are folded per assessment in SQL into bit masks, one bit per leaf criterion), calls
+``certification.scoring`` and upserts ``Result`` rows in bulk. Each row carries an
+``input_hash`` of everything that determined it: a rerun with identical inputs leaves the row
+untouched (same bytes, same ``computed_at``), which makes scoring idempotent and cheap to repeat.
+
+Order of a full run: the units under some communes (:func:`score_campaign_units`), then those
+communes (:func:`score_communes`, XA-4 read back from the units' rows), then the province
+summary (:func:`summarize_province`). :func:`rescore_unit` does the same for one unit and its
+ancestors after an answer or a decision changed.
+"""
+
+import datetime
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+
+from units.models import RecognizingAuthority, Unit
+
+from . import scoring
+from .models import (
+    Answer,
+    Assessment,
+    Campaign,
+    CriteriaSet,
+    Criterion,
+    GradeBand,
+    Registration,
+    Result,
+    ScoreItem,
+)
+from .scoring import (
+    AnswerInput,
+    ChildState,
+    CriteriaPlan,
+    CriterionSpec,
+    Figures,
+    ScoreItemSpec,
+    SheetSpec,
+    UnitInputs,
+    UnitScore,
+    Xa4Rollup,
+)
+
+LEAF_KINDS = (
+    Unit.Kind.RESIDENTIAL_AREA.value,
+    Unit.Kind.AGENCY.value,
+    Unit.Kind.ENTERPRISE.value,
+    Unit.Kind.SCHOOL.value,
+)
+COMMUNE = Unit.Kind.COMMUNE.value
+SCORED_KINDS = (*LEAF_KINDS, COMMUNE)
+DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
+BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
+KIND_LABELS = {
+    Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
+    Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
+    Unit.Kind.AGENCY.value: "Cơ quan",
+    Unit.Kind.ENTERPRISE.value: "Doanh nghiệp",
+    Unit.Kind.SCHOOL.value: "Cơ sở giáo dục",
+    Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
+    Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
+}
+RESULT_FIELDS = [
+    "assessment",
+    "outcome",
+    "is_forecast",
+    "points",
+    "grade",
+    "unmet_codes",
+    "missing_codes",
+    "explanation",
+    "rollup",
+    "input_hash",
+    "computed_at",
+]
+WRITE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    scored: int
+    written: int
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+def scope_date(campaign: Campaign) -> datetime.date:
+    """Units are taken as they stood at the end of the (longer) assessment period."""
+    return campaign.other_period_end
+
+
+def current_q(campaign: Campaign, prefix: str = "") -> Q:
+    day = scope_date(campaign)
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": day})) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
+    )
+
+
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS):
+    """The units a campaign scores: under its province, current, of a scored kind."""
+    return Unit.objects.filter(
+        current_q(campaign), path__startswith=campaign.province.path, kind__in=list(kinds)
+    )
+
+
+def _rules_in_force(year: int):
+    return RecognizingAuthority.objects.filter(from_year__lte=year).filter(
+        Q(to_year__isnull=True) | Q(to_year__gte=year)
+    )
+
+
+def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
+    """unit id → authority id of the latest rule in force (units without a rule are absent)."""
+    best: dict[int, tuple[int, int]] = {}
+    rows = _rules_in_force(year).filter(unit_id__in=list(unit_ids)).values_list("unit_id", "authority_id", "from_year")
+    for unit_id, authority_id, from_year in rows:
+        if unit_id not in best or from_year > best[unit_id][0]:
+            best[unit_id] = (from_year, authority_id)
+    return {unit_id: authority for unit_id, (_year, authority) in best.items()}
+
+
+def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    """commune id → [(unit id, kind, eligible)] of the units its People's Committee recognizes.
+
+    Default (units.authority): the residential areas and institutions filed directly under the
+    commune; a ``RecognizingAuthority`` rule in force for the year moves a unit to another
+    authority (delegation, Art. 10(5)) or away. Three queries whatever the number of communes.
+    """
+    commune_ids = list(commune_ids)
+    managed: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in commune_ids}
+    if not commune_ids:
+        return managed
+    rows = list(
+        Unit.objects.filter(current_q(campaign), parent_id__in=commune_ids, kind__in=LEAF_KINDS).values_list(
+            "id", "parent_id", "kind", "is_eligible"
+        )
+    )
+    candidates = set(
+        _rules_in_force(campaign.year)
+        .filter(Q(authority_id__in=commune_ids) | Q(unit__parent_id__in=commune_ids))
+        .values_list("unit_id", flat=True)
+    )
+    rules = _latest_rules(candidates, campaign.year) if candidates else {}
+    seen = set()
+    for unit_id, parent_id, kind, eligible in rows:
+        authority = rules.get(unit_id, parent_id)
+        if authority in managed:
+            managed[authority].append((unit_id, kind, eligible))
+            seen.add(unit_id)
+    incoming = [uid for uid, authority in rules.items() if authority in managed and uid not in seen]
+    if incoming:
+        for unit_id, kind, eligible in (
+            Unit.objects.filter(current_q(campaign), pk__in=incoming, kind__in=LEAF_KINDS)
+            .values_list("id", "kind", "is_eligible")
+            .order_by("id")
+        ):
+            managed[rules[unit_id]].append((unit_id, kind, eligible))
+    for units in managed.values():
+        units.sort()
+    return managed
+
+
+def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
+    """The commune whose XA-4 counts ``unit`` (None when a province or district recognizes it)."""
+    rules = _latest_rules([unit.pk], campaign.year)
+    authority_id = rules.get(unit.pk, unit.parent_id)
+    if authority_id is None:
+        return None
+    if Unit.objects.filter(pk=authority_id, kind=COMMUNE).exists():
+        return authority_id
+    return None
+
+
+# --- criteria plans ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Plans:
+    plans: dict[int, CriteriaPlan]
+    bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
+    codes: dict[int, str]  # criterion id → code
+    leaf_codes: dict[int, tuple[str, ...]]  # set id → leaf codes by bit position
+    detail_ids: list[int]  # criteria whose answers are read row by row
+    xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
+
+
+def _load_plans(set_ids: Iterable[int]) -> _Plans:
+    set_ids = sorted({s for s in set_ids if s is not None})
+    loaded = _Plans({}, {}, {}, {}, [], {})
+    if not set_ids:
+        return loaded
+    settings = {
+        pk: (base, threshold)
+        for pk, base, threshold in CriteriaSet.objects.filter(pk__in=set_ids).values_list(
+            "id", "rollup_base", "rollup_threshold_percent"
+        )
+    }
+    rows = defaultdict(list)
+    for row in (
+        Criterion.objects.filter(criteria_set_id__in=set_ids)
+        .order_by("criteria_set_id", "order", "id")
+        .values_list("id", "criteria_set_id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent")
+    ):
+        rows[row[1]].append(row)
+    items = defaultdict(list)
+    totals: dict[int, Decimal] = {}
+    for set_id, total, criterion_id, max_points, deduction, knockout in ScoreItem.objects.filter(
+        sheet__criteria_set_id__in=set_ids
+    ).values_list("sheet__criteria_set_id", "sheet__total_points", "criterion_id", "max_points", "deduction", "is_knockout"):
+        items[set_id].append((criterion_id, max_points, deduction, knockout))
+        totals[set_id] = Decimal(total)
+    bands = defaultdict(list)
+    if items:
+        for set_id, grade, minimum in GradeBand.objects.filter(sheet__criteria_set_id__in=list(items)).values_list(
+            "sheet__criteria_set_id", "grade", "min_points"
+        ):
+            bands[set_id].append((grade, minimum))
+    for set_id in set_ids:
+        code_of = {row[0]: row[2] for row in rows[set_id]}
+        loaded.codes.update(code_of)
+        specs = [
+            CriterionSpec(
+                code=code,
+                answer_type=answer_type,
+                parent=code_of.get(parent_id, ""),
+                na_allowed=na_allowed,
+                threshold_percent=threshold,
+            )
+            for _id, _set, code, answer_type, parent_id, na_allowed, threshold in rows[set_id]
+        ]
+        sheet = None
+        if items[set_id]:
+            sheet = SheetSpec(
+                total_points=totals[set_id],
+                items=tuple(
+                    ScoreItemSpec(code=code_of[cid], max_points=mx, deduction=dd, is_knockout=ko)
+                    for cid, mx, dd, ko in sorted(items[set_id])
+                    if cid in code_of
+                ),
+                bands=tuple(sorted(bands[set_id])),
+            )
+        base, threshold = settings.get(set_id, (scoring.BASE_ALL, 70))
+        plan = scoring.compile_plan(specs, sheet=sheet, rollup_base=base, rollup_threshold_percent=threshold)
+        loaded.plans[set_id] = plan
+        leaf_rows = [row for row in rows[set_id] if row[3] not in (scoring.GROUP, scoring.DERIVED)]
+        loaded.leaf_codes[set_id] = tuple(row[2] for row in leaf_rows)
+        for position, row in enumerate(leaf_rows):
+            loaded.bits[row[0]] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
+        item_ids = {cid for cid, *_rest in items[set_id]}
+        loaded.detail_ids.extend(row[0] for row in rows[set_id] if row[3] in DETAIL_TYPES or row[0] in item_ids)
+        derived = next((s for s in specs if s.answer_type == scoring.DERIVED), None)
+        if derived is not None:
+            xa4_threshold = derived.threshold_percent if derived.threshold_percent is not None else threshold
+            loaded.xa4[set_id] = (derived.code, xa4_threshold, base)
+    return loaded
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def _id_filter(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """``column IN ids`` as one parameter whatever the number of ids."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+
+
+def _answer_masks(assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int, int]]:
+    """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
+    self). One GROUP BY over the answers: nothing per answer crosses into Python."""
+    if not assessment_ids or not bits:
+        return {}
+    aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
+    mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
+    mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
+    where, where_params = _id_filter("a.assessment_id", assessment_ids)
+    value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
+    sql = f"""
+        SELECT x.assessment_id, x.word,
+               {aggregate}(CASE WHEN x.v = 'met' THEN x.bit ELSE 0 END),
+               {aggregate}(CASE WHEN x.v = 'not_met' THEN x.bit ELSE 0 END),
+               {aggregate}(CASE WHEN x.v = 'na' THEN x.bit ELSE 0 END)
+        FROM (
+            SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {value} AS v
+            FROM {Answer._meta.db_table} a
+            JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
+            WHERE {where}
+        ) x
+        GROUP BY x.assessment_id, x.word
+    """
+    masks: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, mapping_params + where_params)
+        for assessment_id, word, met, not_met, na in cursor.fetchall():
+            shift = BITS_PER_WORD * int(word)
+            current = masks.setdefault(assessment_id, [0, 0, 0])
+            current[0] |= int(met or 0) << shift
+            current[1] |= int(not_met or 0) << shift
+            current[2] |= int(na or 0) << shift
+    return {k: (v[0], v[1], v[2]) for k, v in masks.items()}
+
+
+def _decode(leaf_codes: tuple[str, ...], masks: tuple[int, int, int], cache: dict) -> MappingProxyType:
+    """Answers as the engine wants them, shared between units with the same masks."""
+    key = (leaf_codes, masks)
+    found = cache.get(key)
+    if found is None:
+        answers = {}
+        for position, code in enumerate(leaf_codes):
+            bit = 1 << position
+            if masks[0] & bit:
+                answers[code] = AnswerInput(scoring.MET)
+            elif masks[1] & bit:
+                answers[code] = AnswerInput(scoring.NOT_MET)
+            elif masks[2] & bit:
+                answers[code] = AnswerInput(scoring.NA)
+        found = cache[key] = MappingProxyType(answers)
+    return found
+
+
+def _details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+    """assessment id → criterion id → the full answer, for the few criteria that need more than
+    met / not met (figures, notes, points)."""
+    found: dict[int, dict[int, tuple]] = defaultdict(dict)
+    if not assessment_ids or not detail_ids:
+        return found
+    rows = Answer.objects.filter(assessment_id__in=list(assessment_ids), criterion_id__in=list(detail_ids)).values_list(
+        "assessment_id", "criterion_id", "value", "appraised_value", "number", "note", "self_points", "appraised_points"
+    )
+    for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
+        found[assessment_id][criterion_id] = (appraised or value, number, note.strip(), self_points, appraised_points)
+    return found
+
+
+# --- scoring units ----------------------------------------------------------------------------
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _decision(status: str | None) -> str:
+    return status if status in scoring.DECIDED else ""
+
+
+def _campaign_sets(campaign: Campaign) -> dict[str, int]:
+    """Criteria-set unit kind → the set the campaign uses (as ``Campaign.criteria_set_for``)."""
+    chosen: dict[str, int] = {}
+    ordered = campaign.criteria_sets.order_by(F("province_id").desc(nulls_last=True), "-version")
+    for pk, kind in ordered.values_list("id", "unit_kind"):
+        chosen.setdefault(kind, pk)
+    return chosen
+
+
+def _score(
+    campaign: Campaign,
+    unit_ids: Sequence[int],
+    *,
+    children: dict[int, list[ChildState]] | None = None,
+) -> tuple[ScoreReport, dict[int, UnitScore]]:
+    """Score ``unit_ids``; ``children`` (communes only) feeds XA-4."""
+    unit_ids = sorted(set(unit_ids))
+    if not unit_ids:
+        return ScoreReport(0, 0), {}
+    units = list(
+        Unit.objects.filter(pk__in=unit_ids).values_list("id", "kind", "is_eligible", "ineligible_reason", "household_count")
+    )
+    assessments = {
+        row[1]: row
+        for row in Assessment.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list(
+            "id", "unit_id", "criteria_set_id", "status", "crime_count", "social_evil_count", "violation_count"
+        )
+    }
+    last_year = {
+        row[0]: Figures(*row[1:])
+        for row in Assessment.objects.filter(
+            campaign__year=campaign.year - 1, campaign__province_id=campaign.province_id, unit_id__in=unit_ids
+        ).values_list("unit_id", "crime_count", "social_evil_count", "violation_count")
+    }
+    registrations = {
+        row[0]: row
+        for row in Registration.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list(
+            "unit_id", "households_total", "households_registered"
+        )
+    }
+    set_ids = {row[2] for row in assessments.values()}
+    fallback: dict[str, int] = {}
+    if children is not None and any(uid not in assessments for uid in children):
+        fallback = _campaign_sets(campaign)
+        if "commune" in fallback:
+            set_ids.add(fallback["commune"])
+    plans = _load_plans(set_ids)
+    assessment_ids = [row[0] for row in assessments.values()]
+    masks = _answer_masks(assessment_ids, plans.bits)
+    details = _details(assessment_ids, plans.detail_ids)
+    existing = dict(Result.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list("unit_id", "input_hash"))
+
+    decode_cache: dict = {}
+    memo: dict = {}
+    scores: dict[int, UnitScore] = {}
+    to_write: list[Result] = []
+    for unit_id, kind, eligible, reason, household_count in units:
+        assessment = assessments.get(unit_id)
+        registration = registrations.get(unit_id)
+        set_id = assessment[2] if assessment else None
+        plan = plans.plans.get(set_id) if set_id else None
+        unit_masks = masks.get(assessment[0], (0, 0, 0)) if assessment else (0, 0, 0)
+        unit_details = tuple(sorted(details.get(assessment[0], {}).items())) if assessment else ()
+        figures = Figures(*assessment[4:7]) if assessment else None
+        previous = last_year.get(unit_id)
+        hh_total = registration[1] if registration and registration[1] is not None else household_count
+        hh_done = registration[2] if registration else None
+        decision = _decision(assessment[3] if assessment else None)
+        xa4 = None
+        if children is not None:
+            rollup_set = set_id if set_id else fallback.get("commune")
+            code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
+            xa4 = scoring.rollup_xa4(children.get(unit_id, []), base=base, threshold_percent=threshold, code=code)
+        key = (
+            scoring.ENGINE_VERSION,
+            kind,
+            eligible,
+            reason,
+            set_id,
+            unit_masks,
+            unit_details,
+            registration is not None,
+            hh_total,
+            hh_done,
+            figures,
+            previous,
+            decision,
+            json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False) if xa4 else None,
+        )
+        score = memo.get(key)
+        if score is None:
+            answers = _decode(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
+            if unit_details:
+                answers = dict(answers)
+                for criterion_id, (value, number, note, self_points, appraised_points) in unit_details:
+                    answers[plans.codes[criterion_id]] = AnswerInput(value, number, note, self_points, appraised_points)
+            score = memo[key] = scoring.score_unit(
+                UnitInputs(
+                    kind=kind,
+                    plan=plan,
+                    answers=answers,
+                    is_eligible=eligible,
+                    ineligible_reason=reason,
+                    registered=registration is not None,
+                    households_total=hh_total,
+                    households_registered=hh_done,
+                    figures=figures,
+                    last_year=previous,
+                    decision=decision,
+                    xa4=xa4,
+                )
+            )
+        scores[unit_id] = score
+        assessment_id = assessment[0] if assessment else None
+        input_hash = _hash(assessment_id, key)
+        if existing.get(unit_id) == input_hash:
+            continue
+        to_write.append(
+            Result(
+                campaign_id=campaign.pk,
+                unit_id=unit_id,
+                assessment_id=assessment_id,
+                outcome=score.outcome,
+                is_forecast=score.is_forecast,
+                points=score.points,
+                grade=score.grade,
+                unmet_codes=score.unmet,
+                missing_codes=score.missing,
+                explanation=score.explanation,
+                rollup=xa4.as_dict() if xa4 else {},
+                input_hash=input_hash,
+            )
+        )
+    _write(to_write)
+    return ScoreReport(len(units), len(to_write)), scores
+
+
+def _write(results: list[Result]) -> None:
+    if results:
+        Result.objects.bulk_create(
+            results,
+            batch_size=WRITE_BATCH,
+            update_conflicts=True,
+            unique_fields=["campaign", "unit"],
+            update_fields=RESULT_FIELDS,
+        )
+
+
+@transaction.atomic
+def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreReport:
+    """Score residential areas and institutions (no roll-up) and upsert their results."""
+    return _score(campaign, unit_ids)[0]
+
+
+def _child_states(campaign: Campaign, managed: dict[int, list[tuple[int, str, bool]]]) -> dict[int, list[ChildState]]:
+    child_ids = [uid for units in managed.values() for uid, _kind, _eligible in units]
+    outcomes = dict(Result.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "outcome"))
+    statuses = dict(Assessment.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "status"))
+    registered = set(Registration.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", flat=True))
+    states: dict[int, list[ChildState]] = {}
+    for commune_id, units in managed.items():
+        states[commune_id] = [
+            ChildState(
+                kind=kind,
+                is_eligible=eligible,
+                registered=uid in registered,
+                decision=_decision(statuses.get(uid)),
+                # A decided child's row holds the decision; XA-4 reads the decision itself.
+                computed_outcome=outcomes.get(uid, scoring.PENDING),
+            )
+            for uid, kind, eligible in units
+        ]
+    return states
+
+
+@transaction.atomic
+def score_communes(
+    campaign: Campaign,
+    commune_ids: Sequence[int],
+    *,
+    managed: dict[int, list[tuple[int, str, bool]]] | None = None,
+) -> ScoreReport:
+    """Score communes with XA-4 computed from the Result and Assessment rows of the units each
+    one recognizes (score those units first)."""
+    commune_ids = sorted(set(commune_ids))
+    if managed is None:
+        managed = managed_units(campaign, commune_ids)
+    return _score(campaign, commune_ids, children=_child_states(campaign, managed))[0]
+
+
+@transaction.atomic
+def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
+    """One slice of a run: the units filed under ``parent_ids`` (communes, or the province and
+    its districts for the units they manage directly) and the units delegated to those
+    communes, then the communes themselves."""
+    parent_ids = list(parent_ids)
+    leaf_ids = set(
+        Unit.objects.filter(current_q(campaign), parent_id__in=parent_ids, kind__in=LEAF_KINDS).values_list(
+            "id", flat=True
+        )
+    )
+    commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
+    managed = managed_units(campaign, commune_ids)
+    leaf_ids.update(uid for units in managed.values() for uid, _kind, _eligible in units)
+    leaves = _score(campaign, sorted(leaf_ids))[0]
+    communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
+    return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
+
+
+# --- province summary -------------------------------------------------------------------------
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+@transaction.atomic
+def summarize_province(campaign: Campaign) -> Result:
+    """Rates per kind and per commune, stored in the province's ``Result.rollup``."""
+    province = campaign.province
+    empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
+    kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
+    for kind, eligible, n in (
+        campaign_units(campaign).values_list("kind", "is_eligible").annotate(n=Count("id")).order_by()
+    ):
+        kinds[kind]["units"] += n
+        if eligible:
+            kinds[kind]["eligible"] += n
+    for kind, outcome, forecast, n in (
+        Result.objects.filter(campaign=campaign, unit__kind__in=SCORED_KINDS)
+        .values_list("unit__kind", "outcome", "is_forecast")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        kinds[kind][outcome] = kinds[kind].get(outcome, 0) + n
+        if forecast and outcome != scoring.NOT_ELIGIBLE:
+            kinds[kind]["forecast"] += n
+    for kind, n in (
+        Registration.objects.filter(campaign=campaign, unit__is_eligible=True)
+        .values_list("unit__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if kind in kinds:
+            kinds[kind]["registered"] += n
+    for kind, status, n in (
+        Assessment.objects.filter(campaign=campaign, status__in=scoring.DECIDED, unit__is_eligible=True)
+        .values_list("unit__kind", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if kind in kinds:
+            kinds[kind]["decided"] += n
+            if status == scoring.RECOGNIZED:
+                kinds[kind]["recognized"] += n
+    for counts in kinds.values():
+        for outcome in (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE):
+            counts.setdefault(outcome, 0)
+    communes = [
+        {
+            "id": uid,
+            "code": code,
+            "name": f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name,
+            "outcome": outcome,
+            "is_forecast": forecast,
+            "xa4": {k: rollup.get(k) for k in ("met", "total", "registered", "recognized", "required", "undecided")},
+        }
+        for uid, code, name, label, outcome, forecast, rollup in Result.objects.filter(
+            campaign=campaign, unit__kind=COMMUNE
+        )
+        .order_by("unit__path")
+        .values_list("unit_id", "unit__code", "unit__name", "unit__label", "outcome", "is_forecast", "rollup")
+    ]
+    is_forecast = any(c["forecast"] for c in kinds.values())
+    rollup = {"kinds": kinds, "communes": communes, "is_forecast": is_forecast}
+    sentences = []
+    for kind in (COMMUNE, *LEAF_KINDS):
+        counts = kinds[kind]
+        if counts["eligible"]:
+            sentences.append(
+                f"{KIND_LABELS[kind]}: {_count(counts[scoring.PASS])}/{_count(counts['eligible'])} đạt "
+                f"({scoring.format_percent(counts[scoring.PASS], counts['eligible'])})"
+            )
+    if is_forecast:
+        sentences.append("Có kết quả dự báo (chưa có quyết định)")
+    explanation = ". ".join(sentences) or "Chưa có đơn vị nào được chấm"
+    input_hash = _hash(scoring.ENGINE_VERSION, json.dumps(rollup, sort_keys=True, ensure_ascii=False))
+    current = Result.objects.filter(campaign=campaign, unit=province).first()
+    if current is not None and current.input_hash == input_hash:
+        return current
+    _write(
+        [
+            Result(
+                campaign_id=campaign.pk,
+                unit_id=province.pk,
+                outcome=scoring.NOT_ELIGIBLE,
+                is_forecast=is_forecast,
+                explanation=explanation,
+                rollup=rollup,
+                input_hash=input_hash,
+            )
+        ]
+    )
+    return Result.objects.get(campaign=campaign, unit=province)
+
+
+# --- one unit after a change ------------------------------------------------------------------
+
+
+@transaction.atomic
+def rescore_unit(unit_id: int, campaign_id: int) -> None:
+    """Rescore a unit, then the commune that counts it in XA-4, then the province summary."""
+    campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
+    unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
+    if unit is None or not unit.path.startswith(campaign.province.path):
+        return
+    if unit.kind in LEAF_KINDS:
+        _score(campaign, [unit.pk])
+        commune_id = authority_commune(campaign, unit)
+        if commune_id is not None:
+            score_communes(campaign, [commune_id])
+    elif unit.kind == COMMUNE:
+        score_communes(campaign, [unit.pk])
+    summarize_province(campaign)
+
+
+class _Rescore:
+    """An on-commit callback that knows what it rescores, so a transaction queues it once."""
+
+    def __init__(self, unit_id: int, campaign_id: int) -> None:
+        self.key = (unit_id, campaign_id)
+
+    def __call__(self) -> None:
+        from .tasks.scoring import rescore_unit_task
+
+        rescore_unit_task.delay(*self.key)
+
+
+def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
+    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
+    conn = transaction.get_connection()
+    pending = getattr(conn, "run_on_commit", None) or []
+    key = (unit_id, campaign_id)
+    if conn.in_atomic_block and any(getattr(entry[1], "key", None) == key for entry in pending):
+        return
+    transaction.on_commit(_Rescore(unit_id, campaign_id))

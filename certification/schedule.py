@@ -1,0 +1,17 @@
+"""Celery beat entries of the certification app (no Django import: settings may import it).
+
+In ``antt/settings.py``::
+
+    from certification.schedule import BEAT_SCHEDULE
+    CELERY_BEAT_SCHEDULE = {**BEAT_SCHEDULE}
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Just after midnight (Asia/Ho_Chi_Minh): campaigns whose assessment period ended yesterday.
+    "score-due-campaigns": {
+        "task": "certification.tasks.scoring.score_due_campaigns_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+}

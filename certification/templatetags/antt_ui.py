@@ -1,0 +1,149 @@
+"""UI template tags shared by every page: ``{% load antt_ui %}``.
+
+- ``{% icon "name" %}``: an icon of ``static/icons/sprite.svg`` (decorative unless ``label`` is given).
+- ``{% nav_url "ns:name" arg… %}``: the URL, or "" while that URL does not exist yet.
+- ``{% main_nav %}``: the top navigation for the current user's roles.
+- ``{% sort_th "field" "Label" %}``: a sortable ``<th>`` toggling ``?o=field`` / ``?o=-field``.
+- ``{% badge state label %}``: ``<span class="badge badge-<state>">``.
+- ``{{ value|percent }}``: "72 %" (Vietnamese style, no decimals); ``{{ days|days_left }}``.
+"""
+
+from django import template
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from units.access import Role, user_roles
+
+register = template.Library()
+
+
+def safe_reverse(name: str, *args) -> str:
+    """``reverse`` that returns "" for a URL not written yet (pages are built in parallel)."""
+    try:
+        return reverse(name, args=args or None)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag
+def icon(name: str, label: str = "", cls: str = "") -> str:
+    href = f"{static('icons/sprite.svg')}#{name}"
+    if label:
+        return format_html(
+            '<svg class="icon {}" role="img" aria-label="{}" focusable="false"><use href="{}"></use></svg>',
+            cls,
+            label,
+            href,
+        )
+    return format_html(
+        '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>', cls, href
+    )
+
+
+@register.simple_tag
+def nav_url(name: str, *args) -> str:
+    return safe_reverse(name, *args)
+
+
+# (icon, label, URL names tried in order, roles that see it; None = every signed-in user)
+NAV_ITEMS = [
+    ("home", _("Home"), ["home"], None),
+    ("units", _("Units"), ["units:unit-list"], None),
+    ("assessment", _("Assessments"), ["certification:assessment-list"], None),
+    ("tasks", _("My tasks"), ["certification:my-tasks"], {Role.OFFICER, Role.APPRAISER, Role.APPROVER}),
+    (
+        "decision",
+        _("Decisions"),
+        ["certification:decision-list"],
+        {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
+    ),
+    (
+        "report",
+        _("Reports"),
+        ["certification:report-list", "certification:reports", "certification:report-index"],
+        {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
+    ),
+    (
+        "criteria",
+        _("Criteria"),
+        ["certification:criteria-set-list"],
+        {Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
+    ),
+    ("bell", _("Notifications"), ["certification:notifications"], None),
+]
+
+
+def nav_items(user, path: str = "") -> list[dict]:
+    """The entries ``user`` may use, each {icon, label, url, active}; the longest matching URL is active."""
+    roles = user_roles(user)
+    items = []
+    for icon_name, label, names, allowed in NAV_ITEMS:
+        if allowed is not None and not (roles & {str(r) for r in allowed}):
+            continue
+        url = next((u for u in (safe_reverse(n) for n in names) if u), "")
+        if url:
+            items.append({"icon": icon_name, "label": label, "url": url, "active": False})
+    matches = [i for i in items if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
+    return items
+
+
+@register.inclusion_tag("includes/nav.html", takes_context=True)
+def main_nav(context) -> dict:
+    request = context.get("request")
+    user = context.get("user") or getattr(request, "user", None)
+    return {"items": nav_items(user, request.path if request else "")}
+
+
+@register.inclusion_tag("includes/sort_th.html", takes_context=True)
+def sort_th(context, field: str, label: str, cls: str = "") -> dict:
+    """A column header sorting by ``field``: first click ascending, next click descending."""
+    request = context["request"]
+    current = request.GET.get("o", context.get("order", ""))
+    direction = ""
+    if current == field:
+        direction, target = "ascending", f"-{field}"
+    elif current == f"-{field}":
+        direction, target = "descending", field
+    else:
+        target = field
+    params = request.GET.copy()
+    params["o"] = target
+    params.pop("page", None)
+    params.pop("export", None)
+    return {"href": f"?{params.urlencode()}", "label": label, "direction": direction, "cls": cls}
+
+
+@register.simple_tag
+def badge(state: str, label: str = "") -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', state or "draft", label or state)
+
+
+@register.filter
+def percent(value) -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{round(float(value))} %"
+
+
+@register.filter
+def days_left(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return str(_("today"))
+    if days > 0:
+        return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
+    return ngettext("%(n)d day ago", "%(n)d days ago", -days) % {"n": -days}
+
+
+@register.simple_tag
+def elided_pages(page_obj, on_each_side: int = 2, on_ends: int = 1) -> list:
+    """Page numbers with "…" gaps: 1 … 4 5 [6] 7 8 … 20."""
+    return list(
+        page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=on_each_side, on_ends=on_ends)
+    )

@@ -1,0 +1,86 @@
+"""Views: yearly campaigns (đợt xét). Province staff open them and edit the dates; everyone of
+the province reads them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from certification.campaigns import (
+    DATE_FIELDS,
+    can_manage_province,
+    get_campaign_for_user,
+    managed_provinces,
+    open_campaign,
+    update_campaign_dates,
+    visible_campaigns,
+)
+from certification.criteria_forms import CampaignDatesForm, OpenCampaignForm
+from certification.exceptions import WorkflowError
+from certification.models.criteria import UnitKind
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = visible_campaigns(request.user).prefetch_related("criteria_sets")
+    return render(
+        request,
+        "certification/campaigns/campaign_list.html",
+        {"campaigns": campaigns, "can_open": managed_provinces(request.user).exists()},
+    )
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request.user, pk)
+    attached = {cs.unit_kind: cs for cs in campaign.criteria_sets.all()}
+    sets = [(label, attached.get(kind)) for kind, label in UnitKind.choices]
+    return render(
+        request,
+        "certification/campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "sets": sets,
+            "can_edit": can_manage_province(request.user, campaign.province),
+        },
+    )
+
+
+@login_required
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request.user, pk)
+    if not can_manage_province(request.user, campaign.province):
+        raise PermissionDenied
+    form = CampaignDatesForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        dates = {name: form.cleaned_data[name] for name in DATE_FIELDS}
+        campaign.refresh_from_db()  # the form wrote into the instance; the service compares with the stored dates
+        try:
+            update_campaign_dates(campaign=campaign, by=request.user, **dates)
+        except WorkflowError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Campaign dates saved."))
+            return redirect("certification:campaign-detail", campaign.pk)
+    return render(request, "certification/campaigns/campaign_form.html", {"campaign": campaign, "form": form})
+
+
+@login_required
+def campaign_open(request: HttpRequest) -> HttpResponse:
+    provinces = managed_provinces(request.user)
+    if not provinces.exists():
+        raise PermissionDenied
+    form = OpenCampaignForm(request.POST or None, provinces=provinces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = open_campaign(
+                year=form.cleaned_data["year"], province=form.cleaned_data["province"], by=request.user
+            )
+        except WorkflowError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Campaign %(campaign)s is open.") % {"campaign": campaign})
+            return redirect("certification:campaign-detail", campaign.pk)
+    return render(request, "certification/campaigns/campaign_open.html", {"form": form})

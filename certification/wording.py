@@ -1,0 +1,144 @@
+"""Wording of official documents (Nghị định 30/2020/NĐ-CP style).
+
+Documents are Vietnamese legal text whatever the reader's UI language, so the words here are
+data, written in Vietnamese (NFC), not translated UI strings.
+"""
+
+from collections.abc import Iterable
+
+from antt.text import nfc
+from units.models import Unit
+
+Kind = Unit.Kind
+
+# Order in annexes, tables and sentences: communes first, then residential areas, institutions.
+KIND_ORDER = {
+    Kind.COMMUNE: 0,
+    Kind.RESIDENTIAL_AREA: 1,
+    Kind.AGENCY: 2,
+    Kind.ENTERPRISE: 3,
+    Kind.SCHOOL: 4,
+}
+KIND_LABELS = {
+    Kind.PROVINCE: "Tỉnh, thành phố",
+    Kind.DISTRICT: "Huyện",
+    Kind.COMMUNE: "Xã, phường, đặc khu",
+    Kind.RESIDENTIAL_AREA: "Khu dân cư",
+    Kind.AGENCY: "Cơ quan",
+    Kind.ENTERPRISE: "Doanh nghiệp",
+    Kind.SCHOOL: "Cơ sở giáo dục",
+}
+DEFAULT_LABELS = {Kind.PROVINCE: "Tỉnh", Kind.DISTRICT: "Huyện", Kind.COMMUNE: "Xã"}
+
+# The four groups of TT 124 Art. 4-7, as provinces name them in their reports.
+GROUPS = ("commune", "residential_area", "agency_enterprise", "school")
+GROUP_OF_KIND = {
+    Kind.COMMUNE: "commune",
+    Kind.RESIDENTIAL_AREA: "residential_area",
+    Kind.AGENCY: "agency_enterprise",
+    Kind.ENTERPRISE: "agency_enterprise",
+    Kind.SCHOOL: "school",
+}
+GROUP_TITLES = {
+    "commune": "Xã, phường, đặc khu",
+    "residential_area": "Khu dân cư",
+    "agency_enterprise": "Cơ quan, doanh nghiệp",
+    "school": "Cơ sở giáo dục",
+}
+# "16 xã, phường, 158 khu dân cư, 12 cơ quan, doanh nghiệp và 63 nhà trường được công nhận"
+GROUP_NOUNS = {
+    "commune": "xã, phường",
+    "residential_area": "khu dân cư",
+    "agency_enterprise": "cơ quan, doanh nghiệp",
+    "school": "nhà trường",
+}
+
+
+def label_of(unit: Unit) -> str:
+    return unit.label or DEFAULT_LABELS.get(unit.kind, "")
+
+
+def place_name(unit: Unit, *, capital: bool = False) -> str:
+    """'phường Vũng Áng', 'tỉnh Hà Tĩnh' (inside a sentence) or 'Phường Vũng Áng' (capital)."""
+    label = label_of(unit)
+    if not label or unit.name.lower().startswith(label.lower()):
+        return nfc(unit.name)
+    label = label[0].upper() + label[1:] if capital else label[0].lower() + label[1:]
+    return nfc(f"{label} {unit.name}")
+
+
+def committee(unit: Unit) -> str:
+    """'Ủy ban nhân dân phường Vũng Áng'."""
+    return f"Ủy ban nhân dân {place_name(unit)}"
+
+
+def chairman(unit: Unit) -> str:
+    """'Chủ tịch Ủy ban nhân dân phường Vũng Áng'."""
+    return f"Chủ tịch {committee(unit)}"
+
+
+def issuer_header(unit: Unit) -> list[str]:
+    """The issuing body block, upper case: ['ỦY BAN NHÂN DÂN', 'PHƯỜNG VŨNG ÁNG']."""
+    return ["ỦY BAN NHÂN DÂN", place_name(unit, capital=True).upper()]
+
+
+def police(unit: Unit) -> str:
+    """Head of the police of the issuing level: 'Trưởng Công an phường Vũng Áng'."""
+    if unit.kind == Kind.PROVINCE:
+        return f"Giám đốc Công an {place_name(unit)}"
+    return f"Trưởng Công an {place_name(unit)}"
+
+
+def office(unit: Unit) -> str:
+    if unit.kind == Kind.PROVINCE:
+        return f"Chánh Văn phòng Ủy ban nhân dân {place_name(unit)}"
+    return f"Chánh Văn phòng Hội đồng nhân dân và Ủy ban nhân dân {place_name(unit)}"
+
+
+def number(value: int) -> str:
+    """'1.554' (Vietnamese thousands separator)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def join(parts: Iterable[str]) -> str:
+    """'a, b và c'."""
+    items = [p for p in parts if p]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def recognized_sentence(counts: dict[str, int], *, verb: str = "được công nhận") -> str:
+    """'16 xã, phường, 158 khu dân cư, 12 cơ quan, doanh nghiệp và 63 nhà trường được công nhận'."""
+    parts = [f"{number(counts[g])} {GROUP_NOUNS[g]}" for g in GROUPS if counts.get(g)]
+    if not parts:
+        return f"Chưa có đơn vị nào {verb}"
+    return f"{join(parts)} {verb}"
+
+
+def kinds_phrase(kinds: Iterable[str]) -> str:
+    """The subjects of a decision's title: 'khu dân cư, cơ quan, doanh nghiệp, cơ sở giáo dục'."""
+    groups = {GROUP_OF_KIND.get(k) for k in kinds}
+    nouns = {
+        "commune": "xã, phường",
+        "residential_area": "khu dân cư",
+        "agency_enterprise": "cơ quan, doanh nghiệp",
+        "school": "cơ sở giáo dục",
+    }
+    return ", ".join(nouns[g] for g in GROUPS if g in groups) or "đơn vị"
+
+
+def counted_phrase(kind_counts: dict[str, int]) -> str:
+    """'25 khu dân cư và 2 cơ sở giáo dục' for Article 1."""
+    by_group: dict[str, int] = {}
+    for kind, n in kind_counts.items():
+        group = GROUP_OF_KIND.get(kind)
+        if group:
+            by_group[group] = by_group.get(group, 0) + n
+    nouns = {
+        "commune": "xã, phường",
+        "residential_area": "khu dân cư",
+        "agency_enterprise": "cơ quan, doanh nghiệp",
+        "school": "cơ sở giáo dục",
+    }
+    return join(f"{number(by_group[g])} {nouns[g]}" for g in GROUPS if by_group.get(g)) or "0 đơn vị"

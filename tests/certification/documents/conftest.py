@@ -1,0 +1,166 @@
+"""Documents fixtures: a campaign with a minimal criteria set, recognized assessments built with
+the ORM, an issued decision with its certificates, and PDF inspection helpers (poppler)."""
+
+import datetime
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from certification.decisions import create_certificates, issue_decision
+from certification.models import Assessment, Campaign, CriteriaSet, Decision
+from certification.models.criteria import UnitKind
+from units.models import RoleAssignment, Unit
+
+ROOT = Path(__file__).resolve().parents[3]
+PARTS = ROOT / "locale" / "vi" / "parts"
+YEAR = 2026
+
+
+@pytest.fixture(scope="session")
+def _documents_catalog(tmp_path_factory) -> Path:
+    """Our Vietnamese part compiled on its own, so the tests do not wait for the lead's merge."""
+    locale_dir = tmp_path_factory.mktemp("locale")
+    target = locale_dir / "vi" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    subprocess.run(
+        ["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(PARTS / "documents.po")], check=True
+    )
+    return locale_dir
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese(settings, _documents_catalog, tmp_path):
+    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS, _documents_catalog]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_BASE_URL = "https://antt.example.vn"
+    settings.LANGUAGE_CODE = "vi"
+
+
+@pytest.fixture
+def kdc_set(db) -> CriteriaSet:
+    return CriteriaSet.objects.create(
+        family="docs-kdc",
+        unit_kind=UnitKind.RESIDENTIAL_AREA,
+        name="Tiêu chí khu dân cư",
+        legal_basis="Thông tư 124/2021/TT-BCA",
+        year_from=2022,
+        status=CriteriaSet.Status.PUBLISHED,
+    )
+
+
+def make_campaign(province: Unit, year: int, criteria_set: CriteriaSet) -> Campaign:
+    campaign = Campaign.objects.create(year=year, province=province, **Campaign.default_dates(year))
+    campaign.criteria_sets.add(criteria_set)
+    return campaign
+
+
+@pytest.fixture
+def campaign(province, kdc_set) -> Campaign:
+    return make_campaign(province, YEAR, kdc_set)
+
+
+def recognize(assessments, *, issuer: Unit, by, issued_on=datetime.date(YEAR, 11, 12), **fields) -> Decision:
+    """What services.recognize does, reduced to the documents part."""
+    campaign = assessments[0].campaign
+    decision = Decision.objects.create(
+        campaign=campaign,
+        issuer=issuer,
+        year=campaign.year,
+        issued_on=issued_on,
+        place=fields.pop("place", "Kỳ Anh"),
+        signer_title=fields.pop("signer_title", "Chủ tịch"),
+        signer_name=fields.pop("signer_name", "Nguyễn Văn Hùng"),
+        **fields,
+    )
+    for a in assessments:
+        a.status = Assessment.Status.RECOGNIZED
+        a.decision = decision
+        a.save(update_fields=["status", "decision"])
+    decision = issue_decision(decision=decision, by=by)
+    create_certificates(decision=decision, by=by)
+    return decision
+
+
+@pytest.fixture
+def assessments(campaign, areas, kdc_set) -> list[Assessment]:
+    return [
+        Assessment.objects.create(
+            campaign=campaign, unit=unit, criteria_set=kdc_set, status=Assessment.Status.APPRAISED
+        )
+        for unit in areas
+    ]
+
+
+@pytest.fixture
+def decision(assessments, commune, approver) -> Decision:
+    return recognize(assessments, issuer=commune, by=approver)
+
+
+@pytest.fixture
+def certificate(decision):
+    return decision.certificates.order_by("register_number").first()
+
+
+@pytest.fixture
+def viewer(make_user, commune):
+    return make_user("viewer", RoleAssignment.Role.VIEWER, commune)
+
+
+@pytest.fixture
+def colleague_clerk(make_user, other_commune):
+    return make_user("colleague_clerk", RoleAssignment.Role.CLERK, other_commune)
+
+
+@pytest.fixture
+def outsider_clerk(make_user, other_province):
+    return make_user("outsider_clerk", RoleAssignment.Role.CLERK, other_province)
+
+
+def _poppler(tool: str, *args: str, data: bytes) -> str:
+    if not shutil.which(tool):
+        pytest.fail(f"{tool} (Debian poppler-utils) is required")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(data)
+        fh.flush()
+        return subprocess.run([tool, *args, fh.name, "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_text(data: bytes) -> str:
+    """pdftotext output with line breaks and runs of spaces folded (phrases may wrap)."""
+    return " ".join(_poppler("pdftotext", data=data).split())
+
+
+def _run(tool: str, data: bytes, *args: str) -> str:
+    if not shutil.which(tool):
+        pytest.fail(f"{tool} (Debian poppler-utils) is required")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(data)
+        fh.flush()
+        return subprocess.run([tool, *args, fh.name], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_pages(data: bytes) -> int:
+    for line in _run("pdfinfo", data).splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pdf_fonts(data: bytes) -> set[str]:
+    """Base font names without the subset prefix: {'LiberationSerif-Bold', …}."""
+    out = _run("pdffonts", data)
+    names = set()
+    for line in out.splitlines()[2:]:
+        name = line.split()[0]
+        names.add(name.split("+", 1)[-1])
+    return names
+
+
+@pytest.fixture
+def media_root(settings) -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+

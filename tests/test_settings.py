@@ -1,0 +1,110 @@
+"""Settings come from the environment only: nothing set → SQLite and in-process tasks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRINT_SETTINGS = """
+import json
+import django
+from django.conf import settings
+django.setup()
+from antt.celery import app
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"],
+    "name": str(db["NAME"]),
+    "user": db.get("USER", ""),
+    "password": db.get("PASSWORD", ""),
+    "host": db.get("HOST", ""),
+    "port": db.get("PORT", ""),
+    "broker": settings.CELERY_BROKER_URL,
+    "result_backend": settings.CELERY_RESULT_BACKEND,
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "app_eager": app.conf.task_always_eager,
+    "app_broker": app.conf.broker_url,
+    "debug": settings.DEBUG,
+    "secret_key": settings.SECRET_KEY,
+    "allowed_hosts": settings.ALLOWED_HOSTS,
+    "media_root": str(settings.MEDIA_ROOT),
+}))
+"""
+
+
+def settings_with(tmp_path: Path, **variables: str) -> dict:
+    """Load antt.settings in a fresh interpreter with only ``variables`` set (plus PATH/HOME)."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env.update(DJANGO_SETTINGS_MODULE="antt.settings", ANTT_VAR_DIR=str(tmp_path / "var"), **variables)
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_with_no_variables_antt_uses_a_sqlite_file_and_runs_tasks_in_process(tmp_path):
+    loaded = settings_with(tmp_path)
+
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["name"] == str(tmp_path / "var" / "antt.sqlite3")
+    assert loaded["broker"] == ""
+    assert loaded["eager"] is True
+    assert loaded["app_eager"] is True
+    assert loaded["debug"] is False
+    assert loaded["media_root"] == str(tmp_path / "var" / "media")
+
+
+def test_a_database_url_and_a_broker_url_switch_to_postgresql_and_a_separate_worker(tmp_path):
+    loaded = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://antt:s%40cret@db.example:5433/antt_prod",
+        CELERY_BROKER_URL="redis://redis.example:6379/0",
+    )
+
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert (loaded["name"], loaded["user"], loaded["password"]) == ("antt_prod", "antt", "s@cret")
+    assert (loaded["host"], loaded["port"]) == ("db.example", "5433")
+    assert loaded["broker"] == "redis://redis.example:6379/0"
+    assert loaded["result_backend"] == "redis://redis.example:6379/0"
+    assert loaded["eager"] is False
+    assert loaded["app_eager"] is False
+    assert loaded["app_broker"] == "redis://redis.example:6379/0"
+
+
+def test_libpq_pg_variables_also_select_postgresql(tmp_path):
+    loaded = settings_with(tmp_path, PGDATABASE="antt", PGHOST="/run/postgresql", PGUSER="antt")
+
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["name"] == "antt"
+    assert loaded["eager"] is True
+
+
+def test_secret_key_debug_allowed_hosts_and_media_root_come_from_the_environment(tmp_path):
+    loaded = settings_with(
+        tmp_path,
+        SECRET_KEY="k" * 50,
+        DEBUG="1",
+        ALLOWED_HOSTS="antt.hatinh.gov.vn, 10.0.0.5",
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
+
+    assert loaded["secret_key"] == "k" * 50
+    assert loaded["debug"] is True
+    assert loaded["allowed_hosts"] == ["antt.hatinh.gov.vn", "10.0.0.5"]
+    assert loaded["media_root"] == str(tmp_path / "media")
+
+
+def test_the_interface_is_vietnamese_in_vietnam_time():
+    assert settings.LANGUAGE_CODE == "vi"
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
