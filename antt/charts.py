@@ -32,7 +32,7 @@ def _svg_open(width: float, height: float, title: str, font_family: str, font_si
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" height="{_num(height)}" '
         f'viewBox="0 0 {_num(width)} {_num(height)}" role="img" aria-label={label} '
-        f"font-family={quoteattr(font_family)} font-size=\"{_num(font_size)}\">",
+        f'font-family={quoteattr(font_family)} font-size="{_num(font_size)}">',
         f"<title>{escape(title)}</title>" if title else "",
     ]
 

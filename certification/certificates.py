@@ -70,7 +70,9 @@ def _ancestors(units: list[Unit]) -> dict[int, Unit]:
 
 
 def _unit_part(unit: Unit, ancestors: dict[int, Unit]) -> dict:
-    chain = [ancestors[int(p)] for p in unit.path.split("/") if p and int(p) in ancestors and int(p) != unit.pk]
+    chain = [
+        ancestors[int(p)] for p in unit.path.split("/") if p and int(p) in ancestors and int(p) != unit.pk
+    ]
     commune = next((u for u in reversed(chain) if u.kind == Unit.Kind.COMMUNE), None)
     province = next((u for u in reversed(chain) if u.kind == Unit.Kind.PROVINCE), None)
     parent = chain[-1] if chain else None
@@ -89,7 +91,9 @@ def _unit_part(unit: Unit, ancestors: dict[int, Unit]) -> dict:
     }
 
 
-def build_snapshot(*, decision: Decision, unit: Unit, register_number: int, ancestors=None, shared=None) -> dict:
+def build_snapshot(
+    *, decision: Decision, unit: Unit, register_number: int, ancestors=None, shared=None
+) -> dict:
     """The certificate's content as issued: unit name as it was that year, its commune and
     province, decision reference and date, signer, year, register number, issuing body."""
     ancestors = ancestors if ancestors is not None else _ancestors([unit])
@@ -124,7 +128,9 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
         key=_order_key,
     )
     if todo:
-        numbers = reserve_numbers(issuer=decision.issuer, year=decision.year, series=CERTIFICATE, count=len(todo))
+        numbers = reserve_numbers(
+            issuer=decision.issuer, year=decision.year, series=CERTIFICATE, count=len(todo)
+        )
         ancestors = _ancestors([a.unit for a in todo])
         shared = _decision_part(decision)
         certificates = [
@@ -151,7 +157,9 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
                 assessment=cert.assessment,
             )
     return list(
-        Certificate.objects.filter(decision=decision, status=Certificate.Status.VALID).order_by("register_number")
+        Certificate.objects.filter(decision=decision, status=Certificate.Status.VALID).order_by(
+            "register_number"
+        )
     )
 
 
@@ -198,7 +206,11 @@ def revoke_certificates(
 def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certificate:
     """Issue a new certificate (new register number and code) in place of a valid one, e.g. lost
     or misprinted; the old one shows "replaced" with a link to the new one."""
-    old = Certificate.objects.select_for_update().select_related("decision__issuer", "unit").get(pk=certificate.pk)
+    old = (
+        Certificate.objects.select_for_update()
+        .select_related("decision__issuer", "unit")
+        .get(pk=certificate.pk)
+    )
     if old.status != Certificate.Status.VALID:
         raise WorkflowError(_("Only a valid certificate can be replaced."))
     reason = nfc(reason)
@@ -230,7 +242,12 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
         assessment=old.assessment,
     )
     log_change(
-        new, by=by, action="certificate_issued", field="register_number", new=number, assessment=old.assessment
+        new,
+        by=by,
+        action="certificate_issued",
+        field="register_number",
+        new=number,
+        assessment=old.assessment,
     )
     return new
 
@@ -261,7 +278,12 @@ def render_certificates_pdf(certificates) -> bytes:
 def certificate_hash(certificate: Certificate) -> str:
     """Identifies the rendered page: template version, snapshot, code and verification URL."""
     payload = json.dumps(
-        [pdf.template_version(*TEMPLATES), certificate.code, verify_url(certificate.code), certificate.snapshot],
+        [
+            pdf.template_version(*TEMPLATES),
+            certificate.code,
+            verify_url(certificate.code),
+            certificate.snapshot,
+        ],
         ensure_ascii=False,
         sort_keys=True,
     )

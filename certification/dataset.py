@@ -30,7 +30,6 @@ from django.utils import timezone
 from units.models import Unit
 
 from .models import Answer, Assessment, Campaign, Criterion, Registration
-from .models.criteria import UnitKind
 
 Kind = Unit.Kind
 BATCH = 5000
@@ -38,7 +37,14 @@ SYLLABLES = (
     "An Bình Hòa Phú Tân Thạnh Long Phước Thuận Hưng Mỹ Đông Tây Nam Bắc Trung Hải Sơn Lộc Thành "
     "Quang Minh Vĩnh Xuân Hiệp Đức Thịnh Khánh Lạc Tiến Phong Hồng Cát Hậu Nghĩa Thái Yên Hà Lâm"
 ).split()
-AGENCY_NAMES = ("Trạm Y tế", "Bưu điện văn hóa", "Nhà văn hóa", "Hạt Kiểm lâm", "Chi cục Thuế khu vực", "Kho bạc Nhà nước")
+AGENCY_NAMES = (
+    "Trạm Y tế",
+    "Bưu điện văn hóa",
+    "Nhà văn hóa",
+    "Hạt Kiểm lâm",
+    "Chi cục Thuế khu vực",
+    "Kho bạc Nhà nước",
+)
 PROVINCE_AGENCIES = (
     "Sở Tư pháp",
     "Sở Tài chính",
@@ -52,7 +58,12 @@ PROVINCE_AGENCIES = (
     "Bộ Chỉ huy Quân sự",
 )
 ENTERPRISE_FORMS = ("Công ty TNHH", "Công ty Cổ phần", "Hợp tác xã", "Doanh nghiệp tư nhân")
-ENTERPRISE_SIZES = ((Unit.EnterpriseSize.MICRO, 25), (Unit.EnterpriseSize.SMALL, 25), (Unit.EnterpriseSize.MEDIUM, 30), (Unit.EnterpriseSize.LARGE, 20))
+ENTERPRISE_SIZES = (
+    (Unit.EnterpriseSize.MICRO, 25),
+    (Unit.EnterpriseSize.SMALL, 25),
+    (Unit.EnterpriseSize.MEDIUM, 30),
+    (Unit.EnterpriseSize.LARGE, 20),
+)
 SCHOOLS = (
     ("Trường Mầm non", Unit.SchoolLevel.KINDERGARTEN, 30),
     ("Trường Tiểu học", Unit.SchoolLevel.PRIMARY, 30),
@@ -112,7 +123,12 @@ def synthetic_divisions(*, provinces: int, communes: int, seed: int, prefix: str
     shares[-1] = max(1, communes - sum(shares[:-1]))
     made = _bulk_units(
         [
-            Unit(code=f"{prefix}P{i + 1:02d}", name=f"Mẫu {_place(rng)} {i + 1}", label="Tỉnh", kind=Kind.PROVINCE)
+            Unit(
+                code=f"{prefix}P{i + 1:02d}",
+                name=f"Mẫu {_place(rng)} {i + 1}",
+                label="Tỉnh",
+                kind=Kind.PROVINCE,
+            )
             for i in range(provinces)
         ]
     )
@@ -122,13 +138,26 @@ def synthetic_divisions(*, provinces: int, communes: int, seed: int, prefix: str
             number += 1
             label = "Phường" if rng.random() < 0.2 else "Xã"
             rows.append(
-                Unit(code=f"{prefix}{number:05d}", name=f"{_place(rng)} {number}", label=label, kind=Kind.COMMUNE, parent=province)
+                Unit(
+                    code=f"{prefix}{number:05d}",
+                    name=f"{_place(rng)} {number}",
+                    label=label,
+                    kind=Kind.COMMUNE,
+                    parent=province,
+                )
             )
     _bulk_units(rows)
     return made
 
 
-def load_provinces(*, scale: str, seed: int, province: int | None = None, synthetic: bool = False, communes: int | None = None) -> list[Unit]:
+def load_provinces(
+    *,
+    scale: str,
+    seed: int,
+    province: int | None = None,
+    synthetic: bool = False,
+    communes: int | None = None,
+) -> list[Unit]:
     """The provinces to fill: real divisions when ``units.divisions`` can load them."""
     if not synthetic:
         try:
@@ -141,10 +170,16 @@ def load_provinces(*, scale: str, seed: int, province: int | None = None, synthe
                 load_divisions(province=number)
                 return list(Unit.objects.filter(kind=Kind.PROVINCE, code=province_code(number)))
             load_divisions()
-            return list(Unit.objects.filter(kind=Kind.PROVINCE, valid_to__isnull=True).exclude(code__startswith="L-").order_by("code"))
+            return list(
+                Unit.objects.filter(kind=Kind.PROVINCE, valid_to__isnull=True)
+                .exclude(code__startswith="L-")
+                .order_by("code")
+            )
     if scale == "province":
         return synthetic_divisions(provinces=1, communes=communes or 200, seed=seed, prefix="SX")
-    return synthetic_divisions(provinces=NATIONAL_PROVINCES, communes=communes or NATIONAL_COMMUNES, seed=seed)
+    return synthetic_divisions(
+        provinces=NATIONAL_PROVINCES, communes=communes or NATIONAL_COMMUNES, seed=seed
+    )
 
 
 def _institution(rng: random.Random, parent: Unit, code: str, kind: str) -> Unit:
@@ -153,7 +188,13 @@ def _institution(rng: random.Random, parent: Unit, code: str, kind: str) -> Unit
         return Unit(code=code, name=f"{rng.choice(AGENCY_NAMES)} {place}", kind=kind, parent=parent)
     if kind == Kind.ENTERPRISE:
         size = _weighted(rng, ENTERPRISE_SIZES)
-        return Unit(code=code, name=f"{rng.choice(ENTERPRISE_FORMS)} {place}", kind=kind, parent=parent, enterprise_size=size)
+        return Unit(
+            code=code,
+            name=f"{rng.choice(ENTERPRISE_FORMS)} {place}",
+            kind=kind,
+            parent=parent,
+            enterprise_size=size,
+        )
     name, level = _weighted(rng, SCHOOLS)
     return Unit(code=code, name=f"{name} {place}", kind=kind, parent=parent, school_level=level)
 
@@ -162,11 +203,15 @@ def populate_province(province: Unit, *, seed: int, communes: int | None = None)
     """Residential areas and institutions under each commune of ``province`` (and a few
     province-level institutions); communes that already have units are left alone."""
     report = DatasetReport()
-    commune_rows = list(Unit.objects.filter(parent=province, kind=Kind.COMMUNE, valid_to__isnull=True).order_by("code"))
+    commune_rows = list(
+        Unit.objects.filter(parent=province, kind=Kind.COMMUNE, valid_to__isnull=True).order_by("code")
+    )
     if communes:
         commune_rows = commune_rows[:communes]
     filled = set(
-        Unit.objects.filter(parent__in=commune_rows + [province], kind__in=[Kind.RESIDENTIAL_AREA, *Unit.INSTITUTION_KINDS])
+        Unit.objects.filter(
+            parent__in=commune_rows + [province], kind__in=[Kind.RESIDENTIAL_AREA, *Unit.INSTITUTION_KINDS]
+        )
         .values_list("parent_id", flat=True)
         .distinct()
     )
@@ -181,14 +226,20 @@ def populate_province(province: Unit, *, seed: int, communes: int | None = None)
             rows.append(
                 Unit(
                     code=f"{commune.code}-K{n:03d}",
-                    name=f"{area_label} {n}" if urban or rng.random() < 0.5 else f"{area_label} {_place(rng)}",
+                    name=f"{area_label} {n}"
+                    if urban or rng.random() < 0.5
+                    else f"{area_label} {_place(rng)}",
                     label=area_label,
                     kind=Kind.RESIDENTIAL_AREA,
                     parent=commune,
                     household_count=rng.randint(60, 480),
                 )
             )
-        kinds = [Kind.AGENCY] * rng.randint(2, 6) + [Kind.ENTERPRISE] * rng.randint(4, 12) + [Kind.SCHOOL] * rng.randint(3, 9)
+        kinds = (
+            [Kind.AGENCY] * rng.randint(2, 6)
+            + [Kind.ENTERPRISE] * rng.randint(4, 12)
+            + [Kind.SCHOOL] * rng.randint(3, 9)
+        )
         for n, kind in enumerate(kinds, start=1):
             rows.append(_institution(rng, commune, f"{commune.code}-D{n:03d}", kind))
     if province.pk not in filled:
@@ -226,8 +277,10 @@ def generate_registrations(campaign: Campaign, *, seed: int, ratio: float = 0.98
     """Q1 registrations of (almost) every eligible unit, household figures for residential areas."""
     rows = []
     day = campaign.registration_deadline - datetime.timedelta(days=20)
-    for pk, code, kind, households in _campaign_units(campaign).filter(is_eligible=True).values_list(
-        "pk", "code", "kind", "household_count"
+    for pk, code, kind, households in (
+        _campaign_units(campaign)
+        .filter(is_eligible=True)
+        .values_list("pk", "code", "kind", "household_count")
     ):
         rng = _rng(seed, campaign.year, "reg", code)
         if rng.random() > ratio:
@@ -237,7 +290,13 @@ def generate_registrations(campaign: Campaign, *, seed: int, ratio: float = 0.98
             total = households or rng.randint(60, 480)
             registered = total if rng.random() < 0.97 else total - rng.randint(1, 5)
         rows.append(
-            Registration(campaign=campaign, unit_id=pk, registered_on=day, households_total=total, households_registered=registered)
+            Registration(
+                campaign=campaign,
+                unit_id=pk,
+                registered_on=day,
+                households_total=total,
+                households_registered=registered,
+            )
         )
     Registration.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
     return len(rows)
@@ -245,11 +304,15 @@ def generate_registrations(campaign: Campaign, *, seed: int, ratio: float = 0.98
 
 def generate_assessments(campaign: Campaign, *, seed: int) -> int:
     """An assessment (with this year's figures) for every registered unit, on the campaign's set."""
-    sets = {kind: campaign.criteria_set_for(kind) for kind in ("residential_area", "commune", "agency", "school")}
+    sets = {
+        kind: campaign.criteria_set_for(kind) for kind in ("residential_area", "commune", "agency", "school")
+    }
     sets["enterprise"] = sets["agency"]
     have = set(Assessment.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
     rows = []
-    for pk, code, kind in Registration.objects.filter(campaign=campaign).values_list("unit_id", "unit__code", "unit__kind"):
+    for pk, code, kind in Registration.objects.filter(campaign=campaign).values_list(
+        "unit_id", "unit__code", "unit__kind"
+    ):
         if pk in have or sets.get(kind) is None:
             continue
         rng = _rng(seed, campaign.year, "fig", code)
@@ -304,7 +367,15 @@ def _answer_rows(campaign: Campaign, *, seed: int, fill_ratio: float, fail_ratio
     queryset = (
         Assessment.objects.filter(campaign=campaign)
         .exclude(pk__in=answered)
-        .values_list("id", "unit_id", "unit__code", "criteria_set_id", "crime_count", "social_evil_count", "violation_count")
+        .values_list(
+            "id",
+            "unit_id",
+            "unit__code",
+            "criteria_set_id",
+            "crime_count",
+            "social_evil_count",
+            "violation_count",
+        )
         .order_by("id")
     )
     rows = list(queryset)
@@ -329,7 +400,10 @@ def _answer_rows(campaign: Campaign, *, seed: int, fill_ratio: float, fail_ratio
                 increased = any(now > before for now, before in zip(figures, last, strict=True))
                 value = "not_met" if increased else "met"
                 if increased and rng.random() < 0.3:
-                    value, note = "met", "Số vụ tăng do tăng cường phát hiện, xử lý; đã được Công an xã xác nhận."
+                    value, note = (
+                        "met",
+                        "Số vụ tăng do tăng cường phát hiện, xử lý; đã được Công an xã xác nhận.",
+                    )
             if leaf.answer_type == "count_threshold":
                 number = None
             yield (assessment_id, leaf.id, value, value if appraised else "", number, note)
@@ -342,7 +416,10 @@ def _copy_answers(rows: Iterable[tuple]) -> int:
     if connection.vendor == "postgresql":
         table = Answer._meta.db_table
         columns = "assessment_id, criterion_id, value, appraised_value, number, note, is_returned, return_reason, updated_at"
-        with connection.cursor() as cursor, cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row((*row, False, "", now))
                 count += 1
@@ -350,7 +427,14 @@ def _copy_answers(rows: Iterable[tuple]) -> int:
     batch = []
     for assessment_id, criterion_id, value, appraised, number, note in rows:
         batch.append(
-            Answer(assessment_id=assessment_id, criterion_id=criterion_id, value=value, appraised_value=appraised, number=number, note=note)
+            Answer(
+                assessment_id=assessment_id,
+                criterion_id=criterion_id,
+                value=value,
+                appraised_value=appraised,
+                number=number,
+                note=note,
+            )
         )
         if len(batch) >= BATCH:
             Answer.objects.bulk_create(batch)
@@ -360,7 +444,9 @@ def _copy_answers(rows: Iterable[tuple]) -> int:
     return count + len(batch)
 
 
-def generate_answers(campaign: Campaign, *, seed: int, fill_ratio: float = 1.0, fail_ratio: float = 0.12) -> int:
+def generate_answers(
+    campaign: Campaign, *, seed: int, fill_ratio: float = 1.0, fail_ratio: float = 0.12
+) -> int:
     """Answers for every assessment of ``campaign`` that has none; ``fill_ratio`` < 1 leaves
     some criteria unanswered (a campaign still in progress). Returns how many were written."""
     return _copy_answers(_answer_rows(campaign, seed=seed, fill_ratio=fill_ratio, fail_ratio=fail_ratio))
@@ -377,12 +463,18 @@ def generate_decisions(campaign: Campaign, *, seed: int, ratio: float = 1.0) -> 
     )
     now = timezone.now()
     changed = []
-    for assessment in Assessment.objects.filter(campaign=campaign, status=Assessment.Status.DRAFT).only("id", "unit_id", "status", "submitted_at", "appraised_at", "decided_at").order_by("id"):
+    for assessment in (
+        Assessment.objects.filter(campaign=campaign, status=Assessment.Status.DRAFT)
+        .only("id", "unit_id", "status", "submitted_at", "appraised_at", "decided_at")
+        .order_by("id")
+    ):
         rng = _rng(seed, campaign.year, "dec", assessment.unit_id)
         draw = rng.random()
         assessment.submitted_at = now
         if draw < ratio:
-            assessment.status = Assessment.Status.NOT_RECOGNIZED if assessment.pk in failing else Assessment.Status.RECOGNIZED
+            assessment.status = (
+                Assessment.Status.NOT_RECOGNIZED if assessment.pk in failing else Assessment.Status.RECOGNIZED
+            )
             assessment.appraised_at = assessment.decided_at = now
         elif draw < ratio + (1 - ratio) / 2:
             assessment.status = Assessment.Status.APPRAISED
@@ -390,7 +482,9 @@ def generate_decisions(campaign: Campaign, *, seed: int, ratio: float = 1.0) -> 
         else:
             assessment.status = Assessment.Status.SUBMITTED
         changed.append(assessment)
-    Assessment.objects.bulk_update(changed, ["status", "submitted_at", "appraised_at", "decided_at"], batch_size=BATCH)
+    Assessment.objects.bulk_update(
+        changed, ["status", "submitted_at", "appraised_at", "decided_at"], batch_size=BATCH
+    )
     return len(changed)
 
 
@@ -416,7 +510,9 @@ def generate_dataset(
     year = year or timezone.localdate().year
     report = DatasetReport()
     log = log or (lambda message: None)
-    provinces = load_provinces(scale=scale, seed=seed, province=province, synthetic=synthetic, communes=communes)
+    provinces = load_provinces(
+        scale=scale, seed=seed, province=province, synthetic=synthetic, communes=communes
+    )
     years = [year - 1, year] if history else [year]
     for unit in provinces:
         with transaction.atomic():
@@ -427,9 +523,13 @@ def generate_dataset(
                 report.add("registrations", generate_registrations(campaign, seed=seed))
                 report.add("assessments", generate_assessments(campaign, seed=seed))
                 report.add(
-                    "answers", generate_answers(campaign, seed=seed, fill_ratio=1.0 if y < year else fill_ratio)
+                    "answers",
+                    generate_answers(campaign, seed=seed, fill_ratio=1.0 if y < year else fill_ratio),
                 )
-                report.add("decided", generate_decisions(campaign, seed=seed, ratio=1.0 if y < year else decided_ratio))
+                report.add(
+                    "decided",
+                    generate_decisions(campaign, seed=seed, ratio=1.0 if y < year else decided_ratio),
+                )
         log(f"{unit}: {report.counts.get('answers', 0):,} answers so far")
     report.seconds = time.monotonic() - started
     return report

@@ -50,7 +50,9 @@ def issue_decision(*, decision: Decision, by) -> Decision:
     gap-free under concurrent issuing) and dates it today unless a date was set."""
     decision = Decision.objects.select_for_update().select_related("issuer").get(pk=decision.pk)
     if decision.status != Decision.Status.DRAFT:
-        raise WorkflowError(_("This decision has already been issued (%(ref)s).") % {"ref": decision.reference})
+        raise WorkflowError(
+            _("This decision has already been issued (%(ref)s).") % {"ref": decision.reference}
+        )
     decision.number = next_number(issuer=decision.issuer, year=decision.year)
     decision.status = Decision.Status.ISSUED
     decision.issued_on = decision.issued_on or timezone.localdate()
@@ -130,7 +132,9 @@ def _annex_rows(decision: Decision) -> list[dict]:
             {
                 "kind": unit.kind,
                 "name": snap.get("unit_name") or unit.full_name,
-                "label": snap.get("kind_label") or wording.label_of(unit) or wording.KIND_LABELS.get(unit.kind),
+                "label": snap.get("kind_label")
+                or wording.label_of(unit)
+                or wording.KIND_LABELS.get(unit.kind),
                 "parent": snap.get("parent") or (unit.parent.full_name if unit.parent_id else ""),
                 "order": (wording.KIND_ORDER.get(unit.kind, 9), snap.get("register_number") or 0, unit.code),
             }
@@ -197,7 +201,9 @@ def decision_context(decision: Decision) -> dict:
                     "rows": [],
                 }
             )
-        groups[-1]["rows"].append({"n": n, "name": row["name"], "label": row["label"], "parent": row["parent"]})
+        groups[-1]["rows"].append(
+            {"n": n, "name": row["name"], "label": row["label"], "parent": row["parent"]}
+        )
     recipients = _lines(decision.recipients) or default_recipients(decision)
     return {
         "draft": decision.status == Decision.Status.DRAFT,
@@ -242,7 +248,9 @@ def decision_pdf(decision: Decision) -> bytes:
     if decision.content_hash == digest and pdf.exists(decision.pdf.name):
         return pdf.read(decision.pdf.name)
     data = render_decision_pdf(decision, context)
-    name = pdf.store(f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf", data)
+    name = pdf.store(
+        f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf", data
+    )
     old = decision.pdf.name
     Decision.objects.filter(pk=decision.pk).update(pdf=name, content_hash=digest)
     decision.pdf.name, decision.content_hash = name, digest

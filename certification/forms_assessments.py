@@ -24,7 +24,9 @@ class RegistrationForm(forms.Form):
     resolution_ref = forms.CharField(
         label=Registration._meta.get_field("resolution_ref").verbose_name, max_length=200, required=False
     )
-    plan_ref = forms.CharField(label=Registration._meta.get_field("plan_ref").verbose_name, max_length=200, required=False)
+    plan_ref = forms.CharField(
+        label=Registration._meta.get_field("plan_ref").verbose_name, max_length=200, required=False
+    )
     pledge_ref = forms.CharField(
         label=Registration._meta.get_field("pledge_ref").verbose_name, max_length=200, required=False
     )
@@ -60,7 +62,9 @@ class DecisionForm(forms.Form):
 class RecognizeForm(DecisionForm):
     OUTCOMES = [("recognize", _("Recognize")), ("not_recognize", _("Do not recognize"))]
 
-    outcome = forms.ChoiceField(label=_("Decision"), choices=OUTCOMES, widget=forms.RadioSelect, initial="recognize")
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=OUTCOMES, widget=forms.RadioSelect, initial="recognize"
+    )
     reason = forms.CharField(
         label=_("Reason (when not recognized)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -38,14 +38,6 @@ def _assessment_url(pk: int) -> str:
     return safe_reverse("certification:assessment-detail", pk)
 
 
-def _job_url(names: list[str], *args) -> str:
-    return next((u for u in (safe_reverse(n, *args) for n in names) if u), "")
-
-
-def _at_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-
-
 def notifications_for(user) -> list[Notification]:
     """Newest first; a constant number of queries."""
     roles = user_roles(user)
@@ -121,7 +113,7 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Scoring of %(campaign)s: %(status)s (%(percent)d %%).")
                 % {"campaign": run.campaign, "status": run.get_status_display(), "percent": run.percent},
                 detail=run.error,
-                url=_job_url(["certification:scoring-run-detail", "certification:scoring-run"], run.pk),
+                url=safe_reverse("certification:scoring-run-detail", run.pk),
                 when=run.finished_at or run.started_at,
                 state=run.status,
                 state_label=run.get_status_display(),
@@ -137,18 +129,8 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Printing the certificates of %(decision)s: %(status)s (%(percent)d %%).")
                 % {"decision": job.decision, "status": job.get_status_display(), "percent": job.percent},
                 detail=job.error,
-                url=_job_url(
-                    [
-                        "certification:print-job-detail",
-                        "certification:print-job",
-                        "certification:decision-detail",
-                    ],
-                    *(
-                        [job.pk]
-                        if safe_reverse("certification:print-job-detail", job.pk)
-                        else [job.decision_id]
-                    ),
-                ),
+                url=safe_reverse("certification:print-detail", job.pk)
+                or safe_reverse("certification:decision-detail", job.decision_id),
                 when=job.finished_at or job.created_at,
                 state=job.status,
                 state_label=job.get_status_display(),

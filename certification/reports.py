@@ -138,7 +138,9 @@ def province_of(unit: Unit) -> Unit | None:
 
 def _existing_in(year: int) -> Q:
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=end)) & (Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=end)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
 
 
 def _commune_self(prefix: str) -> Case:
@@ -151,7 +153,9 @@ class _Locator:
 
     def __init__(self, scope: Unit):
         self.scope = scope
-        communes = Unit.objects.filter(path__startswith=scope.path, kind=Kind.COMMUNE).only("id", "name", "label")
+        communes = Unit.objects.filter(path__startswith=scope.path, kind=Kind.COMMUNE).only(
+            "id", "name", "label"
+        )
         self.communes = {c.pk: c for c in communes}
         self._cache: dict[int | None, int] = {}
 
@@ -167,13 +171,14 @@ class _Locator:
         return self._cache.get(parent_id, PROVINCE_MANAGED)
 
 
-def _collect(scope: Unit, campaign: Campaign | None, year: int, locator: _Locator) -> dict[tuple[int, str], Figures]:
+def _collect(
+    scope: Unit, campaign: Campaign | None, year: int, locator: _Locator
+) -> dict[tuple[int, str], Figures]:
     """Figures keyed by (commune id or PROVINCE_MANAGED, group)."""
     out: dict[tuple[int, str], Figures] = defaultdict(Figures)
     in_scope = Q(unit__path__startswith=scope.path, unit__kind__in=ASSESSABLE)
     unit_rows = list(
         Unit.objects.filter(_existing_in(year), path__startswith=scope.path, kind__in=ASSESSABLE)
-        .values("parent_id", "kind")
         .annotate(me=_commune_self(""))
         .values("parent_id", "kind", "me")
         .annotate(units=Count("id"), eligible=Count("id", filter=Q(is_eligible=True)))
@@ -220,7 +225,9 @@ def _by_group(collected: dict[tuple[int, str], Figures]) -> dict[str, Figures]:
 def _trend(scope: Unit, province: Unit, year: int) -> list[tuple[int, dict[str, float | None]]]:
     """Rates per group and overall for the last TREND_YEARS campaigns (two queries)."""
     years = list(
-        Campaign.objects.filter(province=province, year__lte=year).order_by("-year").values_list("year", flat=True)
+        Campaign.objects.filter(province=province, year__lte=year)
+        .order_by("-year")
+        .values_list("year", flat=True)
     )[:TREND_YEARS]
     if not years:
         return []
@@ -287,7 +294,9 @@ def _not_recognized(scope: Unit, campaign: Campaign | None) -> tuple[list[dict],
             }
         )
     texts: dict[str, str] = {}
-    for code, text in Criterion.objects.filter(criteria_set_id__in=sets, code__in=codes).values_list("code", "text"):
+    for code, text in Criterion.objects.filter(criteria_set_id__in=sets, code__in=codes).values_list(
+        "code", "text"
+    ):
         texts.setdefault(code, text)
     legend = [(code, texts.get(code, "")) for code in sorted(codes)]
     return rows, legend
@@ -318,15 +327,23 @@ def build_report(*, scope: Unit, year: int) -> Report:
             name = unit.full_name if unit else "Đơn vị do tỉnh quản lý"
             communes[key] = CommuneRow(key=key, name=name)
         communes[key].groups[group] = figures
-    own = dict(
-        Assessment.objects.filter(campaign=campaign, unit_id__in=list(locator.communes)).values_list(
-            "unit_id", "status"
+    own = (
+        dict(
+            Assessment.objects.filter(campaign=campaign, unit_id__in=list(locator.communes)).values_list(
+                "unit_id", "status"
+            )
         )
-    ) if campaign else {}
+        if campaign
+        else {}
+    )
     for key, row in communes.items():
         row.own_status = own.get(key, "")
     ordered = sorted(
-        communes.values(), key=lambda r: (r.key == PROVINCE_MANAGED, wording.place_name(locator.communes[r.key]) if r.key in locator.communes else r.name)
+        communes.values(),
+        key=lambda r: (
+            r.key == PROVINCE_MANAGED,
+            wording.place_name(locator.communes[r.key]) if r.key in locator.communes else r.name,
+        ),
     )
     not_recognized, legend = _not_recognized(scope, campaign)
     sentence = wording.recognized_sentence({row.group: row.now.recognized for row in groups})
@@ -412,7 +429,8 @@ def report_context(report: Report) -> dict:
         "legend": report.criteria_legend,
         "rate_chart": report.rate_chart(width=460, label_width=150, **font),
         "trend_chart": report.trend_chart(width=460, height=200, **font) if len(report.trend) > 1 else "",
-        "signer": wording.chairman(scope),
+        "signer_lines": ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
+        "has_recognized": report.total.now.recognized > 0,
     }
 
 
@@ -472,17 +490,25 @@ def summary_xlsx(report: Report) -> bytes:
         own = STATUS_TEXT.get(row.own_status, "") if row.key != PROVINCE_MANAGED else ""
         cells += [own, total.registered, total.recognized, _round(total.rate)]
         commune_rows.append(cells)
-    write_sheet(workbook.create_sheet("Theo xã"), headers, commune_rows, widths=[28] + [14] * (len(headers) - 1))
+    write_sheet(
+        workbook.create_sheet("Theo xã"), headers, commune_rows, widths=[28] + [14] * (len(headers) - 1)
+    )
     write_sheet(
         workbook.create_sheet("Chưa đạt"),
         ["Tên đơn vị", "Loại", "Thuộc", "Kết quả", "Tiêu chí chưa đạt", "Lý do thu hồi"],
-        ([r["name"], r["kind"], r["parent"], r["status"], ", ".join(r["codes"]), r["reason"]] for r in report.not_recognized),
+        (
+            [r["name"], r["kind"], r["parent"], r["status"], ", ".join(r["codes"]), r["reason"]]
+            for r in report.not_recognized
+        ),
         widths=[36, 18, 26, 12, 30, 40],
     )
     write_sheet(
         workbook.create_sheet("Qua các năm"),
         ["Năm", *[f"{wording.GROUP_TITLES[g]} (%)" for g in GROUPS], "Chung (%)"],
-        ([year, *[_round(rates.get(g)) for g in GROUPS], _round(rates.get("total"))] for year, rates in report.trend),
+        (
+            [year, *[_round(rates.get(g)) for g in GROUPS], _round(rates.get("total"))]
+            for year, rates in report.trend
+        ),
         widths=[8, 22, 16, 24, 20, 12],
     )
     buffer = io.BytesIO()

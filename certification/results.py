@@ -48,7 +48,6 @@ from .scoring import (
     SheetSpec,
     UnitInputs,
     UnitScore,
-    Xa4Rollup,
 )
 
 LEAF_KINDS = (
@@ -123,7 +122,11 @@ def _rules_in_force(year: int):
 def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
     """unit id → authority id of the latest rule in force (units without a rule are absent)."""
     best: dict[int, tuple[int, int]] = {}
-    rows = _rules_in_force(year).filter(unit_id__in=list(unit_ids)).values_list("unit_id", "authority_id", "from_year")
+    rows = (
+        _rules_in_force(year)
+        .filter(unit_id__in=list(unit_ids))
+        .values_list("unit_id", "authority_id", "from_year")
+    )
     for unit_id, authority_id, from_year in rows:
         if unit_id not in best or from_year > best[unit_id][0]:
             best[unit_id] = (from_year, authority_id)
@@ -210,21 +213,30 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
     for row in (
         Criterion.objects.filter(criteria_set_id__in=set_ids)
         .order_by("criteria_set_id", "order", "id")
-        .values_list("id", "criteria_set_id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent")
+        .values_list(
+            "id", "criteria_set_id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent"
+        )
     ):
         rows[row[1]].append(row)
     items = defaultdict(list)
     totals: dict[int, Decimal] = {}
     for set_id, total, criterion_id, max_points, deduction, knockout in ScoreItem.objects.filter(
         sheet__criteria_set_id__in=set_ids
-    ).values_list("sheet__criteria_set_id", "sheet__total_points", "criterion_id", "max_points", "deduction", "is_knockout"):
+    ).values_list(
+        "sheet__criteria_set_id",
+        "sheet__total_points",
+        "criterion_id",
+        "max_points",
+        "deduction",
+        "is_knockout",
+    ):
         items[set_id].append((criterion_id, max_points, deduction, knockout))
         totals[set_id] = Decimal(total)
     bands = defaultdict(list)
     if items:
-        for set_id, grade, minimum in GradeBand.objects.filter(sheet__criteria_set_id__in=list(items)).values_list(
-            "sheet__criteria_set_id", "grade", "min_points"
-        ):
+        for set_id, grade, minimum in GradeBand.objects.filter(
+            sheet__criteria_set_id__in=list(items)
+        ).values_list("sheet__criteria_set_id", "grade", "min_points"):
             bands[set_id].append((grade, minimum))
     for set_id in set_ids:
         code_of = {row[0]: row[2] for row in rows[set_id]}
@@ -258,7 +270,9 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
         for position, row in enumerate(leaf_rows):
             loaded.bits[row[0]] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
         item_ids = {cid for cid, *_rest in items[set_id]}
-        loaded.detail_ids.extend(row[0] for row in rows[set_id] if row[3] in DETAIL_TYPES or row[0] in item_ids)
+        loaded.detail_ids.extend(
+            row[0] for row in rows[set_id] if row[3] in DETAIL_TYPES or row[0] in item_ids
+        )
         derived = next((s for s in specs if s.answer_type == scoring.DERIVED), None)
         if derived is not None:
             xa4_threshold = derived.threshold_percent if derived.threshold_percent is not None else threshold
@@ -276,7 +290,9 @@ def _id_filter(column: str, ids: Sequence[int]) -> tuple[str, list]:
     return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
 
 
-def _answer_masks(assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int, int]]:
+def _answer_masks(
+    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]
+) -> dict[int, tuple[int, int, int]]:
     """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
     self). One GROUP BY over the answers: nothing per answer crosses into Python."""
     if not assessment_ids or not bits:
@@ -335,11 +351,26 @@ def _details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[i
     found: dict[int, dict[int, tuple]] = defaultdict(dict)
     if not assessment_ids or not detail_ids:
         return found
-    rows = Answer.objects.filter(assessment_id__in=list(assessment_ids), criterion_id__in=list(detail_ids)).values_list(
-        "assessment_id", "criterion_id", "value", "appraised_value", "number", "note", "self_points", "appraised_points"
+    rows = Answer.objects.filter(
+        assessment_id__in=list(assessment_ids), criterion_id__in=list(detail_ids)
+    ).values_list(
+        "assessment_id",
+        "criterion_id",
+        "value",
+        "appraised_value",
+        "number",
+        "note",
+        "self_points",
+        "appraised_points",
     )
     for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
-        found[assessment_id][criterion_id] = (appraised or value, number, note.strip(), self_points, appraised_points)
+        found[assessment_id][criterion_id] = (
+            appraised or value,
+            number,
+            note.strip(),
+            self_points,
+            appraised_points,
+        )
     return found
 
 
@@ -374,12 +405,20 @@ def _score(
     if not unit_ids:
         return ScoreReport(0, 0), {}
     units = list(
-        Unit.objects.filter(pk__in=unit_ids).values_list("id", "kind", "is_eligible", "ineligible_reason", "household_count")
+        Unit.objects.filter(pk__in=unit_ids).values_list(
+            "id", "kind", "is_eligible", "ineligible_reason", "household_count"
+        )
     )
     assessments = {
         row[1]: row
         for row in Assessment.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list(
-            "id", "unit_id", "criteria_set_id", "status", "crime_count", "social_evil_count", "violation_count"
+            "id",
+            "unit_id",
+            "criteria_set_id",
+            "status",
+            "crime_count",
+            "social_evil_count",
+            "violation_count",
         )
     }
     last_year = {
@@ -404,7 +443,9 @@ def _score(
     assessment_ids = [row[0] for row in assessments.values()]
     masks = _answer_masks(assessment_ids, plans.bits)
     details = _details(assessment_ids, plans.detail_ids)
-    existing = dict(Result.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list("unit_id", "input_hash"))
+    existing = dict(
+        Result.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list("unit_id", "input_hash")
+    )
 
     decode_cache: dict = {}
     memo: dict = {}
@@ -426,7 +467,9 @@ def _score(
         if children is not None:
             rollup_set = set_id if set_id else fallback.get("commune")
             code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
-            xa4 = scoring.rollup_xa4(children.get(unit_id, []), base=base, threshold_percent=threshold, code=code)
+            xa4 = scoring.rollup_xa4(
+                children.get(unit_id, []), base=base, threshold_percent=threshold, code=code
+            )
         key = (
             scoring.ENGINE_VERSION,
             kind,
@@ -449,7 +492,9 @@ def _score(
             if unit_details:
                 answers = dict(answers)
                 for criterion_id, (value, number, note, self_points, appraised_points) in unit_details:
-                    answers[plans.codes[criterion_id]] = AnswerInput(value, number, note, self_points, appraised_points)
+                    answers[plans.codes[criterion_id]] = AnswerInput(
+                        value, number, note, self_points, appraised_points
+                    )
             score = memo[key] = scoring.score_unit(
                 UnitInputs(
                     kind=kind,
@@ -508,11 +553,21 @@ def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreRe
     return _score(campaign, unit_ids)[0]
 
 
-def _child_states(campaign: Campaign, managed: dict[int, list[tuple[int, str, bool]]]) -> dict[int, list[ChildState]]:
+def _child_states(
+    campaign: Campaign, managed: dict[int, list[tuple[int, str, bool]]]
+) -> dict[int, list[ChildState]]:
     child_ids = [uid for units in managed.values() for uid, _kind, _eligible in units]
-    outcomes = dict(Result.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "outcome"))
-    statuses = dict(Assessment.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "status"))
-    registered = set(Registration.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", flat=True))
+    outcomes = dict(
+        Result.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "outcome")
+    )
+    statuses = dict(
+        Assessment.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "status")
+    )
+    registered = set(
+        Registration.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list(
+            "unit_id", flat=True
+        )
+    )
     states: dict[int, list[ChildState]] = {}
     for commune_id, units in managed.items():
         states[commune_id] = [
@@ -619,7 +674,10 @@ def summarize_province(campaign: Campaign) -> Result:
             "name": f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name,
             "outcome": outcome,
             "is_forecast": forecast,
-            "xa4": {k: rollup.get(k) for k in ("met", "total", "registered", "recognized", "required", "undecided")},
+            "xa4": {
+                k: rollup.get(k)
+                for k in ("met", "total", "registered", "recognized", "required", "undecided")
+            },
         }
         for uid, code, name, label, outcome, forecast, rollup in Result.objects.filter(
             campaign=campaign, unit__kind=COMMUNE

@@ -61,8 +61,17 @@ def _rows(campaign: Campaign, units: QuerySet[Unit]) -> Iterator[list]:
 def _block(campaign: Campaign, block: list[tuple]) -> Iterator[list]:
     found = {
         unit_id: rest
-        for unit_id, *rest in Result.objects.filter(campaign=campaign, unit_id__in=[r[0] for r in block]).values_list(
-            "unit_id", "outcome", "is_forecast", "points", "grade", "unmet_codes", "missing_codes", "explanation"
+        for unit_id, *rest in Result.objects.filter(
+            campaign=campaign, unit_id__in=[r[0] for r in block]
+        ).values_list(
+            "unit_id",
+            "outcome",
+            "is_forecast",
+            "points",
+            "grade",
+            "unmet_codes",
+            "missing_codes",
+            "explanation",
         )
     }
     for pk, code, name, label, kind, eligible, parent_code in block:
@@ -87,7 +96,9 @@ def _block(campaign: Campaign, block: list[tuple]) -> Iterator[list]:
         ]
 
 
-def write_results(campaigns: list[Campaign], output: BinaryIO | str, units: QuerySet[Unit] | None = None) -> int:
+def write_results(
+    campaigns: list[Campaign], output: BinaryIO | str, units: QuerySet[Unit] | None = None
+) -> int:
     """Write the workbook for ``campaigns`` (one province each) to ``output``; returns the row count."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET)

@@ -65,7 +65,11 @@ DECISION_SENTENCES = {
     NOT_RECOGNIZED: "Đã có quyết định không công nhận",
     REVOKED: "Đã bị thu hồi công nhận",
 }
-FIGURE_NAMES = (("crime", "tội phạm"), ("social_evil", "tệ nạn xã hội"), ("violation", "vi phạm pháp luật khác"))
+FIGURE_NAMES = (
+    ("crime", "tội phạm"),
+    ("social_evil", "tệ nạn xã hội"),
+    ("violation", "vi phạm pháp luật khác"),
+)
 NOTE_QUOTE_CHARS = 120
 
 
@@ -287,7 +291,9 @@ def rollup_xa4(
             continue
         if base == BASE_RESIDENTIAL and child.kind != RESIDENTIAL_AREA:
             continue
-        counts = by_kind.setdefault(child.kind, {"total": 0, "registered": 0, "recognized": 0, "undecided": 0})
+        counts = by_kind.setdefault(
+            child.kind, {"total": 0, "registered": 0, "recognized": 0, "undecided": 0}
+        )
         if child.decision in DECIDED:
             is_recognized = child.decision == RECOGNIZED
         else:
@@ -514,7 +520,9 @@ def score_unit(inputs: UnitInputs) -> UnitScore:
     """Score one unit (see the module docstring for the rules)."""
     if not inputs.is_eligible:
         reason = f": {inputs.ineligible_reason}" if inputs.ineligible_reason else ""
-        return UnitScore(NOT_ELIGIBLE, [], [], None, "", f"Không thuộc đối tượng{reason}", False, NOT_ELIGIBLE)
+        return UnitScore(
+            NOT_ELIGIBLE, [], [], None, "", f"Không thuộc đối tượng{reason}", False, NOT_ELIGIBLE
+        )
 
     if inputs.plan is None:
         sentences = ["Chưa có phiếu đánh giá"]

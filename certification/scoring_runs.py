@@ -43,7 +43,9 @@ def start_scoring_run(*, campaign: Campaign, by=None, trigger: str = "ui") -> Sc
     run = ScoringRun.objects.create(
         campaign=campaign, requested_by=by if getattr(by, "pk", None) else None, trigger=trigger
     )
-    stale = ScoringRun.objects.select_for_update().filter(campaign=campaign, status__in=ACTIVE).exclude(pk=run.pk)
+    stale = (
+        ScoringRun.objects.select_for_update().filter(campaign=campaign, status__in=ACTIVE).exclude(pk=run.pk)
+    )
     for old in stale:
         old.status = Status.FAILED
         old.error = _("Superseded by run #%(id)s.") % {"id": run.pk}
@@ -94,7 +96,8 @@ def plan_run(run_id: int) -> list[int]:
         if not run.chunks.exists():
             chunks = plan_chunks(run.campaign)
             ScoringChunk.objects.bulk_create(
-                ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n) for i, (ids, n) in enumerate(chunks)
+                ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n)
+                for i, (ids, n) in enumerate(chunks)
             )
             run.total = sum(n for _ids, n in chunks)
             run.chunks_total = len(chunks)
@@ -126,7 +129,9 @@ def run_chunk(run_id: int, index: int) -> bool:
 
 def maybe_finish(run_id: int) -> None:
     """Queue the summary once every chunk is done (twice is harmless)."""
-    done, total, status = ScoringRun.objects.values_list("chunks_done", "chunks_total", "status").get(pk=run_id)
+    done, total, status = ScoringRun.objects.values_list("chunks_done", "chunks_total", "status").get(
+        pk=run_id
+    )
     if status == Status.RUNNING and done >= total:
         from .tasks.scoring import finalize_run_task
 

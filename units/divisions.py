@@ -183,7 +183,7 @@ def _link_kind(sources: int, targets: int, same_name: bool) -> str:
         return UnitChange.Kind.SPLIT
     if sources > 1:
         return UnitChange.Kind.MERGE
-    return UnitChange.Kind.TRANSFER if same_name else UnitChange.Kind.RENAME
+    return UnitChange.Kind.CONTINUATION if same_name else UnitChange.Kind.RENAME
 
 
 @transaction.atomic
@@ -293,7 +293,13 @@ def load_legacy(*, province: int | None = None, report: LoadReport | None = None
                 )
             )
     before = UnitChange.objects.count()
-    UnitChange.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+    UnitChange.objects.bulk_create(
+        links,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["predecessor", "successor"],
+        update_fields=["kind", "effective_on", "reference"],
+    )
     report.links_created += UnitChange.objects.count() - before
     return report
 

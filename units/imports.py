@@ -524,6 +524,8 @@ class _Validator:
             if not code or code == planned.code:
                 continue
             in_file = self.planned.get(code)
+            if in_file is not None and in_file.existing is None and code in self.db:
+                in_file = None  # that row was refused (its code is taken): refer to the unit on record
             if in_file is not None and in_file.number != planned.number:
                 self.check_manager_kind(planned, in_file.kind, code)
                 self.check_cycle(planned)

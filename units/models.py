@@ -196,13 +196,17 @@ class Unit(models.Model):
 
 
 class UnitChange(models.Model):
-    """A merger, split, rename or transfer: ``predecessor`` became (part of) ``successor``."""
+    """A merger, split, rename or transfer: ``predecessor`` became (part of) ``successor``.
+
+    ``continued``: the same unit under the same name, re-created in a new tree (e.g. a
+    commune whose district was abolished on 1/7/2025)."""
 
     class Kind(models.TextChoices):
         MERGE = "merge", _("Merger")
         SPLIT = "split", _("Split")
         RENAME = "rename", _("Rename")
         TRANSFER = "transfer", _("Transfer")
+        CONTINUATION = "continued", _("Continuation")
 
     predecessor = models.ForeignKey(Unit, models.CASCADE, related_name="successor_links")
     successor = models.ForeignKey(Unit, models.CASCADE, related_name="predecessor_links")

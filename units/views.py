@@ -58,7 +58,8 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_for_user(request.user, Unit.objects.select_related("parent"), pk)
     children = unit.children.order_by("kind", "search_name")
-    year = timezone.localdate().year
+    children_count = children.count()
+    year = _last_campaign_year(unit)
     ancestors = list(unit.ancestors())
     history = unit_history(unit)
     earlier = ancestors_history(unit)
@@ -72,8 +73,8 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "ancestors": [(a, access.can_see(request.user, a)) for a in ancestors],
             "children": children[:CHILDREN_SHOWN],
-            "children_count": children.count(),
-            "children_more": children.count() > CHILDREN_SHOWN,
+            "children_count": children_count,
+            "children_more": children_count > CHILDREN_SHOWN,
             "history": history,
             "ancestors_history": earlier,
             "visible_ids": visible_ids,
@@ -82,6 +83,16 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "year": year,
         },
     )
+
+
+def _last_campaign_year(unit: Unit) -> int:
+    """This year, or for a unit that no longer exists the last year it could be recognized
+    (recognition happens in November: a unit ended on 1/7/2025 was last recognized in 2024)."""
+    year = timezone.localdate().year
+    if unit.valid_to is not None and unit.valid_to <= timezone.localdate():
+        ended = unit.valid_to
+        year = ended.year if (ended.month, ended.day) > (11, 20) else ended.year - 1
+    return year
 
 
 # Import ------------------------------------------------------------------------------------
@@ -209,7 +220,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     page = Paginator([(users[pk], by_user[pk]) for pk in by_user], PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "units/user_list.html", {"page": page})
+    return render(request, "units/user_list.html", {"page_obj": page})
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.utils.translation import ngettext
 
 from units.access import Role, user_roles
@@ -50,29 +51,34 @@ def nav_url(name: str, *args) -> str:
 
 # (icon, label, URL names tried in order, roles that see it; None = every signed-in user)
 NAV_ITEMS = [
-    ("home", _("Home"), ["home"], None),
-    ("units", _("Units"), ["units:unit-list"], None),
-    ("assessment", _("Assessments"), ["certification:assessment-list"], None),
-    ("tasks", _("My tasks"), ["certification:my-tasks"], {Role.OFFICER, Role.APPRAISER, Role.APPROVER}),
+    ("home", pgettext_lazy("main menu", "Home"), ["home"], None),
+    ("units", pgettext_lazy("main menu", "Units"), ["units:unit-list"], None),
+    ("assessment", pgettext_lazy("main menu", "Assessments"), ["certification:assessment-list"], None),
+    (
+        "tasks",
+        pgettext_lazy("main menu", "My tasks"),
+        ["certification:my-tasks"],
+        {Role.OFFICER, Role.APPRAISER, Role.APPROVER},
+    ),
     (
         "decision",
-        _("Decisions"),
+        pgettext_lazy("main menu", "Decisions"),
         ["certification:decision-list"],
         {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
     ),
     (
         "report",
-        _("Reports"),
+        pgettext_lazy("main menu", "Reports"),
         ["certification:report-list", "certification:reports", "certification:report-index"],
         {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
     ),
     (
         "criteria",
-        _("Criteria"),
+        pgettext_lazy("main menu", "Criteria"),
         ["certification:criteria-set-list"],
         {Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
     ),
-    ("bell", _("Notifications"), ["certification:notifications"], None),
+    ("bell", pgettext_lazy("main menu", "Notifications"), ["certification:notifications"], None),
 ]
 
 

@@ -1,1 +1,231 @@
-"""Views: documents."""
+"""Views: decisions, certificates, bulk printing and summary reports.
+
+Decisions are scoped by their issuing body's subtree, certificates by their unit's subtree.
+Clerks, approvers and viewers download; only approvers revoke.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from antt.listing import list_context, sort_queryset
+from antt.text import search_key
+from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
+from units.models import Unit
+
+from .. import pdf, reports
+from ..certificates import certificate_pdf as render_certificate
+from ..certificates import pdf_filename
+from ..decisions import decision_pdf as render_decision
+from ..document_forms import RevokeCertificateForm, SummaryReportForm
+from ..exceptions import WorkflowError
+from ..models import Certificate, Decision, PrintJob
+from ..print_jobs import start_print_job
+
+DOCUMENT_ROLES = (Role.CLERK, Role.APPROVER, Role.VIEWER, Role.ADMIN)
+DECISION_SORTS = {
+    "issued": ("issued_on", "number"),
+    "number": ("year", "number"),
+    "issuer": "issuer__search_name",
+    "certificates": "n_certificates",
+}
+
+
+def _decisions(user):
+    return scope_queryset(user, Decision.objects.select_related("issuer", "campaign"), unit_field="issuer")
+
+
+def _pdf_response(data: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _decision_filename(decision: Decision) -> str:
+    symbol = "-".join(search_key(decision.symbol).replace("/", " ").split()) or "qd"
+    return f"quyet-dinh-{decision.number or 'du-thao'}-{symbol}-{decision.year}.pdf"
+
+
+@login_required
+def decision_list(request: HttpRequest) -> HttpResponse:
+    decisions = _decisions(request.user).annotate(
+        n_certificates=Count("certificates", filter=Q(certificates__status=Certificate.Status.VALID))
+    )
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        decisions = decisions.filter(year=int(year))
+    decisions, order = sort_queryset(request, decisions, DECISION_SORTS, default="-issued")
+    years = _decisions(request.user).order_by("-year").values_list("year", flat=True).distinct()
+    context = {"years": list(years), "year": year, **list_context(request, decisions, order=order)}
+    return render(request, "certification/documents/decision_list.html", context)
+
+
+@login_required
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
+    certificates = decision.certificates.select_related("unit", "replaced_by").order_by("register_number")
+    context = {
+        "decision": decision,
+        "certificates": certificates,
+        "can_download": has_role(request.user, decision.issuer, *DOCUMENT_ROLES),
+        "can_revoke": has_role(request.user, decision.issuer, Role.APPROVER),
+        "print_jobs": decision.print_jobs.all()[:5],
+    }
+    return render(request, "certification/documents/decision_detail.html", context)
+
+
+@login_required
+def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
+    require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
+    return _pdf_response(render_decision(decision), _decision_filename(decision))
+
+
+@login_required
+def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_for_user(request.user, Certificate.objects.select_related("unit"), pk)
+    require_role(request.user, certificate.unit, *DOCUMENT_ROLES)
+    if certificate.status != Certificate.Status.VALID:
+        messages.error(request, _("This certificate is no longer in force and cannot be printed."))
+        return redirect(certificate.get_verify_url())
+    return _pdf_response(render_certificate(certificate), pdf_filename(certificate))
+
+
+@login_required
+def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_for_user(
+        request.user, Certificate.objects.select_related("unit", "decision__issuer", "assessment"), pk
+    )
+    issuer = certificate.decision.issuer
+    if not has_role(request.user, issuer, Role.APPROVER):
+        raise PermissionDenied
+    form = RevokeCertificateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from ..services import revoke_assessment
+
+        try:
+            revoke_assessment(
+                assessment=certificate.assessment,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                reference=form.cleaned_data["reference"],
+            )
+        except WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The certificate was revoked; its verification page says so."))
+            if can_see(request.user, issuer):
+                return redirect(certificate.decision.get_absolute_url())
+            return redirect(certificate.get_verify_url())
+    return render(
+        request, "certification/documents/certificate_revoke.html", {"certificate": certificate, "form": form}
+    )
+
+
+# --- bulk printing ------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def print_start(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
+    require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
+    try:
+        job = start_print_job(decision=decision, by=request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(decision.get_absolute_url())
+    return redirect("certification:print-detail", job.pk)
+
+
+def _job(request: HttpRequest, pk: int) -> PrintJob:
+    job = get_for_user(
+        request.user, PrintJob.objects.select_related("decision__issuer"), pk, unit_field="decision__issuer"
+    )
+    require_role(request.user, job.decision.issuer, *DOCUMENT_ROLES)
+    return job
+
+
+@login_required
+def print_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    return render(request, "certification/documents/print_job.html", {"job": job, "decision": job.decision})
+
+
+@login_required
+def print_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = _job(request, pk)
+    message = job.error if job.status == PrintJob.Status.FAILED else ""
+    return JsonResponse(
+        {
+            "percent": job.percent,
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "message": message,
+        }
+    )
+
+
+@login_required
+def print_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    job = _job(request, pk)
+    field = {"pdf": job.pdf, "zip": job.zip}.get(kind)
+    if job.status != PrintJob.Status.DONE or field is None or not pdf.exists(field.name):
+        raise Http404
+    content_type = "application/pdf" if kind == "pdf" else "application/zip"
+    response = FileResponse(
+        open(pdf.storage_path(field.name), "rb"),
+        as_attachment=True,
+        filename=field.name.rsplit("/", 1)[-1],
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- summary report -----------------------------------------------------------------------
+
+
+@login_required
+def summary_report(request: HttpRequest) -> HttpResponse:
+    units = visible_units(request.user, roles=DOCUMENT_ROLES).filter(
+        kind__in=[Unit.Kind.PROVINCE, Unit.Kind.COMMUNE], valid_to__isnull=True
+    )
+    form = SummaryReportForm(request.GET or None, units=units.order_by("depth", "search_name"))
+    context: dict = {"form": form}
+    if form.is_bound and form.is_valid():
+        scope, year = form.cleaned_data["unit"], form.cleaned_data["year"]
+        require_role(request.user, scope, *DOCUMENT_ROLES)
+        report = reports.build_report(scope=scope, year=year)
+        fmt = request.GET.get("format", "")
+        if fmt == "pdf":
+            return _pdf_response(reports.summary_pdf(report), reports.filename(report, "pdf"))
+        if fmt == "xlsx":
+            response = HttpResponse(
+                reports.summary_xlsx(report),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            response["Content-Disposition"] = f'attachment; filename="{reports.filename(report, "xlsx")}"'
+            response["Cache-Control"] = "private, no-store"
+            return response
+        query = request.GET.copy()
+        query.pop("format", None)
+        context.update(
+            report=report,
+            rate_chart=report.rate_chart(),
+            trend_chart=report.trend_chart() if len(report.trend) > 1 else "",
+            pdf_url=f"{reverse('certification:report-summary')}?{query.urlencode()}&format=pdf",
+            xlsx_url=f"{reverse('certification:report-summary')}?{query.urlencode()}&format=xlsx",
+        )
+    elif not form.is_bound and units.count() == 0:
+        raise PermissionDenied
+    return render(request, "certification/documents/summary_report.html", context)

@@ -48,12 +48,16 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     summary = {}
     if province_level:
         summary = (
-            Result.objects.filter(campaign=campaign, unit=campaign.province).values_list("rollup", flat=True).first()
+            Result.objects.filter(campaign=campaign, unit=campaign.province)
+            .values_list("rollup", flat=True)
+            .first()
             or {}
         )
-    communes = Result.objects.filter(
-        campaign=campaign, unit__kind="commune", unit__in=visible_units(request.user)
-    ).select_related("unit").order_by("unit__path")
+    communes = (
+        Result.objects.filter(campaign=campaign, unit__kind="commune", unit__in=visible_units(request.user))
+        .select_related("unit")
+        .order_by("unit__path")
+    )
     return render(
         request,
         "certification/scoring/campaign_results.html",
@@ -115,7 +119,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
     run = _run_for_user(request.user, pk)
-    data = {"status": run.status, "percent": run.percent, "done": run.done, "total": run.total, "message": _message(run)}
+    data = {
+        "status": run.status,
+        "percent": run.percent,
+        "done": run.done,
+        "total": run.total,
+        "message": _message(run),
+    }
     if run.status == ScoringRun.Status.DONE:
         data["redirect"] = reverse("certification:scoring-campaign", args=[run.campaign_id])
     return JsonResponse(data)

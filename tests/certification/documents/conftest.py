@@ -162,5 +162,3 @@ def pdf_fonts(data: bytes) -> set[str]:
 @pytest.fixture
 def media_root(settings) -> Path:
     return Path(settings.MEDIA_ROOT)
-
-

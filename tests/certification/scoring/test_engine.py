@@ -65,7 +65,12 @@ def kdc(**changes) -> UnitInputs:
 
 def children(recognized: int, total: int, **extra) -> list[ChildState]:
     return [
-        ChildState("residential_area", registered=True, decision="recognized" if i < recognized else "not_recognized", **extra)
+        ChildState(
+            "residential_area",
+            registered=True,
+            decision="recognized" if i < recognized else "not_recognized",
+            **extra,
+        )
         for i in range(total)
     ]
 
@@ -133,7 +138,12 @@ def test_not_applicable_on_a_mandatory_criterion_counts_as_not_met_and_explains_
 
 def test_an_ineligible_unit_is_not_covered_whatever_its_answers():
     score = score_unit(
-        kdc(kind="enterprise", is_eligible=False, ineligible_reason="Doanh nghiệp nhỏ", answers={"KDC-2": NOT_MET})
+        kdc(
+            kind="enterprise",
+            is_eligible=False,
+            ineligible_reason="Doanh nghiệp nhỏ",
+            answers={"KDC-2": NOT_MET},
+        )
     )
     assert score.outcome == "not_eligible"
     assert score.unmet == [] and not score.is_forecast
@@ -158,7 +168,9 @@ def test_kdc1_passes_only_with_every_household_registered():
 
 def test_kdc1_uses_exact_integers_for_a_lower_threshold():
     plan = compile_plan([CriterionSpec("KDC-1", scoring.COUNT_THRESHOLD, threshold_percent=70)])
-    base = dict(kind="residential_area", plan=plan, answers={"KDC-1": MET}, registered=True, households_total=25)
+    base = dict(
+        kind="residential_area", plan=plan, answers={"KDC-1": MET}, registered=True, households_total=25
+    )
     assert score_unit(UnitInputs(**base, households_registered=17)).outcome == "fail"
     assert score_unit(UnitInputs(**base, households_registered=18)).outcome == "pass"
 
@@ -194,7 +206,9 @@ def test_kdc4a_is_suggested_not_met_when_one_figure_increased():
 
 
 def test_kdc4a_compares_only_the_figures_known_in_both_years():
-    score = score_unit(kdc(answers={"KDC-4a": None}, figures=Figures(9, None, 1), last_year=Figures(None, 4, 2)))
+    score = score_unit(
+        kdc(answers={"KDC-4a": None}, figures=Figures(9, None, 1), last_year=Figures(None, 4, 2))
+    )
     assert score.outcome == "pass"  # only violations compare: 1 ≤ 2
 
 
@@ -205,7 +219,9 @@ def test_kdc4a_without_comparable_figures_follows_the_officer():
 
 def test_an_officer_answer_with_a_note_overrides_the_suggestion():
     override = AnswerInput("met", note="Tăng do đợt cao điểm truy quét, đã được Công an xã xác nhận")
-    score = score_unit(kdc(answers={"KDC-4a": override}, figures=Figures(5, 0, 0), last_year=Figures(3, 0, 0)))
+    score = score_unit(
+        kdc(answers={"KDC-4a": override}, figures=Figures(5, 0, 0), last_year=Figures(3, 0, 0))
+    )
     assert score.outcome == "pass"
     assert "cán bộ xác định đạt với ghi chú “Tăng do đợt cao điểm" in score.explanation
 
@@ -218,7 +234,9 @@ def test_a_contradicting_answer_without_a_note_does_not_override_the_suggestion(
 
 def test_an_officer_can_also_fail_kdc4a_against_a_favourable_suggestion_with_a_note():
     override = AnswerInput("not_met", note="Số liệu năm trước chưa đầy đủ")
-    score = score_unit(kdc(answers={"KDC-4a": override}, figures=Figures(1, 0, 0), last_year=Figures(3, 0, 0)))
+    score = score_unit(
+        kdc(answers={"KDC-4a": override}, figures=Figures(1, 0, 0), last_year=Figures(3, 0, 0))
+    )
     assert score.unmet == ["KDC-4a"]
 
 
@@ -237,7 +255,9 @@ def test_xa4_needs_seventy_percent_in_exact_integers(recognized, total, met):
 
 def test_xa4_explanation_reads_like_the_regulation_example():
     rollup = rollup_xa4(children(16, 25))
-    assert rollup.explanation.startswith("XA-4: 16/25 đơn vị thuộc thẩm quyền được công nhận (64%) < 70% — chưa đạt")
+    assert rollup.explanation.startswith(
+        "XA-4: 16/25 đơn vị thuộc thẩm quyền được công nhận (64%) < 70% — chưa đạt"
+    )
     assert "Cần ít nhất 18/25 đơn vị được công nhận" in rollup.explanation
     assert rollup_xa4(children(18, 25)).explanation == (
         "XA-4: 18/25 đơn vị thuộc thẩm quyền được công nhận (72%) ≥ 70% — đạt"
@@ -280,7 +300,9 @@ def test_xa4_before_decisions_is_a_forecast_from_computed_results():
 
 
 def test_xa4_after_decisions_follows_the_decisions_not_the_computed_results():
-    states = [ChildState("residential_area", registered=True, decision="not_recognized", computed_outcome="pass")] * 4 + [
+    states = [
+        ChildState("residential_area", registered=True, decision="not_recognized", computed_outcome="pass")
+    ] * 4 + [
         ChildState("residential_area", registered=True, decision="recognized", computed_outcome="fail")
     ] * 6
     rollup = rollup_xa4(states)
@@ -293,7 +315,9 @@ def test_a_revoked_unit_counts_as_not_recognized():
 
 
 def test_a_commune_fails_on_xa4_and_the_explanation_carries_the_roll_up():
-    score = score_unit(UnitInputs(kind="commune", plan=XA, answers={"XA-1": MET}, xa4=rollup_xa4(children(16, 25))))
+    score = score_unit(
+        UnitInputs(kind="commune", plan=XA, answers={"XA-1": MET}, xa4=rollup_xa4(children(16, 25)))
+    )
     assert score.outcome == "fail" and score.unmet == ["XA-4"]
     assert "XA-4: 16/25 đơn vị thuộc thẩm quyền được công nhận (64%) < 70% — chưa đạt" in score.explanation
 

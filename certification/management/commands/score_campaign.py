@@ -1,0 +1,69 @@
+"""``python manage.py score_campaign --year YEAR [--province CODE] [--wait]``: score a campaign on
+the workers (in-process when no broker is configured) and optionally follow its progress."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from certification.models import Campaign, ScoringRun
+from certification.scoring_runs import start_scoring_run
+
+FINISHED = (ScoringRun.Status.DONE, ScoringRun.Status.FAILED)
+
+
+def campaigns_for(year: int, province: str | None) -> list[Campaign]:
+    campaigns = Campaign.objects.filter(year=year).select_related("province").order_by("province__code")
+    if province:
+        campaigns = campaigns.filter(province__code=province.strip())
+    found = list(campaigns)
+    if not found:
+        where = f" của tỉnh có mã “{province}”" if province else ""
+        raise CommandError(f"Không có đợt xét năm {year}{where}. Mở đợt xét trước (open_campaign).")
+    return found
+
+
+class Command(BaseCommand):
+    help = "Chấm kết quả (đạt / chưa đạt, XA-4, tổng hợp tỉnh) của các đợt xét một năm trên Celery."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True, help="Năm xét, ví dụ 2026.")
+        parser.add_argument("--province", help="Mã tỉnh, ví dụ 42 (mặc định: mọi tỉnh có đợt xét năm đó).")
+        parser.add_argument("--wait", action="store_true", help="Chờ đến khi chấm xong, in tiến độ.")
+        parser.add_argument("--interval", type=float, default=1.0, help="Số giây giữa hai lần in tiến độ.")
+
+    def handle(
+        self,
+        *args,
+        year: int,
+        province: str | None = None,
+        wait: bool = False,
+        interval: float = 1.0,
+        **options,
+    ):
+        runs = [start_scoring_run(campaign=c, trigger="cli") for c in campaigns_for(year, province)]
+        for run in runs:
+            self.stdout.write(f"Đã đưa vào hàng đợi: lượt chấm #{run.pk} · {run.campaign}")
+        if not wait:
+            return
+        started = time.monotonic()
+        last: dict[int, tuple] = {}
+        while True:
+            current = {
+                r.pk: r
+                for r in ScoringRun.objects.filter(pk__in=[r.pk for r in runs]).select_related("campaign")
+            }
+            for pk, run in current.items():
+                state = (run.status, run.done, run.total)
+                if last.get(pk) != state:
+                    last[pk] = state
+                    self.stdout.write(
+                        f"#{pk} {run.campaign}: {run.done}/{run.total} đơn vị ({run.percent}%) · {run.get_status_display()}"
+                    )
+            if all(run.status in FINISHED for run in current.values()):
+                break
+            time.sleep(interval)
+        failed = [run for run in current.values() if run.status == ScoringRun.Status.FAILED]
+        elapsed = time.monotonic() - started
+        if failed:
+            raise CommandError("; ".join(f"#{r.pk}: {r.error}" for r in failed))
+        self.stdout.write(self.style.SUCCESS(f"Đã chấm xong {len(runs)} đợt xét trong {elapsed:.1f} giây."))

@@ -1,0 +1,204 @@
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from certification.models import Assessment, Criterion, Registration, Result
+from certification.reports import build_report, summary_pdf, summary_xlsx
+from units.models import Unit
+
+from .conftest import make_campaign, pdf_fonts, pdf_text
+
+S = Assessment.Status
+
+
+def _unit(code, name, kind, parent, **extra):
+    return Unit.objects.create(code=code, name=name, kind=kind, parent=parent, **extra)
+
+
+def _assess(campaign, unit, status, criteria_set, *, registered=True, unmet=()):
+    if registered:
+        Registration.objects.create(
+            campaign=campaign, unit=unit, registered_on=datetime.date(campaign.year, 3, 1)
+        )
+    a = Assessment.objects.create(campaign=campaign, unit=unit, criteria_set=criteria_set, status=status)
+    if unmet:
+        Result.objects.create(
+            campaign=campaign, unit=unit, assessment=a, outcome="fail", unmet_codes=list(unmet)
+        )
+    return a
+
+
+@pytest.fixture
+def province_data(province, commune, other_commune, areas, other_area, campaign, kdc_set):
+    """2026: Vũng Áng 5 areas (4 recognized, 1 not: KDC-3a, KDC-5), 1 school recognized, 1 micro
+    enterprise (not eligible), the commune recognized; Kỳ Hoa: 1 area recognized, 1 agency
+    registered but still in draft; 2025: Vũng Áng 3 of 5 areas recognized."""
+    for unit in areas[:4]:
+        _assess(campaign, unit, S.RECOGNIZED, kdc_set)
+    _assess(campaign, areas[4], S.NOT_RECOGNIZED, kdc_set, unmet=["KDC-3a", "KDC-5"])
+    school = _unit("S1", "Trường THPT Kỳ Lâm", "school", commune, school_level="upper_secondary")
+    _assess(campaign, school, S.RECOGNIZED, kdc_set)
+    _unit("E1", "Cơ sở may Hòa", "enterprise", commune, enterprise_size="micro")
+    _assess(campaign, commune, S.RECOGNIZED, kdc_set)
+    _assess(campaign, other_area, S.RECOGNIZED, kdc_set)
+    agency = _unit("A1", "Trạm Y tế xã Kỳ Hoa", "agency", other_commune)
+    _assess(campaign, agency, S.DRAFT, kdc_set)
+    Criterion.objects.create(
+        criteria_set=kdc_set, code="KDC-3a", text="Không có hoạt động chống Đảng, chính quyền"
+    )
+    previous = make_campaign(province, 2025, kdc_set)
+    for i, unit in enumerate(areas):
+        _assess(previous, unit, S.RECOGNIZED if i < 3 else S.NOT_RECOGNIZED, kdc_set)
+    return campaign
+
+
+@pytest.mark.django_db
+def test_figures_per_kind_of_unit_with_the_previous_year(province, province_data):
+    report = build_report(scope=province, year=2026)
+    rows = {row.group: row for row in report.groups}
+    kdc = rows["residential_area"]
+    assert (kdc.now.units, kdc.now.eligible, kdc.now.registered, kdc.now.assessed, kdc.now.recognized) == (
+        6,
+        6,
+        6,
+        6,
+        5,
+    )
+    assert kdc.now.rate == pytest.approx(5 * 100 / 6)
+    assert kdc.before.recognized == 3
+    assert kdc.rate_change == pytest.approx(5 * 100 / 6 - 60)
+    cqdn = rows["agency_enterprise"]
+    assert (
+        cqdn.now.units,
+        cqdn.now.eligible,
+        cqdn.now.registered,
+        cqdn.now.assessed,
+        cqdn.now.recognized,
+    ) == (2, 1, 1, 0, 0)
+    assert rows["school"].now.recognized == 1
+    assert rows["commune"].now.recognized == 1 and rows["commune"].now.units == 2
+    assert report.total.now.recognized == 7
+    assert report.sentence == "1 xã, phường, 5 khu dân cư và 1 nhà trường được công nhận"
+
+
+@pytest.mark.django_db
+def test_a_table_per_commune_and_the_units_not_recognized_with_unmet_criteria(province, province_data):
+    report = build_report(scope=province, year=2026)
+    by_name = {row.name: row for row in report.communes}
+    assert set(by_name) == {"Phường Vũng Áng", "Xã Kỳ Hoa"}
+    vung_ang = by_name["Phường Vũng Áng"]
+    assert vung_ang.own_status == S.RECOGNIZED
+    assert vung_ang.groups["residential_area"].recognized == 4
+    assert vung_ang.groups["residential_area"].registered == 5
+    assert by_name["Xã Kỳ Hoa"].own_status == ""
+    assert report.not_recognized == [
+        {
+            "name": "Tổ dân phố 5",
+            "kind": "Khu dân cư",
+            "parent": "Phường Vũng Áng",
+            "status": "Chưa đạt",
+            "codes": ["KDC-3a", "KDC-5"],
+            "reason": "",
+        }
+    ]
+    assert ("KDC-3a", "Không có hoạt động chống Đảng, chính quyền") in report.criteria_legend
+
+
+@pytest.mark.django_db
+def test_a_commune_report_counts_only_that_commune(commune, province_data):
+    report = build_report(scope=commune, year=2026)
+    assert [row.name for row in report.communes] == ["Phường Vũng Áng"]
+    assert report.total.now.recognized == 6
+    assert report.sentence == "1 xã, phường, 4 khu dân cư và 1 nhà trường được công nhận"
+
+
+@pytest.mark.django_db
+def test_the_report_costs_the_same_number_of_queries_whatever_the_number_of_units(
+    province, province_data, commune, campaign, kdc_set
+):
+    with CaptureQueriesContext(connection) as small:
+        build_report(scope=province, year=2026)
+    for i in range(30):
+        unit = _unit(f"X{i}", f"Thôn {i}", "residential_area", commune)
+        _assess(campaign, unit, S.RECOGNIZED, kdc_set, unmet=["KDC-1"] if i % 3 else ())
+    extra = _unit("C3", "Kỳ Lạc", "commune", province, label="Xã")
+    _assess(campaign, _unit("X-C3", "Thôn Lạc", "residential_area", extra), S.NOT_RECOGNIZED, kdc_set)
+    with CaptureQueriesContext(connection) as large:
+        build_report(scope=province, year=2026)
+    assert len(large) == len(small)
+
+
+@pytest.mark.django_db
+def test_summary_pdf_reads_like_a_provincial_report(province, province_data):
+    data = summary_pdf(build_report(scope=province, year=2026))
+    text = pdf_text(data)
+    for phrase in [
+        "ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BÁO CÁO",
+        "đạt tiêu chuẩn “An toàn về an ninh, trật tự” năm 2026",
+        "Năm 2026, trên địa bàn tỉnh Hà Tĩnh có 1 xã, phường, 5 khu dân cư và 1 nhà trường được công nhận",
+        "Phường Vũng Áng",
+        "Tổ dân phố 5",
+        "KDC-3a, KDC-5",
+        "III. KẾT QUẢ QUA CÁC NĂM",
+    ]:
+        assert phrase in text, phrase
+    fonts = pdf_fonts(data)
+    assert fonts and all(name.startswith("Liberation-Serif") for name in fonts), fonts
+
+
+@pytest.mark.django_db
+def test_summary_excel_has_the_four_sheets(province, province_data):
+    workbook = load_workbook(io.BytesIO(summary_xlsx(build_report(scope=province, year=2026))))
+    assert workbook.sheetnames == ["Tổng hợp", "Theo xã", "Chưa đạt", "Qua các năm"]
+    summary = list(workbook["Tổng hợp"].values)
+    assert summary[0][:7] == (
+        "Loại đơn vị",
+        "Tổng số",
+        "Thuộc diện",
+        "Đăng ký",
+        "Đã đánh giá",
+        "Được công nhận",
+        "Tỷ lệ (%)",
+    )
+    kdc = next(row for row in summary if row[0] == "Khu dân cư")
+    assert kdc[1:6] == (6, 6, 6, 6, 5)
+    assert kdc[7] == 3
+    missing = list(workbook["Chưa đạt"].values)
+    assert missing[1][:5] == ("Tổ dân phố 5", "Khu dân cư", "Phường Vũng Áng", "Chưa đạt", "KDC-3a, KDC-5")
+    years = [row[0] for row in list(workbook["Qua các năm"].values)[1:]]
+    assert years == [2025, 2026]
+
+
+@pytest.mark.django_db
+def test_report_page_and_downloads_are_scoped(
+    client, province, commune, province_data, province_viewer, clerk, outsider_clerk
+):
+    url = reverse("certification:report-summary")
+    client.force_login(province_viewer)
+    page = client.get(url, {"unit": province.pk, "year": 2026})
+    assert page.status_code == 200
+    assert "<svg" in page.content.decode()
+    assert (
+        client.get(url, {"unit": province.pk, "year": 2026, "format": "pdf"})["Content-Type"]
+        == "application/pdf"
+    )
+    xlsx = client.get(url, {"unit": province.pk, "year": 2026, "format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    client.force_login(clerk)  # a commune clerk cannot pick the province
+    response = client.get(url, {"unit": province.pk, "year": 2026, "format": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert "Hãy chọn xã, phường hoặc tỉnh trong danh sách." in response.content.decode()
+    assert (
+        client.get(url, {"unit": commune.pk, "year": 2026, "format": "pdf"})["Content-Type"]
+        == "application/pdf"
+    )
+    client.force_login(outsider_clerk)
+    assert "Hãy chọn" in client.get(url, {"unit": commune.pk, "year": 2026}).content.decode()

@@ -1,0 +1,148 @@
+import pytest
+from django.urls import reverse
+
+from certification.models import Certificate, PrintJob
+
+
+def _get(client, user, url, **extra):
+    client.force_login(user)
+    return client.get(url, **extra)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("clerk", 200),
+        ("approver", 200),
+        ("viewer", 200),
+        ("province_viewer", 200),
+        ("officer", 403),
+        ("colleague_clerk", 404),
+        ("outsider_clerk", 404),
+    ],
+)
+def test_decision_pdf_is_for_clerks_approvers_and_viewers_in_scope(request, client, decision, who, status):
+    response = _get(
+        client, request.getfixturevalue(who), reverse("certification:decision-pdf", args=[decision.pk])
+    )
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"), [("clerk", 200), ("officer", 403), ("colleague_clerk", 404), ("outsider_clerk", 404)]
+)
+def test_certificate_pdf_is_scoped_by_the_units_subtree(request, client, certificate, who, status):
+    response = _get(
+        client, request.getfixturevalue(who), reverse("certification:certificate-pdf", args=[certificate.pk])
+    )
+    assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_login(client, decision, certificate):
+    for url in [
+        reverse("certification:decision-list"),
+        reverse("certification:decision-detail", args=[decision.pk]),
+        reverse("certification:decision-pdf", args=[decision.pk]),
+        reverse("certification:certificate-pdf", args=[certificate.pk]),
+        reverse("certification:report-summary"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+
+
+@pytest.mark.django_db
+def test_decision_list_shows_only_decisions_issued_inside_the_users_subtree(
+    client, decision, clerk, colleague_clerk
+):
+    assert "1/QĐ-UBND" in _get(client, clerk, reverse("certification:decision-list")).content.decode()
+    assert (
+        "1/QĐ-UBND"
+        not in _get(client, colleague_clerk, reverse("certification:decision-list")).content.decode()
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"), [("clerk", 200), ("officer", 200), ("colleague_clerk", 404), ("outsider_clerk", 404)]
+)
+def test_decision_detail_is_scoped_by_the_issuer(request, client, decision, who, status):
+    response = _get(
+        client, request.getfixturevalue(who), reverse("certification:decision-detail", args=[decision.pk])
+    )
+    assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_only_an_approver_may_revoke_and_the_verification_page_then_says_revoked(
+    client, certificate, clerk, approver, colleague_clerk
+):
+    url = reverse("certification:certificate-revoke", args=[certificate.pk])
+    assert _get(client, clerk, url).status_code == 403
+    assert _get(client, colleague_clerk, url).status_code == 404
+    client.force_login(clerk)
+    assert client.post(url, {"reason": "x", "reference": "y"}).status_code == 403
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+    client.force_login(approver)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"reason": "Để xảy ra trọng án", "reference": "15/QĐ-UBND ngày 01/12/2026"})
+    assert response.status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.REVOKED
+    assert certificate.assessment.status == "revoked"
+    client.logout()
+    html = client.get(certificate.get_verify_url()).content.decode()
+    assert "Hết hiệu lực: đã bị thu hồi" in html and "Để xảy ra trọng án" in html
+
+
+@pytest.mark.django_db
+def test_revoking_without_reason_shows_a_vietnamese_message_and_changes_nothing(
+    client, certificate, approver
+):
+    client.force_login(approver)
+    response = client.post(
+        reverse("certification:certificate-revoke", args=[certificate.pk]), {"reason": " ", "reference": ""}
+    )
+    assert response.status_code == 200
+    assert (
+        "Hãy nêu lý do thu hồi." in response.content.decode()
+        or "Trường này là bắt buộc." in response.content.decode()
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+
+@pytest.mark.django_db
+def test_a_clerk_prints_all_certificates_follows_progress_and_downloads(
+    client, decision, clerk, colleague_clerk, django_capture_on_commit_callbacks
+):
+    client.force_login(clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certification:print-start", args=[decision.pk]))
+    job = PrintJob.objects.get()
+    assert response["Location"] == reverse("certification:print-detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "<progress" in page
+    status = client.get(reverse("certification:print-status", args=[job.pk])).json()
+    assert status == {"percent": 100, "status": "done", "done": 5, "total": 5, "message": ""}
+    pdf = client.get(reverse("certification:print-download", args=[job.pk, "pdf"]))
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert client.get(reverse("certification:print-download", args=[job.pk, "zip"])).status_code == 200
+    assert client.get(reverse("certification:print-download", args=[job.pk, "exe"])).status_code == 404
+    client.force_login(colleague_clerk)
+    assert client.get(reverse("certification:print-status", args=[job.pk])).status_code == 404
+    assert client.post(reverse("certification:print-start", args=[decision.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_officer_cannot_start_printing(client, decision, officer):
+    client.force_login(officer)
+    assert client.post(reverse("certification:print-start", args=[decision.pk])).status_code == 403
+    assert not PrintJob.objects.exists()

@@ -1,0 +1,120 @@
+"""Scoring runs (eager Celery here; tests/certification/scoring/test_worker.py uses a real worker)."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from certification import scoring_runs
+from certification.models import Result, ScoringChunk, ScoringRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored_province(campaign, province, commune, other_commune, areas, other_area, assess, make_institution):
+    for unit in areas:
+        assess(unit)
+    assess(other_area, answers={"KDC-5": "not_met"})
+    assess(commune)
+    assess(make_institution("BV-1", parent=province))
+    return campaign
+
+
+def snapshot(campaign) -> list[tuple]:
+    return list(
+        Result.objects.filter(campaign=campaign)
+        .order_by("unit_id")
+        .values_list("unit_id", "outcome", "is_forecast", "unmet_codes", "explanation", "rollup", "input_hash")
+    )
+
+
+def test_a_run_scores_leaves_communes_and_the_province(
+    scored_province, province, commune, settings, django_capture_on_commit_callbacks
+):
+    settings.SCORING_CHUNK_COMMUNES = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        run = scoring_runs.start_scoring_run(campaign=scored_province, trigger="cli")
+    run.refresh_from_db()
+    assert run.status == ScoringRun.Status.DONE
+    assert (run.chunks_total, run.chunks_done) == (3, 3)  # province-level units, then one chunk per commune
+    assert run.done == run.total == 9  # 5 + 1 residential areas, 1 hospital, 2 communes
+    assert Result.objects.get(campaign=scored_province, unit=commune).rollup["recognized"] == 5
+    assert Result.objects.get(campaign=scored_province, unit=province).rollup["kinds"]["residential_area"]["pass"] == 5
+
+
+def test_a_second_run_gives_identical_rows(scored_province, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_runs.start_scoring_run(campaign=scored_province)
+    first = snapshot(scored_province)
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_runs.start_scoring_run(campaign=scored_province)
+    assert snapshot(scored_province) == first
+
+
+def test_a_redelivered_chunk_does_nothing_and_is_not_counted_twice(scored_province):
+    run = ScoringRun.objects.create(campaign=scored_province)
+    todo = scoring_runs.plan_run(run.pk)
+    assert scoring_runs.run_chunk(run.pk, todo[0]) is True
+    assert scoring_runs.run_chunk(run.pk, todo[0]) is False
+    run.refresh_from_db()
+    assert run.chunks_done == 1
+    assert run.done == ScoringChunk.objects.get(run=run, index=todo[0]).unit_count
+
+
+def test_a_new_run_supersedes_an_unfinished_one_whose_chunks_then_do_nothing(scored_province):
+    old = ScoringRun.objects.create(campaign=scored_province)
+    todo = scoring_runs.plan_run(old.pk)
+    scoring_runs.start_scoring_run(campaign=scored_province)  # on-commit callbacks not run: stays queued
+    old.refresh_from_db()
+    assert old.status == ScoringRun.Status.FAILED and "#" in old.error
+    assert scoring_runs.run_chunk(old.pk, todo[0]) is False
+    assert not Result.objects.exists()
+
+
+def test_a_failing_chunk_marks_the_run_failed(scored_province, monkeypatch):
+    run = ScoringRun.objects.create(campaign=scored_province)
+    todo = scoring_runs.plan_run(run.pk)
+
+    def broken(campaign, parent_ids):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(scoring_runs, "score_chunk", broken)
+    with pytest.raises(RuntimeError):
+        scoring_runs.guarded(run.pk, scoring_runs.run_chunk, todo[0])
+    run.refresh_from_db()
+    assert run.status == ScoringRun.Status.FAILED
+    assert "disk full" in run.error
+
+
+def test_campaigns_whose_period_ended_yesterday_are_scored_once_a_day(scored_province):
+    day_after = scored_province.residential_period_end + datetime.timedelta(days=1)
+    assert scoring_runs.due_campaigns(day_after) == [scored_province]
+    assert scoring_runs.due_campaigns(day_after + datetime.timedelta(days=2)) == []
+    assert len(scoring_runs.score_due_campaigns(day_after)) == 1
+    assert scoring_runs.score_due_campaigns(day_after) == []
+
+
+def test_the_beat_schedule_names_a_real_task():
+    from celery import current_app
+
+    from certification.schedule import BEAT_SCHEDULE
+
+    assert BEAT_SCHEDULE["score-due-campaigns"]["task"] in current_app.tasks
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_score_campaign_command_waits_and_prints_progress(scored_province, province):
+    out = io.StringIO()
+    call_command("score_campaign", year=scored_province.year, province=province.code, wait=True, stdout=out)
+    assert "9/9 đơn vị (100%)" in out.getvalue()
+    assert "Đã chấm xong 1 đợt xét" in out.getvalue()
+    assert Result.objects.filter(campaign=scored_province).count() == 10  # and the province
+
+
+def test_score_campaign_command_explains_an_unknown_campaign(scored_province):
+    with pytest.raises(CommandError, match="Không có đợt xét năm 1999"):
+        call_command("score_campaign", year=1999)

@@ -1,0 +1,446 @@
+"""Every view as the insider (roles on the commune), a colleague of another commune and an
+outsider of another province; out of scope → 404, wrong role → 403."""
+
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from certification import services
+from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
+
+from .conftest import decision_kwargs, xlsx
+from .test_entry import PDF
+
+pytestmark = pytest.mark.django_db
+Status = Assessment.Status
+
+
+@pytest.fixture
+def as_user(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def url(name, *args):
+    return reverse(f"certification:{name}", args=args)
+
+
+# --- list, detail ---------------------------------------------------------------------------
+
+
+def test_the_list_shows_only_assessments_in_my_area(as_user, officer, colleague, outsider, draft):
+    assert draft.unit.full_name in as_user(officer).get(url("assessment-list")).content.decode()
+    for user in (colleague, outsider):
+        assert draft.unit.full_name not in as_user(user).get(url("assessment-list")).content.decode()
+
+
+def test_the_list_search_ignores_diacritics_and_filters_by_status(as_user, officer, draft, campaign, areas):
+    services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    client = as_user(officer)
+    page = client.get(url("assessment-list"), {"q": "to dan pho 1"}).content.decode()
+    assert "Tổ dân phố 1" in page and "Tổ dân phố 2" not in page
+    assert "Tổ dân phố 1" not in client.get(url("assessment-list"), {"status": "submitted"}).content.decode()
+
+
+def test_the_list_offers_to_start_units_without_an_assessment(as_user, officer, draft, campaign, areas):
+    page = as_user(officer).get(url("assessment-list"), {"campaign": campaign.pk}).content.decode()
+    assert areas[1].full_name in page and url("assessment-start") in page
+
+
+def test_starting_from_the_list(as_user, officer, appraiser, colleague, campaign, area):
+    data = {"unit": area.pk, "campaign": campaign.pk}
+    assert as_user(colleague).post(url("assessment-start"), data).status_code == 404
+    assert as_user(appraiser).post(url("assessment-start"), data).status_code == 403
+    response = as_user(officer).post(url("assessment-start"), data)
+    assessment = Assessment.objects.get(unit=area)
+    assert response.status_code == 302 and response.url == assessment.get_absolute_url()
+
+
+def test_the_entry_page_shows_one_row_per_criterion_with_radio_buttons(as_user, officer, draft):
+    page = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    for code in ("KDC-1", "KDC-3a", "KDC-4a"):
+        assert code in page
+    answer = draft.answers.get(criterion__code="KDC-3b")
+    assert f'name="value-{answer.pk}" id="v-{answer.pk}-na"' in page  # N/A allowed here
+    strict = draft.answers.get(criterion__code="KDC-3a")
+    assert f'id="v-{strict.pk}-na"' not in page
+    assert "assessment.js" in page and 'name="version"' in page
+
+
+@pytest.mark.parametrize(("who", "status"), [("officer", 200), ("appraiser", 200), ("colleague", 404), ("outsider", 404)])
+def test_the_entry_page_is_visible_only_in_scope(as_user, draft, who, status, request):
+    assert as_user(request.getfixturevalue(who)).get(url("assessment-detail", draft.pk)).status_code == status
+
+
+def test_the_entry_page_highlights_returned_items_with_the_reason(as_user, officer, appraiser, submitted):
+    services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-3a": "Thiếu biên bản"})
+    page = as_user(officer).get(url("assessment-detail", submitted.pk)).content.decode()
+    assert "is-returned" in page and "Thiếu biên bản" in page
+
+
+def test_the_entry_page_shows_the_timeline(as_user, officer, filled):
+    page = as_user(officer).get(url("assessment-detail", filled.pk)).content.decode()
+    assert 'id="timeline"' in page and "officer" in page
+
+
+# --- save -----------------------------------------------------------------------------------
+
+
+def test_saving_without_javascript_posts_the_whole_form(as_user, officer, draft):
+    a1 = draft.answers.get(criterion__code="KDC-1")
+    data = {
+        "version": draft.version,
+        f"value-{a1.pk}": "met",
+        f"note-{a1.pk}": "Có nghị quyết",
+        "crime_count": "2",
+        "meeting_chair": "Trưởng thôn",
+        "attendee-name": ["Trần B", ""],
+        "attendee-role": ["Bí thư chi bộ", ""],
+    }
+    response = as_user(officer).post(url("assessment-save", draft.pk), data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    a1.refresh_from_db()
+    assert (a1.value, a1.note, draft.crime_count) == ("met", "Có nghị quyết", 2)
+    assert draft.meeting_attendees == [{"name": "Trần B", "role": "Bí thư chi bộ"}]
+
+
+def test_the_inline_save_answers_json_with_the_new_version(as_user, officer, draft):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    response = as_user(officer).post(
+        url("assessment-save", draft.pk),
+        {"version": draft.version, "only": answer.pk, f"value-{answer.pk}": "met"},
+        HTTP_ACCEPT="application/json",
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["ok"] and body["version"] == draft.version + 1
+
+
+def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer, draft):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    stale = draft.version
+    services.save_answers(assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}})
+    response = as_user(officer).post(
+        url("assessment-save", draft.pk),
+        {"version": stale, "only": answer.pk, f"value-{answer.pk}": "not_met"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 409
+    body = json.loads(response.content)
+    assert body["conflict"] and "KDC-5" in body["message"]
+    assert draft.answers.get(criterion__code="KDC-1").value == ""
+
+
+def test_a_refused_inline_save_gets_400_with_the_reason(as_user, officer, draft):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    response = as_user(officer).post(
+        url("assessment-save", draft.pk),
+        {"version": draft.version, "only": answer.pk, f"value-{answer.pk}": "na"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400 and "not allowed" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("who", "status"), [("appraiser", 403), ("colleague", 404), ("outsider", 404)])
+def test_only_the_units_officers_may_save(as_user, draft, who, status, request):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    response = as_user(request.getfixturevalue(who)).post(
+        url("assessment-save", draft.pk), {"version": draft.version, f"value-{answer.pk}": "met"}
+    )
+    assert response.status_code == status
+    assert draft.answers.get(criterion__code="KDC-1").value == ""
+
+
+# --- evidence -------------------------------------------------------------------------------
+
+
+def test_uploading_and_downloading_evidence_keeps_the_original_name(as_user, officer, appraiser, draft):
+    response = as_user(officer).post(
+        url("evidence-upload", draft.pk),
+        {"file": SimpleUploadedFile("Biên bản họp.pdf", PDF), "criterion": "KDC-1"},
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    download = as_user(appraiser).get(url("evidence-download", evidence.pk))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert "Bi%C3%AAn%20b%E1%BA%A3n%20h%E1%BB%8Dp.pdf" in download["Content-Disposition"]
+
+
+def test_a_disguised_file_is_refused_with_a_message(as_user, officer, draft):
+    response = as_user(officer).post(
+        url("evidence-upload", draft.pk), {"file": SimpleUploadedFile("scan.pdf", b"MZ not a pdf")}, follow=True
+    )
+    assert "Only PDF, JPEG and PNG" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["colleague", "outsider"])
+def test_evidence_is_not_served_outside_the_area(as_user, officer, draft, who, request):
+    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+    assert as_user(request.getfixturevalue(who)).get(url("evidence-download", evidence.pk)).status_code == 404
+    assert as_user(request.getfixturevalue(who)).post(url("evidence-delete", evidence.pk)).status_code == 404
+    assert (
+        as_user(request.getfixturevalue(who))
+        .post(url("evidence-upload", draft.pk), {"file": SimpleUploadedFile("b.pdf", PDF)})
+        .status_code
+        == 404
+    )
+    assert Evidence.objects.count() == 1
+
+
+def test_an_officer_removes_evidence_after_confirming(as_user, officer, appraiser, draft):
+    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+    assert as_user(appraiser).post(url("evidence-delete", evidence.pk)).status_code == 403
+    client = as_user(officer)
+    assert client.get(url("evidence-delete", evidence.pk)).status_code == 200
+    assert Evidence.objects.exists()
+    client.post(url("evidence-delete", evidence.pk))
+    assert not Evidence.objects.exists()
+
+
+# --- workflow actions -----------------------------------------------------------------------
+
+
+def test_submit_confirms_on_get_and_acts_on_post(as_user, officer, filled):
+    client = as_user(officer)
+    assert client.get(url("assessment-submit", filled.pk)).status_code == 200
+    filled.refresh_from_db()
+    assert filled.status == Status.DRAFT
+    client.post(url("assessment-submit", filled.pk), {"version": filled.version})
+    filled.refresh_from_db()
+    assert filled.status == Status.SUBMITTED
+
+
+def test_submitting_an_incomplete_assessment_shows_what_is_missing(as_user, officer, draft):
+    page = as_user(officer).get(url("assessment-submit", draft.pk)).content.decode()
+    assert "KDC-1" in page
+    response = as_user(officer).post(url("assessment-submit", draft.pk), follow=True)
+    assert "Criteria not answered" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("name", "who", "status"),
+    [
+        ("assessment-submit", "appraiser", 403),
+        ("assessment-submit", "colleague", 404),
+        ("assessment-submit", "outsider", 404),
+        ("assessment-return", "officer", 403),
+        ("assessment-return", "colleague", 404),
+        ("assessment-return", "outsider", 404),
+        ("assessment-appraise", "officer", 403),
+        ("assessment-appraise", "colleague", 404),
+        ("assessment-appraise", "outsider", 404),
+        ("assessment-exception", "officer", 403),
+        ("assessment-exception", "colleague", 404),
+        ("assessment-exception", "outsider", 404),
+        ("assessment-revoke", "officer", 403),
+        ("assessment-revoke", "colleague", 404),
+        ("assessment-revoke", "outsider", 404),
+    ],
+)
+def test_workflow_pages_refuse_wrong_roles_and_hide_other_areas(as_user, filled, name, who, status, request):
+    client = as_user(request.getfixturevalue(who))
+    before = AuditEvent.objects.count()
+    assert client.get(url(name, filled.pk)).status_code == status
+    assert client.post(url(name, filled.pk), {"reason": "x", "reference": "y"}).status_code == status
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_appraiser_returns_items_with_reasons(as_user, appraiser, submitted):
+    client = as_user(appraiser)
+    assert client.get(url("assessment-return", submitted.pk)).status_code == 200
+    answer = submitted.answers.get(criterion__code="KDC-3a")
+    client.post(url("assessment-return", submitted.pk), {f"reason-{answer.pk}": "Thiếu biên bản"})
+    submitted.refresh_from_db()
+    answer.refresh_from_db()
+    assert submitted.status == Status.RETURNED and answer.is_returned
+
+
+def test_an_appraiser_appraises_with_a_different_answer(as_user, appraiser, submitted):
+    client = as_user(appraiser)
+    assert client.get(url("assessment-appraise", submitted.pk)).status_code == 200
+    answer = submitted.answers.get(criterion__code="KDC-5")
+    client.post(url("assessment-appraise", submitted.pk), {f"appraised-{answer.pk}": "not_met", "note": "Kỷ luật"})
+    submitted.refresh_from_db()
+    answer.refresh_from_db()
+    assert submitted.status == Status.APPRAISED and answer.appraised_value == "not_met" and answer.value == "met"
+
+
+def _decision_post(assessments, issuer):
+    data = decision_kwargs(issuer)
+    data["issuer"] = issuer.pk
+    data["issued_on"] = data["issued_on"].isoformat()
+    data["outcome"] = "recognize"
+    data["assessments"] = [a.pk for a in assessments]
+    return data
+
+
+def test_an_approver_recognizes_in_one_decision_and_a_second_click_changes_nothing(as_user, approver, appraised, commune):
+    client = as_user(approver)
+    page = client.get(url("recognize-batch"), {"issuer": commune.pk}).content.decode()
+    assert appraised.unit.full_name in page
+    data = _decision_post([appraised], commune)
+    first = client.post(url("recognize-batch"), data)
+    assert first.status_code == 302
+    second = client.post(url("recognize-batch"), data)
+    assert second.status_code == 200  # the form again, with a message
+    assert Decision.objects.count() == 1
+    appraised.refresh_from_db()
+    assert appraised.status == Status.RECOGNIZED
+
+
+def test_a_non_recognition_needs_a_reason_in_the_form(as_user, approver, appraised, commune):
+    data = {**_decision_post([appraised], commune), "outcome": "not_recognize", "reason": ""}
+    response = as_user(approver).post(url("recognize-batch"), data)
+    assert response.status_code == 200 and not Decision.objects.exists()
+    data["reason"] = "Có tội phạm nghiêm trọng"
+    as_user(approver).post(url("recognize-batch"), data)
+    appraised.refresh_from_db()
+    assert appraised.status == Status.NOT_RECOGNIZED
+
+
+@pytest.mark.parametrize(("who", "status"), [("officer", 403), ("appraiser", 403), ("colleague", 403), ("outsider", 403)])
+def test_the_batch_page_is_for_approvers_only(as_user, appraised, commune, who, status, request):
+    client = as_user(request.getfixturevalue(who))
+    assert client.get(url("recognize-batch")).status_code == status
+    assert client.post(url("recognize-batch"), _decision_post([appraised], commune)).status_code == status
+    assert not Decision.objects.exists()
+
+
+def test_an_approver_of_another_body_cannot_pick_this_communes_assessments(as_user, province_approver, appraised, commune):
+    client = as_user(province_approver)
+    assert client.get(url("recognize-batch"), {"issuer": commune.pk}).status_code == 404
+    assert appraised.unit.full_name not in client.get(url("recognize-batch")).content.decode()
+
+
+def test_an_approver_revokes_through_the_form(as_user, approver, recognized):
+    client = as_user(approver)
+    assert client.get(url("assessment-revoke", recognized.pk)).status_code == 200
+    client.post(url("assessment-revoke", recognized.pk), {"reason": "Sai phạm", "reference": "QĐ 3"})
+    recognized.refresh_from_db()
+    assert recognized.status == Status.REVOKED
+
+
+def test_an_approver_reopens_entry_after_the_deadline(as_user, approver, draft, today):
+    import datetime
+
+    draft.campaign.residential_period_end = today - datetime.timedelta(days=1)
+    draft.campaign.save()
+    as_user(approver).post(url("assessment-exception", draft.pk), {"until": today.isoformat()})
+    draft.refresh_from_db()
+    assert draft.entry_exception_until == today
+
+
+# --- registration, tasks --------------------------------------------------------------------
+
+
+def test_an_officer_records_a_registration(as_user, officer, campaign, area):
+    client = as_user(officer)
+    assert client.get(url("registration-create"), {"unit": area.pk}).status_code == 200
+    response = client.post(
+        url("registration-create"),
+        {
+            "campaign": campaign.pk,
+            "unit": area.pk,
+            "registered_on": f"{campaign.year}-02-01",
+            "households_total": 100,
+            "households_registered": 100,
+            "pledge_ref": "Bản đăng ký số 1",
+        },
+    )
+    assert response.status_code == 302
+    assert Registration.objects.get(unit=area).pledge_ref == "Bản đăng ký số 1"
+
+
+def test_registration_refuses_other_areas_and_other_roles(as_user, colleague, appraiser, campaign, area):
+    assert as_user(colleague).get(url("registration-create"), {"unit": area.pk}).status_code == 404
+    response = as_user(colleague).post(
+        url("registration-create"),
+        {"campaign": campaign.pk, "unit": area.pk, "registered_on": "2026-02-01", "households_total": 1, "households_registered": 1},
+    )
+    assert response.status_code == 200 and not Registration.objects.exists()
+    assert as_user(appraiser).get(url("registration-create")).status_code == 403
+
+
+def test_my_tasks_counts_what_waits_for_each_role(as_user, officer, appraiser, approver, colleague, submitted, campaign, areas):
+    other = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-1": "Sai"})
+    returned_page = as_user(officer).get(url("my-tasks"))
+    groups = {g.key: g.count for g in returned_page.context["groups"]}
+    assert groups["returned"] == 1 and groups["drafts"] == 1
+    assert other.unit.full_name in returned_page.content.decode()
+    assert {g.key: g.count for g in as_user(appraiser).get(url("my-tasks")).context["groups"]}["appraisal"] == 0
+    assert {g.key: g.count for g in as_user(colleague).get(url("my-tasks")).context["groups"]} == {
+        "returned": 0,
+        "appraisal": 0,
+        "decision": 0,
+        "drafts": 0,
+    }
+
+
+def test_my_tasks_shows_the_approvers_decisions(as_user, approver, appraised):
+    groups = {g.key: g.count for g in as_user(approver).get(url("my-tasks")).context["groups"]}
+    assert groups["decision"] == 1
+
+
+# --- Excel ----------------------------------------------------------------------------------
+
+
+def _sheet(response):
+    return [list(r) for r in load_workbook(io.BytesIO(response.content))["Đánh giá"].iter_rows(values_only=True)]
+
+
+def test_the_excel_download_holds_only_my_units(as_user, officer, colleague, campaign, areas, other_area):
+    mine = [r[0] for r in _sheet(as_user(officer).get(url("assessments-excel-download"), {"campaign": campaign.pk}))]
+    assert areas[0].code in mine and other_area.code not in mine
+    theirs = [r[0] for r in _sheet(as_user(colleague).get(url("assessments-excel-download"), {"campaign": campaign.pk}))]
+    assert other_area.code in theirs and areas[0].code not in theirs
+
+
+def test_the_excel_download_refuses_other_provinces_and_other_roles(as_user, outsider, appraiser, campaign):
+    assert as_user(outsider).get(url("assessments-excel-download"), {"campaign": campaign.pk}).status_code == 404
+    assert as_user(appraiser).get(url("assessments-excel-download")).status_code == 403
+
+
+def test_the_excel_upload_previews_then_imports_on_confirm(as_user, officer, campaign, areas):
+    client = as_user(officer)
+    assert client.get(url("assessments-excel-upload")).status_code == 200
+    head = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký", "KDC-1"]
+    upload = SimpleUploadedFile("f.xlsx", xlsx([head, [areas[0].code, "", "", None, None, "Đạt"]]).getvalue())
+    preview = client.post(url("assessments-excel-upload"), {"year": campaign.year, "file": upload})
+    assert preview.status_code == 200 and not Assessment.objects.exists()
+    token = preview.context["token"]
+    done = client.post(url("assessments-excel-upload"), {"token": token})
+    assert done.status_code == 302
+    assert Assessment.objects.get(unit=areas[0]).answers.get(criterion__code="KDC-1").value == "met"
+    again = client.post(url("assessments-excel-upload"), {"token": token})
+    assert again.status_code == 302  # the token is spent: nothing happens twice
+
+
+def test_the_excel_upload_of_another_area_lists_the_rows_and_writes_nothing(as_user, colleague, campaign, areas):
+    head = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký", "KDC-1"]
+    upload = SimpleUploadedFile("f.xlsx", xlsx([head, [areas[0].code, "", "", None, None, "Đạt"]]).getvalue())
+    page = as_user(colleague).post(url("assessments-excel-upload"), {"year": campaign.year, "file": upload})
+    assert "outside your area" in page.content.decode()
+    assert "token" not in page.context and not Assessment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["assessment-list", "my-tasks", "recognize-batch", "registration-create", "assessments-excel-upload"],
+)
+def test_pages_need_a_login(client, name):
+    response = client.get(url(name))
+    assert response.status_code == 302 and "/login/" in response.url

@@ -1,0 +1,296 @@
+"""The home page shows each role its own work, and only what lies in the user's area."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certification.dashboard import home_context
+from certification.models import Assessment, Registration, Result
+from tests.ui.demo import make_campaign
+from units.models import RoleAssignment, Unit
+
+Status = Assessment.Status
+Role = RoleAssignment.Role
+
+pytestmark = pytest.mark.django_db
+
+
+def home(client, user):
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client):
+    for url in (reverse("home"), reverse("certification:notifications")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_user_without_a_role_is_told_to_ask_for_one(client, make_user):
+    page = home(client, make_user("nobody"))
+    assert "no role yet" in page
+    assert 'id="officer"' not in page and 'id="overview"' not in page
+
+
+def test_the_officer_sees_the_state_of_each_unit_of_the_commune(client, officer, campaign, areas, assess):
+    assess(areas[0], Status.RETURNED, returned=2)
+    assess(areas[1], Status.SUBMITTED)
+    assess(areas[2], Status.RECOGNIZED, outcome=Result.Outcome.PASS)
+    Registration.objects.create(
+        campaign=campaign, unit=areas[3], registered_on=campaign.registration_deadline
+    )
+
+    page = home(client, officer)
+
+    assert 'id="officer"' in page and 'id="deadlines"' in page
+    assert 'id="overview"' not in page and 'id="appraisal-queue"' not in page
+    for area in areas:
+        assert area.name in page
+    assert "2 returned item(s) to correct" in page
+    assert "Assessment not started" in page  # areas[3]: registered only
+    assert "Not registered" in page  # areas[4]
+    assert "Registration (Q1)" in page
+
+
+def test_the_officer_lists_returned_units_first(officer, campaign, areas, assess):
+    assess(areas[4], Status.RETURNED, returned=1)
+    assess(areas[0], Status.RECOGNIZED)
+
+    rows = home_context(officer)["officer"]["rows"]
+
+    assert rows[0].unit == areas[4]
+    assert rows[0].state == Status.RETURNED
+    assert rows[-1].unit == areas[0]
+
+
+def test_the_officer_sees_what_is_missing_from_a_draft(officer, campaign, area, assess):
+    assess(area, Status.DRAFT, answered=0.5)
+
+    row = next(r for r in home_context(officer)["officer"]["rows"] if r.unit == area)
+
+    assert any("criteria not answered" in m for m in row.missing)
+    assert "Meeting minutes missing" in row.missing
+    assert "No evidence attached" in row.missing
+
+
+def test_the_officer_sees_the_days_left_to_each_deadline(officer, campaign, area, assess, monkeypatch):
+    import datetime
+
+    from certification import dashboard
+
+    monkeypatch.setattr(dashboard.timezone, "localdate", lambda: datetime.date(2026, 10, 21))
+    assess(area, Status.DRAFT)
+
+    section = home_context(officer)["officer"]
+    days = {d.label: d.days for d in section["deadlines"]}
+
+    assert days["Residential areas: end of the assessment period"] == 10
+    assert days["Registration (Q1)"] < 0
+    assert next(r for r in section["rows"] if r.unit == area).days_left == 10
+
+
+def test_the_officer_never_sees_another_communes_units(
+    client, officer, colleague, outsider, campaign, areas, other_area, assess
+):
+    assess(other_area, Status.RETURNED, returned=1)
+    assess(areas[0], Status.SUBMITTED)
+
+    assert other_area.name not in home(client, officer)
+    colleague_page = home(client, colleague)
+    assert other_area.name in colleague_page
+    assert areas[0].name not in colleague_page
+    outsider_page = home(client, outsider)
+    assert areas[0].name not in outsider_page and other_area.name not in outsider_page
+    assert "No campaign is open yet" in outsider_page
+
+
+def test_the_officer_sees_the_communes_progress_towards_xa4(officer, campaign, areas, assess):
+    for area in areas[:3]:
+        assess(area, Status.RECOGNIZED, outcome=Result.Outcome.PASS)
+    assess(areas[3], Status.APPRAISED, outcome=Result.Outcome.PASS)
+
+    xa4 = home_context(officer)["officer"]["xa4"]
+
+    assert (xa4.total, xa4.registered, xa4.recognized, xa4.forecast) == (5, 4, 3, 4)
+    assert xa4.needed == 4  # ceil(70 % of 5)
+    assert xa4.at_risk  # one area is not registered
+
+
+def test_the_appraiser_sees_the_queue_oldest_first_and_only_in_the_commune(
+    client, appraiser, campaign, areas, other_area, assess
+):
+    newer = assess(areas[0], Status.SUBMITTED, days_ago=1)
+    older = assess(areas[1], Status.SUBMITTED, days_ago=9)
+    assess(areas[2], Status.DRAFT)
+    assess(other_area, Status.SUBMITTED, days_ago=20)
+
+    queue = home_context(appraiser)["appraisal_queue"]
+
+    assert [a.pk for a in queue["items"]] == [older.pk, newer.pk]
+    assert queue["count"] == 2
+    page = home(client, appraiser)
+    assert 'id="appraisal-queue"' in page and other_area.name not in page
+    assert page.index(areas[1].name) < page.index(areas[0].name)
+
+
+def test_the_commune_approver_decides_its_residential_areas_and_the_province_its_communes(
+    commune, province_approver, approver, campaign, areas, assess
+):
+    area_assessment = assess(areas[0], Status.APPRAISED, days_ago=3)
+    commune_assessment = assess(commune, Status.APPRAISED, days_ago=2)
+
+    commune_queue = home_context(approver)["decision_queue"]["items"]
+    province_queue = home_context(province_approver)["decision_queue"]["items"]
+
+    assert [a.pk for a in commune_queue] == [area_assessment.pk]
+    assert [a.pk for a in province_queue] == [commune_assessment.pk]
+
+
+def test_a_recognizing_authority_rule_moves_a_unit_to_another_approvers_queue(
+    commune, province, province_approver, approver, campaign, assess
+):
+    from units.models import RecognizingAuthority
+
+    school = Unit.objects.create(
+        code="18823-THPT",
+        name="Trường THPT Kỳ Anh",
+        kind=Unit.Kind.SCHOOL,
+        parent=commune,
+        school_level=Unit.SchoolLevel.UPPER_SECONDARY,
+    )
+    assessment = assess(school, Status.APPRAISED)
+    assert [a.pk for a in home_context(approver)["decision_queue"]["items"]] == [assessment.pk]
+
+    RecognizingAuthority.objects.create(unit=school, authority=province, from_year=2026)
+
+    assert home_context(approver)["decision_queue"]["items"] == []
+    assert [a.pk for a in home_context(province_approver)["decision_queue"]["items"]] == [assessment.pk]
+
+
+def test_the_leader_sees_the_province_at_a_glance(
+    client,
+    province,
+    province_viewer,
+    campaign,
+    last_campaign,
+    commune,
+    other_commune,
+    areas,
+    other_area,
+    assess,
+):
+    for area in areas[:4]:
+        assess(area, Status.RECOGNIZED, outcome=Result.Outcome.PASS)
+        assess(area, Status.RECOGNIZED, in_campaign=last_campaign)
+    assess(areas[4], Status.NOT_RECOGNIZED, in_campaign=last_campaign)
+    Registration.objects.create(
+        campaign=campaign, unit=areas[4], registered_on=campaign.registration_deadline
+    )
+    assess(other_area, Status.DRAFT)
+
+    older = make_campaign(province, 2024)
+    assess(areas[0], Status.RECOGNIZED, in_campaign=older)
+    assess(areas[1], Status.NOT_RECOGNIZED, in_campaign=older)
+
+    page = home(client, province_viewer)
+    overview = home_context(province_viewer)["overview"]
+
+    assert 'id="overview"' in page and 'id="per-kind"' in page and 'id="at-risk"' in page
+    assert 'id="officer"' not in page
+    residential = next(m for m in overview["kinds"] if m.label == "Residential area")
+    assert (residential.total, residential.recognized) == (6, 4)
+    by_commune = {m.label: m for m in overview["communes"]}
+    assert by_commune["Phường Vũng Áng"].forecast == 4
+    assert [m.label for m in overview["at_risk"]] == ["Xã Kỳ Hoa"]
+    assert "0 of 1 forecast to be recognized" in " ".join(overview["at_risk"][0].reasons)
+    # The trend covers the closed years (2024, 2025), not the running one.
+    assert "<svg" in page and "Recognition rate by year" in page
+    assert ">2024<" in overview["trend_svg"] and ">2025<" in overview["trend_svg"]
+    assert ">2026<" not in overview["trend_svg"]
+
+
+def test_the_leader_of_one_commune_sees_nothing_of_the_other(
+    client, make_user, commune, campaign, areas, other_area, assess
+):
+    leader = make_user("commune_leader", Role.VIEWER, commune)
+    assess(other_area, Status.RECOGNIZED, outcome=Result.Outcome.PASS)
+
+    overview = home_context(leader)["overview"]
+
+    assert [m.label for m in overview["communes"]] == ["Phường Vũng Áng"]
+    assert other_area.name not in home(client, leader)
+
+
+def test_the_clerk_sees_the_latest_decisions(client, clerk, campaign, commune):
+    from certification.models import Decision
+
+    Decision.objects.create(
+        campaign=campaign, issuer=commune, year=2026, number=125, status=Decision.Status.ISSUED
+    )
+
+    page = home(client, clerk)
+
+    assert 'id="clerk"' in page and "125/QĐ-UBND" in page
+
+
+def _grow(province, campaign, assess, n: int, start: int) -> None:
+    from units.models import Unit as U
+
+    for i in range(start, start + n):
+        commune = U.objects.create(
+            code=f"C{i}", name=f"Xã {i}", label="Xã", kind=U.Kind.COMMUNE, parent=province
+        )
+        for j in range(3):
+            area = U.objects.create(
+                code=f"C{i}-{j}", name=f"Thôn {j}", kind=U.Kind.RESIDENTIAL_AREA, parent=commune
+            )
+            assess(area, [Status.DRAFT, Status.SUBMITTED, Status.APPRAISED][j], outcome=Result.Outcome.PASS)
+
+
+@pytest.mark.parametrize(
+    "username", ["officer", "appraiser", "approver", "leader", "province_approver", "admin"]
+)
+def test_the_home_page_needs_the_same_number_of_queries_whatever_the_data_size(
+    client,
+    username,
+    make_user,
+    province,
+    commune,
+    campaign,
+    last_campaign,
+    areas,
+    assess,
+    django_assert_max_num_queries,
+):
+    roles = {
+        "officer": (Role.OFFICER, commune),
+        "appraiser": (Role.APPRAISER, commune),
+        "approver": (Role.APPROVER, commune),
+        "leader": (Role.VIEWER, province),
+        "province_approver": (Role.APPROVER, province),
+    }
+    user = (
+        make_user(username, *roles[username]) if username in roles else make_user(username, is_superuser=True)
+    )
+    client.force_login(user)
+    for area in areas[:2]:
+        assess(area, Status.SUBMITTED, days_ago=2)
+        assess(area, Status.RECOGNIZED, in_campaign=last_campaign)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("home")).status_code == 200
+        return len(queries)
+
+    small = count()
+    _grow(province, campaign, assess, 8, 0)
+    for area in areas[2:]:
+        assess(area, Status.RETURNED, returned=1)
+    with django_assert_max_num_queries(25):
+        large = count()
+
+    assert large == small
