@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import zipfile
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -153,35 +154,48 @@ def record_progress(job_id: int) -> None:
             transaction.on_commit(lambda: finish_job_task.delay(job_id))
 
 
-def finish_job(job_id: int) -> None:
-    """Merge the chunks into one PDF and split them into single PDFs for the zip."""
+def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:
+    """Merge chunk PDFs (paths or file objects, in order) into ``pdf_out`` and split them into
+    one PDF per page in the zip ``zip_out`` under ``filenames`` (one per page, in order)."""
     from pypdf import PdfReader, PdfWriter
 
+    merged = PdfWriter()
+    names = iter(filenames)
+    # PDFs are already compressed: the zip stores them as they are.
+    with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for chunk in chunks:
+            reader = PdfReader(chunk)
+            merged.append(reader)
+            for page in reader.pages:
+                single = PdfWriter()
+                single.add_page(page)
+                buffer = io.BytesIO()
+                single.write(buffer)
+                archive.writestr(next(names), buffer.getvalue())
+    merged.write(pdf_out)
+
+
+def finish_job(job_id: int) -> None:
+    """Merge the chunks into one PDF and split them into single PDFs for the zip."""
     job = PrintJob.objects.select_related("decision").get(pk=job_id)
     if job.status == Status.DONE:
         return
     pdf_name, zip_name = output_names(job.content_hash, job.decision)
     certificates = Certificate.objects.in_bulk([pk for c in job.chunks for pk in c["ids"]])
-    merged = PdfWriter()
-    singles: list[tuple[Certificate, bytes]] = []
-    for chunk in job.chunks:
-        reader = PdfReader(pdf.storage_path(chunk_name(chunk["hash"])))
-        merged.append(reader)
-        for pk, page in zip(chunk["ids"], reader.pages, strict=True):
-            single = PdfWriter()
-            single.add_page(page)
-            buffer = io.BytesIO()
-            single.write(buffer)
-            singles.append((certificates[pk], buffer.getvalue()))
+    filenames = [pdf_filename(certificates[pk]) for c in job.chunks for pk in c["ids"]]
+    chunk_paths = [pdf.storage_path(chunk_name(c["hash"])) for c in job.chunks]
+    zip_path = pdf.storage_path(zip_name)
 
-    def write_zip(fh) -> None:
-        # PDFs are already compressed: store them as they are.
-        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as archive:
-            for cert, data in singles:
-                archive.writestr(pdf_filename(cert), data)
+    # Both files appear only once complete: the zip is renamed into place inside the PDF's
+    # writer, so a failure in either leaves neither.
+    def write_pdf(pdf_fh) -> None:
+        pdf.atomic_write(zip_path, lambda zip_fh: assemble(chunk_paths, filenames, pdf_fh, zip_fh))
 
-    pdf.store(pdf_name, merged.write)
-    pdf.store(zip_name, write_zip)
+    try:
+        pdf.store(pdf_name, write_pdf)
+    except BaseException:
+        zip_path.unlink(missing_ok=True)
+        raise
     PrintJob.objects.filter(pk=job_id).update(
         status=Status.DONE, done=job.total, pdf=pdf_name, zip=zip_name, finished_at=timezone.now(), error=""
     )

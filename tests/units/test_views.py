@@ -426,3 +426,35 @@ def test_role_changes_are_audited(login, commune_admin, officer, commune):
     )
     event = AuditEvent.objects.get(action="grant_role")
     assert event.actor == commune_admin and event.new == f"viewer@{commune.code}"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("units:unit-list", []),
+        ("units:unit-detail", [1]),
+        ("units:import-upload", []),
+        ("units:import-template", []),
+        ("units:import-confirm", []),
+        ("units:user-list", []),
+        ("units:user-create", []),
+        ("units:user-detail", [1]),
+        ("units:role-add", [1]),
+        ("units:role-remove", [1]),
+    ],
+)
+def test_every_page_needs_a_login(client, db, name, args):
+    response = (
+        client.post(reverse(name, args=args))
+        if "confirm" in name or "add" in name
+        else client.get(reverse(name, args=args))
+    )
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_colleague_cannot_add_roles(login, colleague, officer, commune):
+    response = login(colleague).post(
+        reverse("units:role-add", args=[officer.pk]), {"unit": commune.pk, "role": Role.VIEWER}
+    )
+    assert response.status_code == 403
+    assert officer.roles.count() == 1

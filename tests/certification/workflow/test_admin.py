@@ -19,13 +19,23 @@ def admin_client(client):
 def test_audit_events_are_listed_but_cannot_be_changed_or_deleted(admin_client, filled):
     event = AuditEvent.objects.first()
     assert admin_client.get(reverse("admin:certification_auditevent_changelist")).status_code == 200
-    assert admin_client.get(reverse("admin:certification_auditevent_change", args=[event.pk])).status_code == 200
-    response = admin_client.post(reverse("admin:certification_auditevent_change", args=[event.pk]), {"new": "x"})
+    assert (
+        admin_client.get(reverse("admin:certification_auditevent_change", args=[event.pk])).status_code == 200
+    )
+    response = admin_client.post(
+        reverse("admin:certification_auditevent_change", args=[event.pk]), {"new": "x"}
+    )
     assert response.status_code == 403
-    assert admin_client.post(reverse("admin:certification_auditevent_delete", args=[event.pk])).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:certification_auditevent_delete", args=[event.pk])).status_code
+        == 403
+    )
     assert AuditEvent.objects.get(pk=event.pk).new == event.new
 
 
 def test_assessments_are_read_only_in_the_admin(admin_client, filled):
-    assert admin_client.get(reverse("admin:certification_assessment_change", args=[filled.pk])).status_code == 200
+    assert (
+        admin_client.get(reverse("admin:certification_assessment_change", args=[filled.pk])).status_code
+        == 200
+    )
     assert admin_client.get(reverse("admin:certification_assessment_add")).status_code == 403

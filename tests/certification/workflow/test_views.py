@@ -23,6 +23,7 @@ Status = Assessment.Status
 def as_user(client):
     def login(user):
         client.force_login(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assertions match the English msgids
         return client
 
     return login
@@ -74,7 +75,9 @@ def test_the_entry_page_shows_one_row_per_criterion_with_radio_buttons(as_user, 
     assert "assessment.js" in page and 'name="version"' in page
 
 
-@pytest.mark.parametrize(("who", "status"), [("officer", 200), ("appraiser", 200), ("colleague", 404), ("outsider", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer", 200), ("appraiser", 200), ("colleague", 404), ("outsider", 404)]
+)
 def test_the_entry_page_is_visible_only_in_scope(as_user, draft, who, status, request):
     assert as_user(request.getfixturevalue(who)).get(url("assessment-detail", draft.pk)).status_code == status
 
@@ -126,7 +129,9 @@ def test_the_inline_save_answers_json_with_the_new_version(as_user, officer, dra
 def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer, draft):
     answer = draft.answers.get(criterion__code="KDC-1")
     stale = draft.version
-    services.save_answers(assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}})
+    services.save_answers(
+        assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}}
+    )
     response = as_user(officer).post(
         url("assessment-save", draft.pk),
         {"version": stale, "only": answer.pk, f"value-{answer.pk}": "not_met"},
@@ -178,7 +183,9 @@ def test_uploading_and_downloading_evidence_keeps_the_original_name(as_user, off
 
 def test_a_disguised_file_is_refused_with_a_message(as_user, officer, draft):
     response = as_user(officer).post(
-        url("evidence-upload", draft.pk), {"file": SimpleUploadedFile("scan.pdf", b"MZ not a pdf")}, follow=True
+        url("evidence-upload", draft.pk),
+        {"file": SimpleUploadedFile("scan.pdf", b"MZ not a pdf")},
+        follow=True,
     )
     assert "Only PDF, JPEG and PNG" in response.content.decode()
     assert not Evidence.objects.exists()
@@ -272,10 +279,14 @@ def test_an_appraiser_appraises_with_a_different_answer(as_user, appraiser, subm
     client = as_user(appraiser)
     assert client.get(url("assessment-appraise", submitted.pk)).status_code == 200
     answer = submitted.answers.get(criterion__code="KDC-5")
-    client.post(url("assessment-appraise", submitted.pk), {f"appraised-{answer.pk}": "not_met", "note": "Kỷ luật"})
+    client.post(
+        url("assessment-appraise", submitted.pk), {f"appraised-{answer.pk}": "not_met", "note": "Kỷ luật"}
+    )
     submitted.refresh_from_db()
     answer.refresh_from_db()
-    assert submitted.status == Status.APPRAISED and answer.appraised_value == "not_met" and answer.value == "met"
+    assert (
+        submitted.status == Status.APPRAISED and answer.appraised_value == "not_met" and answer.value == "met"
+    )
 
 
 def _decision_post(assessments, issuer):
@@ -287,7 +298,9 @@ def _decision_post(assessments, issuer):
     return data
 
 
-def test_an_approver_recognizes_in_one_decision_and_a_second_click_changes_nothing(as_user, approver, appraised, commune):
+def test_an_approver_recognizes_in_one_decision_and_a_second_click_changes_nothing(
+    as_user, approver, appraised, commune
+):
     client = as_user(approver)
     page = client.get(url("recognize-batch"), {"issuer": commune.pk}).content.decode()
     assert appraised.unit.full_name in page
@@ -311,7 +324,9 @@ def test_a_non_recognition_needs_a_reason_in_the_form(as_user, approver, apprais
     assert appraised.status == Status.NOT_RECOGNIZED
 
 
-@pytest.mark.parametrize(("who", "status"), [("officer", 403), ("appraiser", 403), ("colleague", 403), ("outsider", 403)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer", 403), ("appraiser", 403), ("colleague", 403), ("outsider", 403)]
+)
 def test_the_batch_page_is_for_approvers_only(as_user, appraised, commune, who, status, request):
     client = as_user(request.getfixturevalue(who))
     assert client.get(url("recognize-batch")).status_code == status
@@ -319,7 +334,9 @@ def test_the_batch_page_is_for_approvers_only(as_user, appraised, commune, who, 
     assert not Decision.objects.exists()
 
 
-def test_an_approver_of_another_body_cannot_pick_this_communes_assessments(as_user, province_approver, appraised, commune):
+def test_an_approver_of_another_body_cannot_pick_this_communes_assessments(
+    as_user, province_approver, appraised, commune
+):
     client = as_user(province_approver)
     assert client.get(url("recognize-batch"), {"issuer": commune.pk}).status_code == 404
     assert appraised.unit.full_name not in client.get(url("recognize-batch")).content.decode()
@@ -368,20 +385,30 @@ def test_registration_refuses_other_areas_and_other_roles(as_user, colleague, ap
     assert as_user(colleague).get(url("registration-create"), {"unit": area.pk}).status_code == 404
     response = as_user(colleague).post(
         url("registration-create"),
-        {"campaign": campaign.pk, "unit": area.pk, "registered_on": "2026-02-01", "households_total": 1, "households_registered": 1},
+        {
+            "campaign": campaign.pk,
+            "unit": area.pk,
+            "registered_on": "2026-02-01",
+            "households_total": 1,
+            "households_registered": 1,
+        },
     )
     assert response.status_code == 200 and not Registration.objects.exists()
     assert as_user(appraiser).get(url("registration-create")).status_code == 403
 
 
-def test_my_tasks_counts_what_waits_for_each_role(as_user, officer, appraiser, approver, colleague, submitted, campaign, areas):
+def test_my_tasks_counts_what_waits_for_each_role(
+    as_user, officer, appraiser, approver, colleague, submitted, campaign, areas
+):
     other = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-1": "Sai"})
     returned_page = as_user(officer).get(url("my-tasks"))
     groups = {g.key: g.count for g in returned_page.context["groups"]}
     assert groups["returned"] == 1 and groups["drafts"] == 1
     assert other.unit.full_name in returned_page.content.decode()
-    assert {g.key: g.count for g in as_user(appraiser).get(url("my-tasks")).context["groups"]}["appraisal"] == 0
+    assert {g.key: g.count for g in as_user(appraiser).get(url("my-tasks")).context["groups"]}[
+        "appraisal"
+    ] == 0
     assert {g.key: g.count for g in as_user(colleague).get(url("my-tasks")).context["groups"]} == {
         "returned": 0,
         "appraisal": 0,
@@ -399,18 +426,28 @@ def test_my_tasks_shows_the_approvers_decisions(as_user, approver, appraised):
 
 
 def _sheet(response):
-    return [list(r) for r in load_workbook(io.BytesIO(response.content))["Đánh giá"].iter_rows(values_only=True)]
+    return [
+        list(r) for r in load_workbook(io.BytesIO(response.content))["Đánh giá"].iter_rows(values_only=True)
+    ]
 
 
 def test_the_excel_download_holds_only_my_units(as_user, officer, colleague, campaign, areas, other_area):
-    mine = [r[0] for r in _sheet(as_user(officer).get(url("assessments-excel-download"), {"campaign": campaign.pk}))]
+    mine = [
+        r[0]
+        for r in _sheet(as_user(officer).get(url("assessments-excel-download"), {"campaign": campaign.pk}))
+    ]
     assert areas[0].code in mine and other_area.code not in mine
-    theirs = [r[0] for r in _sheet(as_user(colleague).get(url("assessments-excel-download"), {"campaign": campaign.pk}))]
+    theirs = [
+        r[0]
+        for r in _sheet(as_user(colleague).get(url("assessments-excel-download"), {"campaign": campaign.pk}))
+    ]
     assert other_area.code in theirs and areas[0].code not in theirs
 
 
 def test_the_excel_download_refuses_other_provinces_and_other_roles(as_user, outsider, appraiser, campaign):
-    assert as_user(outsider).get(url("assessments-excel-download"), {"campaign": campaign.pk}).status_code == 404
+    assert (
+        as_user(outsider).get(url("assessments-excel-download"), {"campaign": campaign.pk}).status_code == 404
+    )
     assert as_user(appraiser).get(url("assessments-excel-download")).status_code == 403
 
 
@@ -429,7 +466,9 @@ def test_the_excel_upload_previews_then_imports_on_confirm(as_user, officer, cam
     assert again.status_code == 302  # the token is spent: nothing happens twice
 
 
-def test_the_excel_upload_of_another_area_lists_the_rows_and_writes_nothing(as_user, colleague, campaign, areas):
+def test_the_excel_upload_of_another_area_lists_the_rows_and_writes_nothing(
+    as_user, colleague, campaign, areas
+):
     head = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký", "KDC-1"]
     upload = SimpleUploadedFile("f.xlsx", xlsx([head, [areas[0].code, "", "", None, None, "Đạt"]]).getvalue())
     page = as_user(colleague).post(url("assessments-excel-upload"), {"year": campaign.year, "file": upload})

@@ -1,0 +1,220 @@
+"""PDF measurements for the benchmark run (``bench/run`` calls these; tests never assert numbers).
+
+All three work on synthetic certificates (unsaved ``Certificate`` objects with a realistic
+snapshot), so they need Django settings but no database rows:
+
+* :func:`bulk_throughput` — pages/s of the bulk printing pipeline (chunks of ``CHUNK_SIZE``
+  rendered with the shared helpers, merged into one PDF and split into a zip of single PDFs)
+  next to raw WeasyPrint rendering **the same HTML** as one document, in the same process and
+  run; ``workers=2`` renders the chunks in two processes, as two Celery workers would.
+* :func:`single_latency` — one certificate on demand in a warm process (what a web worker does).
+* :func:`peak_memory` — peak RSS (ru_maxrss) of a fresh process printing N certificates.
+
+Usage::
+
+    DJANGO_SETTINGS_MODULE=antt.settings python -m bench.pdf --pages 200 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antt.settings")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def synthetic_certificates(n: int, *, year: int = 2026) -> list:
+    """``n`` unsaved certificates of one commune's decision, names of realistic length."""
+    _setup()
+    from certification.models import Certificate
+
+    shared = {
+        "schema": 1,
+        "year": year,
+        "decision_reference": "125/QĐ-UBND",
+        "decision_date": f"{year}-11-12",
+        "decision_date_text": f"ngày 12 tháng 11 năm {year}",
+        "decision_authority": "Chủ tịch Ủy ban nhân dân phường Vũng Áng",
+        "issuer_name": "Ủy ban nhân dân phường Vũng Áng",
+        "issuer_header": ["ỦY BAN NHÂN DÂN", "PHƯỜNG VŨNG ÁNG"],
+        "place": "Kỳ Anh",
+        "place_date": f"Kỳ Anh, ngày 12 tháng 11 năm {year}",
+        "issued_on": f"{year}-11-12",
+        "signer_lines": ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
+        "signer_name": "Nguyễn Văn Hùng",
+        "unit_kind": "residential_area",
+        "kind_label": "Tổ dân phố",
+        "parent": "Phường Vũng Áng",
+        "commune": "Phường Vũng Áng",
+        "province": "Tỉnh Hà Tĩnh",
+        "location": "Phường Vũng Áng, tỉnh Hà Tĩnh",
+    }
+    names = ["Hoành Sơn", "Đông Yên", "Tân Phúc", "Liên Hương", "Trường Thịnh", "Quyết Tiến", "Bắc Hải"]
+    return [
+        Certificate(
+            pk=i + 1,
+            year=year,
+            register_number=i + 1,
+            code=f"bench{i:06d}-Xq3vT9pLmN2wR7sK",
+            snapshot={
+                **shared,
+                "unit_name": f"Tổ dân phố {names[i % len(names)]} {i // len(names) + 1}",
+                "unit_code": f"18823-{i:05d}",
+                "register_number": i + 1,
+            },
+        )
+        for i in range(n)
+    ]
+
+
+def _render_chunk(start: int, size: int) -> bytes:
+    from certification.certificates import render_certificates_pdf
+
+    return render_certificates_pdf(synthetic_certificates(start + size)[start:])
+
+
+def _pipeline(n: int, workers: int, chunk_size: int) -> int:
+    """The print job's work without the database: chunks → merged PDF + zip. Returns bytes."""
+    from certification.certificates import pdf_filename
+    from certification.print_jobs import assemble
+
+    certificates = synthetic_certificates(n)
+    starts = list(range(0, n, chunk_size))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            chunks = list(pool.map(_render_chunk, starts, [min(chunk_size, n - s) for s in starts]))
+    else:
+        from certification.certificates import render_certificates_pdf
+
+        chunks = [render_certificates_pdf(certificates[s : s + chunk_size]) for s in starts]
+    pdf_out, zip_out = io.BytesIO(), io.BytesIO()
+    assemble([io.BytesIO(c) for c in chunks], [pdf_filename(c) for c in certificates], pdf_out, zip_out)
+    return pdf_out.tell() + zip_out.tell()
+
+
+def bulk_throughput(
+    pages: int = 100, *, workers: int = 1, chunk_size: int | None = None, rounds: int = 2
+) -> dict:
+    """Pages/s of our pipeline and of raw WeasyPrint on the same HTML, measured alternately in
+    this process; the best of ``rounds`` each (a shared machine's noise only slows things)."""
+    _setup()
+    from weasyprint import CSS, HTML
+
+    from certification import pdf
+    from certification.certificates import certificates_html, render_certificates_pdf
+    from certification.print_jobs import CHUNK_SIZE
+
+    chunk_size = chunk_size or CHUNK_SIZE
+    certificates = synthetic_certificates(pages)
+    render_certificates_pdf(certificates[:1])  # import and font warm-up for both
+    html = certificates_html(certificates)
+    css = pdf.template_source("certification/documents/certificate.css")
+    raw_times, our_times, size = [], [], 0
+    for _ in range(max(1, rounds)):
+        started = time.perf_counter()
+        HTML(string=html).write_pdf(stylesheets=[CSS(string=css)])
+        raw_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        size = _pipeline(pages, workers, chunk_size)
+        our_times.append(time.perf_counter() - started)
+    raw, ours = min(raw_times), min(our_times)
+    return {
+        "pages": pages,
+        "workers": workers,
+        "chunk_size": chunk_size,
+        "rounds": rounds,
+        "raw_seconds": round(raw, 3),
+        "raw_pages_per_second": round(pages / raw, 2),
+        "ours_seconds": round(ours, 3),
+        "ours_pages_per_second": round(pages / ours, 2),
+        "ratio": round(raw / ours, 3),  # ≥ 1: faster than raw WeasyPrint
+        "output_bytes": size,
+        "includes": "HTML templating, QR codes, chunk PDFs, merged PDF and zip of single PDFs",
+    }
+
+
+def single_latency(repeat: int = 20) -> dict:
+    """One certificate rendered on demand in a warm process (after one warm-up render)."""
+    _setup()
+    from certification.certificates import render_certificates_pdf
+
+    certificate = synthetic_certificates(1)
+    started = time.perf_counter()
+    render_certificates_pdf(certificate)
+    first = time.perf_counter() - started
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        render_certificates_pdf(certificate)
+        times.append(time.perf_counter() - started)
+    return {
+        "first_ms": round(first * 1000, 1),
+        "warm_p50_ms": round(statistics.median(times) * 1000, 1),
+        "warm_min_ms": round(min(times) * 1000, 1),
+        "warm_max_ms": round(max(times) * 1000, 1),
+        "repeat": repeat,
+    }
+
+
+def _child_print(pages: int, chunk_size: int) -> None:
+    _setup()
+    _pipeline(pages, 1, chunk_size)
+    print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def peak_memory(pages: int = 1000, *, chunk_size: int | None = None) -> dict:
+    """Peak RSS of a fresh Python process that prints ``pages`` certificates (one worker)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import bench.pdf as b; "
+        f"b._child_print({int(pages)}, {int(chunk_size or 50)})"
+    )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "antt.settings", "MEDIA_ROOT": tmp}
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, env=env, cwd=ROOT, capture_output=True, text=True
+        )
+    seconds = time.perf_counter() - started
+    # The child reports its own ru_maxrss (KiB on Linux): RUSAGE_CHILDREN would mix in other children.
+    peak_kib = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_kib"]
+    return {"pages": pages, "peak_rss_mib": round(peak_kib / 1024, 1), "seconds": round(seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--memory-pages", type=int, default=0, help="also measure peak memory for N pages")
+    args = parser.parse_args()
+    result = {
+        "bulk": bulk_throughput(args.pages, workers=args.workers),
+        "single": single_latency(),
+    }
+    if args.memory_pages:
+        result["memory"] = peak_memory(args.memory_pages)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
