@@ -169,7 +169,7 @@ def decision_context(decision: Decision) -> dict:
             "Quyết định này có hiệu lực kể từ ngày ký.",
             closing,
         ]
-        annex_title = f"DANH SÁCH ĐƠN VỊ BỊ THU HỒI GIẤY CÔNG NHẬN {STANDARD.upper()} NĂM {year}"
+        annex_title = ["DANH SÁCH ĐƠN VỊ BỊ THU HỒI GIẤY CÔNG NHẬN", f"{STANDARD.upper()} NĂM {year}"]
     elif decision.kind == Decision.Kind.NON_RECOGNITION:
         subject = f"Về việc không công nhận {subjects} {STANDARD} năm {year}"
         articles = [
@@ -179,7 +179,7 @@ def decision_context(decision: Decision) -> dict:
             "xây dựng, phấn đấu đạt tiêu chuẩn trong năm tiếp theo.",
             "Quyết định này có hiệu lực kể từ ngày ký. " + closing,
         ]
-        annex_title = f"DANH SÁCH ĐƠN VỊ CHƯA ĐẠT TIÊU CHUẨN “AN TOÀN VỀ AN NINH, TRẬT TỰ” NĂM {year}"
+        annex_title = ["DANH SÁCH ĐƠN VỊ CHƯA ĐẠT TIÊU CHUẨN", f"“AN TOÀN VỀ AN NINH, TRẬT TỰ” NĂM {year}"]
     else:
         subject = f"Về việc công nhận {subjects} {STANDARD} năm {year}"
         articles = [
@@ -188,7 +188,7 @@ def decision_context(decision: Decision) -> dict:
             "trì, giữ vững và nâng cao chất lượng các tiêu chí bảo đảm an ninh, trật tự.",
             "Quyết định này có hiệu lực kể từ ngày ký. " + closing,
         ]
-        annex_title = f"DANH SÁCH ĐƠN VỊ ĐẠT TIÊU CHUẨN “AN TOÀN VỀ AN NINH, TRẬT TỰ” NĂM {year}"
+        annex_title = ["DANH SÁCH ĐƠN VỊ ĐẠT TIÊU CHUẨN", f"“AN TOÀN VỀ AN NINH, TRẬT TỰ” NĂM {year}"]
     groups: list[dict] = []
     for n, row in enumerate(rows, start=1):
         group = wording.GROUP_OF_KIND.get(row["kind"], "")

@@ -59,7 +59,12 @@ class Campaign(models.Model):
         from .criteria import UnitKind
 
         kind = UnitKind.for_unit(unit_kind)
-        return self.criteria_sets.filter(unit_kind=kind).order_by("-province_id", "-version").first()
+        # A province's own set wins over the national one (NULLS LAST: PostgreSQL sorts NULL first).
+        return (
+            self.criteria_sets.filter(unit_kind=kind)
+            .order_by(models.F("province_id").desc(nulls_last=True), "-version")
+            .first()
+        )
 
     def entry_deadline_for(self, unit_kind: str) -> datetime.date:
         """Last day officers may enter answers: the end of the unit's assessment period."""

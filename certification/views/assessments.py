@@ -6,51 +6,31 @@ Every view starts from ``units.access``: out of scope → 404, wrong role → 40
 decide everything else and their ``WorkflowError`` becomes a message.
 """
 
-import secrets
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.exports import xlsx_response
 from antt.listing import list_context, sort_queryset, wants_export
 from certification import assessment_excel as excel
-from certification import services, worklist
+from certification import services
 from certification.audit import events_for
-from certification.campaigns import get_campaign_for_user, visible_campaigns
+from certification.campaigns import get_campaign_for_user
 from certification.criteria import criteria_tree, flatten_tree
 from certification.exceptions import WorkflowError
 from certification.filters_assessments import AssessmentFilter
-from certification.forms_assessments import (
-    EvidenceForm,
-    ExcelUploadForm,
-    ExceptionForm,
-    RecognizeForm,
-    RegistrationForm,
-    RevokeForm,
-)
-from certification.models import Answer, Assessment, Campaign, Criterion, Evidence, Registration
-from units.access import (
-    get_for_user,
-    has_role,
-    home_units,
-    require_role,
-    scope_queryset,
-    user_roles,
-    visible_units,
-)
+from certification.forms_assessments import EvidenceForm
+from certification.models import Answer, Assessment, Criterion, Evidence, Registration
+from units.access import get_for_user, has_role, require_role, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 Status = Assessment.Status
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATES = "certification/assessments/"
 SORTS = {
     "name": "unit__search_name",
@@ -77,8 +57,6 @@ MEETING_ROLES = {
         "Đại diện cơ quan có thẩm quyền quản lý",
     ],
 }
-EXCEL_SESSION_KEY = "assessment_excel_imports"
-EXCEL_MAX_BYTES = 10 * 1024 * 1024
 
 
 def _assessment(request: HttpRequest, pk: int) -> Assessment:
@@ -476,353 +454,3 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("File removed."))
     return _to_detail(assessment, "evidence")
-
-
-# --- workflow actions ----------------------------------------------------------------------
-
-
-@login_required
-def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
-    if request.method != "POST":
-        context = {"assessment": assessment, "missing": services.missing_for_submission(assessment)}
-        return render(request, TEMPLATES + "submit.html", context)
-    try:
-        version = int(request.POST.get("version", "")) if request.POST.get("version") else None
-        services.submit_assessment(assessment=assessment, by=request.user, expected_version=version)
-    except (WorkflowError, ValueError) as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, _("Submitted for appraisal. The assessment is now locked."))
-    return _to_detail(assessment)
-
-
-@login_required
-def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
-    if request.method == "POST":
-        items = {
-            a.criterion.code: request.POST.get(f"reason-{a.pk}", "").strip()
-            for a in answers
-            if request.POST.get(f"reason-{a.pk}", "").strip()
-        }
-        if request.POST.get("reason-dossier", "").strip():
-            items[services.DOSSIER] = request.POST["reason-dossier"].strip()
-        try:
-            services.return_assessment(assessment=assessment, by=request.user, items=items)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, _("Returned to the officer; only the listed items reopen."))
-            return _to_detail(assessment)
-    return render(request, TEMPLATES + "return.html", {"assessment": assessment, "answers": answers})
-
-
-@login_required
-def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
-    points = _max_points(assessment.criteria_set)
-    if request.method == "POST":
-        values = {}
-        for a in answers:
-            data = {}
-            if f"appraised-{a.pk}" in request.POST:
-                data["appraised_value"] = request.POST[f"appraised-{a.pk}"]
-            if f"apoints-{a.pk}" in request.POST:
-                data["appraised_points"] = request.POST[f"apoints-{a.pk}"]
-            if data:
-                values[a.criterion.code] = data
-        try:
-            services.appraise_assessment(
-                assessment=assessment, by=request.user, values=values, note=request.POST.get("note", "")
-            )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, _("Appraisal recorded. The assessment waits for the decision."))
-            return _to_detail(assessment)
-    rows = [
-        {
-            "answer": a,
-            "choices": _value_choices(a.criterion),
-            "selected": a.appraised_value or a.value,
-            "max_points": points.get(a.criterion_id),
-        }
-        for a in answers
-    ]
-    return render(request, TEMPLATES + "appraise.html", {"assessment": assessment, "rows": rows})
-
-
-@login_required
-def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    authority = services.recognizing_authority(assessment.unit, assessment.campaign.year)
-    if not (authority and services.is_approver_of(request.user, authority)):
-        raise PermissionDenied
-    form = RevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, _("The recognition was revoked and its certificates withdrawn."))
-            return _to_detail(assessment)
-    return render(request, TEMPLATES + "revoke.html", {"assessment": assessment, "form": form})
-
-
-@login_required
-def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPROVER)
-    form = ExceptionForm(request.POST or None, initial={"until": assessment.entry_exception_until})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.open_entry_exception(
-                assessment=assessment, by=request.user, until=form.cleaned_data["until"]
-            )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(
-                request,
-                _("Entry is open for this unit until %(date)s.")
-                % {"date": form.cleaned_data["until"].strftime("%d/%m/%Y")},
-            )
-            return _to_detail(assessment)
-    context = {"assessment": assessment, "form": form, "deadline": services.entry_deadline(assessment)}
-    return render(request, TEMPLATES + "exception.html", context)
-
-
-def _decision_url(decision) -> str:
-    try:
-        return decision.get_absolute_url()
-    except NoReverseMatch:
-        return reverse("certification:assessment-list")
-
-
-@login_required
-def recognize_batch(request: HttpRequest) -> HttpResponse:
-    """An approver picks appraised assessments of one recognizing body → one decision."""
-    issuers = [u for u in home_units(request.user, [Role.APPROVER])]
-    if not issuers and not request.user.is_superuser:
-        raise PermissionDenied
-    source = request.POST if request.method == "POST" else request.GET
-    waiting = worklist.awaiting_decision(request.user)
-    issuer_ids = sorted({a.authority.pk for a in waiting} | {u.pk for u in issuers})
-    issuer_choices = list(Unit.objects.filter(pk__in=issuer_ids).order_by("path"))
-    issuer = next((u for u in issuer_choices if str(u.pk) == source.get("issuer")), None)
-    if source.get("issuer") and issuer is None:
-        raise Http404
-    if issuer is None and len(issuer_choices) == 1:
-        issuer = issuer_choices[0]
-    communes = sorted(
-        {a.unit.ancestor_of_kind(Unit.Kind.COMMUNE) for a in waiting if a.authority == issuer} - {None},
-        key=lambda u: u.name,
-    )
-    commune = next((u for u in communes if str(u.pk) == source.get("commune")), None)
-    candidates = [
-        a
-        for a in waiting
-        if issuer is not None
-        and a.authority.pk == issuer.pk
-        and (commune is None or a.unit.is_within(commune))
-    ]
-    choices = Assessment.objects.filter(pk__in=[a.pk for a in candidates]).select_related("unit", "campaign")
-    title = next(
-        (r.title for r in request.user.roles.all() if issuer and r.unit_id == issuer.pk and r.title), ""
-    )
-    initial = {
-        "signer_title": title,
-        "signer_name": request.user.get_full_name(),
-        "place": issuer.name if issuer else "",
-        "assessments": [int(x) for x in request.GET.getlist("assessment") if x.isdigit()],
-    }
-    form = RecognizeForm(request.POST or None, choices=choices, initial=initial)
-    if request.method == "POST" and issuer is not None and form.is_valid():
-        data = dict(form.cleaned_data)
-        selected = list(data.pop("assessments"))
-        outcome, reason = data.pop("outcome"), data.pop("reason")
-        try:
-            if outcome == "recognize":
-                decision = services.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
-            else:
-                decision = services.not_recognize(
-                    assessments=selected, by=request.user, issuer=issuer, reason=reason, **data
-                )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(
-                request,
-                _("Decision %(ref)s issued for %(count)s unit(s).")
-                % {"ref": decision.reference, "count": len(selected)},
-            )
-            return redirect(_decision_url(decision))
-    context = {
-        "form": form,
-        "issuer": issuer,
-        "issuers": issuer_choices,
-        "communes": communes,
-        "commune": commune,
-        "candidates": candidates,
-    }
-    return render(request, TEMPLATES + "recognize.html", context)
-
-
-# --- registration --------------------------------------------------------------------------
-
-
-def _officer_units(user):
-    return visible_units(user, roles=[Role.OFFICER]).filter(
-        kind__in=services.ASSESSABLE_KINDS, is_eligible=True, valid_to__isnull=True
-    )
-
-
-@login_required
-def registration_create(request: HttpRequest) -> HttpResponse:
-    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
-        raise PermissionDenied
-    campaigns = visible_campaigns(request.user).filter(status=Campaign.Status.OPEN)
-    units = _officer_units(request.user).order_by("path")
-    initial = {}
-    unit_id, campaign_id = request.GET.get("unit"), request.GET.get("campaign")
-    if unit_id:
-        unit = get_for_user(request.user, Unit, unit_id)
-        require_role(request.user, unit, Role.OFFICER)
-        initial["unit"] = unit
-        campaign = campaigns.filter(pk=campaign_id).first() if campaign_id else None
-        campaign = campaign or campaigns.filter(province__in=unit.ancestors(include_self=True)).first()
-        initial["campaign"] = campaign
-        existing = Registration.objects.filter(campaign=campaign, unit=unit).first() if campaign else None
-        if existing:
-            for name in (
-                "registered_on",
-                "households_total",
-                "households_registered",
-                "resolution_ref",
-                "plan_ref",
-                "pledge_ref",
-                "note",
-            ):
-                initial[name] = getattr(existing, name)
-        elif unit.kind == Unit.Kind.RESIDENTIAL_AREA:
-            initial["households_total"] = unit.household_count
-    form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.register_unit(by=request.user, **form.cleaned_data)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            unit = form.cleaned_data["unit"]
-            messages.success(request, _("Registration of %(unit)s recorded.") % {"unit": unit})
-            assessment = Assessment.objects.filter(campaign=form.cleaned_data["campaign"], unit=unit).first()
-            if assessment:
-                return _to_detail(assessment)
-            return redirect(
-                reverse("certification:assessment-list") + f"?campaign={form.cleaned_data['campaign'].pk}"
-            )
-    return render(request, TEMPLATES + "registration_form.html", {"form": form})
-
-
-# --- my tasks ------------------------------------------------------------------------------
-
-
-@login_required
-def my_tasks(request: HttpRequest) -> HttpResponse:
-    groups = worklist.task_groups(request.user)
-    return render(
-        request, TEMPLATES + "tasks.html", {"groups": groups, "total": sum(g.count for g in groups[:3])}
-    )
-
-
-# --- Excel ---------------------------------------------------------------------------------
-
-
-def _default_campaign(user) -> Campaign | None:
-    return visible_campaigns(user).filter(status=Campaign.Status.OPEN).order_by("-year").first()
-
-
-@login_required
-def excel_download(request: HttpRequest) -> HttpResponse:
-    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
-        raise PermissionDenied
-    if request.GET.get("campaign"):
-        campaign = get_campaign_for_user(request.user, request.GET["campaign"])
-    else:
-        campaign = _default_campaign(request.user)
-    if campaign is None:
-        messages.error(request, _("There is no open campaign."))
-        return redirect("certification:assessment-list")
-    data = excel.build_workbook(campaign=campaign, units=excel.units_for_export(request.user, campaign))
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{excel.export_filename(campaign)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _pending_imports(request: HttpRequest) -> dict:
-    return request.session.setdefault(EXCEL_SESSION_KEY, {})
-
-
-@login_required
-def excel_upload(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (nothing written) → confirm (atomic import)."""
-    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
-        raise PermissionDenied
-    default = _default_campaign(request.user)
-    if request.method == "POST" and request.POST.get("token"):
-        return _excel_confirm(request)
-    form = ExcelUploadForm(
-        request.POST or None, request.FILES or None, initial={"year": default.year if default else None}
-    )
-    if request.method != "POST" or not form.is_valid():
-        return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
-    upload = form.cleaned_data["file"]
-    if upload.size > EXCEL_MAX_BYTES:
-        form.add_error("file", _("The file is too large (at most 10 MB)."))
-        return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
-    year = form.cleaned_data["year"]
-    report = excel.parse_workbook(upload, year=year, user=request.user)
-    context = {"report": report, "year": year, "name": upload.name}
-    if report.ok and report.changed_plans:
-        token = secrets.token_hex(16)
-        upload.seek(0)
-        path = default_storage.save(f"imports/{token}.xlsx", upload)
-        pending = _pending_imports(request)
-        pending[token] = {"path": path, "year": year}
-        request.session.modified = True
-        context["token"] = token
-    return render(request, TEMPLATES + "excel_preview.html", context)
-
-
-def _excel_confirm(request: HttpRequest) -> HttpResponse:
-    pending = _pending_imports(request)
-    entry = pending.pop(request.POST["token"], None)
-    request.session.modified = True
-    if entry is None:
-        messages.error(request, _("This import was already done or has expired; upload the file again."))
-        return redirect("certification:assessments-excel-upload")
-    try:
-        with default_storage.open(entry["path"], "rb") as fh:
-            report = excel.import_workbook(fh, year=entry["year"], user=request.user)
-    finally:
-        default_storage.delete(entry["path"])
-    if not report.ok or not report.applied:
-        return render(request, TEMPLATES + "excel_preview.html", {"report": report, "year": entry["year"]})
-    messages.success(
-        request,
-        _("Imported: %(units)s unit(s), %(answers)s answer(s), %(regs)s registration(s).")
-        % {
-            "units": len(report.changed_plans),
-            "answers": report.answer_count,
-            "regs": report.registration_count,
-        },
-    )
-    return redirect(reverse("certification:assessment-list") + f"?year={entry['year']}")

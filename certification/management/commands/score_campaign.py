@@ -30,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--province", help="Mã tỉnh, ví dụ 42 (mặc định: mọi tỉnh có đợt xét năm đó).")
         parser.add_argument("--wait", action="store_true", help="Chờ đến khi chấm xong, in tiến độ.")
         parser.add_argument("--interval", type=float, default=1.0, help="Số giây giữa hai lần in tiến độ.")
+        parser.add_argument(
+            "--timeout", type=float, default=0, help="Với --wait: bỏ chờ sau chừng ấy giây (0: chờ mãi)."
+        )
 
     def handle(
         self,
@@ -61,6 +64,10 @@ class Command(BaseCommand):
                     )
             if all(run.status in FINISHED for run in current.values()):
                 break
+            if timeout and time.monotonic() - started > timeout:
+                raise CommandError(
+                    f"Sau {timeout:.0f} giây vẫn chưa chấm xong: kiểm tra Celery worker (celery -A antt worker)."
+                )
             time.sleep(interval)
         failed = [run for run in current.values() if run.status == ScoringRun.Status.FAILED]
         elapsed = time.monotonic() - started

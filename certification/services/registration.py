@@ -1,0 +1,107 @@
+"""Q1 registration (hồ sơ đăng ký, TT 124 Art. 9(2)(a))."""
+
+import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from antt.text import nfc
+from units.models import Unit
+
+from ..audit import log_change
+from ..exceptions import WorkflowError
+from ..models import Assessment, Campaign, Registration
+from .common import (
+    ASSESSABLE_KINDS,
+    Role,
+    _db_user,
+    _require,
+    _require_open_campaign,
+    _rescore,
+    _to_date,
+    _to_int,
+    _today,
+)
+
+
+@transaction.atomic
+def register_unit(
+    *,
+    campaign: Campaign,
+    unit: Unit,
+    by,
+    registered_on: datetime.date,
+    households_total: int | None = None,
+    households_registered: int | None = None,
+    resolution_ref: str = "",
+    plan_ref: str = "",
+    pledge_ref: str = "",
+    note: str = "",
+) -> Registration:
+    """Record (or correct) that ``unit`` registered for ``campaign`` (hồ sơ đăng ký, Art. 9(2)(a))."""
+    _require(by, unit, Role.OFFICER)
+    _require_open_campaign(campaign)
+    if not unit.is_within(campaign.province):
+        raise WorkflowError(_("%(unit)s is not in the campaign's province.") % {"unit": unit})
+    if unit.kind not in ASSESSABLE_KINDS:
+        raise WorkflowError(_("%(unit)s is not a kind of unit that is assessed.") % {"unit": unit})
+    if not unit.is_eligible:
+        raise WorkflowError(
+            _("%(unit)s is not covered: %(reason)s") % {"unit": unit, "reason": unit.ineligible_reason}
+        )
+    registered_on = _to_date(registered_on, _("Registration date"))
+    if registered_on is None:
+        raise WorkflowError(_("Enter the registration date."))
+    if registered_on > _today():
+        raise WorkflowError(_("The registration date cannot be in the future."))
+    total = _to_int(households_total, _("Households"))
+    registered = _to_int(households_registered, _("Households registered"))
+    if unit.kind == Unit.Kind.RESIDENTIAL_AREA:
+        if total is None or registered is None:
+            raise WorkflowError(_("For a residential area enter the households and how many registered."))
+        if registered > total:
+            raise WorkflowError(_("More households registered than there are households."))
+    elif total is not None or registered is not None:
+        raise WorkflowError(_("Households are recorded only for residential areas."))
+
+    values = {
+        "registered_on": registered_on,
+        "households_total": total,
+        "households_registered": registered,
+        "resolution_ref": nfc(resolution_ref),
+        "plan_ref": nfc(plan_ref),
+        "pledge_ref": nfc(pledge_ref),
+        "note": nfc(note),
+    }
+    assessment = Assessment.objects.filter(campaign=campaign, unit=unit).first()
+    registration = Registration.objects.select_for_update().filter(campaign=campaign, unit=unit).first()
+    if registration is None:
+        registration = Registration.objects.create(
+            campaign=campaign, unit=unit, created_by=_db_user(by), **values
+        )
+        log_change(
+            registration,
+            by=by,
+            action="registration",
+            field="registered_on",
+            new=registered_on.isoformat(),
+            assessment=assessment,
+        )
+    else:
+        changed = [name for name, value in values.items() if getattr(registration, name) != value]
+        for name in changed:
+            old = getattr(registration, name)
+            setattr(registration, name, values[name])
+            log_change(
+                registration,
+                by=by,
+                action="registration",
+                field=name,
+                old=old.isoformat() if isinstance(old, datetime.date) else old,
+                new=values[name].isoformat() if isinstance(values[name], datetime.date) else values[name],
+                assessment=assessment,
+            )
+        if changed:
+            registration.save(update_fields=changed)
+    _rescore(unit.pk, campaign.pk)
+    return registration

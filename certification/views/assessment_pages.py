@@ -1,0 +1,179 @@
+"""Views: registration, "Việc cần làm" and offline entry through Excel."""
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from certification import assessment_excel as excel
+from certification import services, worklist
+from certification.campaigns import get_campaign_for_user, visible_campaigns
+from certification.exceptions import WorkflowError
+from certification.forms_assessments import ExcelUploadForm, RegistrationForm
+from certification.models import Assessment, Campaign, Registration
+from units.access import get_for_user, require_role, visible_units
+from units.models import Unit
+
+from .assessments import TEMPLATES, Role, _to_detail, has_any_role
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXCEL_SESSION_KEY = "assessment_excel_imports"
+EXCEL_MAX_BYTES = 10 * 1024 * 1024
+
+# --- registration --------------------------------------------------------------------------
+
+
+def _officer_units(user):
+    return visible_units(user, roles=[Role.OFFICER]).filter(
+        kind__in=services.ASSESSABLE_KINDS, is_eligible=True, valid_to__isnull=True
+    )
+
+
+@login_required
+def registration_create(request: HttpRequest) -> HttpResponse:
+    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
+        raise PermissionDenied
+    campaigns = visible_campaigns(request.user).filter(status=Campaign.Status.OPEN)
+    units = _officer_units(request.user).order_by("path")
+    initial = {}
+    unit_id, campaign_id = request.GET.get("unit"), request.GET.get("campaign")
+    if unit_id:
+        unit = get_for_user(request.user, Unit, unit_id)
+        require_role(request.user, unit, Role.OFFICER)
+        initial["unit"] = unit
+        campaign = campaigns.filter(pk=campaign_id).first() if campaign_id else None
+        campaign = campaign or campaigns.filter(province__in=unit.ancestors(include_self=True)).first()
+        initial["campaign"] = campaign
+        existing = Registration.objects.filter(campaign=campaign, unit=unit).first() if campaign else None
+        if existing:
+            for name in (
+                "registered_on",
+                "households_total",
+                "households_registered",
+                "resolution_ref",
+                "plan_ref",
+                "pledge_ref",
+                "note",
+            ):
+                initial[name] = getattr(existing, name)
+        elif unit.kind == Unit.Kind.RESIDENTIAL_AREA:
+            initial["households_total"] = unit.household_count
+    form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.register_unit(by=request.user, **form.cleaned_data)
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            unit = form.cleaned_data["unit"]
+            messages.success(request, _("Registration of %(unit)s recorded.") % {"unit": unit})
+            assessment = Assessment.objects.filter(campaign=form.cleaned_data["campaign"], unit=unit).first()
+            if assessment:
+                return _to_detail(assessment)
+            return redirect(
+                reverse("certification:assessment-list") + f"?campaign={form.cleaned_data['campaign'].pk}"
+            )
+    return render(request, TEMPLATES + "registration_form.html", {"form": form})
+
+
+# --- my tasks ------------------------------------------------------------------------------
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    groups = worklist.task_groups(request.user)
+    return render(
+        request, TEMPLATES + "tasks.html", {"groups": groups, "total": sum(g.count for g in groups[:3])}
+    )
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def _default_campaign(user) -> Campaign | None:
+    return visible_campaigns(user).filter(status=Campaign.Status.OPEN).order_by("-year").first()
+
+
+@login_required
+def excel_download(request: HttpRequest) -> HttpResponse:
+    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
+        raise PermissionDenied
+    if request.GET.get("campaign"):
+        campaign = get_campaign_for_user(request.user, request.GET["campaign"])
+    else:
+        campaign = _default_campaign(request.user)
+    if campaign is None:
+        messages.error(request, _("There is no open campaign."))
+        return redirect("certification:assessment-list")
+    data = excel.build_workbook(campaign=campaign, units=excel.units_for_export(request.user, campaign))
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{excel.export_filename(campaign)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _pending_imports(request: HttpRequest) -> dict:
+    return request.session.setdefault(EXCEL_SESSION_KEY, {})
+
+
+@login_required
+def excel_upload(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (nothing written) → confirm (atomic import)."""
+    if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
+        raise PermissionDenied
+    default = _default_campaign(request.user)
+    if request.method == "POST" and request.POST.get("token"):
+        return _excel_confirm(request)
+    form = ExcelUploadForm(
+        request.POST or None, request.FILES or None, initial={"year": default.year if default else None}
+    )
+    if request.method != "POST" or not form.is_valid():
+        return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
+    upload = form.cleaned_data["file"]
+    if upload.size > EXCEL_MAX_BYTES:
+        form.add_error("file", _("The file is too large (at most 10 MB)."))
+        return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
+    year = form.cleaned_data["year"]
+    report = excel.parse_workbook(upload, year=year, user=request.user)
+    context = {"report": report, "year": year, "name": upload.name}
+    if report.ok and report.changed_plans:
+        token = secrets.token_hex(16)
+        upload.seek(0)
+        path = default_storage.save(f"imports/{token}.xlsx", upload)
+        pending = _pending_imports(request)
+        pending[token] = {"path": path, "year": year}
+        request.session.modified = True
+        context["token"] = token
+    return render(request, TEMPLATES + "excel_preview.html", context)
+
+
+def _excel_confirm(request: HttpRequest) -> HttpResponse:
+    pending = _pending_imports(request)
+    entry = pending.pop(request.POST["token"], None)
+    request.session.modified = True
+    if entry is None:
+        messages.error(request, _("This import was already done or has expired; upload the file again."))
+        return redirect("certification:assessments-excel-upload")
+    try:
+        with default_storage.open(entry["path"], "rb") as fh:
+            report = excel.import_workbook(fh, year=entry["year"], user=request.user)
+    finally:
+        default_storage.delete(entry["path"])
+    if not report.ok or not report.applied:
+        return render(request, TEMPLATES + "excel_preview.html", {"report": report, "year": entry["year"]})
+    messages.success(
+        request,
+        _("Imported: %(units)s unit(s), %(answers)s answer(s), %(regs)s registration(s).")
+        % {
+            "units": len(report.changed_plans),
+            "answers": report.answer_count,
+            "regs": report.registration_count,
+        },
+    )
+    return redirect(reverse("certification:assessment-list") + f"?year={entry['year']}")
