@@ -54,7 +54,7 @@ STYLES = """
  <style:style style:name="TheadBreak" style:family="table"><style:table-properties style:width="251mm" table:align="center" fo:break-before="page"/></style:style>
  <style:style style:name="Cleft" style:family="table-column"><style:table-column-properties style:column-width="100mm"/></style:style>
  <style:style style:name="Cright" style:family="table-column"><style:table-column-properties style:column-width="151mm"/></style:style>
- <style:style style:name="Tfoot" style:family="table"><style:table-properties style:width="251mm" table:align="center" fo:margin-top="8mm"/></style:style>
+ <style:style style:name="Tfoot" style:family="table"><style:table-properties style:width="251mm" table:align="center" fo:margin-top="5mm"/></style:style>
  <style:style style:name="Hb" style:family="paragraph"><style:text-properties fo:font-size="13pt" fo:font-weight="bold"/></style:style>
  <style:style style:name="Motto" style:family="paragraph"><style:text-properties fo:font-size="14pt" fo:font-weight="bold" style:text-underline-style="solid" style:text-underline-width="auto" style:text-underline-color="font-color"/></style:style>
  <style:style style:name="Authority" style:family="paragraph"><style:paragraph-properties fo:margin-top="9mm"/><style:text-properties fo:font-size="16pt" fo:font-weight="bold"/></style:style>
@@ -63,10 +63,11 @@ STYLES = """
  <style:style style:name="Where" style:family="paragraph"><style:paragraph-properties fo:margin-top="1.5mm"/><style:text-properties fo:font-size="16pt"/></style:style>
  <style:style style:name="Standard" style:family="paragraph"><style:paragraph-properties fo:margin-top="5mm"/><style:text-properties fo:font-size="19pt" fo:font-weight="bold"/></style:style>
  <style:style style:name="Ref" style:family="paragraph"><style:paragraph-properties fo:margin-top="3mm"/><style:text-properties fo:font-size="13pt" fo:font-style="italic"/></style:style>
+ <style:style style:name="Reg" style:family="paragraph"><style:text-properties fo:font-size="13pt"/></style:style>
  <style:style style:name="Small" style:family="paragraph"><style:text-properties fo:font-size="9.5pt" fo:font-style="italic"/></style:style>
  <style:style style:name="Date" style:family="paragraph"><style:text-properties fo:font-style="italic"/></style:style>
  <style:style style:name="Bold" style:family="paragraph"><style:text-properties fo:font-weight="bold"/></style:style>
- <style:style style:name="Name" style:family="paragraph"><style:paragraph-properties fo:margin-top="18mm"/><style:text-properties fo:font-size="15pt" fo:font-weight="bold"/></style:style>
+ <style:style style:name="Name" style:family="paragraph"><style:paragraph-properties fo:margin-top="16mm"/><style:text-properties fo:font-size="15pt" fo:font-weight="bold"/></style:style>
 </office:automatic-styles>
 <office:master-styles><style:master-page style:name="Standard" style:page-layout-name="pm1"/></office:master-styles>
 """
@@ -113,9 +114,10 @@ def _page(index: int, c: dict) -> str:
         )
         + f'<table:table table:name="foot{index}" table:style-name="Tfoot">'
         '<table:table-column table:style-name="Cleft"/><table:table-column table:style-name="Cright"/>'
-        f"<table:table-row><table:table-cell>{_p('Standard', '')}"
-        f"<text:p>Số vào sổ: {c['register_number']}</text:p>{qr}"
-        f"{_p('Small', 'Quét mã QR để kiểm tra Giấy công nhận')}</table:table-cell>"
+        "<table:table-row><table:table-cell>"
+        + _p("Reg", f"Số vào sổ: {c['register_number']}")
+        + qr
+        + f"{_p('Small', 'Quét mã QR để kiểm tra Giấy công nhận')}</table:table-cell>"
         f"<table:table-cell>{_p('Date', c['place_date'])}{_lines('Bold', c['signer_lines'])}"
         f"{_p('Name', c['signer_name'])}</table:table-cell></table:table-row></table:table>"
     )

@@ -115,7 +115,7 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
     """One certificate per recognized assessment of an issued recognition decision, with
     register numbers gap-free per issuing body and year. Idempotent: running it again creates
     only the missing ones. Returns all the decision's valid certificates."""
-    decision = Decision.objects.select_for_update().select_related("issuer").get(pk=decision.pk)
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=decision.pk)
     if decision.status != Decision.Status.ISSUED or decision.kind != Decision.Kind.RECOGNITION:
         raise WorkflowError(_("Certificates are issued only for an issued recognition decision."))
     have = set(Certificate.objects.filter(decision=decision).values_list("assessment_id", flat=True))
@@ -147,7 +147,9 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
             for a, number in zip(todo, numbers, strict=True)
         ]
         Certificate.objects.bulk_create(certificates)
-        for cert in Certificate.objects.filter(decision=decision, assessment__in=todo).select_related("unit"):
+        for cert in Certificate.objects.filter(decision=decision, assessment__in=todo).select_related(
+            "unit", "assessment"
+        ):
             log_change(
                 cert,
                 by=by,
@@ -207,7 +209,7 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
     """Issue a new certificate (new register number and code) in place of a valid one, e.g. lost
     or misprinted; the old one shows "replaced" with a link to the new one."""
     old = (
-        Certificate.objects.select_for_update()
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("decision__issuer", "unit")
         .get(pk=certificate.pk)
     )

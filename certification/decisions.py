@@ -48,7 +48,7 @@ STANDARD = "đạt tiêu chuẩn “An toàn về an ninh, trật tự”"
 def issue_decision(*, decision: Decision, by) -> Decision:
     """Draft → issued: takes the next number of the issuing body for the year (never reused,
     gap-free under concurrent issuing) and dates it today unless a date was set."""
-    decision = Decision.objects.select_for_update().select_related("issuer").get(pk=decision.pk)
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=decision.pk)
     if decision.status != Decision.Status.DRAFT:
         raise WorkflowError(
             _("This decision has already been issued (%(ref)s).") % {"ref": decision.reference}

@@ -99,14 +99,15 @@ def _fill_like_dataset(campaign: Campaign, *, fill_ratio: float, decided: bool) 
         dataset.generate_decisions(campaign, seed=SEED, ratio=1.0)
 
 
-def _complete(assessment: Assessment, officer, *, fail_code: str = "") -> Assessment:
-    """Answer what is left (all met, one optional failure), figures and minutes, as the officer."""
+def _complete(assessment: Assessment, officer, *, all_met: bool = False) -> Assessment:
+    """Answer what is left (or everything, with ``all_met``) as met, then the figures and the
+    minutes, as the officer would."""
     changes = {}
     for answer in assessment.answers.select_related("criterion"):
         if answer.criterion.answer_type == Criterion.AnswerType.DERIVED:
             continue
-        if answer.criterion.code == fail_code:
-            changes[answer.criterion.code] = {"value": Answer.Value.NOT_MET, "note": "Có 01 vụ việc phức tạp"}
+        if all_met and answer.value != Answer.Value.MET:
+            changes[answer.criterion.code] = {"value": Answer.Value.MET}
         elif not answer.value:
             changes[answer.criterion.code] = {"value": Answer.Value.MET}
     figures = {"crime_count": 1, "social_evil_count": 0, "violation_count": 2}
@@ -144,7 +145,7 @@ def play_showcase(campaign: Campaign, users: dict[str, object]) -> None:
         return  # already played
     recognized, appraised, returned, submitted = assessments[:6], assessments[6:8], assessments[8:9], assessments[9:11]
     for a in recognized + appraised + returned + submitted:
-        a = _complete(a, officer)
+        a = _complete(a, officer, all_met=a in recognized)
         services.submit_assessment(assessment=a, by=officer)
     for a in recognized + appraised:
         services.appraise_assessment(assessment=a, by=appraiser)

@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 import ssl
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,11 +25,18 @@ FONT_FAMILY = "Liberation Serif"
 TEMPLATE_DIR = "certification/documents"
 
 
-@functools.cache
-def font_config():
-    from weasyprint.text.fonts import FontConfiguration
+# Per thread: Pango's font map and WeasyPrint's compiled stylesheets are not meant to be shared
+# between threads (gunicorn --threads); each worker thread keeps its own, warm.
+_local = threading.local()
 
-    return FontConfiguration()
+
+def font_config():
+    config = getattr(_local, "font_config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _local.font_config = FontConfiguration()
+    return config
 
 
 @functools.cache
@@ -50,12 +58,14 @@ def template_source(name: str) -> str:
     return template.template.source
 
 
-@functools.cache
 def stylesheet(name: str):
-    """Compiled CSS ``templates/certification/documents/<name>.css``, parsed once per process."""
-    from weasyprint import CSS
+    """Compiled CSS ``templates/certification/documents/<name>.css``, parsed once per thread."""
+    cache = _local.__dict__.setdefault("stylesheets", {})
+    if name not in cache:
+        from weasyprint import CSS
 
-    return CSS(string=template_source(f"{TEMPLATE_DIR}/{name}.css"), font_config=font_config())
+        cache[name] = CSS(string=template_source(f"{TEMPLATE_DIR}/{name}.css"), font_config=font_config())
+    return cache[name]
 
 
 @functools.cache
@@ -130,3 +140,13 @@ def exists(name: str) -> bool:
 
 def read(name: str) -> bytes:
     return storage_path(name).read_bytes()
+
+
+def warm_up() -> None:
+    """Load WeasyPrint, the fonts and the stylesheets now (e.g. from gunicorn's ``post_fork``
+    or a Celery ``worker_process_init`` signal) so the first download is as fast as the next."""
+    from .certificates import TEMPLATES  # noqa: F401 - imports the rendering code
+
+    for name in ("certificate", "decision"):
+        stylesheet(name)
+    write_pdf("<p style=\"font-family: 'Liberation Serif'\">Kiểm tra</p>", stylesheets=["certificate"])

@@ -37,11 +37,17 @@ def chunk_size() -> int:
 
 
 @transaction.atomic
-def start_scoring_run(*, campaign: Campaign, by=None, trigger: str = "ui") -> ScoringRun:
+def start_scoring_run(
+    *, campaign: Campaign, by=None, trigger: str = "ui", chunk_size: int | None = None
+) -> ScoringRun:
     """Queue a run for ``campaign``; unfinished earlier runs of it are superseded (their chunks,
-    if ever redelivered, do nothing)."""
+    if ever redelivered, do nothing). ``chunk_size``: communes per chunk (default: the
+    ``SCORING_CHUNK_COMMUNES`` setting, 20)."""
     run = ScoringRun.objects.create(
-        campaign=campaign, requested_by=by if getattr(by, "pk", None) else None, trigger=trigger
+        campaign=campaign,
+        requested_by=by if getattr(by, "pk", None) else None,
+        trigger=trigger,
+        chunk_size=chunk_size or 0,
     )
     stale = (
         ScoringRun.objects.select_for_update().filter(campaign=campaign, status__in=ACTIVE).exclude(pk=run.pk)
@@ -58,9 +64,9 @@ def start_scoring_run(*, campaign: Campaign, by=None, trigger: str = "ui") -> Sc
     return run
 
 
-def plan_chunks(campaign: Campaign) -> list[tuple[list[int], int]]:
+def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[int], int]]:
     """[(parent ids, units counted)]: first the province (and any districts) for the units
-    filed directly under them, then the communes in tree order, ``chunk_size()`` at a time."""
+    filed directly under them, then the communes in tree order, ``size`` at a time."""
     province = campaign.province
     per_parent = Counter(
         dict(
@@ -80,7 +86,7 @@ def plan_chunks(campaign: Campaign) -> list[tuple[list[int], int]]:
     chunks = []
     if any(per_parent[pk] for pk in upper):
         chunks.append((upper, sum(per_parent[pk] for pk in upper)))
-    size = chunk_size()
+    size = size or chunk_size()
     for start in range(0, len(communes), size):
         ids = communes[start : start + size]
         chunks.append((ids, len(ids) + sum(per_parent[pk] for pk in ids)))
@@ -94,7 +100,7 @@ def plan_run(run_id: int) -> list[int]:
         if run.status not in ACTIVE:
             return []
         if not run.chunks.exists():
-            chunks = plan_chunks(run.campaign)
+            chunks = plan_chunks(run.campaign, run.chunk_size or None)
             ScoringChunk.objects.bulk_create(
                 ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n)
                 for i, (ids, n) in enumerate(chunks)

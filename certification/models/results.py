@@ -57,6 +57,7 @@ class ScoringRun(models.Model):
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     trigger = models.CharField(_("started by"), max_length=12, blank=True, help_text="ui, cli, schedule")
+    chunk_size = models.PositiveSmallIntegerField(default=0, help_text="Communes per chunk; 0: the setting.")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="Năm xét, ví dụ 2026.")
         parser.add_argument("--province", help="Mã tỉnh, ví dụ 42 (mặc định: mọi tỉnh có đợt xét năm đó).")
         parser.add_argument("--wait", action="store_true", help="Chờ đến khi chấm xong, in tiến độ.")
+        parser.add_argument("--chunk-size", type=int, help="Số xã mỗi nhóm chấm (mặc định 20).")
         parser.add_argument("--interval", type=float, default=1.0, help="Số giây giữa hai lần in tiến độ.")
         parser.add_argument(
             "--timeout", type=float, default=0, help="Với --wait: bỏ chờ sau chừng ấy giây (0: chờ mãi)."
@@ -41,9 +42,14 @@ class Command(BaseCommand):
         province: str | None = None,
         wait: bool = False,
         interval: float = 1.0,
+        timeout: float = 0,
+        chunk_size: int | None = None,
         **options,
     ):
-        runs = [start_scoring_run(campaign=c, trigger="cli") for c in campaigns_for(year, province)]
+        if chunk_size is not None and chunk_size < 1:
+            raise CommandError("--chunk-size phải lớn hơn 0.")
+        campaigns = campaigns_for(year, province)
+        runs = [start_scoring_run(campaign=c, trigger="cli", chunk_size=chunk_size) for c in campaigns]
         for run in runs:
             self.stdout.write(f"Đã đưa vào hàng đợi: lượt chấm #{run.pk} · {run.campaign}")
         if not wait:

@@ -14,6 +14,12 @@ YEAR = 2025
 
 @pytest.fixture
 def campaign(province, commune, other_commune) -> Campaign:
+    # A transactional test elsewhere may have flushed the sets the data migration loaded.
+    from django.apps import apps
+
+    from certification.criteria_data import load_tt124_sets
+
+    load_tt124_sets(apps)
     return open_campaign(year=YEAR, province=province)
 
 
@@ -44,7 +50,9 @@ def assess(campaign):
     ) -> Assessment:
         target = target or campaign
         if registered:
-            total, done = households if unit.kind == Unit.Kind.RESIDENTIAL_AREA and households else (None, None)
+            total, done = (
+                households if unit.kind == Unit.Kind.RESIDENTIAL_AREA and households else (None, None)
+            )
             Registration.objects.create(
                 campaign=target,
                 unit=unit,
@@ -78,6 +86,8 @@ def assess(campaign):
 @pytest.fixture
 def make_institution(commune):
     def make(code: str, kind: str = Unit.Kind.AGENCY, parent: Unit | None = None, **fields) -> Unit:
-        return Unit.objects.create(code=code, name=f"Đơn vị {code}", kind=kind, parent=parent or commune, **fields)
+        return Unit.objects.create(
+            code=code, name=f"Đơn vị {code}", kind=kind, parent=parent or commune, **fields
+        )
 
     return make

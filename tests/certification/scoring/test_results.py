@@ -165,7 +165,9 @@ def test_xa4_fails_when_a_managed_unit_did_not_register(campaign, commune, areas
     assert (row.rollup["registered"], row.rollup["met"]) == (4, False)
 
 
-def test_xa4_ignores_ineligible_units_and_counts_institutions(campaign, commune, areas, assess, make_institution):
+def test_xa4_ignores_ineligible_units_and_counts_institutions(
+    campaign, commune, areas, assess, make_institution
+):
     assess(commune)
     for unit in areas:
         assess(unit, status="recognized")
@@ -177,7 +179,9 @@ def test_xa4_ignores_ineligible_units_and_counts_institutions(campaign, commune,
     assert row.rollup["by_kind"]["school"] == {"total": 1, "registered": 1, "recognized": 0, "undecided": 1}
 
 
-def test_xa4_on_residential_base_counts_residential_areas_only(campaign, commune, areas, assess, make_institution):
+def test_xa4_on_residential_base_counts_residential_areas_only(
+    campaign, commune, areas, assess, make_institution
+):
     commune_assessment = assess(commune)
     commune_assessment.criteria_set.__class__.objects.filter(pk=commune_assessment.criteria_set_id).update(
         rollup_base="residential"
@@ -245,7 +249,9 @@ def test_rescoring_one_unit_updates_its_commune_and_the_province(campaign, provi
     assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 2
 
 
-def test_schedule_rescore_runs_once_per_unit_after_commit(campaign, area, assess, django_capture_on_commit_callbacks):
+def test_schedule_rescore_runs_once_per_unit_after_commit(
+    campaign, area, assess, django_capture_on_commit_callbacks
+):
     assess(area)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         results.schedule_rescore(unit_id=area.pk, campaign_id=campaign.pk)

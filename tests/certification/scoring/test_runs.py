@@ -26,7 +26,9 @@ def snapshot(campaign) -> list[tuple]:
     return list(
         Result.objects.filter(campaign=campaign)
         .order_by("unit_id")
-        .values_list("unit_id", "outcome", "is_forecast", "unmet_codes", "explanation", "rollup", "input_hash")
+        .values_list(
+            "unit_id", "outcome", "is_forecast", "unmet_codes", "explanation", "rollup", "input_hash"
+        )
     )
 
 
@@ -41,7 +43,12 @@ def test_a_run_scores_leaves_communes_and_the_province(
     assert (run.chunks_total, run.chunks_done) == (3, 3)  # province-level units, then one chunk per commune
     assert run.done == run.total == 9  # 5 + 1 residential areas, 1 hospital, 2 communes
     assert Result.objects.get(campaign=scored_province, unit=commune).rollup["recognized"] == 5
-    assert Result.objects.get(campaign=scored_province, unit=province).rollup["kinds"]["residential_area"]["pass"] == 5
+    assert (
+        Result.objects.get(campaign=scored_province, unit=province).rollup["kinds"]["residential_area"][
+            "pass"
+        ]
+        == 5
+    )
 
 
 def test_a_second_run_gives_identical_rows(scored_province, django_capture_on_commit_callbacks):
@@ -107,7 +114,7 @@ def test_the_beat_schedule_names_a_real_task():
 # --- the command -------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)  # the run is queued on commit
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the run is queued on commit
 def test_score_campaign_command_waits_and_prints_progress(scored_province, province):
     out = io.StringIO()
     call_command("score_campaign", year=scored_province.year, province=province.code, wait=True, stdout=out)

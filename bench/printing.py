@@ -1,0 +1,78 @@
+"""Real print jobs on the Celery workers (figures 3 and 4 of issue 10): a decision's
+certificates printed by ``certification.print_jobs`` exactly as the "Print" button does it —
+chunks rendered as tasks on both worker processes, merged into one PDF and a zip of single PDFs —
+while the RSS of every worker process is sampled."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from certification import pdf
+from certification.models import Decision, PrintJob
+
+from .procs import PeakRSS, rss_kib, tree_pids
+
+
+def _worker_root() -> int:
+    pid = os.environ.get("BENCH_CELERY_PID")
+    if not pid:
+        raise RuntimeError("BENCH_CELERY_PID is not set: bench/run starts the workers")
+    return int(pid)
+
+
+def idle_worker_rss_mib() -> float:
+    return round(max(rss_kib(p) for p in tree_pids(_worker_root())) / 1024, 1)
+
+
+def _forget_outputs() -> None:
+    """Print outputs are named by content: remove them so the next job renders again."""
+    shutil.rmtree(pdf.storage_path("print"), ignore_errors=True)
+
+
+def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
+    """Print every certificate of ``decision`` on the workers; wall time from the click to the
+    merged PDF and zip, peak RSS of the largest worker process."""
+    from certification.print_jobs import start_print_job
+
+    _forget_outputs()
+    root = _worker_root()
+    with PeakRSS(lambda: [root], interval=0.05) as peak:
+        started = time.perf_counter()
+        job = start_print_job(decision=decision, by=None)
+        while True:
+            job.refresh_from_db()
+            if job.status in (PrintJob.Status.DONE, PrintJob.Status.FAILED):
+                break
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"print job #{job.pk} not done after {timeout:.0f} s")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+    if job.status != PrintJob.Status.DONE:
+        raise RuntimeError(f"print job #{job.pk} failed: {job.error[:500]}")
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf.storage_path(job.pdf.name)).pages)
+    return {
+        "certificates": job.total,
+        "pages": pages,
+        "chunks": len(job.chunks),
+        "seconds": round(seconds, 3),
+        "pages_per_second": round(pages / seconds, 2),
+        "ms_per_page": round(seconds * 1000 / pages, 1),
+        "peak_worker_rss_mib": peak.max_process_mib,
+        "peak_workers_total_rss_mib": peak.max_total_mib,
+        "pdf_bytes": pdf.storage_path(job.pdf.name).stat().st_size,
+        "zip_bytes": pdf.storage_path(job.zip.name).stat().st_size,
+    }
+
+
+def best_of(decision: Decision, rounds: int, *, timeout: float = 600) -> dict:
+    runs = [print_decision(decision, timeout=timeout) for _ in range(max(1, rounds))]
+    best = min(runs, key=lambda r: r["seconds"])
+    return {
+        **best,
+        "all_seconds": [r["seconds"] for r in runs],
+        "peak_worker_rss_mib": max(r["peak_worker_rss_mib"] for r in runs),
+    }

@@ -1,0 +1,179 @@
+"""score_campaign on a real Celery worker, Redis and PostgreSQL, including a worker killed midway.
+
+The kill test blocks two chunks deterministically: the test holds an uncommitted insert of a
+Result row for one unit of each, so the worker's upsert of that row waits on the unique index.
+With both worker processes stuck (and later chunks still queued) it SIGKILLs the worker.
+"""
+
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from certification import dataset, scoring_runs
+from certification.models import Campaign, Result, ScoringChunk, ScoringRun
+from units.models import Unit
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+YEAR = 2025
+COMMUNES = 8
+CHUNK = 1  # one commune per chunk: 1 province chunk + 8 commune chunks
+TIMEOUT = 120
+
+
+@pytest.fixture
+def campaign(celery_worker) -> Campaign:
+    dataset.generate_dataset(scale="province", synthetic=True, communes=COMMUNES, year=YEAR, seed=7)
+    return Campaign.objects.get(year=YEAR, province__code__startswith="SX")
+
+
+def snapshot(campaign) -> list[tuple]:
+    return list(
+        Result.objects.filter(campaign=campaign)
+        .order_by("unit_id")
+        .values_list(
+            "unit_id",
+            "assessment_id",
+            "outcome",
+            "is_forecast",
+            "points",
+            "grade",
+            "unmet_codes",
+            "missing_codes",
+            "explanation",
+            "rollup",
+            "input_hash",
+        )
+    )
+
+
+def wait_for(predicate, what: str, worker=None, timeout: float = TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    tail = worker.log_tail() if worker is not None else ""
+    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+
+
+def run_status(run_id: int) -> str:
+    return ScoringRun.objects.values_list("status", flat=True).get(pk=run_id)
+
+
+def score_through_worker(campaign, worker) -> ScoringRun:
+    run = scoring_runs.start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
+    wait_for(lambda: run_status(run.pk) in ("done", "failed"), f"run #{run.pk}", worker)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    return run
+
+
+def test_score_campaign_runs_on_a_real_worker_and_a_rerun_changes_nothing(campaign, celery_worker):
+    run = score_through_worker(campaign, celery_worker)
+    assert (run.chunks_done, run.chunks_total) == (COMMUNES + 1, COMMUNES + 1)
+    assert run.done == run.total > COMMUNES * 20
+    scored_units = (
+        Unit.objects.filter(path__startswith=campaign.province.path).exclude(kind="province").count()
+    )
+    assert Result.objects.filter(campaign=campaign).count() == scored_units + 1  # and the province summary
+    outcomes = set(Result.objects.filter(campaign=campaign).values_list("outcome", flat=True))
+    assert {"pass", "fail", "not_eligible"} <= outcomes
+    first = snapshot(campaign)
+    stamps = list(
+        Result.objects.filter(campaign=campaign).order_by("unit_id").values_list("computed_at", flat=True)
+    )
+
+    score_through_worker(campaign, celery_worker)
+    assert snapshot(campaign) == first
+    assert (
+        list(
+            Result.objects.filter(campaign=campaign).order_by("unit_id").values_list("computed_at", flat=True)
+        )
+        == stamps
+    )
+
+
+def _block(unit_ids: list[int], campaign: Campaign) -> psycopg.Connection:
+    """Another connection holding uncommitted Result rows for ``unit_ids``."""
+    db = connection.settings_dict
+    blocker = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+    )
+    for unit_id in unit_ids:
+        blocker.execute(
+            """INSERT INTO certification_result (campaign_id, unit_id, outcome, is_forecast, grade, unmet_codes,
+                   missing_codes, explanation, rollup, input_hash, computed_at)
+               VALUES (%s, %s, 'pending', true, '', '[]', '[]', 'blocker', '{}', 'blocker', now())""",
+            [campaign.pk, unit_id],
+        )
+    return blocker
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_worker_killed_midway_leaves_whole_chunks_and_the_rerun_matches_an_uninterrupted_run(
+    campaign, celery_worker
+):
+    score_through_worker(campaign, celery_worker)
+    uninterrupted = snapshot(campaign)
+    Result.objects.filter(campaign=campaign).delete()
+
+    chunks = scoring_runs.plan_chunks(campaign, CHUNK)
+    blocked = [3, 5]
+    victims = [
+        Unit.objects.filter(parent_id=chunks[i][0][0], kind="residential_area")
+        .order_by("id")
+        .values_list("id", flat=True)[0]
+        for i in blocked
+    ]
+    blocker = _block(victims, campaign)
+    try:
+        run = scoring_runs.start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
+        wait_for(lambda: _waiting_on_locks() >= 2, "both worker processes to block", celery_worker)
+        celery_worker.kill()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_for(lambda: _waiting_on_locks() == 0, "the killed worker's transactions to end")
+    time.sleep(0.5)
+
+    # Nothing half-written: the blocked chunks wrote nothing, the finished ones everything.
+    run.refresh_from_db()
+    done = set(ScoringChunk.objects.filter(run=run, done_at__isnull=False).values_list("index", flat=True))
+    assert not done & set(blocked)
+    assert len(done) == run.chunks_done < run.chunks_total
+    assert run.done == sum(
+        ScoringChunk.objects.filter(run=run, index__in=done).values_list("unit_count", flat=True)
+    )
+    for index in blocked:
+        parent_ids = chunks[index][0]
+        assert not Result.objects.filter(campaign=campaign, unit__parent_id__in=parent_ids).exists()
+        assert not Result.objects.filter(campaign=campaign, unit_id__in=parent_ids).exists()
+    for index in done:
+        parent_ids = ScoringChunk.objects.get(run=run, index=index).parent_ids
+        expected = Unit.objects.filter(parent_id__in=parent_ids).exclude(kind="commune").count()
+        assert Result.objects.filter(campaign=campaign, unit__parent_id__in=parent_ids).count() == expected
+
+    # Restart: the unacknowledged chunks come back and the interrupted run completes.
+    celery_worker.requeue_unacked()
+    celery_worker.start()
+    wait_for(lambda: run_status(run.pk) == "done", "the interrupted run to complete", celery_worker)
+    assert snapshot(campaign) == uninterrupted
+
+    # And a fresh rerun yields exactly the same rows.
+    score_through_worker(campaign, celery_worker)
+    assert snapshot(campaign) == uninterrupted
