@@ -27,6 +27,7 @@ from ..document_forms import RevokeCertificateForm, SummaryReportForm
 from ..exceptions import WorkflowError
 from ..models import Certificate, Decision, PrintJob
 from ..print_jobs import start_print_job
+from ..services import is_approver_of
 
 DOCUMENT_ROLES = (Role.CLERK, Role.APPROVER, Role.VIEWER, Role.ADMIN)
 DECISION_SORTS = {
@@ -76,7 +77,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decision": decision,
         "certificates": certificates,
         "can_download": has_role(request.user, decision.issuer, *DOCUMENT_ROLES),
-        "can_revoke": has_role(request.user, decision.issuer, Role.APPROVER),
+        "can_revoke": is_approver_of(request.user, decision.issuer),
         "print_jobs": decision.print_jobs.all()[:5],
     }
     return render(request, "certification/documents/decision_detail.html", context)
@@ -105,7 +106,8 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Certificate.objects.select_related("unit", "decision__issuer", "assessment"), pk
     )
     issuer = certificate.decision.issuer
-    if not has_role(request.user, issuer, Role.APPROVER):
+    # Like the service: an approver *of* the issuing body, not one higher up.
+    if not is_approver_of(request.user, issuer):
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

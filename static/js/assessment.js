@@ -7,6 +7,10 @@
 //   200 {"ok": true, "version": n, "message": "Đã lưu"}
 //   409 {"ok": false, "conflict": true, "message": "...", "version": n}  someone else saved
 //   400 {"ok": false, "message": "..."}                                   refused
+// Saves go out one at a time, each with the version the previous one returned: a quick
+// tapper (or a slow phone line) never gets a conflict with their own earlier save. A row
+// already waiting in the queue is not queued twice; it sends its latest values when its turn
+// comes.
 // Also: forms with data-once are submitted only once (double click), and
 // [data-check-all=name] ticks every checkbox of that name.
 (function () {
@@ -45,10 +49,21 @@
     box.scrollIntoView({ behavior: "smooth", block: "center" });
   }
 
+  var queue = Promise.resolve();
+
   function save(form, container, only) {
+    setState(container, form.dataset.textSaving, null);
+    if (container.dataset.queued) return;
+    container.dataset.queued = "1";
+    queue = queue.then(function () {
+      delete container.dataset.queued;
+      return send(form, container, only);
+    });
+  }
+
+  function send(form, container, only) {
     var texts = form.dataset;
-    setState(container, texts.textSaving, null);
-    fetch(form.action, {
+    return fetch(form.action, {
       method: "POST",
       body: collect(container, only, form),
       headers: { Accept: "application/json", "X-Requested-With": "fetch" },

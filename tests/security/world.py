@@ -18,8 +18,10 @@ of a side the user may not see.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import secrets
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +30,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from certification import services
+from certification import pdf, print_jobs, services
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion, PrintJob
 from certification.models.criteria import UnitKind
-from certification.print_jobs import start_print_job
 from certification.scoring_runs import start_scoring_run
 from units.models import RoleAssignment, Unit
 
@@ -144,6 +145,21 @@ def make_user(username: str, role: str | None = None, unit: Unit | None = None, 
     return user
 
 
+def print_done(decision, by) -> PrintJob:
+    """A finished print job through the real service: its output files are stored first (tiny
+    stand-ins, rendering is tested by the documents suite), so the service reuses them."""
+    content_hash, _chunks = print_jobs._plan(list(print_jobs.printable(decision)))
+    pdf_name, zip_name = print_jobs.output_names(content_hash, decision)
+    pdf.store(pdf_name, PDF_BYTES)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("giay-cong-nhan.pdf", PDF_BYTES)
+    pdf.store(zip_name, buffer.getvalue())
+    job = print_jobs.start_print_job(decision=decision, by=by)
+    assert job.status == PrintJob.Status.DONE
+    return job
+
+
 def store_import_token(user) -> str:
     """A pending units import of ``user`` (what units.views stores after a preview)."""
     directory = Path(settings.MEDIA_ROOT) / "imports"
@@ -195,7 +211,7 @@ def build_side(
     appraiser,
     approver,
     admin,
-    run_on_commit,
+
 ) -> Side:
     year = timezone.localdate().year
     marker = MARKERS[key]
@@ -239,10 +255,7 @@ def build_side(
         a.refresh_from_db()
     certificate = decision.certificates.get()
     scoring_run = start_scoring_run(campaign=campaign, by=by, trigger="ui")
-    with run_on_commit():
-        job = start_print_job(decision=decision, by=by)
-    job.refresh_from_db()
-    assert job.status == PrintJob.Status.DONE, job.error
+    job = print_done(decision, by)
     assignment = RoleAssignment.objects.get(user=officer, unit=commune, role=Role.OFFICER)
     return Side(
         province=province,
@@ -266,9 +279,7 @@ def build_side(
     )
 
 
-def build_world(run_on_commit) -> World:
-    """``run_on_commit``: a context manager running on-commit callbacks (pytest-django's
-    ``django_capture_on_commit_callbacks(execute=True)``)."""
+def build_world() -> World:
     year = timezone.localdate().year
     province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
     commune = Unit.objects.create(
@@ -301,7 +312,6 @@ def build_world(run_on_commit) -> World:
         appraiser=users[APPRAISER],
         approver=users[APPROVER],
         admin=users[ADMIN],
-        run_on_commit=run_on_commit,
     )
     root = users[SUPER]
     world.sides["out"] = build_side(
@@ -314,6 +324,5 @@ def build_world(run_on_commit) -> World:
         appraiser=root,
         approver=root,
         admin=far_admin,
-        run_on_commit=run_on_commit,
     )
     return world

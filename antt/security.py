@@ -1,0 +1,46 @@
+"""Security headers Django does not set itself: Content-Security-Policy and Permissions-Policy.
+
+The policy allows only our own scripts, styles, fonts and images (plus ``data:`` images: QR
+codes and icons), no plugins, no framing and no form posts to other sites. Templates therefore
+carry no inline ``<script>``, no ``<style>`` element and no ``on…=`` handler
+(``tests/security/test_accounts_and_headers.py`` checks the templates).
+
+``style-src-attr 'unsafe-inline'``: a few templates still size or indent elements with a
+``style`` attribute (criteria depth, dashboard meters). Attributes cannot run code; remove it
+once those are CSS classes (``settings.CONTENT_SECURITY_POLICY`` overrides the whole policy).
+A view that sets its own policy (evidence downloads: ``sandbox``) keeps it.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+DEFAULT_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "script-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
+        if policy:
+            response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

@@ -1,0 +1,234 @@
+"""Browser tests: Playwright's sync API drives Debian's chromium against pytest-django's
+``live_server`` (transactional database, so every test builds its own world).
+
+One browser per session, a fresh context (cookies, storage) per test, Vietnamese locale.
+Assertions read the Vietnamese the user sees: the catalogue is compiled from
+``locale/vi/parts/*.po`` at session start, so the tests follow the latest translations.
+"""
+
+import datetime
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache
+from django.utils import timezone
+
+from certification import services
+from certification.criteria_data import load_tt124_sets
+from certification.models import Assessment, Campaign, CriteriaSet
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
+# itself (fixtures, services, assertions) would otherwise raise SynchronousOnlyOperation.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# --- browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; scripts/bootstrap --dev does it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """``new_context(**options)`` → a fresh browser context on the live server (closed after the test)."""
+    contexts = []
+
+    def make(**options):
+        options = {"locale": "vi-VN", "base_url": live_server.url, "viewport": {"width": 1280, "height": 800}} | (
+            options
+        )
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+def login(context, user, base_url: str) -> None:
+    """Put a logged-in session for ``user`` into the browser context (the login form itself is
+    exercised by the officer's journey)."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}])
+
+
+@pytest.fixture
+def page_as(new_context, live_server):
+    """``page_as(user)`` → a new page in its own context, logged in as ``user``."""
+
+    def make(user, **options):
+        context = new_context(**options)
+        login(context, user, live_server.url)
+        return context.new_page()
+
+    return make
+
+
+# --- the Vietnamese catalogue ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _vietnamese_catalog(tmp_path_factory) -> Path | None:
+    """locale/vi/parts/*.po merged (first translation wins) and compiled on their own."""
+    parts = sorted((ROOT / "locale" / "vi" / "parts").glob("*.po"))
+    if not parts or not (shutil.which("msgcat") and shutil.which("msgfmt")):
+        return None
+    base = tmp_path_factory.mktemp("locale")
+    target = base / "vi" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    merged = base / "merged.po"
+    subprocess.run(
+        ["msgcat", "--use-first", "-o", str(merged), *map(str, parts)], check=True, capture_output=True
+    )
+    subprocess.run(["msgfmt", "-o", str(target / "django.mo"), str(merged)], check=True, capture_output=True)
+    return base
+
+
+@pytest.fixture(autouse=True)
+def _browser_settings(settings, tmp_path, _vietnamese_catalog):
+    if _vietnamese_catalog is not None:
+        settings.LOCALE_PATHS = [_vietnamese_catalog, *settings.LOCALE_PATHS]
+    settings.LANGUAGE_CODE = "vi"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --- the world ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def campaign(province, today) -> Campaign:
+    """This year's open campaign with the shipped TT 124 sets, entry open for another month.
+
+    The live server's transactional tests flush the database after each test, which removes
+    the sets migration 0004 loaded: load them again (a no-op when present)."""
+    load_tt124_sets(apps)
+    sets = {}
+    for criteria_set in CriteriaSet.objects.filter(province__isnull=True, status=CriteriaSet.Status.PUBLISHED):
+        sets.setdefault(criteria_set.unit_kind, criteria_set)
+    dates = Campaign.default_dates(today.year)
+    end = today + datetime.timedelta(days=30)
+    dates.update(residential_period_end=end, other_period_end=end, registration_deadline=end)
+    campaign = Campaign.objects.create(
+        year=today.year, province=province, status=Campaign.Status.OPEN, name=f"Năm {today.year}", **dates
+    )
+    campaign.criteria_sets.set(sets.values())
+    return campaign
+
+
+MINUTES = {
+    "meeting_chair": "Nguyễn Văn An, Trưởng tổ dân phố",
+    "meeting_attendees": [
+        {"name": "Trần Thị Bình", "role": "Bí thư chi bộ"},
+        {"name": "Lê Văn Cường", "role": "Đại diện Công an cấp cơ sở"},
+    ],
+}
+
+
+def register(campaign: Campaign, unit, by, today: datetime.date) -> None:
+    services.register_unit(
+        campaign=campaign,
+        unit=unit,
+        by=by,
+        registered_on=today,
+        households_total=unit.household_count or 100,
+        households_registered=unit.household_count or 100,
+    )
+
+
+def filled_assessment(campaign: Campaign, unit, by, today: datetime.date) -> Assessment:
+    """Registered, every criterion met, figures and minutes entered: ready to submit."""
+    register(campaign, unit, by, today)
+    assessment = services.start_assessment(campaign=campaign, unit=unit, by=by)
+    codes = [c.code for c in services.entered_criteria(assessment.criteria_set)]
+    return services.save_answers(
+        assessment=assessment,
+        by=by,
+        expected_version=assessment.version,
+        changes={code: {"value": "met", "number": 100} if code == "KDC-1" else {"value": "met"} for code in codes},
+        figures={"crime_count": 0, "social_evil_count": 0, "violation_count": 1},
+        dossier={"meeting_date": today, **MINUTES},
+    )
+
+
+def submitted_assessment(campaign, unit, officer, today) -> Assessment:
+    assessment = filled_assessment(campaign, unit, officer, today)
+    return services.submit_assessment(assessment=assessment, by=officer)
+
+
+def appraised_assessment(campaign, unit, officer, appraiser, today) -> Assessment:
+    assessment = submitted_assessment(campaign, unit, officer, today)
+    return services.appraise_assessment(assessment=assessment, by=appraiser)
+
+
+def recognize(assessments, approver, issuer, today):
+    return services.recognize(
+        assessments=assessments,
+        by=approver,
+        issuer=issuer,
+        issued_on=today,
+        signer_title="Chủ tịch",
+        signer_name="Phạm Văn Dũng",
+        place=issuer.name,
+    )

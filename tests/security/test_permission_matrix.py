@@ -1,0 +1,359 @@
+"""Every URL × every role × an object inside and outside the user's subtree.
+
+``MATRIX`` has one entry per URL name. Read an entry as: "on the object of side *in* (the
+commune Vũng Áng of Hà Tĩnh), these roles get these codes; every other signed-in role gets 403;
+the colleague (officer of another commune) and the outsider (officer of another province) get
+404 when the URL names an object; anonymous users are sent to the login page".
+
+The same URL is then requested with the mirrored object of side *out* (Nghệ An): it is out of
+everybody's scope except the superuser's and the outsider's (it is their own side, where they
+act as the officer), so everyone else gets 404 — or 403 where the role is checked before the
+object is looked up (``role_first``: the answer is then the same for any id and tells nothing).
+
+Besides the codes, no page may show a name of a side the user cannot see (``MARKERS``).
+
+A URL pattern without an entry fails ``test_every_url_pattern_has_an_entry_in_the_matrix``:
+adding a view means deciding who may reach it. The admin site has its own test below.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .world import (
+    ADMIN,
+    ANON,
+    APPRAISER,
+    APPROVER,
+    CLERK,
+    COLLEAGUE,
+    MARKERS,
+    OFFICER,
+    OUTSIDER,
+    PROVINCE,
+    ROLES,
+    SUPER,
+    VIEWER,
+    Side,
+    World,
+)
+
+SIGNED_IN = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, COLLEAGUE, OUTSIDER, SUPER}
+IN_SCOPE = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, SUPER}
+DOCUMENTS = {APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, SUPER}  # download decisions and certificates
+PROVINCE_STAFF = {PROVINCE, SUPER}
+LOGIN = "login"
+
+
+def allow(roles, code: int = 200) -> dict[str, int]:
+    return dict.fromkeys(roles, code)
+
+
+@dataclass
+class Rule:
+    ok: dict[str, int]  # role → code on side "in"; other signed-in roles: 403
+    kwargs: Callable[[Side, World], dict] | None = None  # the object the URL names
+    query: Callable[[Side, World], str] | None = None  # or an object named in the query string
+    method: str = "get"
+    data: Callable[[Side, World], dict] | None = None
+    public: bool = False  # anonymous users get ``ok[ANON]`` instead of the login page
+    role_first: bool = False  # role checked before the object is looked up
+    colleague: int | str | None = None  # code, or a role whose code the colleague shares
+    outsider: int | None = None
+    outside: dict[str, int] = field(default_factory=dict)  # exceptions on side "out"
+
+    @property
+    def names_object(self) -> bool:
+        return self.kwargs is not None or self.query is not None
+
+
+def unit(s, w):
+    return {"pk": s.areas[0].pk}
+
+
+def assessment(s, w):
+    return {"pk": s.draft.pk}
+
+
+def campaign(s, w):
+    return {"pk": s.campaign.pk}
+
+
+def criteria_set(s, w):
+    return {"pk": s.province_set.pk}
+
+
+def decision(s, w):
+    return {"pk": s.decision.pk}
+
+
+def certificate(s, w):
+    return {"pk": s.certificate.pk}
+
+
+def job(s, w):
+    return {"pk": s.print_job.pk}
+
+
+def run(s, w):
+    return {"pk": s.scoring_run.pk}
+
+
+def member(s, w):
+    return {"pk": s.member.pk}
+
+
+MATRIX: dict[str, Rule] = {
+    # --- public and account pages
+    "home": Rule(allow(SIGNED_IN)),
+    "healthz": Rule(allow(ROLES), public=True),
+    "login": Rule({ANON: 200, **allow(SIGNED_IN, 302)}, public=True),
+    "logout": Rule(allow(ROLES, 302), method="post", public=True),
+    "verify": Rule(
+        allow(ROLES), kwargs=lambda s, w: {"code": s.certificate.code}, public=True, outside=allow(ROLES)
+    ),
+    # --- units, users and roles
+    "units:unit-list": Rule(allow(SIGNED_IN)),
+    "units:unit-detail": Rule(allow(IN_SCOPE), kwargs=unit),
+    "units:import-upload": Rule(allow({ADMIN, SUPER})),
+    "units:import-template": Rule(allow({ADMIN, SUPER})),
+    "units:import-confirm": Rule(
+        # The token is the commune admin's pending import: only they may confirm it.
+        {ADMIN: 302, SUPER: 404},
+        method="post",
+        data=lambda s, w: {"token": s.import_token},
+        query=lambda s, w: "",
+        role_first=True,
+    ),
+    "units:user-list": Rule(allow({ADMIN, SUPER})),
+    "units:user-create": Rule(allow({ADMIN, SUPER})),
+    "units:user-detail": Rule(allow({ADMIN, SUPER}), kwargs=member, role_first=True),
+    "units:role-add": Rule(allow({ADMIN, SUPER}, 302), kwargs=member, method="post", role_first=True),
+    "units:role-remove": Rule(allow({ADMIN, SUPER}), kwargs=lambda s, w: {"pk": s.assignment.pk}),
+    # --- criteria sets (a province's own set: read by the whole province, authored by its staff)
+    "certification:criteria-set-list": Rule(allow(SIGNED_IN)),
+    "certification:criteria-set-import": Rule(allow(PROVINCE_STAFF)),
+    "certification:criteria-set-detail": Rule(allow(IN_SCOPE), kwargs=criteria_set, colleague=OFFICER),
+    "certification:criteria-set-diff": Rule(
+        allow(IN_SCOPE),
+        kwargs=lambda s, w: {"pk": s.province_set.pk, "other_pk": w.national_set.pk},
+        colleague=OFFICER,
+    ),
+    "certification:criteria-set-export": Rule(allow(IN_SCOPE), kwargs=criteria_set, colleague=OFFICER),
+    "certification:criteria-set-publish": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
+    "certification:criteria-set-new-version": Rule(
+        allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403
+    ),
+    "certification:criteria-set-clone": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
+    "certification:criteria-province-add": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
+    "certification:criteria-for-unit": Rule(
+        allow(IN_SCOPE), kwargs=lambda s, w: {"unit_pk": s.areas[0].pk, "year": w.year}
+    ),
+    # --- campaigns (read by the whole province, edited by its staff)
+    "certification:campaign-list": Rule(allow(SIGNED_IN)),
+    "certification:campaign-open": Rule(allow(PROVINCE_STAFF)),
+    "certification:campaign-detail": Rule(allow(IN_SCOPE), kwargs=campaign, colleague=OFFICER),
+    "certification:campaign-edit": Rule(allow(PROVINCE_STAFF), kwargs=campaign, colleague=403),
+    # --- assessments
+    "certification:assessment-list": Rule(allow(SIGNED_IN)),
+    "certification:assessment-start": Rule(
+        allow({OFFICER, SUPER}),
+        query=lambda s, w: f"unit={s.fresh_area.pk}&campaign={s.campaign.pk}",
+    ),
+    "certification:recognize-batch": Rule(
+        allow({APPROVER, PROVINCE, SUPER}),
+        query=lambda s, w: "" if s is w.sides["in"] else f"issuer={s.commune.pk}",
+        role_first=True,
+        colleague=403,
+        outsider=403,
+    ),
+    "certification:assessments-excel-download": Rule(
+        allow({OFFICER, SUPER}),
+        query=lambda s, w: f"campaign={s.campaign.pk}",
+        role_first=True,
+        colleague=OFFICER,  # the campaign is the province's: they get their own commune's units
+    ),
+    "certification:assessments-excel-upload": Rule(allow({OFFICER, COLLEAGUE, OUTSIDER, SUPER})),
+    "certification:assessment-detail": Rule(allow(IN_SCOPE), kwargs=assessment),
+    "certification:assessment-save": Rule(allow({OFFICER, SUPER}, 302), kwargs=assessment, method="post"),
+    "certification:assessment-submit": Rule(allow({OFFICER, SUPER}), kwargs=assessment),
+    "certification:assessment-return": Rule(allow({APPRAISER, SUPER}), kwargs=assessment),
+    "certification:assessment-appraise": Rule(allow({APPRAISER, SUPER}), kwargs=assessment),
+    # Only an approver *of* the recognizing body (the commune), not one above it.
+    "certification:assessment-revoke": Rule(allow({APPROVER, SUPER}), kwargs=assessment),
+    "certification:assessment-exception": Rule(allow({APPROVER, PROVINCE, SUPER}), kwargs=assessment),
+    "certification:evidence-upload": Rule(allow({OFFICER, SUPER}, 302), kwargs=assessment, method="post"),
+    "certification:evidence-download": Rule(allow(IN_SCOPE), kwargs=lambda s, w: {"pk": s.evidence.pk}),
+    "certification:evidence-delete": Rule(allow({OFFICER, SUPER}), kwargs=lambda s, w: {"pk": s.evidence.pk}),
+    "certification:registration-create": Rule(
+        allow({OFFICER, SUPER}), query=lambda s, w: f"unit={s.fresh_area.pk}", role_first=True
+    ),
+    "certification:my-tasks": Rule(allow(SIGNED_IN)),
+    # --- scoring: results are read by the province (each commune sees its own rows);
+    # runs are province-level only.
+    "certification:scoring-campaign": Rule(allow(IN_SCOPE), kwargs=campaign, colleague=OFFICER),
+    "certification:scoring-run-start": Rule(allow(PROVINCE_STAFF), kwargs=campaign, colleague=403),
+    "certification:scoring-export": Rule(allow(IN_SCOPE), kwargs=campaign, colleague=OFFICER),
+    "certification:scoring-run-detail": Rule(
+        {**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run
+    ),
+    "certification:scoring-run-progress": Rule(
+        {**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run
+    ),
+    # --- decisions, certificates, printing, reports
+    "certification:decision-list": Rule(allow(SIGNED_IN)),
+    "certification:decision-detail": Rule(allow(IN_SCOPE), kwargs=decision),
+    "certification:decision-pdf": Rule(allow(DOCUMENTS), kwargs=decision),
+    "certification:print-start": Rule(allow(DOCUMENTS, 302), kwargs=decision, method="post"),
+    "certification:certificate-pdf": Rule(allow(DOCUMENTS), kwargs=certificate),
+    "certification:certificate-revoke": Rule(allow({APPROVER, SUPER}), kwargs=certificate),
+    "certification:print-detail": Rule(allow(DOCUMENTS), kwargs=job),
+    "certification:print-status": Rule(allow(DOCUMENTS), kwargs=job),
+    "certification:print-download": Rule(allow(DOCUMENTS), kwargs=lambda s, w: {"pk": s.print_job.pk, "kind": "pdf"}),
+    "certification:report-index": Rule(allow(DOCUMENTS)),
+    "certification:report-summary": Rule(allow(DOCUMENTS)),
+    "certification:notifications": Rule(allow(SIGNED_IN)),
+}
+
+
+def url_names() -> dict[str, str]:
+    """Every named (or, when unnamed, routed) URL pattern outside the admin: name → route."""
+    found: dict[str, str] = {}
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace == "admin":
+                    continue
+                ns = ":".join(filter(None, [namespace, p.namespace]))
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern):
+                route = prefix + str(p.pattern)
+                name = ":".join(filter(None, [namespace, p.name])) if p.name else f"<unnamed {route}>"
+                found[name] = route
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_url_pattern_has_an_entry_in_the_matrix():
+    missing = sorted(set(url_names()) - set(MATRIX))
+    assert not missing, f"add these URLs to MATRIX (who may reach them?): {missing}"
+
+
+def test_the_matrix_names_no_url_that_does_not_exist():
+    assert not sorted(set(MATRIX) - set(url_names()))
+
+
+def test_anonymous_users_reach_only_login_health_and_verification():
+    assert {name for name, rule in MATRIX.items() if rule.public} == {"login", "logout", "healthz", "verify"}
+    # logout only ends a session (and sends to the login page); it shows nothing.
+    assert MATRIX["logout"].ok[ANON] == 302
+
+
+def expected(rule: Rule, role: str, side: str) -> int:
+    if role == ANON and not rule.public:
+        return 302
+    if side == "out" and rule.names_object:
+        if role in rule.outside:
+            return rule.outside[role]
+        if role == SUPER:
+            return rule.ok.get(SUPER, 403)
+        if role == OUTSIDER:  # their own side, where they are the officer
+            return rule.ok.get(OFFICER, 403)
+        if role == ANON:
+            return rule.ok[ANON]
+        acting_as = OFFICER if role == COLLEAGUE else role
+        return 403 if rule.role_first and acting_as not in rule.ok else 404
+    if role in (COLLEAGUE, OUTSIDER):
+        override = rule.colleague if role == COLLEAGUE else rule.outsider
+        if isinstance(override, str):
+            return rule.ok.get(override, 403)
+        if override is not None:
+            return override
+        if role in rule.ok:
+            return rule.ok[role]
+        if not rule.names_object:  # a list or form: they are officers like any other
+            return rule.ok.get(OFFICER, 403)
+        return 403 if rule.role_first and OFFICER not in rule.ok else 404
+    return rule.ok.get(role, 403)
+
+
+def forbidden_markers(role: str) -> list[str]:
+    """Names of the sides ``role`` must never see."""
+    if role == SUPER:
+        return []
+    if role == OUTSIDER:
+        return [MARKERS["in"]]
+    if role in (COLLEAGUE, ANON):
+        return [MARKERS["in"], MARKERS["out"]]
+    return [MARKERS["out"]]
+
+
+def _client(world: World, role: str) -> Client:
+    client = Client()
+    if role != ANON:
+        client.force_login(world.users[role])
+    return client
+
+
+def _request(client: Client, rule: Rule, url: str, data: dict) -> object:
+    # Each request in a savepoint that is rolled back: POSTs and visits leave the world as it was.
+    with transaction.atomic():
+        response = getattr(client, rule.method)(url, data)
+        transaction.set_rollback(True)
+    return response
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False) or response.get("Content-Type", "").split(";")[0] != "text/html":
+        return ""
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_every_url_answers_every_role_as_designed_and_shows_nothing_out_of_scope(world, settings, quiet):
+    settings.VERIFY_RATE_LIMIT = 0
+    started = time.monotonic()
+    clients = {role: _client(world, role) for role in ROLES}
+    wrong: list[str] = []
+    leaks: list[str] = []
+    requests = 0
+    for name, rule in sorted(MATRIX.items()):
+        for side_key in ("in", "out") if rule.names_object else ("in",):
+            side = world.sides[side_key]
+            url = reverse(name, kwargs=rule.kwargs(side, world) if rule.kwargs else None)
+            query = rule.query(side, world) if rule.query else ""
+            if query:
+                url = f"{url}?{query}"
+            data = rule.data(side, world) if rule.data else {}
+            for role in ROLES:
+                response = _request(clients[role], rule, url, data)
+                requests += 1
+                want = expected(rule, role, side_key)
+                got = response.status_code
+                if got != want:
+                    wrong.append(f"{name} [{side_key}] {role}: {got}, expected {want}")
+                elif got == 302 and want == 302 and role == ANON and not rule.public:
+                    if not response["Location"].startswith(reverse(LOGIN)):
+                        wrong.append(f"{name} [{side_key}] anonymous: sent to {response['Location']}")
+                if name != "verify":  # the public verification page shows the certificate as issued
+                    body = _body(response)
+                    for marker in forbidden_markers(role):
+                        if marker in body:
+                            leaks.append(f"{name} [{side_key}] {role}: shows “{marker}”")
+                if name == "logout":
+                    clients[role] = _client(world, role)
+    elapsed = time.monotonic() - started
+    print(f"permission matrix: {len(MATRIX)} URLs, {requests} requests in {elapsed:.1f} s")
+    assert not wrong, "\n".join(wrong)
+    assert not leaks, "\n".join(leaks)
+    assert settings.DEBUG is False
