@@ -36,6 +36,9 @@ def safe_filename(name: str, content_type: str | None = None) -> str:
     characters, with the extension matching the detected type."""
     base = PurePath(str(name).replace("\\", "/")).name
     base = unicodedata.normalize("NFC", base)
+    # Format characters (bidi overrides such as U+202E, zero-width spaces) can make
+    # "x\u202egnp.exe" display as "xexe.png": dropped.
+    base = "".join(ch for ch in base if unicodedata.category(ch) != "Cf")
     base = _UNSAFE.sub("_", base).strip(" ._") or "tai-lieu"
     stem, dot, ext = base.rpartition(".")
     if not dot:

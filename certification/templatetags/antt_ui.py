@@ -75,8 +75,15 @@ NAV_ITEMS = [
         "criteria",
         pgettext_lazy("main menu", "Criteria"),
         ["certification:criteria-set-list"],
+        {Role.OFFICER, Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
+    ),
+    (
+        "calendar",
+        pgettext_lazy("main menu", "Campaigns"),
+        ["certification:campaign-list"],
         {Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
     ),
+    ("user", pgettext_lazy("main menu", "Users"), ["units:user-list"], {Role.ADMIN}),
     ("bell", pgettext_lazy("main menu", "Notifications"), ["certification:notifications"], None),
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .world import World, build_world
+from .world import World, build_small_world, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +45,8 @@ def quiet():
     logger.setLevel(logging.ERROR)
     yield
     logger.setLevel(level)
+
+
+@pytest.fixture
+def small_world(db) -> World:
+    return build_small_world()
