@@ -6,7 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antt.settings")
 
-app = Celery("antt")
+app = Celery("antt", task_cls="antt.broker:BrokerTolerantTask")  # Redis down: pages still work
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -5,6 +5,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk ``update()``/``delete()`` would bypass ``save()``/``delete()`` below: refused too."""
+
+    def update(self, **kwargs):
+        raise RuntimeError("Audit events are append-only.")
+
+    def delete(self):
+        raise RuntimeError("Audit events are append-only.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise RuntimeError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -22,6 +35,8 @@ class AuditEvent(models.Model):
     new = models.TextField(_("after"), blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")

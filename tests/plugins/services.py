@@ -16,10 +16,12 @@ Use::
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -64,6 +66,27 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     if missing:
         _skip_or_fail(missing)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """Fail a test that runs longer than ANTT_TEST_TIMEOUT seconds (default 300) instead of
+    letting one hang eat the whole CI run; the stacks of every thread go to stderr first."""
+    seconds = int(os.environ.get("ANTT_TEST_TIMEOUT", "300"))
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        return (yield)
+
+    def on_timeout(signum, frame):
+        faulthandler.dump_traceback(all_threads=True)
+        pytest.fail(f"{item.nodeid} took longer than {seconds} s (ANTT_TEST_TIMEOUT)", pytrace=True)
+
+    previous = signal.signal(signal.SIGALRM, on_timeout)
+    signal.alarm(seconds)
+    try:
+        return (yield)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _xdist_index() -> int:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from certification.models import AuditEvent, Evidence
 
-from .small_world import OUTSIDER, PDF_BYTES
+from .world import OUTSIDER, PDF_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

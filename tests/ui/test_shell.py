@@ -27,7 +27,8 @@ def labels(user, path="/") -> list[str]:
 def test_the_menu_shows_each_role_only_its_entries(
     every_url_exists, officer, clerk, province_viewer, appraiser
 ):
-    assert labels(officer) == ["Home", "Units", "Assessments", "My tasks", "Notifications"]
+    # Officers read the criteria they assess against (read-only browser).
+    assert labels(officer) == ["Home", "Units", "Assessments", "My tasks", "Criteria", "Notifications"]
     assert labels(clerk) == ["Home", "Units", "Assessments", "Decisions", "Reports", "Notifications"]
     assert labels(province_viewer) == [
         "Home",
@@ -36,6 +37,7 @@ def test_the_menu_shows_each_role_only_its_entries(
         "Decisions",
         "Reports",
         "Criteria",
+        "Campaigns",
         "Notifications",
     ]
     assert "Criteria" in labels(appraiser) and "Decisions" not in labels(appraiser)

@@ -1,0 +1,194 @@
+"""Concurrency on PostgreSQL with real threads (each its own connection and transaction).
+
+Also covered, not repeated: two ``save_answers`` calls with the same version → one wins, one
+gets a conflict, and a double ``recognize`` of one assessment → one decision
+(tests/certification/workflow/test_concurrency.py); 50 concurrent ``issue_decision`` on draft
+decisions → numbers 1..50 (tests/certification/documents/test_integration.py).
+
+Here: the full recognition service 50 times in parallel (decision *and* certificate numbers,
+the audit chain), and the two races through the HTTP views, as browsers cause them.
+"""
+
+import datetime
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from certification import audit, services
+from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
+from units.models import RoleAssignment, Unit
+
+from .world import KDC_LEAVES, decision_fields, make_campaign, make_set, make_user
+from .world import KDC as KDC_ITEMS
+from .world import XA as XA_ITEMS
+
+Role = RoleAssignment.Role
+THREADS = 50
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(targets, timeout: float = 120) -> list:
+    """Start every target at the same instant (a barrier); return results or exceptions."""
+    barrier = threading.Barrier(len(targets))
+    outcomes: list = [None] * len(targets)
+
+    def run(i, target):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = target()
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcomes[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
+    return outcomes
+
+
+@pytest.fixture
+def commune_with_areas():
+    from certification.models.criteria import UnitKind
+
+    province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
+    commune = Unit.objects.create(
+        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
+    )
+    areas = [
+        Unit.objects.create(
+            code=f"18823-{i:02d}",
+            name=f"Tổ dân phố {i}",
+            label="Tổ dân phố",
+            kind=Unit.Kind.RESIDENTIAL_AREA,
+            parent=commune,
+        )
+        for i in range(1, THREADS + 1)
+    ]
+    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC_ITEMS)
+    xa = make_set(UnitKind.COMMUNE, "xa-test", XA_ITEMS)
+    campaign = make_campaign(
+        province, timezone.localdate().year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30)
+    )
+    return commune, areas, campaign, kdc
+
+
+def appraised(campaign, unit, criteria_set) -> Assessment:
+    """An appraised assessment with every answer met, built directly (the path to it is tested
+    by the workflow suite)."""
+    assessment = Assessment.objects.create(
+        campaign=campaign, unit=unit, criteria_set=criteria_set, status=Assessment.Status.APPRAISED
+    )
+    criteria = criteria_set.criteria.filter(code__in=KDC_LEAVES)
+    Answer.objects.bulk_create(Answer(assessment=assessment, criterion=c, value="met") for c in criteria)
+    return assessment
+
+
+def test_fifty_parallel_recognitions_by_one_issuer_get_unique_gap_free_decision_and_certificate_numbers(
+    commune_with_areas, record_property
+):
+    commune, areas, campaign, kdc = commune_with_areas
+    approver = make_user("approver", Role.APPROVER, commune)
+    assessments = [appraised(campaign, unit, kdc) for unit in areas]
+    events_before = AuditEvent.objects.count()
+
+    def recognize(a):
+        return lambda: services.recognize(assessments=[a], by=approver, **decision_fields(commune))
+
+    started = time.monotonic()
+    outcomes = run_in_threads([recognize(a) for a in assessments])
+    elapsed = time.monotonic() - started
+    record_property("seconds", round(elapsed, 2))
+    print(f"\n{THREADS} parallel recognitions: {elapsed:.2f} s")
+
+    errors = [o for o in outcomes if not isinstance(o, Decision)]
+    assert not errors, errors[:3]
+    year = campaign.year
+    numbers = sorted(Decision.objects.filter(issuer=commune, year=year).values_list("number", flat=True))
+    assert numbers == list(range(1, THREADS + 1))
+    registers = sorted(
+        Certificate.objects.filter(decision__issuer=commune, year=year).values_list("register_number", flat=True)
+    )
+    assert registers == list(range(1, THREADS + 1))
+    assert {c.series: c.last for c in DecisionCounter.objects.filter(issuer=commune, year=year)} == {
+        "decision": THREADS,
+        "certificate": THREADS,
+    }
+    recognized = Assessment.objects.filter(pk__in=[a.pk for a in assessments], status="recognized")
+    assert recognized.count() == THREADS
+    assert len(set(recognized.values_list("decision", flat=True))) == THREADS
+    # 50 concurrent audit writers did not fork the hash chain.
+    assert AuditEvent.objects.count() > events_before
+    assert audit.verify_chain() == (True, None)
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_with_areas):
+    commune, areas, campaign, kdc = commune_with_areas
+    approver = make_user("approver", Role.APPROVER, commune)
+    chosen = [appraised(campaign, unit, kdc) for unit in areas[:3]]
+    form = {
+        "issuer": commune.pk,
+        "outcome": "recognize",
+        "assessments": [a.pk for a in chosen],
+        "issued_on": timezone.localdate().isoformat(),
+        "signer_title": "Chủ tịch",
+        "signer_name": "Phạm Văn Dũng",
+        "place": "Vũng Áng",
+    }
+    url = reverse("certification:recognize-batch")
+    clients = [_signed_in(approver), _signed_in(approver)]
+
+    outcomes = run_in_threads([lambda c=c: c.post(url, form) for c in clients])
+
+    assert not any(isinstance(o, BaseException) for o in outcomes), outcomes
+    assert sorted(o.status_code for o in outcomes) == [200, 302]  # one decision, one error page
+    assert Decision.objects.count() == 1
+    decision = Decision.objects.get()
+    assert decision.number == 1 and decision.certificates.count() == 3
+    assert set(Assessment.objects.values_list("decision", flat=True)) == {decision.pk}
+    refused = next(o for o in outcomes if o.status_code == 200).content.decode()
+    assert "msg-error" in refused
+
+
+def test_two_editors_saving_the_same_version_at_once_lose_no_update(commune_with_areas):
+    commune, areas, campaign, kdc = commune_with_areas
+    first, second = make_user("officer1", Role.OFFICER, commune), make_user("officer2", Role.OFFICER, commune)
+    assessment = services.start_assessment(campaign=campaign, unit=areas[0], by=first)
+    answer = assessment.answers.get(criterion__code="KDC-1")
+    url = reverse("certification:assessment-save", args=[assessment.pk])
+
+    def save(client, value):
+        return lambda: client.post(
+            url,
+            {"version": assessment.version, "only": answer.pk, f"value-{answer.pk}": value},
+            HTTP_ACCEPT="application/json",
+        )
+
+    outcomes = run_in_threads([save(_signed_in(first), "met"), save(_signed_in(second), "not_met")])
+
+    codes = sorted(o.status_code for o in outcomes)
+    assert codes == [200, 409], [o.content for o in outcomes]
+    winner = next(o for o in outcomes if o.status_code == 200)
+    loser = json.loads(next(o for o in outcomes if o.status_code == 409).content)
+    assert loser["conflict"] is True and loser["version"] == assessment.version + 1
+    answer.refresh_from_db()
+    won_value = "met" if winner is outcomes[0] else "not_met"
+    assert answer.value == won_value
+    assessment.refresh_from_db()
+    assert assessment.version == loser["version"]
