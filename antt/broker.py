@@ -62,6 +62,9 @@ def _known_down() -> bool:
 
 class BrokerTolerantTask(Task):
     abstract = True
+    # Progress lives in the database; nobody waits on a task's result. Without results the web
+    # process never subscribes to Redis for them (a subscriber that lost Redis stays broken).
+    ignore_result = True
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
         if self.app.conf.task_always_eager or not settings.CELERY_BROKER_URL:

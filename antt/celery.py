@@ -11,7 +11,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.task(name="antt.ping")
+@app.task(name="antt.ping", ignore_result=False)  # its result is awaited; other tasks store none
 def ping(value: int) -> int:
     """Round trip used by /healthz-style checks and the integration tests."""
     return value + 1

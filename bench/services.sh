@@ -163,6 +163,36 @@ bench_gunicorn_stop() {
     BENCH_GUNICORN_PID=""
 }
 
+# bench_dataset SCALE DATA_DIR RUN_DIR: build the synthetic data set once (PostgreSQL running);
+# DATA_DIR/dataset.json marks it complete and records the year and how long it took.
+bench_dataset() {
+    local scale=$1 data=$2 run=$3 year started
+    [ -f "$data/dataset.json" ] && return 0
+    year=$(date +%Y)
+    bench_say "building the $scale data set for $year (once; later runs reuse it)"
+    started=$SECONDS
+    # No broker while generating: nothing is queued for workers that do not exist yet.
+    CELERY_BROKER_URL="" .venv/bin/python -m bench.dataset --scale "$scale" --year "$year" --seed 1 -v 2 \
+        | tee "$run/dataset.log" || return 1
+    .venv/bin/python - "$data/dataset.json" "$year" "$((SECONDS - started))" "$scale" <<'EOF'
+import datetime, json, sys
+path, year, seconds, scale = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+build = {
+    "year": year,
+    "seconds": seconds,
+    "scale": scale,
+    "command": f"manage.py generate_dataset --scale {scale} --year {year} --seed 1",
+    "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+}
+with open(path, "w") as fh:
+    json.dump({"dataset_build": build}, fh, indent=2)
+EOF
+}
+
+bench_dataset_year() {
+    .venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["dataset_build"]["year"])' "$1/dataset.json"
+}
+
 bench_stop_all() {
     bench_gunicorn_stop
     bench_celery_stop

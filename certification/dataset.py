@@ -380,8 +380,13 @@ def _answer_rows(campaign: Campaign, *, seed: int, fill_ratio: float, fail_ratio
     )
     rows = list(queryset)
     leaves = _leaves({row[3] for row in rows})
+    # The queries run now, not when the COPY below pulls the first row (one connection).
+    return _answer_values(rows, leaves, previous, campaign.year, seed, fill_ratio, fail_ratio)
+
+
+def _answer_values(rows, leaves, previous, year, seed, fill_ratio, fail_ratio) -> Iterator[tuple]:
     for assessment_id, unit_id, code, set_id, *figures in rows:
-        rng = _rng(seed, campaign.year, "ans", code)
+        rng = _rng(seed, year, "ans", code)
         items = leaves.get(set_id, [])
         failing = set()
         if items and rng.random() < fail_ratio:

@@ -4,12 +4,13 @@
 One browser per session, a fresh context (cookies, storage) per test, Vietnamese locale.
 Assertions read the Vietnamese the user sees: the catalogue is compiled from
 ``locale/vi/parts/*.po`` at session start, so the tests follow the latest translations.
+Tests must wait for what they trigger (e.g. "Đã lưu") before they end: the database is
+flushed right after, under any request still running.
 """
 
 import datetime
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from django.utils import timezone
 from certification import services
 from certification.criteria_data import load_tt124_sets
 from certification.models import Assessment, Campaign, CriteriaSet
+from tests.browser.helpers import compile_catalog
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,9 +37,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
-# itself (fixtures, services, assertions) would otherwise raise SynchronousOnlyOperation.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 def chromium_path() -> str | None:
@@ -49,13 +50,6 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
 
 
-def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.browser)
-
-
 # --- browser -------------------------------------------------------------------------------
 
 
@@ -64,10 +58,22 @@ def browser() -> Iterator:
     if chromium_path() is None:
         pytest.skip("chromium is not installed (apt-get install chromium; scripts/bootstrap --dev does it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in this thread: the ORM calls of the
+    # tests themselves (fixtures, services, assertions) would raise SynchronousOnlyOperation.
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    # Pages of a busy 2-core machine running the suite in parallel can take a few seconds.
+    sync_api.expect.set_options(timeout=15_000)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = launch_browser(playwright)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture
@@ -76,11 +82,13 @@ def new_context(browser, live_server):
     contexts = []
 
     def make(**options):
-        options = {"locale": "vi-VN", "base_url": live_server.url, "viewport": {"width": 1280, "height": 800}} | (
-            options
-        )
+        options = {
+            "locale": "vi-VN",
+            "base_url": live_server.url,
+            "viewport": {"width": 1280, "height": 800},
+        } | (options)
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         return context
 
@@ -102,7 +110,9 @@ def login(context, user, base_url: str) -> None:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}])
+    context.add_cookies(
+        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}]
+    )
 
 
 @pytest.fixture
@@ -122,19 +132,7 @@ def page_as(new_context, live_server):
 
 @pytest.fixture(scope="session")
 def _vietnamese_catalog(tmp_path_factory) -> Path | None:
-    """locale/vi/parts/*.po merged (first translation wins) and compiled on their own."""
-    parts = sorted((ROOT / "locale" / "vi" / "parts").glob("*.po"))
-    if not parts or not (shutil.which("msgcat") and shutil.which("msgfmt")):
-        return None
-    base = tmp_path_factory.mktemp("locale")
-    target = base / "vi" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    merged = base / "merged.po"
-    subprocess.run(
-        ["msgcat", "--use-first", "-o", str(merged), *map(str, parts)], check=True, capture_output=True
-    )
-    subprocess.run(["msgfmt", "-o", str(target / "django.mo"), str(merged)], check=True, capture_output=True)
-    return base
+    return compile_catalog(tmp_path_factory.mktemp("locale"))
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +163,9 @@ def campaign(province, today) -> Campaign:
     the sets migration 0004 loaded: load them again (a no-op when present)."""
     load_tt124_sets(apps)
     sets = {}
-    for criteria_set in CriteriaSet.objects.filter(province__isnull=True, status=CriteriaSet.Status.PUBLISHED):
+    for criteria_set in CriteriaSet.objects.filter(
+        province__isnull=True, status=CriteriaSet.Status.PUBLISHED
+    ):
         sets.setdefault(criteria_set.unit_kind, criteria_set)
     dates = Campaign.default_dates(today.year)
     end = today + datetime.timedelta(days=30)
@@ -206,7 +206,9 @@ def filled_assessment(campaign: Campaign, unit, by, today: datetime.date) -> Ass
         assessment=assessment,
         by=by,
         expected_version=assessment.version,
-        changes={code: {"value": "met", "number": 100} if code == "KDC-1" else {"value": "met"} for code in codes},
+        changes={
+            code: {"value": "met", "number": 100} if code == "KDC-1" else {"value": "met"} for code in codes
+        },
         figures={"crime_count": 0, "social_evil_count": 0, "violation_count": 1},
         dossier={"meeting_date": today, **MINUTES},
     )

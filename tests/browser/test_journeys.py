@@ -20,6 +20,7 @@ from tests.browser.conftest import (
 from tests.browser.helpers import (
     criterion_row,
     decode_qr,
+    download_pdf,
     expect_message,
     expect_saved,
     have_qr_tools,
@@ -83,7 +84,9 @@ def test_an_officer_registers_assesses_and_submits_a_residential_area(page, offi
     dossier.get_by_label("Ngày họp").fill(today.isoformat())
     dossier.get_by_label("Người chủ trì").fill("Nguyễn Văn An, Tổ trưởng tổ dân phố")
     names, roles = dossier.get_by_label("Họ tên"), dossier.get_by_label("Vai trò")
-    for i, (name, role) in enumerate([("Trần Thị Bình", "Bí thư chi bộ"), ("Lê Văn Cường", "Công an phường")]):
+    for i, (name, role) in enumerate(
+        [("Trần Thị Bình", "Bí thư chi bộ"), ("Lê Văn Cường", "Công an phường")]
+    ):
         names.nth(i).fill(name)
         roles.nth(i).fill(role)
     expect_saved(dossier)
@@ -150,7 +153,9 @@ def test_the_officer_fixes_only_the_returned_item_and_resubmits(
     expect(criterion_row(page, "KDC-2").get_by_role("radio", name="Đạt", exact=True)).to_be_disabled()
     expect(page.get_by_label("Người chủ trì")).to_be_disabled()
     returned = criterion_row(page, "KDC-4b")
-    returned.get_by_label("Ghi chú").fill("Đã bổ sung báo cáo vụ cháy (bất khả kháng), có xác nhận của Công an xã.")
+    returned.get_by_label("Ghi chú").fill(
+        "Đã bổ sung báo cáo vụ cháy (bất khả kháng), có xác nhận của Công an xã."
+    )
     expect_saved(returned)
 
     page.get_by_role("link", name="Gửi thẩm định").click()
@@ -168,7 +173,8 @@ def test_the_officer_fixes_only_the_returned_item_and_resubmits(
 def test_the_approver_recognizes_the_communes_areas_in_one_decision(
     page_as, officer, appraiser, approver, campaign, areas, commune, today
 ):
-    [appraised_assessment(campaign, a, officer, appraiser, today) for a in areas[1:3]]
+    for a in areas[1:3]:
+        appraised_assessment(campaign, a, officer, appraiser, today)
     last = submitted_assessment(campaign, areas[0], officer, today)
 
     # The appraiser confirms the last one.
@@ -184,9 +190,9 @@ def test_the_approver_recognizes_the_communes_areas_in_one_decision(
     queue = page.locator("#decision-queue")
     for a in areas[:3]:
         expect(queue).to_contain_text(a.name)
-    queue.get_by_role("link", name=areas[0].name).click()
-    page.get_by_role("link", name="Ra quyết định").click()
+    queue.get_by_role("link", name="Ra một quyết định cho nhiều đơn vị").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Quyết định công nhận")
+    expect(page.get_by_label("Cơ quan công nhận")).to_contain_text(commune.name)
     page.get_by_role("button", name="Chọn tất cả").click()
     for a in areas[:3]:
         expect(page.get_by_label(a.full_name)).to_be_checked()
@@ -207,49 +213,66 @@ def test_a_clerk_downloads_the_decision_and_the_certificates(
     page_as, officer, appraiser, approver, clerk, campaign, areas, commune, today, tmp_path
 ):
     decision = recognize(
-        [appraised_assessment(campaign, a, officer, appraiser, today) for a in areas[:2]], approver, commune, today
+        [appraised_assessment(campaign, a, officer, appraiser, today) for a in areas[:2]],
+        approver,
+        commune,
+        today,
     )
     page = page_as(clerk)
     page.goto("/")
     page.locator("#clerk").get_by_role("link", name=decision.reference).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(decision.reference)
 
-    response = page.request.get(page.get_by_role("link", name="Tải quyết định (PDF)").get_attribute("href"))
-    assert response.ok and response.headers["content-type"] == "application/pdf"
-    path = tmp_path / "decision.pdf"
-    path.write_bytes(response.body())
-    assert path.read_bytes().startswith(b"%PDF")
+    path = download_pdf(
+        page, page.get_by_role("link", name="Tải quyết định (PDF)"), tmp_path / "decision.pdf"
+    )
     text = pdf_text(path)
     assert "QUYẾT ĐỊNH" in text
     for a in areas[:2]:
         assert a.name in text
 
-    links = page.locator("table.table tbody tr").get_by_role("link", name="PDF")
-    expect(links).to_have_count(2)
+    rows = page.locator("table.table tbody tr")
+    expect(rows.get_by_role("link", name="PDF")).to_have_count(2)
     for i, a in enumerate(areas[:2]):
-        row = page.locator("table.table tbody tr", has_text=a.name)
-        response = page.request.get(row.get_by_role("link", name="PDF").get_attribute("href"))
-        assert response.ok and response.headers["content-type"] == "application/pdf"
-        path = tmp_path / f"certificate-{i}.pdf"
-        path.write_bytes(response.body())
-        assert path.read_bytes().startswith(b"%PDF")
+        link = rows.filter(has_text=a.name).get_by_role("link", name="PDF")
+        path = download_pdf(page, link, tmp_path / f"certificate-{i}.pdf")
         assert a.name in pdf_text(path)
+
+    # All of them in one file for the printer (a Celery job; eager here).
+    page.get_by_role("button", name="In tất cả Giấy công nhận").click()
+    expect(page.locator("progress")).to_have_attribute("value", "100")
+    link = page.get_by_role("link", name="Tất cả Giấy công nhận trong một tệp PDF")
+    text = pdf_text(download_pdf(page, link, tmp_path / "all.pdf"))
+    assert all(a.name in text for a in areas[:2])
 
 
 def test_anyone_verifies_the_certificate_by_its_qr_code_until_it_is_revoked(
-    page_as, new_context, settings, live_server, officer, appraiser, approver, clerk, campaign, area, commune, today, tmp_path
+    page_as,
+    new_context,
+    settings,
+    live_server,
+    officer,
+    appraiser,
+    approver,
+    clerk,
+    campaign,
+    area,
+    commune,
+    today,
+    tmp_path,
 ):
     if not have_qr_tools():
         pytest.skip("pdftoppm (poppler-utils) and zbarimg (zbar-tools) are needed to read the QR code")
     settings.SITE_BASE_URL = live_server.url
-    decision = recognize([appraised_assessment(campaign, area, officer, appraiser, today)], approver, commune, today)
+    decision = recognize(
+        [appraised_assessment(campaign, area, officer, appraiser, today)], approver, commune, today
+    )
     certificate = Certificate.objects.get(decision=decision)
 
     clerk_page = page_as(clerk)
-    response = clerk_page.request.get(f"/certificates/{certificate.pk}/pdf")
-    pdf = tmp_path / "certificate.pdf"
-    pdf.write_bytes(response.body())
-    url = decode_qr(pdf)
+    clerk_page.goto(decision.get_absolute_url())
+    link = clerk_page.locator("table.table tbody tr", has_text=area.name).get_by_role("link", name="PDF")
+    url = decode_qr(download_pdf(clerk_page, link, tmp_path / "certificate.pdf"))
     assert url == f"{live_server.url}/verify/{certificate.code}"
 
     visitor = new_context().new_page()
@@ -276,7 +299,9 @@ def test_anyone_verifies_the_certificate_by_its_qr_code_until_it_is_revoked(
 def test_an_officer_of_another_commune_reaches_none_of_it(
     page_as, officer, appraiser, approver, colleague, campaign, area, other_area, commune, today
 ):
-    decision = recognize([appraised_assessment(campaign, area, officer, appraiser, today)], approver, commune, today)
+    decision = recognize(
+        [appraised_assessment(campaign, area, officer, appraiser, today)], approver, commune, today
+    )
     assessment = Assessment.objects.get(unit=area)
     certificate = Certificate.objects.get(decision=decision)
     # The colleague's own commune has work too, so the lists are not empty by accident.

@@ -86,6 +86,7 @@ def test_the_entry_page_can_be_completed_with_the_keyboard_only(page_as, officer
     expect(page.locator("main")).not_to_contain_text("Còn thiếu trước khi gửi")
     tab_to(page, lambda f: f["tag"] == "A" and f["text"] == "Gửi thẩm định")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gửi thẩm định")
     tab_to(page, lambda f: f["tag"] == "BUTTON" and f["text"] == "Gửi")
     page.keyboard.press("Space")
     expect_message(page, "Đã gửi thẩm định.")
