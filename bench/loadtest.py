@@ -171,7 +171,7 @@ def officer(
             expect=(302,),
         )
         _s, _h, page = b.request("GET assessment form", "GET", path)
-        if "msg-error" in page or "msg msg-error" in page:
+        if "badge badge-submitted" not in page:
             stats.record("submission refused", 0, "the page shows an error after submitting")
     except Exception as error:  # noqa: BLE001 - recorded; the officer stops like a user would
         stats.record("officer flow stopped", 0, f"{type(error).__name__}: {error}"[:200])

@@ -71,6 +71,23 @@ bench_pg_start() {
     export BENCH_PG_PORT=$port
 }
 
+# bench_pg_clone NAME: a copy of the data set (CREATE DATABASE … TEMPLATE antt) for a run that
+# writes (the load test), so the measured data set stays as generated; DATABASE_URL points at it.
+bench_pg_clone() {
+    local name=$1 psql=("$BENCH_PG_BIN/psql" -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -d postgres -qAt)
+    "${psql[@]}" -c "DROP DATABASE IF EXISTS $name" >/dev/null || return 1
+    "${psql[@]}" -c "CREATE DATABASE $name TEMPLATE antt" >/dev/null || return 1
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$BENCH_PG_PORT/$name"
+    BENCH_PG_CLONE=$name
+}
+
+bench_pg_drop_clone() {
+    [ -n "${BENCH_PG_CLONE:-}" ] && [ "$BENCH_PG_OWNED" = 1 ] || return 0
+    "$BENCH_PG_BIN/psql" -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -d postgres -qAt \
+        -c "DROP DATABASE IF EXISTS $BENCH_PG_CLONE WITH (FORCE)" >/dev/null 2>&1
+    BENCH_PG_CLONE=""
+}
+
 bench_pg_stop() {
     [ "$BENCH_PG_OWNED" = 1 ] || return 0
     # A fast (clean) shutdown keeps the data set; "immediate" would force recovery next time.
@@ -197,5 +214,6 @@ bench_stop_all() {
     bench_gunicorn_stop
     bench_celery_stop
     bench_redis_stop
+    bench_pg_drop_clone
     bench_pg_stop
 }

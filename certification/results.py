@@ -193,14 +193,16 @@ class _Plans:
     plans: dict[int, CriteriaPlan]
     bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
     codes: dict[int, str]  # criterion id → code
-    leaf_codes: dict[int, tuple[str, ...]]  # set id → leaf codes by bit position
+    leaf_codes: dict[int, tuple[tuple[int, str], ...]]  # set id → (bit position, code) of its leaves
+    set_of: dict[int, int]  # criterion id → its set
     detail_ids: list[int]  # criteria whose answers are read row by row
     xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
 
 
 def _load_plans(set_ids: Iterable[int]) -> _Plans:
     set_ids = sorted({s for s in set_ids if s is not None})
-    loaded = _Plans({}, {}, {}, {}, [], {})
+    loaded = _Plans({}, {}, {}, {}, {}, [], {})
+    position = 0  # bit positions are unique across the sets, so a stray answer can never alias
     if not set_ids:
         return loaded
     settings = {
@@ -266,9 +268,13 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
         plan = scoring.compile_plan(specs, sheet=sheet, rollup_base=base, rollup_threshold_percent=threshold)
         loaded.plans[set_id] = plan
         leaf_rows = [row for row in rows[set_id] if row[3] not in (scoring.GROUP, scoring.DERIVED)]
-        loaded.leaf_codes[set_id] = tuple(row[2] for row in leaf_rows)
-        for position, row in enumerate(leaf_rows):
+        loaded.set_of.update((row[0], set_id) for row in rows[set_id])
+        codes = []
+        for row in leaf_rows:
             loaded.bits[row[0]] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
+            codes.append((position, row[2]))
+            position += 1
+        loaded.leaf_codes[set_id] = tuple(codes)
         item_ids = {cid for cid, *_rest in items[set_id]}
         loaded.detail_ids.extend(
             row[0] for row in rows[set_id] if row[3] in DETAIL_TYPES or row[0] in item_ids
@@ -327,13 +333,15 @@ def _answer_masks(
     return {k: (v[0], v[1], v[2]) for k, v in masks.items()}
 
 
-def _decode(leaf_codes: tuple[str, ...], masks: tuple[int, int, int], cache: dict) -> MappingProxyType:
+def _decode(
+    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict
+) -> MappingProxyType:
     """Answers as the engine wants them, shared between units with the same masks."""
     key = (leaf_codes, masks)
     found = cache.get(key)
     if found is None:
         answers = {}
-        for position, code in enumerate(leaf_codes):
+        for position, code in leaf_codes:
             bit = 1 << position
             if masks[0] & bit:
                 answers[code] = AnswerInput(scoring.MET)
@@ -457,7 +465,10 @@ def _score(
         set_id = assessment[2] if assessment else None
         plan = plans.plans.get(set_id) if set_id else None
         unit_masks = masks.get(assessment[0], (0, 0, 0)) if assessment else (0, 0, 0)
-        unit_details = tuple(sorted(details.get(assessment[0], {}).items())) if assessment else ()
+        unit_details = ()
+        if assessment:
+            own = details.get(assessment[0], {})
+            unit_details = tuple(sorted((c, v) for c, v in own.items() if plans.set_of.get(c) == set_id))
         figures = Figures(*assessment[4:7]) if assessment else None
         previous = last_year.get(unit_id)
         hh_total = registration[1] if registration and registration[1] is not None else household_count

@@ -10,7 +10,8 @@
 // Saves go out one at a time, each with the version the previous one returned: a quick
 // tapper (or a slow phone line) never gets a conflict with their own earlier save. A row
 // already waiting in the queue is not queued twice; it sends its latest values when its turn
-// comes.
+// comes. "Đã lưu" appears only when nothing was edited in the row after its values were sent
+// (a date saved while the chair's name is still being typed is not "saved").
 // Also: forms with data-once are submitted only once (double click), and
 // [data-check-all=name] ticks every checkbox of that name.
 (function () {
@@ -18,6 +19,14 @@
 
   function rowFields(container) {
     return container.querySelectorAll("input, textarea, select");
+  }
+
+  function edits(container) {
+    return Number(container.dataset.edits || 0);
+  }
+
+  function edited(container) {
+    container.dataset.edits = String(edits(container) + 1);
   }
 
   function collect(container, only, form) {
@@ -63,6 +72,7 @@
 
   function send(form, container, only) {
     var texts = form.dataset;
+    var sent = edits(container);
     return fetch(form.action, {
       method: "POST",
       body: collect(container, only, form),
@@ -78,7 +88,8 @@
         var body = result.body;
         if (body.ok) {
           form.querySelector("#assessment-version").value = body.version;
-          setState(container, body.message || texts.textSaved, "saved");
+          // Edited meanwhile: the save that follows will report.
+          if (edits(container) === sent) setState(container, body.message || texts.textSaved, "saved");
         } else if (body.conflict) {
           setState(container, texts.textFailed, "error");
           showConflict(body.message);
@@ -104,6 +115,7 @@
       save(form, container, only);
     }, 700);
     container.addEventListener("change", function (event) {
+      edited(container);
       if (event.target.type === "radio" || event.target.type === "date" || event.target.tagName === "SELECT") {
         save(form, container, only);
       } else {
@@ -112,6 +124,7 @@
     });
     container.addEventListener("input", function (event) {
       if (event.target.tagName === "TEXTAREA" || event.target.type === "text" || event.target.type === "number") {
+        edited(container);
         setState(container, "", null);
         later();
       }

@@ -326,6 +326,10 @@ def test_an_officer_of_another_commune_reaches_none_of_it(
         expect(page.get_by_role("heading", level=1)).to_have_text("Không tìm thấy trang")
         expect(page.locator("body")).not_to_contain_text(area.name)
 
+    # A page without an object of the other commune: the role is missing, nothing leaks.
+    assert page.goto("/assessments/recognize/").status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Không được phép")
+
     for url in ["/", "/assessments/", "/decisions/", "/units/", "/my-tasks/"]:
         page.goto(url)
         expect(page.locator("main")).not_to_contain_text(area.name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -343,6 +344,7 @@ def test_every_form_survives_hostile_posts_without_500_or_partial_writes_and_ans
     expected_actions = {"/save/", "recognize", "users/new", "registrations/new", "campaigns/open"}
     missing = [a for a in expected_actions if not any(a in key for key in forms)]
     assert not missing, (missing, sorted(forms))
+    timings: dict[str, float] = {}
     for key, form in sorted(forms.items()):
         client = clients[form.role]
 
@@ -353,8 +355,11 @@ def test_every_form_survives_hostile_posts_without_500_or_partial_writes_and_ans
             response, before, after = post(client, form, data, files, as_json=as_json)
             check(response, before, after, f"POST {form.action} as {form.role} with {data!r}")
 
+        started = time.monotonic()
         fuzz()
-    print(f"\nhostile posts: {len(forms)} forms")
+        timings[key] = time.monotonic() - started
+    slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+    print(f"\nhostile posts: {len(forms)} forms in {sum(timings.values()):.1f} s; slowest {slowest}")
 
 
 def settings_for(form: Form):

@@ -269,3 +269,13 @@ def test_a_recognition_is_reflected_as_a_decided_result(campaign, area, assess):
     row = result(campaign, area)
     assert (row.outcome, row.is_forecast) == ("pass", False)
     assert row.explanation.startswith("Đã có quyết định công nhận")
+
+
+def test_an_answer_to_a_criterion_of_another_set_is_ignored(campaign, area, assess, make_institution):
+    assessment = assess(area)
+    school = make_institution("TH-1", Unit.Kind.SCHOOL, school_level="upper_secondary")
+    other = assess(school)
+    stray = Answer.objects.filter(assessment=other).order_by("criterion__order").first().criterion
+    Answer.objects.create(assessment=assessment, criterion=stray, value="not_met")
+    results.score_campaign_units(campaign, [area.pk, school.pk])
+    assert result(campaign, area).outcome == "pass"
