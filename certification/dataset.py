@@ -458,39 +458,36 @@ def generate_answers(
 
 
 def generate_decisions(campaign: Campaign, *, seed: int, ratio: float = 1.0) -> int:
-    """Decide ``ratio`` of the assessments (recognized when every answered leaf is met or N/A,
-    else not recognized); the others stay submitted or appraised. Statuses only: no decision
-    documents or certificates."""
+    """Decide ``ratio`` of the draft assessments (recognized when every answered leaf is met or
+    N/A, else not recognized); the others become submitted or appraised. Statuses only: no
+    decision documents or certificates. One UPDATE per status and block of ids."""
     failing = set(
         Answer.objects.filter(assessment__campaign=campaign)
         .exclude(value__in=["met", "na"])
         .values_list("assessment_id", flat=True)
     )
-    now = timezone.now()
-    changed = []
-    for assessment in (
-        Assessment.objects.filter(campaign=campaign, status=Assessment.Status.DRAFT)
-        .only("id", "unit_id", "status", "submitted_at", "appraised_at", "decided_at")
-        .order_by("id")
-    ):
-        rng = _rng(seed, campaign.year, "dec", assessment.unit_id)
-        draw = rng.random()
-        assessment.submitted_at = now
+    Status = Assessment.Status
+    groups: dict[str, list[int]] = {}
+    drafts = Assessment.objects.filter(campaign=campaign, status=Status.DRAFT).order_by("id")
+    for pk, unit_id in drafts.values_list("id", "unit_id"):
+        draw = _rng(seed, campaign.year, "dec", unit_id).random()
         if draw < ratio:
-            assessment.status = (
-                Assessment.Status.NOT_RECOGNIZED if assessment.pk in failing else Assessment.Status.RECOGNIZED
-            )
-            assessment.appraised_at = assessment.decided_at = now
+            status = Status.NOT_RECOGNIZED if pk in failing else Status.RECOGNIZED
         elif draw < ratio + (1 - ratio) / 2:
-            assessment.status = Assessment.Status.APPRAISED
-            assessment.appraised_at = now
+            status = Status.APPRAISED
         else:
-            assessment.status = Assessment.Status.SUBMITTED
-        changed.append(assessment)
-    Assessment.objects.bulk_update(
-        changed, ["status", "submitted_at", "appraised_at", "decided_at"], batch_size=BATCH
-    )
-    return len(changed)
+            status = Status.SUBMITTED
+        groups.setdefault(status, []).append(pk)
+    now = timezone.now()
+    for status, ids in groups.items():
+        fields = {"status": status, "submitted_at": now}
+        if status != Status.SUBMITTED:
+            fields["appraised_at"] = now
+        if status in Assessment.DECIDED_STATUSES:
+            fields["decided_at"] = now
+        for start in range(0, len(ids), BATCH):
+            Assessment.objects.filter(pk__in=ids[start : start + BATCH]).update(**fields)
+    return sum(len(ids) for ids in groups.values())
 
 
 # --- the whole thing --------------------------------------------------------------------------

@@ -108,3 +108,15 @@ def test_secret_key_debug_allowed_hosts_and_media_root_come_from_the_environment
 def test_the_interface_is_vietnamese_in_vietnam_time():
     assert settings.LANGUAGE_CODE == "vi"
     assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_pages_are_vietnamese_even_for_an_english_browser(client, db):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "vi"
+    assert "Đăng nhập" in response.content.decode()
+
+
+def test_an_explicit_language_choice_is_honoured(client, db):
+    client.cookies["django_language"] = "en"
+    response = client.get("/login/")
+    assert response["Content-Language"] == "en"
