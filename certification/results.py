@@ -133,22 +133,26 @@ def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
     return {unit_id: authority for unit_id, (_year, authority) in best.items()}
 
 
-def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
-    """commune id → [(unit id, kind, eligible)] of the units its People's Committee recognizes.
+@dataclass
+class Managed:
+    """The units some communes recognize: ``by_commune`` maps a commune id to
+    [(unit id, kind, eligible)]; ``scope`` selects all of them (and perhaps a few more)."""
 
-    Default (units.authority): the residential areas and institutions filed directly under the
-    commune; a ``RecognizingAuthority`` rule in force for the year moves a unit to another
-    authority (delegation, Art. 10(5)) or away. Three queries whatever the number of communes.
-    """
+    by_commune: dict[int, list[tuple[int, str, bool]]]
+    scope: Q
+
+
+def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
+    """Default (units.authority): the residential areas and institutions filed directly under
+    the commune; a ``RecognizingAuthority`` rule in force for the year moves a unit to another
+    authority (delegation, Art. 10(5)) or away. At most four queries whatever the number of
+    communes."""
     commune_ids = list(commune_ids)
     managed: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in commune_ids}
+    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=LEAF_KINDS)
     if not commune_ids:
-        return managed
-    rows = list(
-        Unit.objects.filter(current_q(campaign), parent_id__in=commune_ids, kind__in=LEAF_KINDS).values_list(
-            "id", "parent_id", "kind", "is_eligible"
-        )
-    )
+        return Managed(managed, Q(pk__in=[]))
+    rows = list(Unit.objects.filter(under).values_list("id", "parent_id", "kind", "is_eligible"))
     candidates = set(
         _rules_in_force(campaign.year)
         .filter(Q(authority_id__in=commune_ids) | Q(unit__parent_id__in=commune_ids))
@@ -171,7 +175,12 @@ def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, l
             managed[rules[unit_id]].append((unit_id, kind, eligible))
     for units in managed.values():
         units.sort()
-    return managed
+    return Managed(managed, under | Q(pk__in=incoming) if incoming else under)
+
+
+def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    """commune id → [(unit id, kind, eligible)] of the units its People's Committee recognizes."""
+    return find_managed(campaign, commune_ids).by_commune
 
 
 def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
@@ -289,24 +298,21 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
 # --- answers ----------------------------------------------------------------------------------
 
 
-def _id_filter(column: str, ids: Sequence[int]) -> tuple[str, list]:
-    """``column IN ids`` as one parameter whatever the number of ids."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+def _subquery(queryset) -> tuple[str, tuple]:
+    """A queryset as SQL to embed in a raw query (``… IN (<sql>)``)."""
+    return queryset.query.sql_with_params()
 
 
-def _answer_masks(
-    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]
-) -> dict[int, tuple[int, int, int]]:
+def _answer_masks(assessments, bits: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int, int]]:
     """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
-    self). One GROUP BY over the answers: nothing per answer crosses into Python."""
-    if not assessment_ids or not bits:
+    self), for the assessments of the queryset ``assessments`` (ids only). One GROUP BY over
+    the answers: nothing per answer crosses into Python."""
+    if not bits:
         return {}
     aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
     mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
     mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
-    where, where_params = _id_filter("a.assessment_id", assessment_ids)
+    where_sql, where_params = _subquery(assessments)
     value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
     sql = f"""
         SELECT x.assessment_id, x.word,
@@ -317,13 +323,13 @@ def _answer_masks(
             SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {value} AS v
             FROM {Answer._meta.db_table} a
             JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
-            WHERE {where}
+            WHERE a.assessment_id IN ({where_sql})
         ) x
         GROUP BY x.assessment_id, x.word
     """
     masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, mapping_params + where_params)
+        cursor.execute(sql, [*mapping_params, *where_params])
         for assessment_id, word, met, not_met, na in cursor.fetchall():
             shift = BITS_PER_WORD * int(word)
             current = masks.setdefault(assessment_id, [0, 0, 0])
@@ -353,14 +359,14 @@ def _decode(
     return found
 
 
-def _details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+def _details(assessments, detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
     found: dict[int, dict[int, tuple]] = defaultdict(dict)
-    if not assessment_ids or not detail_ids:
+    if not detail_ids:
         return found
     rows = Answer.objects.filter(
-        assessment_id__in=list(assessment_ids), criterion_id__in=list(detail_ids)
+        assessment_id__in=assessments, criterion_id__in=list(detail_ids)
     ).values_list(
         "assessment_id",
         "criterion_id",
@@ -404,22 +410,25 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
 
 def _score(
     campaign: Campaign,
-    unit_ids: Sequence[int],
+    scope: Q,
     *,
     children: dict[int, list[ChildState]] | None = None,
 ) -> tuple[ScoreReport, dict[int, UnitScore]]:
-    """Score ``unit_ids``; ``children`` (communes only) feeds XA-4."""
-    unit_ids = sorted(set(unit_ids))
-    if not unit_ids:
-        return ScoreReport(0, 0), {}
+    """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
+    feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
+    list travels to the database whatever the number of units."""
+    in_scope = Unit.objects.filter(scope).values("pk")
     units = list(
-        Unit.objects.filter(pk__in=unit_ids).values_list(
-            "id", "kind", "is_eligible", "ineligible_reason", "household_count"
-        )
+        Unit.objects.filter(scope)
+        .order_by("id")
+        .values_list("id", "kind", "is_eligible", "ineligible_reason", "household_count")
     )
+    if not units:
+        return ScoreReport(0, 0), {}
+    campaign_assessments = Assessment.objects.filter(campaign=campaign, unit__in=in_scope)
     assessments = {
         row[1]: row
-        for row in Assessment.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list(
+        for row in campaign_assessments.values_list(
             "id",
             "unit_id",
             "criteria_set_id",
@@ -432,12 +441,12 @@ def _score(
     last_year = {
         row[0]: Figures(*row[1:])
         for row in Assessment.objects.filter(
-            campaign__year=campaign.year - 1, campaign__province_id=campaign.province_id, unit_id__in=unit_ids
+            campaign__year=campaign.year - 1, campaign__province_id=campaign.province_id, unit__in=in_scope
         ).values_list("unit_id", "crime_count", "social_evil_count", "violation_count")
     }
     registrations = {
         row[0]: row
-        for row in Registration.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list(
+        for row in Registration.objects.filter(campaign=campaign, unit__in=in_scope).values_list(
             "unit_id", "households_total", "households_registered"
         )
     }
@@ -448,17 +457,17 @@ def _score(
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
     plans = _load_plans(set_ids)
-    assessment_ids = [row[0] for row in assessments.values()]
-    masks = _answer_masks(assessment_ids, plans.bits)
-    details = _details(assessment_ids, plans.detail_ids)
+    assessment_ids = campaign_assessments.values("pk")
+    masks = _answer_masks(assessment_ids, plans.bits) if assessments else {}
+    details = _details(assessment_ids, plans.detail_ids) if assessments else {}
     existing = dict(
-        Result.objects.filter(campaign=campaign, unit_id__in=unit_ids).values_list("unit_id", "input_hash")
+        Result.objects.filter(campaign=campaign, unit__in=in_scope).values_list("unit_id", "input_hash")
     )
 
     decode_cache: dict = {}
     memo: dict = {}
     scores: dict[int, UnitScore] = {}
-    to_write: list[Result] = []
+    to_write: list[tuple] = []
     for unit_id, kind, eligible, reason, household_count in units:
         assessment = assessments.get(unit_id)
         registration = registrations.get(unit_id)
@@ -528,59 +537,100 @@ def _score(
         if existing.get(unit_id) == input_hash:
             continue
         to_write.append(
-            Result(
-                campaign_id=campaign.pk,
-                unit_id=unit_id,
-                assessment_id=assessment_id,
-                outcome=score.outcome,
-                is_forecast=score.is_forecast,
-                points=score.points,
-                grade=score.grade,
-                unmet_codes=score.unmet,
-                missing_codes=score.missing,
-                explanation=score.explanation,
-                rollup=xa4.as_dict() if xa4 else {},
-                input_hash=input_hash,
+            (
+                campaign.pk,
+                unit_id,
+                assessment_id,
+                score.outcome,
+                score.is_forecast,
+                score.points,
+                score.grade,
+                score.unmet,
+                score.missing,
+                score.explanation,
+                xa4.as_dict() if xa4 else {},
+                input_hash,
             )
         )
     _write(to_write)
     return ScoreReport(len(units), len(to_write)), scores
 
 
-def _write(results: list[Result]) -> None:
-    if results:
+ROW_FIELDS = (
+    "campaign_id",
+    "unit_id",
+    "assessment_id",
+    "outcome",
+    "is_forecast",
+    "points",
+    "grade",
+    "unmet_codes",
+    "missing_codes",
+    "explanation",
+    "rollup",
+    "input_hash",
+)
+JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
+
+
+def _write(rows: list[tuple]) -> None:
+    """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
+    concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
+    one INSERT … ON CONFLICT DO UPDATE (no model instances); elsewhere ``bulk_create``."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda row: row[1])
+    if connection.vendor != "postgresql":
         Result.objects.bulk_create(
-            results,
+            [Result(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
             batch_size=WRITE_BATCH,
             update_conflicts=True,
             unique_fields=["campaign", "unit"],
             update_fields=RESULT_FIELDS,
+        )
+        return
+    table = Result._meta.db_table
+    columns = ", ".join(ROW_FIELDS)
+    json_at = [i for i, name in enumerate(ROW_FIELDS) if name in JSON_FIELDS]
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*ROW_FIELDS[2:], "computed_at"))
+    # ON COMMIT DELETE ROWS: the staging rows live only inside this transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS result_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE result_stage")
+        with cursor.connection.cursor() as raw, raw.copy(f"COPY result_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                row = list(row)
+                for i in json_at:
+                    row[i] = json.dumps(row[i], ensure_ascii=False)
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
+            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updates}"
         )
 
 
 @transaction.atomic
 def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreReport:
     """Score residential areas and institutions (no roll-up) and upsert their results."""
-    return _score(campaign, unit_ids)[0]
+    return _score(campaign, Q(pk__in=list(unit_ids)))[0]
 
 
-def _child_states(
-    campaign: Campaign, managed: dict[int, list[tuple[int, str, bool]]]
-) -> dict[int, list[ChildState]]:
-    child_ids = [uid for units in managed.values() for uid, _kind, _eligible in units]
+def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
+    children = Unit.objects.filter(managed.scope).values("pk")
     outcomes = dict(
-        Result.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "outcome")
+        Result.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", "outcome")
     )
     statuses = dict(
-        Assessment.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list("unit_id", "status")
+        Assessment.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", "status")
     )
     registered = set(
-        Registration.objects.filter(campaign=campaign, unit_id__in=child_ids).values_list(
-            "unit_id", flat=True
-        )
+        Registration.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", flat=True)
     )
     states: dict[int, list[ChildState]] = {}
-    for commune_id, units in managed.items():
+    for commune_id, units in managed.by_commune.items():
         states[commune_id] = [
             ChildState(
                 kind=kind,
@@ -600,14 +650,15 @@ def score_communes(
     campaign: Campaign,
     commune_ids: Sequence[int],
     *,
-    managed: dict[int, list[tuple[int, str, bool]]] | None = None,
+    managed: Managed | None = None,
 ) -> ScoreReport:
     """Score communes with XA-4 computed from the Result and Assessment rows of the units each
     one recognizes (score those units first)."""
     commune_ids = sorted(set(commune_ids))
     if managed is None:
-        managed = managed_units(campaign, commune_ids)
-    return _score(campaign, commune_ids, children=_child_states(campaign, managed))[0]
+        managed = find_managed(campaign, commune_ids)
+    children = _child_states(campaign, managed)
+    return _score(campaign, Q(pk__in=commune_ids), children=children)[0]
 
 
 @transaction.atomic
@@ -616,15 +667,10 @@ def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
     its districts for the units they manage directly) and the units delegated to those
     communes, then the communes themselves."""
     parent_ids = list(parent_ids)
-    leaf_ids = set(
-        Unit.objects.filter(current_q(campaign), parent_id__in=parent_ids, kind__in=LEAF_KINDS).values_list(
-            "id", flat=True
-        )
-    )
     commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
-    managed = managed_units(campaign, commune_ids)
-    leaf_ids.update(uid for units in managed.values() for uid, _kind, _eligible in units)
-    leaves = _score(campaign, sorted(leaf_ids))[0]
+    managed = find_managed(campaign, commune_ids)
+    filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=LEAF_KINDS)
+    leaves = _score(campaign, filed_here | managed.scope)[0]
     communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
     return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
 
@@ -715,14 +761,19 @@ def summarize_province(campaign: Campaign) -> Result:
         return current
     _write(
         [
-            Result(
-                campaign_id=campaign.pk,
-                unit_id=province.pk,
-                outcome=scoring.NOT_ELIGIBLE,
-                is_forecast=is_forecast,
-                explanation=explanation,
-                rollup=rollup,
-                input_hash=input_hash,
+            (
+                campaign.pk,
+                province.pk,
+                None,
+                scoring.NOT_ELIGIBLE,
+                is_forecast,
+                None,
+                "",
+                [],
+                [],
+                explanation,
+                rollup,
+                input_hash,
             )
         ]
     )
@@ -740,7 +791,7 @@ def rescore_unit(unit_id: int, campaign_id: int) -> None:
     if unit is None or not unit.path.startswith(campaign.province.path):
         return
     if unit.kind in LEAF_KINDS:
-        _score(campaign, [unit.pk])
+        _score(campaign, Q(pk=unit.pk))
         commune_id = authority_commune(campaign, unit)
         if commune_id is not None:
             score_communes(campaign, [commune_id])
