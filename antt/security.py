@@ -1,4 +1,5 @@
-"""Security headers Django does not set itself: Content-Security-Policy and Permissions-Policy.
+"""Security headers Django does not set itself (Content-Security-Policy, Permissions-Policy),
+and numbers too large for the database answered as bad input (400) instead of a server error.
 
 The policy allows only our own scripts, styles, fonts and images (plus ``data:`` images: QR
 codes and icons), no plugins, no framing and no form posts to other sites. Templates therefore
@@ -45,6 +46,15 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """An id or number beyond 64 bits in the input: SQLite cannot even bind it and raises
+        OverflowError where PostgreSQL finds no row. Bad input, not a server error: 400."""
+        if isinstance(exception, OverflowError):
+            from django.views.defaults import bad_request
+
+            return bad_request(request, exception)
+        return None
 
 
 # Django's own messages that its Vietnamese catalogue leaves untranslated, yet users can meet

@@ -391,10 +391,13 @@ def _answer_values(rows, leaves, previous, year, seed, fill_ratio, fail_ratio) -
         failing = set()
         if items and rng.random() < fail_ratio:
             failing = {rng.randrange(len(items)) for _ in range(rng.choice((1, 1, 2)))}
-        appraised = rng.random() < 0.6
+        # A campaign still in progress has no appraisal yet; every leaf gets a row, as
+        # services.start_assessment guarantees, unanswered ones empty.
+        appraised = fill_ratio >= 1 and rng.random() < 0.6
         last = previous.get(unit_id)
         for index, leaf in enumerate(items):
             if fill_ratio < 1 and rng.random() > fill_ratio:
+                yield (assessment_id, leaf.id, "", "", None, "")
                 continue
             value, note, number = "met", "", None
             if index in failing:

@@ -27,7 +27,6 @@ from .scoring_runs import start_scoring_run
 Role = RoleAssignment.Role
 PROVINCE_CODE = "42"
 SHOWCASE_COMMUNE = "18823"  # Phường Vũng Áng (formerly Phường Kỳ Long and neighbours, Thị xã Kỳ Anh)
-OTHER_COMMUNE_NAME = "Kỳ Hoa"
 DEMO_PASSWORD = "antt-demo-2026"
 SEED = 42
 
@@ -44,10 +43,12 @@ class DemoUser:
 def demo_users(other_commune_code: str) -> list[DemoUser]:
     return [
         DemoUser("canbo.vungang", "Nguyễn Văn An", Role.OFFICER, SHOWCASE_COMMUNE, "Công an phường Vũng Áng"),
-        DemoUser("thamdinh.vungang", "Trần Thị Bình", Role.APPRAISER, SHOWCASE_COMMUNE, "Thường trực Ban Chỉ đạo"),
+        DemoUser(
+            "thamdinh.vungang", "Trần Thị Bình", Role.APPRAISER, SHOWCASE_COMMUNE, "Thường trực Ban Chỉ đạo"
+        ),
         DemoUser("chutich.vungang", "Lê Văn Cường", Role.APPROVER, SHOWCASE_COMMUNE, "Chủ tịch UBND phường"),
         DemoUser("vanthu.vungang", "Phạm Thị Dung", Role.CLERK, SHOWCASE_COMMUNE, "Văn thư UBND phường"),
-        DemoUser("canbo.khac", "Hoàng Văn Em", Role.OFFICER, other_commune_code, "Công an xã"),
+        DemoUser("canbo.khac", "Hoàng Văn Em", Role.OFFICER, other_commune_code),
         DemoUser("thamdinh.tinh", "Võ Thị Giang", Role.APPRAISER, PROVINCE_CODE, "Công an tỉnh (PV05)"),
         DemoUser("chutich.tinh", "Đặng Văn Hùng", Role.APPROVER, PROVINCE_CODE, "Chủ tịch UBND tỉnh"),
         DemoUser("lanhdao.tinh", "Bùi Thị Lan", Role.VIEWER, PROVINCE_CODE, "Lãnh đạo Ban Chỉ đạo tỉnh"),
@@ -80,14 +81,16 @@ def ensure_users(province: Unit) -> list[tuple[DemoUser, Unit]]:
     created = []
     for spec in demo_users(other.code):
         unit = Unit.objects.get(code=spec.unit_code)
-        first, _sep, last = spec.full_name.rpartition(" ")
+        family, _sep, given = spec.full_name.rpartition(" ")
         user, _new = User.objects.get_or_create(username=spec.username)
-        user.first_name, user.last_name = last, first  # shown as "last first": Vietnamese order
+        # get_full_name() is "first last": keep the Vietnamese order, family name first.
+        user.first_name, user.last_name = family, given
         user.is_staff = spec.role == Role.ADMIN
         user.set_password(DEMO_PASSWORD)
         user.save()
-        RoleAssignment.objects.get_or_create(user=user, unit=unit, role=spec.role, defaults={"title": spec.title})
-        created.append((spec, unit))
+        title = spec.title or f"Công an {unit.label.lower()} {unit.name}"
+        RoleAssignment.objects.get_or_create(user=user, unit=unit, role=spec.role, defaults={"title": title})
+        created.append((DemoUser(spec.username, spec.full_name, spec.role, spec.unit_code, title), unit))
     return created
 
 
@@ -137,20 +140,31 @@ def play_showcase(campaign: Campaign, users: dict[str, object]) -> None:
     officer, appraiser, approver = users["canbo.vungang"], users["thamdinh.vungang"], users["chutich.vungang"]
     commune = Unit.objects.get(code=SHOWCASE_COMMUNE)
     assessments = list(
-        Assessment.objects.filter(campaign=campaign, unit__parent=commune, unit__kind=Unit.Kind.RESIDENTIAL_AREA)
+        Assessment.objects.filter(
+            campaign=campaign, unit__parent=commune, unit__kind=Unit.Kind.RESIDENTIAL_AREA
+        )
         .select_related("unit")
         .order_by("unit__code")
     )
     if not assessments or any(a.status != Assessment.Status.DRAFT for a in assessments):
         return  # already played
-    recognized, appraised, returned, submitted = assessments[:6], assessments[6:8], assessments[8:9], assessments[9:11]
+    recognized, appraised, returned, submitted = (
+        assessments[:6],
+        assessments[6:8],
+        assessments[8:9],
+        assessments[9:11],
+    )
     for a in recognized + appraised + returned + submitted:
         a = _complete(a, officer, all_met=a in recognized)
         services.submit_assessment(assessment=a, by=officer)
     for a in recognized + appraised:
         services.appraise_assessment(assessment=a, by=appraiser)
     for a in returned:
-        code = a.answers.filter(criterion__code__startswith="KDC-1").values_list("criterion__code", flat=True).first()
+        code = (
+            a.answers.filter(criterion__code__startswith="KDC-1")
+            .values_list("criterion__code", flat=True)
+            .first()
+        )
         services.return_assessment(
             assessment=a, by=appraiser, items={code: "Thiếu bản đăng ký của 3 hộ gia đình; đề nghị bổ sung."}
         )
@@ -184,7 +198,9 @@ def setup_demo(stdout) -> list[tuple[DemoUser, Unit]]:
             _fill_like_dataset(previous, fill_ratio=1.0, decided=True)
     campaign = open_campaign(year=year, province=province, **demo_dates(year, today))
     users_created = ensure_users(province)
-    users = {spec.username: get_user_model().objects.get(username=spec.username) for spec, _u in users_created}
+    users = {
+        spec.username: get_user_model().objects.get(username=spec.username) for spec, _u in users_created
+    }
     if not campaign.assessments.exists():
         with transaction.atomic():
             _fill_like_dataset(campaign, fill_ratio=0.85, decided=False)

@@ -480,3 +480,19 @@ def test_the_hostile_pool_holds_the_classic_attacks():
     joined = "".join(HOSTILE)
     assert "\x00" in joined and "<script>" in joined and "DROP TABLE" in joined and "\u202e" in joined
     assert zipfile.is_zipfile(io.BytesIO(_xlsx([["a"]])))
+
+
+@pytest.mark.django_db
+def test_an_id_beyond_64_bits_is_bad_input_not_a_server_error(world, client, quiet):
+    """SQLite cannot bind it (OverflowError); PostgreSQL finds no row. Either way: no 500."""
+    side = world.sides["in"]
+    client.force_login(world.users[APPROVER])
+    huge = "9" * 30
+    response = client.post(
+        reverse("certification:recognize-batch"),
+        {"issuer": side.commune.pk, "assessments": [huge], "outcome": "recognize"},
+    )
+    assert response.status_code in (200, 400)
+    assert response["Content-Language"] == "vi"
+    assert VI_LETTERS.search(" ".join(errors_shown(response)))
+    assert Decision.objects.count() == 2  # one per side, as built

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         users = setup_demo(self.stdout)
         self.stdout.write("")
-        self.stdout.write("Tài khoản demo (mật khẩu chung: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Tài khoản demo (mật khẩu chung: {DEMO_PASSWORD}):")
         for spec, unit in users:
             self.stdout.write(f"  {spec.username:<18} {spec.title:<28} {unit}")
         self.stdout.write("Mở http://127.0.0.1:8000 và đăng nhập bằng một trong các tài khoản trên.")
