@@ -4,10 +4,13 @@ import unicodedata
 
 
 def nfc(value: str | None) -> str:
-    """Return ``value`` in Unicode NFC with surrounding whitespace removed ('' for None)."""
+    """Return ``value`` in Unicode NFC with surrounding whitespace removed ('' for None).
+
+    NUL characters are dropped: PostgreSQL cannot store them in text (a hostile or corrupt
+    input would otherwise be a server error), and they never mean anything in our data."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return unicodedata.normalize("NFC", str(value).replace("\x00", "")).strip()
 
 
 def search_key(value: str | None) -> str:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 
 from units.models import RecognizingAuthority, Unit
 
@@ -208,27 +208,32 @@ class _Plans:
     xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
 
 
-def _load_plans(set_ids: Iterable[int]) -> _Plans:
-    set_ids = sorted({s for s in set_ids if s is not None})
-    loaded = _Plans({}, {}, {}, {}, {}, [], {})
-    position = 0  # bit positions are unique across the sets, so a stray answer can never alias
-    if not set_ids:
-        return loaded
-    settings = {
-        pk: (base, threshold)
-        for pk, base, threshold in CriteriaSet.objects.filter(pk__in=set_ids).values_list(
-            "id", "rollup_base", "rollup_threshold_percent"
-        )
-    }
+@dataclass(frozen=True)
+class _SetData:
+    """One criteria set as read from the database and compiled (independent of bit positions)."""
+
+    rows: tuple[tuple, ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
+    plan: CriteriaPlan
+    item_ids: frozenset[int]
+
+
+# Published and frozen sets never change (certification.models.criteria refuses it), so their
+# compiled form is kept per process, keyed by everything that identifies the version.
+_SET_CACHE: dict[tuple, _SetData] = {}
+_SET_CACHE_SIZE = 256
+CACHEABLE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
+
+
+def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
     rows = defaultdict(list)
     for row in (
         Criterion.objects.filter(criteria_set_id__in=set_ids)
         .order_by("criteria_set_id", "order", "id")
         .values_list(
-            "id", "criteria_set_id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent"
+            "criteria_set_id", "id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent"
         )
     ):
-        rows[row[1]].append(row)
+        rows[row[0]].append(row[1:])
     items = defaultdict(list)
     totals: dict[int, Decimal] = {}
     for set_id, total, criterion_id, max_points, deduction, knockout in ScoreItem.objects.filter(
@@ -249,9 +254,9 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
             sheet__criteria_set_id__in=list(items)
         ).values_list("sheet__criteria_set_id", "grade", "min_points"):
             bands[set_id].append((grade, minimum))
+    found = {}
     for set_id in set_ids:
-        code_of = {row[0]: row[2] for row in rows[set_id]}
-        loaded.codes.update(code_of)
+        code_of = {row[0]: row[1] for row in rows[set_id]}
         specs = [
             CriterionSpec(
                 code=code,
@@ -260,7 +265,7 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
                 na_allowed=na_allowed,
                 threshold_percent=threshold,
             )
-            for _id, _set, code, answer_type, parent_id, na_allowed, threshold in rows[set_id]
+            for _id, code, answer_type, parent_id, na_allowed, threshold in rows[set_id]
         ]
         sheet = None
         if items[set_id]:
@@ -273,25 +278,54 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
                 ),
                 bands=tuple(sorted(bands[set_id])),
             )
-        base, threshold = settings.get(set_id, (scoring.BASE_ALL, 70))
+        base, threshold = settings[set_id][:2]
         plan = scoring.compile_plan(specs, sheet=sheet, rollup_base=base, rollup_threshold_percent=threshold)
-        loaded.plans[set_id] = plan
-        leaf_rows = [row for row in rows[set_id] if row[3] not in (scoring.GROUP, scoring.DERIVED)]
-        loaded.set_of.update((row[0], set_id) for row in rows[set_id])
+        found[set_id] = _SetData(tuple(rows[set_id]), plan, frozenset(cid for cid, *_r in items[set_id]))
+    return found
+
+
+def _load_plans(set_ids: Iterable[int]) -> _Plans:
+    set_ids = sorted({s for s in set_ids if s is not None})
+    loaded = _Plans({}, {}, {}, {}, {}, [], {})
+    if not set_ids:
+        return loaded
+    settings = {
+        pk: (base, threshold, (pk, family, version, status, published_at, base, threshold))
+        for pk, base, threshold, family, version, status, published_at in CriteriaSet.objects.filter(
+            pk__in=set_ids
+        ).values_list(
+            "id", "rollup_base", "rollup_threshold_percent", "family", "version", "status", "published_at"
+        )
+    }
+    data = {pk: _SET_CACHE[s[2]] for pk, s in settings.items() if s[2] in _SET_CACHE}
+    missing = [pk for pk in settings if pk not in data]
+    if missing:
+        fresh = _read_sets(missing, settings)
+        data.update(fresh)
+        if len(_SET_CACHE) > _SET_CACHE_SIZE:
+            _SET_CACHE.clear()
+        for pk, set_data in fresh.items():
+            if settings[pk][2][3] in CACHEABLE:
+                _SET_CACHE[settings[pk][2]] = set_data
+    position = 0  # bit positions are unique across the sets, so a stray answer can never alias
+    for set_id in sorted(data):
+        set_data = data[set_id]
+        loaded.plans[set_id] = set_data.plan
         codes = []
-        for row in leaf_rows:
-            loaded.bits[row[0]] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
-            codes.append((position, row[2]))
+        for criterion_id, code, answer_type, _parent, _na, threshold in set_data.rows:
+            loaded.codes[criterion_id] = code
+            loaded.set_of[criterion_id] = set_id
+            if answer_type in DETAIL_TYPES or criterion_id in set_data.item_ids:
+                loaded.detail_ids.append(criterion_id)
+            if answer_type == scoring.DERIVED and set_id not in loaded.xa4:
+                xa4_threshold = threshold if threshold is not None else set_data.plan.rollup_threshold_percent
+                loaded.xa4[set_id] = (code, xa4_threshold, set_data.plan.rollup_base)
+            if answer_type in (scoring.GROUP, scoring.DERIVED):
+                continue
+            loaded.bits[criterion_id] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
+            codes.append((position, code))
             position += 1
         loaded.leaf_codes[set_id] = tuple(codes)
-        item_ids = {cid for cid, *_rest in items[set_id]}
-        loaded.detail_ids.extend(
-            row[0] for row in rows[set_id] if row[3] in DETAIL_TYPES or row[0] in item_ids
-        )
-        derived = next((s for s in specs if s.answer_type == scoring.DERIVED), None)
-        if derived is not None:
-            xa4_threshold = derived.threshold_percent if derived.threshold_percent is not None else threshold
-            loaded.xa4[set_id] = (derived.code, xa4_threshold, base)
     return loaded
 
 
@@ -408,6 +442,43 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
     return chosen
 
 
+def _gather(campaign: Campaign, scope: Q):
+    """Everything per unit in one query: the unit, its assessment and registration in the
+    campaign, last year's figures, and the hash of its current result."""
+    scope_sql, scope_params = _subquery(Unit.objects.filter(scope).values("pk"))
+    sql = f"""
+        SELECT u.id, u.kind, u.is_eligible, u.ineligible_reason, u.household_count,
+               s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
+               g.id, g.households_total, g.households_registered,
+               p.id, p.crime_count, p.social_evil_count, p.violation_count,
+               r.input_hash
+        FROM {Unit._meta.db_table} u
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
+        LEFT JOIN {Campaign._meta.db_table} pc ON pc.year = %s AND pc.province_id = %s
+        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = u.id AND p.campaign_id = pc.id
+        WHERE u.id IN ({scope_sql})
+        ORDER BY u.id
+    """
+    params = [campaign.pk, campaign.pk, campaign.pk, campaign.year - 1, campaign.province_id, *scope_params]
+    units, assessments, registrations, last_year, existing = [], {}, {}, {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            unit_id = row[0]
+            units.append(row[0:5])
+            if row[5] is not None:
+                assessments[unit_id] = (row[5], unit_id, *row[6:11])
+            if row[11] is not None:
+                registrations[unit_id] = (unit_id, row[12], row[13])
+            if row[14] is not None:
+                last_year[unit_id] = Figures(*row[15:18])
+            if row[18] is not None:
+                existing[unit_id] = row[18]
+    return units, assessments, registrations, last_year, existing
+
+
 def _score(
     campaign: Campaign,
     scope: Q,
@@ -417,39 +488,9 @@ def _score(
     """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
     feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
     list travels to the database whatever the number of units."""
-    in_scope = Unit.objects.filter(scope).values("pk")
-    units = list(
-        Unit.objects.filter(scope)
-        .order_by("id")
-        .values_list("id", "kind", "is_eligible", "ineligible_reason", "household_count")
-    )
+    units, assessments, registrations, last_year, existing = _gather(campaign, scope)
     if not units:
         return ScoreReport(0, 0), {}
-    campaign_assessments = Assessment.objects.filter(campaign=campaign, unit__in=in_scope)
-    assessments = {
-        row[1]: row
-        for row in campaign_assessments.values_list(
-            "id",
-            "unit_id",
-            "criteria_set_id",
-            "status",
-            "crime_count",
-            "social_evil_count",
-            "violation_count",
-        )
-    }
-    last_year = {
-        row[0]: Figures(*row[1:])
-        for row in Assessment.objects.filter(
-            campaign__year=campaign.year - 1, campaign__province_id=campaign.province_id, unit__in=in_scope
-        ).values_list("unit_id", "crime_count", "social_evil_count", "violation_count")
-    }
-    registrations = {
-        row[0]: row
-        for row in Registration.objects.filter(campaign=campaign, unit__in=in_scope).values_list(
-            "unit_id", "households_total", "households_registered"
-        )
-    }
     set_ids = {row[2] for row in assessments.values()}
     fallback: dict[str, int] = {}
     if children is not None and any(uid not in assessments for uid in children):
@@ -457,12 +498,12 @@ def _score(
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
     plans = _load_plans(set_ids)
-    assessment_ids = campaign_assessments.values("pk")
+    assessment_ids = Assessment.objects.filter(
+        campaign=campaign, unit__in=Unit.objects.filter(scope).values("pk")
+    )
+    assessment_ids = assessment_ids.values("pk")
     masks = _answer_masks(assessment_ids, plans.bits) if assessments else {}
     details = _details(assessment_ids, plans.detail_ids) if assessments else {}
-    existing = dict(
-        Result.objects.filter(campaign=campaign, unit__in=in_scope).values_list("unit_id", "input_hash")
-    )
 
     decode_cache: dict = {}
     memo: dict = {}
@@ -619,16 +660,25 @@ def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreRe
 
 
 def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
-    children = Unit.objects.filter(managed.scope).values("pk")
-    outcomes = dict(
-        Result.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", "outcome")
-    )
-    statuses = dict(
-        Assessment.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", "status")
-    )
-    registered = set(
-        Registration.objects.filter(campaign=campaign, unit__in=children).values_list("unit_id", flat=True)
-    )
+    scope_sql, scope_params = _subquery(Unit.objects.filter(managed.scope).values("pk"))
+    sql = f"""
+        SELECT u.id, r.outcome, s.status, g.id
+        FROM {Unit._meta.db_table} u
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
+        WHERE u.id IN ({scope_sql})
+    """
+    outcomes, statuses, registered = {}, {}, set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *scope_params])
+        for unit_id, outcome, status, registration in cursor.fetchall():
+            if outcome is not None:
+                outcomes[unit_id] = outcome
+            if status is not None:
+                statuses[unit_id] = status
+            if registration is not None:
+                registered.add(unit_id)
     states: dict[int, list[ChildState]] = {}
     for commune_id, units in managed.by_commune.items():
         states[commune_id] = [
@@ -688,39 +738,35 @@ def summarize_province(campaign: Campaign) -> Result:
     province = campaign.province
     empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
     kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
-    for kind, eligible, n in (
-        campaign_units(campaign).values_list("kind", "is_eligible").annotate(n=Count("id")).order_by()
-    ):
-        kinds[kind]["units"] += n
-        if eligible:
-            kinds[kind]["eligible"] += n
-    for kind, outcome, forecast, n in (
-        Result.objects.filter(campaign=campaign, unit__kind__in=SCORED_KINDS)
-        .values_list("unit__kind", "outcome", "is_forecast")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        kinds[kind][outcome] = kinds[kind].get(outcome, 0) + n
-        if forecast and outcome != scoring.NOT_ELIGIBLE:
-            kinds[kind]["forecast"] += n
-    for kind, n in (
-        Registration.objects.filter(campaign=campaign, unit__is_eligible=True)
-        .values_list("unit__kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if kind in kinds:
-            kinds[kind]["registered"] += n
-    for kind, status, n in (
-        Assessment.objects.filter(campaign=campaign, status__in=scoring.DECIDED, unit__is_eligible=True)
-        .values_list("unit__kind", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if kind in kinds:
-            kinds[kind]["decided"] += n
+    scope_sql, scope_params = _subquery(campaign_units(campaign).values("pk"))
+    sql = f"""
+        SELECT u.kind, u.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
+        FROM {Unit._meta.db_table} u
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
+        WHERE u.id IN ({scope_sql})
+        GROUP BY u.kind, u.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *scope_params])
+        groups = cursor.fetchall()
+    for kind, eligible, outcome, forecast, registered, status, n in groups:
+        counts = kinds[kind]
+        counts["units"] += n
+        if outcome is not None:
+            counts[outcome] = counts.get(outcome, 0) + n
+            if forecast and outcome != scoring.NOT_ELIGIBLE:
+                counts["forecast"] += n
+        if not eligible:
+            continue
+        counts["eligible"] += n
+        if registered:
+            counts["registered"] += n
+        if status in scoring.DECIDED:
+            counts["decided"] += n
             if status == scoring.RECOGNIZED:
-                kinds[kind]["recognized"] += n
+                counts["recognized"] += n
     for counts in kinds.values():
         for outcome in (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE):
             counts.setdefault(outcome, 0)

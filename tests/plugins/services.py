@@ -70,9 +70,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
-    """Fail a test that runs longer than ANTT_TEST_TIMEOUT seconds (default 300) instead of
+    """Fail a test that runs longer than ANTT_TEST_TIMEOUT seconds (default 600) instead of
     letting one hang eat the whole CI run; the stacks of every thread go to stderr first."""
-    seconds = int(os.environ.get("ANTT_TEST_TIMEOUT", "300"))
+    seconds = int(os.environ.get("ANTT_TEST_TIMEOUT", "600"))
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         return (yield)
 
