@@ -437,6 +437,20 @@ def test_imports_survive_random_and_hostile_files_and_write_nothing_before_confi
 
         fuzz()
 
+    # Confirming an import with a forged, stale or hostile token.
+    confirms = [(reverse("units:import-confirm"), ADMIN), (reverse("certification:assessments-excel-upload"), OFFICER)]
+
+    @hsettings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(token=hostile_text, target=st.sampled_from(confirms))
+    def confirm(token, target):
+        url, role = target
+        form = Form(page=url, action=url, role=role)
+        response, before, after = post(clients[role], form, {"token": token}, {}, as_json=False)
+        check(response, before, after, f"confirm {url} token={token!r}")
+        assert after == before
+
+    confirm()
+
 
 # --- query parameters -------------------------------------------------------------------------
 
