@@ -78,11 +78,9 @@ def test_scope_queryset_follows_a_related_unit(officer, commune, other_commune, 
 def test_a_sibling_with_a_longer_id_prefix_is_not_inside(make_user, province):
     # Paths end with "/": unit 1's subtree must not include unit 12.
     first = Unit.objects.create(code="P1", name="A", kind=Unit.Kind.COMMUNE, parent=province)
-    while True:
-        sibling = Unit.objects.create(
-            code=f"P{Unit.objects.count()}", name="B", kind=Unit.Kind.COMMUNE, parent=province
-        )
-        if str(sibling.pk).startswith(str(first.pk)):
-            break
+    sibling = Unit.objects.create(
+        pk=int(f"{first.pk}0"), code="P2", name="B", kind=Unit.Kind.COMMUNE, parent=province
+    )
+    assert str(sibling.pk).startswith(str(first.pk))
     user = make_user("u", Role.OFFICER, first)
     assert sibling not in access.visible_units(user)
