@@ -66,7 +66,9 @@ class BrokerTolerantTask(Task):
     # process never subscribes to Redis for them (a subscriber that lost Redis stays broken).
     ignore_result = True
 
-    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
+    def apply_async(
+        self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options
+    ):
         if self.app.conf.task_always_eager or not settings.CELERY_BROKER_URL:
             return super().apply_async(args, kwargs, task_id, producer, link, link_error, **options)
         if not _known_down():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -47,7 +48,6 @@ from .scoring import (
     ScoreItemSpec,
     SheetSpec,
     UnitInputs,
-    UnitScore,
 )
 
 LEAF_KINDS = (
@@ -83,6 +83,7 @@ RESULT_FIELDS = [
     "computed_at",
 ]
 WRITE_BATCH = 1000
+COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,13 @@ def current_q(campaign: Campaign, prefix: str = "") -> Q:
     )
 
 
-def campaign_units(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS):
+def campaign_scope(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS) -> Q:
     """The units a campaign scores: under its province, current, of a scored kind."""
-    return Unit.objects.filter(
-        current_q(campaign), path__startswith=campaign.province.path, kind__in=list(kinds)
-    )
+    return current_q(campaign) & Q(path__startswith=campaign.province.path, kind__in=list(kinds))
+
+
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS):
+    return Unit.objects.filter(campaign_scope(campaign, kinds))
 
 
 def _rules_in_force(year: int):
@@ -332,21 +335,34 @@ def _load_plans(set_ids: Iterable[int]) -> _Plans:
 # --- answers ----------------------------------------------------------------------------------
 
 
-def _subquery(queryset) -> tuple[str, tuple]:
-    """A queryset as SQL to embed in a raw query (``… IN (<sql>)``)."""
-    return queryset.query.sql_with_params()
+UNIT = Unit._meta.db_table  # raw queries use the table's own name: the compiled scope refers to it
 
 
-def _answer_masks(assessments, bits: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int, int]]:
+def _unit_where(scope: Q) -> tuple[str, list]:
+    """``scope`` (a filter on Unit's own columns) as a WHERE condition on ``units_unit``, so the
+    planner filters units by their indexes instead of semi-joining a subquery."""
+    query = Unit.objects.filter(scope).query
+    try:
+        sql, params = query.get_compiler(connection=connection).compile(query.where)
+    except EmptyResultSet:
+        return "1 = 0", []
+    except FullResultSet:
+        return "1 = 1", []
+    return sql, list(params)
+
+
+def _answer_masks(
+    campaign: Campaign, scope: Q, bits: dict[int, tuple[int, int]]
+) -> dict[int, tuple[int, int, int]]:
     """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
-    self), for the assessments of the queryset ``assessments`` (ids only). One GROUP BY over
-    the answers: nothing per answer crosses into Python."""
+    self), for the campaign's assessments of the units in ``scope``. One GROUP BY over the
+    answers: nothing per answer crosses into Python."""
     if not bits:
         return {}
     aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
     mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
     mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
-    where_sql, where_params = _subquery(assessments)
+    where_sql, where_params = _unit_where(scope)
     value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
     sql = f"""
         SELECT x.assessment_id, x.word,
@@ -356,14 +372,16 @@ def _answer_masks(assessments, bits: dict[int, tuple[int, int]]) -> dict[int, tu
         FROM (
             SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {value} AS v
             FROM {Answer._meta.db_table} a
+            JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
+            JOIN {UNIT} ON {UNIT}.id = s.unit_id
             JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
-            WHERE a.assessment_id IN ({where_sql})
+            WHERE s.campaign_id = %s AND {where_sql}
         ) x
         GROUP BY x.assessment_id, x.word
     """
     masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mapping_params, *where_params])
+        cursor.execute(sql, [*mapping_params, campaign.pk, *where_params])
         for assessment_id, word, met, not_met, na in cursor.fetchall():
             shift = BITS_PER_WORD * int(word)
             current = masks.setdefault(assessment_id, [0, 0, 0])
@@ -393,24 +411,25 @@ def _decode(
     return found
 
 
-def _details(assessments, detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+def _details(campaign: Campaign, scope: Q, detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
     found: dict[int, dict[int, tuple]] = defaultdict(dict)
     if not detail_ids:
         return found
-    rows = Answer.objects.filter(
-        assessment_id__in=assessments, criterion_id__in=list(detail_ids)
-    ).values_list(
-        "assessment_id",
-        "criterion_id",
-        "value",
-        "appraised_value",
-        "number",
-        "note",
-        "self_points",
-        "appraised_points",
-    )
+    where_sql, where_params = _unit_where(scope)
+    criteria = ", ".join(["%s"] * len(detail_ids))
+    sql = f"""
+        SELECT a.assessment_id, a.criterion_id, a.value, a.appraised_value, a.number, a.note,
+               a.self_points, a.appraised_points
+        FROM {Answer._meta.db_table} a
+        JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
+        JOIN {UNIT} ON {UNIT}.id = s.unit_id
+        WHERE s.campaign_id = %s AND a.criterion_id IN ({criteria}) AND {where_sql}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, *detail_ids, *where_params])
+        rows = cursor.fetchall()
     for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
         found[assessment_id][criterion_id] = (
             appraised or value,
@@ -445,23 +464,23 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
 def _gather(campaign: Campaign, scope: Q):
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, and the hash of its current result."""
-    scope_sql, scope_params = _subquery(Unit.objects.filter(scope).values("pk"))
+    where_sql, where_params = _unit_where(scope)
     sql = f"""
-        SELECT u.id, u.kind, u.is_eligible, u.ineligible_reason, u.household_count,
+        SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
                s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
                g.id, g.households_total, g.households_registered,
                p.id, p.crime_count, p.social_evil_count, p.violation_count,
                r.input_hash
-        FROM {Unit._meta.db_table} u
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
+        FROM {UNIT}
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
         LEFT JOIN {Campaign._meta.db_table} pc ON pc.year = %s AND pc.province_id = %s
-        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = u.id AND p.campaign_id = pc.id
-        WHERE u.id IN ({scope_sql})
-        ORDER BY u.id
+        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = {UNIT}.id AND p.campaign_id = pc.id
+        WHERE {where_sql}
+        ORDER BY {UNIT}.id
     """
-    params = [campaign.pk, campaign.pk, campaign.pk, campaign.year - 1, campaign.province_id, *scope_params]
+    params = [campaign.pk, campaign.pk, campaign.pk, campaign.year - 1, campaign.province_id, *where_params]
     units, assessments, registrations, last_year, existing = [], {}, {}, {}, {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -484,13 +503,13 @@ def _score(
     scope: Q,
     *,
     children: dict[int, list[ChildState]] | None = None,
-) -> tuple[ScoreReport, dict[int, UnitScore]]:
+) -> ScoreReport:
     """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
     feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
     list travels to the database whatever the number of units."""
     units, assessments, registrations, last_year, existing = _gather(campaign, scope)
     if not units:
-        return ScoreReport(0, 0), {}
+        return ScoreReport(0, 0)
     set_ids = {row[2] for row in assessments.values()}
     fallback: dict[str, int] = {}
     if children is not None and any(uid not in assessments for uid in children):
@@ -498,16 +517,11 @@ def _score(
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
     plans = _load_plans(set_ids)
-    assessment_ids = Assessment.objects.filter(
-        campaign=campaign, unit__in=Unit.objects.filter(scope).values("pk")
-    )
-    assessment_ids = assessment_ids.values("pk")
-    masks = _answer_masks(assessment_ids, plans.bits) if assessments else {}
-    details = _details(assessment_ids, plans.detail_ids) if assessments else {}
+    masks = _answer_masks(campaign, scope, plans.bits) if assessments else {}
+    details = _details(campaign, scope, plans.detail_ids) if assessments else {}
 
     decode_cache: dict = {}
     memo: dict = {}
-    scores: dict[int, UnitScore] = {}
     to_write: list[tuple] = []
     for unit_id, kind, eligible, reason, household_count in units:
         assessment = assessments.get(unit_id)
@@ -547,6 +561,10 @@ def _score(
             decision,
             json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False) if xa4 else None,
         )
+        assessment_id = assessment[0] if assessment else None
+        input_hash = _hash(assessment_id, key)
+        if existing.get(unit_id) == input_hash:
+            continue  # same inputs, same row: nothing to compute or write
         score = memo.get(key)
         if score is None:
             answers = _decode(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
@@ -572,11 +590,6 @@ def _score(
                     xa4=xa4,
                 )
             )
-        scores[unit_id] = score
-        assessment_id = assessment[0] if assessment else None
-        input_hash = _hash(assessment_id, key)
-        if existing.get(unit_id) == input_hash:
-            continue
         to_write.append(
             (
                 campaign.pk,
@@ -594,7 +607,7 @@ def _score(
             )
         )
     _write(to_write)
-    return ScoreReport(len(units), len(to_write)), scores
+    return ScoreReport(len(units), len(to_write))
 
 
 ROW_FIELDS = (
@@ -617,11 +630,12 @@ JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
 def _write(rows: list[tuple]) -> None:
     """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
     concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
-    one INSERT … ON CONFLICT DO UPDATE (no model instances); elsewhere ``bulk_create``."""
+    one INSERT … ON CONFLICT DO UPDATE (no model instances); few rows or another database:
+    ``bulk_create(update_conflicts=True)``."""
     if not rows:
         return
     rows = sorted(rows, key=lambda row: row[1])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ROWS:
         Result.objects.bulk_create(
             [Result(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
             batch_size=WRITE_BATCH,
@@ -656,22 +670,22 @@ def _write(rows: list[tuple]) -> None:
 @transaction.atomic
 def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreReport:
     """Score residential areas and institutions (no roll-up) and upsert their results."""
-    return _score(campaign, Q(pk__in=list(unit_ids)))[0]
+    return _score(campaign, Q(pk__in=list(unit_ids)))
 
 
 def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
-    scope_sql, scope_params = _subquery(Unit.objects.filter(managed.scope).values("pk"))
+    where_sql, where_params = _unit_where(managed.scope)
     sql = f"""
-        SELECT u.id, r.outcome, s.status, g.id
-        FROM {Unit._meta.db_table} u
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
-        WHERE u.id IN ({scope_sql})
+        SELECT {UNIT}.id, r.outcome, s.status, g.id
+        FROM {UNIT}
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
+        WHERE {where_sql}
     """
     outcomes, statuses, registered = {}, {}, set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *scope_params])
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
         for unit_id, outcome, status, registration in cursor.fetchall():
             if outcome is not None:
                 outcomes[unit_id] = outcome
@@ -708,7 +722,7 @@ def score_communes(
     if managed is None:
         managed = find_managed(campaign, commune_ids)
     children = _child_states(campaign, managed)
-    return _score(campaign, Q(pk__in=commune_ids), children=children)[0]
+    return _score(campaign, Q(pk__in=commune_ids), children=children)
 
 
 @transaction.atomic
@@ -720,7 +734,7 @@ def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
     commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
     managed = find_managed(campaign, commune_ids)
     filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=LEAF_KINDS)
-    leaves = _score(campaign, filed_here | managed.scope)[0]
+    leaves = _score(campaign, filed_here | managed.scope)
     communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
     return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
 
@@ -738,18 +752,18 @@ def summarize_province(campaign: Campaign) -> Result:
     province = campaign.province
     empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
     kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
-    scope_sql, scope_params = _subquery(campaign_units(campaign).values("pk"))
+    where_sql, where_params = _unit_where(campaign_scope(campaign))
     sql = f"""
-        SELECT u.kind, u.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
-        FROM {Unit._meta.db_table} u
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = u.id AND r.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = u.id AND g.campaign_id = %s
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = u.id AND s.campaign_id = %s
-        WHERE u.id IN ({scope_sql})
-        GROUP BY u.kind, u.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status
+        SELECT {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
+        FROM {UNIT}
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
+        WHERE {where_sql}
+        GROUP BY {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *scope_params])
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
         groups = cursor.fetchall()
     for kind, eligible, outcome, forecast, registered, status, n in groups:
         counts = kinds[kind]

@@ -109,6 +109,7 @@ class CriteriaPlan:
     children: Mapping[str, tuple[str, ...]]
     roots: tuple[str, ...]
     leaves: tuple[str, ...]
+    post_order: tuple[CriterionSpec, ...] = ()  # every item after its sub-items
     sheet: SheetSpec | None = None
     rollup_base: str = BASE_ALL
     rollup_threshold_percent: int = 70
@@ -131,12 +132,22 @@ def compile_plan(
         else:
             roots.append(c.code)
     leaves = tuple(c.code for c in criteria if c.answer_type != GROUP)
+    post_order: list[CriterionSpec] = []
+
+    def walk(code: str) -> None:
+        for child in children.get(code, ()):
+            walk(child)
+        post_order.append(by_code[code])
+
+    for root in roots:
+        walk(root)
     return CriteriaPlan(
         criteria=tuple(criteria),
         by_code=MappingProxyType(by_code),
         children=MappingProxyType({k: tuple(v) for k, v in children.items()}),
         roots=tuple(roots),
         leaves=leaves,
+        post_order=tuple(post_order),
         sheet=sheet,
         rollup_base=rollup_base,
         rollup_threshold_percent=rollup_threshold_percent,
@@ -347,17 +358,20 @@ def rollup_xa4(
 # --- leaves -----------------------------------------------------------------------------------
 
 
+_IS_MET, _IS_NOT_MET, _IS_NA, _IS_MISSING = _Status(MET), _Status(NOT_MET), _Status(NA), _Status(MISSING)
+
+
 def _plain(spec: CriterionSpec, answer: AnswerInput | None) -> _Status:
     value = answer.value if answer else MISSING
     if value == MET:
-        return _Status(MET)
+        return _IS_MET
     if value == NOT_MET:
-        return _Status(NOT_MET)
+        return _IS_NOT_MET
     if value == NA:
         if spec.na_allowed:
-            return _Status(NA)
+            return _IS_NA
         return _Status(NOT_MET, f"{spec.code}: được đánh dấu “không áp dụng” nhưng tiêu chí này bắt buộc")
-    return _Status(MISSING)
+    return _IS_MISSING
 
 
 def _count_threshold(spec: CriterionSpec, answer: AnswerInput | None, inputs: UnitInputs) -> _Status:
@@ -428,32 +442,29 @@ def _derived(spec: CriterionSpec, inputs: UnitInputs) -> _Status:
 def _evaluate(plan: CriteriaPlan, inputs: UnitInputs) -> dict[str, _Status]:
     statuses: dict[str, _Status] = {}
     answers = inputs.answers
-
-    def visit(code: str) -> _Status:
-        spec = plan.by_code[code]
-        if spec.answer_type == GROUP:
-            states = [visit(child) for child in plan.children.get(code, ())]
-            if any(s.state == NOT_MET for s in states):
-                status = _Status(NOT_MET)
-            elif any(s.state == MISSING for s in states):
-                status = _Status(MISSING)
-            elif states and all(s.state == NA for s in states):
-                status = _Status(NA)
+    for spec in plan.post_order:  # sub-items first, so a group finds its items decided
+        kind = spec.answer_type
+        if kind == BOOLEAN:
+            status = _plain(spec, answers.get(spec.code))
+        elif kind == GROUP:
+            states = [statuses[child].state for child in plan.children.get(spec.code, ())]
+            if NOT_MET in states:
+                status = _IS_NOT_MET
+            elif MISSING in states:
+                status = _IS_MISSING
+            elif states and all(state == NA for state in states):
+                status = _IS_NA
             else:
-                status = _Status(MET)
-        elif spec.answer_type == COUNT_THRESHOLD:
-            status = _count_threshold(spec, answers.get(code), inputs)
-        elif spec.answer_type == COMPARISON:
-            status = _comparison(spec, answers.get(code), inputs)
-        elif spec.answer_type == DERIVED:
+                status = _IS_MET
+        elif kind == COUNT_THRESHOLD:
+            status = _count_threshold(spec, answers.get(spec.code), inputs)
+        elif kind == COMPARISON:
+            status = _comparison(spec, answers.get(spec.code), inputs)
+        elif kind == DERIVED:
             status = _derived(spec, inputs)
         else:
-            status = _plain(spec, answers.get(code))
-        statuses[code] = status
-        return status
-
-    for root in plan.roots:
-        visit(root)
+            status = _plain(spec, answers.get(spec.code))
+        statuses[spec.code] = status
     return statuses
 
 

@@ -33,8 +33,9 @@ def _restrict_to_superusers() -> None:
             setattr(
                 model_admin,
                 name,
-                lambda request, obj=None, _original=original: superuser_only(request)
-                and _original(request, *([obj] if obj is not None else [])),
+                lambda request, obj=None, _original=original: (
+                    superuser_only(request) and _original(request, *([obj] if obj is not None else []))
+                ),
             )
 
 

@@ -296,7 +296,13 @@ def celery_worker(transactional_db, redis_url, settings, tmp_path) -> Iterator[C
     """
     if not _is_postgresql():
         _skip_or_fail(["PostgreSQL (DATABASE_URL)"])
+    from celery.result import _set_task_join_will_block
+
     from antt.celery import app
+
+    # Eager tasks run in threads by earlier tests can leave Celery's process-wide "inside a task"
+    # flag set, and result.get() then refuses to wait for the real worker.
+    _set_task_join_will_block(False)
 
     # PG* stay: libpq fills in what the URL leaves out (host, user) when settings came from them.
     env = {

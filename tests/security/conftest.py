@@ -50,3 +50,17 @@ def quiet():
 @pytest.fixture
 def small_world(db) -> World:
     return build_small_world()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery's eager ``apply_async`` sets a process-wide "inside a task" flag and restores the
+    value it found: with tasks run eagerly in many threads at once (the concurrency tests), the
+    last restore can leave it set, and every later ``result.get()`` in this process (the
+    ``celery_worker`` fixture's start-up ping) then fails with "Never call result.get() within
+    a task". Reset it before (another suite may have left it) and after each test."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)

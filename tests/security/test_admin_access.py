@@ -13,12 +13,19 @@ from .world import ADMIN, MARKERS, OFFICER, SUPER
 
 def admin_pages_without_arguments() -> list[str]:
     """Index, app indexes are left out (they need an argument); every changelist and add page."""
-    admin = next(p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.namespace == "admin")
+    admin = next(
+        p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.namespace == "admin"
+    )
     names = []
     for p in admin.url_patterns:
         patterns = p.url_patterns if isinstance(p, URLResolver) else [p]
         for q in patterns:
-            if isinstance(q, URLPattern) and q.name and not q.pattern.converters and "(?P" not in str(q.pattern):
+            if (
+                isinstance(q, URLPattern)
+                and q.name
+                and not q.pattern.converters
+                and "(?P" not in str(q.pattern)
+            ):
                 names.append(f"admin:{q.name}")
     return sorted(set(names))
 
@@ -54,7 +61,9 @@ def staff_admin(world):
 
 
 @pytest.mark.django_db
-def test_a_staff_commune_admin_with_every_permission_sees_only_their_subtree(world, client, staff_admin, quiet):
+def test_a_staff_commune_admin_with_every_permission_sees_only_their_subtree(
+    world, client, staff_admin, quiet
+):
     client.force_login(staff_admin)
     units = client.get(reverse("admin:units_unit_changelist") + "?all=").content.decode()
     assert MARKERS["in"] in units and MARKERS["out"] not in units

@@ -53,8 +53,8 @@ from units.models import RoleAssignment, Unit
 from .test_permission_matrix import MATRIX, expected
 from .world import ADMIN, ANON, APPRAISER, APPROVER, CLERK, OFFICER, PDF_BYTES, PROVINCE, SUPER, World
 
-EXAMPLES = 4  # per form; a few forms get more (FOCUS)
-FOCUS = {"/save/": 15, "recognize": 8, "users/new": 8, "login": 6}
+EXAMPLES = 5  # per form; a few forms get more (FOCUS)
+FOCUS = {"/save/": 20, "recognize": 10, "users/new": 10, "login": 8}
 # Who fills in the forms of a page: the first role of this list that may open it.
 FILLERS = (OFFICER, APPRAISER, APPROVER, ADMIN, PROVINCE, CLERK, SUPER, ANON)
 VI_LETTERS = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.I)
@@ -106,7 +106,7 @@ def hostile_file() -> st.SearchStrategy:
         st.just(b"<html><script>alert(1)</script></html>"),
         st.just(_xlsx([["Mã", "Tên"], ["=1+1", "=cmd|' /C calc'!A0"], ["1" * 40, None]])),
         st.just(b"PK\x03\x04" + b"\x00" * 50),  # a truncated zip (xlsx)
-        st.just("Mã,Tên\n\"unterminated,x\n".encode()),
+        st.just('Mã,Tên\n"unterminated,x\n'.encode()),
     )
     names = st.sampled_from(["a.xlsx", "a.csv", "a.pdf", "../../x.xlsx", "\x00.xlsx", "a" * 300, ""])
     return st.tuples(names, contents)
@@ -293,14 +293,20 @@ def check(response, before: tuple, after: tuple, what: str) -> None:
     assert response.status_code < 500, what
     shown = errors_shown(response)
     for text in shown:
-        assert VI_LETTERS.search(text) and not ENGLISH_ERRORS.search(text), f"{what}: not Vietnamese: {text!r}"
+        assert VI_LETTERS.search(text) and not ENGLISH_ERRORS.search(text), (
+            f"{what}: not Vietnamese: {text!r}"
+        )
     if "text/html" in response.get("Content-Type", "") or shown:
         assert response.get("Content-Language") == "vi", what
     if after != before:
         assert succeeded(response) and not shown, f"{what}: wrote although it did not succeed: {shown}"
 
 
+REQUESTS = {"count": 0}
+
+
 def post(client: Client, form: Form, data: dict, files: dict, *, as_json: bool) -> tuple:
+    REQUESTS["count"] += 1
     payload = dict(data)
     for name, (filename, content) in files.items():
         payload[name] = SimpleUploadedFile(filename or "x", content)
@@ -349,20 +355,26 @@ def test_every_form_survives_hostile_posts_without_500_or_partial_writes_and_ans
     assert not missing, (missing, sorted(forms))
     timings: dict[str, float] = {}
     for key, form in sorted(forms.items()):
-        client = clients[form.role]
-
-        @settings_for(form)
-        @given(data=field_values(form), files=st.fixed_dictionaries({n: hostile_file() for n in form.files}),
-               as_json=st.booleans())
-        def fuzz(data, files, as_json):
-            response, before, after = post(client, form, data, files, as_json=as_json)
-            check(response, before, after, f"POST {form.action} as {form.role} with {data!r}")
-
         started = time.monotonic()
-        fuzz()
+        fuzz_form(clients[form.role], form)
         timings[key] = time.monotonic() - started
     slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
-    print(f"\nhostile posts: {len(forms)} forms in {sum(timings.values()):.1f} s; slowest {slowest}")
+    print(f"\nhostile posts: {len(forms)} forms, {REQUESTS['count']} posts in {sum(timings.values()):.1f} s")
+    print(f"slowest: {slowest}")
+
+
+def fuzz_form(client: Client, form: Form) -> None:
+    @settings_for(form)
+    @given(
+        data=field_values(form),
+        files=st.fixed_dictionaries({n: hostile_file() for n in form.files}),
+        as_json=st.booleans(),
+    )
+    def fuzz(data, files, as_json):
+        response, before, after = post(client, form, data, files, as_json=as_json)
+        check(response, before, after, f"POST {form.action} as {form.role} with {data!r}")
+
+    fuzz()
 
 
 def settings_for(form: Form):
@@ -380,7 +392,11 @@ def settings_for(form: Form):
 IMPORTS = {
     # url name → (role, file field, extra fields)
     "units:import-upload": (ADMIN, "file", {}),
-    "certification:assessments-excel-upload": (OFFICER, "file", {"year": st.sampled_from(["2026", "0", "x"])}),
+    "certification:assessments-excel-upload": (
+        OFFICER,
+        "file",
+        {"year": st.sampled_from(["2026", "0", "x"])},
+    ),
     "certification:criteria-set-import": (PROVINCE, "file", {}),
 }
 
@@ -388,7 +404,11 @@ IMPORTS = {
 def excel_rows() -> st.SearchStrategy:
     cell = st.one_of(st.none(), st.integers(-(10**12), 10**12), st.floats(allow_nan=True), hostile_text)
     header = st.sampled_from(
-        [["Mã", "Tên", "Loại", "Mã đơn vị cha"], ["Mã đơn vị", "Năm", "Mã tiêu chí", "Kết quả"], ["Mã", "Nội dung"]]
+        [
+            ["Mã", "Tên", "Loại", "Mã đơn vị cha"],
+            ["Mã đơn vị", "Năm", "Mã tiêu chí", "Kết quả"],
+            ["Mã", "Nội dung"],
+        ]
     )
     return st.tuples(header, st.lists(st.lists(cell, max_size=6), max_size=6))
 
@@ -407,38 +427,44 @@ def workbook(header, rows) -> bytes:
     return out.getvalue()
 
 
+def fuzz_import(client: Client, name: str, role: str, file_field: str, extra: dict) -> None:
+    url = reverse(name)
+
+    @hsettings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        content=st.one_of(
+            excel_rows().map(lambda hr: workbook(*hr)),
+            hostile_file().map(lambda f: f[1]),
+            st.lists(st.lists(hostile_text, max_size=4), max_size=5).map(
+                lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "surrogatepass")
+            ),
+        ),
+        filename=st.sampled_from(["don-vi.xlsx", "don-vi.csv", "danh-gia.xlsx", "x.pdf"]),
+        data=st.fixed_dictionaries(extra),
+    )
+    def fuzz(content, filename, data):
+        form = Form(page=url, action=url, role=role, files={file_field})
+        response, before, after = post(client, form, data, {file_field: (filename, content)}, as_json=False)
+        what = f"import {name} ({filename}, {len(content)} bytes)"
+        check(response, before, after, what)
+        # An upload only previews (the criteria import creates a draft set at most).
+        if name != "certification:criteria-set-import":
+            assert after == before, what
+
+    fuzz()
+
+
 @pytest.mark.django_db
 def test_imports_survive_random_and_hostile_files_and_write_nothing_before_confirmation(world, quiet):
     clients = clients_for(world)
     for name, (role, file_field, extra) in IMPORTS.items():
-        client = clients[role]
-        url = reverse(name)
-
-        @hsettings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(
-            content=st.one_of(
-                excel_rows().map(lambda hr: workbook(*hr)),
-                hostile_file().map(lambda f: f[1]),
-                st.lists(st.lists(hostile_text, max_size=4), max_size=5).map(
-                    lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "surrogatepass")
-                ),
-            ),
-            filename=st.sampled_from(["don-vi.xlsx", "don-vi.csv", "danh-gia.xlsx", "x.pdf"]),
-            data=st.fixed_dictionaries(extra),
-        )
-        def fuzz(content, filename, data):
-            form = Form(page=url, action=url, role=role, files={file_field})
-            response, before, after = post(client, form, data, {file_field: (filename, content)}, as_json=False)
-            what = f"import {name} ({filename}, {len(content)} bytes)"
-            check(response, before, after, what)
-            # An upload only previews (the criteria import creates a draft set at most).
-            if name != "certification:criteria-set-import":
-                assert after == before, what
-
-        fuzz()
+        fuzz_import(clients[role], name, role, file_field, extra)
 
     # Confirming an import with a forged, stale or hostile token.
-    confirms = [(reverse("units:import-confirm"), ADMIN), (reverse("certification:assessments-excel-upload"), OFFICER)]
+    confirms = [
+        (reverse("units:import-confirm"), ADMIN),
+        (reverse("certification:assessments-excel-upload"), OFFICER),
+    ]
 
     @hsettings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(token=hostile_text, target=st.sampled_from(confirms))
@@ -467,30 +493,56 @@ LISTS = [
     ("certification:notifications", OFFICER),
     ("units:user-list", ADMIN),
 ]
-PARAMS = ["o", "page", "per_page", "export", "q", "kind", "status", "campaign", "year", "unit", "format",
-          "issuer", "commune", "parent", "eligible", "assessment", "label", "valid"]
+PARAMS = [
+    "o",
+    "page",
+    "per_page",
+    "export",
+    "q",
+    "kind",
+    "status",
+    "campaign",
+    "year",
+    "unit",
+    "format",
+    "issuer",
+    "commune",
+    "parent",
+    "eligible",
+    "assessment",
+    "label",
+    "valid",
+]
+
+
+def fuzz_list(client: Client, name: str, query: st.SearchStrategy) -> None:
+    url = reverse(name)
+
+    @hsettings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(params=query)
+    def fuzz(params):
+        REQUESTS["count"] += 1
+        response = client.get(url, [(k, v.replace("\x00", "")) for k, v in params] or None)
+        what = f"GET {name} {params!r}"
+        assert response.status_code in (200, 302, 400, 403, 404), what
+        for text in errors_shown(response):
+            assert VI_LETTERS.search(text), f"{what}: {text!r}"
+
+    fuzz()
 
 
 @pytest.mark.django_db
 def test_list_filters_sort_and_page_parameters_never_fail(world, quiet):
     clients = clients_for(world)
     key = st.one_of(st.sampled_from(PARAMS), st.text(min_size=1, max_size=10))
-    value = st.one_of(hostile_text, st.sampled_from(["-name", "name", "-updated", "2", "1000000", "xlsx", "pdf"]))
+    value = st.one_of(
+        hostile_text, st.sampled_from(["-name", "name", "-updated", "2", "1000000", "xlsx", "pdf"])
+    )
     query = st.lists(st.tuples(key, value), max_size=5)
 
     for name, role in LISTS:
-        client, url = clients[role], reverse(name)
-
-        @hsettings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(params=query)
-        def fuzz(params):
-            response = client.get(url, [(k, v.replace("\x00", "")) for k, v in params] or None)
-            what = f"GET {name} {params!r}"
-            assert response.status_code in (200, 302, 400, 403, 404), what
-            for text in errors_shown(response):
-                assert VI_LETTERS.search(text), f"{what}: {text!r}"
-
-        fuzz()
+        fuzz_list(clients[role], name, query)
+    print(f"\nbad input so far in this file: {REQUESTS['count']} requests")
 
 
 def test_the_hostile_pool_holds_the_classic_attacks():
@@ -525,10 +577,22 @@ def test_nul_bytes_in_free_text_posted_outside_django_forms_are_dropped_not_a_se
     note_answer = draft.answers.order_by("pk").first()
     returned = appraised.answers.order_by("pk").first()
     cases = [
-        (OFFICER, reverse("certification:assessment-save", args=[draft.pk]), {f"note-{note_answer.pk}": "ghi\x00chú"}),
+        (
+            OFFICER,
+            reverse("certification:assessment-save", args=[draft.pk]),
+            {f"note-{note_answer.pk}": "ghi\x00chú"},
+        ),
         (OFFICER, reverse("certification:assessment-save", args=[draft.pk]), {"meeting_chair": "Ông\x00An"}),
-        (OFFICER, reverse("certification:assessment-save", args=[draft.pk]), {"attendee-name": "B\x00", "attendee-role": "x"}),
-        (APPRAISER, reverse("certification:assessment-return", args=[appraised.pk]), {f"reason-{returned.pk}": "thiếu\x00"}),
+        (
+            OFFICER,
+            reverse("certification:assessment-save", args=[draft.pk]),
+            {"attendee-name": "B\x00", "attendee-role": "x"},
+        ),
+        (
+            APPRAISER,
+            reverse("certification:assessment-return", args=[appraised.pk]),
+            {f"reason-{returned.pk}": "thiếu\x00"},
+        ),
         (APPRAISER, reverse("certification:assessment-appraise", args=[appraised.pk]), {"note": "\x00"}),
     ]
     for role, url, data in cases:

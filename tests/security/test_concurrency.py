@@ -24,8 +24,8 @@ from certification import audit, services
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
 from units.models import RoleAssignment, Unit
 
-from .world import KDC_LEAVES, decision_fields, make_campaign, make_set, make_user
 from .world import KDC as KDC_ITEMS
+from .world import KDC_LEAVES, decision_fields, make_campaign, make_set, make_user
 from .world import XA as XA_ITEMS
 
 Role = RoleAssignment.Role
@@ -78,7 +78,10 @@ def commune_with_areas():
     kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC_ITEMS)
     xa = make_set(UnitKind.COMMUNE, "xa-test", XA_ITEMS)
     campaign = make_campaign(
-        province, timezone.localdate().year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30)
+        province,
+        timezone.localdate().year,
+        [kdc, xa],
+        entry_end=timezone.localdate() + datetime.timedelta(days=30),
     )
     return commune, areas, campaign, kdc
 
@@ -117,7 +120,9 @@ def test_fifty_parallel_recognitions_by_one_issuer_get_unique_gap_free_decision_
     numbers = sorted(Decision.objects.filter(issuer=commune, year=year).values_list("number", flat=True))
     assert numbers == list(range(1, THREADS + 1))
     registers = sorted(
-        Certificate.objects.filter(decision__issuer=commune, year=year).values_list("register_number", flat=True)
+        Certificate.objects.filter(decision__issuer=commune, year=year).values_list(
+            "register_number", flat=True
+        )
     )
     assert registers == list(range(1, THREADS + 1))
     assert {c.series: c.last for c in DecisionCounter.objects.filter(issuer=commune, year=year)} == {

@@ -150,7 +150,9 @@ def normal_worker(worker) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_rerun(celery_worker, record_property):
+def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_rerun(
+    celery_worker, record_property
+):
     campaign = scored_province()
     slow_worker(celery_worker, "score_chunk_task", delay=0.6)
     run = ScoringRun.objects.create(campaign=campaign, trigger="cli", chunk_size=1)
@@ -170,7 +172,9 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
 
     requeued = celery_worker.requeue_unacked()
     normal_worker(celery_worker)
-    wait_for(lambda: ScoringRun.objects.get(pk=run.pk).status == ScoringRun.Status.DONE, 90, "the run to finish")
+    wait_for(
+        lambda: ScoringRun.objects.get(pk=run.pk).status == ScoringRun.Status.DONE, 90, "the run to finish"
+    )
     run.refresh_from_db()
     assert (run.chunks_done, run.done) == (total, run.total)
     after_kill = results_snapshot(campaign)
@@ -180,7 +184,9 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
     assert clean.status == ScoringRun.Status.DONE
     assert results_snapshot(campaign) == after_kill
     record_property("chunks_done_at_kill", f"{done_at_kill}/{total}, {requeued} requeued")
-    print(f"\nscoring: killed at {done_at_kill}/{total} chunks, {requeued} messages requeued; rerun identical")
+    print(
+        f"\nscoring: killed at {done_at_kill}/{total} chunks, {requeued} messages requeued; rerun identical"
+    )
 
 
 def services_rerun(campaign) -> ScoringRun:
@@ -188,7 +194,9 @@ def services_rerun(campaign) -> ScoringRun:
 
     run = start_scoring_run(campaign=campaign, trigger="cli")
     wait_for(
-        lambda: ScoringRun.objects.get(pk=run.pk).status in (ScoringRun.Status.DONE, ScoringRun.Status.FAILED),
+        lambda: (
+            ScoringRun.objects.get(pk=run.pk).status in (ScoringRun.Status.DONE, ScoringRun.Status.FAILED)
+        ),
         90,
         "the clean rerun",
     )
@@ -266,8 +274,12 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     with zipfile.ZipFile(media / job.zip.name) as archive:
         names = archive.namelist()
         assert len(names) == 8 and all(archive.read(n).startswith(b"%PDF-") for n in names)
-    record_property("print_kill", f"{len(finished)}/4 chunks at kill, {requeued} requeued, tmp left: {leftovers}")
-    print(f"\nprinting: killed with {len(finished)}/4 chunks, {requeued} requeued, stray tmp files: {leftovers}")
+    record_property(
+        "print_kill", f"{len(finished)}/4 chunks at kill, {requeued} requeued, tmp left: {leftovers}"
+    )
+    print(
+        f"\nprinting: killed with {len(finished)}/4 chunks, {requeued} requeued, stray tmp files: {leftovers}"
+    )
 
 
 # --- Redis stopped ------------------------------------------------------------------------------
@@ -282,9 +294,23 @@ def own_redis(tmp_path):
     def start():
         subprocess.run(
             [
-                "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "yes", "--pidfile", str(pidfile), "--dir", str(tmp_path),
-                "--logfile", str(tmp_path / "redis.log"),
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(pidfile),
+                "--dir",
+                str(tmp_path),
+                "--logfile",
+                str(tmp_path / "redis.log"),
             ],
             check=True,
         )
@@ -393,13 +419,36 @@ class Cluster:
             shutil.chown(self.dir, "postgres", "postgres")
         self.bin, self.port, self.data = _pg_bin(), free_port(), self.dir / "data"
         _as_owner(
-            [str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-             "--locale=C.UTF-8", "-N"]
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-N",
+            ]
         )
 
     def ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-o", options, *args])
+        _as_owner(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-o",
+                options,
+                *args,
+            ]
+        )
 
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/antt"
@@ -430,8 +479,12 @@ class Browser:
     def login(self, username: str, password: str) -> int:
         self.get("/login/")
         token = next(c.value for c in self.jar if c.name == "csrftoken")
-        data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-        request = urllib.request.Request(self.base + "/login/", data=data.encode(), headers={"Referer": self.base})
+        data = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        )
+        request = urllib.request.Request(
+            self.base + "/login/", data=data.encode(), headers={"Referer": self.base}
+        )
         with self.opener.open(request, timeout=30) as response:
             return response.status
 
@@ -442,8 +495,21 @@ def test_after_a_postgresql_restart_the_running_app_serves_the_next_request(tmp_
     server = None
     try:
         cluster.ctl("start")
-        _as_owner([str(cluster.bin / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "antt"])
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_", "CELERY_", "PG"))}
+        _as_owner(
+            [
+                str(cluster.bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(cluster.port),
+                "-U",
+                "postgres",
+                "antt",
+            ]
+        )
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_", "CELERY_", "PG"))
+        }
         env.update(
             DJANGO_SETTINGS_MODULE="antt.settings",
             DATABASE_URL=cluster.url(),
@@ -453,16 +519,40 @@ def test_after_a_postgresql_restart_the_running_app_serves_the_next_request(tmp_
             ALLOWED_HOSTS="127.0.0.1",
         )
         manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=600)
         subprocess.run(
-            [*manage, "shell", "-c", "from django.contrib.auth.models import User; "
-             "User.objects.create_superuser('root', 'root@example.vn', 'Mat-khau-rat-dai-2026')"],
-            cwd=ROOT, env=env, check=True, timeout=120,
+            [*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=600
+        )
+        subprocess.run(
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from django.contrib.auth.models import User; "
+                "User.objects.create_superuser('root', 'root@example.vn', 'Mat-khau-rat-dai-2026')",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
         )
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "antt.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "1"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "gunicorn.log").open("w"),
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "antt.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+                "--threads",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "gunicorn.log").open("w"),
         )
         browser = Browser(f"http://127.0.0.1:{port}")
         wait_for(lambda: _answers(port), 60, "gunicorn")

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -149,9 +148,7 @@ MATRIX: dict[str, Rule] = {
     ),
     "certification:criteria-set-export": Rule(allow(IN_SCOPE), kwargs=criteria_set, colleague=OFFICER),
     "certification:criteria-set-publish": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
-    "certification:criteria-set-new-version": Rule(
-        allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403
-    ),
+    "certification:criteria-set-new-version": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
     "certification:criteria-set-clone": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
     "certification:criteria-province-add": Rule(allow(PROVINCE_STAFF), kwargs=criteria_set, colleague=403),
     "certification:criteria-for-unit": Rule(
@@ -202,12 +199,8 @@ MATRIX: dict[str, Rule] = {
     "certification:scoring-campaign": Rule(allow(IN_SCOPE), kwargs=campaign, colleague=OFFICER),
     "certification:scoring-run-start": Rule(allow(PROVINCE_STAFF), kwargs=campaign, colleague=403),
     "certification:scoring-export": Rule(allow(IN_SCOPE), kwargs=campaign, colleague=OFFICER),
-    "certification:scoring-run-detail": Rule(
-        {**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run
-    ),
-    "certification:scoring-run-progress": Rule(
-        {**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run
-    ),
+    "certification:scoring-run-detail": Rule({**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run),
+    "certification:scoring-run-progress": Rule({**allow(IN_SCOPE, 404), **allow(PROVINCE_STAFF)}, kwargs=run),
     # --- decisions, certificates, printing, reports
     "certification:decision-list": Rule(allow(SIGNED_IN)),
     "certification:decision-detail": Rule(allow(IN_SCOPE), kwargs=decision),
@@ -217,7 +210,9 @@ MATRIX: dict[str, Rule] = {
     "certification:certificate-revoke": Rule(allow({APPROVER, SUPER}), kwargs=certificate),
     "certification:print-detail": Rule(allow(DOCUMENTS), kwargs=job),
     "certification:print-status": Rule(allow(DOCUMENTS), kwargs=job),
-    "certification:print-download": Rule(allow(DOCUMENTS), kwargs=lambda s, w: {"pk": s.print_job.pk, "kind": "pdf"}),
+    "certification:print-download": Rule(
+        allow(DOCUMENTS), kwargs=lambda s, w: {"pk": s.print_job.pk, "kind": "pdf"}
+    ),
     "certification:report-index": Rule(allow(DOCUMENTS)),
     "certification:report-summary": Rule(allow(DOCUMENTS)),
     "certification:notifications": Rule(allow(SIGNED_IN)),

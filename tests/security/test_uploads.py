@@ -47,14 +47,25 @@ def counts() -> tuple[int, int, int]:
 @pytest.mark.parametrize(
     ("name", "content", "content_type"),
     [
-        ("bien-ban.pdf", b"<!doctype html><html><script>alert(document.cookie)</script></html>", "application/pdf"),
+        (
+            "bien-ban.pdf",
+            b"<!doctype html><html><script>alert(document.cookie)</script></html>",
+            "application/pdf",
+        ),
         ("anh.jpg", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 64, "image/jpeg"),
         ("bao-cao.pdf", b"PK\x03\x04" + b"\x00" * 64, "application/pdf"),  # a zip/docx named .pdf
         ("anh.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/svg+xml"),
         ("ghi-chu.txt", b" %PDF-1.4 starts one byte late", "text/plain"),
         ("script.pdf", b"#!/bin/sh\nrm -rf /\n", "application/pdf"),
     ],
-    ids=["html disguised as pdf", "exe named jpg", "zip named pdf", "svg with script", "magic not at start", "shell script"],
+    ids=[
+        "html disguised as pdf",
+        "exe named jpg",
+        "zip named pdf",
+        "svg with script",
+        "magic not at start",
+        "shell script",
+    ],
 )
 def test_files_whose_content_is_not_pdf_jpeg_or_png_are_refused_in_vietnamese_and_leave_nothing(
     small_world, officer_client, name, content, content_type
@@ -97,7 +108,16 @@ def test_an_empty_file_is_refused(small_world, officer_client):
         "x" * 400 + ".pdf",
         "....",
     ],
-    ids=["unix traversal", "windows traversal", "absolute path", "nul byte", "header injection", "rtl override", "400 chars", "only dots"],
+    ids=[
+        "unix traversal",
+        "windows traversal",
+        "absolute path",
+        "nul byte",
+        "header injection",
+        "rtl override",
+        "400 chars",
+        "only dots",
+    ],
 )
 def test_hostile_file_names_never_reach_the_disk_and_are_made_harmless_for_display(
     small_world, officer_client, name
@@ -128,7 +148,9 @@ def test_hostile_file_names_never_reach_the_disk_and_are_made_harmless_for_displ
 
 @pytest.mark.django_db
 def test_a_pdf_html_polyglot_is_only_ever_served_as_a_sandboxed_pdf_download(small_world, officer_client):
-    polyglot = b"%PDF-1.4\n<html><body><script>fetch('/units/users/').then(r=>r.text())</script></body></html>"
+    polyglot = (
+        b"%PDF-1.4\n<html><body><script>fetch('/units/users/').then(r=>r.text())</script></body></html>"
+    )
     upload(officer_client, small_world.sides["in"], "polyglot.html", polyglot)
     evidence = Evidence.objects.order_by("-pk").first()
     assert evidence.content_type == "application/pdf"

@@ -211,7 +211,6 @@ def build_side(
     appraiser,
     approver,
     admin,
-
 ) -> Side:
     year = timezone.localdate().year
     marker = MARKERS[key]
@@ -233,7 +232,9 @@ def build_side(
         province=province,
         status=CriteriaSet.Status.DRAFT,
     )
-    campaign = make_campaign(province, year, sets, entry_end=timezone.localdate() + datetime.timedelta(days=30))
+    campaign = make_campaign(
+        province, year, sets, entry_end=timezone.localdate() + datetime.timedelta(days=30)
+    )
 
     draft = services.start_assessment(campaign=campaign, unit=areas[0], by=officer)
     evidence = services.add_evidence(
@@ -352,7 +353,9 @@ def build_small_world() -> World:
     kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)
     xa = make_set(UnitKind.COMMUNE, "xa-test", XA)
     year = timezone.localdate().year
-    campaign = make_campaign(province, year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30))
+    campaign = make_campaign(
+        province, year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30)
+    )
     draft = services.start_assessment(campaign=campaign, unit=areas[0], by=officer)
     evidence = services.add_evidence(
         assessment=draft,

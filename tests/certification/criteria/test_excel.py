@@ -128,7 +128,7 @@ def test_every_bad_row_is_reported_with_its_number_and_nothing_is_saved(kdc_set,
         import_set_xlsx(bad)
     errors = refused.value.errors
     for row in range(3, 11):
-        assert any(e.startswith(f"Row {row}:") for e in errors), (row, errors)
+        assert any(e.startswith(f"Dòng {row}:") for e in errors), (row, errors)
     assert len(errors) == 8
     assert (CriteriaSet.objects.count(), kdc_set.criteria.count()) == before
 
@@ -140,9 +140,9 @@ def test_bad_set_metadata_is_reported_with_its_row(kdc_set, xa_set):
         import_set_xlsx(bad)
     errors = refused.value.errors
     assert (
-        any("row 5" in e for e in errors)
-        and any("row 8" in e for e in errors)
-        and any("row 10" in e for e in errors)
+        any("dòng 5" in e for e in errors)
+        and any("dòng 8" in e for e in errors)
+        and any("dòng 10" in e for e in errors)
     )
 
 
@@ -151,8 +151,8 @@ def test_a_group_without_items_and_a_missing_threshold_are_refused(kdc_set):
     bad = _edited(kdc_set, {(2, 7): None, (13, 2): None, (14, 2): None, (15, 2): None, (16, 2): None})
     with pytest.raises(CriteriaImportError) as refused:
         import_set_xlsx(bad)
-    assert any(e.startswith("Row 2:") for e in refused.value.errors)  # KDC-1 needs its 100 %
-    assert any(e.startswith("Row 12:") and "KDC-4" in e for e in refused.value.errors)
+    assert any(e.startswith("Dòng 2:") for e in refused.value.errors)  # KDC-1 needs its 100 %
+    assert any(e.startswith("Dòng 12:") and "KDC-4" in e for e in refused.value.errors)
 
 
 @pytest.mark.django_db
