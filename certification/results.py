@@ -625,6 +625,7 @@ ROW_FIELDS = (
     "input_hash",
 )
 JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
+EMPTY_JSON = {list: "[]", dict: "{}"}
 
 
 def _write(rows: list[tuple]) -> None:
@@ -659,7 +660,7 @@ def _write(rows: list[tuple]) -> None:
             for row in rows:
                 row = list(row)
                 for i in json_at:
-                    row[i] = json.dumps(row[i], ensure_ascii=False)
+                    row[i] = json.dumps(row[i], ensure_ascii=False) if row[i] else EMPTY_JSON[type(row[i])]
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
@@ -784,6 +785,7 @@ def summarize_province(campaign: Campaign) -> Result:
     for counts in kinds.values():
         for outcome in (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE):
             counts.setdefault(outcome, 0)
+    xa4_keys = ("met", "total", "registered", "recognized", "required", "undecided")
     communes = [
         {
             "id": uid,
@@ -791,16 +793,22 @@ def summarize_province(campaign: Campaign) -> Result:
             "name": f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name,
             "outcome": outcome,
             "is_forecast": forecast,
-            "xa4": {
-                k: rollup.get(k)
-                for k in ("met", "total", "registered", "recognized", "required", "undecided")
-            },
+            "xa4": dict(zip(xa4_keys, xa4, strict=True)),
         }
-        for uid, code, name, label, outcome, forecast, rollup in Result.objects.filter(
+        for uid, code, name, label, outcome, forecast, *xa4 in Result.objects.filter(
             campaign=campaign, unit__kind=COMMUNE
         )
         .order_by("unit__path")
-        .values_list("unit_id", "unit__code", "unit__name", "unit__label", "outcome", "is_forecast", "rollup")
+        # Only the figures, not each commune's whole roll-up with its explanation.
+        .values_list(
+            "unit_id",
+            "unit__code",
+            "unit__name",
+            "unit__label",
+            "outcome",
+            "is_forecast",
+            *(f"rollup__{key}" for key in xa4_keys),
+        )
     ]
     is_forecast = any(c["forecast"] for c in kinds.values())
     rollup = {"kinds": kinds, "communes": communes, "is_forecast": is_forecast}

@@ -207,3 +207,25 @@ def test_templates_have_no_inline_script_style_element_or_event_handler():
                 offenders.append(f"{path.relative_to(ROOT)}: {what}")
     assert len(_templates()) > 20
     assert not offenders, offenders
+
+
+@pytest.mark.django_db
+def test_a_form_posted_without_its_csrf_token_gets_a_vietnamese_page_not_djangos_english_one():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "a", "password": "b"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Biểu mẫu đã hết hạn" in page and "CSRF verification failed" not in page
+
+
+@pytest.mark.parametrize(
+    ("template", "heading"), [("400.html", "Không đọc được yêu cầu"), ("500.html", "Lỗi máy chủ")]
+)
+def test_the_error_pages_are_in_vietnamese(template, heading):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("vi"):
+        page = render_to_string(template)
+    assert heading in page and 'lang="vi"' in page

@@ -49,12 +49,12 @@ class Command(BaseCommand):
         if chunk_size is not None and chunk_size < 1:
             raise CommandError("--chunk-size phải lớn hơn 0.")
         campaigns = campaigns_for(year, province)
+        started = time.monotonic()
         runs = [start_scoring_run(campaign=c, trigger="cli", chunk_size=chunk_size) for c in campaigns]
         for run in runs:
             self.stdout.write(f"Đã đưa vào hàng đợi: lượt chấm #{run.pk} · {run.campaign}")
         if not wait:
             return
-        started = time.monotonic()
         last: dict[int, tuple] = {}
         while True:
             current = {

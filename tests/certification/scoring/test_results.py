@@ -279,3 +279,25 @@ def test_an_answer_to_a_criterion_of_another_set_is_ignored(campaign, area, asse
     Answer.objects.create(assessment=assessment, criterion=stray, value="not_met")
     results.score_campaign_units(campaign, [area.pk, school.pk])
     assert result(campaign, area).outcome == "pass"
+
+
+def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit(
+    province, campaign, commune, area, officer, assess, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from certification.campaigns import open_campaign
+    from certification.services import save_answers
+
+    current = open_campaign(year=timezone.localdate().year + 1, province=province)  # entry still open
+    assessment = assess(area, target=current, status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        save_answers(
+            assessment=assessment,
+            by=officer,
+            expected_version=assessment.version,
+            changes={"KDC-2": {"value": "not_met"}},
+        )
+    assert result(current, area).unmet_codes == ["KDC-2"]
+    assert result(current, commune).rollup["recognized"] == 0
+    assert result(current, province).rollup["kinds"]["residential_area"]["fail"] == 1
