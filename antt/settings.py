@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
+from certification.schedule import BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ANTT_VAR_DIR", BASE_DIR / "var"))
 
@@ -199,7 +201,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 }
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by certification.apps (end of each assessment period)
+# Daily: score the campaigns whose assessment period has just ended.
+CELERY_BEAT_SCHEDULE = {**BEAT_SCHEDULE}
 
 # Security. HTTPS=1 in production behind TLS.
 HTTPS = env_bool("HTTPS", False)

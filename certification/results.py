@@ -15,13 +15,9 @@ ancestors after an answer or a decision changed.
 import datetime
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from types import MappingProxyType
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -29,26 +25,22 @@ from units.models import RecognizingAuthority, Unit
 
 from . import scoring
 from .models import (
-    Answer,
     Assessment,
     Campaign,
-    CriteriaSet,
-    Criterion,
-    GradeBand,
     Registration,
     Result,
-    ScoreItem,
 )
-from .scoring import (
-    AnswerInput,
-    ChildState,
-    CriteriaPlan,
-    CriterionSpec,
-    Figures,
-    ScoreItemSpec,
-    SheetSpec,
-    UnitInputs,
+from .results_io import (
+    UNIT,
+    answer_details,
+    answer_masks,
+    decode_answers,
+    gather_units,
+    load_plans,
+    unit_where,
+    write_rows,
 )
+from .scoring import AnswerInput, ChildState, Figures, UnitInputs
 
 LEAF_KINDS = (
     Unit.Kind.RESIDENTIAL_AREA.value,
@@ -58,8 +50,6 @@ LEAF_KINDS = (
 )
 COMMUNE = Unit.Kind.COMMUNE.value
 SCORED_KINDS = (*LEAF_KINDS, COMMUNE)
-DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
-BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
 KIND_LABELS = {
     Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
     Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
@@ -69,21 +59,6 @@ KIND_LABELS = {
     Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
     Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
 }
-RESULT_FIELDS = [
-    "assessment",
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
-    "input_hash",
-    "computed_at",
-]
-WRITE_BATCH = 1000
-COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
 
 
 @dataclass(frozen=True)
@@ -197,250 +172,6 @@ def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
     return None
 
 
-# --- criteria plans ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Plans:
-    plans: dict[int, CriteriaPlan]
-    bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
-    codes: dict[int, str]  # criterion id → code
-    leaf_codes: dict[int, tuple[tuple[int, str], ...]]  # set id → (bit position, code) of its leaves
-    set_of: dict[int, int]  # criterion id → its set
-    detail_ids: list[int]  # criteria whose answers are read row by row
-    xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
-
-
-@dataclass(frozen=True)
-class _SetData:
-    """One criteria set as read from the database and compiled (independent of bit positions)."""
-
-    rows: tuple[tuple, ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
-    plan: CriteriaPlan
-    item_ids: frozenset[int]
-
-
-# Published and frozen sets never change (certification.models.criteria refuses it), so their
-# compiled form is kept per process, keyed by everything that identifies the version.
-_SET_CACHE: dict[tuple, _SetData] = {}
-_SET_CACHE_SIZE = 256
-CACHEABLE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
-
-
-def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
-    rows = defaultdict(list)
-    for row in (
-        Criterion.objects.filter(criteria_set_id__in=set_ids)
-        .order_by("criteria_set_id", "order", "id")
-        .values_list(
-            "criteria_set_id", "id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent"
-        )
-    ):
-        rows[row[0]].append(row[1:])
-    items = defaultdict(list)
-    totals: dict[int, Decimal] = {}
-    for set_id, total, criterion_id, max_points, deduction, knockout in ScoreItem.objects.filter(
-        sheet__criteria_set_id__in=set_ids
-    ).values_list(
-        "sheet__criteria_set_id",
-        "sheet__total_points",
-        "criterion_id",
-        "max_points",
-        "deduction",
-        "is_knockout",
-    ):
-        items[set_id].append((criterion_id, max_points, deduction, knockout))
-        totals[set_id] = Decimal(total)
-    bands = defaultdict(list)
-    if items:
-        for set_id, grade, minimum in GradeBand.objects.filter(
-            sheet__criteria_set_id__in=list(items)
-        ).values_list("sheet__criteria_set_id", "grade", "min_points"):
-            bands[set_id].append((grade, minimum))
-    found = {}
-    for set_id in set_ids:
-        code_of = {row[0]: row[1] for row in rows[set_id]}
-        specs = [
-            CriterionSpec(
-                code=code,
-                answer_type=answer_type,
-                parent=code_of.get(parent_id, ""),
-                na_allowed=na_allowed,
-                threshold_percent=threshold,
-            )
-            for _id, code, answer_type, parent_id, na_allowed, threshold in rows[set_id]
-        ]
-        sheet = None
-        if items[set_id]:
-            sheet = SheetSpec(
-                total_points=totals[set_id],
-                items=tuple(
-                    ScoreItemSpec(code=code_of[cid], max_points=mx, deduction=dd, is_knockout=ko)
-                    for cid, mx, dd, ko in sorted(items[set_id])
-                    if cid in code_of
-                ),
-                bands=tuple(sorted(bands[set_id])),
-            )
-        base, threshold = settings[set_id][:2]
-        plan = scoring.compile_plan(specs, sheet=sheet, rollup_base=base, rollup_threshold_percent=threshold)
-        found[set_id] = _SetData(tuple(rows[set_id]), plan, frozenset(cid for cid, *_r in items[set_id]))
-    return found
-
-
-def _load_plans(set_ids: Iterable[int]) -> _Plans:
-    set_ids = sorted({s for s in set_ids if s is not None})
-    loaded = _Plans({}, {}, {}, {}, {}, [], {})
-    if not set_ids:
-        return loaded
-    settings = {
-        pk: (base, threshold, (pk, family, version, status, published_at, base, threshold))
-        for pk, base, threshold, family, version, status, published_at in CriteriaSet.objects.filter(
-            pk__in=set_ids
-        ).values_list(
-            "id", "rollup_base", "rollup_threshold_percent", "family", "version", "status", "published_at"
-        )
-    }
-    data = {pk: _SET_CACHE[s[2]] for pk, s in settings.items() if s[2] in _SET_CACHE}
-    missing = [pk for pk in settings if pk not in data]
-    if missing:
-        fresh = _read_sets(missing, settings)
-        data.update(fresh)
-        if len(_SET_CACHE) > _SET_CACHE_SIZE:
-            _SET_CACHE.clear()
-        for pk, set_data in fresh.items():
-            if settings[pk][2][3] in CACHEABLE:
-                _SET_CACHE[settings[pk][2]] = set_data
-    position = 0  # bit positions are unique across the sets, so a stray answer can never alias
-    for set_id in sorted(data):
-        set_data = data[set_id]
-        loaded.plans[set_id] = set_data.plan
-        codes = []
-        for criterion_id, code, answer_type, _parent, _na, threshold in set_data.rows:
-            loaded.codes[criterion_id] = code
-            loaded.set_of[criterion_id] = set_id
-            if answer_type in DETAIL_TYPES or criterion_id in set_data.item_ids:
-                loaded.detail_ids.append(criterion_id)
-            if answer_type == scoring.DERIVED and set_id not in loaded.xa4:
-                xa4_threshold = threshold if threshold is not None else set_data.plan.rollup_threshold_percent
-                loaded.xa4[set_id] = (code, xa4_threshold, set_data.plan.rollup_base)
-            if answer_type in (scoring.GROUP, scoring.DERIVED):
-                continue
-            loaded.bits[criterion_id] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
-            codes.append((position, code))
-            position += 1
-        loaded.leaf_codes[set_id] = tuple(codes)
-    return loaded
-
-
-# --- answers ----------------------------------------------------------------------------------
-
-
-UNIT = Unit._meta.db_table  # raw queries use the table's own name: the compiled scope refers to it
-
-
-def _unit_where(scope: Q) -> tuple[str, list]:
-    """``scope`` (a filter on Unit's own columns) as a WHERE condition on ``units_unit``, so the
-    planner filters units by their indexes instead of semi-joining a subquery."""
-    query = Unit.objects.filter(scope).query
-    try:
-        sql, params = query.get_compiler(connection=connection).compile(query.where)
-    except EmptyResultSet:
-        return "1 = 0", []
-    except FullResultSet:
-        return "1 = 1", []
-    return sql, list(params)
-
-
-def _answer_masks(
-    campaign: Campaign, scope: Q, bits: dict[int, tuple[int, int]]
-) -> dict[int, tuple[int, int, int]]:
-    """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
-    self), for the campaign's assessments of the units in ``scope``. One GROUP BY over the
-    answers: nothing per answer crosses into Python."""
-    if not bits:
-        return {}
-    aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
-    mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
-    mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
-    where_sql, where_params = _unit_where(scope)
-    value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
-    sql = f"""
-        SELECT x.assessment_id, x.word,
-               {aggregate}(CASE WHEN x.v = 'met' THEN x.bit ELSE 0 END),
-               {aggregate}(CASE WHEN x.v = 'not_met' THEN x.bit ELSE 0 END),
-               {aggregate}(CASE WHEN x.v = 'na' THEN x.bit ELSE 0 END)
-        FROM (
-            SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {value} AS v
-            FROM {Answer._meta.db_table} a
-            JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
-            JOIN {UNIT} ON {UNIT}.id = s.unit_id
-            JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
-            WHERE s.campaign_id = %s AND {where_sql}
-        ) x
-        GROUP BY x.assessment_id, x.word
-    """
-    masks: dict[int, list[int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*mapping_params, campaign.pk, *where_params])
-        for assessment_id, word, met, not_met, na in cursor.fetchall():
-            shift = BITS_PER_WORD * int(word)
-            current = masks.setdefault(assessment_id, [0, 0, 0])
-            current[0] |= int(met or 0) << shift
-            current[1] |= int(not_met or 0) << shift
-            current[2] |= int(na or 0) << shift
-    return {k: (v[0], v[1], v[2]) for k, v in masks.items()}
-
-
-def _decode(
-    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict
-) -> MappingProxyType:
-    """Answers as the engine wants them, shared between units with the same masks."""
-    key = (leaf_codes, masks)
-    found = cache.get(key)
-    if found is None:
-        answers = {}
-        for position, code in leaf_codes:
-            bit = 1 << position
-            if masks[0] & bit:
-                answers[code] = AnswerInput(scoring.MET)
-            elif masks[1] & bit:
-                answers[code] = AnswerInput(scoring.NOT_MET)
-            elif masks[2] & bit:
-                answers[code] = AnswerInput(scoring.NA)
-        found = cache[key] = MappingProxyType(answers)
-    return found
-
-
-def _details(campaign: Campaign, scope: Q, detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
-    """assessment id → criterion id → the full answer, for the few criteria that need more than
-    met / not met (figures, notes, points)."""
-    found: dict[int, dict[int, tuple]] = defaultdict(dict)
-    if not detail_ids:
-        return found
-    where_sql, where_params = _unit_where(scope)
-    criteria = ", ".join(["%s"] * len(detail_ids))
-    sql = f"""
-        SELECT a.assessment_id, a.criterion_id, a.value, a.appraised_value, a.number, a.note,
-               a.self_points, a.appraised_points
-        FROM {Answer._meta.db_table} a
-        JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
-        JOIN {UNIT} ON {UNIT}.id = s.unit_id
-        WHERE s.campaign_id = %s AND a.criterion_id IN ({criteria}) AND {where_sql}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, *detail_ids, *where_params])
-        rows = cursor.fetchall()
-    for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
-        found[assessment_id][criterion_id] = (
-            appraised or value,
-            number,
-            note.strip(),
-            self_points,
-            appraised_points,
-        )
-    return found
-
-
 # --- scoring units ----------------------------------------------------------------------------
 
 
@@ -461,43 +192,6 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
     return chosen
 
 
-def _gather(campaign: Campaign, scope: Q):
-    """Everything per unit in one query: the unit, its assessment and registration in the
-    campaign, last year's figures, and the hash of its current result."""
-    where_sql, where_params = _unit_where(scope)
-    sql = f"""
-        SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
-               s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
-               g.id, g.households_total, g.households_registered,
-               p.id, p.crime_count, p.social_evil_count, p.violation_count,
-               r.input_hash
-        FROM {UNIT}
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
-        LEFT JOIN {Campaign._meta.db_table} pc ON pc.year = %s AND pc.province_id = %s
-        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = {UNIT}.id AND p.campaign_id = pc.id
-        WHERE {where_sql}
-        ORDER BY {UNIT}.id
-    """
-    params = [campaign.pk, campaign.pk, campaign.pk, campaign.year - 1, campaign.province_id, *where_params]
-    units, assessments, registrations, last_year, existing = [], {}, {}, {}, {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            unit_id = row[0]
-            units.append(row[0:5])
-            if row[5] is not None:
-                assessments[unit_id] = (row[5], unit_id, *row[6:11])
-            if row[11] is not None:
-                registrations[unit_id] = (unit_id, row[12], row[13])
-            if row[14] is not None:
-                last_year[unit_id] = Figures(*row[15:18])
-            if row[18] is not None:
-                existing[unit_id] = row[18]
-    return units, assessments, registrations, last_year, existing
-
-
 def _score(
     campaign: Campaign,
     scope: Q,
@@ -507,7 +201,7 @@ def _score(
     """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
     feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
     list travels to the database whatever the number of units."""
-    units, assessments, registrations, last_year, existing = _gather(campaign, scope)
+    units, assessments, registrations, last_year, existing = gather_units(campaign, scope)
     if not units:
         return ScoreReport(0, 0)
     set_ids = {row[2] for row in assessments.values()}
@@ -516,9 +210,9 @@ def _score(
         fallback = _campaign_sets(campaign)
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
-    plans = _load_plans(set_ids)
-    masks = _answer_masks(campaign, scope, plans.bits) if assessments else {}
-    details = _details(campaign, scope, plans.detail_ids) if assessments else {}
+    plans = load_plans(set_ids)
+    masks = answer_masks(campaign, scope, plans.bits) if assessments else {}
+    details = answer_details(campaign, scope, plans.detail_ids) if assessments else {}
 
     decode_cache: dict = {}
     memo: dict = {}
@@ -567,7 +261,9 @@ def _score(
             continue  # same inputs, same row: nothing to compute or write
         score = memo.get(key)
         if score is None:
-            answers = _decode(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
+            answers = (
+                decode_answers(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
+            )
             if unit_details:
                 answers = dict(answers)
                 for criterion_id, (value, number, note, self_points, appraised_points) in unit_details:
@@ -606,66 +302,8 @@ def _score(
                 input_hash,
             )
         )
-    _write(to_write)
+    write_rows(to_write)
     return ScoreReport(len(units), len(to_write))
-
-
-ROW_FIELDS = (
-    "campaign_id",
-    "unit_id",
-    "assessment_id",
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
-    "input_hash",
-)
-JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
-EMPTY_JSON = {list: "[]", dict: "{}"}
-
-
-def _write(rows: list[tuple]) -> None:
-    """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
-    concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
-    one INSERT … ON CONFLICT DO UPDATE (no model instances); few rows or another database:
-    ``bulk_create(update_conflicts=True)``."""
-    if not rows:
-        return
-    rows = sorted(rows, key=lambda row: row[1])
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        Result.objects.bulk_create(
-            [Result(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
-            batch_size=WRITE_BATCH,
-            update_conflicts=True,
-            unique_fields=["campaign", "unit"],
-            update_fields=RESULT_FIELDS,
-        )
-        return
-    table = Result._meta.db_table
-    columns = ", ".join(ROW_FIELDS)
-    json_at = [i for i, name in enumerate(ROW_FIELDS) if name in JSON_FIELDS]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*ROW_FIELDS[2:], "computed_at"))
-    # ON COMMIT DELETE ROWS: the staging rows live only inside this transaction.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS result_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        cursor.execute("TRUNCATE result_stage")
-        with cursor.connection.cursor() as raw, raw.copy(f"COPY result_stage ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                row = list(row)
-                for i in json_at:
-                    row[i] = json.dumps(row[i], ensure_ascii=False) if row[i] else EMPTY_JSON[type(row[i])]
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
-            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updates}"
-        )
 
 
 @transaction.atomic
@@ -675,7 +313,7 @@ def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreRe
 
 
 def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
-    where_sql, where_params = _unit_where(managed.scope)
+    where_sql, where_params = unit_where(managed.scope)
     sql = f"""
         SELECT {UNIT}.id, r.outcome, s.status, g.id
         FROM {UNIT}
@@ -753,7 +391,7 @@ def summarize_province(campaign: Campaign) -> Result:
     province = campaign.province
     empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
     kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
-    where_sql, where_params = _unit_where(campaign_scope(campaign))
+    where_sql, where_params = unit_where(campaign_scope(campaign))
     sql = f"""
         SELECT {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
         FROM {UNIT}
@@ -827,7 +465,7 @@ def summarize_province(campaign: Campaign) -> Result:
     current = Result.objects.filter(campaign=campaign, unit=province).first()
     if current is not None and current.input_hash == input_hash:
         return current
-    _write(
+    write_rows(
         [
             (
                 campaign.pk,

@@ -120,3 +120,10 @@ def test_an_explicit_language_choice_is_honoured(client, db):
     client.cookies["django_language"] = "en"
     response = client.get("/login/")
     assert response["Content-Language"] == "en"
+
+
+def test_celery_beat_scores_the_campaigns_whose_period_has_ended():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["score-due-campaigns"]
+    assert entry["task"] == "certification.tasks.scoring.score_due_campaigns_task"

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certification import results
+from certification import results, results_io
 from certification.models import Answer, Assessment, Result
 from units.models import RecognizingAuthority, Unit
 
@@ -94,7 +94,7 @@ def test_a_changed_answer_rewrites_only_that_units_row(campaign, areas, assess):
 
 def test_gathering_does_not_query_per_unit(campaign, commune, assess, make_institution):
     def scored_queries(units) -> int:
-        results._SET_CACHE.clear()  # both measurements read the criteria sets
+        results_io._SET_CACHE.clear()  # both measurements read the criteria sets
         with CaptureQueriesContext(connection) as queries:
             results.score_campaign_units(campaign, [u.pk for u in units])
         return len(queries)
