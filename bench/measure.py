@@ -101,7 +101,14 @@ def git_revision() -> str:
 def section_scoring(year: int, scale: str) -> dict:
     from . import rescoring
 
-    return rescoring.campaign_rescoring(year, timeout=1200 if scale == "national" else 600)
+    data = rescoring.campaign_rescoring(year, timeout=1200 if scale == "national" else 600)
+    try:  # the engine alone, in this process (bench/score.py, the scoring engineer's measurement)
+        from . import score
+
+        data["in_process_unchanged"] = score.score_year_in_process(year)
+    except ImportError:
+        pass
+    return data
 
 
 def section_unit(year: int, scale: str) -> dict:

@@ -531,6 +531,12 @@ def generate_dataset(
     """Build a ``scale`` data set for ``year`` (default: this year). With ``history`` the year
     before is generated too (decided), which KDC-4a compares against."""
     started = time.monotonic()
+    # The migrations load the TT 124 sets; load them again if the tables were emptied since.
+    from django.apps import apps
+
+    from .criteria_data import load_tt124_sets
+
+    load_tt124_sets(apps)
     year = year or timezone.localdate().year
     report = DatasetReport()
     log = log or (lambda message: None)

@@ -11,6 +11,7 @@ resets the demo users' passwords.
 import datetime
 from dataclasses import dataclass
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
@@ -21,6 +22,7 @@ from units.models import RoleAssignment, Unit
 
 from . import dataset, services
 from .campaigns import open_campaign
+from .criteria_data import load_tt124_sets
 from .models import Answer, Assessment, Campaign, Criterion
 from .scoring_runs import start_scoring_run
 
@@ -182,6 +184,8 @@ def play_showcase(campaign: Campaign, users: dict[str, object]) -> None:
 
 @transaction.atomic
 def _load_units(stdout) -> Unit:
+    # The migrations load the TT 124 sets; load them again if the tables were emptied since.
+    load_tt124_sets(django_apps)
     call_command("load_divisions", province=PROVINCE_CODE, stdout=stdout)
     province = Unit.objects.get(code=PROVINCE_CODE)
     generate_local_units(province, seed=SEED)

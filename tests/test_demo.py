@@ -10,8 +10,7 @@ from certification.models import Assessment, Campaign, Certificate, Result
 from units.models import RoleAssignment, Unit
 
 
-# serialized_rollback: earlier transactional tests flush the criteria sets the migrations load.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_setup_demo_loads_a_working_province_and_can_run_twice(client):
     out = io.StringIO()
     call_command("setup_demo", stdout=out)

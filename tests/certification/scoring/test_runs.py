@@ -114,7 +114,7 @@ def test_the_beat_schedule_names_a_real_task():
 # --- the command -------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the run is queued on commit
+@pytest.mark.django_db(transaction=True)  # the run is queued on commit
 def test_score_campaign_command_waits_and_prints_progress(scored_province, province):
     out = io.StringIO()
     call_command("score_campaign", year=scored_province.year, province=province.code, wait=True, stdout=out)

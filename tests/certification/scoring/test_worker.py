@@ -16,7 +16,7 @@ from certification.models import Campaign, Result, ScoringChunk, ScoringRun
 from certification.results import LEAF_KINDS
 from units.models import Unit
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 YEAR = 2025
 COMMUNES = 8
