@@ -12,4 +12,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Tài khoản demo (mật khẩu chung: {DEMO_PASSWORD}):")
         for spec, unit in users:
             self.stdout.write(f"  {spec.username:<18} {spec.title:<28} {unit}")
-        self.stdout.write("Mở http://127.0.0.1:8000 và đăng nhập bằng một trong các tài khoản trên.")
+        self.stdout.write("Đăng nhập bằng một trong các tài khoản trên.")
