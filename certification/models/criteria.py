@@ -63,7 +63,10 @@ class CriteriaSet(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     rollup_base = models.CharField(
-        _("base of the 70-percent rule"), max_length=12, choices=RollupBase.choices, default=RollupBase.ALL_KINDS
+        _("base of the 70-percent rule"),
+        max_length=12,
+        choices=RollupBase.choices,
+        default=RollupBase.ALL_KINDS,
     )
     rollup_threshold_percent = models.PositiveSmallIntegerField(
         _("recognized share required (%)"), default=70
