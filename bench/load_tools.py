@@ -34,7 +34,10 @@ def setup(officers: int, out: Path) -> None:
     accounts = load_officers(officers)
     out.write_text(
         json.dumps(
-            [{"username": a.username, "password": a.password, "assessment_id": a.assessment_id} for a in accounts]
+            [
+                {"username": a.username, "password": a.password, "assessment_id": a.assessment_id}
+                for a in accounts
+            ]
         )
     )
     print(f"[load] {len(accounts)} officers ready", file=sys.stderr)
@@ -45,10 +48,11 @@ def verify(accounts_path: Path, result_path: Path, *, scale: str, gunicorn: str)
     _django()
     import datetime
 
-    from .measure import git_revision, machine
     from django.db.models import Count
 
     from certification.models import Answer, Assessment, AuditEvent
+
+    from .measure import git_revision, machine
 
     ids = [a["assessment_id"] for a in json.loads(accounts_path.read_text())]
     result = json.loads(result_path.read_text())
@@ -131,7 +135,7 @@ def section(result: dict) -> str:
         f"({result['requests_per_second']} /s); all requests p50 {_ms(overall['p50_ms'])} ms, "
         f"**p95 {_ms(overall['p95_ms'])} ms**, max {_ms(overall['max_ms'])} ms; "
         f"**{overall['errors']} errors**. Aim: p95 < {AIM_P95_MS} ms and 0 errors — "
-        + ("met." if met_all else "**not met**" + (" (met without the logins)." if met_no_login else "."))
+        + ("met." if met_all else "**not met**" + (" (met without the logins)." if met_no_login else ".")),
     ]
     if without_login:
         lines.append(
@@ -185,7 +189,9 @@ def report(result_path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("setup")
     p.add_argument("--officers", type=int, default=200)

@@ -86,7 +86,9 @@ class Browser:
             status, response_headers = response.status, response.getheaders()
             conn.close()
         except (OSError, http.client.HTTPException) as error:
-            self.stats.record(kind, (time.perf_counter() - started) * 1000, f"{type(error).__name__}: {error}")
+            self.stats.record(
+                kind, (time.perf_counter() - started) * 1000, f"{type(error).__name__}: {error}"
+            )
             raise
         ms = (time.perf_counter() - started) * 1000
         for name, value in response_headers:
@@ -124,7 +126,11 @@ def officer(
             "POST /login/",
             "POST",
             "/login/",
-            form={"username": account["username"], "password": account["password"], "csrfmiddlewaretoken": token},
+            form={
+                "username": account["username"],
+                "password": account["password"],
+                "csrfmiddlewaretoken": token,
+            },
             expect=(302,),
         )
         _think(rng)
@@ -142,7 +148,12 @@ def officer(
                 "POST save one answer (JSON)",
                 "POST",
                 f"{path}save/",
-                form={"csrfmiddlewaretoken": b.csrf, "version": version, "only": answer_id, f"value-{answer_id}": "met"},
+                form={
+                    "csrfmiddlewaretoken": b.csrf,
+                    "version": version,
+                    "only": answer_id,
+                    f"value-{answer_id}": "met",
+                },
                 headers={"Accept": "application/json", "X-CSRFToken": b.csrf},
             )
             version = json.loads(text)["version"]
@@ -188,7 +199,9 @@ def _loadavg() -> list[float]:
         return [float(x) for x in fh.read().split()[:3]]
 
 
-def run(base: str, accounts: list[dict], *, ramp: float, window: float, max_seconds: float, seed: int) -> dict:
+def run(
+    base: str, accounts: list[dict], *, ramp: float, window: float, max_seconds: float, seed: int
+) -> dict:
     stats = Stats()
     loadavg_start = _loadavg()
     started = time.monotonic()
@@ -252,7 +265,9 @@ def run(base: str, accounts: list[dict], *, ramp: float, window: float, max_seco
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--base", required=True, help="e.g. http://127.0.0.1:8000")
     parser.add_argument("--accounts", required=True, help="JSON file from bench.load_setup")
     parser.add_argument("--ramp", type=float, default=60)

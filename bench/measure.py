@@ -136,7 +136,10 @@ def section_print(year: int, scale: str) -> dict:
     from .fixtures import bench_decision
 
     decision = bench_decision(year=year, count=100, number=9100)
-    return {"decision_100": printing.best_of(decision, 2), "idle_worker_rss_mib": printing.idle_worker_rss_mib()}
+    return {
+        "decision_100": printing.best_of(decision, 2),
+        "idle_worker_rss_mib": printing.idle_worker_rss_mib(),
+    }
 
 
 def section_memory(year: int, scale: str) -> dict:
@@ -195,7 +198,9 @@ def run(scale: str, year: int, only: list[str], budget: float) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", choices=["province", "national"], required=True)
     parser.add_argument("--year", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -219,7 +224,11 @@ def main() -> None:
     if only and args.out.exists():  # a partial run updates the sections it measured
         previous = json.loads(args.out.read_text())
         previous["sections"].update(result["sections"])
-        result = {**previous, **{k: v for k, v in result.items() if k != "sections"}, "sections": previous["sections"]}
+        result = {
+            **previous,
+            **{k: v for k, v in result.items() if k != "sections"},
+            "sections": previous["sections"],
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(f"[bench] results in {args.out}", file=sys.stderr)

@@ -94,4 +94,3 @@ class PeakRSS:
     @property
     def max_total_mib(self) -> float:
         return round(self.max_total_kib / 1024, 1)
-

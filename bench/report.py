@@ -232,7 +232,11 @@ def _summary(result: dict) -> list[str]:
     lines = [
         f"- **Date:** {result['date']} · **revision** `{result.get('revision', '')}` · whole run "
         f"{result['seconds']:.0f} s"
-        + (f" (+ {build['seconds']:.0f} s to build the data set once, on {build['date'][:10]})" if build else ""),
+        + (
+            f" (+ {build['seconds']:.0f} s to build the data set once, on {build['date'][:10]})"
+            if build
+            else ""
+        ),
         f"- **Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
         f"Python {m['python']}, PostgreSQL {result['versions']['postgresql']}, WeasyPrint "
         f"{result['versions']['weasyprint']}, Django {result['versions']['django']}",
@@ -244,7 +248,9 @@ def _summary(result: dict) -> list[str]:
         f"enterprises and schools; {d['assessments']:,} assessments and {d['answers']:,} answers this "
         f"year ({d['answers_all_years']:,} with last year)",
     ]
-    problems = [f"`{name}`: {_problem(result, name)}" for name in result.get("sections", {}) if _problem(result, name)]
+    problems = [
+        f"`{name}`: {_problem(result, name)}" for name in result.get("sections", {}) if _problem(result, name)
+    ]
     if problems:
         lines.append("- **Not measured this run:** " + "; ".join(problems))
     return lines
@@ -293,7 +299,11 @@ def _pages_table(results: dict[str, dict]) -> list[str]:
         rows.append("")
         rows.append(
             "Queries per page at national scale vs province scale: "
-            + ("**grew** for " + ", ".join(grew) if grew else "the same for every page (they do not grow with the data).")
+            + (
+                "**grew** for " + ", ".join(grew)
+                if grew
+                else "the same for every page (they do not grow with the data)."
+            )
         )
     return rows
 
@@ -405,7 +415,9 @@ def document(results: dict[str, dict], chart_scale: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", choices=["province", "national"])
     args = parser.parse_args()
     results = {s: r for s in ("province", "national") if (r := _load(s))}

@@ -189,7 +189,9 @@ def unit_rescoring(year: int, *, samples: int = 30, seed: int = 10) -> dict:
         Answer.objects.filter(pk=answer.pk).update(value=answer.value, appraised_value=answer.appraised_value)
         rescore_unit(unit_id, campaign.pk)  # back to the data set's state (not timed)
         with connection.cursor() as cursor:
-            baseline.append(_baseline_unit(cursor, assessment_id, communes[commune_id], province, campaign.pk))
+            baseline.append(
+                _baseline_unit(cursor, assessment_id, communes[commune_id], province, campaign.pk)
+            )
     ms = [t * 1000 for t in ours]
     base_ms = [t * 1000 for t in baseline]
     return {
