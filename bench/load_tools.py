@@ -86,7 +86,49 @@ def verify(accounts_path: Path, result_path: Path, *, scale: str, gunicorn: str)
         "loadavg_end": result.get("loadavg_end"),
     }
     result_path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    _append_history(result_path.parent, result, scale)
     print(f"[load] submitted {submitted}/{len(ids)}, empty answers {unanswered}", file=sys.stderr)
+
+
+def _append_history(directory: Path, result: dict, scale: str) -> None:
+    """One line per run in bench/data/<scale>/load-history.jsonl: on a shared machine the
+    spread between runs matters as much as one run."""
+    history = ROOT / "bench" / "data" / scale / "load-history.jsonl"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "date": result["meta"]["date"],
+        "loadavg_start": result.get("loadavg_start"),
+        "loadavg_end": result.get("loadavg_end"),
+        "requests": result["requests"],
+        "seconds": result["seconds"],
+        **{k: result["overall"][k] for k in ("p50_ms", "p95_ms", "errors")},
+        "p95_without_login_ms": result.get("overall_without_login", {}).get("p95_ms"),
+        "submitted": result.get("database", {}).get("submitted"),
+        "officers": result["officers"],
+        "cpu_seconds": result.get("cpu_seconds"),
+    }
+    with history.open("a") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _history_rows(scale: str) -> list[str]:
+    history = ROOT / "bench" / "data" / scale / "load-history.jsonl"
+    if not history.exists():
+        return []
+    runs = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][-6:]
+    rows = [
+        "Recent runs (same command, same machine; the load average shows how busy the neighbours were):",
+        "",
+        "| Date | Load avg before → after | Requests | p50 ms | p95 ms | p95 without login | Errors | Submitted |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        rows.append(
+            f"| {r['date'][:16].replace('T', ' ')} | {(r.get('loadavg_start') or ['?'])[0]} → "
+            f"{(r.get('loadavg_end') or ['?'])[0]} | {r['requests']} | {_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | "
+            f"{_ms(r.get('p95_without_login_ms'))} | {r['errors']} | {r.get('submitted', '–')}/{r['officers']} |"
+        )
+    return rows + [""]
 
 
 # --- docs/reliability.md -------------------------------------------------------------------------
@@ -153,17 +195,39 @@ def section(result: dict) -> str:
                 else ("; **audit chain check failed**." if db.get("audit_chain_ok") is False else ".")
             )
         )
+    cpu = result.get("cpu_seconds") or {}
+    if cpu:
+        total = sum(cpu.values())
+        per_request = {k: v * 1000 / max(1, result["requests"]) for k, v in cpu.items()}
+        lines.append(
+            f"- CPU used during the run: {total:.0f} CPU-seconds in {result['seconds']:.0f} s "
+            f"(= {total / result['seconds']:.1f} of the {meta.get('machine', '').split(' ')[0] or '?'} cores, "
+            "besides the other engineers' work): "
+            + ", ".join(f"{k} {v:.0f} s ({per_request[k]:.0f} ms per request)" for k, v in cpu.items())
+            + "."
+        )
+    if result.get("officers_stopped"):
+        lines.append(
+            f"- {result['officers_stopped']} officers gave up after a failed request (their work "
+            "was not submitted)."
+        )
     if result.get("unfinished_officers"):
         lines.append(f"- {result['unfinished_officers']} officers had not finished when the run was cut.")
     if examples:
         lines.append("- Errors seen: " + "; ".join(examples))
     lines += ["", *rows, ""]
+    lines += _history_rows(meta.get("scale") or "province")
+    notes = ROOT / "bench" / "load_notes.md"
+    if notes.exists():
+        lines += [notes.read_text().strip(), ""]
     if result.get("notes"):
         lines += [result["notes"].strip(), ""]
     lines.append(
         "Run it with `bench/load` (default: the province data set, 200 officers, at most 3 minutes; "
-        "`bench/load --officers 50`, `--scale national`). It builds the data set on first use like "
-        "`bench/run`, and resets the officers' assessments to empty drafts before each run."
+        "`bench/load --officers 50`, `--ramp 60`, `--scale national`). It builds the data set on "
+        "first use like `bench/run` and works on a copy of it (`CREATE DATABASE antt_load TEMPLATE "
+        "antt`, dropped afterwards), where it opens next year's campaign (entry open today), makes "
+        "the officers and starts their assessments through `certification.services.start_assessment`."
     )
     return "\n".join(lines) + "\n"
 

@@ -46,6 +46,7 @@ FIGURE_INPUT = re.compile(r'name="(crime_count|social_evil_count|violation_count
 class Stats:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    stopped: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, ms: float, error: str = "") -> None:
@@ -184,14 +185,84 @@ def officer(
         _s, _h, page = b.request("GET assessment form", "GET", path)
         if "badge badge-submitted" not in page:
             stats.record("submission refused", 0, "the page shows an error after submitting")
-    except Exception as error:  # noqa: BLE001 - recorded; the officer stops like a user would
-        stats.record("officer flow stopped", 0, f"{type(error).__name__}: {error}"[:200])
+    except Exception as error:  # noqa: BLE001 - the failed request is recorded already
+        with stats.lock:  # the officer gives up, as a user would
+            stats.stopped.append(f"{type(error).__name__}: {error}"[:200])
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
     return ordered[int(index)]
+
+
+class CpuAccount:
+    """CPU seconds used during the run by each part of the stack, from /proc: gunicorn and the
+    Celery workers (their process trees, from BENCH_GUNICORN_PID / BENCH_CELERY_PID), the
+    PostgreSQL backends of the load database, and this load generator. Sampled every 0.5 s so
+    processes that exit during the run still count."""
+
+    def __init__(self) -> None:
+        import os
+
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.roots = {
+            "gunicorn (web)": int(os.environ.get("BENCH_GUNICORN_PID") or 0),
+            "celery (2 workers)": int(os.environ.get("BENCH_CELERY_PID") or 0),
+        }
+        self.database = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
+        self.first: dict = {}
+        self.last: dict = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _snap(self) -> dict:
+        import os
+
+        from .procs import tree_pids
+
+        groups = {pid: name for name, root in self.roots.items() if root for pid in tree_pids(root)}
+        groups[os.getpid()] = "load generator"
+        out = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            name = groups.get(pid)
+            if name is None and cmd.startswith(f"postgres: postgres {self.database} "):
+                name = "postgresql"
+            if name:
+                out[(pid, cmd[:60])] = (name, int(fields[11]) + int(fields[12]))
+        return out
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.5):
+            self.last.update(self._snap())
+
+    def __enter__(self) -> CpuAccount:
+        self.first = self._snap()
+        self.last = dict(self.first)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._snap())
+
+    def seconds(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for key, (name, ticks) in self.last.items():
+            before = self.first.get(key, (name, 0))[1]
+            totals[name] = totals.get(name, 0.0) + (ticks - before) / self.tick
+        return {k: round(v, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
 def _loadavg() -> list[float]:
@@ -204,6 +275,7 @@ def run(
 ) -> dict:
     stats = Stats()
     loadavg_start = _loadavg()
+    cpu = CpuAccount().__enter__()
     started = time.monotonic()
     # Entry takes ~8 think times (≤ 16 s) after arriving; the deadline follows the last arrival.
     deadline = started + ramp + 20
@@ -222,6 +294,7 @@ def run(
         thread.join(max(0.0, started + max_seconds - time.monotonic()))
     unfinished = sum(thread.is_alive() for thread in threads)
     elapsed = time.monotonic() - started
+    cpu.__exit__(None, None, None)
     with stats.lock:
         rows = {}
         for kind, times in sorted(stats.times.items()):
@@ -243,6 +316,7 @@ def run(
         "officers": len(accounts),
         "seconds": round(elapsed, 1),
         "unfinished_officers": unfinished,
+        "officers_stopped": len(stats.stopped),
         "requests": total_requests,
         "requests_per_second": round(total_requests / elapsed, 1),
         "overall": {
@@ -259,6 +333,7 @@ def run(
         "by_type": rows,
         "loadavg_start": loadavg_start,
         "loadavg_end": _loadavg(),
+        "cpu_seconds": cpu.seconds(),
         "ramp_seconds": ramp,
         "deadline_window_seconds": window,
     }

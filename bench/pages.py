@@ -46,7 +46,7 @@ def page_list(users: BenchUsers) -> list[tuple[str, str, object, str]]:
         ("floor", "GET /healthz (no login, one SELECT 1: the floor)", None, "/healthz"),
         (
             "communes",
-            f"Commune list, whole country ({communes:,} communes, administrator)",
+            f"Commune list, all communes ({communes:,}; national administrator)",
             users.admin,
             "/units/?kind=commune",
         ),

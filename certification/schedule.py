@@ -14,4 +14,9 @@ BEAT_SCHEDULE = {
         "task": "certification.tasks.scoring.score_due_campaigns_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    # A run whose chunk message was lost with a killed worker is sent again (idempotent).
+    "resume-stalled-scoring-runs": {
+        "task": "certification.tasks.scoring.resume_stalled_runs_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -171,6 +171,33 @@ def guarded(run_id: int, step: Callable, *args):
         raise
 
 
+def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes=10)) -> list[int]:
+    """Send again the chunks of runs that made no progress for ``idle``; returns their ids.
+
+    A chunk message can be lost for good: Redis hands a message to a worker before the worker
+    records it as unacknowledged, and a worker killed in between (an OOM kill, a power cut)
+    takes it along. Chunks are idempotent, so sending a run's unfinished chunks again is safe:
+    the ones still queued somewhere find themselves done and do nothing. Celery beat calls this
+    every five minutes (``certification/schedule.py``).
+    """
+    from django.db.models import Max
+    from django.db.models.functions import Coalesce, Greatest
+
+    from .tasks.scoring import score_campaign_task
+
+    cutoff = timezone.now() - idle
+    stalled = list(
+        ScoringRun.objects.filter(status__in=ACTIVE)
+        .annotate(last=Greatest("started_at", Coalesce(Max("chunks__done_at"), "started_at")))
+        .filter(last__lte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for run_id in stalled:
+        logger.warning("scoring run %s made no progress since %s: sending its chunks again", run_id, cutoff)
+        score_campaign_task.delay(run_id)
+    return stalled
+
+
 def due_campaigns(today: datetime.date | None = None) -> list[Campaign]:
     """Open campaigns whose assessment period (either one) ended yesterday or today."""
     today = today or timezone.localdate()

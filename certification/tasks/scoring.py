@@ -8,6 +8,7 @@ from certification import results, scoring_runs
 __all__ = [
     "finalize_run_task",
     "rescore_unit_task",
+    "resume_stalled_runs_task",
     "score_campaign_task",
     "score_chunk_task",
     "score_due_campaigns_task",
@@ -41,3 +42,8 @@ def rescore_unit_task(unit_id: int, campaign_id: int) -> None:
 @shared_task(acks_late=True)
 def score_due_campaigns_task() -> list[int]:
     return [run.pk for run in scoring_runs.score_due_campaigns()]
+
+
+@shared_task
+def resume_stalled_runs_task() -> list[int]:
+    return scoring_runs.resume_stalled_runs()

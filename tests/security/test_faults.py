@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from antt.celery import app
-from certification import print_jobs, services
+from certification import print_jobs, scoring_runs, services
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
 from certification.tasks.scoring import rescore_unit_task, score_campaign_task
@@ -172,6 +172,9 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
 
     requeued = celery_worker.requeue_unacked()
     normal_worker(celery_worker)
+    # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
+    # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
+    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
     wait_for(
         lambda: ScoringRun.objects.get(pk=run.pk).status == ScoringRun.Status.DONE, 90, "the run to finish"
     )
@@ -261,6 +264,9 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
 
     requeued = celery_worker.requeue_unacked()
     normal_worker(celery_worker)
+    # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
+    # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
+    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
     wait_for(
         lambda: PrintJob.objects.get(pk=job.pk).status in (PrintJob.Status.DONE, PrintJob.Status.FAILED),
         120,

@@ -103,12 +103,30 @@ def test_campaigns_whose_period_ended_yesterday_are_scored_once_a_day(scored_pro
     assert scoring_runs.score_due_campaigns(day_after) == []
 
 
-def test_the_beat_schedule_names_a_real_task():
+def test_a_run_whose_chunk_message_was_lost_is_completed_by_the_watchdog(
+    scored_province, django_capture_on_commit_callbacks
+):
+    run = ScoringRun.objects.create(campaign=scored_province)
+    todo = scoring_runs.plan_run(run.pk)
+    scoring_runs.run_chunk(run.pk, todo[0])  # the other chunks' messages went down with a worker
+    assert scoring_runs.resume_stalled_runs() == []  # progress a moment ago: not stalled yet
+    with django_capture_on_commit_callbacks(execute=True):  # eager: the chunks run now
+        assert scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0)) == [run.pk]
+    run.refresh_from_db()
+    assert run.status == ScoringRun.Status.DONE
+    assert run.chunks_done == run.chunks_total == len(todo)
+    assert scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0)) == []  # finished runs stay
+
+
+def test_the_beat_schedule_names_real_tasks():
     from celery import current_app
 
     from certification.schedule import BEAT_SCHEDULE
 
-    assert BEAT_SCHEDULE["score-due-campaigns"]["task"] in current_app.tasks
+    assert {entry["task"] for entry in BEAT_SCHEDULE.values()} <= set(current_app.tasks)
+    assert "certification.tasks.scoring.resume_stalled_runs_task" in {
+        e["task"] for e in BEAT_SCHEDULE.values()
+    }
 
 
 # --- the command -------------------------------------------------------------------------------

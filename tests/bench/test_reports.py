@@ -1,0 +1,71 @@
+"""The benchmark tooling's own logic (no figures are asserted: they depend on the machine)."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from bench import libreoffice, load_tools, report
+
+RESULTS = Path(__file__).with_name("results_sample.json")
+
+
+def test_writing_the_load_section_keeps_the_other_sections_of_reliability_md(tmp_path, monkeypatch):
+    doc = tmp_path / "reliability.md"
+    doc.write_text("# Reliability\n\n## Access\n\nmatrix\n\n## Load\n\nold figures\n\n## Backup\n\npg_dump\n")
+    monkeypatch.setattr(load_tools, "DOC", doc)
+
+    load_tools.write_section("## Load\n\nnew figures\n")
+
+    text = doc.read_text()
+    assert "old figures" not in text
+    assert text.index("## Access") < text.index("new figures") < text.index("## Backup")
+    assert "matrix" in text and "pg_dump" in text
+
+
+def test_the_load_section_is_appended_when_the_document_has_none(tmp_path, monkeypatch):
+    doc = tmp_path / "reliability.md"
+    doc.write_text("# Reliability\n\n## Access\n\nmatrix\n")
+    monkeypatch.setattr(load_tools, "DOC", doc)
+
+    load_tools.write_section("## Load\n\nfigures\n")
+
+    assert doc.read_text().endswith("## Load\n\nfigures\n")
+
+
+def test_a_missed_aim_is_marked_and_a_met_one_is_not():
+    result = json.loads(RESULTS.read_text())
+
+    rows = {f.key: f for f in report.figures(result)}
+
+    assert rows["unit"].met is True  # p95 80.9 ms < 100 ms
+    assert rows["bulk"].met is False  # 0.76× < 0.9×
+    assert rows["scoring"].met == "**no** (3×) · yes (60 s)"
+    table = "\n".join(report._table(result))
+    assert "| **no** |" in table and "| yes |" in table
+
+
+def test_the_chart_is_an_svg_with_one_row_per_figure_that_has_a_baseline():
+    result = json.loads(RESULTS.read_text())
+
+    svg = ET.fromstring(report.chart(result))
+
+    assert svg.tag.endswith("svg")
+    assert len([e for e in svg.iter() if e.tag.endswith("rect")]) > 2 * 5
+
+
+def test_the_libreoffice_mail_merge_has_one_page_per_certificate():
+    document = ET.fromstring(libreoffice.fodt(3))
+
+    tables = [
+        e
+        for e in document.iter()
+        if e.tag.endswith("}table")
+        and "head" in e.get("{urn:oasis:names:tc:opendocument:xmlns:table:1.0}name", "")
+    ]
+    assert len(tables) == 3
+    breaks = [
+        t
+        for t in tables
+        if t.get("{urn:oasis:names:tc:opendocument:xmlns:table:1.0}style-name") == "TheadBreak"
+    ]
+    assert len(breaks) == 2  # a page break before every certificate but the first
