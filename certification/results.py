@@ -18,6 +18,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -490,8 +492,14 @@ def summarize_province(campaign: Campaign) -> Result:
 
 
 @transaction.atomic
-def rescore_unit(unit_id: int, campaign_id: int) -> None:
-    """Rescore a unit, then the commune that counts it in XA-4, then the province summary."""
+def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = False) -> None:
+    """Rescore a unit, then the commune that counts it in XA-4, then the province summary.
+
+    ``debounce_summary`` (the worker's path): the province summary — aggregates over every unit
+    of the province, most of the cost — is queued once per ``SCORING_SUMMARY_DELAY`` seconds
+    instead of recomputed after every save (at the deadline 200 officers of one province would
+    otherwise ask for hundreds of identical summaries a minute). The unit and its commune are
+    always rescored at once."""
     campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
     unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
     if unit is None or not unit.path.startswith(campaign.province.path):
@@ -503,7 +511,39 @@ def rescore_unit(unit_id: int, campaign_id: int) -> None:
             score_communes(campaign, [commune_id])
     elif unit.kind == COMMUNE:
         score_communes(campaign, [unit.pk])
-    summarize_province(campaign)
+    if debounce_summary:
+        request_province_summary(campaign.pk)
+    else:
+        summarize_province(campaign)
+
+
+def _summary_pending_key(campaign_id: int) -> str:
+    return f"antt:province-summary-pending:{campaign_id}"
+
+
+def request_province_summary(campaign_id: int) -> None:
+    """Queue the province summary in ``SCORING_SUMMARY_DELAY`` seconds unless one is queued.
+
+    Tasks run in-process (no broker): summarize now. The pending flag lives in the shared
+    cache (``CACHE_URL``; without it each worker process debounces on its own, which is still
+    bounded); it expires by itself, so a lost summary task delays the next one at most by the
+    flag's lifetime."""
+    from .tasks.scoring import summarize_province_task
+
+    delay = max(0, int(getattr(settings, "SCORING_SUMMARY_DELAY", 5)))
+    if settings.CELERY_TASK_ALWAYS_EAGER or delay == 0:
+        summarize_province_task.delay(campaign_id)
+    elif cache.add(_summary_pending_key(campaign_id), 1, timeout=delay * 6 + 60):
+        summarize_province_task.apply_async((campaign_id,), countdown=delay)
+
+
+def run_province_summary(campaign_id: int) -> None:
+    """The debounced summary: clear the flag first, so a save committed while this reads
+    queues the next summary instead of being missed."""
+    cache.delete(_summary_pending_key(campaign_id))
+    campaign = Campaign.objects.select_related("province").filter(pk=campaign_id).first()
+    if campaign is not None:
+        summarize_province(campaign)
 
 
 class _Rescore:

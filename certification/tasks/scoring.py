@@ -12,6 +12,7 @@ __all__ = [
     "score_campaign_task",
     "score_chunk_task",
     "score_due_campaigns_task",
+    "summarize_province_task",
 ]
 
 
@@ -36,7 +37,12 @@ def finalize_run_task(run_id: int) -> None:
 
 @shared_task(acks_late=True)
 def rescore_unit_task(unit_id: int, campaign_id: int) -> None:
-    results.rescore_unit(unit_id, campaign_id)
+    results.rescore_unit(unit_id, campaign_id, debounce_summary=True)
+
+
+@shared_task(acks_late=True)
+def summarize_province_task(campaign_id: int) -> None:
+    results.run_province_summary(campaign_id)
 
 
 @shared_task(acks_late=True)

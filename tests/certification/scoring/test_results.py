@@ -249,6 +249,39 @@ def test_rescoring_one_unit_updates_its_commune_and_the_province(campaign, provi
     assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 2
 
 
+def test_on_a_worker_the_province_summary_is_debounced_not_recomputed_after_every_save(
+    campaign, province, commune, areas, assess, settings, monkeypatch
+):
+    """200 officers saving at the deadline must not ask for 200 identical province summaries."""
+    from django.core.cache import cache
+
+    from certification.tasks.scoring import summarize_province_task
+
+    for unit in areas:
+        assess(unit)
+    results.score_chunk(campaign, [commune.pk])
+    results.summarize_province(campaign)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.SCORING_SUMMARY_DELAY = 5
+    cache.clear()
+    queued = []
+    monkeypatch.setattr(  # the broker is the edge here: record what would be sent
+        summarize_province_task, "apply_async", lambda args, countdown: queued.append((args, countdown))
+    )
+    for area in areas[:3]:
+        Answer.objects.filter(assessment__unit=area, criterion__code="KDC-2").update(value="not_met")
+        results.rescore_unit(area.pk, campaign.pk, debounce_summary=True)
+    assert result(campaign, areas[0]).outcome == "fail"  # the unit and its commune: at once
+    assert result(campaign, commune).rollup["recognized"] == 2
+    assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 0  # not yet
+    assert queued == [((campaign.pk,), 5)]  # one summary for the three saves
+
+    results.run_province_summary(campaign.pk)  # what the queued task does
+    assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 3
+    results.rescore_unit(areas[3].pk, campaign.pk, debounce_summary=True)
+    assert len(queued) == 2  # a save after the summary ran queues the next one
+
+
 def test_schedule_rescore_runs_once_per_unit_after_commit(
     campaign, area, assess, django_capture_on_commit_callbacks
 ):
