@@ -19,4 +19,9 @@ BEAT_SCHEDULE = {
         "task": "certification.tasks.scoring.resume_stalled_runs_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Each morning, what waits for each user (only with EMAIL_DIGESTS=1).
+    "send-worklist-digests": {
+        "task": "certification.tasks.emails.send_worklist_digests_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
