@@ -101,8 +101,13 @@ def write_pdf(html: str, *, stylesheets: Iterable[str] = (), target: BinaryIO | 
 
 
 def qr_data_uri(url: str) -> str:
-    """The QR code as an SVG data URI (error correction M), crisp at any print size."""
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=1, dark="#000", light=None)
+    """The QR code as a PNG data URI, one pixel per module (error correction M).
+
+    Scaled up with ``image-rendering: pixelated`` (certificate.css) it prints as crisp as an
+    SVG, but WeasyPrint embeds a bitmap instead of parsing an SVG path on every certificate,
+    and a fixed mask spares segno trying all eight (bench/analysis.md: ~9 ms less per page).
+    """
+    return segno.make(url, error="m", mask=0).png_data_uri(scale=1, border=1)
 
 
 def storage_path(name: str) -> Path:
