@@ -7,12 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from antt.text import search_key
 
 from . import access
-from .forms import UnitChoiceField
+from .forms import UnitChoiceField, UnitCodeField
 from .models import Unit
 
 
 class UnitChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = UnitChoiceField
+
+
+# Above this many visible communes the commune filter is a code box, not a drop-down.
+COMMUNE_SELECT_LIMIT = 300
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -41,11 +45,17 @@ class UnitFilter(django_filters.FilterSet):
             data["status"] = "current"
         super().__init__(data, *args, request=request, **kwargs)
         user = request.user if request is not None else None
-        self.filters["commune"].queryset = (
+        communes = self.filters["commune"]
+        communes.queryset = (
             access.visible_units(user)
             .filter(kind=Unit.Kind.COMMUNE, valid_to__isnull=True)
             .order_by("search_name")
         )
+        if communes.queryset[: COMMUNE_SELECT_LIMIT + 1].count() > COMMUNE_SELECT_LIMIT:
+            communes.field_class = UnitCodeField
+            communes.extra["widget"] = forms.TextInput(
+                attrs={"placeholder": _("Commune code, e.g. 18823"), "inputmode": "numeric", "size": 10}
+            )
         self.user = user
 
     def filter_q(self, queryset, name, value):

@@ -10,6 +10,28 @@ class UnitChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
+class UnitCodeField(UnitChoiceField):
+    """The same choice typed as the unit's code: for scopes too large for a drop-down (a national
+    administrator would otherwise download 3,321 communes with every page of a list)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        unit = self.queryset.filter(code=str(value).strip()).order_by("pk").first()
+        if unit is None:
+            raise forms.ValidationError(
+                _("No commune with code “%(code)s” in your area."),
+                code="invalid_choice",
+                params={"code": value},
+            )
+        return unit
+
+    def prepare_value(self, value):
+        return value.code if isinstance(value, Unit) else value
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("File"), help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8), at most 5 MB.")

@@ -112,6 +112,29 @@ def test_a_commune_outside_the_scope_cannot_be_used_as_a_filter(login, colleague
     assert not response.context["page_obj"].object_list
 
 
+def test_in_a_scope_too_large_for_a_drop_down_the_commune_filter_takes_a_code(
+    login, province_viewer, colleague, commune, other_commune, areas, other_area, monkeypatch
+):
+    from units import filters
+
+    monkeypatch.setattr(filters, "COMMUNE_SELECT_LIMIT", 1)  # instead of 300 communes
+    client = login(province_viewer)
+    page = client.get(reverse("units:unit-list"))
+    html = page.content.decode()
+    assert '<select name="commune"' not in html  # no list of every commune in each page
+    assert 'type="text" name="commune"' in html and 'placeholder="Mã xã, ví dụ 18823"' in html
+
+    found = client.get(reverse("units:unit-list"), {"commune": f" {other_commune.code} "})
+    assert {u.pk for u in found.context["page_obj"].object_list} == {other_commune.pk, other_area.pk}
+    typed = client.get(reverse("units:unit-list"), {"commune": other_commune.code}).content.decode()
+    assert f'value="{other_commune.code}"' in typed  # the box keeps what was typed
+
+    unknown = client.get(reverse("units:unit-list"), {"commune": "99999"})
+    assert unknown.status_code == 200
+    assert "Không có xã nào có mã “99999” trong phạm vi của bạn." in unknown.content.decode()
+    assert not unknown.context["page_obj"].object_list
+
+
 def test_former_units_are_hidden_unless_asked_for(login, province_viewer, commune, areas):
     old = areas[0]
     Unit.objects.filter(pk=old.pk).update(valid_to="2025-07-01")
