@@ -1,11 +1,8 @@
-"""Build the benchmark data set: ``manage.py generate_dataset`` (certification/dataset.py) with
-one guard.
+"""Build the benchmark data set: ``manage.py generate_dataset`` (certification/dataset.py).
 
-``certification.dataset._copy_answers`` opens a COPY and then pulls its rows from the
-``_answer_rows`` generator, whose first step runs SELECTs on the same connection: on PostgreSQL
-(psycopg 3) those SELECTs wait for the COPY to end, which waits for them — the command hangs
-for ever at the first province. Until the generator is fixed there, the rows are drawn before
-the COPY starts (one province at a time, so memory stays bounded).
+``certification.dataset._copy_answers`` used to hang on PostgreSQL (the answer generator's
+SELECTs waited for the open COPY); it now draws the rows before the COPY, and the guard that
+did so here is a no-op kept for old checkouts.
 
     python -m bench.dataset --scale province --year 2026 --seed 1
 """

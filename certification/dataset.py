@@ -441,6 +441,9 @@ def _copy_answers(rows: Iterable[tuple]) -> int:
     now = timezone.now()
     count = 0
     if connection.vendor == "postgresql":
+        # Draw the rows first: the generator runs SELECTs on this connection, which psycopg 3
+        # makes wait for an open COPY (a deadlock). One campaign's answers fit in memory.
+        rows = list(rows)
         table = Answer._meta.db_table
         columns = "assessment_id, criterion_id, value, appraised_value, number, note, is_returned, return_reason, updated_at"
         with (
