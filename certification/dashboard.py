@@ -421,14 +421,20 @@ def clerk_section(user) -> dict:
 # --- leader --------------------------------------------------------------------------------
 
 
-def _outcome_annotations(year: int) -> dict:
+def _outcome_annotations(campaign_ids: list[int]) -> dict:
+    # By the campaigns' ids (the user's provinces, this year), not ``campaign__year``: a join on
+    # the campaigns of every province per unit made the dashboard ~0.5 s at national scale.
     return {
-        "reg": Exists(Registration.objects.filter(unit=OuterRef("pk"), campaign__year=year)),
+        "reg": Exists(Registration.objects.filter(unit=OuterRef("pk"), campaign_id__in=campaign_ids)),
         "rec": Exists(
-            Assessment.objects.filter(unit=OuterRef("pk"), campaign__year=year, status=Status.RECOGNIZED)
+            Assessment.objects.filter(
+                unit=OuterRef("pk"), campaign_id__in=campaign_ids, status=Status.RECOGNIZED
+            )
         ),
         "fc": Exists(
-            Result.objects.filter(unit=OuterRef("pk"), campaign__year=year, outcome=Result.Outcome.PASS)
+            Result.objects.filter(
+                unit=OuterRef("pk"), campaign_id__in=campaign_ids, outcome=Result.Outcome.PASS
+            )
         ),
     }
 
@@ -525,8 +531,9 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
         return {"campaign": None}
     year = campaigns[0].year
     threshold, base = _threshold(campaigns)
+    campaign_ids = [c.pk for c in campaigns]
     units = Unit.objects.filter(scope_filter(user), valid_to__isnull=True, is_eligible=True).annotate(
-        **_outcome_annotations(year)
+        **_outcome_annotations(campaign_ids)
     )
     # Rates per kind.
     per_kind = {
@@ -558,10 +565,12 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
         Unit.objects.filter(scope_filter(user), kind=Kind.COMMUNE, valid_to__isnull=True)
         .annotate(
             outcome=Subquery(
-                Result.objects.filter(unit=OuterRef("pk"), campaign__year=year).values("outcome")[:1]
+                Result.objects.filter(unit=OuterRef("pk"), campaign_id__in=campaign_ids).values("outcome")[:1]
             ),
             unmet=Subquery(
-                Result.objects.filter(unit=OuterRef("pk"), campaign__year=year).values("unmet_codes")[:1]
+                Result.objects.filter(unit=OuterRef("pk"), campaign_id__in=campaign_ids).values(
+                    "unmet_codes"
+                )[:1]
             ),
         )
         .values("pk", "name", "label", "outcome", "unmet")
