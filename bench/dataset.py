@@ -1,8 +1,7 @@
 """Build the benchmark data set: ``manage.py generate_dataset`` (certification/dataset.py).
 
-``certification.dataset._copy_answers`` used to hang on PostgreSQL (the answer generator's
-SELECTs waited for the open COPY); it now draws the rows before the COPY, and the guard that
-did so here is a no-op kept for old checkouts.
+(It used to hang on PostgreSQL, the answer generator's SELECTs waiting for the open COPY;
+``certification.dataset._copy_answers`` now draws the rows first.)
 
     python -m bench.dataset --scale province --year 2026 --seed 1
 """
@@ -24,14 +23,6 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from certification import dataset
-
-    copy_answers = dataset._copy_answers
-
-    def copy_drawn_rows(rows):
-        return copy_answers(list(rows))
-
-    dataset._copy_answers = copy_drawn_rows
     call_command("generate_dataset", *sys.argv[1:])
 
 
