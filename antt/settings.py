@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "units",
     "certification",
 ]
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "antt.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -146,6 +150,13 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Second factor (TOTP, django-otp): anyone may turn it on under "Xác thực hai lớp"; a user
+# who has it is asked for the 6-digit code after the password. Users holding one of these
+# roles must turn it on before anything else (production: ANTT_REQUIRE_2FA_FOR=approver,admin).
+ANTT_REQUIRE_2FA_FOR = env_list("ANTT_REQUIRE_2FA_FOR")
+OTP_TOTP_ISSUER = "ANTT"
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes in a row, wait 2^(n-1) s (capped by django-otp)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

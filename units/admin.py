@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import access, services
 from .models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
@@ -192,3 +193,49 @@ class RoleAssignmentAdmin(ScopedAdmin):
                 and obj.user_id != request.user.pk
             )
         return allowed
+
+
+# --- two-step verification devices (django-otp) ------------------------------------------------
+# django-otp's own admin shows every user's secret key and QR code to any staff user with the
+# model permission, across provinces. Ours lists devices without their keys, for superusers
+# only, and allows removing one (lost phone; also `manage.py reset_2fa USERNAME`).
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_module_permission(self, request) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        from certification.audit import log_change
+
+        super().delete_model(request, obj)
+        log_change(obj.user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")
+
+    def delete_queryset(self, request, queryset) -> None:
+        from certification.audit import log_change
+
+        users = [device.user for device in queryset.select_related("user")]
+        super().delete_queryset(request, queryset)
+        for user in users:
+            log_change(user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")

@@ -116,6 +116,10 @@ MATRIX: dict[str, Rule] = {
     "healthz": Rule(allow(ROLES), public=True),
     "login": Rule({ANON: 200, **allow(SIGNED_IN, 302)}, public=True),
     "logout": Rule(allow(ROLES, 302), method="post", public=True),
+    # Two-step verification (tests/security/test_two_factor.py): one's own account only.
+    # Nobody here has a device: the code step sends everyone on at once.
+    "otp_verify": Rule(allow(SIGNED_IN, 302)),
+    "two_factor": Rule(allow(SIGNED_IN)),
     "verify": Rule(
         allow(ROLES), kwargs=lambda s, w: {"code": s.certificate.code}, public=True, outside=allow(ROLES)
     ),
