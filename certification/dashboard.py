@@ -14,7 +14,19 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -421,30 +433,42 @@ def clerk_section(user) -> dict:
 # --- leader --------------------------------------------------------------------------------
 
 
-def _outcome_annotations(campaign_ids: list[int]) -> dict:
-    # By the campaigns' ids (the user's provinces, this year), not ``campaign__year``: a join on
-    # the campaigns of every province per unit made the dashboard ~0.5 s at national scale.
+def _outcome_joins(campaign_ids: list[int]) -> dict:
+    """Each unit's registration, recognized assessment and passing result in ``campaign_ids``.
+
+    ``LEFT JOIN``s on the campaigns' ids rather than correlated ``EXISTS`` per unit: the same
+    counts in one pass over the units (~0.2-0.3 s per aggregate → ~20 ms at national scale).
+    """
     return {
-        "reg": Exists(Registration.objects.filter(unit=OuterRef("pk"), campaign_id__in=campaign_ids)),
-        "rec": Exists(
-            Assessment.objects.filter(
-                unit=OuterRef("pk"), campaign_id__in=campaign_ids, status=Status.RECOGNIZED
-            )
+        "reg": FilteredRelation("registrations", condition=Q(registrations__campaign_id__in=campaign_ids)),
+        "rec": FilteredRelation(
+            "assessments",
+            condition=Q(assessments__campaign_id__in=campaign_ids, assessments__status=Status.RECOGNIZED),
         ),
-        "fc": Exists(
-            Result.objects.filter(
-                unit=OuterRef("pk"), campaign_id__in=campaign_ids, outcome=Result.Outcome.PASS
-            )
+        "fc": FilteredRelation(
+            "results",
+            condition=Q(results__campaign_id__in=campaign_ids, results__outcome=Result.Outcome.PASS),
         ),
     }
 
 
-COUNTS = {
-    "total": Count("pk"),
-    "registered": Count("pk", filter=Q(reg=True)),
-    "recognized": Count("pk", filter=Q(rec=True)),
-    "forecast": Count("pk", filter=Q(fc=True) | Q(rec=True)),
-}
+def _outcome_counts(campaign_ids: list[int]) -> dict:
+    # One row per (campaign, unit) in each table: with one campaign a join adds at most one row
+    # per unit. Several campaigns (a global user, or roles in two provinces) could repeat a unit.
+    distinct = len(campaign_ids) > 1
+    return {
+        "total": Count("pk", distinct=distinct),
+        "registered": Count("pk", distinct=distinct, filter=Q(reg__isnull=False)),
+        "recognized": Count("pk", distinct=distinct, filter=Q(rec__isnull=False)),
+        "forecast": Count("pk", distinct=distinct, filter=Q(fc__isnull=False) | Q(rec__isnull=False)),
+    }
+
+
+COUNT_KEYS = ("total", "registered", "recognized", "forecast")
+
+
+def _sum_counts(rows) -> dict[str, int]:
+    return {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
 
 
 def _threshold(campaigns: list[Campaign]) -> tuple[int, str]:
@@ -532,35 +556,29 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
     year = campaigns[0].year
     threshold, base = _threshold(campaigns)
     campaign_ids = [c.pk for c in campaigns]
-    units = Unit.objects.filter(scope_filter(user), valid_to__isnull=True, is_eligible=True).annotate(
-        **_outcome_annotations(campaign_ids)
+    # One aggregate for both breakdowns: per (kind, parent), summed per kind and per commune.
+    rows = list(
+        Unit.objects.filter(
+            scope_filter(user), kind__in=ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True
+        )
+        .alias(**_outcome_joins(campaign_ids))
+        .values("kind", "parent", "parent__kind")
+        .annotate(**_outcome_counts(campaign_ids))
+        .order_by()
     )
     # Rates per kind.
-    per_kind = {
-        row["kind"]: row for row in units.filter(kind__in=ASSESSED_KINDS).values("kind").annotate(**COUNTS)
-    }
     kinds = []
     for group, members in KIND_GROUPS:
-        rows = [per_kind[k] for k in members if k in per_kind]
-        if rows:
-            kinds.append(
-                Meter(
-                    label=str(group.label),
-                    threshold=threshold,
-                    **{
-                        key: sum(r[key] for r in rows)
-                        for key in ("total", "registered", "recognized", "forecast")
-                    },
-                )
-            )
+        in_group = [r for r in rows if r["kind"] in members]
+        if in_group:
+            kinds.append(Meter(label=str(group.label), threshold=threshold, **_sum_counts(in_group)))
     # Per commune: the units each commune manages (XA-4's base), and the commune's own result.
     managed = (Kind.RESIDENTIAL_AREA,) if base == CriteriaSet.RollupBase.RESIDENTIAL_ONLY else MANAGED_KINDS
-    per_commune = {
-        row["parent"]: row
-        for row in units.filter(kind__in=managed, parent__kind=Kind.COMMUNE)
-        .values("parent")
-        .annotate(**COUNTS)
-    }
+    by_parent = defaultdict(list)
+    for r in rows:
+        if r["kind"] in managed and r["parent__kind"] == Kind.COMMUNE:
+            by_parent[r["parent"]].append(r)
+    per_commune = {parent: _sum_counts(in_commune) for parent, in_commune in by_parent.items()}
     communes = (
         Unit.objects.filter(scope_filter(user), kind=Kind.COMMUNE, valid_to__isnull=True)
         .annotate(
@@ -578,7 +596,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
     )
     commune_meters = []
     for c in communes:
-        counts = per_commune.get(c["pk"], {"total": 0, "registered": 0, "recognized": 0, "forecast": 0})
+        counts = per_commune.get(c["pk"], dict.fromkeys(COUNT_KEYS, 0))
         label = (
             c["name"]
             if c["name"].lower().startswith((c["label"] or "").lower())
@@ -588,7 +606,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
             label=label.strip(),
             threshold=threshold,
             url=safe_reverse("units:unit-detail", c["pk"]),
-            **{key: counts[key] for key in ("total", "registered", "recognized", "forecast")},
+            **counts,
         )
         unmet = c["unmet"] if isinstance(c["unmet"], list) else []
         outcome_row = {"unmet": unmet if c["outcome"] == Result.Outcome.FAIL else []}
@@ -601,10 +619,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
     totals = Meter(
         label=str(_("All units")),
         threshold=threshold,
-        **{
-            key: sum(getattr(m, key) for m in kinds)
-            for key in ("total", "registered", "recognized", "forecast")
-        },
+        **{key: sum(getattr(m, key) for m in kinds) for key in COUNT_KEYS},
     )
     return {
         "campaign": campaigns[0],
