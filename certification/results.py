@@ -35,6 +35,7 @@ from .models import (
 from .results_io import (
     UNIT,
     answer_details,
+    answer_digests,
     answer_masks,
     decode_answers,
     gather_units,
@@ -61,6 +62,9 @@ KIND_LABELS = {
     Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
     Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
 }
+
+
+NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
 
 
 @dataclass(frozen=True)
@@ -202,8 +206,12 @@ def _score(
 ) -> ScoreReport:
     """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
     feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
-    list travels to the database whatever the number of units."""
-    units, assessments, registrations, last_year, existing = gather_units(campaign, scope)
+    list travels to the database whatever the number of units.
+
+    The database computes each unit's input digest (``results_io.gather_units``); a unit whose
+    current row carries it is left alone before its answers are even read, so only the units
+    that changed reach the answers' GROUP BY, the engine and the write."""
+    units, assessments, registrations, last_year, existing, digests = gather_units(campaign, scope)
     if not units:
         return ScoreReport(0, 0)
     set_ids = {row[2] for row in assessments.values()}
@@ -213,13 +221,38 @@ def _score(
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
     plans = load_plans(set_ids)
-    masks = answer_masks(campaign, scope, plans.bits) if assessments else {}
-    details = answer_details(campaign, scope, plans.detail_ids) if assessments else {}
+    answers_digest = answer_digests(campaign, scope) if assessments else {}
+
+    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]] = []
+    for unit in units:
+        unit_id = unit[0]
+        xa4 = xa4_json = None
+        assessment = assessments.get(unit_id)
+        # Both digests side by side (32 + 32 hexadecimal digits): no hashing in Python.
+        input_hash = digests[unit_id] + answers_digest.get(assessment[0] if assessment else None, NO_ANSWERS)
+        if children is not None:
+            rollup_set = assessment[2] if assessment else fallback.get("commune")
+            code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
+            xa4 = scoring.rollup_xa4(
+                children.get(unit_id, []), base=base, threshold_percent=threshold, code=code
+            )
+            xa4_json = json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False)
+            input_hash = _hash(input_hash, xa4_json)
+        if existing.get(unit_id) == input_hash:
+            continue  # same inputs, same row: nothing to read, compute or write
+        changed.append((unit, xa4, input_hash, xa4_json))
+    if not changed:
+        return ScoreReport(len(units), 0)
+
+    # Every unit changed (from scratch): select them by the scope alone, no id list.
+    only = None if len(changed) == len(units) else [unit[0] for unit, *_rest in changed]
+    masks = answer_masks(campaign, scope, plans.bits, only) if assessments else {}
+    details = answer_details(campaign, scope, plans.detail_ids, only) if assessments else {}
 
     decode_cache: dict = {}
     memo: dict = {}
     to_write: list[tuple] = []
-    for unit_id, kind, eligible, reason, household_count in units:
+    for (unit_id, kind, eligible, reason, household_count), xa4, input_hash, xa4_json in changed:
         assessment = assessments.get(unit_id)
         registration = registrations.get(unit_id)
         set_id = assessment[2] if assessment else None
@@ -234,15 +267,9 @@ def _score(
         hh_total = registration[1] if registration and registration[1] is not None else household_count
         hh_done = registration[2] if registration else None
         decision = _decision(assessment[3] if assessment else None)
-        xa4 = None
-        if children is not None:
-            rollup_set = set_id if set_id else fallback.get("commune")
-            code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
-            xa4 = scoring.rollup_xa4(
-                children.get(unit_id, []), base=base, threshold_percent=threshold, code=code
-            )
+        # Units whose engine inputs are equal share one engine call (the digest differs: it
+        # covers the assessment id and columns the engine reads only through these).
         key = (
-            scoring.ENGINE_VERSION,
             kind,
             eligible,
             reason,
@@ -255,12 +282,9 @@ def _score(
             figures,
             previous,
             decision,
-            json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False) if xa4 else None,
+            xa4_json,
         )
         assessment_id = assessment[0] if assessment else None
-        input_hash = _hash(assessment_id, key)
-        if existing.get(unit_id) == input_hash:
-            continue  # same inputs, same row: nothing to compute or write
         score = memo.get(key)
         if score is None:
             answers = (

@@ -211,18 +211,32 @@ def unit_where(scope: Q) -> tuple[str, list]:
     return sql, list(params)
 
 
+def only_units(unit_ids: Sequence[int] | None) -> tuple[str, list]:
+    """An extra condition keeping the units ``unit_ids`` (None: no condition), one parameter on
+    PostgreSQL whatever the number of ids."""
+    if unit_ids is None:
+        return "", []
+    if connection.vendor == "postgresql":
+        return f" AND {UNIT}.id = ANY(%s)", [list(unit_ids)]
+    return f" AND {UNIT}.id IN ({', '.join(['%s'] * len(unit_ids))})", list(unit_ids)
+
+
 def answer_masks(
-    campaign: Campaign, scope: Q, bits: dict[int, tuple[int, int]]
+    campaign: Campaign,
+    scope: Q,
+    bits: dict[int, tuple[int, int]],
+    unit_ids: Sequence[int] | None = None,
 ) -> dict[int, tuple[int, int, int]]:
     """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
-    self), for the campaign's assessments of the units in ``scope``. One GROUP BY over the
-    answers: nothing per answer crosses into Python."""
+    self), for the campaign's assessments of the units in ``scope`` (and in ``unit_ids`` unless
+    None). One GROUP BY over the answers: nothing per answer crosses into Python."""
     if not bits:
         return {}
     aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
     mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
     mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
     where_sql, where_params = unit_where(scope)
+    only_sql, only_params = only_units(unit_ids)
     value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
     sql = f"""
         SELECT x.assessment_id, x.word,
@@ -235,13 +249,13 @@ def answer_masks(
             JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
             JOIN {UNIT} ON {UNIT}.id = s.unit_id
             JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
-            WHERE s.campaign_id = %s AND {where_sql}
+            WHERE s.campaign_id = %s AND {where_sql}{only_sql}
         ) x
         GROUP BY x.assessment_id, x.word
     """
     masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mapping_params, campaign.pk, *where_params])
+        cursor.execute(sql, [*mapping_params, campaign.pk, *where_params, *only_params])
         for assessment_id, word, met, not_met, na in cursor.fetchall():
             shift = BITS_PER_WORD * int(word)
             current = masks.setdefault(assessment_id, [0, 0, 0])
@@ -271,13 +285,16 @@ def decode_answers(
     return found
 
 
-def answer_details(campaign: Campaign, scope: Q, detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+def answer_details(
+    campaign: Campaign, scope: Q, detail_ids: Sequence[int], unit_ids: Sequence[int] | None = None
+) -> dict[int, dict[int, tuple]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
     found: dict[int, dict[int, tuple]] = defaultdict(dict)
     if not detail_ids:
         return found
     where_sql, where_params = unit_where(scope)
+    only_sql, only_params = only_units(unit_ids)
     criteria = ", ".join(["%s"] * len(detail_ids))
     sql = f"""
         SELECT a.assessment_id, a.criterion_id, a.value, a.appraised_value, a.number, a.note,
@@ -285,10 +302,10 @@ def answer_details(campaign: Campaign, scope: Q, detail_ids: Sequence[int]) -> d
         FROM {Answer._meta.db_table} a
         JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
         JOIN {UNIT} ON {UNIT}.id = s.unit_id
-        WHERE s.campaign_id = %s AND a.criterion_id IN ({criteria}) AND {where_sql}
+        WHERE s.campaign_id = %s AND a.criterion_id IN ({criteria}) AND {where_sql}{only_sql}
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, *detail_ids, *where_params])
+        cursor.execute(sql, [campaign.pk, *detail_ids, *where_params, *only_params])
         rows = cursor.fetchall()
     for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
         found[assessment_id][criterion_id] = (
@@ -301,16 +318,96 @@ def answer_details(campaign: Campaign, scope: Q, detail_ids: Sequence[int]) -> d
     return found
 
 
+HASH_FORMAT = "sql-1"  # part of every input hash: change it when the hashed text changes
+
+
+def _text(expr: str) -> str:
+    """A nullable column as text, NULL spelled ``~`` (``||`` with NULL would drop everything)."""
+    return f"COALESCE(CAST({expr} AS TEXT), '~')"
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN '1' ELSE '0' END"
+
+
+def answer_digests(campaign: Campaign, scope: Q) -> dict[int, str]:
+    """assessment id → md5 of every column of every answer the engine can see, in criterion
+    order, for the campaign's assessments of the units in ``scope``: one GROUP BY, like the
+    answers' masks, computed by the database. A note is spelled with its length first, so no
+    separator inside it can make two different answer lists spell the same text."""
+    where_sql, where_params = unit_where(scope)
+    row = " || ':' || ".join(
+        [
+            "CAST(a.criterion_id AS TEXT)",
+            "a.value",
+            "a.appraised_value",
+            _text("a.number"),
+            _text("a.self_points"),
+            _text("a.appraised_points"),
+            "CAST(length(a.note) AS TEXT)",
+            "a.note",
+        ]
+    )
+    source = f"""
+        FROM {Answer._meta.db_table} a
+        JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
+        JOIN {UNIT} ON {UNIT}.id = s.unit_id
+        WHERE s.campaign_id = %s AND {where_sql}"""
+    if connection.vendor == "postgresql":
+        sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
+            {source} GROUP BY a.assessment_id"""
+    else:  # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order
+        sql = f"""SELECT assessment_id, md5(group_concat(t, ',')) FROM (
+            SELECT a.assessment_id, {row} AS t {source} ORDER BY a.assessment_id, a.criterion_id)
+            GROUP BY assessment_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, *where_params])
+        return dict(cursor.fetchall())
+
+
+def _inputs_digest() -> str:
+    """md5, computed by the database, of everything but the answers that a unit's result
+    depends on: the unit's own columns, its assessment (id, set, decision, figures), its
+    registration and last year's figures (:func:`answer_digests` covers the answers). Equal
+    digests ⇒ equal engine inputs, so a rerun leaves units whose digests did not change alone
+    (a digest may change for something the engine ignores, e.g. a note on a plain criterion or
+    an undecided status: that only recomputes an identical row)."""
+    decided = ", ".join(f"'{status}'" for status in scoring.DECIDED)
+    parts = [
+        "%s",
+        f"{UNIT}.kind",
+        _flag(f"{UNIT}.is_eligible"),
+        f"CAST(length({UNIT}.ineligible_reason) AS TEXT)",
+        f"{UNIT}.ineligible_reason",
+        _text(f"{UNIT}.household_count"),
+        _text("s.id"),
+        _text("s.criteria_set_id"),
+        f"CASE WHEN s.status IN ({decided}) THEN s.status ELSE '' END",
+        _text("s.crime_count"),
+        _text("s.social_evil_count"),
+        _text("s.violation_count"),
+        _flag("g.id IS NOT NULL"),
+        _text("g.households_total"),
+        _text("g.households_registered"),
+        _flag("p.id IS NOT NULL"),
+        _text("p.crime_count"),
+        _text("p.social_evil_count"),
+        _text("p.violation_count"),
+    ]
+    return "md5(" + " || '|' || ".join(parts) + ")"
+
+
 def gather_units(campaign: Campaign, scope: Q):
     """Everything per unit in one query: the unit, its assessment and registration in the
-    campaign, last year's figures, and the hash of its current result."""
+    campaign, last year's figures, the hash of its current result and the digest of its inputs
+    but the answers (:func:`_inputs_digest`)."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
         SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
                s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
                g.id, g.households_total, g.households_registered,
                p.id, p.crime_count, p.social_evil_count, p.violation_count,
-               r.input_hash
+               r.input_hash, {_inputs_digest()}
         FROM {UNIT}
         LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
         LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
@@ -320,8 +417,16 @@ def gather_units(campaign: Campaign, scope: Q):
         WHERE {where_sql}
         ORDER BY {UNIT}.id
     """
-    params = [campaign.pk, campaign.pk, campaign.pk, campaign.year - 1, campaign.province_id, *where_params]
-    units, assessments, registrations, last_year, existing = [], {}, {}, {}, {}
+    params = [
+        f"{HASH_FORMAT}/{scoring.ENGINE_VERSION}",
+        campaign.pk,
+        campaign.pk,
+        campaign.pk,
+        campaign.year - 1,
+        campaign.province_id,
+        *where_params,
+    ]
+    units, assessments, registrations, last_year, existing, digests = [], {}, {}, {}, {}, {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
@@ -335,7 +440,8 @@ def gather_units(campaign: Campaign, scope: Q):
                 last_year[unit_id] = Figures(*row[15:18])
             if row[18] is not None:
                 existing[unit_id] = row[18]
-    return units, assessments, registrations, last_year, existing
+            digests[unit_id] = row[19]
+    return units, assessments, registrations, last_year, existing, digests
 
 
 ROW_FIELDS = (
