@@ -5,8 +5,11 @@ deleted behind the application's back (a plain SQL UPDATE) breaks the chain, and
 ``manage.py verify_audit`` reports the first broken link.
 """
 
+import functools
 import hashlib
 import json
+import threading
+from contextlib import contextmanager
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -15,6 +18,8 @@ from .models import AuditEvent
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 124_2021
+# Events queued by ``deferred()`` on this thread (Django's connections are per thread too).
+_local = threading.local()
 
 
 def _digest(event: AuditEvent) -> str:
@@ -46,16 +51,9 @@ def _text(value) -> str:
     return str(value)
 
 
-@transaction.atomic
 def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, assessment=None) -> AuditEvent:
-    """Append one event. Writers are serialised (a transaction-scoped advisory lock on
-    PostgreSQL; SQLite serialises writes itself) so concurrent writers cannot fork the chain."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-id").first()
+    """Record one event: appended at once, or, inside ``deferred()``, when that block ends."""
     event = AuditEvent(
-        at=timezone.now(),
         actor=by if getattr(by, "pk", None) else None,
         action=action,
         object_type=obj._meta.label_lower,
@@ -65,11 +63,72 @@ def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, ass
         field=field,
         old=_text(old),
         new=_text(new),
-        prev_hash=last.hash if last else GENESIS,
     )
-    event.hash = _digest(event)
-    event.save()
+    queue = getattr(_local, "queue", None)
+    if queue is not None:
+        queue.append(event)
+    else:
+        _append([event])
     return event
+
+
+@transaction.atomic
+def _append(events: list[AuditEvent]) -> None:
+    """Chain ``events`` after the last one and insert them in one statement. Writers are
+    serialised (a transaction-scoped advisory lock on PostgreSQL, held until the caller's
+    transaction ends; SQLite serialises writes itself) so concurrent writers cannot fork the
+    chain: the lock is taken here, as late as possible, and only for the chain's tail."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+    prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    at = timezone.now()
+    for event in events:
+        event.at, event.prev_hash = at, prev
+        event.hash = prev = _digest(event)
+    if len(events) == 1:
+        events[0].save()
+    else:
+        AuditEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def deferred():
+    """Queue the events logged inside and append them together when the block ends, inside the
+    caller's transaction (use it inside ``transaction.atomic``, around a service's whole body).
+
+    Appending takes the chain's lock, which is then held until the transaction commits: taken
+    at the first event, it would serialise every writer for the whole rest of its
+    transaction (all the answers of a form saved one by one); taken at the end, only for one
+    INSERT and the commit. Nested blocks join the outermost one; a nested block that raises
+    drops its own events (its savepoint is rolled back too)."""
+    queue = getattr(_local, "queue", None)
+    if queue is not None:
+        mark = len(queue)
+        try:
+            yield
+        except BaseException:
+            del queue[mark:]
+            raise
+        return
+    _local.queue = queue = []
+    try:
+        yield
+    finally:
+        _local.queue = None
+    if queue:
+        _append(queue)
+
+
+def atomic_deferred(func):
+    """``transaction.atomic`` with the audit events of ``func`` appended at its end (``deferred``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic(), deferred():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def verify_chain() -> tuple[bool, int | None]:

@@ -6,12 +6,13 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.text import nfc
 from units.models import Unit
 
-from ..audit import log_change
+from ..audit import atomic_deferred, log_change
 from ..evidence import read_head, safe_filename, sniff_content_type
 from ..exceptions import WorkflowError
 from ..models import Answer, Assessment, Campaign, Criterion, Evidence
@@ -40,7 +41,7 @@ from .common import (
 )
 
 
-@transaction.atomic
+@atomic_deferred
 def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
     """Open the unit's assessment for the campaign, pinned to the campaign's criteria set for
     its kind, with one empty answer per leaf criterion. Starting twice returns the same one."""
@@ -161,7 +162,7 @@ def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | N
     ]
 
 
-@transaction.atomic
+@atomic_deferred
 def save_answers(
     *,
     assessment: Assessment,
@@ -194,9 +195,11 @@ def save_answers(
         setattr(answer, name, new)
         touched[answer.pk] = answer
         log_change(answer, by=by, action="answer", field=name, old=old, new=new, assessment=assessment)
-    for answer in touched.values():
-        answer.updated_by = _db_user(by)
-        answer.save()
+    if touched:
+        now = timezone.now()
+        for answer in touched.values():
+            answer.updated_by, answer.updated_at = _db_user(by), now
+        Answer.objects.bulk_update(touched.values(), [*ANSWER_FIELDS, "updated_by", "updated_at"])
     for name, old, new in field_plan:
         setattr(assessment, name, new)
         log_change(

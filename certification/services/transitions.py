@@ -10,7 +10,7 @@ from antt.text import nfc
 from units.access import can_see
 from units.models import Unit
 
-from ..audit import log_change
+from ..audit import atomic_deferred, log_change
 from ..exceptions import WorkflowError
 from ..models import Assessment, Campaign, Criterion, Decision
 from .common import (
@@ -41,14 +41,11 @@ def missing_for_submission(assessment: Assessment) -> list[str]:
     """What still blocks submission, as readable sentences (empty when it can be submitted)."""
     problems = []
     entered = {c.pk for c in entered_criteria(assessment.criteria_set)}
-    unanswered = [
-        a.criterion.code
-        for a in assessment.answers.select_related("criterion").order_by("criterion__order")
-        if a.criterion_id in entered and not a.value
-    ]
+    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+    unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
     if unanswered:
         problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
-    needs_figures = assessment.answers.filter(criterion__answer_type=Criterion.AnswerType.COMPARISON).exists()
+    needs_figures = any(a.criterion.answer_type == Criterion.AnswerType.COMPARISON for a in answers)
     if needs_figures and any(getattr(assessment, f) is None for f in FIGURE_FIELDS):
         problems.append(_("Enter this year's crime, social-evil and violation figures."))
     if not (assessment.meeting_date and assessment.meeting_chair and assessment.meeting_attendees):
@@ -56,7 +53,7 @@ def missing_for_submission(assessment: Assessment) -> list[str]:
     return problems
 
 
-@transaction.atomic
+@atomic_deferred
 def submit_assessment(*, assessment: Assessment, by, expected_version: int | None = None) -> Assessment:
     """Officer → appraisal. All leaf answers given, minutes present; locks the assessment."""
     _require(by, assessment.unit, Role.OFFICER)
@@ -82,7 +79,7 @@ def submit_assessment(*, assessment: Assessment, by, expected_version: int | Non
     return assessment
 
 
-@transaction.atomic
+@atomic_deferred
 def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> Assessment:
     """Appraiser sends the assessment back; only ``items`` (criterion code → reason, or
     ``DOSSIER`` → reason) reopen for the officer."""
@@ -136,7 +133,7 @@ def _label(code: str) -> str:
     return _("Dossier") if code == DOSSIER else code
 
 
-@transaction.atomic
+@atomic_deferred
 def appraise_assessment(
     *, assessment: Assessment, by, values: dict[str, dict] | None = None, note: str = ""
 ) -> Assessment:

@@ -149,11 +149,18 @@ def _max_points(criteria_set) -> dict[int, object]:
     return {item.criterion_id: item.max_points for item in sheet.items.all()}
 
 
-def _rows(assessment: Assessment, *, can_edit: bool) -> list[dict]:
-    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+def _evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
+    """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
     evidence: dict[int | None, list[Evidence]] = {}
     for e in assessment.evidence.order_by("uploaded_at"):
         evidence.setdefault(e.criterion_id, []).append(e)
+    return evidence
+
+
+def _rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
+    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+    if evidence is None:
+        evidence = _evidence_by_criterion(assessment)
     points = _max_points(assessment.criteria_set)
     rows = []
     for node in flatten_tree(criteria_tree(assessment.criteria_set)):
@@ -188,8 +195,8 @@ def _display(field: str, value: str) -> str:
     return value
 
 
-def _action_label(action: str) -> str:
-    labels = {
+def _action_labels() -> dict[str, str]:
+    return {
         "created": _("Assessment started"),
         "answer": _("Answer"),
         "figures": _("Figures"),
@@ -204,7 +211,6 @@ def _action_label(action: str) -> str:
         "evidence-removed": _("Evidence removed"),
         "registration": _("Registration"),
     }
-    return labels.get(action, action)
 
 
 def _field_label(field: str) -> str:
@@ -218,15 +224,19 @@ def _field_label(field: str) -> str:
 
 def timeline(assessment: Assessment) -> list[dict]:
     rows = []
+    labels = _action_labels()  # translated once per page, not once per event
+    field_labels: dict[str, str] = {}
     for e in events_for(assessment):
+        if e.field and e.field not in field_labels:
+            field_labels[e.field] = _field_label(e.field)
         subject = e.object_repr.split(":")[0] if e.object_type == "certification.answer" else ""
         rows.append(
             {
                 "at": e.at,
                 "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
-                "action": _action_label(e.action),
+                "action": labels.get(e.action, e.action),
                 "subject": subject,
-                "field": _field_label(e.field) if e.field else "",
+                "field": field_labels[e.field] if e.field else "",
                 "old": _display(e.field, e.old),
                 "new": _display(e.field, e.new),
             }
@@ -267,7 +277,8 @@ def _permissions(user, assessment: Assessment) -> dict:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     perms = _permissions(request.user, assessment)
-    rows = _rows(assessment, can_edit=perms["can_edit"])
+    evidence = _evidence_by_criterion(assessment)
+    rows = _rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
     previous = services.previous_assessment(assessment)
     attendees = list(assessment.meeting_attendees or [])
     kind = "residential" if assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA else "institution"
@@ -290,7 +301,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previous": previous,
         "attendees": attendees + [{"name": "", "role": ""}] * 3,
         "meeting_roles": MEETING_ROLES[kind],
-        "dossier_evidence": [e for e in assessment.evidence.all() if e.criterion_id is None],
+        "dossier_evidence": evidence.get(None, []),
         "evidence_form": EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]]),
         "missing": services.missing_for_submission(assessment) if perms["can_submit"] else [],
         "deadline": services.entry_deadline(assessment),

@@ -25,7 +25,7 @@ from certification.models import Answer, Assessment, AuditEvent, Certificate, De
 from units.models import RoleAssignment, Unit
 
 from .world import KDC as KDC_ITEMS
-from .world import KDC_LEAVES, decision_fields, make_campaign, make_set, make_user
+from .world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
 from .world import XA as XA_ITEMS
 
 Role = RoleAssignment.Role
@@ -135,6 +135,37 @@ def test_fifty_parallel_recognitions_by_one_issuer_get_unique_gap_free_decision_
     # 50 concurrent audit writers did not fork the hash chain.
     assert AuditEvent.objects.count() > events_before
     assert audit.verify_chain() == (True, None)
+
+
+def test_fifty_officers_saving_and_submitting_at_once_keep_one_unbroken_audit_chain(commune_with_areas):
+    """The deadline of bench/load in small: every save and submission appends its events at the
+    end of its transaction (``audit.deferred``), under the chain's lock; none may fork the chain
+    or lose its place in the assessment's own history."""
+    commune, areas, campaign, _kdc = commune_with_areas
+    officer = make_user("officer", Role.OFFICER, commune)
+    drafts = [services.start_assessment(campaign=campaign, unit=unit, by=officer) for unit in areas]
+    versions = {a.pk: a.version for a in drafts}
+    events_before = AuditEvent.objects.count()
+
+    def save_and_submit(assessment):
+        def run():
+            saved = fill(assessment, officer)
+            return services.submit_assessment(assessment=saved, by=officer, expected_version=saved.version)
+
+        return run
+
+    outcomes = run_in_threads([save_and_submit(a) for a in drafts])
+
+    errors = [o for o in outcomes if not isinstance(o, Assessment)]
+    assert not errors, errors[:3]
+    assert Assessment.objects.filter(pk__in=versions, status="submitted").count() == THREADS
+    # Per assessment: version mark, answers, figures, minutes; version mark, status.
+    assert AuditEvent.objects.count() == events_before + THREADS * (1 + len(KDC_LEAVES) + 6 + 2)
+    assert audit.verify_chain() == (True, None)
+    for assessment in drafts:
+        changes = services.changes_since(assessment, versions[assessment.pk])
+        assert [c.field for c in changes][: len(KDC_LEAVES)] == ["value"] * len(KDC_LEAVES)
+        assert changes[-1].field == "status" and changes[-1].new == "submitted"
 
 
 def _signed_in(user) -> Client:

@@ -3,12 +3,12 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 
 from certification import audit, services
 from certification.models import AuditEvent
 
-from .conftest import decision_kwargs
+from .conftest import KDC_CODES, decision_kwargs, fill
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +69,60 @@ def test_a_refused_recognition_writes_no_audit_event(appraised, officer, commune
     with pytest.raises(services.WorkflowError):
         services.recognize(assessments=[appraised], by=officer, **decision_kwargs(commune))
     assert AuditEvent.objects.count() == before
+
+
+def test_a_save_appends_its_events_together_at_the_end_version_mark_first_and_chained(draft, officer):
+    before = AuditEvent.objects.count()
+    fill(draft, officer)
+    events = list(AuditEvent.objects.order_by("id"))[-(len(KDC_CODES) + 7) :]
+    # the version mark, the answers, 3 figures, 3 fields of the minutes
+    assert AuditEvent.objects.count() == before + 1 + len(KDC_CODES) + 6
+    ids = [e.pk for e in events]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))  # one INSERT: consecutive, in logging order
+    assert events[0].action == "version"
+    assert [e.field for e in events[1 : len(KDC_CODES) + 1]] == ["value"] * len(KDC_CODES)
+    assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:], strict=False))
+    assert audit.verify_chain() == (True, None)
+
+
+def test_a_refused_save_inside_deferred_writes_no_event_and_leaves_the_chain_whole(filled, officer):
+    before = AuditEvent.objects.count()
+    with pytest.raises(services.ConflictError):
+        services.save_answers(
+            assessment=filled, by=officer, expected_version=0, changes={"KDC-1": {"value": "not_met"}}
+        )
+    assert AuditEvent.objects.count() == before
+    assert audit.verify_chain() == (True, None)
+
+
+def test_events_are_written_only_when_the_outermost_deferred_block_ends(filled, officer):
+    before = AuditEvent.objects.count()
+    with transaction.atomic(), audit.deferred():
+        audit.log_change(filled, by=officer, action="note", field="a", new="1", assessment=filled)
+        with audit.deferred():
+            audit.log_change(filled, by=officer, action="note", field="b", new="2", assessment=filled)
+        assert AuditEvent.objects.count() == before
+    assert list(AuditEvent.objects.order_by("id").values_list("field", flat=True))[-2:] == ["a", "b"]
+    assert audit.verify_chain() == (True, None)
+
+
+def test_a_nested_deferred_block_that_fails_drops_only_its_own_events(filled, officer):
+    before = AuditEvent.objects.count()
+    with transaction.atomic(), audit.deferred():
+        audit.log_change(filled, by=officer, action="note", field="kept", new="1", assessment=filled)
+        with pytest.raises(ValueError), transaction.atomic(), audit.deferred():
+            audit.log_change(filled, by=officer, action="note", field="dropped", new="2", assessment=filled)
+            raise ValueError
+    assert AuditEvent.objects.count() == before + 1
+    assert AuditEvent.objects.order_by("-id").first().field == "kept"
+    assert audit.verify_chain() == (True, None)
+
+
+def test_an_error_in_a_deferred_block_writes_none_of_its_events(filled, officer):
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValueError), transaction.atomic(), audit.deferred():
+        audit.log_change(filled, by=officer, action="note", field="a", new="1", assessment=filled)
+        raise ValueError
+    assert AuditEvent.objects.count() == before
+    audit.log_change(filled, by=officer, action="note", field="after", new="1", assessment=filled)
+    assert audit.verify_chain() == (True, None)
