@@ -1,6 +1,7 @@
 """Real print jobs on the Celery workers (figures 3 and 4 of issue 10): a decision's
 certificates printed by ``certification.print_jobs`` exactly as the "Print" button does it —
-chunks rendered as tasks on both worker processes, merged into one PDF and a zip of single PDFs —
+chunks rendered as tasks on both worker processes, merged into one PDF (the job is done), then
+a zip of single PDFs in its own task —
 while the RSS of every worker process is sampled."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _forget_outputs() -> None:
 
 def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
     """Print every certificate of ``decision`` on the workers; wall time from the click to the
-    merged PDF and zip, peak RSS of the largest worker process."""
+    merged PDF (the job is done) and to the zip, peak RSS of the largest worker process."""
     from certification.print_jobs import start_print_job
 
     _forget_outputs()
@@ -49,7 +50,15 @@ def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
                 raise TimeoutError(f"print job #{job.pk} not done after {timeout:.0f} s")
             time.sleep(0.05)
         seconds = time.perf_counter() - started
-    if job.status != PrintJob.Status.DONE:
+        # The job is done with the merged PDF; the zip of single PDFs follows in its own task
+        # (off the clerk's path since 2026-12-03): wait for it too, and report both times.
+        while job.status == PrintJob.Status.DONE and not job.zip and not job.error:
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"print job #{job.pk}: no zip after {timeout:.0f} s")
+            time.sleep(0.05)
+            job.refresh_from_db()
+        zip_seconds = time.perf_counter() - started
+    if job.status != PrintJob.Status.DONE or not job.zip:
         raise RuntimeError(f"print job #{job.pk} failed: {job.error[:500]}")
     from pypdf import PdfReader
 
@@ -61,6 +70,7 @@ def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
         "seconds": round(seconds, 3),
         "pages_per_second": round(pages / seconds, 2),
         "ms_per_page": round(seconds * 1000 / pages, 1),
+        "zip_seconds": round(zip_seconds, 3),
         "peak_worker_rss_mib": peak.max_process_mib,
         "peak_workers_total_rss_mib": peak.max_total_mib,
         "pdf_bytes": pdf.storage_path(job.pdf.name).stat().st_size,

@@ -263,6 +263,9 @@ def render_context(certificate: Certificate) -> dict:
     return {
         **s,
         "authority_upper": s.get("decision_authority", "").upper(),
+        # Lines joined by newlines (``white-space: pre-line``): a <br> costs WeasyPrint a box.
+        "issuer_text": "\n".join(s.get("issuer_header", [])),
+        "signer_text": "\n".join(s.get("signer_lines", [])),
         "qr": pdf.qr_data_uri(verify_url(certificate.code)),
     }
 

@@ -5,13 +5,16 @@ Every document names its font explicitly ('Liberation Serif' from Debian fonts-l
 ``Times`` or ``serif`` may resolve to Nimbus Roman, which lacks 92 Vietnamese letters.
 """
 
+import base64
 import functools
 import hashlib
 import os
 import secrets
 import ssl
+import struct
 import threading
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -100,14 +103,39 @@ def write_pdf(html: str, *, stylesheets: Iterable[str] = (), target: BinaryIO | 
     )
 
 
+# A QR module's value (segno: 1 dark, 0 light) → an 8-bit grey pixel (black, white).
+_QR_PIXELS = bytes([255] + [0] * 255)
+
+
+def qr_png(url: str, *, border: int = 1) -> bytes:
+    """The QR code (error correction M, fixed mask) as a greyscale PNG, one pixel per module."""
+    matrix = segno.make(url, error="m", mask=0).matrix
+    width = len(matrix[0]) + 2 * border
+    quiet_row, quiet = b"\0" + b"\xff" * width, b"\xff" * border
+    rows = [b"\0" + quiet + bytes(row).translate(_QR_PIXELS) + quiet for row in matrix]
+    raw = b"".join([quiet_row] * border + rows + [quiet_row] * border)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, width, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
 def qr_data_uri(url: str) -> str:
     """The QR code as a PNG data URI, one pixel per module (error correction M).
 
     Scaled up with ``image-rendering: pixelated`` (certificate.css) it prints as crisp as an
     SVG, but WeasyPrint embeds a bitmap instead of parsing an SVG path on every certificate,
     and a fixed mask spares segno trying all eight (bench/analysis.md: ~9 ms less per page).
+    The PNG is written here (``qr_png``): segno's PNG writer cost as much as encoding the code.
     """
-    return segno.make(url, error="m", mask=0).png_data_uri(scale=1, border=1)
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 
 
 def storage_path(name: str) -> Path:

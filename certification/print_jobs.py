@@ -13,13 +13,14 @@ import hashlib
 import io
 import logging
 import zipfile
+from pathlib import Path
 from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pdf
+from . import pdf, pdf_pages
 from .certificates import certificate_hash, pdf_filename, render_certificates_pdf
 from .exceptions import WorkflowError
 from .models import Certificate, Decision, PrintJob
@@ -72,9 +73,16 @@ def start_print_job(*, decision: Decision, by) -> PrintJob:
     pdf_name, zip_name = output_names(content_hash, decision)
     user = by if getattr(by, "pk", None) else None
     job = PrintJob(decision=decision, total=len(certificates), content_hash=content_hash, requested_by=user)
-    if pdf.exists(pdf_name) and pdf.exists(zip_name):
+    if pdf.exists(pdf_name):
         job.status, job.done, job.finished_at = Status.DONE, job.total, timezone.now()
-        job.pdf.name, job.zip.name = pdf_name, zip_name
+        job.pdf.name = pdf_name
+        if pdf.exists(zip_name):
+            job.zip.name = zip_name
+        else:  # the zip task of an earlier job did not finish: build it again
+            job.chunks = chunks
+            from .tasks.printing import build_zip_task
+
+            transaction.on_commit(lambda: build_zip_task.delay(job.pk))
         job.save()
         return job
     running = (
@@ -154,53 +162,105 @@ def record_progress(job_id: int) -> None:
             transaction.on_commit(lambda: finish_job_task.delay(job_id))
 
 
-def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:
-    """Merge chunk PDFs (paths or file objects, in order) into ``pdf_out`` and split them into
-    one PDF per page in the zip ``zip_out`` under ``filenames`` (one per page, in order)."""
+def merge_pdfs(chunks: list[bytes], out: BinaryIO) -> None:
+    """Merge chunk PDFs (in order) into ``out``: their objects are copied as they are
+    (``pdf_pages``); pypdf only for a PDF that is not shaped as WeasyPrint writes them."""
+    try:
+        pdf_pages.merge(chunks, out)
+        return
+    except pdf_pages.UnsupportedPDF:
+        log.warning("print: merging with pypdf (unexpected PDF structure)")
     from pypdf import PdfReader, PdfWriter
 
+    out.seek(0)
+    out.truncate()
     merged = PdfWriter()
-    names = iter(filenames)
+    for chunk in chunks:
+        merged.append(PdfReader(io.BytesIO(chunk)))
+    merged.write(out)
+
+
+def single_pdfs(data: bytes) -> list[bytes]:
+    """One PDF per page of ``data``."""
+    try:
+        return list(pdf_pages.split(data))
+    except pdf_pages.UnsupportedPDF:
+        log.warning("print: splitting with pypdf (unexpected PDF structure)")
+    from pypdf import PdfReader, PdfWriter
+
+    singles = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        single = PdfWriter()
+        single.add_page(page)
+        buffer = io.BytesIO()
+        single.write(buffer)
+        singles.append(buffer.getvalue())
+    return singles
+
+
+def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO) -> None:
+    """The zip of one PDF per page of the merged PDF ``data``, named ``filenames`` in order."""
+    singles = single_pdfs(data)
+    if len(singles) != len(filenames):
+        raise ValueError(f"{len(singles)} pages for {len(filenames)} certificates")
     # PDFs are already compressed: the zip stores them as they are.
     with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
-        for chunk in chunks:
-            reader = PdfReader(chunk)
-            merged.append(reader)
-            for page in reader.pages:
-                single = PdfWriter()
-                single.add_page(page)
-                buffer = io.BytesIO()
-                single.write(buffer)
-                archive.writestr(next(names), buffer.getvalue())
-    merged.write(pdf_out)
+        for name, single in zip(filenames, singles, strict=True):
+            archive.writestr(name, single)
+
+
+def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:
+    """Everything a print job writes, in one call (the benchmark's pipeline): the chunks (paths
+    or file objects, in order) merged into ``pdf_out`` and the zip of single PDFs."""
+    datas = [chunk.read() if hasattr(chunk, "read") else Path(chunk).read_bytes() for chunk in chunks]
+    buffer = io.BytesIO()
+    merge_pdfs(datas, buffer)
+    pdf_out.write(buffer.getvalue())
+    write_zip(buffer.getvalue(), filenames, zip_out)
+
+
+def _filenames(job: PrintJob) -> list[str]:
+    certificates = Certificate.objects.in_bulk([pk for c in job.chunks for pk in c["ids"]])
+    return [pdf_filename(certificates[pk]) for c in job.chunks for pk in c["ids"]]
 
 
 def finish_job(job_id: int) -> None:
-    """Merge the chunks into one PDF and split them into single PDFs for the zip."""
+    """Merge the chunks into one PDF: the job is done. The zip of single PDFs follows in its own
+    task (``build_zip_task``), off the path of the merged PDF the clerk is waiting for."""
+    from .tasks.printing import build_zip_task
+
     job = PrintJob.objects.select_related("decision").get(pk=job_id)
     if job.status == Status.DONE:
         return
-    pdf_name, zip_name = output_names(job.content_hash, job.decision)
-    certificates = Certificate.objects.in_bulk([pk for c in job.chunks for pk in c["ids"]])
-    filenames = [pdf_filename(certificates[pk]) for c in job.chunks for pk in c["ids"]]
-    chunk_paths = [pdf.storage_path(chunk_name(c["hash"])) for c in job.chunks]
-    zip_path = pdf.storage_path(zip_name)
-
-    # Both files appear only once complete: the zip is renamed into place inside the PDF's
-    # writer, so a failure in either leaves neither.
-    def write_pdf(pdf_fh) -> None:
-        pdf.atomic_write(zip_path, lambda zip_fh: assemble(chunk_paths, filenames, pdf_fh, zip_fh))
-
-    try:
-        pdf.store(pdf_name, write_pdf)
-    except BaseException:
-        zip_path.unlink(missing_ok=True)
-        raise
+    pdf_name, _zip_name = output_names(job.content_hash, job.decision)
+    if not pdf.exists(pdf_name):
+        chunks = [pdf.read(chunk_name(c["hash"])) for c in job.chunks]
+        pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh))
     PrintJob.objects.filter(pk=job_id).update(
-        status=Status.DONE, done=job.total, pdf=pdf_name, zip=zip_name, finished_at=timezone.now(), error=""
+        status=Status.DONE, done=job.total, pdf=pdf_name, finished_at=timezone.now(), error=""
     )
     for chunk in job.chunks:
         pdf.storage_path(chunk_name(chunk["hash"])).unlink(missing_ok=True)
+    transaction.on_commit(lambda: build_zip_task.delay(job_id))
+
+
+def build_zip(job_id: int) -> None:
+    """The zip of one PDF per certificate, split from the merged PDF (written under a temporary
+    name, renamed into place). Safe to run twice; a failure leaves the merged PDF usable and
+    records the error on the job, which stays done."""
+    job = PrintJob.objects.select_related("decision").get(pk=job_id)
+    if job.status != Status.DONE or not pdf.exists(job.pdf.name):
+        return
+    _pdf_name, zip_name = output_names(job.content_hash, job.decision)
+    try:
+        if not pdf.exists(zip_name):
+            data = pdf.read(job.pdf.name)
+            pdf.store(zip_name, lambda fh: write_zip(data, _filenames(job), fh))
+    except Exception as error:  # noqa: BLE001 - the merged PDF stays available; show why
+        log.exception("print job %s: zip failed", job_id)
+        PrintJob.objects.filter(pk=job_id).update(error=str(error)[:2000])
+        return
+    PrintJob.objects.filter(pk=job_id).update(zip=zip_name, error="")
 
 
 def guarded(job_id: int, step, *args) -> None:

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from certification import print_jobs
 
-__all__ = ["finish_job_task", "print_job_task", "render_chunk_task"]
+__all__ = ["build_zip_task", "finish_job_task", "print_job_task", "render_chunk_task"]
 
 
 @shared_task(acks_late=True)
@@ -20,3 +20,8 @@ def render_chunk_task(job_id: int, index: int) -> None:
 @shared_task(acks_late=True)
 def finish_job_task(job_id: int) -> None:
     print_jobs.guarded(job_id, print_jobs.finish_job)
+
+
+@shared_task(acks_late=True)
+def build_zip_task(job_id: int) -> None:
+    print_jobs.build_zip(job_id)  # a failure is recorded on the job, which stays done

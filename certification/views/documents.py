@@ -159,12 +159,41 @@ def _job(request: HttpRequest, pk: int) -> PrintJob:
 @login_required
 def print_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return render(request, "certification/documents/print_job.html", {"job": job, "decision": job.decision})
+    return render(
+        request,
+        "certification/documents/print_job.html",
+        {
+            "job": job,
+            "decision": job.decision,
+            "zip_state": _zip_state(job),
+            "message": job.error if job.status == PrintJob.Status.FAILED else "",
+        },
+    )
+
+
+def _zip_state(job: PrintJob) -> str:
+    """The zip of single PDFs follows the merged PDF in its own task: "ready", "failed" (its
+    error is on the job, which stays done), "pending"; "" while the job itself is not done."""
+    if job.status != PrintJob.Status.DONE:
+        return ""
+    if job.zip:
+        return "ready"
+    return "failed" if job.error else "pending"
 
 
 @login_required
 def print_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = _job(request, pk)
+    zip_state = _zip_state(job)
+    if request.GET.get("part") == "zip":  # the zip's own progress box (includes/progress.html)
+        status = {"ready": "done", "failed": "failed", "pending": "running"}.get(zip_state, "queued")
+        return JsonResponse(
+            {
+                "percent": 100 if zip_state == "ready" else 0,
+                "status": status,
+                "message": _("The zip file could not be prepared.") if zip_state == "failed" else "",
+            }
+        )
     message = job.error if job.status == PrintJob.Status.FAILED else ""
     return JsonResponse(
         {
@@ -173,14 +202,18 @@ def print_status(request: HttpRequest, pk: int) -> JsonResponse:
             "done": job.done,
             "total": job.total,
             "message": message,
+            "zip": zip_state,
         }
     )
 
 
 @login_required
-def print_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def print_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     job = _job(request, pk)
     field = {"pdf": job.pdf, "zip": job.zip}.get(kind)
+    if kind == "zip" and _zip_state(job) == "pending":
+        messages.info(request, _("The zip file is still being prepared: try again in a few seconds."))
+        return redirect("certification:print-detail", job.pk)
     if job.status != PrintJob.Status.DONE or field is None or not pdf.exists(field.name):
         raise Http404
     content_type = "application/pdf" if kind == "pdf" else "application/zip"

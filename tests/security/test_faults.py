@@ -275,6 +275,9 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     job.refresh_from_db()
     assert job.status == PrintJob.Status.DONE, (job.error, celery_worker.log_tail())
     assert pdf_pages(media / job.pdf.name) == 8
+    # The zip of single PDFs follows the merged PDF in its own task.
+    wait_for(lambda: PrintJob.objects.get(pk=job.pk).zip, 120, "the zip of single PDFs")
+    job.refresh_from_db()
     import zipfile
 
     with zipfile.ZipFile(media / job.zip.name) as archive:

@@ -13,7 +13,7 @@ from certification.exceptions import WorkflowError
 from certification.models import AuditEvent, Certificate, Decision
 from units.models import Unit
 
-from .conftest import pdf_fonts, pdf_text, recognize
+from .conftest import pdf_fonts, pdf_pages, pdf_text, recognize
 
 
 @pytest.mark.django_db
@@ -88,6 +88,18 @@ def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
         assert phrase in text, phrase
     fonts = pdf_fonts(data)
     assert fonts and all(name.startswith("Liberation-Serif") for name in fonts), fonts
+
+
+@pytest.mark.django_db
+def test_a_long_unit_name_wraps_and_the_certificate_stays_on_one_page(certificate):
+    from certification.certificates import render_certificates_pdf
+
+    name = "Công ty Trách nhiệm hữu hạn Một thành viên Khai thác và Chế biến Khoáng sản Hoành Sơn"
+    certificate.snapshot["unit_name"] = name
+    data = render_certificates_pdf([certificate, certificate])
+    assert pdf_pages(data) == 2
+    text = " ".join(pdf_text(data).split())
+    assert name in text and "Nguyễn Văn Hùng" in text
 
 
 @pytest.mark.django_db

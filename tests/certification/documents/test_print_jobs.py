@@ -114,3 +114,55 @@ def test_a_decision_without_valid_certificates_cannot_be_printed(decision, clerk
     with pytest.raises(WorkflowError):
         print_jobs.start_print_job(decision=decision, by=clerk)
     assert not PrintJob.objects.exists()
+
+
+@pytest.fixture
+def zip_task_held(monkeypatch):
+    """The zip task is queued but does not run (a busy worker): collects the job ids it got."""
+    from certification.tasks import printing
+
+    held = []
+    monkeypatch.setattr(printing.build_zip_task, "delay", held.append)
+    return held
+
+
+@pytest.mark.django_db
+def test_the_job_is_done_with_the_merged_pdf_and_the_zip_is_built_by_its_own_task(
+    decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, zip_task_held
+):
+    job = _run(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE and job.pdf and not job.zip
+    assert zip_task_held == [job.pk]
+    assert len(PdfReader(media_root / job.pdf.name).pages) == 5
+    assert not list((media_root / "print" / "chunks").glob("*.pdf"))  # the zip is split from the PDF
+
+    print_jobs.build_zip(job.pk)
+    print_jobs.build_zip(job.pk)  # safe to run twice
+    job.refresh_from_db()
+    with zipfile.ZipFile(media_root / job.zip.name) as archive:
+        names = archive.namelist()
+        assert names[4] == "giay-cong-nhan-2026-0005-to-dan-pho-5.pdf"
+        single = archive.read(names[4])
+    assert len(PdfReader(io.BytesIO(single)).pages) == 1
+    assert "Tổ dân phố 5" in pdf_text(single) and "Tổ dân phố 4" not in pdf_text(single)
+
+
+@pytest.mark.django_db
+def test_a_failed_zip_leaves_the_pdf_downloadable_and_printing_again_builds_it(
+    decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, monkeypatch
+):
+    real = print_jobs.write_zip
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(print_jobs, "write_zip", broken)
+    job = _run(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE and (media_root / job.pdf.name).is_file()
+    assert not job.zip and "disk full" in job.error
+    assert not list(media_root.rglob("*.zip")) and not list(media_root.rglob("*.tmp"))
+
+    monkeypatch.setattr(print_jobs, "write_zip", real)
+    again = _run(decision, clerk, django_capture_on_commit_callbacks)
+    assert again.status == PrintJob.Status.DONE and again.pdf.name == job.pdf.name
+    assert again.zip and (media_root / again.zip.name).is_file() and not again.error

@@ -131,7 +131,7 @@ def test_a_clerk_prints_all_certificates_follows_progress_and_downloads(
     page = client.get(response["Location"]).content.decode()
     assert "<progress" in page
     status = client.get(reverse("certification:print-status", args=[job.pk])).json()
-    assert status == {"percent": 100, "status": "done", "done": 5, "total": 5, "message": ""}
+    assert status == {"percent": 100, "status": "done", "done": 5, "total": 5, "message": "", "zip": "ready"}
     pdf = client.get(reverse("certification:print-download", args=[job.pk, "pdf"]))
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
     assert client.get(reverse("certification:print-download", args=[job.pk, "zip"])).status_code == 200
@@ -146,3 +146,35 @@ def test_an_officer_cannot_start_printing(client, decision, officer):
     client.force_login(officer)
     assert client.post(reverse("certification:print-start", args=[decision.pk])).status_code == 403
     assert not PrintJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_zip_asked_for_before_it_is_ready_sends_back_to_the_job_with_a_vietnamese_message(
+    client, decision, clerk, django_capture_on_commit_callbacks, monkeypatch
+):
+    from certification import print_jobs
+    from certification.tasks import printing
+
+    held = []
+    monkeypatch.setattr(printing.build_zip_task, "delay", held.append)  # the zip task has not run yet
+    client.force_login(clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("certification:print-start", args=[decision.pk]))
+    job = PrintJob.objects.get()
+    status_url = reverse("certification:print-status", args=[job.pk])
+    assert client.get(status_url).json()["zip"] == "pending"
+    assert client.get(status_url + "?part=zip").json()["status"] == "running"
+    page = client.get(reverse("certification:print-detail", args=[job.pk])).content.decode()
+    assert "đang được chuẩn bị" in page
+    assert reverse("certification:print-download", args=[job.pk, "zip"]) not in page
+    pdf = client.get(reverse("certification:print-download", args=[job.pk, "pdf"]))
+    assert pdf.status_code == 200
+    response = client.get(reverse("certification:print-download", args=[job.pk, "zip"]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("certification:print-detail", args=[job.pk])
+    assert "Tệp zip đang được chuẩn bị, vui lòng thử lại sau ít giây." in response.content.decode()
+
+    print_jobs.build_zip(held[0])
+    assert client.get(status_url + "?part=zip").json()["status"] == "done"
+    page = client.get(reverse("certification:print-detail", args=[job.pk])).content.decode()
+    assert reverse("certification:print-download", args=[job.pk, "zip"]) in page
+    assert client.get(reverse("certification:print-download", args=[job.pk, "zip"])).status_code == 200
