@@ -230,6 +230,8 @@ def _score(
         assessment = assessments.get(unit_id)
         # Both digests side by side (32 + 32 hexadecimal digits): no hashing in Python.
         input_hash = digests[unit_id] + answers_digest.get(assessment[0] if assessment else None, NO_ANSWERS)
+        if assessment and assessment[2] in plans.fingerprints:  # a draft set: its content counts
+            input_hash = _hash(input_hash, plans.fingerprints[assessment[2]])
         if children is not None:
             rollup_set = assessment[2] if assessment else fallback.get("commune")
             code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))

@@ -11,10 +11,11 @@ Units are selected by a ``Q`` on Unit's own columns, compiled into the WHERE of 
 queries, so no id list travels to the database whatever the number of units.
 """
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -69,6 +70,9 @@ class _Plans:
     set_of: dict[int, int]  # criterion id → its set
     detail_ids: list[int]  # criteria whose answers are read row by row
     xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
+    # set id → digest of its criteria and sheet, for the sets that may still change (drafts);
+    # a published or frozen set never changes, so its id stands for its content.
+    fingerprints: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,9 @@ def load_plans(set_ids: Iterable[int]) -> _Plans:
         for pk, set_data in fresh.items():
             if settings[pk][2][3] in CACHEABLE:
                 _SET_CACHE[settings[pk][2]] = set_data
+            else:
+                content = (set_data.rows, set_data.plan.sheet, settings[pk][2])
+                loaded.fingerprints[pk] = hashlib.sha256(repr(content).encode()).hexdigest()
     position = 0  # bit positions are unique across the sets, so a stray answer can never alias
     for set_id in sorted(data):
         set_data = data[set_id]
@@ -400,7 +407,9 @@ def _inputs_digest() -> str:
 def gather_units(campaign: Campaign, scope: Q):
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
-    but the answers (:func:`_inputs_digest`)."""
+    but the answers (:func:`_inputs_digest`). Last year's campaign is a scalar subquery (one
+    campaign per year and province), so the planner reads that campaign's assessments by index
+    instead of hashing the assessments of every campaign."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
         SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
@@ -412,8 +421,9 @@ def gather_units(campaign: Campaign, scope: Q):
         LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
         LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
         LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
-        LEFT JOIN {Campaign._meta.db_table} pc ON pc.year = %s AND pc.province_id = %s
-        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = {UNIT}.id AND p.campaign_id = pc.id
+        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = {UNIT}.id AND p.campaign_id = (
+            SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s
+        )
         WHERE {where_sql}
         ORDER BY {UNIT}.id
     """

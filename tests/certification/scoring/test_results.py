@@ -334,3 +334,21 @@ def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit
     assert result(current, area).unmet_codes == ["KDC-2"]
     assert result(current, commune).rollup["recognized"] == 0
     assert result(current, province).rollup["kinds"]["residential_area"]["fail"] == 1
+
+
+def test_a_change_to_the_draft_set_a_unit_is_assessed_on_rescores_it(campaign, area, assess):
+    from certification.criteria import new_version
+
+    assessment = assess(area, answers={"KDC-5": "na"})
+    draft = new_version(assessment.criteria_set)
+    by_code = dict(draft.criteria.values_list("code", "pk"))
+    for answer in Answer.objects.filter(assessment=assessment).select_related("criterion"):
+        Answer.objects.filter(pk=answer.pk).update(criterion_id=by_code[answer.criterion.code])
+    Assessment.objects.filter(pk=assessment.pk).update(criteria_set=draft)
+    results.score_campaign_units(campaign, [area.pk])
+    assert result(campaign, area).unmet_codes == ["KDC-5"]  # N/A on a mandatory criterion
+
+    draft.criteria.filter(code="KDC-5").update(na_allowed=True)  # answers unchanged
+    report = results.score_campaign_units(campaign, [area.pk])
+    assert report.written == 1
+    assert (result(campaign, area).outcome, result(campaign, area).unmet_codes) == ("pass", [])
