@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -180,33 +181,43 @@ def merge_pdfs(chunks: list[bytes], out: BinaryIO) -> None:
     merged.write(out)
 
 
-def single_pdfs(data: bytes) -> list[bytes]:
-    """One PDF per page of ``data``."""
+def single_pdfs(data: bytes) -> Iterator[bytes]:
+    """One PDF per page of ``data``, one at a time (a thousand of them would weigh ~50 MB)."""
     try:
-        return list(pdf_pages.split(data))
+        singles = pdf_pages.split(data)
+        first = next(singles, None)
     except pdf_pages.UnsupportedPDF:
         log.warning("print: splitting with pypdf (unexpected PDF structure)")
+        yield from _pypdf_single_pdfs(data)
+        return
+    if first is not None:
+        yield first
+        yield from singles
+
+
+def _pypdf_single_pdfs(data: bytes) -> Iterator[bytes]:
     from pypdf import PdfReader, PdfWriter
 
-    singles = []
     for page in PdfReader(io.BytesIO(data)).pages:
         single = PdfWriter()
         single.add_page(page)
         buffer = io.BytesIO()
         single.write(buffer)
-        singles.append(buffer.getvalue())
-    return singles
+        yield buffer.getvalue()
 
 
 def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO) -> None:
     """The zip of one PDF per page of the merged PDF ``data``, named ``filenames`` in order."""
-    singles = single_pdfs(data)
-    if len(singles) != len(filenames):
-        raise ValueError(f"{len(singles)} pages for {len(filenames)} certificates")
+    count = 0
     # PDFs are already compressed: the zip stores them as they are.
     with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, single in zip(filenames, singles, strict=True):
-            archive.writestr(name, single)
+        for single in single_pdfs(data):
+            if count >= len(filenames):
+                raise ValueError(f"more pages than the {len(filenames)} certificates")
+            archive.writestr(filenames[count], single)
+            count += 1
+    if count != len(filenames):
+        raise ValueError(f"{count} pages for {len(filenames)} certificates")
 
 
 def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:

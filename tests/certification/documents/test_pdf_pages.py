@@ -60,5 +60,5 @@ def test_a_pdf_of_another_shape_falls_back_on_pypdf(chunks, monkeypatch):
     monkeypatch.setattr(pdf_pages, "merge", unsupported)
     out = io.BytesIO()
     print_jobs.merge_pdfs(chunks, out)
-    singles = print_jobs.single_pdfs(out.getvalue())
+    singles = list(print_jobs.single_pdfs(out.getvalue()))
     assert len(singles) == 5 and "Tổ dân phố 4" in pdf_text(singles[3])
