@@ -198,22 +198,31 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
     return chosen
 
 
-def _score(
+@dataclass
+class _Changes:
+    """What :func:`_score` read about the units in its scope, and those whose hash changed:
+    ``changed`` holds (unit row, XA-4 or None, new input hash, XA-4 as JSON or None)."""
+
+    units: list[tuple]
+    assessments: dict
+    registrations: dict
+    last_year: dict
+    plans: object
+    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]]
+
+
+def _changes(
     campaign: Campaign,
     scope: Q,
     *,
     children: dict[int, list[ChildState]] | None = None,
-) -> ScoreReport:
-    """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
-    feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
-    list travels to the database whatever the number of units.
-
-    The database computes each unit's input digest (``results_io.gather_units``); a unit whose
-    current row carries it is left alone before its answers are even read, so only the units
-    that changed reach the answers' GROUP BY, the engine and the write."""
+) -> _Changes:
+    """Read the units matching ``scope`` and keep those whose input hash differs from their
+    row's. The database computes each unit's input digests (``results_io.gather_units``,
+    ``answer_digests``), so an unchanged unit costs no Python beyond a string comparison."""
     units, assessments, registrations, last_year, existing, digests = gather_units(campaign, scope)
     if not units:
-        return ScoreReport(0, 0)
+        return _Changes([], {}, {}, {}, None, [])
     set_ids = {row[2] for row in assessments.values()}
     fallback: dict[str, int] = {}
     if children is not None and any(uid not in assessments for uid in children):
@@ -243,6 +252,30 @@ def _score(
         if existing.get(unit_id) == input_hash:
             continue  # same inputs, same row: nothing to read, compute or write
         changed.append((unit, xa4, input_hash, xa4_json))
+    return _Changes(units, assessments, registrations, last_year, plans, changed)
+
+
+def _score(
+    campaign: Campaign,
+    scope: Q,
+    *,
+    children: dict[int, list[ChildState]] | None = None,
+) -> ScoreReport:
+    """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
+    feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
+    list travels to the database whatever the number of units.
+
+    Units whose current row carries their input hash (:func:`_changes`) are left alone before
+    their answers' masks and details are read, so only the units that changed reach them, the
+    engine and the write."""
+    found = _changes(campaign, scope, children=children)
+    units, assessments, registrations, last_year = (
+        found.units,
+        found.assessments,
+        found.registrations,
+        found.last_year,
+    )
+    plans, changed = found.plans, found.changed
     if not changed:
         return ScoreReport(len(units), 0)
 
@@ -404,6 +437,24 @@ def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
     leaves = _score(campaign, filed_here | managed.scope)
     communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
     return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
+
+
+def campaign_unchanged(campaign: Campaign) -> bool:
+    """True when scoring every chunk of the campaign would rewrite no row: every unit a chunk
+    scores (the leaves in the campaign's scope and the units delegated to its communes, then
+    its communes with XA-4 from the current rows) carries its input hash already. The same
+    reads as the chunks' (:func:`_changes`), once for the whole campaign instead of once per
+    chunk; nothing is written."""
+    if not Result.objects.filter(campaign=campaign).exists():
+        return False  # from scratch: no need to look
+    commune_ids = list(campaign_units(campaign, [COMMUNE]).values_list("id", flat=True))
+    managed = find_managed(campaign, commune_ids)
+    if _changes(campaign, campaign_scope(campaign, LEAF_KINDS) | managed.scope).changed:
+        return False
+    if not commune_ids:
+        return True
+    children = _child_states(campaign, managed)
+    return not _changes(campaign, campaign_scope(campaign, [COMMUNE]), children=children).changed
 
 
 # --- province summary -------------------------------------------------------------------------

@@ -25,7 +25,14 @@ from units.models import Unit
 
 from .audit import log_change
 from .models import Campaign, ScoringChunk, ScoringRun
-from .results import COMMUNE, LEAF_KINDS, campaign_units, score_chunk, summarize_province
+from .results import (
+    COMMUNE,
+    LEAF_KINDS,
+    campaign_unchanged,
+    campaign_units,
+    score_chunk,
+    summarize_province,
+)
 
 logger = logging.getLogger(__name__)
 Status = ScoringRun.Status
@@ -101,14 +108,21 @@ def plan_run(run_id: int) -> list[int]:
             return []
         if not run.chunks.exists():
             chunks = plan_chunks(run.campaign, run.chunk_size or None)
+            # Nothing changed since the last scoring (officers' saves are rescored as they
+            # happen, so this is the common case): every chunk would rewrite no row, so they
+            # are recorded done without being sent (one campaign-wide check instead of the
+            # same reads chunk by chunk).
+            done_at = timezone.now() if chunks and campaign_unchanged(run.campaign) else None
             ScoringChunk.objects.bulk_create(
-                ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n)
+                ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n, done_at=done_at)
                 for i, (ids, n) in enumerate(chunks)
             )
             run.total = sum(n for _ids, n in chunks)
             run.chunks_total = len(chunks)
+            if done_at is not None:
+                run.done, run.chunks_done = run.total, run.chunks_total
             run.status = Status.RUNNING
-            run.save(update_fields=["total", "chunks_total", "status"])
+            run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status"])
         todo = list(run.chunks.filter(done_at__isnull=True).order_by("index").values_list("index", flat=True))
     if not todo:
         maybe_finish(run_id)

@@ -157,9 +157,11 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
         answer.note = rng.choice(["", "  có ghi chú  ", "Giải trình: số vụ tăng do phát hiện"])
         answer.save()
 
+    assert not results.campaign_unchanged(campaign)  # nothing scored yet
     score_everything(campaign)
     scored = assert_rows_are_the_engines(campaign)
     assert scored > 100
+    assert results.campaign_unchanged(campaign)
     first = computed_at(campaign)
 
     # Change a few inputs of different kinds; only those units (and communes whose XA-4 moved)
@@ -185,8 +187,10 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
         unregistered.unit_id,
     }
 
+    assert not results.campaign_unchanged(campaign)
     score_everything(campaign)
     assert_rows_are_the_engines(campaign)
+    assert results.campaign_unchanged(campaign)
     second = computed_at(campaign)
     rewritten = {uid for uid, at in second.items() if at != first[uid]}
     kinds = dict(Unit.objects.filter(pk__in=rewritten).values_list("id", "kind"))
@@ -195,4 +199,41 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
     # Nothing changed since: no row is rewritten.
     score_everything(campaign)
     assert computed_at(campaign) == second
+    assert_rows_are_the_engines(campaign)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["answer", "note", "decision", "registration", "delegation", "commune answer"],
+)
+def test_the_campaign_wide_check_sees_every_kind_of_change(change):
+    dataset.generate_dataset(scale="province", synthetic=True, communes=2, year=YEAR, seed=3)
+    campaign = Campaign.objects.get(year=YEAR, province__code__startswith="SX")
+    score_everything(campaign)
+    assert results.campaign_unchanged(campaign)
+    area = Assessment.objects.filter(campaign=campaign, unit__kind="residential_area").order_by("pk").first()
+    if change == "answer":
+        answer = Answer.objects.filter(assessment=area).order_by("pk").first()
+        Answer.objects.filter(pk=answer.pk).update(value="not_met" if answer.value != "not_met" else "met")
+    elif change == "note":
+        Answer.objects.filter(pk=Answer.objects.filter(assessment=area).order_by("pk").first().pk).update(
+            note="mới"
+        )
+    elif change == "decision":
+        Assessment.objects.filter(pk=area.pk).update(status="revoked")
+    elif change == "registration":
+        Registration.objects.filter(campaign=campaign, unit=area.unit).delete()
+    elif change == "delegation":
+        from units.models import RecognizingAuthority
+
+        communes = list(results.campaign_units(campaign, [Unit.Kind.COMMUNE]).order_by("pk"))
+        other = next(c for c in communes if c.pk != area.unit.parent_id)
+        RecognizingAuthority.objects.create(unit=area.unit, authority=other, from_year=YEAR)
+    else:
+        commune = Assessment.objects.filter(campaign=campaign, unit__kind="commune").order_by("pk").first()
+        answer = Answer.objects.filter(assessment=commune).order_by("pk").first()
+        Answer.objects.filter(pk=answer.pk).update(value="na")
+    assert not results.campaign_unchanged(campaign)
+    score_everything(campaign)
+    assert results.campaign_unchanged(campaign)
     assert_rows_are_the_engines(campaign)

@@ -60,6 +60,25 @@ def test_a_second_run_gives_identical_rows(scored_province, django_capture_on_co
     assert snapshot(scored_province) == first
 
 
+def test_a_run_with_nothing_changed_records_its_chunks_done_without_scoring_them(
+    scored_province, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_runs.start_scoring_run(campaign=scored_province)
+    before = snapshot(scored_province)
+
+    def no_chunk(*args, **kwargs):
+        raise AssertionError("an unchanged campaign scored a chunk")
+
+    monkeypatch.setattr(scoring_runs, "score_chunk", no_chunk)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = scoring_runs.start_scoring_run(campaign=scored_province)
+    run.refresh_from_db()
+    assert (run.status, run.done, run.chunks_done) == ("done", run.total, run.chunks_total)
+    assert not run.chunks.filter(done_at__isnull=True).exists()
+    assert snapshot(scored_province) == before
+
+
 def test_a_redelivered_chunk_does_nothing_and_is_not_counted_twice(scored_province):
     run = ScoringRun.objects.create(campaign=scored_province)
     todo = scoring_runs.plan_run(run.pk)
