@@ -117,11 +117,12 @@ bench_redis_stop() {
     BENCH_REDIS_PIDFILE=""
 }
 
-# bench_celery_start RUN_DIR [CONCURRENCY]: prefork workers (as in docker-compose.yml), in a
-# process group of their own; returns once a ping task has made the round trip.
+# bench_celery_start RUN_DIR [CONCURRENCY]: prefork workers (as in docker-compose.yml: at nice 10,
+# so that on a shared CPU the web requests go first and the background rescoring catches up
+# after a burst), in a process group of their own; returns once a ping task has made the round trip.
 bench_celery_start() {
     local run=$1 concurrency=${2:-2}
-    setsid .venv/bin/celery -A antt worker --pool=prefork --concurrency="$concurrency" \
+    setsid nice -n 10 .venv/bin/celery -A antt worker --pool=prefork --concurrency="$concurrency" \
         --without-mingle --without-gossip --without-heartbeat --queues=celery --loglevel=WARNING \
         --hostname="bench-$$@%h" >"$run/celery.log" 2>&1 &
     BENCH_CELERY_PID=$!

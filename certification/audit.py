@@ -72,7 +72,7 @@ def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, ass
     return event
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: no SAVEPOINT round trips
 def _append(events: list[AuditEvent]) -> None:
     """Chain ``events`` after the last one and insert them in one statement. Writers are
     serialised (a transaction-scoped advisory lock on PostgreSQL, held until the caller's

@@ -55,7 +55,21 @@ class CriterionNode:
 
 
 def criteria_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
-    """The set's criteria as a tree (roots in order, children in order)."""
+    """The set's criteria as a tree (roots in order, children in order).
+
+    A published or frozen set never changes (``Criterion.save`` refuses), so its tree is kept on
+    the instance: a page that needs it twice (the entry form: its rows and what blocks
+    submission) reads it once."""
+    cached = criteria_set.__dict__.get("_criteria_tree")
+    if cached is not None and not criteria_set.is_editable:
+        return list(cached)
+    roots = _build_tree(criteria_set)
+    if not criteria_set.is_editable:
+        criteria_set.__dict__["_criteria_tree"] = roots
+    return list(roots)
+
+
+def _build_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
     criteria = list(
         criteria_set.criteria.select_related("source__criteria_set", "parent").order_by("order", "pk")
     )

@@ -69,11 +69,13 @@ def submit_assessment(*, assessment: Assessment, by, expected_version: int | Non
     if problems:
         raise WorkflowError(" ".join(problems))
     _bump(assessment, by)
-    for answer in assessment.answers.filter(is_returned=True).select_related("criterion"):
+    returned = list(assessment.answers.filter(is_returned=True).select_related("criterion"))
+    for answer in returned:
         log_change(
             answer, by=by, action="answer", field="is_returned", old=True, new=False, assessment=assessment
         )
-    assessment.answers.filter(is_returned=True).update(is_returned=False)
+    if returned:
+        assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
     _set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now(), dossier_returned=False)
     _rescore(assessment)
     return assessment

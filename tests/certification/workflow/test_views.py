@@ -483,3 +483,49 @@ def test_the_excel_upload_of_another_area_lists_the_rows_and_writes_nothing(
 def test_pages_need_a_login(client, name):
     response = client.get(url(name))
     assert response.status_code == 302 and "/login/" in response.url
+
+
+# --- query counts (docs/reliability.md, "Load") ---------------------------------------------
+
+
+def _queries(fn) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = fn()
+    assert response.status_code in (200, 302), response.status_code
+    return len(captured.captured_queries)
+
+
+def test_saving_every_answer_at_once_costs_as_many_queries_as_saving_one(as_user, officer, draft):
+    client = as_user(officer)
+    answers = list(draft.answers.select_related("criterion"))
+    one = _queries(
+        lambda: client.post(
+            url("assessment-save", draft.pk), {"version": draft.version, f"value-{answers[0].pk}": "met"}
+        )
+    )
+    draft.refresh_from_db()
+    every = _queries(
+        lambda: client.post(
+            url("assessment-save", draft.pk),
+            {"version": draft.version, **{f"value-{a.pk}": "not_met" for a in answers}},
+        )
+    )
+    assert len(answers) >= 5
+    assert every == one  # one UPDATE for the answers, one INSERT for their audit events
+
+
+def test_the_entry_page_reads_the_criteria_once(as_user, officer, filled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(officer)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url("assessment-detail", filled.pk)).status_code == 200
+    criteria_reads = [
+        q["sql"] for q in captured.captured_queries if 'FROM "certification_criterion"' in q["sql"]
+    ]
+    assert len(criteria_reads) == 1, criteria_reads
+    assert len(captured.captured_queries) <= 18
