@@ -375,12 +375,18 @@ def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreRe
 
 def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
     where_sql, where_params = unit_where(managed.scope)
+    # One lookup per unit on each (campaign, unit) unique index, whatever the planner estimates:
+    # joins planned on missing statistics could compare every unit with every registration of
+    # the campaign (seconds for a whole province).
     sql = f"""
-        SELECT {UNIT}.id, r.outcome, s.status, g.id
+        SELECT {UNIT}.id,
+               (SELECT r.outcome FROM {Result._meta.db_table} r
+                WHERE r.campaign_id = %s AND r.unit_id = {UNIT}.id),
+               (SELECT s.status FROM {Assessment._meta.db_table} s
+                WHERE s.campaign_id = %s AND s.unit_id = {UNIT}.id),
+               (SELECT g.id FROM {Registration._meta.db_table} g
+                WHERE g.campaign_id = %s AND g.unit_id = {UNIT}.id)
         FROM {UNIT}
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
         WHERE {where_sql}
     """
     outcomes, statuses, registered = {}, {}, set()
