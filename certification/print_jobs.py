@@ -4,6 +4,9 @@
   a whole document in memory; chunks keep it bounded and let several workers help).
 * Every file is written to a temporary name and renamed: a worker killed half-way leaves no
   half-written file, and the rerun (``acks_late``) or a new job picks up the finished chunks.
+* The job is done once the chunks are merged into one PDF; the zip of single PDFs is split from
+  it afterwards by its own task (``build_zip_task``), off the clerk's path. Merging and splitting
+  copy the PDF objects' bytes (``pdf_pages``).
 * Files are named by content (template version + every certificate's content hash): an
   unchanged decision is served from the existing files at once.
 """
