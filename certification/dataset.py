@@ -564,5 +564,10 @@ def generate_dataset(
                     generate_decisions(campaign, seed=seed, ratio=1.0 if y < year else decided_ratio),
                 )
         log(f"{unit}: {report.counts.get('answers', 0):,} answers so far")
+    if connection.vendor == "postgresql":
+        # Planner statistics for the bulk-loaded tables now, as after any bulk load: autovacuum
+        # would get there eventually, and until then plans assume near-empty tables.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     report.seconds = time.monotonic() - started
     return report
