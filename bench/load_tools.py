@@ -107,6 +107,9 @@ def _append_history(directory: Path, result: dict, scale: str) -> None:
         "officers": result["officers"],
         "cpu_seconds": result.get("cpu_seconds"),
         "machine_busy_cpu_seconds": result.get("machine_busy_cpu_seconds"),
+        "revision": result["meta"].get("revision"),
+        "gunicorn": result["meta"].get("gunicorn"),
+        "submit_p95_ms": result["by_type"].get("POST submit", {}).get("p95_ms"),
     }
     with history.open("a") as fh:
         fh.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -116,18 +119,25 @@ def _history_rows(scale: str) -> list[str]:
     history = ROOT / "bench" / "data" / scale / "load-history.jsonl"
     if not history.exists():
         return []
-    runs = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][-6:]
+    runs = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][-14:]
     rows = [
-        "Recent runs (same command, same machine; the load average shows how busy the neighbours were):",
+        "Recent runs (same command, same machine; the load average and the CPU the other processes "
+        "took during the run show how busy the neighbours were):",
         "",
-        "| Date | Load avg before → after | Requests | p50 ms | p95 ms | p95 without login | Errors | Submitted |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Date | Code | gunicorn | Load avg before → after | Others' CPU-s | p50 ms | p95 ms "
+        "| p95 without login | submit p95 | Errors | Submitted |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in runs:
+        ours = sum((r.get("cpu_seconds") or {}).values())
+        busy = r.get("machine_busy_cpu_seconds")
+        others = "–" if busy is None else f"{max(0.0, busy - ours):.0f}"
         rows.append(
-            f"| {r['date'][:16].replace('T', ' ')} | {(r.get('loadavg_start') or ['?'])[0]} → "
-            f"{(r.get('loadavg_end') or ['?'])[0]} | {r['requests']} | {_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | "
-            f"{_ms(r.get('p95_without_login_ms'))} | {r['errors']} | {r.get('submitted', '–')}/{r['officers']} |"
+            f"| {r['date'][:16].replace('T', ' ')} | {r.get('label') or r.get('revision') or '–'} | "
+            f"{(r.get('gunicorn') or '–').replace(' workers × ', '×').replace(' threads', '')} | "
+            f"{(r.get('loadavg_start') or ['?'])[0]} → {(r.get('loadavg_end') or ['?'])[0]} | {others} | "
+            f"{_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | {_ms(r.get('p95_without_login_ms'))} | "
+            f"{_ms(r.get('submit_p95_ms'))} | {r['errors']} | {r.get('submitted', '–')}/{r['officers']} |"
         )
     return rows + [""]
 
