@@ -6,7 +6,7 @@
   half-written file, and the rerun (``acks_late``) or a new job picks up the finished chunks.
 * The job is done once the chunks are merged into one PDF; the zip of single PDFs is split from
   it afterwards by its own task (``build_zip_task``), off the clerk's path. Merging and splitting
-  copy the PDF objects' bytes (``pdf_pages``).
+  (pikepdf) copy the pages' objects as they are.
 * Files are named by content (template version + every certificate's content hash): an
   unchanged decision is served from the existing files at once.
 """
@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+import pikepdf
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pdf, pdf_pages
+from . import pdf
 from .certificates import certificate_hash, pdf_filename, render_certificates_pdf
 from .exceptions import WorkflowError
 from .models import Certificate, Decision, PrintJob
@@ -167,46 +168,26 @@ def record_progress(job_id: int) -> None:
 
 
 def merge_pdfs(chunks: list[bytes], out: BinaryIO) -> None:
-    """Merge chunk PDFs (in order) into ``out``: their objects are copied as they are
-    (``pdf_pages``); pypdf only for a PDF that is not shaped as WeasyPrint writes them."""
-    try:
-        pdf_pages.merge(chunks, out)
-        return
-    except pdf_pages.UnsupportedPDF:
-        log.warning("print: merging with pypdf (unexpected PDF structure)")
-    from pypdf import PdfReader, PdfWriter
-
-    out.seek(0)
-    out.truncate()
-    merged = PdfWriter()
+    """Merge chunk PDFs (in order) into ``out``. pikepdf (qpdf) copies each page with the objects
+    it uses as they are, without re-encoding fonts or images: ~0.1 ms a page."""
+    merged = pikepdf.Pdf.new()
     for chunk in chunks:
-        merged.append(PdfReader(io.BytesIO(chunk)))
-    merged.write(out)
+        merged.pages.extend(pikepdf.open(io.BytesIO(chunk)).pages)
+    merged.Root.Lang = pikepdf.String("vi")
+    merged.save(out)
 
 
 def single_pdfs(data: bytes) -> Iterator[bytes]:
-    """One PDF per page of ``data``, one at a time (a thousand of them would weigh ~50 MB)."""
-    try:
-        singles = pdf_pages.split(data)
-        first = next(singles, None)
-    except pdf_pages.UnsupportedPDF:
-        log.warning("print: splitting with pypdf (unexpected PDF structure)")
-        yield from _pypdf_single_pdfs(data)
-        return
-    if first is not None:
-        yield first
-        yield from singles
-
-
-def _pypdf_single_pdfs(data: bytes) -> Iterator[bytes]:
-    from pypdf import PdfReader, PdfWriter
-
-    for page in PdfReader(io.BytesIO(data)).pages:
-        single = PdfWriter()
-        single.add_page(page)
-        buffer = io.BytesIO()
-        single.write(buffer)
-        yield buffer.getvalue()
+    """One PDF per page of ``data``, each with only the objects its page uses (~0.3 ms a page),
+    one at a time (a thousand of them would weigh ~50 MB)."""
+    with pikepdf.open(io.BytesIO(data)) as source:
+        for page in source.pages:
+            single = pikepdf.Pdf.new()
+            single.pages.append(page)
+            single.Root.Lang = pikepdf.String("vi")
+            buffer = io.BytesIO()
+            single.save(buffer)
+            yield buffer.getvalue()
 
 
 def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO) -> None:

@@ -1,14 +1,17 @@
-"""Merging and splitting the print job's PDFs by copying objects (certification/pdf_pages.py)."""
+"""Merging the print job's chunks and splitting them into one PDF per certificate (pikepdf)."""
 
 import io
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from certification import pdf_pages, print_jobs
+from certification import print_jobs
 from certification.certificates import render_certificates_pdf
 
 from .conftest import pdf_fonts, pdf_text
+
+LIBERATION = {"Liberation-Serif", "Liberation-Serif-Bold", "Liberation-Serif-Italic"}
 
 
 @pytest.fixture
@@ -17,48 +20,47 @@ def chunks(decision) -> list[bytes]:
     return [render_certificates_pdf(certificates[:3]), render_certificates_pdf(certificates[3:])]
 
 
+def merged(chunks) -> bytes:
+    out = io.BytesIO()
+    print_jobs.merge_pdfs(chunks, out)
+    return out.getvalue()
+
+
 @pytest.mark.django_db
 def test_merged_chunks_keep_every_page_in_order_with_only_liberation_serif(chunks):
-    out = io.BytesIO()
-    assert pdf_pages.merge(chunks, out) == 5
-    merged = out.getvalue()
-    reader = PdfReader(io.BytesIO(merged), strict=True)
+    data = merged(chunks)
+
+    reader = PdfReader(io.BytesIO(data), strict=True)
     assert len(reader.pages) == 5
     texts = [page.extract_text() for page in reader.pages]
     assert all(f"Tổ dân phố {n}" in texts[n - 1] for n in range(1, 6))
-    assert {font.split("+")[-1] for font in pdf_fonts(merged)} <= {
-        "Liberation-Serif",
-        "Liberation-Serif-Bold",
-        "Liberation-Serif-Italic",
-    }
+    assert {font.split("+")[-1] for font in pdf_fonts(data)} <= LIBERATION
+    assert reader.trailer["/Root"]["/Lang"] == "vi"  # screen readers read Vietnamese
 
 
 @pytest.mark.django_db
 def test_each_single_pdf_has_one_page_and_only_its_certificate(chunks):
-    out = io.BytesIO()
-    pdf_pages.merge(chunks, out)
-    singles = list(pdf_pages.split(out.getvalue()))
+    singles = list(print_jobs.single_pdfs(merged(chunks)))
+
     assert len(singles) == 5
     for n, single in enumerate(singles, start=1):
         assert len(PdfReader(io.BytesIO(single), strict=True).pages) == 1
         text = pdf_text(single)
         assert f"Tổ dân phố {n}" in text and "GIẤY CÔNG NHẬN" in text
         assert all(f"Tổ dân phố {m}" not in text for m in range(1, 6) if m != n)
-
-
-def test_a_file_that_is_not_a_weasyprint_pdf_is_refused():
-    with pytest.raises(pdf_pages.UnsupportedPDF):
-        list(pdf_pages.split(b"%PDF-1.7\nnot really a pdf"))
+        assert {font.split("+")[-1] for font in pdf_fonts(single)} <= LIBERATION
 
 
 @pytest.mark.django_db
-def test_a_pdf_of_another_shape_falls_back_on_pypdf(chunks, monkeypatch):
-    def unsupported(*args, **kwargs):
-        raise pdf_pages.UnsupportedPDF("nested page tree")
+def test_a_single_pdf_carries_only_what_its_page_uses(chunks):
+    data = merged(chunks)
+    singles = list(print_jobs.single_pdfs(data))
 
-    monkeypatch.setattr(pdf_pages, "split", unsupported)
-    monkeypatch.setattr(pdf_pages, "merge", unsupported)
-    out = io.BytesIO()
-    print_jobs.merge_pdfs(chunks, out)
-    singles = list(print_jobs.single_pdfs(out.getvalue()))
-    assert len(singles) == 5 and "Tổ dân phố 4" in pdf_text(singles[3])
+    # Each single PDF has the fonts it needs but not the other pages' content: much smaller
+    # than the merged file, not a copy of it with four pages hidden.
+    assert all(len(single) < len(data) / 2 for single in singles)
+
+
+def test_a_damaged_chunk_is_refused_rather_than_merged_into_a_broken_pdf():
+    with pytest.raises(pikepdf.PdfError):
+        merged([b"%PDF-1.7\nnot really a pdf"])
