@@ -250,8 +250,12 @@ def _permissions(user, assessment: Assessment) -> dict:
     entry_open = services.entry_is_open(assessment)
     can_edit = is_officer and assessment.is_editable and entry_open
     is_appraiser = has_role(user, unit, Role.APPRAISER)
-    authority = services.recognizing_authority(unit, assessment.campaign.year)
-    is_decider = bool(authority) and services.is_approver_of(user, authority)
+    # Who decides matters only once the assessment is appraised (decide) or recognized (revoke):
+    # the drafts and submissions officers open all day skip those queries.
+    authority, is_decider = None, False
+    if assessment.status in (Status.APPRAISED, Status.RECOGNIZED):
+        authority = services.recognizing_authority(unit, assessment.campaign.year)
+        is_decider = bool(authority) and services.is_approver_of(user, authority)
     returned_comparison = assessment.answers.filter(
         is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
     ).exists()

@@ -528,4 +528,15 @@ def test_the_entry_page_reads_the_criteria_once(as_user, officer, filled):
         q["sql"] for q in captured.captured_queries if 'FROM "certification_criterion"' in q["sql"]
     ]
     assert len(criteria_reads) == 1, criteria_reads
-    assert len(captured.captured_queries) <= 18
+    assert len(captured.captured_queries) <= 14  # a draft: who decides is not looked up
+
+
+def test_the_approver_is_offered_the_decision_on_an_appraised_assessment_and_the_revocation_once_recognized(
+    as_user, approver, officer, commune, appraised
+):
+    decide = f"{url('recognize-batch')}?issuer={commune.pk}&assessment={appraised.pk}"
+    assert decide in as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
+    assert decide not in as_user(officer).get(url("assessment-detail", appraised.pk)).content.decode()
+    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    page = as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
+    assert url("assessment-revoke", appraised.pk) in page and decide not in page
