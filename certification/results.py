@@ -209,6 +209,7 @@ class _Changes:
     last_year: dict
     plans: object
     changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]]
+    masks: dict | None = None  # from scratch: the answers' masks, read with their digests
 
 
 def _changes(
@@ -230,7 +231,11 @@ def _changes(
         if "commune" in fallback:
             set_ids.add(fallback["commune"])
     plans = load_plans(set_ids)
-    answers_digest = answer_digests(campaign, scope) if assessments else {}
+    # From scratch (no row in the scope: every unit will be scored) the answers' masks come
+    # with their digests, in one read of the answers.
+    answers_digest, masks = answer_digests(
+        [row[0] for row in assessments.values()], None if existing else plans.bits
+    )
 
     changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]] = []
     for unit in units:
@@ -252,7 +257,7 @@ def _changes(
         if existing.get(unit_id) == input_hash:
             continue  # same inputs, same row: nothing to read, compute or write
         changed.append((unit, xa4, input_hash, xa4_json))
-    return _Changes(units, assessments, registrations, last_year, plans, changed)
+    return _Changes(units, assessments, registrations, last_year, plans, changed, masks)
 
 
 def _score(
@@ -279,10 +284,10 @@ def _score(
     if not changed:
         return ScoreReport(len(units), 0)
 
-    # Every unit changed (from scratch): select them by the scope alone, no id list.
-    only = None if len(changed) == len(units) else [unit[0] for unit, *_rest in changed]
-    masks = answer_masks(campaign, scope, plans.bits, only) if assessments else {}
-    details = answer_details(campaign, scope, plans.detail_ids, only) if assessments else {}
+    # The changed units' assessments only, read by the answers' assessment index.
+    assessment_ids = [assessments[unit[0]][0] for unit, *_rest in changed if unit[0] in assessments]
+    masks = found.masks if found.masks is not None else answer_masks(assessment_ids, plans.bits)
+    details = answer_details(assessment_ids, plans.detail_ids)
 
     decode_cache: dict = {}
     memo: dict = {}

@@ -218,57 +218,65 @@ def unit_where(scope: Q) -> tuple[str, list]:
     return sql, list(params)
 
 
-def only_units(unit_ids: Sequence[int] | None) -> tuple[str, list]:
-    """An extra condition keeping the units ``unit_ids`` (None: no condition), one parameter on
-    PostgreSQL whatever the number of ids."""
-    if unit_ids is None:
-        return "", []
+def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """``column`` among ``ids``: one array parameter on PostgreSQL whatever the number of ids."""
+    ids = list(ids)
     if connection.vendor == "postgresql":
-        return f" AND {UNIT}.id = ANY(%s)", [list(unit_ids)]
-    return f" AND {UNIT}.id IN ({', '.join(['%s'] * len(unit_ids))})", list(unit_ids)
+        return f"{column} = ANY(%s)", [ids]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
+    """criterion id → (bit value, word) as a VALUES list."""
+    rows = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
+    return f"(VALUES {rows})", [
+        value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)
+    ]
+
+
+EFFECTIVE = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
+
+
+def _fold(masks: dict[int, list[int]], assessment_id: int, word: int, met, not_met, na) -> None:
+    shift = BITS_PER_WORD * int(word)
+    current = masks.setdefault(assessment_id, [0, 0, 0])
+    current[0] |= int(met or 0) << shift
+    current[1] |= int(not_met or 0) << shift
+    current[2] |= int(na or 0) << shift
 
 
 def answer_masks(
-    campaign: Campaign,
-    scope: Q,
-    bits: dict[int, tuple[int, int]],
-    unit_ids: Sequence[int] | None = None,
+    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]
 ) -> dict[int, tuple[int, int, int]]:
     """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
-    self), for the campaign's assessments of the units in ``scope`` (and in ``unit_ids`` unless
-    None). One GROUP BY over the answers: nothing per answer crosses into Python."""
-    if not bits:
+    self). One GROUP BY over the answers of ``assessment_ids`` (read by the answers'
+    assessment index: proportional to these assessments, not to the campaign): nothing per
+    answer crosses into Python."""
+    if not bits or not assessment_ids:
         return {}
     aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
-    mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
-    mapping_params = [value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)]
-    where_sql, where_params = unit_where(scope)
-    only_sql, only_params = only_units(unit_ids)
-    value = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
+    mapping_sql, mapping_params = _mapping(bits)
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
     sql = f"""
         SELECT x.assessment_id, x.word,
                {aggregate}(CASE WHEN x.v = 'met' THEN x.bit ELSE 0 END),
                {aggregate}(CASE WHEN x.v = 'not_met' THEN x.bit ELSE 0 END),
                {aggregate}(CASE WHEN x.v = 'na' THEN x.bit ELSE 0 END)
         FROM (
-            SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {value} AS v
+            SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {EFFECTIVE} AS v
             FROM {Answer._meta.db_table} a
-            JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
-            JOIN {UNIT} ON {UNIT}.id = s.unit_id
-            JOIN (VALUES {mapping}) AS m ON m.column1 = a.criterion_id
-            WHERE s.campaign_id = %s AND {where_sql}{only_sql}
+            JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
+            WHERE {ids_sql}
         ) x
         GROUP BY x.assessment_id, x.word
     """
     masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mapping_params, campaign.pk, *where_params, *only_params])
-        for assessment_id, word, met, not_met, na in cursor.fetchall():
-            shift = BITS_PER_WORD * int(word)
-            current = masks.setdefault(assessment_id, [0, 0, 0])
-            current[0] |= int(met or 0) << shift
-            current[1] |= int(not_met or 0) << shift
-            current[2] |= int(na or 0) << shift
+        cursor.execute(sql, [*mapping_params, *ids_params])
+        for row in cursor.fetchall():
+            _fold(masks, *row)
     return {k: (v[0], v[1], v[2]) for k, v in masks.items()}
 
 
@@ -292,27 +300,22 @@ def decode_answers(
     return found
 
 
-def answer_details(
-    campaign: Campaign, scope: Q, detail_ids: Sequence[int], unit_ids: Sequence[int] | None = None
-) -> dict[int, dict[int, tuple]]:
+def answer_details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
     found: dict[int, dict[int, tuple]] = defaultdict(dict)
-    if not detail_ids:
+    if not detail_ids or not assessment_ids:
         return found
-    where_sql, where_params = unit_where(scope)
-    only_sql, only_params = only_units(unit_ids)
-    criteria = ", ".join(["%s"] * len(detail_ids))
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
+    criteria_sql, criteria_params = ids_in("a.criterion_id", detail_ids)
     sql = f"""
         SELECT a.assessment_id, a.criterion_id, a.value, a.appraised_value, a.number, a.note,
                a.self_points, a.appraised_points
         FROM {Answer._meta.db_table} a
-        JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
-        JOIN {UNIT} ON {UNIT}.id = s.unit_id
-        WHERE s.campaign_id = %s AND a.criterion_id IN ({criteria}) AND {where_sql}{only_sql}
+        WHERE {ids_sql} AND {criteria_sql}
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, *detail_ids, *where_params, *only_params])
+        cursor.execute(sql, [*ids_params, *criteria_params])
         rows = cursor.fetchall()
     for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
         found[assessment_id][criterion_id] = (
@@ -337,13 +340,10 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN '1' ELSE '0' END"
 
 
-def answer_digests(campaign: Campaign, scope: Q) -> dict[int, str]:
-    """assessment id → md5 of every column of every answer the engine can see, in criterion
-    order, for the campaign's assessments of the units in ``scope``: one GROUP BY, like the
-    answers' masks, computed by the database. A note is spelled with its length first, so no
-    separator inside it can make two different answer lists spell the same text."""
-    where_sql, where_params = unit_where(scope)
-    row = " || ':' || ".join(
+def _answer_text() -> str:
+    """One answer as text, every column the engine can see; a note is spelled with its length
+    first, so no separator inside it can make two different answer lists spell the same text."""
+    return " || ':' || ".join(
         [
             "CAST(a.criterion_id AS TEXT)",
             "a.value",
@@ -355,21 +355,55 @@ def answer_digests(campaign: Campaign, scope: Q) -> dict[int, str]:
             "a.note",
         ]
     )
-    source = f"""
-        FROM {Answer._meta.db_table} a
-        JOIN {Assessment._meta.db_table} s ON s.id = a.assessment_id
-        JOIN {UNIT} ON {UNIT}.id = s.unit_id
-        WHERE s.campaign_id = %s AND {where_sql}"""
-    if connection.vendor == "postgresql":
-        sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
-            {source} GROUP BY a.assessment_id"""
-    else:  # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order
+
+
+def answer_digests(
+    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]] | None = None
+) -> tuple[dict[int, str], dict[int, tuple[int, int, int]] | None]:
+    """(assessment id → md5 of every column of every answer the engine can see, in criterion
+    order; None) for ``assessment_ids``: one GROUP BY, like the answers' masks, computed by the
+    database. With ``bits`` (PostgreSQL; from scratch, when every unit will be scored) the same
+    pass also folds the answers into their masks (:func:`answer_masks`), one read of the
+    answers instead of two: (digests, masks)."""
+    if not assessment_ids:
+        return {}, ({} if bits is not None else None)
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
+    row = _answer_text()
+    if connection.vendor != "postgresql":
+        # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order.
         sql = f"""SELECT assessment_id, md5(group_concat(t, ',')) FROM (
-            SELECT a.assessment_id, {row} AS t {source} ORDER BY a.assessment_id, a.criterion_id)
+            SELECT a.assessment_id, {row} AS t FROM {Answer._meta.db_table} a WHERE {ids_sql}
+            ORDER BY a.assessment_id, a.criterion_id)
             GROUP BY assessment_id"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids_params)
+            digests = dict(cursor.fetchall())
+        return digests, (answer_masks(assessment_ids, bits) if bits is not None else None)
+    if bits is None:
+        sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
+            FROM {Answer._meta.db_table} a WHERE {ids_sql} GROUP BY a.assessment_id"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids_params)
+            return dict(cursor.fetchall()), None
+    words = sorted({word for word, _bit in bits.values()}) or [0]
+    mapping_sql, mapping_params = _mapping(bits) if bits else ("(VALUES (NULL::BIGINT, 0::BIGINT, 0))", [])
+    folded = ", ".join(
+        f"BIT_OR(CASE WHEN m.column3 = {int(word)} AND {EFFECTIVE} = '{value}' THEN m.column2 ELSE 0 END)"
+        for word in words
+        for value in (scoring.MET, scoring.NOT_MET, scoring.NA)
+    )
+    sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id)), {folded}
+        FROM {Answer._meta.db_table} a LEFT JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
+        WHERE {ids_sql} GROUP BY a.assessment_id"""
+    digests: dict[int, str] = {}
+    masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, *where_params])
-        return dict(cursor.fetchall())
+        cursor.execute(sql, [*mapping_params, *ids_params])
+        for assessment_id, digest, *values in cursor.fetchall():
+            digests[assessment_id] = digest
+            for i, word in enumerate(words):
+                _fold(masks, assessment_id, word, *values[3 * i : 3 * i + 3])
+    return digests, {k: (v[0], v[1], v[2]) for k, v in masks.items() if any(v)}
 
 
 def _inputs_digest() -> str:
