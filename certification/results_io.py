@@ -438,12 +438,34 @@ def _inputs_digest() -> str:
     return "md5(" + " || '|' || ".join(parts) + ")"
 
 
+def _lookup(model, alias: str, columns: str, *, previous: bool = False) -> str:
+    """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
+    ``previous``: a scalar subquery, one campaign per year and province) through its unique
+    (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,
+    so the planner cannot hash every row of the campaign for a chunk of a few hundred units:
+    the read stays proportional to the chunk."""
+    campaign = (
+        f"(SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s)"
+        if previous
+        else "%s"
+    )
+    table = model._meta.db_table
+    if connection.vendor != "postgresql":  # no LATERAL (SQLite): a plain join, same parameters
+        return (
+            f"LEFT JOIN {table} {alias} ON {alias}.campaign_id = {campaign} AND {alias}.unit_id = {UNIT}.id"
+        )
+    selected = ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+    return f"""LEFT JOIN LATERAL (
+            SELECT {selected} FROM {table} {alias}
+            WHERE {alias}.campaign_id = {campaign} AND {alias}.unit_id = {UNIT}.id OFFSET 0
+        ) {alias} ON TRUE"""
+
+
 def gather_units(campaign: Campaign, scope: Q):
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
-    but the answers (:func:`_inputs_digest`). Last year's campaign is a scalar subquery (one
-    campaign per year and province), so the planner reads that campaign's assessments by index
-    instead of hashing the assessments of every campaign."""
+    but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
+    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
         SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
@@ -452,12 +474,10 @@ def gather_units(campaign: Campaign, scope: Q):
                p.id, p.crime_count, p.social_evil_count, p.violation_count,
                r.input_hash, {_inputs_digest()}
         FROM {UNIT}
-        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
-        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
-        LEFT JOIN {Assessment._meta.db_table} p ON p.unit_id = {UNIT}.id AND p.campaign_id = (
-            SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s
-        )
+        {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count")}
+        {_lookup(Registration, "g", "id, households_total, households_registered")}
+        {_lookup(Result, "r", "input_hash")}
+        {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True)}
         WHERE {where_sql}
         ORDER BY {UNIT}.id
     """
