@@ -21,7 +21,7 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir uv \
-    && uv pip install --system --no-cache -r requirements.lock
+    && uv pip install --system --no-cache --compile-bytecode -r requirements.lock
 COPY . .
 RUN python manage.py collectstatic --noinput -v 0
 
