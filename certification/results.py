@@ -217,11 +217,14 @@ def _changes(
     scope: Q,
     *,
     children: dict[int, list[ChildState]] | None = None,
+    whole_campaign: bool = False,
 ) -> _Changes:
     """Read the units matching ``scope`` and keep those whose input hash differs from their
     row's. The database computes each unit's input digests (``results_io.gather_units``,
     ``answer_digests``), so an unchanged unit costs no Python beyond a string comparison."""
-    units, assessments, registrations, last_year, existing, digests = gather_units(campaign, scope)
+    units, assessments, registrations, last_year, existing, digests = gather_units(
+        campaign, scope, whole_campaign=whole_campaign
+    )
     if not units:
         return _Changes([], {}, {}, {}, None, [])
     set_ids = {row[2] for row in assessments.values()}
@@ -267,8 +270,9 @@ def _score(
     children: dict[int, list[ChildState]] | None = None,
 ) -> ScoreReport:
     """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
-    feeds XA-4. Related rows are selected through ``unit IN (SELECT …)`` subqueries, so no id
-    list travels to the database whatever the number of units.
+    feeds XA-4. Each unit's related rows are looked up on their (campaign, unit) indexes and
+    the answers by the assessment ids found (one array parameter), so a chunk's reads grow
+    with its own units, not with its campaign.
 
     Units whose current row carries their input hash (:func:`_changes`) are left alone before
     their answers' masks and details are read, so only the units that changed reach them, the
@@ -460,12 +464,14 @@ def campaign_unchanged(campaign: Campaign) -> bool:
         return False  # from scratch: no need to look
     commune_ids = list(campaign_units(campaign, [COMMUNE]).values_list("id", flat=True))
     managed = find_managed(campaign, commune_ids)
-    if _changes(campaign, campaign_scope(campaign, LEAF_KINDS) | managed.scope).changed:
+    if _changes(campaign, campaign_scope(campaign, LEAF_KINDS) | managed.scope, whole_campaign=True).changed:
         return False
     if not commune_ids:
         return True
     children = _child_states(campaign, managed)
-    return not _changes(campaign, campaign_scope(campaign, [COMMUNE]), children=children).changed
+    return not _changes(
+        campaign, campaign_scope(campaign, [COMMUNE]), children=children, whole_campaign=True
+    ).changed
 
 
 # --- province summary -------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 * criteria sets compiled once per process (published sets never change);
 * answers folded per assessment in SQL into bit masks (met / not met / N/A, one bit per leaf);
 * the figures, notes and points of the few criteria that need them, as rows;
-* one joined query for each unit's assessment, registration, last year's figures and the hash
-  of its current result;
+* one query for each unit's assessment, registration, last year's figures and the hash of its
+  current result, each looked up on its (campaign, unit) index;
 * results upserted in bulk (COPY + INSERT … ON CONFLICT on PostgreSQL).
 
 Units are selected by a ``Q`` on Unit's own columns, compiled into the WHERE of the raw
-queries, so no id list travels to the database whatever the number of units.
+queries; their answers then by the assessment ids found, bound as one array parameter on
+PostgreSQL. Every read is proportional to the units asked for, not to their campaign.
 """
 
 import hashlib
@@ -438,19 +439,20 @@ def _inputs_digest() -> str:
     return "md5(" + " || '|' || ".join(parts) + ")"
 
 
-def _lookup(model, alias: str, columns: str, *, previous: bool = False) -> str:
+def _lookup(model, alias: str, columns: str, *, previous: bool = False, join: bool = False) -> str:
     """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
     ``previous``: a scalar subquery, one campaign per year and province) through its unique
     (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,
     so the planner cannot hash every row of the campaign for a chunk of a few hundred units:
-    the read stays proportional to the chunk."""
+    the read stays proportional to the chunk. ``join``: a plain join, which the planner may hash
+    (faster when the scope is the whole campaign)."""
     campaign = (
         f"(SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s)"
         if previous
         else "%s"
     )
     table = model._meta.db_table
-    if connection.vendor != "postgresql":  # no LATERAL (SQLite): a plain join, same parameters
+    if join or connection.vendor != "postgresql":  # SQLite has no LATERAL; same parameters
         return (
             f"LEFT JOIN {table} {alias} ON {alias}.campaign_id = {campaign} AND {alias}.unit_id = {UNIT}.id"
         )
@@ -461,11 +463,13 @@ def _lookup(model, alias: str, columns: str, *, previous: bool = False) -> str:
         ) {alias} ON TRUE"""
 
 
-def gather_units(campaign: Campaign, scope: Q):
+def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False):
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
     but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
-    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's."""
+    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
+    ``whole_campaign`` (the campaign-wide check): plain joins, hashed by the planner, measured
+    ~20 % faster than 8,000 lookups of each kind."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
         SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
@@ -474,10 +478,10 @@ def gather_units(campaign: Campaign, scope: Q):
                p.id, p.crime_count, p.social_evil_count, p.violation_count,
                r.input_hash, {_inputs_digest()}
         FROM {UNIT}
-        {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count")}
-        {_lookup(Registration, "g", "id, households_total, households_registered")}
-        {_lookup(Result, "r", "input_hash")}
-        {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True)}
+        {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count", join=whole_campaign)}
+        {_lookup(Registration, "g", "id, households_total, households_registered", join=whole_campaign)}
+        {_lookup(Result, "r", "input_hash", join=whole_campaign)}
+        {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True, join=whole_campaign)}
         WHERE {where_sql}
         ORDER BY {UNIT}.id
     """
