@@ -10,10 +10,12 @@ Every number comes from aggregate queries: the number of queries does not grow w
 """
 
 import datetime
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -47,7 +49,7 @@ from certification.models import (
 )
 from certification.models.criteria import UnitKind
 from certification.templatetags.antt_ui import safe_reverse
-from units.access import home_units, is_global, scope_filter, scope_queryset, user_roles
+from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -507,30 +509,52 @@ def _reasons(meter: Meter, outcome_row: dict | None) -> list[str]:
     return reasons
 
 
-def _trend(user, campaign: Campaign) -> str:
-    """Recognized / registered per year and kind, as an SVG line chart (two queries).
+TREND_CACHE_SECONDS = 600
 
-    The running year is left out until its campaign closes: half-decided, it would look like a fall.
-    """
+
+def _trend_rows(user, campaign: Campaign) -> tuple[list[tuple], list[tuple]]:
+    """(year, kind, registered) and (year, kind, recognized or revoked) rows in the user's scope,
+    for the years the chart shows (two queries).
+
+    Only finished years are shown, whose rows hardly change, while the queries scan every
+    registration and assessment of the country (~65 ms at national scale): the rows are cached
+    for ``TREND_CACHE_SECONDS`` per scope and campaign state (a late change to a past year shows
+    within that time)."""
+    scope = "*" if is_global(user) else "|".join(scope_paths(user))
+    key = "antt:trend:" + hashlib.sha256(f"{scope}:{campaign.pk}:{campaign.status}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     years_shown = Q() if campaign.status == Campaign.Status.CLOSED else ~Q(campaign__year=campaign.year)
     registered = (
         scope_queryset(user, Registration.objects.filter(years_shown))
-        .values("campaign__year", "unit__kind")
+        .values_list("campaign__year", "unit__kind")
         .annotate(n=Count("pk"))
     )
     recognized = (
         scope_queryset(
             user, Assessment.objects.filter(years_shown, status__in=[Status.RECOGNIZED, Status.REVOKED])
         )
-        .values("campaign__year", "unit__kind")
+        .values_list("campaign__year", "unit__kind")
         .annotate(n=Count("pk"))
     )
+    rows = (list(registered), list(recognized))
+    cache.set(key, rows, TREND_CACHE_SECONDS)
+    return rows
+
+
+def _trend(user, campaign: Campaign) -> str:
+    """Recognized / registered per year and kind, as an SVG line chart.
+
+    The running year is left out until its campaign closes: half-decided, it would look like a fall.
+    """
+    registered, recognized = _trend_rows(user, campaign)
     group_of = {k: g for g, kinds in KIND_GROUPS for k in kinds}
     reg, rec = defaultdict(int), defaultdict(int)
-    for row in registered:
-        reg[(row["campaign__year"], group_of.get(row["unit__kind"]))] += row["n"]
-    for row in recognized:
-        rec[(row["campaign__year"], group_of.get(row["unit__kind"]))] += row["n"]
+    for year, kind, n in registered:
+        reg[(year, group_of.get(kind))] += n
+    for year, kind, n in recognized:
+        rec[(year, group_of.get(kind))] += n
     years = sorted({y for y, _g in reg} | {y for y, _g in rec})
     if len(years) < 2:
         return ""

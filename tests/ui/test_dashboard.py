@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -203,8 +204,23 @@ def test_the_overview_needs_the_same_queries_for_ten_times_the_units(
     small = [q["sql"] for q in captured]
     _grow(province, campaign, 20, 2)
     second = users.get()
+    cache.clear()  # count the yearly trend's queries again, as on the first view
     with django_assert_num_queries(len(small)):
         large = overview(second)
 
     assert large["totals"].total > 60
     assert not [sql for sql in small if "EXISTS" in sql.upper()]  # LEFT JOINs, no per-unit sub-query
+
+
+def test_the_yearly_trend_is_counted_once_per_scope_and_never_served_to_another_scope(
+    province_viewer, make_user, campaign, other_commune, mixed
+):
+    province_rows = dashboard._trend_rows(province_viewer, campaign)
+    other_leader = make_user("other_leader", Role.VIEWER, other_commune)
+
+    # Last year's rows of Hà Tĩnh (areas[4] recognized in 2025); Kỳ Hoa has none of its own.
+    assert province_rows[1] == [(2025, Kind.RESIDENTIAL_AREA.value, 1)]
+    assert dashboard._trend_rows(other_leader, campaign) == ([], [])
+    with CaptureQueriesContext(connection) as captured:
+        assert dashboard._trend_rows(province_viewer, campaign) == province_rows
+    assert not [q for q in captured if "GROUP BY" in q["sql"]]  # the cached rows, no new count
