@@ -97,12 +97,12 @@ MIDDLEWARE = [
     "antt.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "antt.language.LanguageMiddleware",
+    "antt.web.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "antt.two_factor.TwoFactorMiddleware",
+    "antt.accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -121,7 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "antt.context_processors.site",
+                "antt.web.context_processors.site",
             ],
         },
     },
@@ -137,7 +137,7 @@ AUTHENTICATION_BACKENDS = [
 # Argon2id first (antt/passwords.py says why); the PBKDF2 ones stay so that the hashes stored before
 # still verify, and are replaced by Argon2id at the user's next login.
 PASSWORD_HASHERS = [
-    "antt.passwords.Argon2idPasswordHasher",
+    "antt.accounts.passwords.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -198,7 +198,7 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-# Seconds between two province summaries while officers save (certification.results).
+# Seconds between two province summaries while officers save (certification.scoring.results).
 SCORING_SUMMARY_DELAY = int(os.environ.get("SCORING_SUMMARY_DELAY", "5"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -2,11 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-import certification.views.public
-from antt import health, two_factor, views
+from antt import health
+from antt.accounts import two_factor
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("login/verify/", two_factor.verify, name="otp_verify"),
@@ -15,5 +14,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("", include("certification.urls")),
-    path("verify/<str:code>", certification.views.public.verify, name="verify"),
 ]

@@ -1,7 +1,7 @@
 """Build the benchmark data set: ``manage.py generate_dataset`` (certification/dataset.py).
 
 (It used to hang on PostgreSQL, the answer generator's SELECTs waiting for the open COPY;
-``certification.dataset._copy_answers`` now draws the rows first.)
+``certification.data.dataset._copy_answers`` now draws the rows first.)
 
     python -m bench.dataset --scale province --year 2026 --seed 1
 """

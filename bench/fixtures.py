@@ -3,7 +3,7 @@
 * :func:`bench_users` — a national administrator, a province leader (viewer) and a commune
   officer, for the page measurements;
 * :func:`bench_decision` — an issued recognition decision with ``n`` certificates (rows with a
-  real snapshot, built by ``certification.certificates.build_snapshot``), for real print jobs;
+  real snapshot, built by ``certification.documents.certificates.build_snapshot``), for real print jobs;
 * :func:`load_officers` — ``n`` officer accounts on different communes, each with an assessment
   started through ``certification.services.start_assessment`` in a campaign whose entry is open,
   reset to an empty draft before every load run.
@@ -93,7 +93,7 @@ def bench_decision(*, year: int, count: int, number: int) -> Decision:
     """An issued recognition decision of the bench province with ``count`` certificates (one per
     assessment of that year's campaign, in unit code order). Statuses of the assessments are
     left alone: these rows exist only to feed the printing pipeline real data."""
-    from certification.certificates import _ancestors, _decision_part, build_snapshot
+    from certification.documents.certificates import _ancestors, _decision_part, build_snapshot
 
     province = bench_province()
     campaign = Campaign.objects.get(year=year, province=province)
@@ -193,8 +193,8 @@ def _load_communes(n: int) -> list[Unit]:
 def load_officers(n: int = 200) -> list[LoadAccount]:
     """``n`` officers (``bench-load-001`` …), each with a draft assessment of its own residential
     area in an open campaign, every answer empty: the state at the start of a load run."""
-    from certification.campaigns import open_campaign
     from certification.services import start_assessment
+    from certification.services.campaigns import open_campaign
 
     year = load_campaign_year()
     password_hash = make_password(LOAD_PASSWORD)  # one PBKDF2 run, shared: setup stays fast

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .procs import PeakRSS
+from bench.procs import PeakRSS
 
 NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -125,9 +125,8 @@ def _page(index: int, c: dict) -> str:
 
 def fodt(pages: int) -> str:
     """A flat ODT with ``pages`` certificates, one per page (the mail merge's output)."""
-    from certification.certificates import verify_url
-
-    from .pdf import synthetic_certificates
+    from bench.pdf import synthetic_certificates
+    from certification.documents.certificates import verify_url
 
     body = []
     for index, certificate in enumerate(synthetic_certificates(pages)):

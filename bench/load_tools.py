@@ -29,7 +29,7 @@ def _django() -> None:
 
 def setup(officers: int, out: Path) -> None:
     _django()
-    from .fixtures import load_officers
+    from bench.fixtures import load_officers
 
     accounts = load_officers(officers)
     out.write_text(
@@ -50,9 +50,8 @@ def verify(accounts_path: Path, result_path: Path, *, scale: str, gunicorn: str)
 
     from django.db.models import Count
 
+    from bench.measure import git_revision, machine
     from certification.models import Answer, Assessment, AuditEvent
-
-    from .measure import git_revision, machine
 
     ids = [a["assessment_id"] for a in json.loads(accounts_path.read_text())]
     result = json.loads(result_path.read_text())

@@ -219,7 +219,7 @@ class CpuAccount:
     def _snap(self) -> dict:
         import os
 
-        from .procs import tree_pids
+        from bench.procs import tree_pids
 
         groups = {pid: name for name, root in self.roots.items() if root for pid in tree_pids(root)}
         groups[os.getpid()] = "load generator"

@@ -99,11 +99,11 @@ def git_revision() -> str:
 
 
 def section_scoring(year: int, scale: str) -> dict:
-    from . import rescoring
+    from bench import rescoring
 
     data = rescoring.campaign_rescoring(year, timeout=1200 if scale == "national" else 600)
     try:  # the engine alone, in this process (bench/score.py, the scoring engineer's measurement)
-        from . import score
+        from bench import score
 
         data["in_process_unchanged"] = score.score_year_in_process(year)
     except ImportError:
@@ -112,7 +112,7 @@ def section_scoring(year: int, scale: str) -> dict:
 
 
 def section_unit(year: int, scale: str) -> dict:
-    from . import rescoring
+    from bench import rescoring
 
     return rescoring.unit_rescoring(year, samples=30)
 
@@ -120,8 +120,8 @@ def section_unit(year: int, scale: str) -> dict:
 def section_pdf(year: int, scale: str) -> dict:
     """Figure 3 in this process: our pipeline vs raw WeasyPrint on the same HTML, one warm
     certificate, and LibreOffice on the equivalent 100-page document."""
-    from . import libreoffice
-    from . import pdf as pdf_bench
+    from bench import libreoffice
+    from bench import pdf as pdf_bench
 
     return {
         "bulk": pdf_bench.bulk_throughput(100, workers=1, rounds=2),
@@ -132,8 +132,8 @@ def section_pdf(year: int, scale: str) -> dict:
 
 def section_print(year: int, scale: str) -> dict:
     """Figure 3, a whole decision on both workers: 100 certificates printed by the real job."""
-    from . import printing
-    from .fixtures import bench_decision
+    from bench import printing
+    from bench.fixtures import bench_decision
 
     decision = bench_decision(year=year, count=100, number=9100)
     return {
@@ -145,9 +145,9 @@ def section_print(year: int, scale: str) -> dict:
 def section_memory(year: int, scale: str) -> dict:
     """Figure 4: 1,000 certificates, on the workers (peak RSS of the largest worker process)
     and in one fresh process (``bench.pdf.peak_memory``: ru_maxrss)."""
-    from . import pdf as pdf_bench
-    from . import printing
-    from .fixtures import bench_decision
+    from bench import pdf as pdf_bench
+    from bench import printing
+    from bench.fixtures import bench_decision
 
     decision = bench_decision(year=year, count=1000, number=9101)
     return {
@@ -157,7 +157,7 @@ def section_memory(year: int, scale: str) -> dict:
 
 
 def section_pages(year: int, scale: str) -> dict:
-    from . import pages
+    from bench import pages
 
     return pages.measure(year, repeat=20)
 

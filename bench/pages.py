@@ -17,10 +17,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bench.fixtures import BenchUsers, bench_users
 from certification.models import Assessment, Campaign
 from units.models import Unit
-
-from .fixtures import BenchUsers, bench_users
 
 
 def _percentile(values: list[float], p: float) -> float:

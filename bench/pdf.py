@@ -87,14 +87,14 @@ def synthetic_certificates(n: int, *, year: int = 2026) -> list:
 
 
 def _render_chunk(start: int, size: int) -> bytes:
-    from certification.certificates import render_certificates_pdf
+    from certification.documents.certificates import render_certificates_pdf
 
     return render_certificates_pdf(synthetic_certificates(start + size)[start:])
 
 
 def _warm_worker(_: int) -> int:
     _setup()
-    from certification import pdf
+    from certification.documents import pdf
 
     pdf.warm_up()
     return os.getpid()
@@ -109,8 +109,8 @@ def warm_pool(workers: int) -> ProcessPoolExecutor:
 
 def _pipeline(n: int, workers: int, chunk_size: int, pool: ProcessPoolExecutor | None = None) -> int:
     """The print job's work without the database: chunks → merged PDF + zip. Returns bytes."""
-    from certification.certificates import pdf_filename, render_certificates_pdf
-    from certification.print_jobs import assemble
+    from certification.documents.certificates import pdf_filename, render_certificates_pdf
+    from certification.documents.printing import assemble
 
     certificates = synthetic_certificates(n)
     starts = list(range(0, n, chunk_size))
@@ -137,9 +137,9 @@ def bulk_throughput(
     _setup()
     from weasyprint import CSS, HTML
 
-    from certification import pdf
-    from certification.certificates import certificates_html, render_certificates_pdf
-    from certification.print_jobs import CHUNK_SIZE
+    from certification.documents import pdf
+    from certification.documents.certificates import certificates_html, render_certificates_pdf
+    from certification.documents.printing import CHUNK_SIZE
 
     chunk_size = chunk_size or CHUNK_SIZE
     certificates = synthetic_certificates(pages)
@@ -178,7 +178,7 @@ def bulk_throughput(
 def single_latency(repeat: int = 20) -> dict:
     """One certificate rendered on demand in a warm process (after one warm-up render)."""
     _setup()
-    from certification.certificates import render_certificates_pdf
+    from certification.documents.certificates import render_certificates_pdf
 
     certificate = synthetic_certificates(1)
     started = time.perf_counter()

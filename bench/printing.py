@@ -1,5 +1,5 @@
 """Real print jobs on the Celery workers (figures 3 and 4 of issue 10): a decision's
-certificates printed by ``certification.print_jobs`` exactly as the "Print" button does it —
+certificates printed by ``certification.documents.printing`` exactly as the "Print" button does it —
 chunks rendered as tasks on both worker processes, merged into one PDF (the job is done), then
 a zip of single PDFs in its own task —
 while the RSS of every worker process is sampled."""
@@ -10,10 +10,9 @@ import os
 import shutil
 import time
 
-from certification import pdf
+from bench.procs import PeakRSS, rss_kib, tree_pids
+from certification.documents import pdf
 from certification.models import Decision, PrintJob
-
-from .procs import PeakRSS, rss_kib, tree_pids
 
 
 def _worker_root() -> int:
@@ -35,7 +34,7 @@ def _forget_outputs() -> None:
 def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
     """Print every certificate of ``decision`` on the workers; wall time from the click to the
     merged PDF (the job is done) and to the zip, peak RSS of the largest worker process."""
-    from certification.print_jobs import start_print_job
+    from certification.documents.printing import start_print_job
 
     _forget_outputs()
     root = _worker_root()

@@ -18,8 +18,8 @@ def main() -> None:
     django.setup()
     import segno
 
-    from certification import pdf
-    from certification.certificates import render_certificates_pdf
+    from certification.documents import pdf
+    from certification.documents.certificates import render_certificates_pdf
     from certification.models import Certificate
 
     def svg(url: str) -> str:  # what qr_data_uri returned before

@@ -2,12 +2,12 @@
 baseline measured in the same run.
 
 1. :func:`campaign_rescoring` — every campaign of a year scored on the real Celery workers
-   (``certification.scoring_runs.start_scoring_run``, as ``manage.py score_campaign`` does),
+   (``certification.scoring.runs.start_scoring_run``, as ``manage.py score_campaign`` does),
    from "queued" to the last run done; once from scratch (no ``Result`` rows: everything is
    computed and written) and once again unchanged (everything computed, nothing written). The
    baseline is one plain PostgreSQL ``GROUP BY assessment_id`` over the same answers that
    writes a per-assessment met / not met / N/A count and pass flag into a table.
-2. :func:`unit_rescoring` — ``certification.results.rescore_unit`` (a residential area, the
+2. :func:`unit_rescoring` — ``certification.scoring.results.rescore_unit`` (a residential area, the
    commune that counts it in XA-4, the province summary) right after one of its answers
    changed, in this process; baseline: the same three reads as plain SQL aggregates.
 """
@@ -79,7 +79,7 @@ def _wait(run_ids: list[int], timeout: float) -> tuple[float, list[ScoringRun]]:
 
 def score_year_on_workers(year: int, *, timeout: float) -> dict:
     """Queue a run for every campaign of ``year`` at once and wait for the last one."""
-    from certification.scoring_runs import start_scoring_run
+    from certification.scoring.runs import start_scoring_run
 
     campaigns = list(Campaign.objects.filter(year=year).select_related("province").order_by("pk"))
     started = time.monotonic()
@@ -160,9 +160,8 @@ def unit_rescoring(year: int, *, samples: int = 30, seed: int = 10) -> dict:
     """Figure 2: ``rescore_unit`` right after an answer changed, for ``samples`` residential
     areas of the largest province (its summary is the most expensive), alternating met ↔ not
     met so every sample really rewrites the unit's, the commune's and the province's rows."""
-    from certification.results import rescore_unit
-
-    from .fixtures import bench_province
+    from bench.fixtures import bench_province
+    from certification.scoring.results import rescore_unit
 
     province = bench_province()
     campaign = Campaign.objects.get(year=year, province=province)

@@ -3,7 +3,7 @@
 ``bench/rescoring.py`` measures the same on the real Celery workers (what users get); this
 module takes the queue out of the picture to show what the engine itself costs:
 
-1. the whole year scored chunk by chunk in this process (``certification.results.score_chunk``
+1. the whole year scored chunk by chunk in this process (``certification.scoring.results.score_chunk``
    then ``summarize_province``), from scratch and again unchanged;
 2. the baseline: one GROUP BY over the same answers (``bench.rescoring.baseline_group_by``);
 3. one unit rescored after an answer changed (``bench.rescoring.unit_rescoring``).
@@ -30,8 +30,8 @@ def score_year_in_process(year: int) -> dict:
     from django.db import transaction
 
     from certification.models import Campaign
-    from certification.results import score_chunk, summarize_province
-    from certification.scoring_runs import plan_chunks
+    from certification.scoring.results import score_chunk, summarize_province
+    from certification.scoring.runs import plan_chunks
 
     started = time.perf_counter()
     units = written = chunks = 0

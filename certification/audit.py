@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from certification.models import AuditEvent
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 124_2021

@@ -21,7 +21,7 @@ BEAT_SCHEDULE = {
     },
     # Each morning, what waits for each user (only with EMAIL_DIGESTS=1).
     "send-worklist-digests": {
-        "task": "certification.tasks.emails.send_worklist_digests_task",
+        "task": "certification.tasks.digests.send_worklist_digests_task",
         "schedule": crontab(hour=7, minute=0),
     },
 }

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from .models import RoleAssignment, Unit
+from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import access, services
-from .models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
+from units import access, services
+from units.models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
 
 ADMIN_ROLES = [RoleAssignment.Role.ADMIN]
 

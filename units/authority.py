@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .models import RecognizingAuthority, Unit
+from units.models import RecognizingAuthority, Unit
 
 REFORM_YEAR = 2025
 

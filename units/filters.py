@@ -5,10 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from antt.text import search_key
-
-from . import access
-from .forms import UnitChoiceField, UnitCodeField
-from .models import Unit
+from units import access
+from units.forms import UnitChoiceField, UnitCodeField
+from units.models import Unit
 
 
 class UnitChoiceFilter(django_filters.ModelChoiceFilter):

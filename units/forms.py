@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from .models import RoleAssignment, Unit
+from units.models import RoleAssignment, Unit
 
 
 class UnitChoiceField(forms.ModelChoiceField):

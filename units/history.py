@@ -3,7 +3,7 @@ commune/district/province each of those units belonged to."""
 
 from dataclasses import dataclass, field
 
-from .models import Unit, UnitChange
+from units.models import Unit, UnitChange
 
 MAX_GENERATIONS = 6
 MAX_ENTRIES = 200

@@ -256,7 +256,7 @@ class RecognizingAuthority(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from .authority import delegation_targets
+        from units.authority import delegation_targets
 
         if not (self.unit_id and self.authority_id):
             return

@@ -12,10 +12,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from certification.audit import log_change
-from certification.exceptions import WorkflowError
-
-from . import access
-from .models import RoleAssignment, Unit
+from certification.errors import WorkflowError
+from units import access
+from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 User = get_user_model()

@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
-from .models import Unit
+from units.models import Unit
 
 # Ids per statement: well under SQLite's limit of 32,766 query parameters.
 CHUNK = 5000

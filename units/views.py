@@ -18,14 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certification.exceptions import WorkflowError
-
-from . import access, imports, services
-from .authority import decide_authority
-from .filters import UnitFilter, order_units
-from .forms import ImportUploadForm, RoleForm, UserCreateForm
-from .history import ancestors_history, unit_history
-from .models import RoleAssignment, Unit
+from certification.errors import WorkflowError
+from units import access, services
+from units.authority import decide_authority
+from units.exchange import imports
+from units.filters import UnitFilter, order_units
+from units.forms import ImportUploadForm, RoleForm, UserCreateForm
+from units.history import ancestors_history, unit_history
+from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 PAGE_SIZE = 50

@@ -1,15 +1,15 @@
 """Admin: criteria sets, criteria, score sheets and campaigns.
 
 Published and frozen sets are read-only here too; changes go through "new version" (an admin
-action calling ``certification.criteria.new_version``).
+action calling ``certification.services.criteria.new_version``).
 """
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from certification import criteria as services
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models import Campaign, CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
+from certification.services import criteria as services
 
 
 def _set_of(obj) -> CriteriaSet | None:

@@ -1,5 +1,5 @@
 """Admin: decisions, certificates and print jobs, read-only (every change goes through
-certification.decisions / certificates so it is numbered and audited)."""
+certification.documents.decisions / certificates so it is numbered and audited)."""
 
 from django.contrib import admin
 

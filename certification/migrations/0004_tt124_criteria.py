@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from certification.criteria_data import load_example_score_sheet, load_tt124_sets
+from certification.data.tt124 import load_example_score_sheet, load_tt124_sets
 
 
 def load(apps, schema_editor):

@@ -1,9 +1,9 @@
-from .assessment import Answer, Assessment, Evidence, Registration
-from .audit import AuditEvent
-from .campaign import Campaign
-from .criteria import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
-from .documents import Certificate, Decision, DecisionCounter, PrintJob
-from .results import Result, ScoringChunk, ScoringRun
+from certification.models.assessment import Answer, Assessment, Evidence, Registration
+from certification.models.audit import AuditEvent
+from certification.models.campaign import Campaign
+from certification.models.criteria import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
+from certification.models.documents import Certificate, Decision, DecisionCounter, PrintJob
+from certification.models.results import Result, ScoringChunk, ScoringRun
 
 __all__ = [
     "Answer",

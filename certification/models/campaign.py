@@ -56,7 +56,7 @@ class Campaign(models.Model):
         }
 
     def criteria_set_for(self, unit_kind: str):
-        from .criteria import UnitKind
+        from certification.models.criteria import UnitKind
 
         kind = UnitKind.for_unit(unit_kind)
         # A province's own set wins over the national one (NULLS LAST: PostgreSQL sorts NULL first).

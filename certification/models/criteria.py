@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from antt.text import nfc
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 
 
 class UnitKind(models.TextChoices):
@@ -258,6 +258,6 @@ class GradeBand(models.Model):
 def _freeze_criteria_set_on_first_use(sender, instance, created, update_fields=None, **kwargs) -> None:
     """A published set becomes frozen as soon as an assessment is filled against it."""
     if created or update_fields is None or "criteria_set" in update_fields:
-        from certification.criteria import freeze_set_if_used
+        from certification.services.criteria import freeze_set_if_used
 
         freeze_set_if_used(instance.criteria_set)

@@ -15,8 +15,16 @@ audit event first; a writer holding an older version gets ``ConflictError`` list
 events written since.
 """
 
-from ..exceptions import WorkflowError
-from .common import (
+from certification.errors import WorkflowError
+from certification.services.entry import (
+    add_evidence,
+    delete_evidence,
+    open_entry_exception,
+    save_answers,
+    start_assessment,
+)
+from certification.services.registration import register_unit
+from certification.services.rules import (
     ASSESSABLE_KINDS,
     DOSSIER,
     DOSSIER_FIELDS,
@@ -33,9 +41,7 @@ from .common import (
     previous_assessment,
     recognizing_authority,
 )
-from .entry import add_evidence, delete_evidence, open_entry_exception, save_answers, start_assessment
-from .registration import register_unit
-from .transitions import (
+from certification.services.transitions import (
     appraise_assessment,
     missing_for_submission,
     not_recognize,

@@ -10,13 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.text import nfc
-from units.models import Unit
-
-from ..audit import atomic_deferred, log_change
-from ..evidence import read_head, safe_filename, sniff_content_type
-from ..exceptions import WorkflowError
-from ..models import Answer, Assessment, Campaign, Criterion, Evidence
-from .common import (
+from certification.audit import atomic_deferred, log_change
+from certification.errors import WorkflowError
+from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
+from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
+from certification.services.rules import (
     ANSWER_FIELDS,
     DOSSIER_FIELDS,
     FIGURE_FIELDS,
@@ -39,6 +37,7 @@ from .common import (
     _today,
     leaf_criteria,
 )
+from units.models import Unit
 
 
 @atomic_deferred

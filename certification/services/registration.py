@@ -6,12 +6,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from antt.text import nfc
-from units.models import Unit
-
-from ..audit import log_change
-from ..exceptions import WorkflowError
-from ..models import Assessment, Campaign, Registration
-from .common import (
+from certification.audit import log_change
+from certification.errors import WorkflowError
+from certification.models import Assessment, Campaign, Registration
+from certification.services.rules import (
     ASSESSABLE_KINDS,
     Role,
     _db_user,
@@ -22,6 +20,7 @@ from .common import (
     _to_int,
     _today,
 )
+from units.models import Unit
 
 
 @transaction.atomic

@@ -7,13 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.text import nfc
-from units.access import can_see
-from units.models import Unit
-
-from ..audit import atomic_deferred, log_change
-from ..exceptions import WorkflowError
-from ..models import Assessment, Campaign, Criterion, Decision
-from .common import (
+from certification.audit import atomic_deferred, log_change
+from certification.errors import WorkflowError
+from certification.models import Assessment, Campaign, Criterion, Decision
+from certification.services.rules import (
     DOSSIER,
     FIGURE_FIELDS,
     Role,
@@ -35,6 +32,8 @@ from .common import (
     is_approver_of,
     recognizing_authority,
 )
+from units.access import can_see
+from units.models import Unit
 
 
 def missing_for_submission(assessment: Assessment) -> list[str]:
@@ -285,7 +284,7 @@ def recognize(
         _bump(a, by)
         log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
         _set_status(a, by, Status.RECOGNIZED, decision=decision, decided_at=now)
-    from ..decisions import create_certificates, issue_decision
+    from certification.documents.decisions import create_certificates, issue_decision
 
     decision = issue_decision(decision=decision, by=by)
     create_certificates(decision=decision, by=by)
@@ -332,7 +331,7 @@ def not_recognize(
         _bump(a, by)
         log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
         _set_status(a, by, Status.NOT_RECOGNIZED, decision=decision, decided_at=now)
-    from ..decisions import issue_decision
+    from certification.documents.decisions import issue_decision
 
     decision = issue_decision(decision=decision, by=by)
     for a in locked:
@@ -373,7 +372,7 @@ def revoke_assessment(
         revoke_reference=reference,
         revoked_at=timezone.now(),
     )
-    from ..decisions import revoke_certificates
+    from certification.documents.decisions import revoke_certificates
 
     revoke_certificates(assessment=assessment, by=by, reason=reason, revoking_decision=revoking_decision)
     _rescore(assessment)

@@ -1,5 +1,5 @@
 """Celery tasks (autodiscovered as ``certification.tasks``)."""
 
-from .emails import *  # noqa: F403
-from .printing import *  # noqa: F403
-from .scoring import *  # noqa: F403
+from certification.tasks.digests import *  # noqa: F403
+from certification.tasks.printing import *  # noqa: F403
+from certification.tasks.scoring import *  # noqa: F403

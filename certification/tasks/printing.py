@@ -1,8 +1,8 @@
-"""Bulk printing tasks: ids in, one step of ``certification.print_jobs``, safe to run twice."""
+"""Bulk printing tasks: ids in, one step of ``certification.documents.printing``, safe to run twice."""
 
 from celery import shared_task
 
-from certification import print_jobs
+from certification.documents import printing as print_jobs
 
 __all__ = ["build_zip_task", "finish_job_task", "print_job_task", "render_chunk_task"]
 

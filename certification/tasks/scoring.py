@@ -1,9 +1,10 @@
-"""Scoring tasks: ids in, one step of ``certification.scoring_runs`` or ``certification.results``,
+"""Scoring tasks: ids in, one step of ``certification.scoring.runs`` or ``certification.scoring.results``,
 safe to run twice (acks_late + reject_on_worker_lost come from settings)."""
 
 from celery import shared_task
 
-from certification import results, scoring_runs
+from certification.scoring import results
+from certification.scoring import runs as scoring_runs
 
 __all__ = [
     "finalize_run_task",

@@ -9,14 +9,21 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from certification import services, worklist
-from certification.exceptions import WorkflowError
-from certification.forms_assessments import ExceptionForm, RecognizeForm, RevokeForm
+from certification import services
+from certification.errors import WorkflowError
+from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
 from certification.models import Assessment
+from certification.selectors import worklist
+from certification.views.assessments import (
+    TEMPLATES,
+    Role,
+    _assessment,
+    _max_points,
+    _to_detail,
+    _value_choices,
+)
 from units.access import home_units, require_role
 from units.models import Unit
-
-from .assessments import TEMPLATES, Role, _assessment, _max_points, _to_detail, _value_choices
 
 
 @login_required

@@ -11,16 +11,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from certification import assessment_excel as excel
-from certification import services, worklist
-from certification.campaigns import get_campaign_for_user, visible_campaigns
-from certification.exceptions import WorkflowError
-from certification.forms_assessments import ExcelUploadForm, RegistrationForm
+from certification import services
+from certification.errors import WorkflowError
+from certification.exchange import assessment_excel as excel
+from certification.forms.assessments import ExcelUploadForm, RegistrationForm
 from certification.models import Assessment, Campaign, Registration
+from certification.selectors import worklist
+from certification.services.campaigns import get_campaign_for_user, visible_campaigns
+from certification.views.assessments import TEMPLATES, Role, _to_detail, has_any_role
 from units.access import get_for_user, require_role, visible_units
 from units.models import Unit
-
-from .assessments import TEMPLATES, Role, _to_detail, has_any_role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXCEL_SESSION_KEY = "assessment_excel_imports"

@@ -15,17 +15,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from antt.exports import xlsx_response
-from antt.listing import list_context, sort_queryset, wants_export
-from certification import assessment_excel as excel
+from antt.web.exports import xlsx_response
+from antt.web.listing import list_context, sort_queryset, wants_export
 from certification import services
 from certification.audit import events_for
-from certification.campaigns import get_campaign_for_user
-from certification.criteria import criteria_tree, flatten_tree
-from certification.exceptions import WorkflowError
-from certification.filters_assessments import AssessmentFilter
-from certification.forms_assessments import EvidenceForm
+from certification.errors import WorkflowError
+from certification.exchange import assessment_excel as excel
+from certification.forms.assessments import EvidenceForm
+from certification.forms.filters import AssessmentFilter
 from certification.models import Answer, Assessment, Criterion, Evidence, Registration
+from certification.services.campaigns import get_campaign_for_user
+from certification.services.criteria import criteria_tree, flatten_tree
 from units.access import get_for_user, has_role, require_role, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 

@@ -8,7 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from certification.campaigns import (
+from certification.errors import WorkflowError
+from certification.forms.criteria import CampaignDatesForm, OpenCampaignForm
+from certification.models.criteria import UnitKind
+from certification.services.campaigns import (
     DATE_FIELDS,
     can_manage_province,
     get_campaign_for_user,
@@ -17,9 +20,6 @@ from certification.campaigns import (
     update_campaign_dates,
     visible_campaigns,
 )
-from certification.criteria_forms import CampaignDatesForm, OpenCampaignForm
-from certification.exceptions import WorkflowError
-from certification.models.criteria import UnitKind
 
 
 @login_required

@@ -9,24 +9,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from certification import criteria as services
-from certification.campaigns import (
-    can_manage_province,
-    criteria_set_for_unit,
-    managed_provinces,
-    related_province_ids,
-)
-from certification.criteria_excel import (
+from certification.errors import WorkflowError
+from certification.exchange.criteria_excel import (
     CriteriaImportError,
     ParsedSet,
     export_filename,
     export_set_xlsx,
     import_set_xlsx,
 )
-from certification.criteria_forms import CloneForYearForm, ImportSetForm, ProvinceCriterionForm
-from certification.exceptions import WorkflowError
+from certification.forms.criteria import CloneForYearForm, ImportSetForm, ProvinceCriterionForm
 from certification.models import CriteriaSet, ScoreSheet
 from certification.models.criteria import UnitKind
+from certification.services import criteria as services
+from certification.services.campaigns import (
+    can_manage_province,
+    criteria_set_for_unit,
+    managed_provinces,
+    related_province_ids,
+)
 from units.access import get_for_user, is_global
 from units.models import Unit
 

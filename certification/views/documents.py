@@ -14,20 +14,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from antt.listing import list_context, sort_queryset
 from antt.text import search_key
+from antt.web.listing import list_context, sort_queryset
+from certification.documents import pdf, reports
+from certification.documents.certificates import certificate_pdf as render_certificate
+from certification.documents.certificates import pdf_filename
+from certification.documents.decisions import decision_pdf as render_decision
+from certification.documents.printing import start_print_job
+from certification.errors import WorkflowError
+from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
+from certification.models import Certificate, Decision, PrintJob
+from certification.services import is_approver_of
 from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
-
-from .. import pdf, reports
-from ..certificates import certificate_pdf as render_certificate
-from ..certificates import pdf_filename
-from ..decisions import decision_pdf as render_decision
-from ..document_forms import RevokeCertificateForm, SummaryReportForm
-from ..exceptions import WorkflowError
-from ..models import Certificate, Decision, PrintJob
-from ..print_jobs import start_print_job
-from ..services import is_approver_of
 
 DOCUMENT_ROLES = (Role.CLERK, Role.APPROVER, Role.VIEWER, Role.ADMIN)
 DECISION_SORTS = {
@@ -111,7 +110,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from ..services import revoke_assessment
+        from certification.services import revoke_assessment
 
         try:
             revoke_assessment(

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from certification.campaigns import can_manage_province, get_campaign_for_user
 from certification.models import Campaign, Result, ScoringRun
-from certification.results import KIND_LABELS, LEAF_KINDS
-from certification.results_export import write_results
-from certification.scoring import format_percent
-from certification.scoring_runs import start_scoring_run
+from certification.scoring.engine import format_percent
+from certification.scoring.export import write_results
+from certification.scoring.results import KIND_LABELS, LEAF_KINDS
+from certification.scoring.runs import start_scoring_run
+from certification.services.campaigns import can_manage_province, get_campaign_for_user
 from units.access import can_see, is_global, visible_units
 
 

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from certification import services
-from certification.criteria_data import load_tt124_sets
+from certification.data.tt124 import load_tt124_sets
 from certification.models import Assessment, Campaign, CriteriaSet
 from tests.browser.helpers import compile_catalog
 

@@ -5,7 +5,7 @@
 
 Run by hand (not part of the test suite). Builds the deterministic demo province of
 tests/ui/demo.py in a throwaway SQLite database, moves this year's calendar so the campaign is
-still open (as certification.demo does), serves the app in this process with the latest
+still open (as certification.data.demo does), serves the app in this process with the latest
 Vietnamese translations, and logs every user in through the login form in Debian's chromium.
 The approver of Phường Vũng Áng first recognizes two residential areas in one decision, so the
 clerk has a decision to print.
@@ -62,7 +62,7 @@ def prepare(var_dir: Path, catalog_dir: Path) -> None:
 
     from django.utils import timezone
 
-    from certification.demo import demo_dates
+    from certification.data.demo import demo_dates
     from certification.models import Campaign
     from tests.ui.demo import build
 

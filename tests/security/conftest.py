@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .world import World, build_small_world, build_world
+from tests.security.world import World, build_small_world, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from .world import ADMIN, MARKERS, OFFICER, SUPER
+from tests.security.world import ADMIN, MARKERS, OFFICER, SUPER
 
 
 def admin_pages_without_arguments() -> list[str]:

@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from certification import backup, services
+from certification import services
+from certification.exchange import backup
 from certification.models import (
     Assessment,
     Campaign,
@@ -20,9 +21,8 @@ from certification.models import (
     Registration,
     Result,
 )
-from certification.scoring_runs import start_scoring_run
-
-from .world import APPROVER, decision_fields
+from certification.scoring.runs import start_scoring_run
+from tests.security.world import APPROVER, decision_fields
 
 
 def wipe(campaign: Campaign) -> None:
@@ -140,7 +140,7 @@ def test_numbering_continues_after_a_restore_without_reusing_a_number(busy_campa
     campaign = Campaign.objects.get(year=side.campaign.year, province=side.province)
     area = side.fresh_area
     assessment = services.start_assessment(campaign=campaign, unit=area, by=side.member)
-    from .world import fill
+    from tests.security.world import fill
 
     fill(assessment, side.member)
     services.submit_assessment(assessment=assessment, by=side.member)
@@ -209,9 +209,8 @@ def test_the_documented_pg_dump_and_pg_restore_give_a_database_whose_audit_chain
     from urllib.parse import quote
 
     from certification.models import AuditEvent
-
-    from .test_faults import _pg_bin
-    from .world import build_small_world
+    from tests.security.test_faults import _pg_bin
+    from tests.security.world import build_small_world
 
     build_small_world()
     events = AuditEvent.objects.count()

@@ -48,10 +48,20 @@ from certification.models import (
     Registration,
     ScoringRun,
 )
+from tests.security.test_permission_matrix import MATRIX, expected
+from tests.security.world import (
+    ADMIN,
+    ANON,
+    APPRAISER,
+    APPROVER,
+    CLERK,
+    OFFICER,
+    PDF_BYTES,
+    PROVINCE,
+    SUPER,
+    World,
+)
 from units.models import RoleAssignment, Unit
-
-from .test_permission_matrix import MATRIX, expected
-from .world import ADMIN, ANON, APPRAISER, APPROVER, CLERK, OFFICER, PDF_BYTES, PROVINCE, SUPER, World
 
 EXAMPLES = 5  # per form; a few forms get more (FOCUS)
 FOCUS = {"/save/": 20, "recognize": 10, "users/new": 10, "login": 8}

@@ -22,11 +22,10 @@ from django.utils import timezone
 
 from certification import audit, services
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
+from tests.security.world import KDC as KDC_ITEMS
+from tests.security.world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
+from tests.security.world import XA as XA_ITEMS
 from units.models import RoleAssignment, Unit
-
-from .world import KDC as KDC_ITEMS
-from .world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
-from .world import XA as XA_ITEMS
 
 Role = RoleAssignment.Role
 THREADS = 50

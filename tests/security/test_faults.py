@@ -30,14 +30,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from antt.celery import app
-from certification import print_jobs, scoring_runs, services
+from certification import services
+from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
+from certification.scoring import runs as scoring_runs
 from certification.tasks.scoring import rescore_unit_task, score_campaign_task
 from tests.plugins.services import celery_app_using
+from tests.security.world import (
+    KDC,
+    KDC_LEAVES,
+    XA,
+    build_small_world,
+    decision_fields,
+    make_campaign,
+    make_set,
+    make_user,
+)
 from units.models import RoleAssignment, Unit
-
-from .world import KDC, KDC_LEAVES, XA, build_small_world, decision_fields, make_campaign, make_set, make_user
 
 Role = RoleAssignment.Role
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,7 +203,7 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
 
 
 def services_rerun(campaign) -> ScoringRun:
-    from certification.scoring_runs import start_scoring_run
+    from certification.scoring.runs import start_scoring_run
 
     run = start_scoring_run(campaign=campaign, trigger="cli")
     wait_for(

@@ -9,8 +9,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher, m
 from django.urls import reverse
 
 import antt.settings as production
-
-from .world import PASSWORD
+from tests.security.world import PASSWORD
 
 ARGON2ID_PREFIX = "argon2$argon2id$v=19$m=47104,t=1,p=1$"
 
@@ -44,7 +43,7 @@ def test_new_passwords_are_hashed_with_argon2id_at_owasps_parameters(production_
 
 def test_pbkdf2_stays_in_the_list_so_hashes_stored_before_still_verify(production_hashers):
     assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in production.PASSWORD_HASHERS
-    assert production.PASSWORD_HASHERS[0] == "antt.passwords.Argon2idPasswordHasher"
+    assert production.PASSWORD_HASHERS[0] == "antt.accounts.passwords.Argon2idPasswordHasher"
 
 
 @pytest.mark.django_db

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from .world import (
+from tests.security.world import (
     ADMIN,
     ANON,
     APPRAISER,

@@ -16,9 +16,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certification.models import AuditEvent
+from tests.security.world import PASSWORD, make_user
 from units.models import RoleAssignment, Unit
-
-from .world import PASSWORD, make_user
 
 Role = RoleAssignment.Role
 

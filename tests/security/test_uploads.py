@@ -11,8 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from certification.models import AuditEvent, Evidence
-
-from .world import OUTSIDER, PDF_BYTES
+from tests.security.world import OUTSIDER, PDF_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

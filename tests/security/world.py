@@ -30,10 +30,12 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from certification import pdf, print_jobs, services
+from certification import services
+from certification.documents import pdf
+from certification.documents import printing as print_jobs
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion, PrintJob
 from certification.models.criteria import UnitKind
-from certification.scoring_runs import start_scoring_run
+from certification.scoring.runs import start_scoring_run
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role

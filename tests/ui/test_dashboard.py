@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certification import dashboard
 from certification.models import Assessment, CriteriaSet, Registration, Result
+from certification.selectors import dashboard
 from tests.ui.demo import make_assessment, make_campaign
 from units.models import RoleAssignment, Unit
 

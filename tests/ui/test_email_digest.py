@@ -6,10 +6,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from certification.emails import send_worklist_digests
 from certification.models import Assessment
 from certification.schedule import BEAT_SCHEDULE
-from certification.tasks.emails import send_worklist_digests_task
+from certification.services.digests import send_worklist_digests
+from certification.tasks.digests import send_worklist_digests_task
 
 Status = Assessment.Status
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certification.dashboard import home_context
 from certification.models import Assessment, Registration, Result
+from certification.selectors.dashboard import home_context
 from tests.ui.demo import make_campaign
 from units.models import RoleAssignment, Unit
 
@@ -81,7 +81,7 @@ def test_the_officer_sees_what_is_missing_from_a_draft(officer, campaign, area, 
 def test_the_officer_sees_the_days_left_to_each_deadline(officer, campaign, area, assess, monkeypatch):
     import datetime
 
-    from certification import dashboard
+    from certification.selectors import dashboard
 
     monkeypatch.setattr(dashboard.timezone, "localdate", lambda: datetime.date(2026, 10, 21))
     assess(area, Status.DRAFT)

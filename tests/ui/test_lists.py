@@ -12,8 +12,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from antt.exports import xlsx_response
-from antt.listing import SearchFilter, list_context, paginate, sort_queryset, wants_export
+from antt.web.exports import xlsx_response
+from antt.web.listing import SearchFilter, list_context, paginate, sort_queryset, wants_export
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db

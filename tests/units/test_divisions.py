@@ -3,7 +3,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from units.divisions import load_divisions
+from units.data.divisions import load_divisions
 from units.models import Unit, UnitChange
 from units.tree import inconsistent_paths
 

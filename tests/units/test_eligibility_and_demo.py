@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from units.demo import generate_local_units
-from units.divisions import load_divisions
+from units.data.demo import generate_local_units
+from units.data.divisions import load_divisions
 from units.models import Unit
 from units.tree import inconsistent_paths
 

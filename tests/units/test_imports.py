@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from units.imports import (
+from units.exchange.imports import (
     COLUMNS,
     KIND_VALUES,
     SHEET_NAME,
@@ -222,7 +222,7 @@ def test_bad_rows_are_explained_in_vietnamese(commune, units_catalogue):
 
 @pytest.mark.django_db
 def test_a_failure_in_the_middle_of_writing_leaves_nothing(commune, monkeypatch):
-    from units import imports
+    from units.exchange import imports
 
     def boom(ids):
         raise RuntimeError("disk full")

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from units.imports import COLUMNS, SHEET_NAME
+from units.exchange.imports import COLUMNS, SHEET_NAME
 from units.models import RoleAssignment, Unit, UnitChange
 
 Role = RoleAssignment.Role

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.backup import BackupError, export_campaign, fingerprint, write_file
+from certification.exchange.backup import BackupError, export_campaign, fingerprint, write_file
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.management.commands.score_campaign import campaigns_for
-from certification.results_export import write_results
+from certification.scoring.export import write_results
 
 
 class Command(BaseCommand):

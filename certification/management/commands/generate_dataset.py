@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.dataset import generate_dataset
+from certification.data.dataset import generate_dataset
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """``manage.py import_assessments --year YEAR FILE.xlsx [--user USERNAME]``: offline entry.
 
-The file follows the contract of ``certification.assessment_excel``. The import is atomic:
+The file follows the contract of ``certification.exchange.assessment_excel``. The import is atomic:
 every bad cell is listed with its row and column and nothing is written. Without ``--user``
 the import acts for the whole country and the audit trail records "system" as the author.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.assessment_excel import import_workbook
+from certification.exchange.assessment_excel import import_workbook
 from certification.services import SystemActor
 
 

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.campaigns import open_campaign
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models.criteria import UnitKind
+from certification.services.campaigns import open_campaign
 from units.models import Unit
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from certification.demo import DEMO_PASSWORD, setup_demo
+from certification.data.demo import DEMO_PASSWORD, setup_demo
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from certification.audit import verify_chain
-from certification.campaigns import criteria_set_for_unit, open_campaign, update_campaign_dates
-from certification.criteria import add_province_criterion, publish_set
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models import Campaign
+from certification.services.campaigns import criteria_set_for_unit, open_campaign, update_campaign_dates
+from certification.services.criteria import add_province_criterion, publish_set
 
 d = datetime.date
 

@@ -5,8 +5,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from certification.criteria import add_province_criterion, ordered_criteria
-from certification.criteria_excel import (
+from certification.exchange.criteria_excel import (
     COLUMNS,
     CRITERIA_SHEET,
     SET_SHEET,
@@ -15,6 +14,7 @@ from certification.criteria_excel import (
     import_set_xlsx,
 )
 from certification.models import CriteriaSet
+from certification.services.criteria import add_province_criterion, ordered_criteria
 
 
 def snapshot(criteria_set: CriteriaSet) -> list[tuple]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from certification.criteria import criteria_tree, flatten_tree, leaf_criteria
-from certification.criteria_data import EXAMPLE_FAMILY, load_example_score_sheet, load_tt124_sets
+from certification.data.tt124 import EXAMPLE_FAMILY, load_example_score_sheet, load_tt124_sets
 from certification.models import CriteriaSet, Criterion, ScoreSheet
+from certification.services.criteria import criteria_tree, flatten_tree, leaf_criteria
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

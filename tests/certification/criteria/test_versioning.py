@@ -3,8 +3,10 @@
 import pytest
 
 from certification.audit import verify_chain
-from certification.campaigns import open_campaign
-from certification.criteria import (
+from certification.errors import WorkflowError
+from certification.models import Answer, Assessment, AuditEvent, CriteriaSet, Criterion, ScoreSheet
+from certification.services.campaigns import open_campaign
+from certification.services.criteria import (
     add_criterion,
     add_province_criterion,
     applicable_set,
@@ -16,8 +18,6 @@ from certification.criteria import (
     publish_set,
     update_criterion,
 )
-from certification.exceptions import WorkflowError
-from certification.models import Answer, Assessment, AuditEvent, CriteriaSet, Criterion, ScoreSheet
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_a_province_addition_goes_into_a_derived_draft_with_a_prefixed_code(kdc_
     assert derived.criteria.count() == 17 and kdc_set.criteria.count() == 16
     again = add_province_criterion(kdc_set, province, "42-KDC-7", "Tiêu chí thứ hai.", parent_code="KDC-4")
     assert again.criteria_set == derived and again.parent.code == "KDC-4"
-    from certification.criteria import leaf_criteria, ordered_criteria
+    from certification.services.criteria import leaf_criteria, ordered_criteria
 
     codes = [c.code for c in leaf_criteria(derived)]
     assert codes.index("42-KDC-7") == codes.index("KDC-4d") + 1  # listed inside its group

@@ -6,10 +6,10 @@ import io
 import pytest
 from django.urls import reverse
 
-from certification.campaigns import open_campaign
-from certification.criteria import add_province_criterion
-from certification.criteria_excel import export_set_xlsx
+from certification.exchange.criteria_excel import export_set_xlsx
 from certification.models import Campaign, CriteriaSet
+from certification.services.campaigns import open_campaign
+from certification.services.criteria import add_province_criterion
 
 
 @pytest.fixture

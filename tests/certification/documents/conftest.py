@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from certification.decisions import create_certificates, issue_decision
+from certification.documents.decisions import create_certificates, issue_decision
 from certification.models import Assessment, Campaign, CriteriaSet, Decision
 from certification.models.criteria import UnitKind
 from units.models import RoleAssignment, Unit

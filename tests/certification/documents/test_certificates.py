@@ -3,17 +3,16 @@ from urllib.parse import urlparse
 
 import pytest
 
-from certification.certificates import (
+from certification.documents.certificates import (
     certificate_pdf,
     create_certificates,
     replace_certificate,
     revoke_certificates,
 )
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models import AuditEvent, Certificate, Decision
+from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text, recognize
 from units.models import Unit
-
-from .conftest import pdf_fonts, pdf_pages, pdf_text, recognize
 
 
 @pytest.mark.django_db
@@ -92,7 +91,7 @@ def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
 
 @pytest.mark.django_db
 def test_a_long_unit_name_wraps_and_the_certificate_stays_on_one_page(certificate):
-    from certification.certificates import render_certificates_pdf
+    from certification.documents.certificates import render_certificates_pdf
 
     name = "Công ty Trách nhiệm hữu hạn Một thành viên Khai thác và Chế biến Khoáng sản Hoành Sơn"
     certificate.snapshot["unit_name"] = name

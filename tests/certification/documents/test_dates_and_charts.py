@@ -1,8 +1,8 @@
 import datetime
 import xml.etree.ElementTree as ET
 
-from antt.charts import bar_chart, line_chart
 from antt.dates import long_date, place_date
+from antt.web.charts import bar_chart, line_chart
 
 
 def test_days_below_ten_and_january_february_get_a_leading_zero():

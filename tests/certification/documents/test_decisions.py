@@ -3,12 +3,11 @@ import re
 
 import pytest
 
-from certification.certificates import create_certificates
-from certification.decisions import decision_pdf, issue_decision, next_number
-from certification.exceptions import WorkflowError
+from certification.documents.certificates import create_certificates
+from certification.documents.decisions import decision_pdf, issue_decision, next_number
+from certification.errors import WorkflowError
 from certification.models import AuditEvent, Decision, DecisionCounter
-
-from .conftest import pdf_fonts, pdf_pages, pdf_text
+from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text
 
 
 @pytest.mark.django_db

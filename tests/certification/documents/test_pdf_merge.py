@@ -6,10 +6,9 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from certification import print_jobs
-from certification.certificates import render_certificates_pdf
-
-from .conftest import pdf_fonts, pdf_text
+from certification.documents import printing as print_jobs
+from certification.documents.certificates import render_certificates_pdf
+from tests.certification.documents.conftest import pdf_fonts, pdf_text
 
 LIBERATION = {"Liberation-Serif", "Liberation-Serif-Bold", "Liberation-Serif-Italic"}
 

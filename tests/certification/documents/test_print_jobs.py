@@ -4,12 +4,11 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
-from certification import print_jobs
-from certification.certificates import revoke_certificates
-from certification.exceptions import WorkflowError
+from certification.documents import printing as print_jobs
+from certification.documents.certificates import revoke_certificates
+from certification.errors import WorkflowError
 from certification.models import PrintJob
-
-from .conftest import pdf_text
+from tests.certification.documents.conftest import pdf_text
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from certification.documents.reports import build_report, summary_pdf, summary_xlsx
 from certification.models import Assessment, Criterion, Registration, Result
-from certification.reports import build_report, summary_pdf, summary_xlsx
+from tests.certification.documents.conftest import make_campaign, pdf_fonts, pdf_text
 from units.models import Unit
-
-from .conftest import make_campaign, pdf_fonts, pdf_text
 
 S = Assessment.Status
 

@@ -152,7 +152,7 @@ def test_an_officer_cannot_start_printing(client, decision, officer):
 def test_the_zip_asked_for_before_it_is_ready_sends_back_to_the_job_with_a_vietnamese_message(
     client, decision, clerk, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from certification import print_jobs
+    from certification.documents import printing as print_jobs
     from certification.tasks import printing
 
     held = []

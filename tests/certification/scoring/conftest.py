@@ -5,8 +5,8 @@ import datetime
 
 import pytest
 
-from certification.campaigns import open_campaign
 from certification.models import Answer, Assessment, Campaign, Criterion, Registration
+from certification.services.campaigns import open_campaign
 from units.models import Unit
 
 YEAR = 2025
@@ -17,7 +17,7 @@ def campaign(province, commune, other_commune) -> Campaign:
     # A transactional test elsewhere may have flushed the sets the data migration loaded.
     from django.apps import apps
 
-    from certification.criteria_data import load_tt124_sets
+    from certification.data.tt124 import load_tt124_sets
 
     load_tt124_sets(apps)
     return open_campaign(year=YEAR, province=province)

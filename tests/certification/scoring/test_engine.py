@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from certification import scoring
-from certification.scoring import (
+from certification.scoring import engine as scoring
+from certification.scoring.engine import (
     AnswerInput,
     ChildState,
     CriterionSpec,
@@ -94,7 +94,7 @@ def test_one_boolean_not_met_fails_the_unit_and_names_the_code():
 
 
 def test_the_appraised_value_is_what_the_results_layer_passes_in():
-    # certification.results passes the effective value (appraised over self); the engine trusts it.
+    # certification.scoring.results passes the effective value (appraised over self); the engine trusts it.
     assert score_unit(kdc(answers={"KDC-2": AnswerInput("not_met")})).unmet == ["KDC-2"]
 
 

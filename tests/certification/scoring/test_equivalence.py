@@ -7,10 +7,12 @@ import random
 
 import pytest
 
-from certification import dataset, results, scoring
+from certification.data import dataset
 from certification.models import Answer, Assessment, Campaign, Criterion, Registration, Result
-from certification.results_io import load_plans
-from certification.scoring_runs import plan_chunks
+from certification.scoring import engine as scoring
+from certification.scoring import results
+from certification.scoring.inputs import load_plans
+from certification.scoring.runs import plan_chunks
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db

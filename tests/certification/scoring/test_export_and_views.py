@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification import results
 from certification.models import ScoringRun
-from certification.results_export import HEADER, write_results
+from certification.scoring import results
+from certification.scoring.export import HEADER, write_results
 
 pytestmark = pytest.mark.django_db
 

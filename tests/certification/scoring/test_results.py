@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certification import results, results_io
 from certification.models import Answer, Assessment, Result
+from certification.scoring import inputs as results_io
+from certification.scoring import results
+from tests.certification.scoring.conftest import YEAR
 from units.models import RecognizingAuthority, Unit
-
-from .conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_kdc1_uses_the_registered_households(campaign, area, assess):
 
 
 def test_kdc4a_compares_with_last_years_assessment(province, campaign, area, assess):
-    from certification.campaigns import open_campaign
+    from certification.services.campaigns import open_campaign
 
     last = open_campaign(year=YEAR - 1, province=province)
     assess(area, target=last, figures=(2, 1, 3), status="recognized")
@@ -319,8 +319,8 @@ def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit
 ):
     from django.utils import timezone
 
-    from certification.campaigns import open_campaign
     from certification.services import save_answers
+    from certification.services.campaigns import open_campaign
 
     current = open_campaign(year=timezone.localdate().year + 1, province=province)  # entry still open
     assessment = assess(area, target=current, status="draft")
@@ -337,7 +337,7 @@ def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit
 
 
 def test_a_change_to_the_draft_set_a_unit_is_assessed_on_rescores_it(campaign, area, assess):
-    from certification.criteria import new_version
+    from certification.services.criteria import new_version
 
     assessment = assess(area, answers={"KDC-5": "na"})
     draft = new_version(assessment.criteria_set)

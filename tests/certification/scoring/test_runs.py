@@ -6,8 +6,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from certification import scoring_runs
 from certification.models import Result, ScoringChunk, ScoringRun
+from certification.scoring import runs as scoring_runs
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-from certification import dataset, scoring_runs
+from certification.data import dataset
 from certification.models import Campaign, Result, ScoringChunk, ScoringRun
-from certification.results import LEAF_KINDS
+from certification.scoring import runs as scoring_runs
+from certification.scoring.results import LEAF_KINDS
 from units.models import Unit
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

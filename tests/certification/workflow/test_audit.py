@@ -7,8 +7,7 @@ from django.db import connection, transaction
 
 from certification import audit, services
 from certification.models import AuditEvent
-
-from .conftest import KDC_CODES, decision_kwargs, fill
+from tests.certification.workflow.conftest import KDC_CODES, decision_kwargs, fill
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from django.db import connection
 
 from certification import services
 from certification.models import Assessment, Decision
-
-from .conftest import decision_kwargs
+from tests.certification.workflow.conftest import decision_kwargs
 
 Status = Assessment.Status
 

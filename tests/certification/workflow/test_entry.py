@@ -6,11 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certification import services
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models import Answer, Assessment, AuditEvent, Evidence, Registration
+from tests.certification.workflow.conftest import KDC_CODES, fill, make_campaign, snapshot
 from units.models import Unit
-
-from .conftest import KDC_CODES, fill, make_campaign, snapshot
 
 pytestmark = pytest.mark.django_db
 

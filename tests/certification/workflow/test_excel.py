@@ -7,11 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
-from certification import assessment_excel as excel
 from certification import services
+from certification.exchange import assessment_excel as excel
 from certification.models import Answer, Assessment, AuditEvent, Registration
-
-from .conftest import xlsx
+from tests.certification.workflow.conftest import xlsx
 
 pytestmark = pytest.mark.django_db
 HEAD = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký"]

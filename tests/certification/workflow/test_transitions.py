@@ -3,11 +3,10 @@
 import pytest
 
 from certification import services
-from certification.exceptions import WorkflowError
+from certification.errors import WorkflowError
 from certification.models import Assessment, AuditEvent, Certificate, Decision
+from tests.certification.workflow.conftest import decision_kwargs, fill, snapshot
 from units.models import RoleAssignment
-
-from .conftest import decision_kwargs, fill, snapshot
 
 pytestmark = pytest.mark.django_db
 Status = Assessment.Status
@@ -342,7 +341,7 @@ def test_only_a_recognized_assessment_can_be_revoked(appraised, approver):
 def test_every_answer_and_decision_change_asks_for_a_rescore(
     draft, officer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from certification import results
+    from certification.scoring import results
 
     calls = []
     monkeypatch.setattr(

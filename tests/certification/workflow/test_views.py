@@ -11,9 +11,8 @@ from openpyxl import load_workbook
 
 from certification import services
 from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
-
-from .conftest import decision_kwargs, xlsx
-from .test_entry import PDF
+from tests.certification.workflow.conftest import decision_kwargs, xlsx
+from tests.certification.workflow.test_entry import PDF
 
 pytestmark = pytest.mark.django_db
 Status = Assessment.Status

@@ -1,4 +1,4 @@
-"""``manage.py import_units FILE.xlsx [--dry-run] [--user USERNAME]``: see ``units.imports``."""
+"""``manage.py import_units FILE.xlsx [--dry-run] [--user USERNAME]``: see ``units.exchange.imports``."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from units.imports import ImportFileError, read_upload, run_import, summarize
+from units.exchange.imports import ImportFileError, read_upload, run_import, summarize
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""``manage.py load_divisions [--province CODE] [--legacy]``: see ``units.divisions``."""
+"""``manage.py load_divisions [--province CODE] [--legacy]``: see ``units.data.divisions``."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from units.divisions import load_divisions
+from units.data.divisions import load_divisions
 
 
 class Command(BaseCommand):

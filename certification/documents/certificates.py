@@ -1,0 +1,321 @@
+"""Recognition certificates (Giấy công nhận): creation with a snapshot of the content as issued,
+revocation, replacement, and rendering (one PDF on demand, cached by content).
+
+The PDF is rendered from ``Certificate.snapshot`` only, never from live data, so a unit renamed
+or merged later still gets the certificate exactly as it was issued.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from antt.dates import long_date, place_date
+from antt.text import nfc
+from certification.audit import log_change
+from certification.documents import pdf, wording
+from certification.documents.numbering import CERTIFICATE, next_number, reserve_numbers
+from certification.errors import WorkflowError
+from certification.models import Assessment, Certificate, Decision
+from units.models import Unit
+
+TEMPLATES = ("certification/documents/certificate.html", "certification/documents/certificate.css")
+SNAPSHOT_SCHEMA = 1
+
+
+def verify_url(code: str) -> str:
+    """Absolute public verification URL encoded in the QR code."""
+    return settings.SITE_BASE_URL.rstrip("/") + reverse("verify", args=[code])
+
+
+def _nfc_tree(value):
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, list):
+        return [_nfc_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nfc_tree(v) for k, v in value.items()}
+    return value
+
+
+def _decision_part(decision: Decision) -> dict:
+    """The part of a snapshot shared by every certificate of a decision."""
+    from certification.documents.decisions import signer_lines
+
+    issuer = decision.issuer
+    return {
+        "year": decision.year,
+        "decision_reference": decision.reference,
+        "decision_date": decision.issued_on.isoformat() if decision.issued_on else "",
+        "decision_date_text": long_date(decision.issued_on),
+        "decision_authority": wording.chairman(issuer),
+        "issuer_name": wording.committee(issuer),
+        "issuer_header": wording.issuer_header(issuer),
+        "place": decision.place or issuer.name,
+        "place_date": place_date(decision.place or issuer.name, decision.issued_on),
+        "issued_on": decision.issued_on.isoformat() if decision.issued_on else "",
+        "signer_lines": signer_lines(signed_for=decision.signed_for, signer_title=decision.signer_title),
+        "signer_name": decision.signer_name,
+    }
+
+
+def _ancestors(units: list[Unit]) -> dict[int, Unit]:
+    ids = {int(part) for unit in units for part in unit.path.split("/") if part}
+    return Unit.objects.in_bulk(ids)
+
+
+def _unit_part(unit: Unit, ancestors: dict[int, Unit]) -> dict:
+    chain = [
+        ancestors[int(p)] for p in unit.path.split("/") if p and int(p) in ancestors and int(p) != unit.pk
+    ]
+    commune = next((u for u in reversed(chain) if u.kind == Unit.Kind.COMMUNE), None)
+    province = next((u for u in reversed(chain) if u.kind == Unit.Kind.PROVINCE), None)
+    parent = chain[-1] if chain else None
+    location = [wording.place_name(commune, capital=True)] if commune else []
+    if province:
+        location.append(wording.place_name(province, capital=not location))
+    return {
+        "unit_name": unit.full_name,
+        "unit_code": unit.code,
+        "unit_kind": unit.kind,
+        "kind_label": wording.label_of(unit) or wording.KIND_LABELS.get(unit.kind, ""),
+        "parent": parent.full_name if parent else "",
+        "commune": commune.full_name if commune else "",
+        "province": province.full_name if province else "",
+        "location": ", ".join(location),
+    }
+
+
+def build_snapshot(
+    *, decision: Decision, unit: Unit, register_number: int, ancestors=None, shared=None
+) -> dict:
+    """The certificate's content as issued: unit name as it was that year, its commune and
+    province, decision reference and date, signer, year, register number, issuing body."""
+    ancestors = ancestors if ancestors is not None else _ancestors([unit])
+    snapshot = {
+        "schema": SNAPSHOT_SCHEMA,
+        **(shared or _decision_part(decision)),
+        **_unit_part(unit, ancestors),
+        "register_number": register_number,
+    }
+    return _nfc_tree(snapshot)
+
+
+def _order_key(a: Assessment) -> tuple:
+    return (wording.KIND_ORDER.get(a.unit.kind, 9), a.unit.code)
+
+
+@transaction.atomic
+def create_certificates(*, decision: Decision, by) -> list[Certificate]:
+    """One certificate per recognized assessment of an issued recognition decision, with
+    register numbers gap-free per issuing body and year. Idempotent: running it again creates
+    only the missing ones. Returns all the decision's valid certificates."""
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=decision.pk)
+    if decision.status != Decision.Status.ISSUED or decision.kind != Decision.Kind.RECOGNITION:
+        raise WorkflowError(_("Certificates are issued only for an issued recognition decision."))
+    have = set(Certificate.objects.filter(decision=decision).values_list("assessment_id", flat=True))
+    todo = sorted(
+        (
+            a
+            for a in decision.assessments.filter(status=Assessment.Status.RECOGNIZED).select_related("unit")
+            if a.pk not in have
+        ),
+        key=_order_key,
+    )
+    if todo:
+        numbers = reserve_numbers(
+            issuer=decision.issuer, year=decision.year, series=CERTIFICATE, count=len(todo)
+        )
+        ancestors = _ancestors([a.unit for a in todo])
+        shared = _decision_part(decision)
+        certificates = [
+            Certificate(
+                decision=decision,
+                assessment=a,
+                unit=a.unit,
+                year=decision.year,
+                register_number=number,
+                snapshot=build_snapshot(
+                    decision=decision, unit=a.unit, register_number=number, ancestors=ancestors, shared=shared
+                ),
+            )
+            for a, number in zip(todo, numbers, strict=True)
+        ]
+        Certificate.objects.bulk_create(certificates)
+        for cert in Certificate.objects.filter(decision=decision, assessment__in=todo).select_related(
+            "unit", "assessment"
+        ):
+            log_change(
+                cert,
+                by=by,
+                action="certificate_issued",
+                field="register_number",
+                new=cert.register_number,
+                assessment=cert.assessment,
+            )
+    return list(
+        Certificate.objects.filter(decision=decision, status=Certificate.Status.VALID).order_by(
+            "register_number"
+        )
+    )
+
+
+@transaction.atomic
+def revoke_certificates(
+    *, assessment: Assessment, by, reason: str, revoking_decision: Decision | None = None, reference: str = ""
+) -> list[Certificate]:
+    """Mark the assessment's valid certificates revoked (date, reason, revoking decision); the
+    public verification page shows it from then on."""
+    reason = nfc(reason)
+    if not reason:
+        raise WorkflowError(_("Give the reason for the revocation."))
+    reference = (
+        nfc(reference)
+        or nfc(getattr(assessment, "revoke_reference", ""))
+        or (revoking_decision.reference if revoking_decision else "")
+    )
+    revoked_on = (revoking_decision.issued_on if revoking_decision else None) or timezone.localdate()
+    certificates = list(
+        Certificate.objects.select_for_update().filter(assessment=assessment, status=Certificate.Status.VALID)
+    )
+    for cert in certificates:
+        cert.status = Certificate.Status.REVOKED
+        cert.revoked_on = revoked_on
+        cert.revoke_reason = reason
+        cert.revoke_reference = reference
+        cert.revoking_decision = revoking_decision
+        cert.save(
+            update_fields=["status", "revoked_on", "revoke_reason", "revoke_reference", "revoking_decision"]
+        )
+        log_change(
+            cert,
+            by=by,
+            action="certificate_revoked",
+            field="status",
+            old=Certificate.Status.VALID,
+            new=Certificate.Status.REVOKED,
+            assessment=assessment,
+        )
+    return certificates
+
+
+@transaction.atomic
+def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certificate:
+    """Issue a new certificate (new register number and code) in place of a valid one, e.g. lost
+    or misprinted; the old one shows "replaced" with a link to the new one."""
+    old = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("decision__issuer", "unit")
+        .get(pk=certificate.pk)
+    )
+    if old.status != Certificate.Status.VALID:
+        raise WorkflowError(_("Only a valid certificate can be replaced."))
+    reason = nfc(reason)
+    if not reason:
+        raise WorkflowError(_("Give the reason for the replacement."))
+    decision = old.decision
+    number = next_number(issuer=decision.issuer, year=decision.year, series=CERTIFICATE)
+    snapshot = build_snapshot(decision=decision, unit=old.unit, register_number=number)
+    snapshot["replaces_register_number"] = old.register_number
+    new = Certificate.objects.create(
+        decision=decision,
+        assessment_id=old.assessment_id,
+        unit=old.unit,
+        year=old.year,
+        register_number=number,
+        snapshot=snapshot,
+    )
+    old.status = Certificate.Status.REPLACED
+    old.replaced_by = new
+    old.replace_reason = reason
+    old.save(update_fields=["status", "replaced_by", "replace_reason"])
+    log_change(
+        old,
+        by=by,
+        action="certificate_replaced",
+        field="status",
+        old=Certificate.Status.VALID,
+        new=Certificate.Status.REPLACED,
+        assessment=old.assessment,
+    )
+    log_change(
+        new,
+        by=by,
+        action="certificate_issued",
+        field="register_number",
+        new=number,
+        assessment=old.assessment,
+    )
+    return new
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def render_context(certificate: Certificate) -> dict:
+    """Template data of one certificate, from its snapshot only."""
+    s = certificate.snapshot
+    return {
+        **s,
+        "authority_upper": s.get("decision_authority", "").upper(),
+        # Lines joined by newlines (``white-space: pre-line``): a <br> costs WeasyPrint a box.
+        "issuer_text": "\n".join(s.get("issuer_header", [])),
+        "signer_text": "\n".join(s.get("signer_lines", [])),
+        "qr": pdf.qr_data_uri(verify_url(certificate.code)),
+    }
+
+
+def certificates_html(certificates) -> str:
+    """One HTML document with a page per certificate (the same HTML the benchmark feeds raw
+    WeasyPrint)."""
+    return pdf.render_html(TEMPLATES[0], {"certificates": [render_context(c) for c in certificates]})
+
+
+def render_certificates_pdf(certificates) -> bytes:
+    return pdf.write_pdf(certificates_html(certificates), stylesheets=["certificate"])
+
+
+def certificate_hash(certificate: Certificate) -> str:
+    """Identifies the rendered page: template version, snapshot, code and verification URL."""
+    payload = json.dumps(
+        [
+            pdf.template_version(*TEMPLATES),
+            certificate.code,
+            verify_url(certificate.code),
+            certificate.snapshot,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The certificate as PDF, rendered in this (warm) process on the first request and kept
+    in ``Certificate.pdf`` until its content or the template changes."""
+    digest = certificate_hash(certificate)
+    if certificate.content_hash == digest and pdf.exists(certificate.pdf.name):
+        return pdf.read(certificate.pdf.name)
+    data = render_certificates_pdf([certificate])
+    store_certificate_pdf(certificate, data, digest)
+    return data
+
+
+def store_certificate_pdf(certificate: Certificate, data: bytes, digest: str) -> None:
+    name = pdf.store(f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf", data)
+    old = certificate.pdf.name
+    Certificate.objects.filter(pk=certificate.pk).update(pdf=name, content_hash=digest)
+    certificate.pdf.name, certificate.content_hash = name, digest
+    if old and old != name:
+        pdf.storage_path(old).unlink(missing_ok=True)
+
+
+def pdf_filename(certificate: Certificate) -> str:
+    from antt.text import search_key
+
+    slug = "-".join(search_key(certificate.snapshot.get("unit_name", "")).split())[:60] or "don-vi"
+    return f"giay-cong-nhan-{certificate.year}-{certificate.register_number:04d}-{slug}.pdf"

@@ -1,0 +1,113 @@
+"""Forms of the assessment workflow pages. They only parse input; services decide."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from certification.models import Registration
+from units.models import Unit
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class RegistrationForm(forms.Form):
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None)
+    registered_on = forms.DateField(label=_("Registered on"), widget=DATE, initial=timezone.localdate)
+    households_total = forms.IntegerField(
+        label=_("Households"), min_value=0, required=False, help_text=_("Residential areas only.")
+    )
+    households_registered = forms.IntegerField(
+        label=_("Households registered"), min_value=0, required=False, help_text=_("Residential areas only.")
+    )
+    resolution_ref = forms.CharField(
+        label=Registration._meta.get_field("resolution_ref").verbose_name, max_length=200, required=False
+    )
+    plan_ref = forms.CharField(
+        label=Registration._meta.get_field("plan_ref").verbose_name, max_length=200, required=False
+    )
+    pledge_ref = forms.CharField(
+        label=Registration._meta.get_field("pledge_ref").verbose_name, max_length=200, required=False
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, campaigns, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+        self.fields["unit"].queryset = units
+
+
+class DecisionForm(forms.Form):
+    """The signature block shared by recognition and non-recognition decisions."""
+
+    issued_on = forms.DateField(label=_("Decision date"), widget=DATE, initial=timezone.localdate)
+    signer_title = forms.CharField(label=_("Signer's title"), max_length=120)
+    signer_name = forms.CharField(label=_("Signer's name"), max_length=120)
+    signed_for = forms.ChoiceField(
+        label=_("Signing on behalf"),
+        required=False,
+        choices=[("", "—"), ("TM.", "TM."), ("KT.", "KT.")],
+        help_text=_("TM.: on behalf of the committee; KT.: a vice-chairman signing for the chairman."),
+    )
+    place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    legal_bases = forms.CharField(
+        label=_("Legal bases"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line; empty: the standard bases are printed."),
+    )
+
+
+class RecognizeForm(DecisionForm):
+    OUTCOMES = [("recognize", _("Recognize")), ("not_recognize", _("Do not recognize"))]
+
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=OUTCOMES, widget=forms.RadioSelect, initial="recognize"
+    )
+    reason = forms.CharField(
+        label=_("Reason (when not recognized)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    assessments = forms.ModelMultipleChoiceField(
+        label=_("Assessments"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    field_order = ["assessments", "outcome", "reason"]
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessments"].queryset = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == "not_recognize" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason for not recognizing."))
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reference = forms.CharField(
+        label=_("Reference"), max_length=200, help_text=_("e.g. the number of the revocation decision")
+    )
+
+
+class ExceptionForm(forms.Form):
+    until = forms.DateField(label=_("Entry open until"), widget=DATE)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+    criterion = forms.ChoiceField(label=_("For criterion"), required=False)
+
+    def __init__(self, *args, codes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].choices = [("", _("The whole dossier"))] + [(c, c) for c in codes]
+
+
+class ExcelUploadForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+def unit_label(unit: Unit) -> str:
+    return f"{unit.code} · {unit.full_name}"

@@ -1,0 +1,41 @@
+"""django-filter set for the assessment list (scoped by the view before filtering)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from antt.web.listing import SearchFilter
+from certification.models import Assessment
+from certification.services.campaigns import visible_campaigns
+from units.access import visible_units
+from units.models import Unit
+
+
+class AssessmentFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["unit__search_name"], label=_("Search (with or without diacritics)"))
+    campaign = django_filters.ModelChoiceFilter(label=_("Campaign"), queryset=None)
+    year = django_filters.NumberFilter(field_name="campaign__year", label=_("Year"))
+    kind = django_filters.ChoiceFilter(field_name="unit__kind", label=_("Kind"), choices=[])
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Assessment.Status.choices)
+    commune = django_filters.ModelChoiceFilter(label=_("Commune"), queryset=None, method="in_commune")
+
+    class Meta:
+        model = Assessment
+        fields = ["q", "campaign", "year", "kind", "status", "commune"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["campaign"].queryset = visible_campaigns(user)
+        self.filters["commune"].queryset = visible_units(user).filter(kind=Unit.Kind.COMMUNE).order_by("name")
+        self.filters["kind"].extra["choices"] = [
+            (k.value, k.label)
+            for k in (
+                Unit.Kind.RESIDENTIAL_AREA,
+                Unit.Kind.COMMUNE,
+                Unit.Kind.AGENCY,
+                Unit.Kind.ENTERPRISE,
+                Unit.Kind.SCHOOL,
+            )
+        ]
+
+    def in_commune(self, queryset, name, commune):
+        return queryset.filter(unit__path__startswith=commune.path) if commune else queryset

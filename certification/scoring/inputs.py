@@ -1,0 +1,576 @@
+"""Reading scoring inputs and writing results, set-based (used by ``certification.scoring.results``).
+
+* criteria sets compiled once per process (published sets never change);
+* answers folded per assessment in SQL into bit masks (met / not met / N/A, one bit per leaf);
+* the figures, notes and points of the few criteria that need them, as rows;
+* one query for each unit's assessment, registration, last year's figures and the hash of its
+  current result, each looked up on its (campaign, unit) index;
+* results upserted in bulk (COPY + INSERT … ON CONFLICT on PostgreSQL).
+
+Units are selected by a ``Q`` on Unit's own columns, compiled into the WHERE of the raw
+queries; their answers then by the assessment ids found, bound as one array parameter on
+PostgreSQL. Every read is proportional to the units asked for, not to their campaign.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection, transaction
+from django.db.models import Q
+
+from certification.models import (
+    Answer,
+    Assessment,
+    Campaign,
+    CriteriaSet,
+    Criterion,
+    GradeBand,
+    Registration,
+    Result,
+    ScoreItem,
+)
+from certification.scoring import engine as scoring
+from certification.scoring.engine import (
+    AnswerInput,
+    CriteriaPlan,
+    CriterionSpec,
+    Figures,
+    ScoreItemSpec,
+    SheetSpec,
+)
+from units.models import Unit
+
+DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
+BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
+RESULT_FIELDS = [
+    "assessment",
+    "outcome",
+    "is_forecast",
+    "points",
+    "grade",
+    "unmet_codes",
+    "missing_codes",
+    "explanation",
+    "rollup",
+    "input_hash",
+    "computed_at",
+]
+WRITE_BATCH = 1000
+COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
+
+
+# --- criteria plans ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Plans:
+    plans: dict[int, CriteriaPlan]
+    bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
+    codes: dict[int, str]  # criterion id → code
+    leaf_codes: dict[int, tuple[tuple[int, str], ...]]  # set id → (bit position, code) of its leaves
+    set_of: dict[int, int]  # criterion id → its set
+    detail_ids: list[int]  # criteria whose answers are read row by row
+    xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
+    # set id → digest of its criteria and sheet, for the sets that may still change (drafts);
+    # a published or frozen set never changes, so its id stands for its content.
+    fingerprints: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _SetData:
+    """One criteria set as read from the database and compiled (independent of bit positions)."""
+
+    rows: tuple[tuple, ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
+    plan: CriteriaPlan
+    item_ids: frozenset[int]
+
+
+# Published and frozen sets never change (certification.models.criteria refuses it), so their
+# compiled form is kept per process, keyed by everything that identifies the version.
+_SET_CACHE: dict[tuple, _SetData] = {}
+_SET_CACHE_SIZE = 256
+CACHEABLE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
+
+
+def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
+    rows = defaultdict(list)
+    for row in (
+        Criterion.objects.filter(criteria_set_id__in=set_ids)
+        .order_by("criteria_set_id", "order", "id")
+        .values_list(
+            "criteria_set_id", "id", "code", "answer_type", "parent_id", "na_allowed", "threshold_percent"
+        )
+    ):
+        rows[row[0]].append(row[1:])
+    items = defaultdict(list)
+    totals: dict[int, Decimal] = {}
+    for set_id, total, criterion_id, max_points, deduction, knockout in ScoreItem.objects.filter(
+        sheet__criteria_set_id__in=set_ids
+    ).values_list(
+        "sheet__criteria_set_id",
+        "sheet__total_points",
+        "criterion_id",
+        "max_points",
+        "deduction",
+        "is_knockout",
+    ):
+        items[set_id].append((criterion_id, max_points, deduction, knockout))
+        totals[set_id] = Decimal(total)
+    bands = defaultdict(list)
+    if items:
+        for set_id, grade, minimum in GradeBand.objects.filter(
+            sheet__criteria_set_id__in=list(items)
+        ).values_list("sheet__criteria_set_id", "grade", "min_points"):
+            bands[set_id].append((grade, minimum))
+    found = {}
+    for set_id in set_ids:
+        code_of = {row[0]: row[1] for row in rows[set_id]}
+        specs = [
+            CriterionSpec(
+                code=code,
+                answer_type=answer_type,
+                parent=code_of.get(parent_id, ""),
+                na_allowed=na_allowed,
+                threshold_percent=threshold,
+            )
+            for _id, code, answer_type, parent_id, na_allowed, threshold in rows[set_id]
+        ]
+        sheet = None
+        if items[set_id]:
+            sheet = SheetSpec(
+                total_points=totals[set_id],
+                items=tuple(
+                    ScoreItemSpec(code=code_of[cid], max_points=mx, deduction=dd, is_knockout=ko)
+                    for cid, mx, dd, ko in sorted(items[set_id])
+                    if cid in code_of
+                ),
+                bands=tuple(sorted(bands[set_id])),
+            )
+        base, threshold = settings[set_id][:2]
+        plan = scoring.compile_plan(specs, sheet=sheet, rollup_base=base, rollup_threshold_percent=threshold)
+        found[set_id] = _SetData(tuple(rows[set_id]), plan, frozenset(cid for cid, *_r in items[set_id]))
+    return found
+
+
+def load_plans(set_ids: Iterable[int]) -> _Plans:
+    set_ids = sorted({s for s in set_ids if s is not None})
+    loaded = _Plans({}, {}, {}, {}, {}, [], {})
+    if not set_ids:
+        return loaded
+    settings = {
+        pk: (base, threshold, (pk, family, version, status, published_at, base, threshold))
+        for pk, base, threshold, family, version, status, published_at in CriteriaSet.objects.filter(
+            pk__in=set_ids
+        ).values_list(
+            "id", "rollup_base", "rollup_threshold_percent", "family", "version", "status", "published_at"
+        )
+    }
+    data = {pk: _SET_CACHE[s[2]] for pk, s in settings.items() if s[2] in _SET_CACHE}
+    missing = [pk for pk in settings if pk not in data]
+    if missing:
+        fresh = _read_sets(missing, settings)
+        data.update(fresh)
+        if len(_SET_CACHE) > _SET_CACHE_SIZE:
+            _SET_CACHE.clear()
+        for pk, set_data in fresh.items():
+            if settings[pk][2][3] in CACHEABLE:
+                _SET_CACHE[settings[pk][2]] = set_data
+            else:
+                content = (set_data.rows, set_data.plan.sheet, settings[pk][2])
+                loaded.fingerprints[pk] = hashlib.sha256(repr(content).encode()).hexdigest()
+    position = 0  # bit positions are unique across the sets, so a stray answer can never alias
+    for set_id in sorted(data):
+        set_data = data[set_id]
+        loaded.plans[set_id] = set_data.plan
+        codes = []
+        for criterion_id, code, answer_type, _parent, _na, threshold in set_data.rows:
+            loaded.codes[criterion_id] = code
+            loaded.set_of[criterion_id] = set_id
+            if answer_type in DETAIL_TYPES or criterion_id in set_data.item_ids:
+                loaded.detail_ids.append(criterion_id)
+            if answer_type == scoring.DERIVED and set_id not in loaded.xa4:
+                xa4_threshold = threshold if threshold is not None else set_data.plan.rollup_threshold_percent
+                loaded.xa4[set_id] = (code, xa4_threshold, set_data.plan.rollup_base)
+            if answer_type in (scoring.GROUP, scoring.DERIVED):
+                continue
+            loaded.bits[criterion_id] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
+            codes.append((position, code))
+            position += 1
+        loaded.leaf_codes[set_id] = tuple(codes)
+    return loaded
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+UNIT = Unit._meta.db_table  # raw queries use the table's own name: the compiled scope refers to it
+
+
+def unit_where(scope: Q) -> tuple[str, list]:
+    """``scope`` (a filter on Unit's own columns) as a WHERE condition on ``units_unit``, so the
+    planner filters units by their indexes instead of semi-joining a subquery."""
+    query = Unit.objects.filter(scope).query
+    try:
+        sql, params = query.get_compiler(connection=connection).compile(query.where)
+    except EmptyResultSet:
+        return "1 = 0", []
+    except FullResultSet:
+        return "1 = 1", []
+    return sql, list(params)
+
+
+def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """``column`` among ``ids``: one array parameter on PostgreSQL whatever the number of ids."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
+    """criterion id → (bit value, word) as a VALUES list."""
+    rows = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
+    return f"(VALUES {rows})", [
+        value for cid, (word, bit) in sorted(bits.items()) for value in (cid, bit, word)
+    ]
+
+
+EFFECTIVE = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
+
+
+def _fold(masks: dict[int, list[int]], assessment_id: int, word: int, met, not_met, na) -> None:
+    shift = BITS_PER_WORD * int(word)
+    current = masks.setdefault(assessment_id, [0, 0, 0])
+    current[0] |= int(met or 0) << shift
+    current[1] |= int(not_met or 0) << shift
+    current[2] |= int(na or 0) << shift
+
+
+def answer_masks(
+    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]]
+) -> dict[int, tuple[int, int, int]]:
+    """assessment id → (met, not met, N/A) bit masks of its effective answers (appraised over
+    self). One GROUP BY over the answers of ``assessment_ids`` (read by the answers'
+    assessment index: proportional to these assessments, not to the campaign): nothing per
+    answer crosses into Python."""
+    if not bits or not assessment_ids:
+        return {}
+    aggregate = "BIT_OR" if connection.vendor == "postgresql" else "SUM"
+    mapping_sql, mapping_params = _mapping(bits)
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
+    sql = f"""
+        SELECT x.assessment_id, x.word,
+               {aggregate}(CASE WHEN x.v = 'met' THEN x.bit ELSE 0 END),
+               {aggregate}(CASE WHEN x.v = 'not_met' THEN x.bit ELSE 0 END),
+               {aggregate}(CASE WHEN x.v = 'na' THEN x.bit ELSE 0 END)
+        FROM (
+            SELECT a.assessment_id AS assessment_id, m.column2 AS bit, m.column3 AS word, {EFFECTIVE} AS v
+            FROM {Answer._meta.db_table} a
+            JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
+            WHERE {ids_sql}
+        ) x
+        GROUP BY x.assessment_id, x.word
+    """
+    masks: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*mapping_params, *ids_params])
+        for row in cursor.fetchall():
+            _fold(masks, *row)
+    return {k: (v[0], v[1], v[2]) for k, v in masks.items()}
+
+
+def decode_answers(
+    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict
+) -> MappingProxyType:
+    """Answers as the engine wants them, shared between units with the same masks."""
+    key = (leaf_codes, masks)
+    found = cache.get(key)
+    if found is None:
+        answers = {}
+        for position, code in leaf_codes:
+            bit = 1 << position
+            if masks[0] & bit:
+                answers[code] = AnswerInput(scoring.MET)
+            elif masks[1] & bit:
+                answers[code] = AnswerInput(scoring.NOT_MET)
+            elif masks[2] & bit:
+                answers[code] = AnswerInput(scoring.NA)
+        found = cache[key] = MappingProxyType(answers)
+    return found
+
+
+def answer_details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+    """assessment id → criterion id → the full answer, for the few criteria that need more than
+    met / not met (figures, notes, points)."""
+    found: dict[int, dict[int, tuple]] = defaultdict(dict)
+    if not detail_ids or not assessment_ids:
+        return found
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
+    criteria_sql, criteria_params = ids_in("a.criterion_id", detail_ids)
+    sql = f"""
+        SELECT a.assessment_id, a.criterion_id, a.value, a.appraised_value, a.number, a.note,
+               a.self_points, a.appraised_points
+        FROM {Answer._meta.db_table} a
+        WHERE {ids_sql} AND {criteria_sql}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids_params, *criteria_params])
+        rows = cursor.fetchall()
+    for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
+        found[assessment_id][criterion_id] = (
+            appraised or value,
+            number,
+            note.strip(),
+            self_points,
+            appraised_points,
+        )
+    return found
+
+
+HASH_FORMAT = "sql-1"  # part of every input hash: change it when the hashed text changes
+
+
+def _text(expr: str) -> str:
+    """A nullable column as text, NULL spelled ``~`` (``||`` with NULL would drop everything)."""
+    return f"COALESCE(CAST({expr} AS TEXT), '~')"
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN '1' ELSE '0' END"
+
+
+def _answer_text() -> str:
+    """One answer as text, every column the engine can see; a note is spelled with its length
+    first, so no separator inside it can make two different answer lists spell the same text."""
+    return " || ':' || ".join(
+        [
+            "CAST(a.criterion_id AS TEXT)",
+            "a.value",
+            "a.appraised_value",
+            _text("a.number"),
+            _text("a.self_points"),
+            _text("a.appraised_points"),
+            "CAST(length(a.note) AS TEXT)",
+            "a.note",
+        ]
+    )
+
+
+def answer_digests(
+    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]] | None = None
+) -> tuple[dict[int, str], dict[int, tuple[int, int, int]] | None]:
+    """(assessment id → md5 of every column of every answer the engine can see, in criterion
+    order; None) for ``assessment_ids``: one GROUP BY, like the answers' masks, computed by the
+    database. With ``bits`` (PostgreSQL; from scratch, when every unit will be scored) the same
+    pass also folds the answers into their masks (:func:`answer_masks`), one read of the
+    answers instead of two: (digests, masks)."""
+    if not assessment_ids:
+        return {}, ({} if bits is not None else None)
+    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
+    row = _answer_text()
+    if connection.vendor != "postgresql":
+        # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order.
+        sql = f"""SELECT assessment_id, md5(group_concat(t, ',')) FROM (
+            SELECT a.assessment_id, {row} AS t FROM {Answer._meta.db_table} a WHERE {ids_sql}
+            ORDER BY a.assessment_id, a.criterion_id)
+            GROUP BY assessment_id"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids_params)
+            digests = dict(cursor.fetchall())
+        return digests, (answer_masks(assessment_ids, bits) if bits is not None else None)
+    if bits is None:
+        sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
+            FROM {Answer._meta.db_table} a WHERE {ids_sql} GROUP BY a.assessment_id"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids_params)
+            return dict(cursor.fetchall()), None
+    words = sorted({word for word, _bit in bits.values()}) or [0]
+    mapping_sql, mapping_params = _mapping(bits) if bits else ("(VALUES (NULL::BIGINT, 0::BIGINT, 0))", [])
+    folded = ", ".join(
+        f"BIT_OR(CASE WHEN m.column3 = {int(word)} AND {EFFECTIVE} = '{value}' THEN m.column2 ELSE 0 END)"
+        for word in words
+        for value in (scoring.MET, scoring.NOT_MET, scoring.NA)
+    )
+    sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id)), {folded}
+        FROM {Answer._meta.db_table} a LEFT JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
+        WHERE {ids_sql} GROUP BY a.assessment_id"""
+    digests: dict[int, str] = {}
+    masks: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*mapping_params, *ids_params])
+        for assessment_id, digest, *values in cursor.fetchall():
+            digests[assessment_id] = digest
+            for i, word in enumerate(words):
+                _fold(masks, assessment_id, word, *values[3 * i : 3 * i + 3])
+    return digests, {k: (v[0], v[1], v[2]) for k, v in masks.items() if any(v)}
+
+
+def _inputs_digest() -> str:
+    """md5, computed by the database, of everything but the answers that a unit's result
+    depends on: the unit's own columns, its assessment (id, set, decision, figures), its
+    registration and last year's figures (:func:`answer_digests` covers the answers). Equal
+    digests ⇒ equal engine inputs, so a rerun leaves units whose digests did not change alone
+    (a digest may change for something the engine ignores, e.g. a note on a plain criterion or
+    an undecided status: that only recomputes an identical row)."""
+    decided = ", ".join(f"'{status}'" for status in scoring.DECIDED)
+    parts = [
+        "%s",
+        f"{UNIT}.kind",
+        _flag(f"{UNIT}.is_eligible"),
+        f"CAST(length({UNIT}.ineligible_reason) AS TEXT)",
+        f"{UNIT}.ineligible_reason",
+        _text(f"{UNIT}.household_count"),
+        _text("s.id"),
+        _text("s.criteria_set_id"),
+        f"CASE WHEN s.status IN ({decided}) THEN s.status ELSE '' END",
+        _text("s.crime_count"),
+        _text("s.social_evil_count"),
+        _text("s.violation_count"),
+        _flag("g.id IS NOT NULL"),
+        _text("g.households_total"),
+        _text("g.households_registered"),
+        _flag("p.id IS NOT NULL"),
+        _text("p.crime_count"),
+        _text("p.social_evil_count"),
+        _text("p.violation_count"),
+    ]
+    return "md5(" + " || '|' || ".join(parts) + ")"
+
+
+def _lookup(model, alias: str, columns: str, *, previous: bool = False, join: bool = False) -> str:
+    """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
+    ``previous``: a scalar subquery, one campaign per year and province) through its unique
+    (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,
+    so the planner cannot hash every row of the campaign for a chunk of a few hundred units:
+    the read stays proportional to the chunk. ``join``: a plain join, which the planner may hash
+    (faster when the scope is the whole campaign)."""
+    campaign = (
+        f"(SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s)"
+        if previous
+        else "%s"
+    )
+    table = model._meta.db_table
+    if join or connection.vendor != "postgresql":  # SQLite has no LATERAL; same parameters
+        return (
+            f"LEFT JOIN {table} {alias} ON {alias}.campaign_id = {campaign} AND {alias}.unit_id = {UNIT}.id"
+        )
+    selected = ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+    return f"""LEFT JOIN LATERAL (
+            SELECT {selected} FROM {table} {alias}
+            WHERE {alias}.campaign_id = {campaign} AND {alias}.unit_id = {UNIT}.id OFFSET 0
+        ) {alias} ON TRUE"""
+
+
+def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False):
+    """Everything per unit in one query: the unit, its assessment and registration in the
+    campaign, last year's figures, the hash of its current result and the digest of its inputs
+    but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
+    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
+    ``whole_campaign`` (the campaign-wide check): plain joins, hashed by the planner, measured
+    ~20 % faster than 8,000 lookups of each kind."""
+    where_sql, where_params = unit_where(scope)
+    sql = f"""
+        SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
+               s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
+               g.id, g.households_total, g.households_registered,
+               p.id, p.crime_count, p.social_evil_count, p.violation_count,
+               r.input_hash, {_inputs_digest()}
+        FROM {UNIT}
+        {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count", join=whole_campaign)}
+        {_lookup(Registration, "g", "id, households_total, households_registered", join=whole_campaign)}
+        {_lookup(Result, "r", "input_hash", join=whole_campaign)}
+        {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True, join=whole_campaign)}
+        WHERE {where_sql}
+        ORDER BY {UNIT}.id
+    """
+    params = [
+        f"{HASH_FORMAT}/{scoring.ENGINE_VERSION}",
+        campaign.pk,
+        campaign.pk,
+        campaign.pk,
+        campaign.year - 1,
+        campaign.province_id,
+        *where_params,
+    ]
+    units, assessments, registrations, last_year, existing, digests = [], {}, {}, {}, {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            unit_id = row[0]
+            units.append(row[0:5])
+            if row[5] is not None:
+                assessments[unit_id] = (row[5], unit_id, *row[6:11])
+            if row[11] is not None:
+                registrations[unit_id] = (unit_id, row[12], row[13])
+            if row[14] is not None:
+                last_year[unit_id] = Figures(*row[15:18])
+            if row[18] is not None:
+                existing[unit_id] = row[18]
+            digests[unit_id] = row[19]
+    return units, assessments, registrations, last_year, existing, digests
+
+
+ROW_FIELDS = (
+    "campaign_id",
+    "unit_id",
+    "assessment_id",
+    "outcome",
+    "is_forecast",
+    "points",
+    "grade",
+    "unmet_codes",
+    "missing_codes",
+    "explanation",
+    "rollup",
+    "input_hash",
+)
+JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
+EMPTY_JSON = {list: "[]", dict: "{}"}
+
+
+def write_rows(rows: list[tuple]) -> None:
+    """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
+    concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
+    one INSERT … ON CONFLICT DO UPDATE (no model instances); few rows or another database:
+    ``bulk_create(update_conflicts=True)``."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda row: row[1])
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        Result.objects.bulk_create(
+            [Result(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
+            batch_size=WRITE_BATCH,
+            update_conflicts=True,
+            unique_fields=["campaign", "unit"],
+            update_fields=RESULT_FIELDS,
+        )
+        return
+    table = Result._meta.db_table
+    columns = ", ".join(ROW_FIELDS)
+    json_at = [i for i, name in enumerate(ROW_FIELDS) if name in JSON_FIELDS]
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*ROW_FIELDS[2:], "computed_at"))
+    # ON COMMIT DELETE ROWS: the staging rows live only inside this transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS result_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE result_stage")
+        with cursor.connection.cursor() as raw, raw.copy(f"COPY result_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                row = list(row)
+                for i in json_at:
+                    row[i] = json.dumps(row[i], ensure_ascii=False) if row[i] else EMPTY_JSON[type(row[i])]
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
+            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updates}"
+        )

@@ -1,0 +1,656 @@
+"""Scoring on the database: gather inputs set-based, run the pure engine, write ``Result`` rows.
+
+Every function here reads with a fixed number of queries whatever the number of units (answers
+are folded per assessment in SQL into bit masks, one bit per leaf criterion), calls
+``certification.scoring.engine`` and upserts ``Result`` rows in bulk. Each row carries an
+``input_hash`` of everything that determined it: a rerun with identical inputs leaves the row
+untouched (same bytes, same ``computed_at``), which makes scoring idempotent and cheap to repeat.
+
+Order of a full run: the units under some communes (:func:`score_campaign_units`), then those
+communes (:func:`score_communes`, XA-4 read back from the units' rows), then the province
+summary (:func:`summarize_province`). :func:`rescore_unit` does the same for one unit and its
+ancestors after an answer or a decision changed.
+"""
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from certification.models import Assessment, Campaign, Registration, Result
+from certification.scoring import engine as scoring
+from certification.scoring.engine import AnswerInput, ChildState, Figures, UnitInputs
+from certification.scoring.inputs import (
+    UNIT,
+    answer_details,
+    answer_digests,
+    answer_masks,
+    decode_answers,
+    gather_units,
+    load_plans,
+    unit_where,
+    write_rows,
+)
+from units.models import RecognizingAuthority, Unit
+
+LEAF_KINDS = (
+    Unit.Kind.RESIDENTIAL_AREA.value,
+    Unit.Kind.AGENCY.value,
+    Unit.Kind.ENTERPRISE.value,
+    Unit.Kind.SCHOOL.value,
+)
+COMMUNE = Unit.Kind.COMMUNE.value
+SCORED_KINDS = (*LEAF_KINDS, COMMUNE)
+KIND_LABELS = {
+    Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
+    Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
+    Unit.Kind.AGENCY.value: "Cơ quan",
+    Unit.Kind.ENTERPRISE.value: "Doanh nghiệp",
+    Unit.Kind.SCHOOL.value: "Cơ sở giáo dục",
+    Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
+    Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
+}
+
+
+NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    scored: int
+    written: int
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+def scope_date(campaign: Campaign) -> datetime.date:
+    """Units are taken as they stood at the end of the (longer) assessment period."""
+    return campaign.other_period_end
+
+
+def current_q(campaign: Campaign, prefix: str = "") -> Q:
+    day = scope_date(campaign)
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": day})) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
+    )
+
+
+def campaign_scope(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS) -> Q:
+    """The units a campaign scores: under its province, current, of a scored kind."""
+    return current_q(campaign) & Q(path__startswith=campaign.province.path, kind__in=list(kinds))
+
+
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS):
+    return Unit.objects.filter(campaign_scope(campaign, kinds))
+
+
+def _rules_in_force(year: int):
+    return RecognizingAuthority.objects.filter(from_year__lte=year).filter(
+        Q(to_year__isnull=True) | Q(to_year__gte=year)
+    )
+
+
+def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
+    """unit id → authority id of the latest rule in force (units without a rule are absent)."""
+    best: dict[int, tuple[int, int]] = {}
+    rows = (
+        _rules_in_force(year)
+        .filter(unit_id__in=list(unit_ids))
+        .values_list("unit_id", "authority_id", "from_year")
+    )
+    for unit_id, authority_id, from_year in rows:
+        if unit_id not in best or from_year > best[unit_id][0]:
+            best[unit_id] = (from_year, authority_id)
+    return {unit_id: authority for unit_id, (_year, authority) in best.items()}
+
+
+@dataclass
+class Managed:
+    """The units some communes recognize: ``by_commune`` maps a commune id to
+    [(unit id, kind, eligible)]; ``scope`` selects all of them (and perhaps a few more)."""
+
+    by_commune: dict[int, list[tuple[int, str, bool]]]
+    scope: Q
+
+
+def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
+    """Default (units.authority): the residential areas and institutions filed directly under
+    the commune; a ``RecognizingAuthority`` rule in force for the year moves a unit to another
+    authority (delegation, Art. 10(5)) or away. At most four queries whatever the number of
+    communes."""
+    commune_ids = list(commune_ids)
+    managed: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in commune_ids}
+    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=LEAF_KINDS)
+    if not commune_ids:
+        return Managed(managed, Q(pk__in=[]))
+    rows = list(Unit.objects.filter(under).values_list("id", "parent_id", "kind", "is_eligible"))
+    candidates = set(
+        _rules_in_force(campaign.year)
+        .filter(Q(authority_id__in=commune_ids) | Q(unit__parent_id__in=commune_ids))
+        .values_list("unit_id", flat=True)
+    )
+    rules = _latest_rules(candidates, campaign.year) if candidates else {}
+    seen = set()
+    for unit_id, parent_id, kind, eligible in rows:
+        authority = rules.get(unit_id, parent_id)
+        if authority in managed:
+            managed[authority].append((unit_id, kind, eligible))
+            seen.add(unit_id)
+    incoming = [uid for uid, authority in rules.items() if authority in managed and uid not in seen]
+    if incoming:
+        for unit_id, kind, eligible in (
+            Unit.objects.filter(current_q(campaign), pk__in=incoming, kind__in=LEAF_KINDS)
+            .values_list("id", "kind", "is_eligible")
+            .order_by("id")
+        ):
+            managed[rules[unit_id]].append((unit_id, kind, eligible))
+    for units in managed.values():
+        units.sort()
+    return Managed(managed, under | Q(pk__in=incoming) if incoming else under)
+
+
+def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    """commune id → [(unit id, kind, eligible)] of the units its People's Committee recognizes."""
+    return find_managed(campaign, commune_ids).by_commune
+
+
+def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
+    """The commune whose XA-4 counts ``unit`` (None when a province or district recognizes it)."""
+    rules = _latest_rules([unit.pk], campaign.year)
+    authority_id = rules.get(unit.pk, unit.parent_id)
+    if authority_id is None:
+        return None
+    if Unit.objects.filter(pk=authority_id, kind=COMMUNE).exists():
+        return authority_id
+    return None
+
+
+# --- scoring units ----------------------------------------------------------------------------
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _decision(status: str | None) -> str:
+    return status if status in scoring.DECIDED else ""
+
+
+def _campaign_sets(campaign: Campaign) -> dict[str, int]:
+    """Criteria-set unit kind → the set the campaign uses (as ``Campaign.criteria_set_for``)."""
+    chosen: dict[str, int] = {}
+    ordered = campaign.criteria_sets.order_by(F("province_id").desc(nulls_last=True), "-version")
+    for pk, kind in ordered.values_list("id", "unit_kind"):
+        chosen.setdefault(kind, pk)
+    return chosen
+
+
+@dataclass
+class _Changes:
+    """What :func:`_score` read about the units in its scope, and those whose hash changed:
+    ``changed`` holds (unit row, XA-4 or None, new input hash, XA-4 as JSON or None)."""
+
+    units: list[tuple]
+    assessments: dict
+    registrations: dict
+    last_year: dict
+    plans: object
+    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]]
+    masks: dict | None = None  # from scratch: the answers' masks, read with their digests
+
+
+def _changes(
+    campaign: Campaign,
+    scope: Q,
+    *,
+    children: dict[int, list[ChildState]] | None = None,
+    whole_campaign: bool = False,
+) -> _Changes:
+    """Read the units matching ``scope`` and keep those whose input hash differs from their
+    row's. The database computes each unit's input digests (``results_io.gather_units``,
+    ``answer_digests``), so an unchanged unit costs no Python beyond a string comparison."""
+    units, assessments, registrations, last_year, existing, digests = gather_units(
+        campaign, scope, whole_campaign=whole_campaign
+    )
+    if not units:
+        return _Changes([], {}, {}, {}, None, [])
+    set_ids = {row[2] for row in assessments.values()}
+    fallback: dict[str, int] = {}
+    if children is not None and any(uid not in assessments for uid in children):
+        fallback = _campaign_sets(campaign)
+        if "commune" in fallback:
+            set_ids.add(fallback["commune"])
+    plans = load_plans(set_ids)
+    # From scratch (no row in the scope: every unit will be scored) the answers' masks come
+    # with their digests, in one read of the answers.
+    answers_digest, masks = answer_digests(
+        [row[0] for row in assessments.values()], None if existing else plans.bits
+    )
+
+    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]] = []
+    for unit in units:
+        unit_id = unit[0]
+        xa4 = xa4_json = None
+        assessment = assessments.get(unit_id)
+        # Both digests side by side (32 + 32 hexadecimal digits): no hashing in Python.
+        input_hash = digests[unit_id] + answers_digest.get(assessment[0] if assessment else None, NO_ANSWERS)
+        if assessment and assessment[2] in plans.fingerprints:  # a draft set: its content counts
+            input_hash = _hash(input_hash, plans.fingerprints[assessment[2]])
+        if children is not None:
+            rollup_set = assessment[2] if assessment else fallback.get("commune")
+            code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
+            xa4 = scoring.rollup_xa4(
+                children.get(unit_id, []), base=base, threshold_percent=threshold, code=code
+            )
+            xa4_json = json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False)
+            input_hash = _hash(input_hash, xa4_json)
+        if existing.get(unit_id) == input_hash:
+            continue  # same inputs, same row: nothing to read, compute or write
+        changed.append((unit, xa4, input_hash, xa4_json))
+    return _Changes(units, assessments, registrations, last_year, plans, changed, masks)
+
+
+def _score(
+    campaign: Campaign,
+    scope: Q,
+    *,
+    children: dict[int, list[ChildState]] | None = None,
+) -> ScoreReport:
+    """Score the units matching ``scope`` (a filter on Unit); ``children`` (communes only)
+    feeds XA-4. Each unit's related rows are looked up on their (campaign, unit) indexes and
+    the answers by the assessment ids found (one array parameter), so a chunk's reads grow
+    with its own units, not with its campaign.
+
+    Units whose current row carries their input hash (:func:`_changes`) are left alone before
+    their answers' masks and details are read, so only the units that changed reach them, the
+    engine and the write."""
+    found = _changes(campaign, scope, children=children)
+    units, assessments, registrations, last_year = (
+        found.units,
+        found.assessments,
+        found.registrations,
+        found.last_year,
+    )
+    plans, changed = found.plans, found.changed
+    if not changed:
+        return ScoreReport(len(units), 0)
+
+    # The changed units' assessments only, read by the answers' assessment index.
+    assessment_ids = [assessments[unit[0]][0] for unit, *_rest in changed if unit[0] in assessments]
+    masks = found.masks if found.masks is not None else answer_masks(assessment_ids, plans.bits)
+    details = answer_details(assessment_ids, plans.detail_ids)
+
+    decode_cache: dict = {}
+    memo: dict = {}
+    to_write: list[tuple] = []
+    for (unit_id, kind, eligible, reason, household_count), xa4, input_hash, xa4_json in changed:
+        assessment = assessments.get(unit_id)
+        registration = registrations.get(unit_id)
+        set_id = assessment[2] if assessment else None
+        plan = plans.plans.get(set_id) if set_id else None
+        unit_masks = masks.get(assessment[0], (0, 0, 0)) if assessment else (0, 0, 0)
+        unit_details = ()
+        if assessment:
+            own = details.get(assessment[0], {})
+            unit_details = tuple(sorted((c, v) for c, v in own.items() if plans.set_of.get(c) == set_id))
+        figures = Figures(*assessment[4:7]) if assessment else None
+        previous = last_year.get(unit_id)
+        hh_total = registration[1] if registration and registration[1] is not None else household_count
+        hh_done = registration[2] if registration else None
+        decision = _decision(assessment[3] if assessment else None)
+        # Units whose engine inputs are equal share one engine call (the digest differs: it
+        # covers the assessment id and columns the engine reads only through these).
+        key = (
+            kind,
+            eligible,
+            reason,
+            set_id,
+            unit_masks,
+            unit_details,
+            registration is not None,
+            hh_total,
+            hh_done,
+            figures,
+            previous,
+            decision,
+            xa4_json,
+        )
+        assessment_id = assessment[0] if assessment else None
+        score = memo.get(key)
+        if score is None:
+            answers = (
+                decode_answers(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
+            )
+            if unit_details:
+                answers = dict(answers)
+                for criterion_id, (value, number, note, self_points, appraised_points) in unit_details:
+                    answers[plans.codes[criterion_id]] = AnswerInput(
+                        value, number, note, self_points, appraised_points
+                    )
+            score = memo[key] = scoring.score_unit(
+                UnitInputs(
+                    kind=kind,
+                    plan=plan,
+                    answers=answers,
+                    is_eligible=eligible,
+                    ineligible_reason=reason,
+                    registered=registration is not None,
+                    households_total=hh_total,
+                    households_registered=hh_done,
+                    figures=figures,
+                    last_year=previous,
+                    decision=decision,
+                    xa4=xa4,
+                )
+            )
+        to_write.append(
+            (
+                campaign.pk,
+                unit_id,
+                assessment_id,
+                score.outcome,
+                score.is_forecast,
+                score.points,
+                score.grade,
+                score.unmet,
+                score.missing,
+                score.explanation,
+                xa4.as_dict() if xa4 else {},
+                input_hash,
+            )
+        )
+    write_rows(to_write)
+    return ScoreReport(len(units), len(to_write))
+
+
+@transaction.atomic
+def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreReport:
+    """Score residential areas and institutions (no roll-up) and upsert their results."""
+    return _score(campaign, Q(pk__in=list(unit_ids)))
+
+
+def _child_states(campaign: Campaign, managed: Managed) -> dict[int, list[ChildState]]:
+    where_sql, where_params = unit_where(managed.scope)
+    # One lookup per unit on each (campaign, unit) unique index, whatever the planner estimates:
+    # joins planned on missing statistics could compare every unit with every registration of
+    # the campaign (seconds for a whole province).
+    sql = f"""
+        SELECT {UNIT}.id,
+               (SELECT r.outcome FROM {Result._meta.db_table} r
+                WHERE r.campaign_id = %s AND r.unit_id = {UNIT}.id),
+               (SELECT s.status FROM {Assessment._meta.db_table} s
+                WHERE s.campaign_id = %s AND s.unit_id = {UNIT}.id),
+               (SELECT g.id FROM {Registration._meta.db_table} g
+                WHERE g.campaign_id = %s AND g.unit_id = {UNIT}.id)
+        FROM {UNIT}
+        WHERE {where_sql}
+    """
+    outcomes, statuses, registered = {}, {}, set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
+        for unit_id, outcome, status, registration in cursor.fetchall():
+            if outcome is not None:
+                outcomes[unit_id] = outcome
+            if status is not None:
+                statuses[unit_id] = status
+            if registration is not None:
+                registered.add(unit_id)
+    states: dict[int, list[ChildState]] = {}
+    for commune_id, units in managed.by_commune.items():
+        states[commune_id] = [
+            ChildState(
+                kind=kind,
+                is_eligible=eligible,
+                registered=uid in registered,
+                decision=_decision(statuses.get(uid)),
+                # A decided child's row holds the decision; XA-4 reads the decision itself.
+                computed_outcome=outcomes.get(uid, scoring.PENDING),
+            )
+            for uid, kind, eligible in units
+        ]
+    return states
+
+
+@transaction.atomic
+def score_communes(
+    campaign: Campaign,
+    commune_ids: Sequence[int],
+    *,
+    managed: Managed | None = None,
+) -> ScoreReport:
+    """Score communes with XA-4 computed from the Result and Assessment rows of the units each
+    one recognizes (score those units first)."""
+    commune_ids = sorted(set(commune_ids))
+    if managed is None:
+        managed = find_managed(campaign, commune_ids)
+    children = _child_states(campaign, managed)
+    return _score(campaign, Q(pk__in=commune_ids), children=children)
+
+
+@transaction.atomic
+def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
+    """One slice of a run: the units filed under ``parent_ids`` (communes, or the province and
+    its districts for the units they manage directly) and the units delegated to those
+    communes, then the communes themselves."""
+    parent_ids = list(parent_ids)
+    commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
+    managed = find_managed(campaign, commune_ids)
+    filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=LEAF_KINDS)
+    leaves = _score(campaign, filed_here | managed.scope)
+    communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
+    return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
+
+
+def campaign_unchanged(campaign: Campaign) -> bool:
+    """True when scoring every chunk of the campaign would rewrite no row: every unit a chunk
+    scores (the leaves in the campaign's scope and the units delegated to its communes, then
+    its communes with XA-4 from the current rows) carries its input hash already. The same
+    reads as the chunks' (:func:`_changes`), once for the whole campaign instead of once per
+    chunk; nothing is written."""
+    if not Result.objects.filter(campaign=campaign).exists():
+        return False  # from scratch: no need to look
+    commune_ids = list(campaign_units(campaign, [COMMUNE]).values_list("id", flat=True))
+    managed = find_managed(campaign, commune_ids)
+    if _changes(campaign, campaign_scope(campaign, LEAF_KINDS) | managed.scope, whole_campaign=True).changed:
+        return False
+    if not commune_ids:
+        return True
+    children = _child_states(campaign, managed)
+    return not _changes(
+        campaign, campaign_scope(campaign, [COMMUNE]), children=children, whole_campaign=True
+    ).changed
+
+
+# --- province summary -------------------------------------------------------------------------
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+@transaction.atomic
+def summarize_province(campaign: Campaign) -> Result:
+    """Rates per kind and per commune, stored in the province's ``Result.rollup``."""
+    province = campaign.province
+    empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
+    kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
+    where_sql, where_params = unit_where(campaign_scope(campaign))
+    sql = f"""
+        SELECT {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
+        FROM {UNIT}
+        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
+        LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
+        LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
+        WHERE {where_sql}
+        GROUP BY {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
+        groups = cursor.fetchall()
+    for kind, eligible, outcome, forecast, registered, status, n in groups:
+        counts = kinds[kind]
+        counts["units"] += n
+        if outcome is not None:
+            counts[outcome] = counts.get(outcome, 0) + n
+            if forecast and outcome != scoring.NOT_ELIGIBLE:
+                counts["forecast"] += n
+        if not eligible:
+            continue
+        counts["eligible"] += n
+        if registered:
+            counts["registered"] += n
+        if status in scoring.DECIDED:
+            counts["decided"] += n
+            if status == scoring.RECOGNIZED:
+                counts["recognized"] += n
+    for counts in kinds.values():
+        for outcome in (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE):
+            counts.setdefault(outcome, 0)
+    xa4_keys = ("met", "total", "registered", "recognized", "required", "undecided")
+    communes = [
+        {
+            "id": uid,
+            "code": code,
+            "name": f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name,
+            "outcome": outcome,
+            "is_forecast": forecast,
+            "xa4": dict(zip(xa4_keys, xa4, strict=True)),
+        }
+        for uid, code, name, label, outcome, forecast, *xa4 in Result.objects.filter(
+            campaign=campaign, unit__kind=COMMUNE
+        )
+        .order_by("unit__path")
+        # Only the figures, not each commune's whole roll-up with its explanation.
+        .values_list(
+            "unit_id",
+            "unit__code",
+            "unit__name",
+            "unit__label",
+            "outcome",
+            "is_forecast",
+            *(f"rollup__{key}" for key in xa4_keys),
+        )
+    ]
+    is_forecast = any(c["forecast"] for c in kinds.values())
+    rollup = {"kinds": kinds, "communes": communes, "is_forecast": is_forecast}
+    sentences = []
+    for kind in (COMMUNE, *LEAF_KINDS):
+        counts = kinds[kind]
+        if counts["eligible"]:
+            sentences.append(
+                f"{KIND_LABELS[kind]}: {_count(counts[scoring.PASS])}/{_count(counts['eligible'])} đạt "
+                f"({scoring.format_percent(counts[scoring.PASS], counts['eligible'])})"
+            )
+    if is_forecast:
+        sentences.append("Có kết quả dự báo (chưa có quyết định)")
+    explanation = ". ".join(sentences) or "Chưa có đơn vị nào được chấm"
+    input_hash = _hash(scoring.ENGINE_VERSION, json.dumps(rollup, sort_keys=True, ensure_ascii=False))
+    current = Result.objects.filter(campaign=campaign, unit=province).first()
+    if current is not None and current.input_hash == input_hash:
+        return current
+    write_rows(
+        [
+            (
+                campaign.pk,
+                province.pk,
+                None,
+                scoring.NOT_ELIGIBLE,
+                is_forecast,
+                None,
+                "",
+                [],
+                [],
+                explanation,
+                rollup,
+                input_hash,
+            )
+        ]
+    )
+    return Result.objects.get(campaign=campaign, unit=province)
+
+
+# --- one unit after a change ------------------------------------------------------------------
+
+
+@transaction.atomic
+def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = False) -> None:
+    """Rescore a unit, then the commune that counts it in XA-4, then the province summary.
+
+    ``debounce_summary`` (the worker's path): the province summary — aggregates over every unit
+    of the province, most of the cost — is queued once per ``SCORING_SUMMARY_DELAY`` seconds
+    instead of recomputed after every save (at the deadline 200 officers of one province would
+    otherwise ask for hundreds of identical summaries a minute). The unit and its commune are
+    always rescored at once."""
+    campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
+    unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
+    if unit is None or not unit.path.startswith(campaign.province.path):
+        return
+    if unit.kind in LEAF_KINDS:
+        _score(campaign, Q(pk=unit.pk))
+        commune_id = authority_commune(campaign, unit)
+        if commune_id is not None:
+            score_communes(campaign, [commune_id])
+    elif unit.kind == COMMUNE:
+        score_communes(campaign, [unit.pk])
+    if debounce_summary:
+        request_province_summary(campaign.pk)
+    else:
+        summarize_province(campaign)
+
+
+def _summary_pending_key(campaign_id: int) -> str:
+    return f"antt:province-summary-pending:{campaign_id}"
+
+
+def request_province_summary(campaign_id: int) -> None:
+    """Queue the province summary in ``SCORING_SUMMARY_DELAY`` seconds unless one is queued.
+
+    Tasks run in-process (no broker): summarize now. The pending flag lives in the shared
+    cache (``CACHE_URL``; without it each worker process debounces on its own, which is still
+    bounded); it expires by itself, so a lost summary task delays the next one at most by the
+    flag's lifetime."""
+    from certification.tasks.scoring import summarize_province_task
+
+    delay = max(0, int(getattr(settings, "SCORING_SUMMARY_DELAY", 5)))
+    if settings.CELERY_TASK_ALWAYS_EAGER or delay == 0:
+        summarize_province_task.delay(campaign_id)
+    elif cache.add(_summary_pending_key(campaign_id), 1, timeout=delay * 6 + 60):
+        summarize_province_task.apply_async((campaign_id,), countdown=delay)
+
+
+def run_province_summary(campaign_id: int) -> None:
+    """The debounced summary: clear the flag first, so a save committed while this reads
+    queues the next summary instead of being missed."""
+    cache.delete(_summary_pending_key(campaign_id))
+    campaign = Campaign.objects.select_related("province").filter(pk=campaign_id).first()
+    if campaign is not None:
+        summarize_province(campaign)
+
+
+class _Rescore:
+    """An on-commit callback that knows what it rescores, so a transaction queues it once."""
+
+    def __init__(self, unit_id: int, campaign_id: int) -> None:
+        self.key = (unit_id, campaign_id)
+
+    def __call__(self) -> None:
+        from certification.tasks.scoring import rescore_unit_task
+
+        rescore_unit_task.delay(*self.key)
+
+
+def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
+    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
+    conn = transaction.get_connection()
+    pending = getattr(conn, "run_on_commit", None) or []
+    key = (unit_id, campaign_id)
+    if conn.in_atomic_block and any(getattr(entry[1], "key", None) == key for entry in pending):
+        return
+    transaction.on_commit(_Rescore(unit_id, campaign_id))

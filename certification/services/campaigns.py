@@ -1,0 +1,218 @@
+"""Yearly campaigns (đợt xét) per province: calendar of Art. 8(2) and the criteria sets in force.
+
+``open_campaign`` is idempotent: a second call returns the same campaign (only criteria sets
+missing for a unit kind are attached). Criteria sets freeze when the first assessment uses them
+(``certification.services.criteria.freeze_set_if_used``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from certification.audit import log_change
+from certification.errors import WorkflowError
+from certification.models import Assessment, Campaign, CriteriaSet
+from certification.models.criteria import UnitKind
+from certification.services.criteria import applicable_set
+from units.access import has_role, home_units, is_global, scope_filter
+from units.models import RoleAssignment, Unit
+
+DATE_FIELDS = tuple(Campaign.default_dates(2000))
+MANAGER_ROLES = (RoleAssignment.Role.APPROVER, RoleAssignment.Role.ADMIN)
+
+
+# --- Visibility --------------------------------------------------------------------------------
+
+
+def _path_ids(unit: Unit) -> list[int]:
+    return [int(part) for part in unit.path.split("/") if part]
+
+
+def related_province_ids(user) -> set[int] | None:
+    """Provinces whose campaigns and own criteria the user may read (None: all of them).
+
+    A role anywhere in a province makes its campaigns visible (read-only): a commune officer
+    must know the calendar of the province.
+    """
+    if is_global(user):
+        return None
+    ancestor_ids = {pk for unit in home_units(user) for pk in _path_ids(unit)}
+    provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE).filter(
+        Q(pk__in=ancestor_ids) | scope_filter(user)
+    )
+    return set(provinces.values_list("pk", flat=True))
+
+
+def visible_campaigns(user) -> QuerySet[Campaign]:
+    ids = related_province_ids(user)
+    campaigns = Campaign.objects.select_related("province")
+    return campaigns if ids is None else campaigns.filter(province_id__in=ids)
+
+
+def get_campaign_for_user(user, pk) -> Campaign:
+    try:
+        return visible_campaigns(user).get(pk=pk)
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_manage_province(user, province: Unit) -> bool:
+    """Province staff (approver or administrator on the province) edit campaigns and province sets."""
+    return has_role(user, province, *MANAGER_ROLES)
+
+
+def managed_provinces(user) -> QuerySet[Unit]:
+    provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE)
+    if is_global(user):
+        return provinces
+    return provinces.filter(scope_filter(user, roles=MANAGER_ROLES))
+
+
+# --- Services ----------------------------------------------------------------------------------
+
+
+def _check_dates(dates: dict[str, datetime.date]) -> None:
+    if dates["residential_period_start"] >= dates["residential_period_end"]:
+        raise WorkflowError(_("The residential areas' period must end after it starts."))
+    if dates["other_period_start"] >= dates["other_period_end"]:
+        raise WorkflowError(_("The other units' period must end after it starts."))
+    if dates["residential_decision_deadline"] < dates["residential_period_start"]:
+        raise WorkflowError(_("The residential areas' decision deadline is before their period starts."))
+    if dates["other_decision_deadline"] < dates["other_period_start"]:
+        raise WorkflowError(_("The other units' decision deadline is before their period starts."))
+
+
+def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
+    attached = {cs.unit_kind for cs in campaign.criteria_sets.all()}
+    added = []
+    for kind in UnitKind.values:
+        if kind in attached:
+            continue
+        criteria_set = applicable_set(unit_kind=kind, year=campaign.year, province=campaign.province)
+        if criteria_set is not None:
+            campaign.criteria_sets.add(criteria_set)
+            added.append(criteria_set)
+    return added
+
+
+@transaction.atomic
+def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Campaign:
+    """Open (or return) the campaign of ``year`` for ``province``.
+
+    Dates default to ``Campaign.default_dates(year)``; ``date_overrides`` replace some of them
+    when the campaign is created. For each unit kind the newest set in force for the year is
+    attached (the province's own derived set when it has one).
+    """
+    if province.kind != Unit.Kind.PROVINCE:
+        raise WorkflowError(_("A campaign is opened for a province."))
+    if not 2000 <= year <= 2100:
+        raise WorkflowError(_("%(year)s is not a valid year.") % {"year": year})
+    unknown = set(date_overrides) - set(DATE_FIELDS)
+    if unknown:
+        raise TypeError(f"open_campaign: unknown dates {sorted(unknown)}")
+    Unit.objects.select_for_update().filter(pk=province.pk).first()  # serialise concurrent opens
+    campaign = Campaign.objects.filter(year=year, province=province).first()
+    if campaign is not None:
+        added = _attach_missing_sets(campaign)
+        if added:
+            log_change(
+                campaign,
+                by=by,
+                action="campaign_sets_attached",
+                field="criteria_sets",
+                new=[s.reference for s in added],
+            )
+        return campaign
+    dates = Campaign.default_dates(year) | date_overrides
+    _check_dates(dates)
+    campaign = Campaign.objects.create(year=year, province=province, status=Campaign.Status.OPEN, **dates)
+    added = _attach_missing_sets(campaign)
+    log_change(campaign, by=by, action="campaign_opened", field="status", old="", new=campaign.status)
+    log_change(
+        campaign,
+        by=by,
+        action="campaign_sets_attached",
+        field="criteria_sets",
+        new=[s.reference for s in added],
+    )
+    return campaign
+
+
+@transaction.atomic
+def update_campaign_dates(*, campaign: Campaign, by=None, **dates: datetime.date) -> Campaign:
+    """Province staff adjust the calendar; every changed date is audited."""
+    unknown = set(dates) - set(DATE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_campaign_dates: unknown dates {sorted(unknown)}")
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise WorkflowError(_("A closed campaign cannot be changed."))
+    merged = {name: getattr(campaign, name) for name in DATE_FIELDS} | dates
+    _check_dates(merged)
+    changed = []
+    for name, value in dates.items():
+        old = getattr(campaign, name)
+        if old != value:
+            setattr(campaign, name, value)
+            changed.append(name)
+            log_change(campaign, by=by, action="campaign_date_changed", field=name, old=old, new=value)
+    if changed:
+        campaign.save(update_fields=changed)
+    return campaign
+
+
+@transaction.atomic
+def replace_campaign_set(*, campaign: Campaign, criteria_set: CriteriaSet, by=None) -> Campaign:
+    """Attach another set in force for its unit kind, while no assessment uses the current one."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not criteria_set.is_in_force or not criteria_set.applies_to_year(campaign.year):
+        raise WorkflowError(_("Only a published set that applies to the campaign's year can be attached."))
+    if criteria_set.province_id not in (None, campaign.province_id):
+        raise WorkflowError(_("This set belongs to another province."))
+    current = list(campaign.criteria_sets.filter(unit_kind=criteria_set.unit_kind))
+    if Assessment.objects.filter(campaign=campaign, criteria_set__in=current).exists():
+        raise WorkflowError(_("Assessments already use the current set; it can no longer be replaced."))
+    campaign.criteria_sets.remove(*current)
+    campaign.criteria_sets.add(criteria_set)
+    log_change(
+        campaign,
+        by=by,
+        action="campaign_set_replaced",
+        field="criteria_sets",
+        old=[s.reference for s in current],
+        new=criteria_set.reference,
+    )
+    return campaign
+
+
+# --- Look-ups ----------------------------------------------------------------------------------
+
+
+def province_of(unit: Unit) -> Unit | None:
+    return unit.ancestor_of_kind(Unit.Kind.PROVINCE)
+
+
+def campaign_for_unit(unit: Unit, year: int) -> Campaign | None:
+    province = province_of(unit)
+    if province is None:
+        return None
+    return Campaign.objects.filter(year=year, province=province).first()
+
+
+def criteria_set_for_unit(unit: Unit, year: int) -> tuple[CriteriaSet | None, Campaign | None]:
+    """What ``unit`` must meet in ``year``: the set pinned by the campaign, or (before the
+    campaign is opened) the set that would apply."""
+    kind = UnitKind.for_unit(unit.kind)
+    if kind is None:
+        return None, None
+    campaign = campaign_for_unit(unit, year)
+    if campaign is not None:
+        pinned = campaign.criteria_set_for(unit.kind)
+        if pinned is not None:
+            return pinned, campaign
+    return applicable_set(unit_kind=kind, year=year, province=province_of(unit)), campaign

@@ -1,0 +1,311 @@
+"""Shared pieces of the workflow services: constants, errors, role/state/deadline checks,
+value parsing and the optimistic-lock bookkeeping."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification.audit import log_change
+from certification.errors import WorkflowError
+from certification.models import Answer, Assessment, AuditEvent, Campaign, Criterion
+from units.access import can_see, has_role
+from units.models import RoleAssignment, Unit
+
+Role = RoleAssignment.Role
+Status = Assessment.Status
+Value = Answer.Value
+
+ASSESSABLE_KINDS = (
+    Unit.Kind.RESIDENTIAL_AREA,
+    Unit.Kind.COMMUNE,
+    Unit.Kind.AGENCY,
+    Unit.Kind.ENTERPRISE,
+    Unit.Kind.SCHOOL,
+)
+# Key of ``return_assessment(items=...)`` that reopens the dossier (minutes, letter, report).
+DOSSIER = "_dossier"
+FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
+DOSSIER_FIELDS = (
+    "meeting_date",
+    "meeting_chair",
+    "meeting_attendees",
+    "submission_number",
+    "submission_date",
+    "report_summary",
+    "note",
+)
+ANSWER_FIELDS = ("value", "number", "note", "self_points")
+VERSION_ACTION = "version"
+
+
+class ConflictError(WorkflowError):
+    """Somebody saved the assessment after the caller loaded it; nothing was written."""
+
+    def __init__(self, message: str, *, current_version: int, changes: list["Change"]):
+        super().__init__(message)
+        self.current_version = current_version
+        self.changes = changes
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime.datetime
+    actor: str
+    subject: str
+    field: str
+    old: str
+    new: str
+
+
+class SystemActor:
+    """The command line acting without ``--user``: whole country, recorded as 'system'."""
+
+    pk = None
+    id = None
+    is_authenticated = True
+    is_superuser = True
+    is_active = True
+    username = "system"
+
+    def get_full_name(self) -> str:
+        return ""
+
+    def __str__(self) -> str:
+        return "system"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _db_user(by):
+    """What a user foreign key may hold (the system actor is stored as nobody)."""
+    return by if getattr(by, "pk", None) else None
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _require(by, unit: Unit, *roles: str) -> None:
+    """Scope first (outside → 'outside your area'), then role."""
+    if not can_see(by, unit):
+        raise WorkflowError(_("%(unit)s is outside your area.") % {"unit": unit})
+    if not has_role(by, unit, *roles):
+        labels = ", ".join(str(Role(r).label) for r in roles)
+        raise WorkflowError(_("This needs the role: %(roles)s.") % {"roles": labels})
+
+
+def _lock(assessment: Assessment) -> Assessment:
+    return (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("unit", "campaign", "criteria_set")
+        .get(pk=assessment.pk)
+    )
+
+
+def _bump(assessment: Assessment, by) -> None:
+    """Bump the version and log it before the changes it covers (see ConflictError)."""
+    old = assessment.version
+    assessment.version = old + 1
+    Assessment.objects.filter(pk=assessment.pk).update(version=assessment.version, updated_at=timezone.now())
+    log_change(
+        assessment, by=by, action=VERSION_ACTION, field="version", old=old, new=old + 1, assessment=assessment
+    )
+
+
+def _set_status(assessment: Assessment, by, new: str, **fields) -> None:
+    old = assessment.status
+    assessment.status = new
+    for name, value in fields.items():
+        setattr(assessment, name, value)
+    assessment.save(update_fields=["status", "updated_at", *fields])
+    log_change(assessment, by=by, action="status", field="status", old=old, new=new, assessment=assessment)
+
+
+def _rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
+    """Ask the scoring engine to recompute once the transaction has committed
+    (``schedule_rescore`` defers to on_commit itself and queues each unit once)."""
+    if isinstance(assessment_or_unit_id, Assessment):
+        unit_id, campaign_id = assessment_or_unit_id.unit_id, assessment_or_unit_id.campaign_id
+    else:
+        unit_id = assessment_or_unit_id
+    from certification.scoring.results import schedule_rescore
+
+    schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
+
+
+def leaf_criteria(criteria_set) -> list[Criterion]:
+    from certification.services.criteria import leaf_criteria as _leaves
+
+    return list(_leaves(criteria_set))
+
+
+def entered_criteria(criteria_set) -> list[Criterion]:
+    """Leaves a person answers (derived ones such as XA-4 are computed by the scoring engine)."""
+    return [c for c in leaf_criteria(criteria_set) if c.answer_type != Criterion.AnswerType.DERIVED]
+
+
+def entry_deadline(assessment: Assessment) -> datetime.date:
+    return assessment.campaign.entry_deadline_for(assessment.unit.kind)
+
+
+def entry_is_open(assessment: Assessment, today: datetime.date | None = None) -> bool:
+    today = today or _today()
+    if today <= entry_deadline(assessment):
+        return True
+    return bool(assessment.entry_exception_until and assessment.entry_exception_until >= today)
+
+
+def _require_entry_open(assessment: Assessment) -> None:
+    if not entry_is_open(assessment):
+        raise WorkflowError(
+            _("Entry closed on %(date)s. Ask an approver to open an exception for this unit.")
+            % {"date": entry_deadline(assessment).strftime("%d/%m/%Y")}
+        )
+
+
+def _require_open_campaign(campaign: Campaign) -> None:
+    if campaign.status != Campaign.Status.OPEN:
+        raise WorkflowError(_("The campaign %(campaign)s is not open.") % {"campaign": campaign})
+
+
+def _to_int(value, label: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise WorkflowError(_("%(field)s must be a whole number.") % {"field": label}) from None
+    if number < 0:
+        raise WorkflowError(_("%(field)s cannot be negative.") % {"field": label})
+    return number
+
+
+def _to_decimal(value, label: str) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise WorkflowError(_("%(field)s must be a number.") % {"field": label}) from None
+    if not number.is_finite() or number < 0:
+        raise WorkflowError(_("%(field)s cannot be negative.") % {"field": label})
+    return number.quantize(Decimal("0.01"))
+
+
+def _to_date(value, label: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.datetime.strptime(str(value).strip(), fmt).date()
+        except ValueError:
+            continue
+    raise WorkflowError(_("%(field)s is not a valid date (dd/mm/yyyy).") % {"field": label})
+
+
+def _check_value(criterion: Criterion, value) -> str:
+    value = "" if value is None else str(value)
+    if value not in Value.values:
+        raise WorkflowError(
+            _("%(code)s: unknown answer “%(value)s”.") % {"code": criterion.code, "value": value}
+        )
+    if value == Value.NOT_APPLICABLE and not criterion.na_allowed:
+        raise WorkflowError(_("%(code)s: “Not applicable” is not allowed here.") % {"code": criterion.code})
+    return value
+
+
+def _max_points(criterion: Criterion) -> Decimal | None:
+    item = criterion.score_items.first()
+    return item.max_points if item else None
+
+
+def _check_points(criterion: Criterion, points: Decimal | None) -> Decimal | None:
+    if points is None:
+        return None
+    limit = _max_points(criterion)
+    if limit is None:
+        raise WorkflowError(
+            _("%(code)s: there is no score sheet for this criterion.") % {"code": criterion.code}
+        )
+    if points > limit:
+        raise WorkflowError(
+            _("%(code)s: at most %(max)s points.") % {"code": criterion.code, "max": f"{limit:g}"}
+        )
+    return points
+
+
+def changes_since(assessment: Assessment, version: int) -> list[Change]:
+    """What other writers changed after ``version`` (answers, figures, dossier, status)."""
+    mark = (
+        AuditEvent.objects.filter(assessment=assessment, action=VERSION_ACTION, old=str(version))
+        .order_by("id")
+        .first()
+    )
+    if mark is None:
+        return []
+    events = (
+        AuditEvent.objects.filter(assessment=assessment, id__gt=mark.id)
+        .exclude(action=VERSION_ACTION)
+        .select_related("actor")
+        .order_by("id")
+    )
+    return [
+        Change(
+            at=e.at,
+            actor=(e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
+            subject=e.object_repr.split(":")[0] if e.object_type == "certification.answer" else "",
+            field=e.field,
+            old=e.old,
+            new=e.new,
+        )
+        for e in events
+    ]
+
+
+def _check_version(assessment: Assessment, expected_version: int | None) -> None:
+    if expected_version is None or int(expected_version) == assessment.version:
+        return
+    changes = changes_since(assessment, int(expected_version))
+    who = sorted({c.actor for c in changes})
+    what = sorted({c.subject or c.field for c in changes})
+    message = _(
+        "Someone else saved this assessment after you opened it (%(who)s changed: %(what)s). "
+        "Nothing of yours was saved: reload the page, check their changes and enter yours again."
+    ) % {"who": ", ".join(who) or _("another user"), "what": ", ".join(what) or _("the status")}
+    raise ConflictError(message, current_version=assessment.version, changes=changes)
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
+    return (
+        Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
+        .order_by("-campaign__year")
+        .first()
+    )
+
+
+def recognizing_authority(unit: Unit, year: int) -> Unit:
+    from units.authority import recognizing_authority as authority
+
+    return authority(unit, year)
+
+
+def is_approver_of(user, authority: Unit) -> bool:
+    """An approver *of* the recognizing body itself (a role higher up does not count)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return RoleAssignment.objects.filter(user=user, unit=authority, role=Role.APPROVER).exists()
+
+
+def _audit_value(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

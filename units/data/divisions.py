@@ -1,0 +1,327 @@
+"""Load Vietnam's administrative divisions from the ``vietnam-provinces`` package.
+
+Current divisions (since 1/7/2025): 34 provinces → 3,321 communes (xã, phường, đặc khu).
+Legacy divisions (before 1/7/2025), with ``legacy=True``: 63 provinces → 696 districts →
+10,051 communes, as separate rows valid until 1/7/2025, each legacy commune linked to the
+commune(s) it became and each legacy province to today's province (``UnitChange``).
+
+Codes (see docs/units.md): GSO codes zero-padded to the GSO widths, provinces 2 digits
+("01", "42"), communes 5 digits ("00004", "18823"); legacy rows carry their pre-2025 GSO
+code with the prefix ``L-`` ("L-42", "L-436", "L-18835"). The widths keep the kinds apart
+(province 4 and commune 4 both exist).
+
+Everything is written with ``bulk_create``/``bulk_update`` and paths are rebuilt level by
+level, so the whole country with its history loads in seconds. Re-running updates names,
+labels and parents and creates what is missing; validity dates already set are kept.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from units.models import Unit, UnitChange
+from units.tree import rebuild_paths
+
+REFORM_DATE = datetime.date(2025, 7, 1)
+LEGACY_PREFIX = "L-"
+REFORM_REFERENCE = "Sắp xếp đơn vị hành chính, hiệu lực 01/07/2025"
+
+LABELS = {
+    "tỉnh": "Tỉnh",
+    "thành phố trung ương": "Thành phố",
+    "thành phố": "Thành phố",
+    "huyện": "Huyện",
+    "quận": "Quận",
+    "thị xã": "Thị xã",
+    "xã": "Xã",
+    "phường": "Phường",
+    "thị trấn": "Thị trấn",
+    "đặc khu": "Đặc khu",
+}
+
+# Fields the library owns; everything else (notes, household counts…) is left alone.
+OWNED_FIELDS = ["name", "label", "kind", "parent_id"]
+DERIVED_FIELDS = ["search_name", "is_eligible", "ineligible_reason"]
+
+
+def province_code(number: int) -> str:
+    return f"{int(number):02d}"
+
+
+def commune_code(number: int) -> str:
+    return f"{int(number):05d}"
+
+
+def legacy_province_code(number: int) -> str:
+    return f"{LEGACY_PREFIX}{int(number):02d}"
+
+
+def legacy_district_code(number: int) -> str:
+    return f"{LEGACY_PREFIX}{int(number):03d}"
+
+
+def legacy_commune_code(number: int) -> str:
+    return f"{LEGACY_PREFIX}{int(number):05d}"
+
+
+def split_label(full_name: str, division_type: str) -> tuple[str, str]:
+    """'Phường Vũng Áng' → ('Vũng Áng', 'Phường'); the label comes from the division type."""
+    label = LABELS[str(division_type)]
+    if full_name.lower().startswith(label.lower() + " "):
+        return full_name[len(label) + 1 :].strip(), label
+    return full_name, label
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    links_created: int = 0
+
+    def add(self, key: str, created: int, updated: int) -> None:
+        self.created[key] = self.created.get(key, 0) + created
+        self.updated[key] = self.updated.get(key, 0) + updated
+
+
+def _new_unit(*, code: str, full_name: str, division_type, kind: str, parent_id: int | None) -> Unit:
+    name, label = split_label(full_name, division_type)
+    return Unit(code=code, name=name, label=label, kind=kind, parent_id=parent_id)
+
+
+def upsert_units(
+    rows: list[Unit], *, valid_from: datetime.date | None = None, valid_to: datetime.date | None = None
+) -> tuple[dict[str, int], list[int], int, int]:
+    """Create or update ``rows`` (unsaved units) by code, in bulk.
+
+    Returns (code → pk for all rows, ids needing a path rebuild, created, updated).
+    """
+    existing: dict[str, Unit] = {}
+    codes = [row.code for row in rows]
+    for start in range(0, len(codes), 5000):
+        existing.update((u.code, u) for u in Unit.objects.filter(code__in=codes[start : start + 5000]))
+    now = timezone.now()
+    to_create: list[Unit] = []
+    to_update: list[Unit] = []
+    moved: list[int] = []
+    for row in rows:
+        row.refresh_derived_fields()
+        old = existing.get(row.code)
+        if old is None:
+            row.valid_from, row.valid_to = valid_from, valid_to
+            to_create.append(row)
+            continue
+        changed = [f for f in OWNED_FIELDS if getattr(old, f) != getattr(row, f)]
+        if old.valid_from is None and valid_from is not None:
+            old.valid_from, changed = valid_from, [*changed, "valid_from"]
+        if old.valid_to is None and valid_to is not None:
+            old.valid_to, changed = valid_to, [*changed, "valid_to"]
+        if not changed:
+            continue
+        if "parent_id" in changed:
+            moved.append(old.pk)
+        for name in OWNED_FIELDS:
+            setattr(old, name, getattr(row, name))
+        old.refresh_derived_fields()
+        old.updated_at = now
+        to_update.append(old)
+    Unit.objects.bulk_create(to_create, batch_size=1000)
+    Unit.objects.bulk_update(
+        to_update,
+        ["name", "label", "kind", "parent", "valid_from", "valid_to", "updated_at", *DERIVED_FIELDS],
+        batch_size=500,
+    )
+    code_to_pk = {code: u.pk for code, u in existing.items()}
+    code_to_pk.update((u.code, u.pk) for u in to_create)
+    return code_to_pk, [u.pk for u in to_create] + moved, len(to_create), len(to_update)
+
+
+def _wanted_province(number: int, only: int | None) -> bool:
+    return only is None or int(number) == only
+
+
+@transaction.atomic
+def load_current(*, province: int | None = None, report: LoadReport | None = None) -> LoadReport:
+    """The 34 provinces and 3,321 communes in force since 1/7/2025."""
+    from vietnam_provinces import Province, Ward
+
+    report = report or LoadReport()
+    provinces = [p for p in Province.iter_all() if _wanted_province(p.code, province)]
+    rows = [
+        _new_unit(
+            code=province_code(p.code),
+            full_name=p.name,
+            division_type=p.division_type,
+            kind=Unit.Kind.PROVINCE,
+            parent_id=None,
+        )
+        for p in provinces
+    ]
+    province_pks, rebuild, created, updated = upsert_units(rows, valid_from=REFORM_DATE)
+    report.add("province", created, updated)
+    wards = [w for w in Ward.iter_all() if _wanted_province(w.province_code, province)]
+    rows = [
+        _new_unit(
+            code=commune_code(w.code),
+            full_name=w.name,
+            division_type=w.division_type,
+            kind=Unit.Kind.COMMUNE,
+            parent_id=province_pks[province_code(w.province_code)],
+        )
+        for w in wards
+    ]
+    _pks, moved, created, updated = upsert_units(rows, valid_from=REFORM_DATE)
+    report.add("commune", created, updated)
+    rebuild_paths(rebuild + moved)
+    return report
+
+
+def _link_kind(sources: int, targets: int, same_name: bool) -> str:
+    if targets > 1:
+        return UnitChange.Kind.SPLIT
+    if sources > 1:
+        return UnitChange.Kind.MERGE
+    return UnitChange.Kind.CONTINUATION if same_name else UnitChange.Kind.RENAME
+
+
+@transaction.atomic
+def load_legacy(*, province: int | None = None, report: LoadReport | None = None) -> LoadReport:
+    """The 63 provinces, 696 districts and 10,051 communes of before 1/7/2025, linked to
+    today's units. ``province`` (a current province code) loads the legacy provinces that
+    became (part of) it."""
+    from vietnam_provinces import Province, Ward
+    from vietnam_provinces._province_conversion_2025 import NEW_TO_OLD as PROVINCE_NEW_TO_OLD
+    from vietnam_provinces._province_conversion_2025 import OLD_TO_NEW as PROVINCE_OLD_TO_NEW
+    from vietnam_provinces._ward_conversion_2025 import NEW_TO_OLD as WARD_NEW_TO_OLD
+    from vietnam_provinces._ward_conversion_2025 import OLD_TO_NEW as WARD_OLD_TO_NEW
+    from vietnam_provinces.legacy import District as LegacyDistrict
+    from vietnam_provinces.legacy import Province as LegacyProvince
+    from vietnam_provinces.legacy import Ward as LegacyWard
+
+    report = report or LoadReport()
+    if province is None:
+        wanted = {int(p.code) for p in LegacyProvince.iter_all()}
+    else:
+        entry = PROVINCE_NEW_TO_OLD.get(province)
+        wanted = {ref.code for ref in entry.old_provinces} if entry else set()
+    legacy_provinces = [p for p in LegacyProvince.iter_all() if int(p.code) in wanted]
+    rows = [
+        _new_unit(
+            code=legacy_province_code(p.code),
+            full_name=p.name,
+            division_type=p.division_type,
+            kind=Unit.Kind.PROVINCE,
+            parent_id=None,
+        )
+        for p in legacy_provinces
+    ]
+    province_pks, rebuild, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    report.add("legacy_province", created, updated)
+
+    districts = [d for d in LegacyDistrict.iter_all() if int(d.province_code) in wanted]
+    rows = [
+        _new_unit(
+            code=legacy_district_code(d.code),
+            full_name=d.name,
+            division_type=d.division_type,
+            kind=Unit.Kind.DISTRICT,
+            parent_id=province_pks[legacy_province_code(d.province_code)],
+        )
+        for d in districts
+    ]
+    district_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    rebuild += moved
+    report.add("district", created, updated)
+
+    wards = [w for w in LegacyWard.iter_all() if legacy_district_code(w.district_code) in district_pks]
+    rows = [
+        _new_unit(
+            code=legacy_commune_code(w.code),
+            full_name=w.name,
+            division_type=w.division_type,
+            kind=Unit.Kind.COMMUNE,
+            parent_id=district_pks[legacy_district_code(w.district_code)],
+        )
+        for w in wards
+    ]
+    ward_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    rebuild += moved
+    report.add("legacy_commune", created, updated)
+    rebuild_paths(rebuild)
+
+    # Links to today's units (only to those loaded).
+    current_codes = [province_code(p.code) for p in Province.iter_all()]
+    current_codes += [commune_code(w.code) for w in Ward.iter_all()]
+    current = dict(_pks_by_code(current_codes))
+    links: list[UnitChange] = []
+    for p in legacy_provinces:
+        entry = PROVINCE_OLD_TO_NEW.get(int(p.code))
+        if entry is None:
+            continue
+        for ref in entry.new_provinces:
+            successor = current.get(province_code(ref.code))
+            if successor is None:
+                continue
+            sources = (
+                len(PROVINCE_NEW_TO_OLD[ref.code].old_provinces) if ref.code in PROVINCE_NEW_TO_OLD else 1
+            )
+            new_name = Province.from_code(ref.code).name
+            links.append(
+                _link(
+                    province_pks[legacy_province_code(p.code)],
+                    successor,
+                    sources,
+                    len(entry.new_provinces),
+                    p.name == new_name,
+                )
+            )
+    for w in wards:
+        entry = WARD_OLD_TO_NEW.get(int(w.code))
+        if entry is None:
+            continue
+        for ref in entry.new_wards:
+            successor = current.get(commune_code(ref.code))
+            if successor is None:
+                continue
+            sources = len(WARD_NEW_TO_OLD[ref.code].old_wards) if ref.code in WARD_NEW_TO_OLD else 1
+            same_name = w.name == Ward.from_code(ref.code).name
+            links.append(
+                _link(
+                    ward_pks[legacy_commune_code(w.code)], successor, sources, len(entry.new_wards), same_name
+                )
+            )
+    before = UnitChange.objects.count()
+    UnitChange.objects.bulk_create(
+        links,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["predecessor", "successor"],
+        update_fields=["kind", "effective_on", "reference"],
+    )
+    report.links_created += UnitChange.objects.count() - before
+    return report
+
+
+def _link(predecessor: int, successor: int, sources: int, targets: int, same_name: bool) -> UnitChange:
+    return UnitChange(
+        predecessor_id=predecessor,
+        successor_id=successor,
+        kind=_link_kind(sources, targets, same_name),
+        effective_on=REFORM_DATE,
+        reference=REFORM_REFERENCE,
+    )
+
+
+def _pks_by_code(codes: Iterable[str]) -> Iterable[tuple[str, int]]:
+    codes = list(codes)
+    for start in range(0, len(codes), 5000):
+        yield from Unit.objects.filter(code__in=codes[start : start + 5000]).values_list("code", "pk")
+
+
+def load_divisions(*, province: int | None = None, legacy: bool = False) -> LoadReport:
+    report = load_current(province=province)
+    if legacy:
+        load_legacy(province=province, report=report)
+    return report
