@@ -10,11 +10,47 @@ import hashlib
 import json
 import threading
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from certification.models import AuditEvent
+
+
+class Actor(Protocol):
+    """Who acts: a ``User`` or the ``SystemActor``."""
+
+    pk: Any
+    is_authenticated: bool
+    is_superuser: bool
+    is_active: bool
+    username: str
+
+    def get_full_name(self) -> str: ...
+
+
+class SystemActor:
+    """The command line acting without ``--user``: whole country, recorded as 'system'."""
+
+    pk = None
+    id = None
+    is_authenticated = True
+    is_superuser = True
+    is_active = True
+    username = "system"
+
+    def get_full_name(self) -> str:
+        return ""
+
+    def __str__(self) -> str:
+        return "system"
+
+
+def actor_or_none(by: Actor | None) -> Any:
+    """What a user foreign key may hold: the user, or nobody for the system actor."""
+    return by if getattr(by, "pk", None) else None
+
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 124_2021
@@ -54,7 +90,7 @@ def _text(value) -> str:
 def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, assessment=None) -> AuditEvent:
     """Record one event: appended at once, or, inside ``deferred()``, when that block ends."""
     event = AuditEvent(
-        actor=by if getattr(by, "pk", None) else None,
+        actor=actor_or_none(by),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

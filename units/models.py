@@ -49,6 +49,10 @@ class Unit(models.Model):
     # Kinds that are assessed as "institutions" (Art. 6-7) and sit under a managing level.
     INSTITUTION_KINDS = (Kind.AGENCY, Kind.ENTERPRISE, Kind.SCHOOL)
     ADMINISTRATIVE_KINDS = (Kind.PROVINCE, Kind.DISTRICT, Kind.COMMUNE)
+    # Assessed every year (TT 124 Art. 3-7), and the kinds a commune manages (what XA-4 counts:
+    # 100 % registered, >= 70 % recognized).
+    ASSESSED_KINDS = (Kind.RESIDENTIAL_AREA, Kind.COMMUNE, *INSTITUTION_KINDS)
+    MANAGED_KINDS = (Kind.RESIDENTIAL_AREA, *INSTITUTION_KINDS)
     INELIGIBLE_SCHOOL_LEVELS = (SchoolLevel.CRECHE, SchoolLevel.KINDERGARTEN, SchoolLevel.PRIMARY)
     INELIGIBLE_ENTERPRISE_SIZES = (EnterpriseSize.MICRO, EnterpriseSize.SMALL)
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification.audit import log_change
-from certification.errors import WorkflowError
 from units import access
 from units.models import RoleAssignment, Unit
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
 from units import access, services
 from units.authority import decide_authority
 from units.exchange import imports

@@ -7,7 +7,7 @@ action calling ``certification.services.criteria.new_version``).
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
 from certification.models import Campaign, CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from certification.services import criteria as services
 

@@ -208,9 +208,7 @@ def populate_province(province: Unit, *, seed: int, communes: int | None = None)
     if communes:
         commune_rows = commune_rows[:communes]
     filled = set(
-        Unit.objects.filter(
-            parent__in=commune_rows + [province], kind__in=[Kind.RESIDENTIAL_AREA, *Unit.INSTITUTION_KINDS]
-        )
+        Unit.objects.filter(parent__in=commune_rows + [province], kind__in=Unit.MANAGED_KINDS)
         .values_list("parent_id", flat=True)
         .distinct()
     )
@@ -265,10 +263,9 @@ def open_campaign_for(*, year: int, province: Unit) -> Campaign:
 
 
 def _campaign_units(campaign: Campaign) -> models.QuerySet[Unit]:
-    from certification.scoring.results import SCORED_KINDS
 
     return Unit.objects.filter(
-        path__startswith=campaign.province.path, kind__in=list(SCORED_KINDS), valid_to__isnull=True
+        path__startswith=campaign.province.path, kind__in=Unit.ASSESSED_KINDS, valid_to__isnull=True
     ).order_by("id")
 
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.dates import long_date, place_date
+from antt.errors import WorkflowError
 from antt.text import nfc
 from certification.audit import log_change
 from certification.documents import pdf, wording
 from certification.documents.numbering import CERTIFICATE, next_number, reserve_numbers
-from certification.errors import WorkflowError
 from certification.models import Assessment, Certificate, Decision
 from units.models import Unit
 

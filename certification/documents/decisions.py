@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.dates import long_date, place_date
+from antt.errors import WorkflowError
 from certification.audit import log_change
 from certification.documents import pdf, wording
 from certification.documents.certificates import create_certificates, replace_certificate, revoke_certificates
 from certification.documents.numbering import next_number, reserve_numbers
-from certification.errors import WorkflowError
 from certification.models import Assessment, Decision
 
 __all__ = [

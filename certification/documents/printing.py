@@ -25,9 +25,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
+from certification.audit import actor_or_none
 from certification.documents import pdf
 from certification.documents.certificates import certificate_hash, pdf_filename, render_certificates_pdf
-from certification.errors import WorkflowError
 from certification.models import Certificate, Decision, PrintJob
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def start_print_job(*, decision: Decision, by) -> PrintJob:
         raise WorkflowError(_("This decision has no valid certificate to print."))
     content_hash, chunks = _plan(certificates)
     pdf_name, zip_name = output_names(content_hash, decision)
-    user = by if getattr(by, "pk", None) else None
+    user = actor_or_none(by)
     job = PrintJob(decision=decision, total=len(certificates), content_hash=content_hash, requested_by=user)
     if pdf.exists(pdf_name):
         job.status, job.done, job.finished_at = Status.DONE, job.total, timezone.now()

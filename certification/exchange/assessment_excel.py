@@ -28,9 +28,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from antt.errors import WorkflowError
 from antt.text import nfc
 from certification import services
-from certification.errors import WorkflowError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
 from certification.models.criteria import UnitKind
 from units.access import visible_units
@@ -122,7 +122,7 @@ def units_for_export(user, campaign: Campaign) -> list[Unit]:
         visible_units(user, roles=[RoleAssignment.Role.OFFICER])
         .filter(
             path__startswith=campaign.province.path,
-            kind__in=services.ASSESSABLE_KINDS,
+            kind__in=Unit.ASSESSED_KINDS,
             is_eligible=True,
             valid_to__isnull=True,
         )
@@ -337,7 +337,7 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
 
 def _check_unit_row(report, row, unit, values, codes, not_answered, year, campaigns) -> RowPlan | None:
     errors_before = len(report.errors)
-    if unit.kind not in services.ASSESSABLE_KINDS or not unit.is_eligible:
+    if unit.kind not in Unit.ASSESSED_KINDS or not unit.is_eligible:
         reason = unit.ineligible_reason or unit.get_kind_display()
         report.add(
             row, 1, HEADERS[0], _("%(unit)s is not assessed: %(reason)s") % {"unit": unit, "reason": reason}

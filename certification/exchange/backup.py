@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 
 from certification.audit import log_change
+from certification.errors import BackupError
 from certification.models import (
     Answer,
     Assessment,
@@ -50,10 +51,6 @@ DATA_NAME = "campaign.json"
 MEDIA_DIR = "media/"
 # Cached renderings: rebuilt from the data on the next request.
 CACHE_FIELDS = {Decision: {"pdf", "content_hash"}, Certificate: {"pdf", "content_hash"}}
-
-
-class BackupError(Exception):
-    """The file cannot be imported; the message says why, in Vietnamese."""
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -469,7 +466,6 @@ def file_digests(export: Export) -> dict[str, str]:
 
 
 __all__ = [
-    "BackupError",
     "Export",
     "export_campaign",
     "file_digests",

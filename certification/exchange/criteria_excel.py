@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.text import nfc
 from certification.audit import log_change
-from certification.errors import WorkflowError
+from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
 from certification.models.criteria import UnitKind
 from certification.services.criteria import (
@@ -103,14 +103,6 @@ SET_ROWS = [
     ("rollup_base", "Tỷ lệ công nhận tính trên"),
     ("rollup_threshold_percent", "Tỷ lệ công nhận yêu cầu (%)"),
 ]
-
-
-class CriteriaImportError(WorkflowError):
-    """The file was refused; ``errors`` lists every problem with its row."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 # --- Export ----------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.errors import WorkflowError
 
 
 class UnitKind(models.TextChoices):

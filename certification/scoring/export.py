@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from certification.models import Campaign, Result
 from certification.scoring import engine as scoring
-from certification.scoring.results import KIND_LABELS, SCORED_KINDS, current_q
+from certification.scoring.results import KIND_LABELS, current_q
 from units.models import Unit
 
 SHEET = "Kết quả"
@@ -35,7 +35,7 @@ ROWS_PER_QUERY = 5000
 def export_units(campaign: Campaign, units: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
     """The campaign's scored kinds (communes included), restricted to ``units`` when given."""
     queryset = Unit.objects.filter(
-        current_q(campaign), path__startswith=campaign.province.path, kind__in=list(SCORED_KINDS)
+        current_q(campaign), path__startswith=campaign.province.path, kind__in=list(Unit.ASSESSED_KINDS)
     )
     if units is not None:
         queryset = queryset.filter(pk__in=units.values("pk"))

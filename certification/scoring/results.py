@@ -39,14 +39,7 @@ from certification.scoring.inputs import (
 )
 from units.models import RecognizingAuthority, Unit
 
-LEAF_KINDS = (
-    Unit.Kind.RESIDENTIAL_AREA.value,
-    Unit.Kind.AGENCY.value,
-    Unit.Kind.ENTERPRISE.value,
-    Unit.Kind.SCHOOL.value,
-)
 COMMUNE = Unit.Kind.COMMUNE.value
-SCORED_KINDS = (*LEAF_KINDS, COMMUNE)
 KIND_LABELS = {
     Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
     Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
@@ -82,12 +75,12 @@ def current_q(campaign: Campaign, prefix: str = "") -> Q:
     )
 
 
-def campaign_scope(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS) -> Q:
+def campaign_scope(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS) -> Q:
     """The units a campaign scores: under its province, current, of a scored kind."""
     return current_q(campaign) & Q(path__startswith=campaign.province.path, kind__in=list(kinds))
 
 
-def campaign_units(campaign: Campaign, kinds: Sequence[str] = SCORED_KINDS):
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS):
     return Unit.objects.filter(campaign_scope(campaign, kinds))
 
 
@@ -127,7 +120,7 @@ def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
     communes."""
     commune_ids = list(commune_ids)
     managed: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in commune_ids}
-    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=LEAF_KINDS)
+    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=Unit.MANAGED_KINDS)
     if not commune_ids:
         return Managed(managed, Q(pk__in=[]))
     rows = list(Unit.objects.filter(under).values_list("id", "parent_id", "kind", "is_eligible"))
@@ -146,7 +139,7 @@ def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
     incoming = [uid for uid, authority in rules.items() if authority in managed and uid not in seen]
     if incoming:
         for unit_id, kind, eligible in (
-            Unit.objects.filter(current_q(campaign), pk__in=incoming, kind__in=LEAF_KINDS)
+            Unit.objects.filter(current_q(campaign), pk__in=incoming, kind__in=Unit.MANAGED_KINDS)
             .values_list("id", "kind", "is_eligible")
             .order_by("id")
         ):
@@ -442,7 +435,7 @@ def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
     parent_ids = list(parent_ids)
     commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
     managed = find_managed(campaign, commune_ids)
-    filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=LEAF_KINDS)
+    filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=Unit.MANAGED_KINDS)
     leaves = _score(campaign, filed_here | managed.scope)
     communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
     return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
@@ -458,7 +451,9 @@ def campaign_unchanged(campaign: Campaign) -> bool:
         return False  # from scratch: no need to look
     commune_ids = list(campaign_units(campaign, [COMMUNE]).values_list("id", flat=True))
     managed = find_managed(campaign, commune_ids)
-    if _changes(campaign, campaign_scope(campaign, LEAF_KINDS) | managed.scope, whole_campaign=True).changed:
+    if _changes(
+        campaign, campaign_scope(campaign, Unit.MANAGED_KINDS) | managed.scope, whole_campaign=True
+    ).changed:
         return False
     if not commune_ids:
         return True
@@ -480,7 +475,7 @@ def summarize_province(campaign: Campaign) -> Result:
     """Rates per kind and per commune, stored in the province's ``Result.rollup``."""
     province = campaign.province
     empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
-    kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in SCORED_KINDS}
+    kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in Unit.ASSESSED_KINDS}
     where_sql, where_params = unit_where(campaign_scope(campaign))
     sql = f"""
         SELECT {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
@@ -541,7 +536,7 @@ def summarize_province(campaign: Campaign) -> Result:
     is_forecast = any(c["forecast"] for c in kinds.values())
     rollup = {"kinds": kinds, "communes": communes, "is_forecast": is_forecast}
     sentences = []
-    for kind in (COMMUNE, *LEAF_KINDS):
+    for kind in (COMMUNE, *Unit.MANAGED_KINDS):
         counts = kinds[kind]
         if counts["eligible"]:
             sentences.append(
@@ -592,7 +587,7 @@ def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = Fal
     unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
     if unit is None or not unit.path.startswith(campaign.province.path):
         return
-    if unit.kind in LEAF_KINDS:
+    if unit.kind in Unit.MANAGED_KINDS:
         _score(campaign, Q(pk=unit.pk))
         commune_id = authority_commune(campaign, unit)
         if commune_id is not None:

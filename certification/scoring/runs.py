@@ -21,11 +21,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.audit import log_change
+from certification.audit import actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
 from certification.scoring.results import (
     COMMUNE,
-    LEAF_KINDS,
     campaign_unchanged,
     campaign_units,
     score_chunk,
@@ -57,7 +56,7 @@ def start_scoring_run(
     ``SCORING_CHUNK_COMMUNES`` setting, 40)."""
     run = ScoringRun.objects.create(
         campaign=campaign,
-        requested_by=by if getattr(by, "pk", None) else None,
+        requested_by=actor_or_none(by),
         trigger=trigger,
         chunk_size=chunk_size or 0,
     )
@@ -82,7 +81,7 @@ def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[
     province = campaign.province
     per_parent = Counter(
         dict(
-            campaign_units(campaign, LEAF_KINDS)
+            campaign_units(campaign, Unit.MANAGED_KINDS)
             .values_list("parent_id")
             .annotate(n=Count("id"))
             .order_by()

@@ -56,11 +56,8 @@ Role = RoleAssignment.Role
 Status = Assessment.Status
 Kind = Unit.Kind
 
-ASSESSED_KINDS = (Kind.RESIDENTIAL_AREA, Kind.COMMUNE, Kind.AGENCY, Kind.ENTERPRISE, Kind.SCHOOL)
-# The units a commune manages, counted by XA-4 (100 % registered, ≥ 70 % recognized).
-MANAGED_KINDS = (Kind.RESIDENTIAL_AREA, Kind.AGENCY, Kind.ENTERPRISE, Kind.SCHOOL)
 KIND_ORDER = Case(
-    *(When(kind=k, then=Value(i)) for i, k in enumerate(ASSESSED_KINDS)), output_field=IntegerField()
+    *(When(kind=k, then=Value(i)) for i, k in enumerate(Unit.ASSESSED_KINDS)), output_field=IntegerField()
 )
 UNIT_LIMIT = 300
 QUEUE_LIMIT = 50
@@ -273,7 +270,7 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
     campaign = by_province.get(province_id, campaign)
     units = (
         Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER]))
-        .filter(kind__in=ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True)
+        .filter(kind__in=Unit.ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True)
         .annotate(**_unit_annotations(campaign.year))
     )
     summary = units.aggregate(
@@ -286,12 +283,12 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
         appraised=Count("pk", filter=Q(a_status=Status.APPRAISED)),
         recognized=Count("pk", filter=Q(a_status=Status.RECOGNIZED)),
         decided=Count("pk", filter=Q(a_status__in=Assessment.DECIDED_STATUSES)),
-        managed=Count("pk", filter=Q(kind__in=MANAGED_KINDS)),
-        managed_registered=Count("pk", filter=Q(kind__in=MANAGED_KINDS, reg=True)),
-        managed_recognized=Count("pk", filter=Q(kind__in=MANAGED_KINDS, a_status=Status.RECOGNIZED)),
+        managed=Count("pk", filter=Q(kind__in=Unit.MANAGED_KINDS)),
+        managed_registered=Count("pk", filter=Q(kind__in=Unit.MANAGED_KINDS, reg=True)),
+        managed_recognized=Count("pk", filter=Q(kind__in=Unit.MANAGED_KINDS, a_status=Status.RECOGNIZED)),
         managed_forecast=Count(
             "pk",
-            filter=Q(kind__in=MANAGED_KINDS)
+            filter=Q(kind__in=Unit.MANAGED_KINDS)
             & (Q(outcome=Result.Outcome.PASS) | Q(a_status=Status.RECOGNIZED)),
         ),
     )
@@ -583,7 +580,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
     # One aggregate for both breakdowns: per (kind, parent), summed per kind and per commune.
     rows = list(
         Unit.objects.filter(
-            scope_filter(user), kind__in=ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True
+            scope_filter(user), kind__in=Unit.ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True
         )
         .alias(**_outcome_joins(campaign_ids))
         .values("kind", "parent", "parent__kind")
@@ -597,7 +594,9 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
         if in_group:
             kinds.append(Meter(label=str(group.label), threshold=threshold, **_sum_counts(in_group)))
     # Per commune: the units each commune manages (XA-4's base), and the commune's own result.
-    managed = (Kind.RESIDENTIAL_AREA,) if base == CriteriaSet.RollupBase.RESIDENTIAL_ONLY else MANAGED_KINDS
+    managed = (
+        (Kind.RESIDENTIAL_AREA,) if base == CriteriaSet.RollupBase.RESIDENTIAL_ONLY else Unit.MANAGED_KINDS
+    )
     by_parent = defaultdict(list)
     for r in rows:
         if r["kind"] in managed and r["parent__kind"] == Kind.COMMUNE:

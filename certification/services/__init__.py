@@ -15,7 +15,9 @@ audit event first; a writer holding an older version gets ``ConflictError`` list
 events written since.
 """
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
+from certification.audit import SystemActor
+from certification.errors import ConflictError
 from certification.services.entry import (
     add_evidence,
     delete_evidence,
@@ -25,13 +27,10 @@ from certification.services.entry import (
 )
 from certification.services.registration import register_unit
 from certification.services.rules import (
-    ASSESSABLE_KINDS,
     DOSSIER,
     DOSSIER_FIELDS,
     FIGURE_FIELDS,
     Change,
-    ConflictError,
-    SystemActor,
     changes_since,
     entered_criteria,
     entry_deadline,
@@ -53,7 +52,6 @@ from certification.services.transitions import (
 )
 
 __all__ = [
-    "ASSESSABLE_KINDS",
     "DOSSIER",
     "DOSSIER_FIELDS",
     "FIGURE_FIELDS",

@@ -14,8 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification.audit import log_change
-from certification.errors import WorkflowError
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
 from certification.services.criteria import applicable_set

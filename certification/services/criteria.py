@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification.audit import log_change
-from certification.errors import WorkflowError
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from units.models import Unit
 

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import atomic_deferred, log_change
-from certification.errors import WorkflowError
+from certification.audit import actor_or_none, atomic_deferred, log_change
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
 from certification.services.rules import (
@@ -25,7 +25,6 @@ from certification.services.rules import (
     _check_points,
     _check_value,
     _check_version,
-    _db_user,
     _lock,
     _require,
     _require_entry_open,
@@ -197,7 +196,7 @@ def save_answers(
     if touched:
         now = timezone.now()
         for answer in touched.values():
-            answer.updated_by, answer.updated_at = _db_user(by), now
+            answer.updated_by, answer.updated_at = actor_or_none(by), now
         Answer.objects.bulk_update(touched.values(), [*ANSWER_FIELDS, "updated_by", "updated_at"])
     for name, old, new in field_plan:
         setattr(assessment, name, new)
@@ -260,7 +259,7 @@ def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") 
         original_name=safe_filename(getattr(file, "name", "") or "", content_type),
         content_type=content_type,
         size=size,
-        uploaded_by=_db_user(by),
+        uploaded_by=actor_or_none(by),
     )
     # Files are not transactional: a failure below removes the stored file again.
     evidence.file.save(evidence.token, file, save=False)

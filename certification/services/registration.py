@@ -5,14 +5,12 @@ import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import log_change
-from certification.errors import WorkflowError
+from certification.audit import actor_or_none, log_change
 from certification.models import Assessment, Campaign, Registration
 from certification.services.rules import (
-    ASSESSABLE_KINDS,
     Role,
-    _db_user,
     _require,
     _require_open_campaign,
     _rescore,
@@ -42,7 +40,7 @@ def register_unit(
     _require_open_campaign(campaign)
     if not unit.is_within(campaign.province):
         raise WorkflowError(_("%(unit)s is not in the campaign's province.") % {"unit": unit})
-    if unit.kind not in ASSESSABLE_KINDS:
+    if unit.kind not in Unit.ASSESSED_KINDS:
         raise WorkflowError(_("%(unit)s is not a kind of unit that is assessed.") % {"unit": unit})
     if not unit.is_eligible:
         raise WorkflowError(
@@ -76,7 +74,7 @@ def register_unit(
     registration = Registration.objects.select_for_update().filter(campaign=campaign, unit=unit).first()
     if registration is None:
         registration = Registration.objects.create(
-            campaign=campaign, unit=unit, created_by=_db_user(by), **values
+            campaign=campaign, unit=unit, created_by=actor_or_none(by), **values
         )
         log_change(
             registration,

@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification.audit import log_change
-from certification.errors import WorkflowError
+from certification.errors import ConflictError
 from certification.models import Answer, Assessment, AuditEvent, Campaign, Criterion
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
@@ -18,13 +19,6 @@ Role = RoleAssignment.Role
 Status = Assessment.Status
 Value = Answer.Value
 
-ASSESSABLE_KINDS = (
-    Unit.Kind.RESIDENTIAL_AREA,
-    Unit.Kind.COMMUNE,
-    Unit.Kind.AGENCY,
-    Unit.Kind.ENTERPRISE,
-    Unit.Kind.SCHOOL,
-)
 # Key of ``return_assessment(items=...)`` that reopens the dossier (minutes, letter, report).
 DOSSIER = "_dossier"
 FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
@@ -41,15 +35,6 @@ ANSWER_FIELDS = ("value", "number", "note", "self_points")
 VERSION_ACTION = "version"
 
 
-class ConflictError(WorkflowError):
-    """Somebody saved the assessment after the caller loaded it; nothing was written."""
-
-    def __init__(self, message: str, *, current_version: int, changes: list["Change"]):
-        super().__init__(message)
-        self.current_version = current_version
-        self.changes = changes
-
-
 @dataclass(frozen=True)
 class Change:
     at: datetime.datetime
@@ -60,29 +45,7 @@ class Change:
     new: str
 
 
-class SystemActor:
-    """The command line acting without ``--user``: whole country, recorded as 'system'."""
-
-    pk = None
-    id = None
-    is_authenticated = True
-    is_superuser = True
-    is_active = True
-    username = "system"
-
-    def get_full_name(self) -> str:
-        return ""
-
-    def __str__(self) -> str:
-        return "system"
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _db_user(by):
-    """What a user foreign key may hold (the system actor is stored as nobody)."""
-    return by if getattr(by, "pk", None) else None
 
 
 def _today() -> datetime.date:

@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import atomic_deferred, log_change
-from certification.errors import WorkflowError
+from certification.audit import actor_or_none, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, Criterion, Decision
 from certification.services.rules import (
     DOSSIER,
@@ -20,7 +20,6 @@ from certification.services.rules import (
     _check_points,
     _check_value,
     _check_version,
-    _db_user,
     _lock,
     _require,
     _require_entry_open,
@@ -231,7 +230,7 @@ def _new_decision(*, campaign: Campaign, kind: str, by, issuer: Unit, **fields) 
     clean = {k: nfc(v) if isinstance(v, str) else v for k, v in fields.items() if v is not None}
     clean["issued_on"] = _to_date(clean["issued_on"], _("Issued on"))
     decision = Decision.objects.create(
-        campaign=campaign, issuer=issuer, kind=kind, year=campaign.year, created_by=_db_user(by), **clean
+        campaign=campaign, issuer=issuer, kind=kind, year=campaign.year, created_by=actor_or_none(by), **clean
     )
     log_change(decision, by=by, action="decision", field="kind", new=kind)
     return decision

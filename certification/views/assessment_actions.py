@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification import services
-from certification.errors import WorkflowError
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
 from certification.models import Assessment
 from certification.selectors import worklist

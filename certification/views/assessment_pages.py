@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from certification import services
-from certification.errors import WorkflowError
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
 from certification.models import Assessment, Campaign, Registration
@@ -31,7 +31,7 @@ EXCEL_MAX_BYTES = 10 * 1024 * 1024
 
 def _officer_units(user):
     return visible_units(user, roles=[Role.OFFICER]).filter(
-        kind__in=services.ASSESSABLE_KINDS, is_eligible=True, valid_to__isnull=True
+        kind__in=Unit.ASSESSED_KINDS, is_eligible=True, valid_to__isnull=True
     )
 
 

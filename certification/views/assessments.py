@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from antt.errors import WorkflowError
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification import services
 from certification.audit import events_for
-from certification.errors import WorkflowError
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import EvidenceForm
 from certification.forms.filters import AssessmentFilter

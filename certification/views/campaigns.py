@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
 from certification.forms.criteria import CampaignDatesForm, OpenCampaignForm
 from certification.models.criteria import UnitKind
 from certification.services.campaigns import (

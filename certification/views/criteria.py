@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
 from certification.exchange.criteria_excel import (
     CriteriaImportError,
     ParsedSet,

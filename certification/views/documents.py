@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from antt.errors import WorkflowError
 from antt.text import search_key
 from antt.web.listing import list_context, sort_queryset
 from certification.documents import pdf, reports
@@ -21,7 +22,6 @@ from certification.documents.certificates import certificate_pdf as render_certi
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
 from certification.documents.printing import start_print_job
-from certification.errors import WorkflowError
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
 from certification.services import is_approver_of

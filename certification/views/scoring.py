@@ -14,10 +14,11 @@ from django.views.decorators.http import require_http_methods
 from certification.models import Campaign, Result, ScoringRun
 from certification.scoring.engine import format_percent
 from certification.scoring.export import write_results
-from certification.scoring.results import KIND_LABELS, LEAF_KINDS
+from certification.scoring.results import KIND_LABELS
 from certification.scoring.runs import start_scoring_run
 from certification.services.campaigns import can_manage_province, get_campaign_for_user
 from units.access import can_see, is_global, visible_units
+from units.models import Unit
 
 
 def _province_level(user, campaign: Campaign) -> bool:
@@ -26,7 +27,7 @@ def _province_level(user, campaign: Campaign) -> bool:
 
 def _kind_rows(summary: dict) -> list[dict]:
     rows = []
-    for kind in ("commune", *LEAF_KINDS):
+    for kind in ("commune", *Unit.MANAGED_KINDS):
         counts = summary.get("kinds", {}).get(kind)
         if not counts or not counts.get("units"):
             continue

@@ -39,9 +39,7 @@ def expected(user) -> tuple[dict, dict]:
     ids = [c.pk for c in campaigns]
     base = dashboard._threshold(campaigns)[1]
     managed = (
-        (Kind.RESIDENTIAL_AREA,)
-        if base == CriteriaSet.RollupBase.RESIDENTIAL_ONLY
-        else dashboard.MANAGED_KINDS
+        (Kind.RESIDENTIAL_AREA,) if base == CriteriaSet.RollupBase.RESIDENTIAL_ONLY else Unit.MANAGED_KINDS
     )
     reg = set(Registration.objects.filter(campaign_id__in=ids).values_list("unit_id", flat=True))
     rec = set(

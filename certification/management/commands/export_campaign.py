@@ -8,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.exchange.backup import BackupError, export_campaign, fingerprint, write_file
+from certification.errors import BackupError
+from certification.exchange.backup import export_campaign, fingerprint, write_file
 
 
 class Command(BaseCommand):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.exchange.backup import BackupError, import_campaign, read_file
+from certification.errors import BackupError
+from certification.exchange.backup import import_campaign, read_file
 
 
 class Command(BaseCommand):

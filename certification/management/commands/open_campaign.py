@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certification.errors import WorkflowError
+from antt.errors import WorkflowError
 from certification.models.criteria import UnitKind
 from certification.services.campaigns import open_campaign
 from units.models import Unit

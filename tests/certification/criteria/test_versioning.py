@@ -2,8 +2,8 @@
 
 import pytest
 
+from antt.errors import WorkflowError
 from certification.audit import verify_chain
-from certification.errors import WorkflowError
 from certification.models import Answer, Assessment, AuditEvent, CriteriaSet, Criterion, ScoreSheet
 from certification.services.campaigns import open_campaign
 from certification.services.criteria import (

@@ -3,13 +3,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from antt.errors import WorkflowError
 from certification.documents.certificates import (
     certificate_pdf,
     create_certificates,
     replace_certificate,
     revoke_certificates,
 )
-from certification.errors import WorkflowError
 from certification.models import AuditEvent, Certificate, Decision
 from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text, recognize
 from units.models import Unit

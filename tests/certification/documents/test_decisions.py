@@ -3,9 +3,9 @@ import re
 
 import pytest
 
+from antt.errors import WorkflowError
 from certification.documents.certificates import create_certificates
 from certification.documents.decisions import decision_pdf, issue_decision, next_number
-from certification.errors import WorkflowError
 from certification.models import AuditEvent, Decision, DecisionCounter
 from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text
 

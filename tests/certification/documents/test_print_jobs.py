@@ -4,9 +4,9 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from antt.errors import WorkflowError
 from certification.documents import printing as print_jobs
 from certification.documents.certificates import revoke_certificates
-from certification.errors import WorkflowError
 from certification.models import PrintJob
 from tests.certification.documents.conftest import pdf_text
 

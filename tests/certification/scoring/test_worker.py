@@ -14,7 +14,6 @@ from django.db import connection
 from certification.data import dataset
 from certification.models import Campaign, Result, ScoringChunk, ScoringRun
 from certification.scoring import runs as scoring_runs
-from certification.scoring.results import LEAF_KINDS
 from units.models import Unit
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -167,7 +166,7 @@ def test_a_worker_killed_midway_leaves_whole_chunks_and_the_rerun_matches_an_uni
         assert not Result.objects.filter(campaign=campaign, unit_id__in=parent_ids).exists()
     for index in done:
         parent_ids = ScoringChunk.objects.get(run=run, index=index).parent_ids
-        leaves = Unit.objects.filter(parent_id__in=parent_ids, kind__in=LEAF_KINDS)
+        leaves = Unit.objects.filter(parent_id__in=parent_ids, kind__in=Unit.MANAGED_KINDS)
         assert Result.objects.filter(campaign=campaign, unit__in=leaves).count() == leaves.count() > 0
 
     # Restart: the unacknowledged chunks come back and the interrupted run completes.

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from antt.errors import WorkflowError
 from certification import services
-from certification.errors import WorkflowError
 from certification.models import Answer, Assessment, AuditEvent, Evidence, Registration
 from tests.certification.workflow.conftest import KDC_CODES, fill, make_campaign, snapshot
 from units.models import Unit

@@ -2,8 +2,8 @@
 
 import pytest
 
+from antt.errors import WorkflowError
 from certification import services
-from certification.errors import WorkflowError
 from certification.models import Assessment, AuditEvent, Certificate, Decision
 from tests.certification.workflow.conftest import decision_kwargs, fill, snapshot
 from units.models import RoleAssignment
