@@ -18,11 +18,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from certification.documents.wording import KIND_LABELS
 from certification.models import Assessment, Campaign, Registration, Result
 from certification.scoring import engine as scoring
 from certification.scoring.engine import AnswerInput, ChildState, Figures, UnitInputs
@@ -40,15 +39,6 @@ from certification.scoring.inputs import (
 from units.models import RecognizingAuthority, Unit
 
 COMMUNE = Unit.Kind.COMMUNE.value
-KIND_LABELS = {
-    Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
-    Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
-    Unit.Kind.AGENCY.value: "Cơ quan",
-    Unit.Kind.ENTERPRISE.value: "Doanh nghiệp",
-    Unit.Kind.SCHOOL.value: "Cơ sở giáo dục",
-    Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
-    Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
-}
 
 
 NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
@@ -575,18 +565,17 @@ def summarize_province(campaign: Campaign) -> Result:
 
 
 @transaction.atomic
-def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = False) -> None:
-    """Rescore a unit, then the commune that counts it in XA-4, then the province summary.
+def rescore_unit(unit_id: int, campaign_id: int, *, summarize: bool = True) -> bool:
+    """Rescore a unit, then the commune that counts it in XA-4, then (``summarize``) the province
+    summary. False when the unit is gone or outside the campaign's province: nothing to do.
 
-    ``debounce_summary`` (the worker's path): the province summary — aggregates over every unit
-    of the province, most of the cost — is queued once per ``SCORING_SUMMARY_DELAY`` seconds
-    instead of recomputed after every save (at the deadline 200 officers of one province would
-    otherwise ask for hundreds of identical summaries a minute). The unit and its commune are
-    always rescored at once."""
+    A worker passes ``summarize=False`` and debounces the summary (``certification.tasks.scoring``):
+    it aggregates over every unit of the province, most of the cost, and at the deadline hundreds
+    of saves a minute would each ask for an identical one."""
     campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
     unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
     if unit is None or not unit.path.startswith(campaign.province.path):
-        return
+        return False
     if unit.kind in Unit.MANAGED_KINDS:
         _score(campaign, Q(pk=unit.pk))
         commune_id = authority_commune(campaign, unit)
@@ -594,58 +583,13 @@ def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = Fal
             score_communes(campaign, [commune_id])
     elif unit.kind == COMMUNE:
         score_communes(campaign, [unit.pk])
-    if debounce_summary:
-        request_province_summary(campaign.pk)
-    else:
+    if summarize:
         summarize_province(campaign)
+    return True
 
 
-def _summary_pending_key(campaign_id: int) -> str:
-    return f"antt:province-summary-pending:{campaign_id}"
-
-
-def request_province_summary(campaign_id: int) -> None:
-    """Queue the province summary in ``SCORING_SUMMARY_DELAY`` seconds unless one is queued.
-
-    Tasks run in-process (no broker): summarize now. The pending flag lives in the shared
-    cache (``CACHE_URL``; without it each worker process debounces on its own, which is still
-    bounded); it expires by itself, so a lost summary task delays the next one at most by the
-    flag's lifetime."""
-    from certification.tasks.scoring import summarize_province_task
-
-    delay = max(0, int(getattr(settings, "SCORING_SUMMARY_DELAY", 5)))
-    if settings.CELERY_TASK_ALWAYS_EAGER or delay == 0:
-        summarize_province_task.delay(campaign_id)
-    elif cache.add(_summary_pending_key(campaign_id), 1, timeout=delay * 6 + 60):
-        summarize_province_task.apply_async((campaign_id,), countdown=delay)
-
-
-def run_province_summary(campaign_id: int) -> None:
-    """The debounced summary: clear the flag first, so a save committed while this reads
-    queues the next summary instead of being missed."""
-    cache.delete(_summary_pending_key(campaign_id))
+def summarize_campaign(campaign_id: int) -> None:
+    """The province summary of a campaign, if it still exists."""
     campaign = Campaign.objects.select_related("province").filter(pk=campaign_id).first()
     if campaign is not None:
         summarize_province(campaign)
-
-
-class _Rescore:
-    """An on-commit callback that knows what it rescores, so a transaction queues it once."""
-
-    def __init__(self, unit_id: int, campaign_id: int) -> None:
-        self.key = (unit_id, campaign_id)
-
-    def __call__(self) -> None:
-        from certification.tasks.scoring import rescore_unit_task
-
-        rescore_unit_task.delay(*self.key)
-
-
-def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
-    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
-    conn = transaction.get_connection()
-    pending = getattr(conn, "run_on_commit", None) or []
-    key = (unit_id, campaign_id)
-    if conn.in_atomic_block and any(getattr(entry[1], "key", None) == key for entry in pending):
-        return
-    transaction.on_commit(_Rescore(unit_id, campaign_id))

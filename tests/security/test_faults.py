@@ -34,8 +34,7 @@ from certification import services
 from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
-from certification.scoring import runs as scoring_runs
-from certification.tasks.scoring import rescore_unit_task, score_campaign_task
+from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.plugins.services import celery_app_using
 from tests.security.world import (
     KDC,
@@ -184,7 +183,7 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
     normal_worker(celery_worker)
     # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
     # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
-    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
+    resume_stalled_runs_task(idle_seconds=0)
     wait_for(
         lambda: ScoringRun.objects.get(pk=run.pk).status == ScoringRun.Status.DONE, 90, "the run to finish"
     )
@@ -203,7 +202,7 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
 
 
 def services_rerun(campaign) -> ScoringRun:
-    from certification.scoring.runs import start_scoring_run
+    from certification.services.scoring import start_scoring_run
 
     run = start_scoring_run(campaign=campaign, trigger="cli")
     wait_for(
@@ -276,7 +275,7 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     normal_worker(celery_worker)
     # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
     # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
-    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
+    resume_stalled_runs_task(idle_seconds=0)
     wait_for(
         lambda: PrintJob.objects.get(pk=job.pk).status in (PrintJob.Status.DONE, PrintJob.Status.FAILED),
         120,

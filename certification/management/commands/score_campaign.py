@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.models import Campaign, ScoringRun
-from certification.scoring.runs import start_scoring_run
+from certification.services.scoring import start_scoring_run
 
 FINISHED = (ScoringRun.Status.DONE, ScoringRun.Status.FAILED)
 
