@@ -45,7 +45,7 @@ NA = AnswerInput("na")
 def kdc(**changes) -> UnitInputs:
     """A registered residential area that meets everything; ``changes`` override fields, and
     ``answers`` entries override single answers (None removes one)."""
-    answers = {code: MET for code in KDC.leaves}
+    answers = {code: MET for code in KDC.scored_items}
     for code, answer in changes.pop("answers", {}).items():
         if answer is None:
             answers.pop(code)
