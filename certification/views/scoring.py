@@ -27,7 +27,7 @@ def _province_level(user, campaign: Campaign) -> bool:
 
 def _kind_rows(summary: dict) -> list[dict]:
     rows = []
-    for kind in ("commune", *Unit.MANAGED_KINDS):
+    for kind in (Unit.Kind.COMMUNE, *Unit.MANAGED_KINDS):
         counts = summary.get("kinds", {}).get(kind)
         if not counts or not counts.get("units"):
             continue
@@ -55,7 +55,9 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             or {}
         )
     communes = (
-        Result.objects.filter(campaign=campaign, unit__kind="commune", unit__in=visible_units(request.user))
+        Result.objects.filter(
+            campaign=campaign, unit__kind=Unit.Kind.COMMUNE, unit__in=visible_units(request.user)
+        )
         .select_related("unit")
         .order_by("unit__path")
     )

@@ -92,6 +92,28 @@ def test_a_redelivered_chunk_does_nothing_and_is_not_counted_twice(scored_provin
     assert run.done == ScoringChunk.objects.get(run=run, index=todo[0]).unit_count
 
 
+def test_only_the_last_chunk_reports_that_the_run_can_finish(scored_province):
+    run = ScoringRun.objects.create(campaign=scored_province)
+    planned = scoring_runs.plan_run(run.pk)
+    assert len(planned.todo) > 1 and not planned.all_done
+    reports = [scoring_runs.run_chunk(run.pk, index) for index in planned.todo]
+    assert [r.all_done for r in reports] == [False] * (len(reports) - 1) + [True]
+    assert scoring_runs.run_chunk(run.pk, planned.todo[0]) == (False, True)  # redelivered: finish again
+    scoring_runs.finalize_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == ScoringRun.Status.DONE
+    assert scoring_runs.run_chunk(run.pk, planned.todo[0]) == (False, False)  # the run is over
+
+
+def test_a_run_with_nothing_changed_is_planned_with_nothing_to_send(
+    scored_province, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        start_scoring_run(campaign=scored_province)
+    run = ScoringRun.objects.create(campaign=scored_province)
+    assert scoring_runs.plan_run(run.pk) == ([], True)
+
+
 def test_a_new_run_supersedes_an_unfinished_one_whose_chunks_then_do_nothing(scored_province):
     old = ScoringRun.objects.create(campaign=scored_province)
     todo = scoring_runs.plan_run(old.pk).todo
@@ -115,6 +137,21 @@ def test_a_failing_chunk_marks_the_run_failed(scored_province, monkeypatch):
     run.refresh_from_db()
     assert run.status == ScoringRun.Status.FAILED
     assert "disk full" in run.error
+
+
+def test_a_guarded_step_may_swallow_its_error_and_a_failed_run_keeps_its_first_error(scored_province):
+    run = ScoringRun.objects.create(campaign=scored_province)
+
+    def broken(run_id):
+        raise RuntimeError("disk full")
+
+    assert run_guarded(ScoringRun, run.pk, broken, reraise=False) is None
+    run.refresh_from_db()
+    assert (run.status, run.error) == (ScoringRun.Status.FAILED, "RuntimeError: disk full")
+    assert run.finished_at is not None
+    run_guarded(ScoringRun, run.pk, lambda run_id: 1 / 0, reraise=False)
+    run.refresh_from_db()
+    assert run.error == "RuntimeError: disk full"
 
 
 def test_campaigns_whose_period_ended_yesterday_are_scored_once_a_day(scored_province):
