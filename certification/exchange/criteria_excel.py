@@ -82,7 +82,7 @@ ROLLUP_LABELS = {
 STATUS_LABELS = {
     CriteriaSet.Status.DRAFT: "Dự thảo",
     CriteriaSet.Status.PUBLISHED: "Đã ban hành",
-    CriteriaSet.Status.FROZEN: "Đã ban hành, đang được sử dụng",
+    CriteriaSet.IN_USE_STATE: "Đã ban hành, đang được sử dụng",
 }
 YES, NO = "Có", "Không"
 TRUE_WORDS = {"có", "co", "x", "yes", "true", "1"}
@@ -157,7 +157,7 @@ def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
     values = {
         "family": criteria_set.family,
         "version": criteria_set.version,
-        "status": STATUS_LABELS[criteria_set.status],
+        "status": STATUS_LABELS[criteria_set.state],
         "unit_kind": UNIT_KIND_LABELS[criteria_set.unit_kind],
         "name": criteria_set.name,
         "legal_basis": criteria_set.legal_basis,

@@ -7,10 +7,11 @@ week, and the scoring runs and print jobs I started (finished, failed or still r
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import Assessment, PrintJob, ScoringRun
+from certification.models import Answer, Assessment, PrintJob, ScoringRun
 from certification.selectors.dashboard import (
     appraisal_queue,
     campaign_deadlines,
@@ -53,7 +54,9 @@ def notifications_for(user) -> list[Notification]:
         returned = scope_queryset(
             user, Assessment.objects.filter(status=Assessment.Status.RETURNED), roles=[Role.OFFICER]
         )
-        for a in returned.select_related("unit").order_by("-updated_at")[:LIMIT]:
+        returned_answers = Answer.objects.filter(is_returned=True).select_related("criterion")
+        returned = returned.select_related("unit").prefetch_related(Prefetch("answers", returned_answers))
+        for a in returned.order_by("-updated_at")[:LIMIT]:
             items.append(
                 Notification(
                     kind="returned",

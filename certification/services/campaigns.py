@@ -1,8 +1,8 @@
 """Yearly campaigns (đợt xét) per province: calendar of Art. 8(2) and the criteria sets in force.
 
 ``open_campaign`` is idempotent: a second call returns the same campaign (only criteria sets
-missing for a unit kind are attached). Criteria sets freeze when the first assessment uses them
-(``certification.services.criteria.freeze_set_if_used``).
+missing for a unit kind are attached). A set used by an assessment is "in use"
+(``CriteriaSet.is_in_use``, derived).
 """
 
 from __future__ import annotations

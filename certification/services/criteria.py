@@ -1,7 +1,7 @@
 """Criteria sets as versioned data: reading helpers and every state change.
 
-A set moves draft → published → frozen (frozen once an assessment uses it). Only drafts are
-edited; a change to a published set is a new version (``new_version``), so every assessment
+A set moves draft → published; "in use" (an assessment is filled against it) is derived
+(``CriteriaSet.is_in_use``), not a status. Only drafts are edited; a change to a published set is a new version (``new_version``), so every assessment
 keeps the exact criteria it was filled against. Provinces add their own criteria in a derived
 set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 """
@@ -21,7 +21,6 @@ from certification.audit import log_change
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from units.models import Unit
 
-IN_FORCE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
 AnswerType = Criterion.AnswerType
 
 # Fields of a criterion an author may set; compared by ``diff_sets``.
@@ -57,7 +56,7 @@ class CriterionNode:
 def criteria_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
     """The set's criteria as a tree (roots in order, children in order).
 
-    A published or frozen set never changes (``Criterion.save`` refuses), so its tree is kept on
+    A published set never changes (``Criterion.save`` refuses), so its tree is kept on
     the instance: a page that needs it twice (the entry form: its rows and what blocks
     submission) reads it once."""
     cached = criteria_set.__dict__.get("_criteria_tree")
@@ -135,7 +134,7 @@ def applicable_set(*, unit_kind: str, year: int, province: Unit | None = None) -
     candidates = CriteriaSet.objects.filter(
         Q(year_to__isnull=True) | Q(year_to__gte=year),
         unit_kind=unit_kind,
-        status__in=IN_FORCE,
+        status__in=CriteriaSet.IN_FORCE,
         year_from__lte=year,
     ).order_by("-year_from", "-version", "-pk")
     if province is not None:
@@ -146,7 +145,7 @@ def applicable_set(*, unit_kind: str, year: int, province: Unit | None = None) -
 
 
 def family_versions(criteria_set: CriteriaSet) -> list[CriteriaSet]:
-    return list(CriteriaSet.objects.filter(family=criteria_set.family).order_by("-version"))
+    return list(CriteriaSet.objects.with_in_use().filter(family=criteria_set.family).order_by("-version"))
 
 
 # --- Diff --------------------------------------------------------------------------------
@@ -232,11 +231,6 @@ def _locked(criteria_set: CriteriaSet) -> CriteriaSet:
     return CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
 
 
-def _require_draft(criteria_set: CriteriaSet) -> None:
-    if not criteria_set.is_editable:
-        raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
-
-
 def validate_set(criteria_set: CriteriaSet) -> list[str]:
     """Problems that prevent publishing (empty list when it can be published)."""
     problems = []
@@ -280,29 +274,6 @@ def publish_set(criteria_set: CriteriaSet, by=None) -> CriteriaSet:
     return criteria_set
 
 
-@transaction.atomic
-def freeze_set_if_used(criteria_set: CriteriaSet) -> bool:
-    """Published → frozen once an assessment uses it; True when it was frozen now."""
-    from certification.models import Assessment
-
-    if criteria_set is None or not Assessment.objects.filter(criteria_set=criteria_set).exists():
-        return False
-    updated = CriteriaSet.objects.filter(pk=criteria_set.pk, status=CriteriaSet.Status.PUBLISHED).update(
-        status=CriteriaSet.Status.FROZEN
-    )
-    if updated:
-        criteria_set.status = CriteriaSet.Status.FROZEN
-        log_change(
-            criteria_set,
-            by=None,
-            action="criteria_set_frozen",
-            field="status",
-            old=CriteriaSet.Status.PUBLISHED,
-            new=CriteriaSet.Status.FROZEN,
-        )
-    return bool(updated)
-
-
 def next_version_number(family: str) -> int:
     return (CriteriaSet.objects.filter(family=family).aggregate(v=Max("version"))["v"] or 0) + 1
 
@@ -313,7 +284,7 @@ def _newest_source(source: Criterion) -> Criterion:
         Criterion.objects.select_related("criteria_set")
         .filter(
             criteria_set__family=source.criteria_set.family,
-            criteria_set__status__in=IN_FORCE,
+            criteria_set__status__in=CriteriaSet.IN_FORCE,
             code=source.code,
         )
         .order_by("-criteria_set__version")
@@ -422,7 +393,7 @@ def clone_for_year(criteria_set: CriteriaSet, year: int, by=None) -> CriteriaSet
 @transaction.atomic
 def update_set(criteria_set: CriteriaSet, *, by=None, **fields) -> CriteriaSet:
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     unknown = set(fields) - set(SET_FIELDS)
     if unknown:
         raise TypeError(f"update_set: unknown fields {sorted(unknown)}")
@@ -470,7 +441,7 @@ def add_criterion(
     from antt.text import nfc
 
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     code = nfc(code)
     parent = criteria_set.criteria.filter(code=nfc(parent_code)).first() if parent_code else None
     if parent_code and parent is None:
@@ -519,7 +490,7 @@ def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
     """Change a criterion of a draft set; refused (nothing changes) for a published set."""
     criterion = Criterion.objects.select_related("criteria_set", "source").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
-    _require_draft(criterion.criteria_set)
+    criterion.criteria_set.require_editable()
     unknown = set(fields) - set(CRITERION_FIELDS)
     if unknown:
         raise TypeError(f"update_criterion: unknown fields {sorted(unknown)}")
@@ -545,7 +516,7 @@ def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
 def delete_criterion(criterion: Criterion, *, by=None) -> None:
     criterion = Criterion.objects.select_related("criteria_set").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
-    _require_draft(criterion.criteria_set)
+    criterion.criteria_set.require_editable()
     log_change(criterion, by=by, action="criterion_deleted", field="text", old=criterion.text, new="")
     criterion.delete()
 
@@ -639,7 +610,7 @@ def add_province_criterion(
 def copy_score_sheet(*, sheet: ScoreSheet, criteria_set: CriteriaSet, by=None) -> ScoreSheet:
     """Attach a copy of ``sheet`` (e.g. the shipped example) to a draft set without a sheet."""
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     if score_sheet_of(criteria_set) is not None:
         raise WorkflowError(_("This set already has a score sheet."))
     copy = copy_sheet_onto(sheet, criteria_set)

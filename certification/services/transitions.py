@@ -74,7 +74,7 @@ def submit_assessment(*, assessment: Assessment, by, expected_version: int | Non
         )
     if returned:
         assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
-    _set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now(), dossier_returned=False)
+    _set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now())
     _rescore(assessment)
     return assessment
 
@@ -115,16 +115,7 @@ def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> A
         log_change(
             assessment, by=by, action="returned", field="dossier", new=dossier_reason, assessment=assessment
         )
-    summary = "\n".join(f"{_label(code)}: {reason}" for code, reason in items.items())
-    _set_status(
-        assessment,
-        by,
-        Status.RETURNED,
-        return_reason=summary,
-        dossier_returned=bool(dossier_reason),
-        dossier_return_reason=dossier_reason,
-        appraised_at=None,
-    )
+    _set_status(assessment, by, Status.RETURNED, dossier_return_reason=dossier_reason, appraised_at=None)
     _rescore(assessment)
     return assessment
 

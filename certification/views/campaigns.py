@@ -35,7 +35,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)
-    attached = {cs.unit_kind: cs for cs in campaign.criteria_sets.all()}
+    attached = {cs.unit_kind: cs for cs in campaign.criteria_sets.with_in_use()}
     sets = [(label, attached.get(kind)) for kind, label in UnitKind.choices]
     return render(
         request,

@@ -35,7 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def visible_sets(user) -> QuerySet[CriteriaSet]:
     """National sets for everyone signed in; a province's sets for the people of that province."""
-    sets = CriteriaSet.objects.select_related("province", "based_on")
+    sets = CriteriaSet.objects.with_in_use().select_related("province", "based_on")
     ids = related_province_ids(user)
     if ids is None:
         return sets

@@ -4,7 +4,7 @@ import pytest
 
 from antt.errors import WorkflowError
 from certification.audit import verify_chain
-from certification.models import Answer, Assessment, AuditEvent, CriteriaSet, Criterion, ScoreSheet
+from certification.models import Answer, Assessment, CriteriaSet, Criterion, ScoreSheet
 from certification.services.campaigns import open_campaign
 from certification.services.criteria import (
     add_criterion,
@@ -52,10 +52,15 @@ def test_even_a_direct_save_of_a_published_criterion_is_refused(kdc_set):
 
 
 @pytest.mark.django_db
-def test_the_first_assessment_freezes_the_set_it_uses(assessment_on_v1, kdc_set):
+def test_the_first_assessment_puts_the_set_it_uses_in_use(kdc_set, province, area):
+    assert not kdc_set.is_in_use
+    assert not CriteriaSet.objects.with_in_use().get(pk=kdc_set.pk).in_use
+    campaign = open_campaign(year=2026, province=province)
+    Assessment.objects.create(campaign=campaign, unit=area, criteria_set=kdc_set)
     kdc_set.refresh_from_db()
-    assert kdc_set.status == CriteriaSet.Status.FROZEN
-    assert AuditEvent.objects.filter(action="criteria_set_frozen", object_id=str(kdc_set.pk)).exists()
+    assert kdc_set.status == CriteriaSet.Status.PUBLISHED and kdc_set.is_in_force
+    assert kdc_set.is_in_use and kdc_set.state == "frozen"
+    assert CriteriaSet.objects.with_in_use().get(pk=kdc_set.pk).in_use
 
 
 @pytest.mark.django_db
