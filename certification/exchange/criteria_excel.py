@@ -18,18 +18,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.text import nfc
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
 from certification.models.criteria import UnitKind
-from certification.services.criteria import (
-    copy_sheet_onto,
-    next_version_number,
-    ordered_criteria,
-    resolve_reference,
-    resolve_set_reference,
-    score_sheet_of,
-)
+from certification.selectors.criteria import ordered_criteria, resolve_reference, resolve_set_reference
+from certification.services.criteria import copy_sheet_onto, next_version_number, score_sheet_of
 from units.models import Unit
 
 CRITERIA_SHEET = "Tiêu chí"
@@ -569,7 +563,7 @@ def import_set_xlsx(file, *, by=None, authorize: Callable[[ParsedSet], None] | N
     log_change(
         criteria_set,
         by=by,
-        action="criteria_set_imported",
+        action=Action.CRITERIA_SET_IMPORTED,
         field="version",
         old=previous.reference if previous else "",
         new=criteria_set.reference,

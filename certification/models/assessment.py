@@ -49,6 +49,8 @@ class Assessment(models.Model):
 
     EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
     DECIDED_STATUSES = (Status.RECOGNIZED, Status.NOT_RECOGNIZED, Status.REVOKED)
+    # This year's figures, compared with last year's for KDC-4a.
+    FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
 
     campaign = models.ForeignKey("certification.Campaign", models.PROTECT, related_name="assessments")
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="assessments")

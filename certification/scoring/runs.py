@@ -21,7 +21,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.audit import actor_or_none, log_change
+from certification.audit import Action, actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
 from certification.scoring.results import (
     COMMUNE,
@@ -68,7 +68,7 @@ def start_scoring_run(
         old.error = _("Superseded by run #%(id)s.") % {"id": run.pk}
         old.finished_at = timezone.now()
         old.save(update_fields=["status", "error", "finished_at"])
-    log_change(run, by=by, action="scoring_run", field="status", new=run.status)
+    log_change(run, by=by, action=Action.SCORING_RUN, field="status", new=run.status)
     from certification.tasks.scoring import score_campaign_task
 
     transaction.on_commit(lambda: score_campaign_task.delay(run.pk))

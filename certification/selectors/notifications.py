@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,6 @@ from certification.selectors.dashboard import (
     current_campaigns,
     decision_queue,
 )
-from certification.templatetags.antt_ui import safe_reverse
 from units.access import scope_queryset, user_roles
 from units.models import RoleAssignment
 
@@ -41,7 +41,7 @@ class Notification:
 
 
 def _assessment_url(pk: int) -> str:
-    return safe_reverse("certification:assessment-detail", pk)
+    return reverse("certification:assessment-detail", args=[pk])
 
 
 def notifications_for(user) -> list[Notification]:
@@ -79,7 +79,7 @@ def notifications_for(user) -> list[Notification]:
                             icon="calendar",
                             text=_("Deadline on %(date)s: %(what)s.")
                             % {"date": d.date.strftime("%d/%m/%Y"), "what": d.label},
-                            url=safe_reverse("home"),
+                            url=reverse("home"),
                             when=now + datetime.timedelta(days=d.days),  # upcoming ones first
                             state="pending",
                             state_label=_("Soon"),
@@ -121,7 +121,7 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Scoring of %(campaign)s: %(status)s (%(percent)d %%).")
                 % {"campaign": run.campaign, "status": run.get_status_display(), "percent": run.percent},
                 detail=run.error,
-                url=safe_reverse("certification:scoring-run-detail", run.pk),
+                url=reverse("certification:scoring-run-detail", args=[run.pk]),
                 when=run.finished_at or run.started_at,
                 state=run.status,
                 state_label=run.get_status_display(),
@@ -137,8 +137,7 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Printing the certificates of %(decision)s: %(status)s (%(percent)d %%).")
                 % {"decision": job.decision, "status": job.get_status_display(), "percent": job.percent},
                 detail=job.error,
-                url=safe_reverse("certification:print-detail", job.pk)
-                or safe_reverse("certification:decision-detail", job.decision_id),
+                url=reverse("certification:print-detail", args=[job.pk]),
                 when=job.finished_at or job.created_at,
                 state=job.status,
                 state_label=job.get_status_display(),
