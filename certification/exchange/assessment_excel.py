@@ -33,8 +33,9 @@ from antt.text import nfc
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
 from certification.models.criteria import UnitKind
+from certification.selectors.assessments import entry_deadline, entry_is_open, item_is_open
 from certification.selectors.criteria import answerable_criteria, ordered_criteria
-from certification.services import entry, rules
+from certification.services import entry
 from certification.services.registration import register_unit
 from units.access import visible_units
 from units.models import RoleAssignment, Unit
@@ -418,12 +419,10 @@ def _locked_reason(assessment: Assessment | None, answer: Answer | None) -> str:
         return _("The assessment is %(status)s and cannot be edited.") % {
             "status": assessment.get_status_display()
         }
-    if answer is not None and not rules.item_is_open(assessment, answer):
+    if answer is not None and not item_is_open(assessment, answer):
         return _("This criterion was not returned for correction and stays locked.")
-    if not rules.entry_is_open(assessment):
-        return _("Entry closed on %(date)s.") % {
-            "date": rules.entry_deadline(assessment).strftime("%d/%m/%Y")
-        }
+    if not entry_is_open(assessment):
+        return _("Entry closed on %(date)s.") % {"date": entry_deadline(assessment).strftime("%d/%m/%Y")}
     return ""
 
 

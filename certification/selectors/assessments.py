@@ -5,12 +5,14 @@ other writers changed since a version, and last year's assessment."""
 import datetime
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.audit import Action, events_for
-from certification.models import Answer, Assessment, AuditEvent, Criterion, Registration
-from certification.selectors.criteria import answerable_criteria
+from certification.models import Answer, Assessment, AuditEvent, Criterion, Evidence, Registration
+from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
 from units.access import has_role
+from units.authority import recognizing_authority
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -167,3 +169,113 @@ def timeline(assessment: Assessment) -> list[dict]:
             }
         )
     return rows
+
+
+def entry_deadline(assessment: Assessment) -> datetime.date:
+    return assessment.campaign.entry_deadline_for(assessment.unit.kind)
+
+
+def entry_is_open(assessment: Assessment, today: datetime.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    if today <= entry_deadline(assessment):
+        return True
+    return bool(assessment.entry_exception_until and assessment.entry_exception_until >= today)
+
+
+def item_is_open(assessment: Assessment, answer: Answer | None) -> bool:
+    """May this item of an editable assessment change? Everything of a draft; of a returned
+    assessment only what the appraiser returned: the ``answer``, or the dossier (``None``)."""
+    if assessment.status != Status.RETURNED:
+        return True
+    return assessment.dossier_returned if answer is None else answer.is_returned
+
+
+def figures_are_open(assessment: Assessment) -> bool:
+    """This year's figures follow the comparison criterion (KDC-4a): open in a draft, and in a
+    returned assessment when that criterion was returned."""
+    if assessment.status != Status.RETURNED:
+        return True
+    return assessment.answers.filter(
+        is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
+    ).exists()
+
+
+# --- the entry page ---------------------------------------------------------------------------
+
+
+def value_choices(criterion: Criterion) -> list[tuple[str, str]]:
+    choices = [(Answer.Value.MET, Answer.Value.MET.label), (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label)]
+    if criterion.na_allowed:
+        choices.append((Answer.Value.NOT_APPLICABLE, Answer.Value.NOT_APPLICABLE.label))
+    return choices
+
+
+def max_points_by_criterion(criteria_set) -> dict[int, object]:
+    sheet = getattr(criteria_set, "score_sheet", None)
+    if sheet is None:
+        return {}
+    return {item.criterion_id: item.max_points for item in sheet.items.all()}
+
+
+def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
+    """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
+    evidence: dict[int | None, list[Evidence]] = {}
+    for e in assessment.evidence.order_by("uploaded_at"):
+        evidence.setdefault(e.criterion_id, []).append(e)
+    return evidence
+
+
+def entry_rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
+    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+    if evidence is None:
+        evidence = evidence_by_criterion(assessment)
+    points = max_points_by_criterion(assessment.criteria_set)
+    rows = []
+    for node in flatten_tree(criteria_tree(assessment.criteria_set)):
+        c = node.criterion
+        answer = answers.get(c.pk)
+        editable = bool(answer and can_edit and item_is_open(assessment, answer))
+        rows.append(
+            {
+                "criterion": c,
+                "depth": node.depth,
+                "text": c.source.text if c.source_id and not c.text else c.text,
+                "is_group": c.answer_type == Criterion.AnswerType.GROUP,
+                "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
+                "answer": answer,
+                "editable": editable,
+                "choices": value_choices(c),
+                "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
+                "max_points": points.get(c.pk),
+                "evidence": evidence.get(c.pk, []),
+            }
+        )
+    return rows
+
+
+def permissions(user, assessment: Assessment) -> dict:
+    unit = assessment.unit
+    is_officer = has_role(user, unit, Role.OFFICER)
+    entry_open = entry_is_open(assessment)
+    can_edit = is_officer and assessment.is_editable and entry_open
+    # Who decides matters only once the assessment is appraised (decide) or recognized (revoke):
+    # the drafts and submissions officers open all day skip those queries.
+    authority = None
+    if assessment.status in (*DECIDABLE, *REVOCABLE):
+        authority = recognizing_authority(unit, assessment.campaign.year)
+    return {
+        "is_officer": is_officer,
+        "entry_open": entry_open,
+        "can_edit": can_edit,
+        "can_edit_figures": can_edit and figures_are_open(assessment),
+        "can_edit_dossier": can_edit and item_is_open(assessment, None),
+        "can_submit": can_submit(user, assessment),
+        "can_appraise": can_appraise(user, assessment),
+        "can_return": can_return(user, assessment),
+        "can_decide": can_decide(user, assessment, authority),
+        "can_revoke": can_revoke(user, assessment, authority),
+        "can_open_exception": has_role(user, unit, Role.APPROVER)
+        and assessment.status not in Assessment.DECIDED_STATUSES
+        and not entry_open,
+        "authority": authority,
+    }

@@ -14,18 +14,17 @@ from antt.text import nfc
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
+from certification.selectors.assessments import figures_are_open, item_is_open
 from certification.selectors.criteria import answerable_criteria
 from certification.services.rules import (
     ANSWER_FIELDS,
     DOSSIER_FIELDS,
     Role,
-    Status,
     audit_value,
     bump_version,
     check_answer,
     check_points,
     check_version,
-    item_is_open,
     local_today,
     lock,
     parse_date,
@@ -129,12 +128,7 @@ def _clean_attendees(value) -> list[dict]:
 def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | None) -> list:
     plan = []
     if figures:
-        if (
-            assessment.status == Status.RETURNED
-            and not assessment.answers.filter(
-                is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
-            ).exists()
-        ):
+        if not figures_are_open(assessment):
             raise WorkflowError(_("The figures were not returned for correction and stay locked."))
         for name, value in figures.items():
             if name not in Assessment.FIGURE_FIELDS:

@@ -11,7 +11,7 @@ from antt.errors import WorkflowError
 from certification.audit import Action, Actor, log_change
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, Criterion
-from certification.selectors.assessments import changes_since
+from certification.selectors.assessments import changes_since, entry_deadline, entry_is_open
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
 
@@ -88,25 +88,6 @@ def rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
     from certification.scoring.results import schedule_rescore
 
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
-
-
-def entry_deadline(assessment: Assessment) -> datetime.date:
-    return assessment.campaign.entry_deadline_for(assessment.unit.kind)
-
-
-def entry_is_open(assessment: Assessment, today: datetime.date | None = None) -> bool:
-    today = today or local_today()
-    if today <= entry_deadline(assessment):
-        return True
-    return bool(assessment.entry_exception_until and assessment.entry_exception_until >= today)
-
-
-def item_is_open(assessment: Assessment, answer: Answer | None) -> bool:
-    """May this item of an editable assessment change? Everything of a draft; of a returned
-    assessment only what the appraiser returned: the ``answer``, or the dossier (``None``)."""
-    if assessment.status != Status.RETURNED:
-        return True
-    return assessment.dossier_returned if answer is None else answer.is_returned
 
 
 def require_entry_open(assessment: Assessment) -> None:

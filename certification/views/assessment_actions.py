@@ -16,9 +16,7 @@ from certification.views.assessments import (
     TEMPLATES,
     Role,
     _assessment,
-    _max_points,
     _to_detail,
-    _value_choices,
     posted_version,
 )
 from units.access import home_units, require_role
@@ -71,7 +69,7 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     require_role(request.user, assessment.unit, Role.APPRAISER)
     answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
-    points = _max_points(assessment.criteria_set)
+    points = assessments.max_points_by_criterion(assessment.criteria_set)
     if request.method == "POST":
         values = {}
         for a in answers:
@@ -94,7 +92,7 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {
             "answer": a,
-            "choices": _value_choices(a.criterion),
+            "choices": assessments.value_choices(a.criterion),
             "selected": a.appraised_value or a.value,
             "max_points": points.get(a.criterion_id),
         }
@@ -140,7 +138,7 @@ def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"date": form.cleaned_data["until"].strftime("%d/%m/%Y")},
             )
             return _to_detail(assessment)
-    context = {"assessment": assessment, "form": form, "deadline": rules.entry_deadline(assessment)}
+    context = {"assessment": assessment, "form": form, "deadline": assessments.entry_deadline(assessment)}
     return render(request, TEMPLATES + "exception.html", context)
 
 

@@ -22,14 +22,11 @@ from certification.errors import ConflictError
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import EvidenceForm
 from certification.forms.filters import AssessmentFilter
-from certification.models import Answer, Assessment, Criterion, Evidence, Registration
+from certification.models import Assessment, Criterion, Evidence, Registration
 from certification.selectors import assessments
 from certification.selectors.campaigns import get_campaign_for_user
-from certification.selectors.criteria import criteria_tree, flatten_tree
-from certification.services import rules
 from certification.services.entry import add_evidence, delete_evidence, save_answers, start_assessment
-from units.access import get_for_user, has_role, require_role, scope_queryset, user_roles
-from units.authority import recognizing_authority
+from units.access import get_for_user, require_role, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -138,93 +135,12 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
 # --- entry page ----------------------------------------------------------------------------
 
 
-def _value_choices(criterion: Criterion) -> list[tuple[str, str]]:
-    choices = [(Answer.Value.MET, Answer.Value.MET.label), (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label)]
-    if criterion.na_allowed:
-        choices.append((Answer.Value.NOT_APPLICABLE, Answer.Value.NOT_APPLICABLE.label))
-    return choices
-
-
-def _max_points(criteria_set) -> dict[int, object]:
-    sheet = getattr(criteria_set, "score_sheet", None)
-    if sheet is None:
-        return {}
-    return {item.criterion_id: item.max_points for item in sheet.items.all()}
-
-
-def _evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
-    """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
-    evidence: dict[int | None, list[Evidence]] = {}
-    for e in assessment.evidence.order_by("uploaded_at"):
-        evidence.setdefault(e.criterion_id, []).append(e)
-    return evidence
-
-
-def _rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
-    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
-    if evidence is None:
-        evidence = _evidence_by_criterion(assessment)
-    points = _max_points(assessment.criteria_set)
-    rows = []
-    for node in flatten_tree(criteria_tree(assessment.criteria_set)):
-        c = node.criterion
-        answer = answers.get(c.pk)
-        editable = bool(answer and can_edit and rules.item_is_open(assessment, answer))
-        rows.append(
-            {
-                "criterion": c,
-                "depth": node.depth,
-                "text": c.source.text if c.source_id and not c.text else c.text,
-                "is_group": c.answer_type == Criterion.AnswerType.GROUP,
-                "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
-                "answer": answer,
-                "editable": editable,
-                "choices": _value_choices(c),
-                "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
-                "max_points": points.get(c.pk),
-                "evidence": evidence.get(c.pk, []),
-            }
-        )
-    return rows
-
-
-def _permissions(user, assessment: Assessment) -> dict:
-    unit = assessment.unit
-    is_officer = has_role(user, unit, Role.OFFICER)
-    entry_open = rules.entry_is_open(assessment)
-    can_edit = is_officer and assessment.is_editable and entry_open
-    # Who decides matters only once the assessment is appraised (decide) or recognized (revoke):
-    # the drafts and submissions officers open all day skip those queries.
-    authority = None
-    if assessment.status in (*assessments.DECIDABLE, *assessments.REVOCABLE):
-        authority = recognizing_authority(unit, assessment.campaign.year)
-    returned_comparison = assessment.answers.filter(
-        is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
-    ).exists()
-    return {
-        "is_officer": is_officer,
-        "entry_open": entry_open,
-        "can_edit": can_edit,
-        "can_edit_figures": can_edit and (assessment.status == Status.DRAFT or returned_comparison),
-        "can_edit_dossier": can_edit and rules.item_is_open(assessment, None),
-        "can_submit": assessments.can_submit(user, assessment),
-        "can_appraise": assessments.can_appraise(user, assessment),
-        "can_return": assessments.can_return(user, assessment),
-        "can_decide": assessments.can_decide(user, assessment, authority),
-        "can_revoke": assessments.can_revoke(user, assessment, authority),
-        "can_open_exception": has_role(user, unit, Role.APPROVER)
-        and assessment.status not in Assessment.DECIDED_STATUSES
-        and not entry_open,
-        "authority": authority,
-    }
-
-
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
-    perms = _permissions(request.user, assessment)
-    evidence = _evidence_by_criterion(assessment)
-    rows = _rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
+    perms = assessments.permissions(request.user, assessment)
+    evidence = assessments.evidence_by_criterion(assessment)
+    rows = assessments.entry_rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
     previous = assessments.previous_assessment(assessment)
     attendees = list(assessment.meeting_attendees or [])
     kind = "residential" if assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA else "institution"
@@ -250,7 +166,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dossier_evidence": evidence.get(None, []),
         "evidence_form": EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]]),
         "missing": assessments.missing_for_submission(assessment) if perms["can_submit"] else [],
-        "deadline": rules.entry_deadline(assessment),
+        "deadline": assessments.entry_deadline(assessment),
         "registration": Registration.objects.filter(
             campaign=assessment.campaign, unit=assessment.unit
         ).first(),
