@@ -5,7 +5,7 @@
 * :func:`bench_decision` — an issued recognition decision with ``n`` certificates (rows with a
   real snapshot, built by ``certification.documents.certificates.build_snapshot``), for real print jobs;
 * :func:`load_officers` — ``n`` officer accounts on different communes, each with an assessment
-  started through ``certification.services.start_assessment`` in a campaign whose entry is open,
+  started through ``certification.services.entry.start_assessment`` in a campaign whose entry is open,
   reset to an empty draft before every load run.
 
 Everything is idempotent: a second call finds and returns what the first one made. Names start
@@ -193,8 +193,8 @@ def _load_communes(n: int) -> list[Unit]:
 def load_officers(n: int = 200) -> list[LoadAccount]:
     """``n`` officers (``bench-load-001`` …), each with a draft assessment of its own residential
     area in an open campaign, every answer empty: the state at the start of a load run."""
-    from certification.services import start_assessment
     from certification.services.campaigns import open_campaign
+    from certification.services.entry import start_assessment
 
     year = load_campaign_year()
     password_hash = make_password(LOAD_PASSWORD)  # one PBKDF2 run, shared: setup stays fast

@@ -244,7 +244,7 @@ def section(result: dict) -> str:
         "`bench/load --officers 50`, `--ramp 60`, `--scale national`). It builds the data set on "
         "first use like `bench/run` and works on a copy of it (`CREATE DATABASE antt_load TEMPLATE "
         "antt`, dropped afterwards), where it opens next year's campaign (entry open today), makes "
-        "the officers and starts their assessments through `certification.services.start_assessment`."
+        "the officers and starts their assessments through `certification.services.entry.start_assessment`."
     )
     return "\n".join(lines) + "\n"
 

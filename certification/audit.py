@@ -14,8 +14,59 @@ from typing import Any, Protocol
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from certification.models import AuditEvent
+
+
+class Action(models.TextChoices):
+    """Every code written in ``AuditEvent.action``, with the label the timeline shows. The stored
+    values are the historical strings: never rename one."""
+
+    VERSION = "version", _("Version")  # optimistic-lock marker, hidden from the timeline
+    CREATED = "created", _("Assessment started")
+    ANSWER = "answer", _("Answer")
+    FIGURES = "figures", _("Figures")
+    DOSSIER = "dossier", _("Dossier")
+    STATUS = "status", _("Status")
+    RETURNED = "returned", _("Returned for correction")
+    APPRAISAL = "appraisal", _("Appraisal")
+    DECISION = "decision", _("Decision")
+    REVOCATION = "revocation", _("Revocation")
+    EXCEPTION = "exception", _("Entry exception")
+    EVIDENCE = "evidence", _("Evidence added")
+    EVIDENCE_REMOVED = "evidence-removed", _("Evidence removed")
+    REGISTRATION = "registration", _("Registration")
+    CRITERIA_SET_PUBLISHED = "criteria_set_published", _("Criteria set published")
+    # Written until the "in use" state became derived (migration 0009); past events keep it.
+    CRITERIA_SET_FROZEN = "criteria_set_frozen", _("Criteria set first used")
+    CRITERIA_SET_NEW_VERSION = "criteria_set_new_version", _("New criteria set version")
+    CRITERIA_SET_CHANGED = "criteria_set_changed", _("Criteria set changed")
+    CRITERIA_SET_DERIVED = "criteria_set_derived", _("Province criteria set created")
+    CRITERIA_SET_IMPORTED = "criteria_set_imported", _("Criteria set imported")
+    CRITERION_ADDED = "criterion_added", _("Criterion added")
+    CRITERION_CHANGED = "criterion_changed", _("Criterion changed")
+    CRITERION_DELETED = "criterion_deleted", _("Criterion deleted")
+    SCORE_SHEET_ATTACHED = "score_sheet_attached", _("Score sheet attached")
+    CAMPAIGN_OPENED = "campaign_opened", _("Campaign opened")
+    CAMPAIGN_SETS_ATTACHED = "campaign_sets_attached", _("Criteria sets attached to the campaign")
+    CAMPAIGN_DATE_CHANGED = "campaign_date_changed", _("Campaign date changed")
+    CAMPAIGN_SET_REPLACED = "campaign_set_replaced", _("Campaign criteria set replaced")
+    CAMPAIGN_IMPORTED = "campaign_imported", _("Campaign imported")
+    SCORING_RUN = "scoring_run", _("Scoring run")
+    DECISION_ISSUED = "decision_issued", _("Decision issued")
+    CERTIFICATE_ISSUED = "certificate_issued", _("Certificate issued")
+    CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked")
+    CERTIFICATE_REPLACED = "certificate_replaced", _("Certificate replaced")
+    GRANT_ROLE = "grant_role", _("Role granted")
+    REVOKE_ROLE = "revoke_role", _("Role revoked")
+    CREATE_USER = "create_user", _("User created")
+    TWO_FACTOR = "two_factor", _("Two-factor authentication")
+
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The label of a stored code (the code itself for one this enum does not know)."""
+        return str(cls(code).label) if code in cls.values else code
 
 
 class Actor(Protocol):
@@ -87,7 +138,9 @@ def _text(value) -> str:
     return str(value)
 
 
-def log_change(obj, *, by, action: str, field: str = "", old=None, new=None, assessment=None) -> AuditEvent:
+def log_change(
+    obj, *, by: "Actor | None", action: Action, field: str = "", old=None, new=None, assessment=None
+) -> AuditEvent:
     """Record one event: appended at once, or, inside ``deferred()``, when that block ends."""
     event = AuditEvent(
         actor=actor_or_none(by),
@@ -181,7 +234,7 @@ def events_for(assessment) -> "models.QuerySet[AuditEvent]":
     """The assessment's timeline, oldest first, without the internal version markers."""
     return (
         AuditEvent.objects.filter(assessment=assessment)
-        .exclude(action="version")
+        .exclude(action=Action.VERSION)
         .select_related("actor")
         .order_by("id")
     )

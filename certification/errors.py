@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from antt.errors import WorkflowError
 
 if TYPE_CHECKING:
-    from certification.services.rules import Change
+    from certification.selectors.assessments import Change
 
 __all__ = ["BackupError", "ConflictError", "CriteriaImportError", "WorkflowError"]
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from certification.audit import Action, log_change
 from units import access, services
 from units.models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
 
@@ -227,15 +228,15 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj) -> None:
-        from certification.audit import log_change
-
         super().delete_model(request, obj)
-        log_change(obj.user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")
+        log_change(
+            obj.user, by=request.user, action=Action.TWO_FACTOR, field="two_factor", old="on", new="off"
+        )
 
     def delete_queryset(self, request, queryset) -> None:
-        from certification.audit import log_change
-
         users = [device.user for device in queryset.select_related("user")]
         super().delete_queryset(request, queryset)
         for user in users:
-            log_change(user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")
+            log_change(
+                user, by=request.user, action=Action.TWO_FACTOR, field="two_factor", old="on", new="off"
+            )

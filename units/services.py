@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from units import access
 from units.models import RoleAssignment, Unit
 
@@ -75,7 +75,7 @@ def grant_role(*, by, user: AbstractBaseUser, unit: Unit, role: str, title: str 
     if RoleAssignment.objects.filter(user=user, unit=unit, role=role).exists():
         raise WorkflowError(_("The user already has this role on this unit."))
     assignment = RoleAssignment.objects.create(user=user, unit=unit, role=role, title=title.strip())
-    log_change(assignment, by=by, action="grant_role", field="role", old="", new=f"{role}@{unit.code}")
+    log_change(assignment, by=by, action=Action.GRANT_ROLE, field="role", old="", new=f"{role}@{unit.code}")
     return assignment
 
 
@@ -98,7 +98,7 @@ def create_user_with_role(
     user = User.objects.create_user(
         username=username, password=password, first_name=first_name, last_name=last_name, email=email
     )
-    log_change(user, by=by, action="create_user", field="username", old="", new=username)
+    log_change(user, by=by, action=Action.CREATE_USER, field="username", old="", new=username)
     grant_role(by=by, user=user, unit=unit, role=role, title=title)
     return user
 
@@ -112,7 +112,7 @@ def revoke_role(*, by, assignment: RoleAssignment) -> None:
     log_change(
         assignment,
         by=by,
-        action="revoke_role",
+        action=Action.REVOKE_ROLE,
         field="role",
         old=f"{assignment.role}@{assignment.unit.code}",
         new="",

@@ -7,18 +7,8 @@ audited; the admin only lets staff look (and search) without editing or deleting
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from certification.admin.base import ReadOnlyAdmin, ReadOnlyMixin
 from certification.models import Answer, Assessment, AuditEvent, Evidence, Registration
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AnswerInline(ReadOnlyMixin, admin.TabularInline):
@@ -30,7 +20,7 @@ class AnswerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AssessmentAdmin(ReadOnlyAdmin):
     list_display = ("unit", "campaign", "status", "version", "decision", "updated_at")
     list_filter = ("status", "campaign__year", "unit__kind")
     search_fields = ("unit__code", "unit__search_name")
@@ -39,7 +29,7 @@ class AssessmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RegistrationAdmin(ReadOnlyAdmin):
     list_display = ("unit", "campaign", "registered_on", "households_total", "households_registered")
     list_filter = ("campaign__year",)
     search_fields = ("unit__code", "unit__search_name")
@@ -47,7 +37,7 @@ class RegistrationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ("original_name", "assessment", "criterion", "content_type", "size", "uploaded_at")
     search_fields = ("original_name", "assessment__unit__code")
     exclude = ("file",)  # served only through the permission-checked download view
@@ -55,7 +45,7 @@ class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "object_repr", "field", "old", "new", "short_hash")
     list_filter = ("action", "object_type")
     search_fields = ("object_repr", "object_id", "actor__username")

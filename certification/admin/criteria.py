@@ -1,6 +1,6 @@
 """Admin: criteria sets, criteria, score sheets and campaigns.
 
-Published and frozen sets are read-only here too; changes go through "new version" (an admin
+Published sets are read-only here too; changes go through "new version" (an admin
 action calling ``certification.services.criteria.new_version``).
 """
 
@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from antt.errors import WorkflowError
+from certification.admin.base import SuperuserOnlyAdmin
 from certification.models import Campaign, CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from certification.services import criteria as services
 
@@ -23,7 +24,7 @@ def _set_of(obj) -> CriteriaSet | None:
 
 
 class DraftOnlyMixin:
-    """Rows of a published or frozen set cannot be changed or deleted."""
+    """Rows of a published set cannot be changed or deleted."""
 
     def _editable(self, obj) -> bool:
         criteria_set = _set_of(obj)
@@ -51,7 +52,7 @@ class CriterionInline(DraftOnlyMixin, admin.TabularInline):
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(DraftOnlyMixin, admin.ModelAdmin):
+class CriteriaSetAdmin(DraftOnlyMixin, SuperuserOnlyAdmin):
     list_display = ("name", "family", "version", "unit_kind", "province", "year_from", "year_to", "status")
     list_filter = ("status", "unit_kind")
     search_fields = ("name", "family")
@@ -76,7 +77,7 @@ class CriteriaSetAdmin(DraftOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(DraftOnlyMixin, admin.ModelAdmin):
+class CriterionAdmin(DraftOnlyMixin, SuperuserOnlyAdmin):
     list_display = ("code", "criteria_set", "answer_type", "na_allowed", "is_province_addition")
     list_filter = ("criteria_set__family", "answer_type", "na_allowed")
     search_fields = ("code", "text")
@@ -95,14 +96,14 @@ class GradeBandInline(DraftOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ScoreSheet)
-class ScoreSheetAdmin(DraftOnlyMixin, admin.ModelAdmin):
+class ScoreSheetAdmin(DraftOnlyMixin, SuperuserOnlyAdmin):
     list_display = ("name", "criteria_set", "is_example", "total_points")
     raw_id_fields = ("criteria_set",)
     inlines = [ScoreItemInline, GradeBandInline]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(SuperuserOnlyAdmin):
     list_display = ("year", "province", "status", "registration_deadline")
     list_filter = ("status", "year")
     raw_id_fields = ("province",)

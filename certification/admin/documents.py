@@ -3,18 +3,8 @@ certification.documents.decisions / certificates so it is numbered and audited).
 
 from django.contrib import admin
 
+from certification.admin.base import ReadOnlyAdmin
 from certification.models import Certificate, Decision, PrintJob
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Decision)

@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 
+from certification.admin.base import SuperuserOnlyAdmin
 from certification.models import Result, ScoringChunk, ScoringRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SuperuserOnlyAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -343,10 +343,6 @@ def generate_assessments(campaign: Campaign, *, seed: int) -> int:
             )
         )
     Assessment.objects.bulk_create(rows, batch_size=BATCH)
-    from certification.services.criteria import freeze_set_if_used
-
-    for criteria_set in {s for s in sets.values() if s is not None}:
-        freeze_set_if_used(criteria_set)
     return len(rows)
 
 

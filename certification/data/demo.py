@@ -17,10 +17,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from certification import services
 from certification.data import dataset
 from certification.data.tt124 import load_tt124_sets
 from certification.models import Answer, Assessment, Campaign, Criterion
+from certification.services import entry, transitions
 from certification.services.campaigns import open_campaign
 from certification.services.scoring import start_scoring_run
 from units.data.demo import generate_local_units
@@ -125,7 +125,7 @@ def _complete(assessment: Assessment, officer, *, all_met: bool = False) -> Asse
             {"name": "Công an phường", "role": "Đại diện Công an cơ sở"},
         ],
     }
-    return services.save_answers(
+    return entry.save_answers(
         assessment=assessment,
         by=officer,
         expected_version=assessment.version,
@@ -158,19 +158,19 @@ def play_showcase(campaign: Campaign, users: dict[str, object]) -> None:
     )
     for a in recognized + appraised + returned + submitted:
         a = _complete(a, officer, all_met=a in recognized)
-        services.submit_assessment(assessment=a, by=officer)
+        transitions.submit_assessment(assessment=a, by=officer)
     for a in recognized + appraised:
-        services.appraise_assessment(assessment=a, by=appraiser)
+        transitions.appraise_assessment(assessment=a, by=appraiser)
     for a in returned:
         code = (
             a.answers.filter(criterion__code__startswith="KDC-1")
             .values_list("criterion__code", flat=True)
             .first()
         )
-        services.return_assessment(
+        transitions.return_assessment(
             assessment=a, by=appraiser, items={code: "Thiếu bản đăng ký của 3 hộ gia đình; đề nghị bổ sung."}
         )
-    services.recognize(
+    transitions.recognize(
         assessments=[Assessment.objects.get(pk=a.pk) for a in recognized],
         by=approver,
         issuer=commune,

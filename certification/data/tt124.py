@@ -492,7 +492,7 @@ def load_tt124_sets(apps, schema_editor=None) -> None:
                 source = (
                     Criterion.objects.filter(
                         criteria_set__family=family,
-                        criteria_set__status__in=["published", "frozen"],
+                        criteria_set__status="published",  # historical model: no IN_FORCE
                         code=code,
                     )
                     .order_by("-criteria_set__version")

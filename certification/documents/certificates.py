@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from certification.documents import pdf, wording
 from certification.documents.numbering import CERTIFICATE, next_number, reserve_numbers
 from certification.models import Assessment, Certificate, Decision
@@ -152,7 +152,7 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
             log_change(
                 cert,
                 by=by,
-                action="certificate_issued",
+                action=Action.CERTIFICATE_ISSUED,
                 field="register_number",
                 new=cert.register_number,
                 assessment=cert.assessment,
@@ -194,7 +194,7 @@ def revoke_certificates(
         log_change(
             cert,
             by=by,
-            action="certificate_revoked",
+            action=Action.CERTIFICATE_REVOKED,
             field="status",
             old=Certificate.Status.VALID,
             new=Certificate.Status.REVOKED,
@@ -236,7 +236,7 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
     log_change(
         old,
         by=by,
-        action="certificate_replaced",
+        action=Action.CERTIFICATE_REPLACED,
         field="status",
         old=Certificate.Status.VALID,
         new=Certificate.Status.REPLACED,
@@ -245,7 +245,7 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
     log_change(
         new,
         by=by,
-        action="certificate_issued",
+        action=Action.CERTIFICATE_ISSUED,
         field="register_number",
         new=number,
         assessment=old.assessment,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from certification.documents import pdf, wording
 from certification.documents.certificates import create_certificates, replace_certificate, revoke_certificates
 from certification.documents.numbering import next_number, reserve_numbers
@@ -57,8 +57,8 @@ def issue_decision(*, decision: Decision, by) -> Decision:
     decision.issued_on = decision.issued_on or timezone.localdate()
     decision.place = decision.place or decision.issuer.name
     decision.save(update_fields=["number", "status", "issued_on", "place"])
-    log_change(decision, by=by, action="decision_issued", field="status", old="draft", new="issued")
-    log_change(decision, by=by, action="decision_issued", field="number", old="", new=decision.reference)
+    log_change(decision, by=by, action=Action.DECISION_ISSUED, field="status", old="draft", new="issued")
+    log_change(decision, by=by, action=Action.DECISION_ISSUED, field="number", old="", new=decision.reference)
     return decision
 
 

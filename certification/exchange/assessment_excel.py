@@ -30,9 +30,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification import services
+from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
 from certification.models.criteria import UnitKind
+from certification.selectors.assessments import entry_deadline, entry_is_open, item_is_open
+from certification.selectors.criteria import answerable_criteria, ordered_criteria
+from certification.services import entry
+from certification.services.registration import register_unit
 from units.access import visible_units
 from units.models import RoleAssignment, Unit
 
@@ -131,7 +135,7 @@ def units_for_export(user, campaign: Campaign) -> list[Unit]:
 
 
 def _entered_codes(criteria_set: CriteriaSet) -> list[str]:
-    return [c.code for c in services.entered_criteria(criteria_set)]
+    return [c.code for c in answerable_criteria(criteria_set)]
 
 
 def _sets_in_order(sets) -> list[CriteriaSet]:
@@ -237,8 +241,6 @@ def _count(report: ImportReport, row: int, col: int, value) -> int | None:
 def _known_codes(year: int) -> tuple[set[str], set[str]]:
     """(answered codes, other codes: groups and computed items) of every criteria set used by
     the year's campaigns."""
-    from certification.services.criteria import ordered_criteria
-
     sets = CriteriaSet.objects.filter(campaign__year=year).distinct()
     pinned = CriteriaSet.objects.filter(assessments__campaign__year=year).distinct()
     answered, other = set(), set()
@@ -361,7 +363,7 @@ def _check_unit_row(report, row, unit, values, codes, not_answered, year, campai
         if any(_text(values[col - 1]) for col in codes):
             report.add(row, 1, HEADERS[0], _("The campaign has no criteria set for this kind of unit."))
         return None
-    own = {c.code: c for c in services.leaf_criteria(criteria_set)}
+    own = {c.code: c for c in answerable_criteria(criteria_set)}
     current = (
         {a.criterion.code: a for a in assessment.answers.select_related("criterion")} if assessment else {}
     )
@@ -417,12 +419,10 @@ def _locked_reason(assessment: Assessment | None, answer: Answer | None) -> str:
         return _("The assessment is %(status)s and cannot be edited.") % {
             "status": assessment.get_status_display()
         }
-    if assessment.status == Assessment.Status.RETURNED and not (answer and answer.is_returned):
+    if answer is not None and not item_is_open(assessment, answer):
         return _("This criterion was not returned for correction and stays locked.")
-    if not services.entry_is_open(assessment):
-        return _("Entry closed on %(date)s.") % {
-            "date": services.entry_deadline(assessment).strftime("%d/%m/%Y")
-        }
+    if not entry_is_open(assessment):
+        return _("Entry closed on %(date)s.") % {"date": entry_deadline(assessment).strftime("%d/%m/%Y")}
     return ""
 
 
@@ -501,7 +501,7 @@ def _apply_plan(report: ImportReport, plan: RowPlan, user) -> None:
         if plan.register or plan.households:
             existing = Registration.objects.filter(campaign=plan.campaign, unit=plan.unit).first()
             total, done = plan.households or (None, None)
-            services.register_unit(
+            register_unit(
                 campaign=plan.campaign,
                 unit=plan.unit,
                 by=user,
@@ -514,17 +514,17 @@ def _apply_plan(report: ImportReport, plan: RowPlan, user) -> None:
                 note=existing.note if existing else _("Recorded from the Excel import."),
             )
         if plan.answers:
-            assessment = plan.assessment or services.start_assessment(
+            assessment = plan.assessment or entry.start_assessment(
                 campaign=plan.campaign, unit=plan.unit, by=user
             )
             version = plan.version if plan.assessment else assessment.version
-            services.save_answers(
+            entry.save_answers(
                 assessment=assessment,
                 by=user,
                 expected_version=version,
                 changes={code: {"value": value} for code, value in plan.answers.items()},
             )
-    except services.ConflictError:
+    except ConflictError:
         report.add(
             plan.row,
             1,

@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from certification.errors import BackupError
 from certification.models import (
     Answer,
@@ -452,7 +452,7 @@ def import_campaign(export: Export, *, by=None) -> tuple[Campaign, dict[str, int
             counter.last = r["last"]
             counter.save(update_fields=["last"])
 
-    log_change(campaign, by=by, action="campaign_imported", field="", new=counts(data))
+    log_change(campaign, by=by, action=Action.CAMPAIGN_IMPORTED, field="", new=counts(data))
     return campaign, counts(data), look.unknown_users
 
 

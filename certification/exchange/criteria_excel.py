@@ -18,19 +18,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.text import nfc
-from certification.audit import log_change
+from certification.audit import Action, log_change
 from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
-from certification.services.criteria import (
-    copy_sheet_onto,
-    next_version_number,
-    ordered_criteria,
-    resolve_reference,
-    resolve_set_reference,
-    score_sheet_of,
-)
+from certification.selectors.criteria import ordered_criteria, resolve_reference, resolve_set_reference
+from certification.services.criteria import copy_sheet_onto, next_version_number, score_sheet_of
 from units.models import Unit
 
 CRITERIA_SHEET = "Tiêu chí"
@@ -83,7 +77,7 @@ ROLLUP_LABELS = {
 STATUS_LABELS = {
     CriteriaSet.Status.DRAFT: "Dự thảo",
     CriteriaSet.Status.PUBLISHED: "Đã ban hành",
-    CriteriaSet.Status.FROZEN: "Đã ban hành, đang được sử dụng",
+    CriteriaSet.IN_USE_STATE: "Đã ban hành, đang được sử dụng",
 }
 YES, NO = "Có", "Không"
 TRUE_WORDS = {"có", "co", "x", "yes", "true", "1"}
@@ -158,7 +152,7 @@ def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
     values = {
         "family": criteria_set.family,
         "version": criteria_set.version,
-        "status": STATUS_LABELS[criteria_set.status],
+        "status": STATUS_LABELS[criteria_set.state],
         "unit_kind": UNIT_KIND_LABELS[criteria_set.unit_kind],
         "name": criteria_set.name,
         "legal_basis": criteria_set.legal_basis,
@@ -570,7 +564,7 @@ def import_set_xlsx(file, *, by=None, authorize: Callable[[ParsedSet], None] | N
     log_change(
         criteria_set,
         by=by,
-        action="criteria_set_imported",
+        action=Action.CRITERIA_SET_IMPORTED,
         field="version",
         old=previous.reference if previous else "",
         new=criteria_set.reference,

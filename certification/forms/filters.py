@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from antt.web.listing import SearchFilter
 from certification.models import Assessment
-from certification.services.campaigns import visible_campaigns
+from certification.selectors.campaigns import visible_campaigns
 from units.access import visible_units
 from units.models import Unit
 

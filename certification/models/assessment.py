@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +49,8 @@ class Assessment(models.Model):
 
     EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
     DECIDED_STATUSES = (Status.RECOGNIZED, Status.NOT_RECOGNIZED, Status.REVOKED)
+    # This year's figures, compared with last year's for KDC-4a.
+    FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
 
     campaign = models.ForeignKey("certification.Campaign", models.PROTECT, related_name="assessments")
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="assessments")
@@ -73,9 +76,8 @@ class Assessment(models.Model):
     decision = models.ForeignKey(
         "certification.Decision", models.PROTECT, null=True, blank=True, related_name="assessments"
     )
-    return_reason = models.TextField(_("reason returned"), blank=True)
-    # The appraiser may reopen the dossier (minutes, letter, report) along with criteria.
-    dossier_returned = models.BooleanField(_("dossier returned"), default=False)
+    # The appraiser may reopen the dossier (minutes, letter, report) along with criteria: this
+    # reason (kept after resubmission, as the answers' reasons are) is what reopens it.
     dossier_return_reason = models.TextField(_("reason the dossier was returned"), blank=True)
     appraisal_note = models.TextField(_("appraisal note"), blank=True)
     revoke_reason = models.TextField(_("reason revoked"), blank=True)
@@ -101,6 +103,26 @@ class Assessment(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def dossier_returned(self) -> bool:
+        """Returned with the dossier (minutes, letter, report) reopened."""
+        return self.status == self.Status.RETURNED and bool(self.dossier_return_reason)
+
+    @property
+    def return_reason(self) -> str:
+        """Why it was returned, one line per item: the returned answers in the criteria's order
+        (``code: reason``), then the dossier. Reads ``answers.all()``: prefetch it for a list."""
+        if self.status != self.Status.RETURNED:
+            return ""
+        returned = sorted(
+            (a for a in self.answers.all() if a.is_returned),
+            key=lambda a: (a.criterion.order, a.criterion_id),
+        )
+        lines = [f"{a.criterion.code}: {a.return_reason}" for a in returned]
+        if self.dossier_return_reason:
+            lines.append(f"{gettext('Dossier')}: {self.dossier_return_reason}")
+        return "\n".join(lines)
 
 
 class Answer(models.Model):

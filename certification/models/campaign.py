@@ -5,6 +5,8 @@ import datetime
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from units.models import Unit
+
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
@@ -68,6 +70,6 @@ class Campaign(models.Model):
 
     def entry_deadline_for(self, unit_kind: str) -> datetime.date:
         """Last day officers may enter answers: the end of the unit's assessment period."""
-        if unit_kind == "residential_area":
+        if unit_kind == Unit.Kind.RESIDENTIAL_AREA:
             return self.residential_period_end
         return self.other_period_end

@@ -1,12 +1,12 @@
 """Criteria sets (bộ tiêu chí) as versioned data, and optional score sheets."""
 
 from django.db import models
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
+from certification.models.assessment import Assessment
 from certification.scoring.engine import DEFAULT_THRESHOLD
 
 
@@ -29,13 +29,27 @@ class UnitKind(models.TextChoices):
         }.get(unit_kind)
 
 
+class CriteriaSetQuerySet(models.QuerySet):
+    def with_in_use(self) -> "CriteriaSetQuerySet":
+        """Annotate ``in_use``: an assessment is filled against the set (read by ``is_in_use``)."""
+        return self.annotate(in_use=Exists(Assessment.objects.filter(criteria_set=OuterRef("pk"))))
+
+
 class CriteriaSet(models.Model):
-    """One version of a checklist. Published sets are never edited in place."""
+    """One version of a checklist. Published sets are never edited in place.
+
+    "In use" (an assessment is filled against it) is derived, not stored: ``is_in_use``, or the
+    ``in_use`` annotation of ``CriteriaSet.objects.with_in_use()``."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
-        FROZEN = "frozen", _("Frozen (in use)")
+
+    # Statuses whose sets may be attached to a campaign, shared by other sets and cached
+    # compiled: they never change.
+    IN_FORCE = (Status.PUBLISHED,)
+    IN_USE_STATE = "frozen"
+    IN_USE_LABEL = _("Frozen (in use)")
 
     class RollupBase(models.TextChoices):
         ALL_KINDS = "all", _("All managed units together")
@@ -75,6 +89,8 @@ class CriteriaSet(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CriteriaSetQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("criteria set")
         verbose_name_plural = _("criteria sets")
@@ -90,10 +106,32 @@ class CriteriaSet(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    def require_editable(self) -> None:
+        """Refuse any change to a set that is not a draft (answers given against it would change
+        meaning); services, admin and the models' ``save`` all ask this."""
+        if not self.is_editable:
+            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+
     @property
     def is_in_force(self) -> bool:
-        """Published or frozen: may be attached to a campaign and shared by other sets."""
-        return self.status in (self.Status.PUBLISHED, self.Status.FROZEN)
+        """May be attached to a campaign and shared by other sets."""
+        return self.status in self.IN_FORCE
+
+    @property
+    def is_in_use(self) -> bool:
+        """An assessment is filled against the set (the ``in_use`` annotation when present)."""
+        if "in_use" in self.__dict__:
+            return self.__dict__["in_use"]
+        return self.pk is not None and Assessment.objects.filter(criteria_set_id=self.pk).exists()
+
+    @property
+    def state(self) -> str:
+        """The badge's state: the status, or "frozen" for a published set in use."""
+        return self.IN_USE_STATE if self.is_in_force and self.is_in_use else self.status
+
+    @property
+    def state_label(self) -> str:
+        return str(self.IN_USE_LABEL) if self.state == self.IN_USE_STATE else self.get_status_display()
 
     @property
     def reference(self) -> str:
@@ -150,9 +188,9 @@ class Criterion(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # Last line of defence (services and admin refuse earlier): an existing criterion of a
-        # published or frozen set never changes, or answers given against it would change meaning.
-        if self.pk is not None and not self.criteria_set.is_editable:
-            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        # published set never changes, or answers given against it would change meaning.
+        if self.pk is not None:
+            self.criteria_set.require_editable()
         self.code = nfc(self.code)
         self.text = nfc(self.text)
         self.na_condition = nfc(self.na_condition)
@@ -160,8 +198,7 @@ class Criterion(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if not self.criteria_set.is_editable:
-            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        self.criteria_set.require_editable()
         return super().delete(*args, **kwargs)
 
     @property
@@ -197,8 +234,8 @@ class ScoreSheet(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self.criteria_set.is_editable:
-            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        if self.pk is not None:
+            self.criteria_set.require_editable()
         super().save(*args, **kwargs)
 
 
@@ -222,8 +259,8 @@ class ScoreItem(models.Model):
         return f"{self.criterion.code}: {self.max_points}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self.sheet.criteria_set.is_editable:
-            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        if self.pk is not None:
+            self.sheet.criteria_set.require_editable()
         super().save(*args, **kwargs)
 
 
@@ -250,15 +287,6 @@ class GradeBand(models.Model):
         return f"{self.get_grade_display()} ≥ {self.min_points}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self.sheet.criteria_set.is_editable:
-            raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
+        if self.pk is not None:
+            self.sheet.criteria_set.require_editable()
         super().save(*args, **kwargs)
-
-
-@receiver(post_save, sender="certification.Assessment", dispatch_uid="freeze_criteria_set_on_first_use")
-def _freeze_criteria_set_on_first_use(sender, instance, created, update_fields=None, **kwargs) -> None:
-    """A published set becomes frozen as soon as an assessment is filled against it."""
-    if created or update_fields is None or "criteria_set" in update_fields:
-        from certification.services.criteria import freeze_set_if_used
-
-        freeze_set_if_used(instance.criteria_set)

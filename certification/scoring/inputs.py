@@ -78,11 +78,10 @@ class _SetData:
     item_ids: frozenset[int]
 
 
-# Published and frozen sets never change (certification.models.criteria refuses it), so their
+# Sets in force never change (certification.models.criteria refuses it), so their
 # compiled form is kept per process, keyed by everything that identifies the version.
 _SET_CACHE: dict[tuple, _SetData] = {}
 _SET_CACHE_SIZE = 256
-CACHEABLE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
 
 
 def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
@@ -166,7 +165,7 @@ def load_plans(set_ids: Iterable[int]) -> Plans:
         if len(_SET_CACHE) > _SET_CACHE_SIZE:
             _SET_CACHE.clear()
         for pk, set_data in fresh.items():
-            if settings[pk][2][3] in CACHEABLE:
+            if settings[pk][2][3] in CriteriaSet.IN_FORCE:
                 _SET_CACHE[settings[pk][2]] = set_data
             else:
                 content = (set_data.rows, set_data.plan.sheet, settings[pk][2])

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.audit import Actor, actor_or_none, log_change
+from certification.audit import Action, Actor, actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
 from certification.scoring.results import (
     COMMUNE,
@@ -85,7 +85,7 @@ def create_run(
         old.error = _("Superseded by run #%(id)s.") % {"id": run.pk}
         old.finished_at = timezone.now()
         old.save(update_fields=["status", "error", "finished_at"])
-    log_change(run, by=by, action="scoring_run", field="status", new=run.status)
+    log_change(run, by=by, action=Action.SCORING_RUN, field="status", new=run.status)
     return run
 
 

@@ -30,6 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Length
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -49,9 +50,8 @@ from certification.models import (
 )
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
-from certification.templatetags.antt_ui import safe_reverse
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
-from units.models import RoleAssignment, Unit
+from units.models import RecognizingAuthority, RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 Status = Assessment.Status
@@ -319,9 +319,9 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
                 label=str(label),
                 badge=badge,
                 assessment_id=u.a_id,
-                url=safe_reverse("certification:assessment-detail", u.a_id)
+                url=reverse("certification:assessment-detail", args=[u.a_id])
                 if u.a_id
-                else safe_reverse("units:unit-detail", u.pk),
+                else reverse("units:unit-detail", args=[u.pk]),
                 missing=_missing(u, campaign, today, to_answer),
                 deadline=deadline,
                 days_left=(deadline - today).days,
@@ -362,25 +362,26 @@ def decision_authority_filter(user) -> Q:
         return Q()
     condition = Q(pk__in=[])
     for unit in home_units(user, [Role.APPROVER]):
-        inside = Q(unit__path__startswith=unit.path)
-        default = Q(unit__parent=unit, unit__kind__in=Unit.INSTITUTION_KINDS)
-        if unit.kind == Kind.COMMUNE:
-            default |= inside & Q(unit__kind=Kind.RESIDENTIAL_AREA)
-        elif unit.kind == Kind.PROVINCE:
-            default |= (
-                inside
-                & Q(unit__kind=Kind.COMMUNE)
-                & (Q(campaign__year__gte=REFORM_YEAR) | Q(unit__parent=unit))
-            )
-        elif unit.kind == Kind.DISTRICT:
-            default |= Q(unit__parent=unit, unit__kind=Kind.COMMUNE, campaign__year__lt=REFORM_YEAR)
-        condition |= Q(rule_authority=unit.pk) | (Q(rule_authority__isnull=True) & default)
+        condition |= recognized_by(unit)
     return condition
 
 
-def _with_rule_authority(qs: QuerySet) -> QuerySet:
-    from units.models import RecognizingAuthority
+def recognized_by(unit: Unit) -> Q:
+    """Assessments (annotated by ``_with_rule_authority``) whose recognizing body is ``unit``."""
+    inside = Q(unit__path__startswith=unit.path)
+    default = Q(unit__parent=unit, unit__kind__in=Unit.INSTITUTION_KINDS)
+    if unit.kind == Kind.COMMUNE:
+        default |= inside & Q(unit__kind=Kind.RESIDENTIAL_AREA)
+    elif unit.kind == Kind.PROVINCE:
+        default |= (
+            inside & Q(unit__kind=Kind.COMMUNE) & (Q(campaign__year__gte=REFORM_YEAR) | Q(unit__parent=unit))
+        )
+    elif unit.kind == Kind.DISTRICT:
+        default |= Q(unit__parent=unit, unit__kind=Kind.COMMUNE, campaign__year__lt=REFORM_YEAR)
+    return Q(rule_authority=unit.pk) | (Q(rule_authority__isnull=True) & default)
 
+
+def _with_rule_authority(qs: QuerySet) -> QuerySet:
     rules = (
         RecognizingAuthority.objects.filter(unit=OuterRef("unit"), from_year__lte=OuterRef("campaign__year"))
         .filter(Q(to_year__isnull=True) | Q(to_year__gte=OuterRef("campaign__year")))
@@ -395,6 +396,8 @@ def appraisal_queue(user) -> QuerySet[Assessment]:
 
 
 def decision_queue(user) -> QuerySet[Assessment]:
+    """Appraised assessments waiting for ``user``'s decision: their recognizing body is a unit where
+    ``user`` is an approver (every one for a superuser)."""
     qs = _with_rule_authority(Assessment.objects.filter(status=Status.APPRAISED))
     qs = scope_queryset(user, qs, roles=[Role.APPROVER]) if not is_global(user) else qs
     return qs.filter(decision_authority_filter(user)).order_by("appraised_at", "pk")
@@ -410,7 +413,7 @@ def _queue(qs: QuerySet, since_field: str, now: datetime.datetime) -> dict:
     for a in items:
         since = getattr(a, since_field) or a.updated_at
         a.waiting_days = (now - since).days if since else None
-        a.url = safe_reverse("certification:assessment-detail", a.pk)
+        a.url = reverse("certification:assessment-detail", args=[a.pk])
     return {"items": items, "count": count, "truncated": count > len(items)}
 
 
@@ -425,7 +428,7 @@ def clerk_section(user) -> dict:
         .order_by("-issued_on", "-pk")[:10]
     )
     for d in decisions:
-        d.url = safe_reverse("certification:decision-detail", d.pk)
+        d.url = reverse("certification:decision-detail", args=[d.pk])
     return {"decisions": decisions}
 
 
@@ -628,7 +631,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
         meter = Meter(
             label=label.strip(),
             threshold=threshold,
-            url=safe_reverse("units:unit-detail", c["pk"]),
+            url=reverse("units:unit-detail", args=[c["pk"]]),
             **counts,
         )
         unmet = c["unmet"] if isinstance(c["unmet"], list) else []

@@ -7,17 +7,18 @@ week, and the scoring runs and print jobs I started (finished, failed or still r
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import Assessment, PrintJob, ScoringRun
+from certification.models import Answer, Assessment, PrintJob, ScoringRun
 from certification.selectors.dashboard import (
     appraisal_queue,
     campaign_deadlines,
     current_campaigns,
     decision_queue,
 )
-from certification.templatetags.antt_ui import safe_reverse
 from units.access import scope_queryset, user_roles
 from units.models import RoleAssignment
 
@@ -40,7 +41,7 @@ class Notification:
 
 
 def _assessment_url(pk: int) -> str:
-    return safe_reverse("certification:assessment-detail", pk)
+    return reverse("certification:assessment-detail", args=[pk])
 
 
 def notifications_for(user) -> list[Notification]:
@@ -53,7 +54,9 @@ def notifications_for(user) -> list[Notification]:
         returned = scope_queryset(
             user, Assessment.objects.filter(status=Assessment.Status.RETURNED), roles=[Role.OFFICER]
         )
-        for a in returned.select_related("unit").order_by("-updated_at")[:LIMIT]:
+        returned_answers = Answer.objects.filter(is_returned=True).select_related("criterion")
+        returned = returned.select_related("unit").prefetch_related(Prefetch("answers", returned_answers))
+        for a in returned.order_by("-updated_at")[:LIMIT]:
             items.append(
                 Notification(
                     kind="returned",
@@ -76,7 +79,7 @@ def notifications_for(user) -> list[Notification]:
                             icon="calendar",
                             text=_("Deadline on %(date)s: %(what)s.")
                             % {"date": d.date.strftime("%d/%m/%Y"), "what": d.label},
-                            url=safe_reverse("home"),
+                            url=reverse("home"),
                             when=now + datetime.timedelta(days=d.days),  # upcoming ones first
                             state="pending",
                             state_label=_("Soon"),
@@ -118,7 +121,7 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Scoring of %(campaign)s: %(status)s (%(percent)d %%).")
                 % {"campaign": run.campaign, "status": run.get_status_display(), "percent": run.percent},
                 detail=run.error,
-                url=safe_reverse("certification:scoring-run-detail", run.pk),
+                url=reverse("certification:scoring-run-detail", args=[run.pk]),
                 when=run.finished_at or run.started_at,
                 state=run.status,
                 state_label=run.get_status_display(),
@@ -134,8 +137,7 @@ def notifications_for(user) -> list[Notification]:
                 text=_("Printing the certificates of %(decision)s: %(status)s (%(percent)d %%).")
                 % {"decision": job.decision, "status": job.get_status_display(), "percent": job.percent},
                 detail=job.error,
-                url=safe_reverse("certification:print-detail", job.pk)
-                or safe_reverse("certification:decision-detail", job.decision_id),
+                url=reverse("certification:print-detail", args=[job.pk]),
                 when=job.finished_at or job.created_at,
                 state=job.status,
                 state_label=job.get_status_display(),

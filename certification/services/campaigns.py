@@ -1,76 +1,24 @@
 """Yearly campaigns (đợt xét) per province: calendar of Art. 8(2) and the criteria sets in force.
 
 ``open_campaign`` is idempotent: a second call returns the same campaign (only criteria sets
-missing for a unit kind are attached). Criteria sets freeze when the first assessment uses them
-(``certification.services.criteria.freeze_set_if_used``).
+missing for a unit kind are attached). A set used by an assessment is "in use"
+(``CriteriaSet.is_in_use``, derived).
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Action, Actor, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
-from certification.services.criteria import applicable_set
-from units.access import has_role, home_units, is_global, scope_filter
-from units.models import RoleAssignment, Unit
+from certification.selectors.criteria import applicable_set
+from units.models import Unit
 
 DATE_FIELDS = tuple(Campaign.default_dates(2000))
-MANAGER_ROLES = (RoleAssignment.Role.APPROVER, RoleAssignment.Role.ADMIN)
-
-
-# --- Visibility --------------------------------------------------------------------------------
-
-
-def _path_ids(unit: Unit) -> list[int]:
-    return [int(part) for part in unit.path.split("/") if part]
-
-
-def related_province_ids(user) -> set[int] | None:
-    """Provinces whose campaigns and own criteria the user may read (None: all of them).
-
-    A role anywhere in a province makes its campaigns visible (read-only): a commune officer
-    must know the calendar of the province.
-    """
-    if is_global(user):
-        return None
-    ancestor_ids = {pk for unit in home_units(user) for pk in _path_ids(unit)}
-    provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE).filter(
-        Q(pk__in=ancestor_ids) | scope_filter(user)
-    )
-    return set(provinces.values_list("pk", flat=True))
-
-
-def visible_campaigns(user) -> QuerySet[Campaign]:
-    ids = related_province_ids(user)
-    campaigns = Campaign.objects.select_related("province")
-    return campaigns if ids is None else campaigns.filter(province_id__in=ids)
-
-
-def get_campaign_for_user(user, pk) -> Campaign:
-    try:
-        return visible_campaigns(user).get(pk=pk)
-    except (Campaign.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def can_manage_province(user, province: Unit) -> bool:
-    """Province staff (approver or administrator on the province) edit campaigns and province sets."""
-    return has_role(user, province, *MANAGER_ROLES)
-
-
-def managed_provinces(user) -> QuerySet[Unit]:
-    provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE)
-    if is_global(user):
-        return provinces
-    return provinces.filter(scope_filter(user, roles=MANAGER_ROLES))
 
 
 # --- Services ----------------------------------------------------------------------------------
@@ -100,8 +48,8 @@ def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
     return added
 
 
-@transaction.atomic
-def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Campaign:
+@atomic_deferred
+def open_campaign(*, year: int, province: Unit, by: Actor | None = None, **date_overrides) -> Campaign:
     """Open (or return) the campaign of ``year`` for ``province``.
 
     Dates default to ``Campaign.default_dates(year)``; ``date_overrides`` replace some of them
@@ -123,7 +71,7 @@ def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Ca
             log_change(
                 campaign,
                 by=by,
-                action="campaign_sets_attached",
+                action=Action.CAMPAIGN_SETS_ATTACHED,
                 field="criteria_sets",
                 new=[s.reference for s in added],
             )
@@ -132,19 +80,19 @@ def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Ca
     _check_dates(dates)
     campaign = Campaign.objects.create(year=year, province=province, status=Campaign.Status.OPEN, **dates)
     added = _attach_missing_sets(campaign)
-    log_change(campaign, by=by, action="campaign_opened", field="status", old="", new=campaign.status)
+    log_change(campaign, by=by, action=Action.CAMPAIGN_OPENED, field="status", old="", new=campaign.status)
     log_change(
         campaign,
         by=by,
-        action="campaign_sets_attached",
+        action=Action.CAMPAIGN_SETS_ATTACHED,
         field="criteria_sets",
         new=[s.reference for s in added],
     )
     return campaign
 
 
-@transaction.atomic
-def update_campaign_dates(*, campaign: Campaign, by=None, **dates: datetime.date) -> Campaign:
+@atomic_deferred
+def update_campaign_dates(*, campaign: Campaign, by: Actor | None = None, **dates: datetime.date) -> Campaign:
     """Province staff adjust the calendar; every changed date is audited."""
     unknown = set(dates) - set(DATE_FIELDS)
     if unknown:
@@ -160,14 +108,16 @@ def update_campaign_dates(*, campaign: Campaign, by=None, **dates: datetime.date
         if old != value:
             setattr(campaign, name, value)
             changed.append(name)
-            log_change(campaign, by=by, action="campaign_date_changed", field=name, old=old, new=value)
+            log_change(campaign, by=by, action=Action.CAMPAIGN_DATE_CHANGED, field=name, old=old, new=value)
     if changed:
         campaign.save(update_fields=changed)
     return campaign
 
 
-@transaction.atomic
-def replace_campaign_set(*, campaign: Campaign, criteria_set: CriteriaSet, by=None) -> Campaign:
+@atomic_deferred
+def replace_campaign_set(
+    *, campaign: Campaign, criteria_set: CriteriaSet, by: Actor | None = None
+) -> Campaign:
     """Attach another set in force for its unit kind, while no assessment uses the current one."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not criteria_set.is_in_force or not criteria_set.applies_to_year(campaign.year):
@@ -182,37 +132,9 @@ def replace_campaign_set(*, campaign: Campaign, criteria_set: CriteriaSet, by=No
     log_change(
         campaign,
         by=by,
-        action="campaign_set_replaced",
+        action=Action.CAMPAIGN_SET_REPLACED,
         field="criteria_sets",
         old=[s.reference for s in current],
         new=criteria_set.reference,
     )
     return campaign
-
-
-# --- Look-ups ----------------------------------------------------------------------------------
-
-
-def province_of(unit: Unit) -> Unit | None:
-    return unit.ancestor_of_kind(Unit.Kind.PROVINCE)
-
-
-def campaign_for_unit(unit: Unit, year: int) -> Campaign | None:
-    province = province_of(unit)
-    if province is None:
-        return None
-    return Campaign.objects.filter(year=year, province=province).first()
-
-
-def criteria_set_for_unit(unit: Unit, year: int) -> tuple[CriteriaSet | None, Campaign | None]:
-    """What ``unit`` must meet in ``year``: the set pinned by the campaign, or (before the
-    campaign is opened) the set that would apply."""
-    kind = UnitKind.for_unit(unit.kind)
-    if kind is None:
-        return None, None
-    campaign = campaign_for_unit(unit, year)
-    if campaign is not None:
-        pinned = campaign.criteria_set_for(unit.kind)
-        if pinned is not None:
-            return pinned, campaign
-    return applicable_set(unit_kind=kind, year=year, province=province_of(unit)), campaign

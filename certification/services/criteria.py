@@ -1,240 +1,31 @@
-"""Criteria sets as versioned data: reading helpers and every state change.
+"""Criteria sets as versioned data: every state change (reads: ``selectors/criteria``).
 
-A set moves draft → published → frozen (frozen once an assessment uses it). Only drafts are
-edited; a change to a published set is a new version (``new_version``), so every assessment
+A set moves draft → published; "in use" (an assessment is filled against it) is derived
+(``CriteriaSet.is_in_use``), not a status. Only drafts are edited; a change to a published set is a new version (``new_version``), so every assessment
 keeps the exact criteria it was filled against. Provinces add their own criteria in a derived
 set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Action, Actor, atomic_deferred, log_change
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
+from certification.selectors.criteria import CRITERION_FIELDS, SET_FIELDS, ordered_criteria
 from units.models import Unit
 
-IN_FORCE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
 AnswerType = Criterion.AnswerType
-
-# Fields of a criterion an author may set; compared by ``diff_sets``.
-CRITERION_FIELDS = (
-    "text",
-    "answer_type",
-    "na_allowed",
-    "na_condition",
-    "threshold_percent",
-    "evidence_hint",
-    "is_province_addition",
-)
-SET_FIELDS = (
-    "name",
-    "legal_basis",
-    "year_from",
-    "year_to",
-    "rollup_base",
-    "rollup_threshold_percent",
-)
-
-
-# --- Reading -------------------------------------------------------------------------------
-
-
-@dataclass
-class CriterionNode:
-    criterion: Criterion
-    depth: int = 0
-    children: list[CriterionNode] = field(default_factory=list)
-
-
-def criteria_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
-    """The set's criteria as a tree (roots in order, children in order).
-
-    A published or frozen set never changes (``Criterion.save`` refuses), so its tree is kept on
-    the instance: a page that needs it twice (the entry form: its rows and what blocks
-    submission) reads it once."""
-    cached = criteria_set.__dict__.get("_criteria_tree")
-    if cached is not None and not criteria_set.is_editable:
-        return list(cached)
-    roots = _build_tree(criteria_set)
-    if not criteria_set.is_editable:
-        criteria_set.__dict__["_criteria_tree"] = roots
-    return list(roots)
-
-
-def _build_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
-    criteria = list(
-        criteria_set.criteria.select_related("source__criteria_set", "parent").order_by("order", "pk")
-    )
-    nodes = {c.pk: CriterionNode(c) for c in criteria}
-    roots: list[CriterionNode] = []
-    for c in criteria:
-        node = nodes[c.pk]
-        if c.parent_id and c.parent_id in nodes:
-            nodes[c.parent_id].children.append(node)
-        else:
-            roots.append(node)
-
-    def set_depth(items: list[CriterionNode], depth: int) -> None:
-        for item in items:
-            item.depth = depth
-            set_depth(item.children, depth + 1)
-
-    set_depth(roots, 0)
-    return roots
-
-
-def flatten_tree(nodes: list[CriterionNode]) -> list[CriterionNode]:
-    """Pre-order: a group, then its sub-items (the order of the legal text)."""
-    flat: list[CriterionNode] = []
-    for node in nodes:
-        flat.append(node)
-        flat.extend(flatten_tree(node.children))
-    return flat
-
-
-def ordered_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
-    return [node.criterion for node in flatten_tree(criteria_tree(criteria_set))]
-
-
-def leaf_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
-    """The items an officer answers, in order: no groups, nothing derived (XA-4)."""
-    return [c for c in ordered_criteria(criteria_set) if c.is_answerable]
-
-
-def resolve_reference(reference: str) -> Criterion | None:
-    """``tt124-kdc@1:KDC-3a`` → that criterion (None when it does not exist)."""
-    set_ref, sep, code = reference.strip().partition(":")
-    family, at, version = set_ref.partition("@")
-    if not (sep and at and version.isdigit() and code):
-        return None
-    return (
-        Criterion.objects.select_related("criteria_set")
-        .filter(criteria_set__family=family, criteria_set__version=int(version), code=code)
-        .first()
-    )
-
-
-def resolve_set_reference(reference: str) -> CriteriaSet | None:
-    family, at, version = reference.strip().partition("@")
-    if not (at and version.isdigit()):
-        return None
-    return CriteriaSet.objects.filter(family=family, version=int(version)).first()
-
-
-def applicable_set(*, unit_kind: str, year: int, province: Unit | None = None) -> CriteriaSet | None:
-    """The newest set in force for ``year`` and a criteria-set ``unit_kind``; the province's own
-    derived set wins over the national one."""
-    candidates = CriteriaSet.objects.filter(
-        Q(year_to__isnull=True) | Q(year_to__gte=year),
-        unit_kind=unit_kind,
-        status__in=IN_FORCE,
-        year_from__lte=year,
-    ).order_by("-year_from", "-version", "-pk")
-    if province is not None:
-        own = candidates.filter(province=province).first()
-        if own is not None:
-            return own
-    return candidates.filter(province__isnull=True).first()
-
-
-def family_versions(criteria_set: CriteriaSet) -> list[CriteriaSet]:
-    return list(CriteriaSet.objects.filter(family=criteria_set.family).order_by("-version"))
-
-
-# --- Diff --------------------------------------------------------------------------------
-
-
-@dataclass
-class FieldChange:
-    field: str
-    label: str
-    old: object
-    new: object
-
-
-@dataclass
-class CriterionChange:
-    code: str
-    old: Criterion
-    new: Criterion
-    fields: list[FieldChange]
-
-
-@dataclass
-class SetDiff:
-    a: CriteriaSet
-    b: CriteriaSet
-    added: list[Criterion]
-    removed: list[Criterion]
-    changed: list[CriterionChange]
-    set_fields: list[FieldChange]
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.set_fields)
-
-
-def _criterion_values(c: Criterion) -> dict[str, object]:
-    values = {name: getattr(c, name) for name in CRITERION_FIELDS}
-    values["parent"] = c.parent.code if c.parent_id else ""
-    values["source"] = c.source.reference if c.source_id else ""
-    return values
-
-
-def _label(model, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
-
-
-def diff_sets(a: CriteriaSet, b: CriteriaSet) -> SetDiff:
-    """What changes from ``a`` to ``b``: criteria added, removed, changed (by code)."""
-    old = {c.code: c for c in ordered_criteria(a)}
-    new = {c.code: c for c in ordered_criteria(b)}
-    changed = []
-    for code, new_c in new.items():
-        old_c = old.get(code)
-        if old_c is None:
-            continue
-        before, after = _criterion_values(old_c), _criterion_values(new_c)
-        fields = [
-            FieldChange(name, _label(Criterion, name), before[name], after[name])
-            for name in before
-            if before[name] != after[name]
-        ]
-        if fields:
-            changed.append(CriterionChange(code, old_c, new_c, fields))
-    set_fields = [
-        FieldChange(name, _label(CriteriaSet, name), getattr(a, name), getattr(b, name))
-        for name in SET_FIELDS
-        if getattr(a, name) != getattr(b, name)
-    ]
-    return SetDiff(
-        a=a,
-        b=b,
-        added=[c for code, c in new.items() if code not in old],
-        removed=[c for code, c in old.items() if code not in new],
-        changed=changed,
-        set_fields=set_fields,
-    )
-
 
 # --- State changes -----------------------------------------------------------------------
 
 
 def _locked(criteria_set: CriteriaSet) -> CriteriaSet:
     return CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
-
-
-def _require_draft(criteria_set: CriteriaSet) -> None:
-    if not criteria_set.is_editable:
-        raise WorkflowError(_("A published criteria set cannot be changed; create a new version."))
 
 
 def validate_set(criteria_set: CriteriaSet) -> list[str]:
@@ -261,8 +52,8 @@ def validate_set(criteria_set: CriteriaSet) -> list[str]:
     return problems
 
 
-@transaction.atomic
-def publish_set(criteria_set: CriteriaSet, by=None) -> CriteriaSet:
+@atomic_deferred
+def publish_set(criteria_set: CriteriaSet, by: Actor | None = None) -> CriteriaSet:
     """Draft → published. Refused when the set is not a draft or is incomplete."""
     criteria_set = _locked(criteria_set)
     if criteria_set.status != CriteriaSet.Status.DRAFT:
@@ -275,32 +66,14 @@ def publish_set(criteria_set: CriteriaSet, by=None) -> CriteriaSet:
     criteria_set.published_at = timezone.now()
     criteria_set.save(update_fields=["status", "published_at"])
     log_change(
-        criteria_set, by=by, action="criteria_set_published", field="status", old=old, new=criteria_set.status
+        criteria_set,
+        by=by,
+        action=Action.CRITERIA_SET_PUBLISHED,
+        field="status",
+        old=old,
+        new=criteria_set.status,
     )
     return criteria_set
-
-
-@transaction.atomic
-def freeze_set_if_used(criteria_set: CriteriaSet) -> bool:
-    """Published → frozen once an assessment uses it; True when it was frozen now."""
-    from certification.models import Assessment
-
-    if criteria_set is None or not Assessment.objects.filter(criteria_set=criteria_set).exists():
-        return False
-    updated = CriteriaSet.objects.filter(pk=criteria_set.pk, status=CriteriaSet.Status.PUBLISHED).update(
-        status=CriteriaSet.Status.FROZEN
-    )
-    if updated:
-        criteria_set.status = CriteriaSet.Status.FROZEN
-        log_change(
-            criteria_set,
-            by=None,
-            action="criteria_set_frozen",
-            field="status",
-            old=CriteriaSet.Status.PUBLISHED,
-            new=CriteriaSet.Status.FROZEN,
-        )
-    return bool(updated)
 
 
 def next_version_number(family: str) -> int:
@@ -313,7 +86,7 @@ def _newest_source(source: Criterion) -> Criterion:
         Criterion.objects.select_related("criteria_set")
         .filter(
             criteria_set__family=source.criteria_set.family,
-            criteria_set__status__in=IN_FORCE,
+            criteria_set__status__in=CriteriaSet.IN_FORCE,
             code=source.code,
         )
         .order_by("-criteria_set__version")
@@ -375,8 +148,10 @@ def score_sheet_of(criteria_set: CriteriaSet) -> ScoreSheet | None:
     return ScoreSheet.objects.filter(criteria_set=criteria_set).first()
 
 
-@transaction.atomic
-def new_version(criteria_set: CriteriaSet, by=None, *, year_from: int | None = None) -> CriteriaSet:
+@atomic_deferred
+def new_version(
+    criteria_set: CriteriaSet, by: Actor | None = None, *, year_from: int | None = None
+) -> CriteriaSet:
     """Copy a set (criteria, score sheet) as a draft with the next version number of its family.
 
     Shared items move to the newest version in force of their source set. The original and the
@@ -404,7 +179,7 @@ def new_version(criteria_set: CriteriaSet, by=None, *, year_from: int | None = N
     log_change(
         copy,
         by=by,
-        action="criteria_set_new_version",
+        action=Action.CRITERIA_SET_NEW_VERSION,
         field="based_on_version",
         old=original.reference,
         new=copy.reference,
@@ -412,17 +187,17 @@ def new_version(criteria_set: CriteriaSet, by=None, *, year_from: int | None = N
     return copy
 
 
-def clone_for_year(criteria_set: CriteriaSet, year: int, by=None) -> CriteriaSet:
+def clone_for_year(criteria_set: CriteriaSet, year: int, by: Actor | None = None) -> CriteriaSet:
     """A new draft version applying from ``year`` (the old one keeps applying to earlier years)."""
     if year < criteria_set.year_from:
         raise WorkflowError(_("The new year must not be before the year the set applies from."))
     return new_version(criteria_set, by, year_from=year)
 
 
-@transaction.atomic
-def update_set(criteria_set: CriteriaSet, *, by=None, **fields) -> CriteriaSet:
+@atomic_deferred
+def update_set(criteria_set: CriteriaSet, *, by: Actor | None = None, **fields) -> CriteriaSet:
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     unknown = set(fields) - set(SET_FIELDS)
     if unknown:
         raise TypeError(f"update_set: unknown fields {sorted(unknown)}")
@@ -430,7 +205,9 @@ def update_set(criteria_set: CriteriaSet, *, by=None, **fields) -> CriteriaSet:
         old = getattr(criteria_set, name)
         if old != value:
             setattr(criteria_set, name, value)
-            log_change(criteria_set, by=by, action="criteria_set_changed", field=name, old=old, new=value)
+            log_change(
+                criteria_set, by=by, action=Action.CRITERIA_SET_CHANGED, field=name, old=old, new=value
+            )
     criteria_set.save()
     return criteria_set
 
@@ -450,13 +227,13 @@ def _check_criterion(
         raise WorkflowError(_("A threshold is a percentage between 0 and 100."))
 
 
-@transaction.atomic
+@atomic_deferred
 def add_criterion(
     criteria_set: CriteriaSet,
     *,
     code: str,
     text: str,
-    by=None,
+    by: Actor | None = None,
     parent_code: str = "",
     answer_type: str = AnswerType.BOOLEAN,
     na_allowed: bool = False,
@@ -470,7 +247,7 @@ def add_criterion(
     from antt.text import nfc
 
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     code = nfc(code)
     parent = criteria_set.criteria.filter(code=nfc(parent_code)).first() if parent_code else None
     if parent_code and parent is None:
@@ -502,7 +279,7 @@ def add_criterion(
     )
     _renumber(criteria_set)
     criterion.refresh_from_db(fields=["order"])
-    log_change(criterion, by=by, action="criterion_added", field="text", old="", new=criterion.text)
+    log_change(criterion, by=by, action=Action.CRITERION_ADDED, field="text", old="", new=criterion.text)
     return criterion
 
 
@@ -514,12 +291,12 @@ def _renumber(criteria_set: CriteriaSet) -> None:
     Criterion.objects.bulk_update(criteria, ["order"])
 
 
-@transaction.atomic
-def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
+@atomic_deferred
+def update_criterion(criterion: Criterion, *, by: Actor | None = None, **fields) -> Criterion:
     """Change a criterion of a draft set; refused (nothing changes) for a published set."""
     criterion = Criterion.objects.select_related("criteria_set", "source").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
-    _require_draft(criterion.criteria_set)
+    criterion.criteria_set.require_editable()
     unknown = set(fields) - set(CRITERION_FIELDS)
     if unknown:
         raise TypeError(f"update_criterion: unknown fields {sorted(unknown)}")
@@ -536,17 +313,17 @@ def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
         old = getattr(criterion, name)
         if old != value:
             setattr(criterion, name, value)
-            log_change(criterion, by=by, action="criterion_changed", field=name, old=old, new=value)
+            log_change(criterion, by=by, action=Action.CRITERION_CHANGED, field=name, old=old, new=value)
     criterion.save()
     return criterion
 
 
-@transaction.atomic
-def delete_criterion(criterion: Criterion, *, by=None) -> None:
+@atomic_deferred
+def delete_criterion(criterion: Criterion, *, by: Actor | None = None) -> None:
     criterion = Criterion.objects.select_related("criteria_set").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
-    _require_draft(criterion.criteria_set)
-    log_change(criterion, by=by, action="criterion_deleted", field="text", old=criterion.text, new="")
+    criterion.criteria_set.require_editable()
+    log_change(criterion, by=by, action=Action.CRITERION_DELETED, field="text", old=criterion.text, new="")
     criterion.delete()
 
 
@@ -557,8 +334,8 @@ def province_family(base: CriteriaSet, province: Unit) -> str:
     return slugify(f"{base.family}-{province.code}")[:60]
 
 
-@transaction.atomic
-def province_draft(criteria_set: CriteriaSet, province: Unit, by=None) -> CriteriaSet:
+@atomic_deferred
+def province_draft(criteria_set: CriteriaSet, province: Unit, by: Actor | None = None) -> CriteriaSet:
     """The province's draft derived from ``criteria_set`` (created, or a new version, as needed)."""
     if province.kind != Unit.Kind.PROVINCE:
         raise WorkflowError(_("Only a province can add criteria (TT 124 Art. 8(1))."))
@@ -590,19 +367,24 @@ def province_draft(criteria_set: CriteriaSet, province: Unit, by=None) -> Criter
     if sheet is not None:
         copy_sheet_onto(sheet, derived)
     log_change(
-        derived, by=by, action="criteria_set_derived", field="based_on", old="", new=criteria_set.reference
+        derived,
+        by=by,
+        action=Action.CRITERIA_SET_DERIVED,
+        field="based_on",
+        old="",
+        new=criteria_set.reference,
     )
     return derived
 
 
-@transaction.atomic
+@atomic_deferred
 def add_province_criterion(
     criteria_set: CriteriaSet,
     province: Unit,
     code: str,
     text: str,
     *,
-    by=None,
+    by: Actor | None = None,
     parent_code: str = "",
     answer_type: str = AnswerType.BOOLEAN,
     na_allowed: bool = False,
@@ -635,13 +417,13 @@ def add_province_criterion(
     )
 
 
-@transaction.atomic
-def copy_score_sheet(*, sheet: ScoreSheet, criteria_set: CriteriaSet, by=None) -> ScoreSheet:
+@atomic_deferred
+def copy_score_sheet(*, sheet: ScoreSheet, criteria_set: CriteriaSet, by: Actor | None = None) -> ScoreSheet:
     """Attach a copy of ``sheet`` (e.g. the shipped example) to a draft set without a sheet."""
     criteria_set = _locked(criteria_set)
-    _require_draft(criteria_set)
+    criteria_set.require_editable()
     if score_sheet_of(criteria_set) is not None:
         raise WorkflowError(_("This set already has a score sheet."))
     copy = copy_sheet_onto(sheet, criteria_set)
-    log_change(copy, by=by, action="score_sheet_attached", field="name", old="", new=copy.name)
+    log_change(copy, by=by, action=Action.SCORE_SHEET_ATTACHED, field="name", old="", new=copy.name)
     return copy

@@ -11,43 +11,42 @@ from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, atomic_deferred, log_change
+from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
+from certification.selectors.assessments import figures_are_open, item_is_open
+from certification.selectors.criteria import answerable_criteria
 from certification.services.rules import (
     ANSWER_FIELDS,
     DOSSIER_FIELDS,
-    FIGURE_FIELDS,
     Role,
-    Status,
-    _audit_value,
-    _bump,
-    _check_points,
-    _check_value,
-    _check_version,
-    _lock,
-    _require,
-    _require_entry_open,
-    _require_open_campaign,
-    _rescore,
-    _to_date,
-    _to_decimal,
-    _to_int,
-    _today,
-    leaf_criteria,
+    audit_value,
+    bump_version,
+    check_answer,
+    check_points,
+    check_version,
+    local_today,
+    lock,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    require_entry_open,
+    require_open_campaign,
+    require_role_on,
+    rescore,
 )
 from units.models import Unit
 
 
 @atomic_deferred
-def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
+def start_assessment(*, campaign: Campaign, unit: Unit, by: Actor) -> Assessment:
     """Open the unit's assessment for the campaign, pinned to the campaign's criteria set for
     its kind, with one empty answer per leaf criterion. Starting twice returns the same one."""
-    _require(by, unit, Role.OFFICER)
+    require_role_on(by, unit, Role.OFFICER)
     existing = Assessment.objects.filter(campaign=campaign, unit=unit).first()
     if existing is not None:
         return existing
-    _require_open_campaign(campaign)
+    require_open_campaign(campaign)
     if not unit.is_within(campaign.province):
         raise WorkflowError(_("%(unit)s is not in the campaign's province.") % {"unit": unit})
     if not unit.is_eligible:
@@ -59,7 +58,7 @@ def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
         raise WorkflowError(
             _("The campaign has no criteria set for %(kind)s.") % {"kind": unit.get_kind_display()}
         )
-    leaves = leaf_criteria(criteria_set)
+    leaves = answerable_criteria(criteria_set)
     if not leaves:
         raise WorkflowError(_("The criteria set %(set)s has no criteria.") % {"set": criteria_set})
     assessment = Assessment.objects.create(campaign=campaign, unit=unit, criteria_set=criteria_set)
@@ -67,12 +66,12 @@ def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
     log_change(
         assessment,
         by=by,
-        action="created",
+        action=Action.CREATED,
         field="criteria_set",
         new=str(criteria_set),
         assessment=assessment,
     )
-    _rescore(assessment)
+    rescore(assessment)
     return assessment
 
 
@@ -86,19 +85,19 @@ def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[st
         criterion = answer.criterion
         if criterion.answer_type == Criterion.AnswerType.DERIVED:
             raise WorkflowError(_("%(code)s is computed from the units' results.") % {"code": code})
-        if assessment.status == Status.RETURNED and not answer.is_returned:
+        if not item_is_open(assessment, answer):
             raise WorkflowError(
                 _("%(code)s was not returned for correction and stays locked.") % {"code": code}
             )
         new = {}
         if "value" in data:
-            new["value"] = _check_value(criterion, data["value"])
+            new["value"] = check_answer(criterion, data["value"])
         if "number" in data:
-            new["number"] = _to_int(data["number"], code)
+            new["number"] = parse_int(data["number"], code)
         if "note" in data:
             new["note"] = nfc(data["note"])
         if "self_points" in data:
-            new["self_points"] = _check_points(criterion, _to_decimal(data["self_points"], code))
+            new["self_points"] = check_points(criterion, parse_decimal(data["self_points"], code))
         unknown = set(data) - set(ANSWER_FIELDS)
         if unknown:
             raise WorkflowError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -129,27 +128,22 @@ def _clean_attendees(value) -> list[dict]:
 def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | None) -> list:
     plan = []
     if figures:
-        if (
-            assessment.status == Status.RETURNED
-            and not assessment.answers.filter(
-                is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
-            ).exists()
-        ):
+        if not figures_are_open(assessment):
             raise WorkflowError(_("The figures were not returned for correction and stay locked."))
         for name, value in figures.items():
-            if name not in FIGURE_FIELDS:
+            if name not in Assessment.FIGURE_FIELDS:
                 raise WorkflowError(_("Unknown fields: %(fields)s.") % {"fields": name})
             label = str(Assessment._meta.get_field(name).verbose_name)
-            plan.append((name, _to_int(value, label)))
+            plan.append((name, parse_int(value, label)))
     if dossier:
-        if assessment.status == Status.RETURNED and not assessment.dossier_returned:
+        if not item_is_open(assessment, None):
             raise WorkflowError(_("The dossier was not returned for correction and stays locked."))
         for name, value in dossier.items():
             if name not in DOSSIER_FIELDS:
                 raise WorkflowError(_("Unknown fields: %(fields)s.") % {"fields": name})
             label = str(Assessment._meta.get_field(name).verbose_name)
             if name in ("meeting_date", "submission_date"):
-                value = _to_date(value, label)
+                value = parse_date(value, label)
             elif name == "meeting_attendees":
                 value = _clean_attendees(value)
             else:
@@ -164,7 +158,7 @@ def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | N
 def save_answers(
     *,
     assessment: Assessment,
-    by,
+    by: Actor,
     expected_version: int,
     changes: dict[str, dict] | None = None,
     figures: dict | None = None,
@@ -173,26 +167,26 @@ def save_answers(
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
     this year's figures and dossier fields. Refused unless the caller holds the current
     version (ConflictError), the assessment is editable and entry is open."""
-    _require(by, assessment.unit, Role.OFFICER)
-    assessment = _lock(assessment)
-    _check_version(assessment, expected_version)
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
+    check_version(assessment, expected_version)
     if not assessment.is_editable:
         raise WorkflowError(
             _("The assessment is %(status)s and cannot be edited.")
             % {"status": assessment.get_status_display()}
         )
-    _require_entry_open(assessment)
+    require_entry_open(assessment)
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
     answer_plan = _plan_answer_changes(assessment, changes or {}, answers)
     field_plan = _plan_fields(assessment, figures, dossier)
     if not answer_plan and not field_plan:
         return assessment
-    _bump(assessment, by)
+    bump_version(assessment, by)
     touched = {}
     for answer, name, old, new in answer_plan:
         setattr(answer, name, new)
         touched[answer.pk] = answer
-        log_change(answer, by=by, action="answer", field=name, old=old, new=new, assessment=assessment)
+        log_change(answer, by=by, action=Action.ANSWER, field=name, old=old, new=new, assessment=assessment)
     if touched:
         now = timezone.now()
         for answer in touched.values():
@@ -203,29 +197,29 @@ def save_answers(
         log_change(
             assessment,
             by=by,
-            action="figures" if name in FIGURE_FIELDS else "dossier",
+            action=Action.FIGURES if name in Assessment.FIGURE_FIELDS else Action.DOSSIER,
             field=name,
-            old=_audit_value(old),
-            new=_audit_value(new),
+            old=audit_value(old),
+            new=audit_value(new),
             assessment=assessment,
         )
     if field_plan:
         assessment.save(update_fields=[name for name, _old, _new in field_plan] + ["updated_at"])
-    _rescore(assessment)
+    rescore(assessment)
     return assessment
 
 
-@transaction.atomic
-def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") -> Evidence:
+@atomic_deferred
+def add_evidence(*, assessment: Assessment, by: Actor, file, criterion_code: str = "") -> Evidence:
     """Attach a PDF/JPEG/PNG (checked by content and size) to the assessment or one criterion."""
-    _require(by, assessment.unit, Role.OFFICER)
-    assessment = _lock(assessment)
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
     if not assessment.is_editable:
         raise WorkflowError(
             _("The assessment is %(status)s and cannot be edited.")
             % {"status": assessment.get_status_display()}
         )
-    _require_entry_open(assessment)
+    require_entry_open(assessment)
     criterion = None
     if criterion_code:
         answer = assessment.answers.select_related("criterion").filter(criterion__code=criterion_code).first()
@@ -233,12 +227,12 @@ def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") 
             raise WorkflowError(
                 _("%(code)s is not a criterion of this assessment.") % {"code": criterion_code}
             )
-        if assessment.status == Status.RETURNED and not answer.is_returned:
+        if not item_is_open(assessment, answer):
             raise WorkflowError(
                 _("%(code)s was not returned for correction and stays locked.") % {"code": criterion_code}
             )
         criterion = answer.criterion
-    elif assessment.status == Status.RETURNED and not assessment.dossier_returned:
+    elif not item_is_open(assessment, None):
         raise WorkflowError(_("The dossier was not returned for correction and stays locked."))
     size = file.size
     limit = settings.EVIDENCE_MAX_BYTES
@@ -268,7 +262,7 @@ def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") 
         log_change(
             evidence,
             by=by,
-            action="evidence",
+            action=Action.EVIDENCE,
             field=criterion.code if criterion else "",
             new=evidence.original_name,
             assessment=assessment,
@@ -279,48 +273,48 @@ def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") 
     return evidence
 
 
-@transaction.atomic
-def delete_evidence(*, evidence: Evidence, by) -> None:
+@atomic_deferred
+def delete_evidence(*, evidence: Evidence, by: Actor) -> None:
     assessment = evidence.assessment
-    _require(by, assessment.unit, Role.OFFICER)
-    assessment = _lock(assessment)
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
     if not assessment.is_editable:
         raise WorkflowError(
             _("The assessment is %(status)s and cannot be edited.")
             % {"status": assessment.get_status_display()}
         )
-    _require_entry_open(assessment)
-    if assessment.status == Status.RETURNED:
-        returned = (
-            evidence.criterion_id
-            and assessment.answers.filter(criterion_id=evidence.criterion_id, is_returned=True).exists()
-        )
-        if not (returned or (not evidence.criterion_id and assessment.dossier_returned)):
-            raise WorkflowError(_("This file belongs to an item that was not returned and stays locked."))
-    log_change(evidence, by=by, action="evidence-removed", old=evidence.original_name, assessment=assessment)
+    require_entry_open(assessment)
+    answer = None  # the dossier's files
+    if evidence.criterion_id:  # a criterion's files (a criterion without an answer was not returned)
+        answer = assessment.answers.filter(criterion_id=evidence.criterion_id).first() or Answer()
+    if not item_is_open(assessment, answer):
+        raise WorkflowError(_("This file belongs to an item that was not returned and stays locked."))
+    log_change(
+        evidence, by=by, action=Action.EVIDENCE_REMOVED, old=evidence.original_name, assessment=assessment
+    )
     storage, name = evidence.file.storage, evidence.file.name
     evidence.delete()
     transaction.on_commit(lambda: storage.delete(name))
 
 
-@transaction.atomic
-def open_entry_exception(*, assessment: Assessment, by, until: datetime.date) -> Assessment:
+@atomic_deferred
+def open_entry_exception(*, assessment: Assessment, by: Actor, until: datetime.date) -> Assessment:
     """An approver reopens entry for one unit after the campaign's deadline, until ``until``."""
-    _require(by, assessment.unit, Role.APPROVER)
-    assessment = _lock(assessment)
-    until = _to_date(until, _("Open until"))
-    if until is None or until < _today():
+    require_role_on(by, assessment.unit, Role.APPROVER)
+    assessment = lock(assessment)
+    until = parse_date(until, _("Open until"))
+    if until is None or until < local_today():
         raise WorkflowError(_("The exception must last until today or later."))
     if assessment.status in Assessment.DECIDED_STATUSES:
         raise WorkflowError(_("A decision was already taken for this assessment."))
     old = assessment.entry_exception_until
-    _bump(assessment, by)
+    bump_version(assessment, by)
     assessment.entry_exception_until = until
     assessment.save(update_fields=["entry_exception_until", "updated_at"])
     log_change(
         assessment,
         by=by,
-        action="exception",
+        action=Action.EXCEPTION,
         field="entry_exception_until",
         old=old.isoformat() if old else "",
         new=until.isoformat(),

@@ -2,31 +2,30 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, log_change
+from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, Registration
 from certification.services.rules import (
     Role,
-    _require,
-    _require_open_campaign,
-    _rescore,
-    _to_date,
-    _to_int,
-    _today,
+    local_today,
+    parse_date,
+    parse_int,
+    require_open_campaign,
+    require_role_on,
+    rescore,
 )
 from units.models import Unit
 
 
-@transaction.atomic
+@atomic_deferred
 def register_unit(
     *,
     campaign: Campaign,
     unit: Unit,
-    by,
+    by: Actor,
     registered_on: datetime.date,
     households_total: int | None = None,
     households_registered: int | None = None,
@@ -36,8 +35,8 @@ def register_unit(
     note: str = "",
 ) -> Registration:
     """Record (or correct) that ``unit`` registered for ``campaign`` (hồ sơ đăng ký, Art. 9(2)(a))."""
-    _require(by, unit, Role.OFFICER)
-    _require_open_campaign(campaign)
+    require_role_on(by, unit, Role.OFFICER)
+    require_open_campaign(campaign)
     if not unit.is_within(campaign.province):
         raise WorkflowError(_("%(unit)s is not in the campaign's province.") % {"unit": unit})
     if unit.kind not in Unit.ASSESSED_KINDS:
@@ -46,13 +45,13 @@ def register_unit(
         raise WorkflowError(
             _("%(unit)s is not covered: %(reason)s") % {"unit": unit, "reason": unit.ineligible_reason}
         )
-    registered_on = _to_date(registered_on, _("Registration date"))
+    registered_on = parse_date(registered_on, _("Registration date"))
     if registered_on is None:
         raise WorkflowError(_("Enter the registration date."))
-    if registered_on > _today():
+    if registered_on > local_today():
         raise WorkflowError(_("The registration date cannot be in the future."))
-    total = _to_int(households_total, _("Households"))
-    registered = _to_int(households_registered, _("Households registered"))
+    total = parse_int(households_total, _("Households"))
+    registered = parse_int(households_registered, _("Households registered"))
     if unit.kind == Unit.Kind.RESIDENTIAL_AREA:
         if total is None or registered is None:
             raise WorkflowError(_("For a residential area enter the households and how many registered."))
@@ -79,7 +78,7 @@ def register_unit(
         log_change(
             registration,
             by=by,
-            action="registration",
+            action=Action.REGISTRATION,
             field="registered_on",
             new=registered_on.isoformat(),
             assessment=assessment,
@@ -92,7 +91,7 @@ def register_unit(
             log_change(
                 registration,
                 by=by,
-                action="registration",
+                action=Action.REGISTRATION,
                 field=name,
                 old=old.isoformat() if isinstance(old, datetime.date) else old,
                 new=values[name].isoformat() if isinstance(values[name], datetime.date) else values[name],
@@ -100,5 +99,5 @@ def register_unit(
             )
         if changed:
             registration.save(update_fields=changed)
-    _rescore(unit.pk, campaign.pk)
+    rescore(unit.pk, campaign.pk)
     return registration

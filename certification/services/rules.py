@@ -2,16 +2,16 @@
 value parsing and the optimistic-lock bookkeeping."""
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Action, Actor, log_change
 from certification.errors import ConflictError
-from certification.models import Answer, Assessment, AuditEvent, Campaign, Criterion
+from certification.models import Answer, Assessment, Campaign, Criterion
+from certification.selectors.assessments import changes_since, entry_deadline, entry_is_open
 from certification.services.scoring import schedule_rescore
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
@@ -22,7 +22,6 @@ Value = Answer.Value
 
 # Key of ``return_assessment(items=...)`` that reopens the dossier (minutes, letter, report).
 DOSSIER = "_dossier"
-FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
 DOSSIER_FIELDS = (
     "meeting_date",
     "meeting_chair",
@@ -33,27 +32,16 @@ DOSSIER_FIELDS = (
     "note",
 )
 ANSWER_FIELDS = ("value", "number", "note", "self_points")
-VERSION_ACTION = "version"
-
-
-@dataclass(frozen=True)
-class Change:
-    at: datetime.datetime
-    actor: str
-    subject: str
-    field: str
-    old: str
-    new: str
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _today() -> datetime.date:
+def local_today() -> datetime.date:
     return timezone.localdate()
 
 
-def _require(by, unit: Unit, *roles: str) -> None:
+def require_role_on(by: Actor, unit: Unit, *roles: str) -> None:
     """Scope first (outside → 'outside your area'), then role."""
     if not can_see(by, unit):
         raise WorkflowError(_("%(unit)s is outside your area.") % {"unit": unit})
@@ -62,7 +50,7 @@ def _require(by, unit: Unit, *roles: str) -> None:
         raise WorkflowError(_("This needs the role: %(roles)s.") % {"roles": labels})
 
 
-def _lock(assessment: Assessment) -> Assessment:
+def lock(assessment: Assessment) -> Assessment:
     return (
         Assessment.objects.select_for_update(of=("self",))
         .select_related("unit", "campaign", "criteria_set")
@@ -70,26 +58,28 @@ def _lock(assessment: Assessment) -> Assessment:
     )
 
 
-def _bump(assessment: Assessment, by) -> None:
+def bump_version(assessment: Assessment, by: Actor) -> None:
     """Bump the version and log it before the changes it covers (see ConflictError)."""
     old = assessment.version
     assessment.version = old + 1
     Assessment.objects.filter(pk=assessment.pk).update(version=assessment.version, updated_at=timezone.now())
     log_change(
-        assessment, by=by, action=VERSION_ACTION, field="version", old=old, new=old + 1, assessment=assessment
+        assessment, by=by, action=Action.VERSION, field="version", old=old, new=old + 1, assessment=assessment
     )
 
 
-def _set_status(assessment: Assessment, by, new: str, **fields) -> None:
+def set_status(assessment: Assessment, by: Actor, new: str, **fields) -> None:
     old = assessment.status
     assessment.status = new
     for name, value in fields.items():
         setattr(assessment, name, value)
     assessment.save(update_fields=["status", "updated_at", *fields])
-    log_change(assessment, by=by, action="status", field="status", old=old, new=new, assessment=assessment)
+    log_change(
+        assessment, by=by, action=Action.STATUS, field="status", old=old, new=new, assessment=assessment
+    )
 
 
-def _rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
+def rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
     """Ask the scoring engine to recompute once the transaction has committed
     (``schedule_rescore`` defers to on_commit itself and queues each unit once)."""
     if isinstance(assessment_or_unit_id, Assessment):
@@ -99,29 +89,7 @@ def _rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
 
 
-def leaf_criteria(criteria_set) -> list[Criterion]:
-    from certification.services.criteria import leaf_criteria as _leaves
-
-    return list(_leaves(criteria_set))
-
-
-def entered_criteria(criteria_set) -> list[Criterion]:
-    """Leaves a person answers (derived ones such as XA-4 are computed by the scoring engine)."""
-    return [c for c in leaf_criteria(criteria_set) if c.answer_type != Criterion.AnswerType.DERIVED]
-
-
-def entry_deadline(assessment: Assessment) -> datetime.date:
-    return assessment.campaign.entry_deadline_for(assessment.unit.kind)
-
-
-def entry_is_open(assessment: Assessment, today: datetime.date | None = None) -> bool:
-    today = today or _today()
-    if today <= entry_deadline(assessment):
-        return True
-    return bool(assessment.entry_exception_until and assessment.entry_exception_until >= today)
-
-
-def _require_entry_open(assessment: Assessment) -> None:
+def require_entry_open(assessment: Assessment) -> None:
     if not entry_is_open(assessment):
         raise WorkflowError(
             _("Entry closed on %(date)s. Ask an approver to open an exception for this unit.")
@@ -129,12 +97,12 @@ def _require_entry_open(assessment: Assessment) -> None:
         )
 
 
-def _require_open_campaign(campaign: Campaign) -> None:
+def require_open_campaign(campaign: Campaign) -> None:
     if campaign.status != Campaign.Status.OPEN:
         raise WorkflowError(_("The campaign %(campaign)s is not open.") % {"campaign": campaign})
 
 
-def _to_int(value, label: str) -> int | None:
+def parse_int(value, label: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -146,7 +114,7 @@ def _to_int(value, label: str) -> int | None:
     return number
 
 
-def _to_decimal(value, label: str) -> Decimal | None:
+def parse_decimal(value, label: str) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -158,7 +126,7 @@ def _to_decimal(value, label: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
-def _to_date(value, label: str) -> datetime.date | None:
+def parse_date(value, label: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
@@ -173,7 +141,7 @@ def _to_date(value, label: str) -> datetime.date | None:
     raise WorkflowError(_("%(field)s is not a valid date (dd/mm/yyyy).") % {"field": label})
 
 
-def _check_value(criterion: Criterion, value) -> str:
+def check_answer(criterion: Criterion, value) -> str:
     value = "" if value is None else str(value)
     if value not in Value.values:
         raise WorkflowError(
@@ -189,7 +157,7 @@ def _max_points(criterion: Criterion) -> Decimal | None:
     return item.max_points if item else None
 
 
-def _check_points(criterion: Criterion, points: Decimal | None) -> Decimal | None:
+def check_points(criterion: Criterion, points: Decimal | None) -> Decimal | None:
     if points is None:
         return None
     limit = _max_points(criterion)
@@ -204,35 +172,7 @@ def _check_points(criterion: Criterion, points: Decimal | None) -> Decimal | Non
     return points
 
 
-def changes_since(assessment: Assessment, version: int) -> list[Change]:
-    """What other writers changed after ``version`` (answers, figures, dossier, status)."""
-    mark = (
-        AuditEvent.objects.filter(assessment=assessment, action=VERSION_ACTION, old=str(version))
-        .order_by("id")
-        .first()
-    )
-    if mark is None:
-        return []
-    events = (
-        AuditEvent.objects.filter(assessment=assessment, id__gt=mark.id)
-        .exclude(action=VERSION_ACTION)
-        .select_related("actor")
-        .order_by("id")
-    )
-    return [
-        Change(
-            at=e.at,
-            actor=(e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
-            subject=e.object_repr.split(":")[0] if e.object_type == "certification.answer" else "",
-            field=e.field,
-            old=e.old,
-            new=e.new,
-        )
-        for e in events
-    ]
-
-
-def _check_version(assessment: Assessment, expected_version: int | None) -> None:
+def check_version(assessment: Assessment, expected_version: int | None) -> None:
     if expected_version is None or int(expected_version) == assessment.version:
         return
     changes = changes_since(assessment, int(expected_version))
@@ -245,29 +185,7 @@ def _check_version(assessment: Assessment, expected_version: int | None) -> None
     raise ConflictError(message, current_version=assessment.version, changes=changes)
 
 
-def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
-    return (
-        Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
-        .order_by("-campaign__year")
-        .first()
-    )
-
-
-def recognizing_authority(unit: Unit, year: int) -> Unit:
-    from units.authority import recognizing_authority as authority
-
-    return authority(unit, year)
-
-
-def is_approver_of(user, authority: Unit) -> bool:
-    """An approver *of* the recognizing body itself (a role higher up does not count)."""
-    if getattr(user, "is_superuser", False):
-        return True
-    return RoleAssignment.objects.filter(user=user, unit=authority, role=Role.APPROVER).exists()
-
-
-def _audit_value(value):
+def audit_value(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value

@@ -1,91 +1,105 @@
-"""Workflow transitions: submit, return, appraise, recognize / not recognize, revoke."""
+"""Workflow transitions: submit, return, appraise, recognize / not recognize, revoke (REGULATION §6).
+
+Every function here, in ``entry`` and in ``registration`` is keyword-only and atomic, checks role, scope, state and deadline
+first, and raises ``WorkflowError`` (translated) before writing anything. Every change of an
+answer, a status or a document is written to the audit chain (``audit.log_change``).
+
+States::
+
+    draft ──submit──▶ submitted ──appraise──▶ appraised ──recognize──▶ recognized ──revoke──▶ revoked
+      ▲                  │    ▲                  │      └─not_recognize─▶ not recognized
+      └── returned ◀─return┘    └──── resubmit ───┘ (return is possible from both)
+
+Optimistic concurrency: every change bumps ``Assessment.version`` and writes one "version"
+audit event first; a writer holding an older version gets ``ConflictError`` listing the
+events written since.
+"""
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, atomic_deferred, log_change
+from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
+from certification.documents.certificates import create_certificates, revoke_certificates
+from certification.documents.decisions import issue_decision
 from certification.models import Assessment, Campaign, Criterion, Decision
+from certification.selectors.assessments import (
+    APPRAISABLE,
+    DECIDABLE,
+    RETURNABLE,
+    REVOCABLE,
+    SUBMITTABLE,
+    is_approver_of,
+    missing_for_submission,
+    unmet_codes,
+)
 from certification.services.rules import (
     DOSSIER,
-    FIGURE_FIELDS,
     Role,
     Status,
-    Value,
-    _bump,
-    _check_points,
-    _check_value,
-    _check_version,
-    _lock,
-    _require,
-    _require_entry_open,
-    _rescore,
-    _set_status,
-    _to_date,
-    _to_decimal,
-    entered_criteria,
-    is_approver_of,
-    recognizing_authority,
+    bump_version,
+    check_answer,
+    check_points,
+    check_version,
+    lock,
+    parse_date,
+    parse_decimal,
+    require_entry_open,
+    require_role_on,
+    rescore,
+    set_status,
 )
 from units.access import can_see
+from units.authority import recognizing_authority
 from units.models import Unit
 
 
-def missing_for_submission(assessment: Assessment) -> list[str]:
-    """What still blocks submission, as readable sentences (empty when it can be submitted)."""
-    problems = []
-    entered = {c.pk for c in entered_criteria(assessment.criteria_set)}
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
-    unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
-    if unanswered:
-        problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
-    needs_figures = any(a.criterion.answer_type == Criterion.AnswerType.COMPARISON for a in answers)
-    if needs_figures and any(getattr(assessment, f) is None for f in FIGURE_FIELDS):
-        problems.append(_("Enter this year's crime, social-evil and violation figures."))
-    if not (assessment.meeting_date and assessment.meeting_chair and assessment.meeting_attendees):
-        problems.append(_("Enter the meeting minutes: date, chair and attendees."))
-    return problems
-
-
 @atomic_deferred
-def submit_assessment(*, assessment: Assessment, by, expected_version: int | None = None) -> Assessment:
+def submit_assessment(
+    *, assessment: Assessment, by: Actor, expected_version: int | None = None
+) -> Assessment:
     """Officer → appraisal. All leaf answers given, minutes present; locks the assessment."""
-    _require(by, assessment.unit, Role.OFFICER)
-    assessment = _lock(assessment)
-    _check_version(assessment, expected_version)
-    if not assessment.is_editable:
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
+    check_version(assessment, expected_version)
+    if assessment.status not in SUBMITTABLE:
         raise WorkflowError(
             _("Only a draft or returned assessment can be submitted (it is %(status)s).")
             % {"status": assessment.get_status_display()}
         )
-    _require_entry_open(assessment)
+    require_entry_open(assessment)
     problems = missing_for_submission(assessment)
     if problems:
         raise WorkflowError(" ".join(problems))
-    _bump(assessment, by)
+    bump_version(assessment, by)
     returned = list(assessment.answers.filter(is_returned=True).select_related("criterion"))
     for answer in returned:
         log_change(
-            answer, by=by, action="answer", field="is_returned", old=True, new=False, assessment=assessment
+            answer,
+            by=by,
+            action=Action.ANSWER,
+            field="is_returned",
+            old=True,
+            new=False,
+            assessment=assessment,
         )
     if returned:
         assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
-    _set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now(), dossier_returned=False)
-    _rescore(assessment)
+    set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now())
+    rescore(assessment)
     return assessment
 
 
 @atomic_deferred
-def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> Assessment:
+def return_assessment(*, assessment: Assessment, by: Actor, items: dict[str, str]) -> Assessment:
     """Appraiser sends the assessment back; only ``items`` (criterion code → reason, or
     ``DOSSIER`` → reason) reopen for the officer."""
-    _require(by, assessment.unit, Role.APPRAISER)
-    assessment = _lock(assessment)
-    if assessment.status not in (Status.SUBMITTED, Status.APPRAISED):
+    require_role_on(by, assessment.unit, Role.APPRAISER)
+    assessment = lock(assessment)
+    if assessment.status not in RETURNABLE:
         raise WorkflowError(
             _("Only a submitted or appraised assessment can be returned (it is %(status)s).")
             % {"status": assessment.get_status_display()}
@@ -101,7 +115,7 @@ def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> A
             raise WorkflowError(_("%(code)s is computed from the units' results.") % {"code": code})
         if not reason:
             raise WorkflowError(_("Give the reason for returning %(code)s.") % {"code": _label(code)})
-    _bump(assessment, by)
+    bump_version(assessment, by)
     assessment.answers.update(is_returned=False, return_reason="")
     for code, reason in items.items():
         if code == DOSSIER:
@@ -109,23 +123,21 @@ def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> A
         answer = answers[code]
         answer.is_returned, answer.return_reason = True, reason
         answer.save(update_fields=["is_returned", "return_reason", "updated_at"])
-        log_change(answer, by=by, action="returned", field="return_reason", new=reason, assessment=assessment)
+        log_change(
+            answer, by=by, action=Action.RETURNED, field="return_reason", new=reason, assessment=assessment
+        )
     dossier_reason = items.get(DOSSIER, "")
     if dossier_reason:
         log_change(
-            assessment, by=by, action="returned", field="dossier", new=dossier_reason, assessment=assessment
+            assessment,
+            by=by,
+            action=Action.RETURNED,
+            field="dossier",
+            new=dossier_reason,
+            assessment=assessment,
         )
-    summary = "\n".join(f"{_label(code)}: {reason}" for code, reason in items.items())
-    _set_status(
-        assessment,
-        by,
-        Status.RETURNED,
-        return_reason=summary,
-        dossier_returned=bool(dossier_reason),
-        dossier_return_reason=dossier_reason,
-        appraised_at=None,
-    )
-    _rescore(assessment)
+    set_status(assessment, by, Status.RETURNED, dossier_return_reason=dossier_reason, appraised_at=None)
+    rescore(assessment)
     return assessment
 
 
@@ -135,13 +147,13 @@ def _label(code: str) -> str:
 
 @atomic_deferred
 def appraise_assessment(
-    *, assessment: Assessment, by, values: dict[str, dict] | None = None, note: str = ""
+    *, assessment: Assessment, by: Actor, values: dict[str, dict] | None = None, note: str = ""
 ) -> Assessment:
     """Appraiser confirms the dossier; ``values`` (code → {appraised_value, appraised_points})
     records where the appraisal differs from the self-assessment (kept apart)."""
-    _require(by, assessment.unit, Role.APPRAISER)
-    assessment = _lock(assessment)
-    if assessment.status != Status.SUBMITTED:
+    require_role_on(by, assessment.unit, Role.APPRAISER)
+    assessment = lock(assessment)
+    if assessment.status not in APPRAISABLE:
         raise WorkflowError(
             _("Only a submitted assessment can be appraised (it is %(status)s).")
             % {"status": assessment.get_status_display()}
@@ -153,46 +165,38 @@ def appraise_assessment(
         if answer is None:
             raise WorkflowError(_("%(code)s is not a criterion of this assessment.") % {"code": code})
         if "appraised_value" in data:
-            new = _check_value(answer.criterion, data["appraised_value"])
+            new = check_answer(answer.criterion, data["appraised_value"])
             if new != answer.appraised_value:
                 plan.append((answer, "appraised_value", answer.appraised_value, new))
         if "appraised_points" in data:
-            points = _check_points(answer.criterion, _to_decimal(data["appraised_points"], code))
+            points = check_points(answer.criterion, parse_decimal(data["appraised_points"], code))
             if points != answer.appraised_points:
                 plan.append((answer, "appraised_points", answer.appraised_points, points))
-    _bump(assessment, by)
+    bump_version(assessment, by)
     for answer, name, old, new in plan:
         setattr(answer, name, new)
         answer.save(update_fields=[name, "updated_at"])
-        log_change(answer, by=by, action="appraisal", field=name, old=old, new=new, assessment=assessment)
+        log_change(
+            answer, by=by, action=Action.APPRAISAL, field=name, old=old, new=new, assessment=assessment
+        )
     fields = {"appraised_at": timezone.now()}
     if nfc(note) != assessment.appraisal_note:
         log_change(
             assessment,
             by=by,
-            action="appraisal",
+            action=Action.APPRAISAL,
             field="appraisal_note",
             old=assessment.appraisal_note,
             new=nfc(note),
             assessment=assessment,
         )
         fields["appraisal_note"] = nfc(note)
-    _set_status(assessment, by, Status.APPRAISED, **fields)
-    _rescore(assessment)
+    set_status(assessment, by, Status.APPRAISED, **fields)
+    rescore(assessment)
     return assessment
 
 
-def unmet_codes(assessment: Assessment) -> list[str]:
-    """Entered criteria whose effective answer (appraised over self) is not met or empty."""
-    entered = {c.pk for c in entered_criteria(assessment.criteria_set)}
-    return [
-        a.criterion.code
-        for a in assessment.answers.select_related("criterion").order_by("criterion__order")
-        if a.criterion_id in entered and a.effective_value not in (Value.MET, Value.NOT_APPLICABLE)
-    ]
-
-
-def _lock_for_decision(assessments, by, issuer: Unit) -> list[Assessment]:
+def _lock_for_decision(assessments, by: Actor, issuer: Unit) -> list[Assessment]:
     ids = sorted({a.pk for a in assessments})
     if not ids:
         raise WorkflowError(_("Choose at least one assessment."))
@@ -215,7 +219,7 @@ def _lock_for_decision(assessments, by, issuer: Unit) -> list[Assessment]:
                 _("%(unit)s is recognized by %(authority)s, not by %(issuer)s.")
                 % {"unit": a.unit, "authority": authority or "?", "issuer": issuer}
             )
-        if a.status != Status.APPRAISED:
+        if a.status not in DECIDABLE:
             raise WorkflowError(
                 _("%(unit)s is %(status)s; only appraised assessments can be decided.")
                 % {"unit": a.unit, "status": a.get_status_display()}
@@ -223,24 +227,24 @@ def _lock_for_decision(assessments, by, issuer: Unit) -> list[Assessment]:
     return locked
 
 
-def _new_decision(*, campaign: Campaign, kind: str, by, issuer: Unit, **fields) -> Decision:
+def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **fields) -> Decision:
     for required in ("issued_on", "signer_title", "signer_name"):
         if not fields.get(required):
             raise WorkflowError(_("Enter the decision's date, the signer's title and name."))
     clean = {k: nfc(v) if isinstance(v, str) else v for k, v in fields.items() if v is not None}
-    clean["issued_on"] = _to_date(clean["issued_on"], _("Issued on"))
+    clean["issued_on"] = parse_date(clean["issued_on"], _("Issued on"))
     decision = Decision.objects.create(
         campaign=campaign, issuer=issuer, kind=kind, year=campaign.year, created_by=actor_or_none(by), **clean
     )
-    log_change(decision, by=by, action="decision", field="kind", new=kind)
+    log_change(decision, by=by, action=Action.DECISION, field="kind", new=kind)
     return decision
 
 
-@transaction.atomic
+@atomic_deferred
 def recognize(
     *,
     assessments,
-    by,
+    by: Actor,
     issuer: Unit,
     issued_on: datetime.date,
     signer_title: str,
@@ -263,10 +267,10 @@ def recognize(
             _("%(unit)s does not meet %(codes)s; record a non-recognition instead.")
             % {"unit": unit, "codes": ", ".join(codes)}
         )
-    extra = {"symbol": symbol} if symbol else {}
-    decision = _new_decision(
-        campaign=locked[0].campaign,
+    return _decide(
+        locked,
         kind=Decision.Kind.RECOGNITION,
+        status=Status.RECOGNIZED,
         by=by,
         issuer=issuer,
         issued_on=issued_on,
@@ -276,27 +280,15 @@ def recognize(
         signed_for=signed_for,
         legal_bases=legal_bases,
         recipients=recipients,
-        **extra,
+        **({"symbol": symbol} if symbol else {}),
     )
-    now = timezone.now()
-    for a in locked:
-        _bump(a, by)
-        log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
-        _set_status(a, by, Status.RECOGNIZED, decision=decision, decided_at=now)
-    from certification.documents.decisions import create_certificates, issue_decision
-
-    decision = issue_decision(decision=decision, by=by)
-    create_certificates(decision=decision, by=by)
-    for a in locked:
-        _rescore(a)
-    return decision
 
 
-@transaction.atomic
+@atomic_deferred
 def not_recognize(
     *,
     assessments,
-    by,
+    by: Actor,
     issuer: Unit,
     reason: str,
     issued_on: datetime.date,
@@ -311,9 +303,10 @@ def not_recognize(
     if not nfc(reason):
         raise WorkflowError(_("Give the reason for not recognizing."))
     locked = _lock_for_decision(assessments, by, issuer)
-    decision = _new_decision(
-        campaign=locked[0].campaign,
+    return _decide(
+        locked,
         kind=Decision.Kind.NON_RECOGNITION,
+        status=Status.NOT_RECOGNIZED,
         by=by,
         issuer=issuer,
         reason=reason,
@@ -325,25 +318,38 @@ def not_recognize(
         legal_bases=legal_bases,
         recipients=recipients,
     )
+
+
+def _decide(
+    locked: list[Assessment], *, kind: str, status: str, by: Actor, issuer: Unit, **fields
+) -> Decision:
+    """One decision of ``kind`` over the ``locked`` assessments, which move to ``status``; the
+    decision is issued (numbered), with its certificates for a recognition."""
+    decision = _new_decision(campaign=locked[0].campaign, kind=kind, by=by, issuer=issuer, **fields)
     now = timezone.now()
     for a in locked:
-        _bump(a, by)
-        log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
-        _set_status(a, by, Status.NOT_RECOGNIZED, decision=decision, decided_at=now)
-    from certification.documents.decisions import issue_decision
-
+        bump_version(a, by)
+        log_change(a, by=by, action=Action.DECISION, field="decision", new=decision.pk, assessment=a)
+        set_status(a, by, status, decision=decision, decided_at=now)
     decision = issue_decision(decision=decision, by=by)
+    if kind == Decision.Kind.RECOGNITION:
+        create_certificates(decision=decision, by=by)
     for a in locked:
-        _rescore(a)
+        rescore(a)
     return decision
 
 
-@transaction.atomic
+@atomic_deferred
 def revoke_assessment(
-    *, assessment: Assessment, by, reason: str, reference: str, revoking_decision: Decision | None = None
+    *,
+    assessment: Assessment,
+    by: Actor,
+    reason: str,
+    reference: str,
+    revoking_decision: Decision | None = None,
 ) -> Assessment:
     """Withdraw a recognition (no national rule; REGULATION §6.6): reason and reference required."""
-    assessment = _lock(assessment)
+    assessment = lock(assessment)
     if not can_see(by, assessment.unit):
         raise WorkflowError(_("%(unit)s is outside your area.") % {"unit": assessment.unit})
     authority = recognizing_authority(assessment.unit, assessment.campaign.year)
@@ -351,7 +357,7 @@ def revoke_assessment(
         raise WorkflowError(
             _("Only an approver of %(issuer)s can revoke this recognition.") % {"issuer": authority or "?"}
         )
-    if assessment.status != Status.RECOGNIZED:
+    if assessment.status not in REVOCABLE:
         raise WorkflowError(
             _("Only a recognized assessment can be revoked (it is %(status)s).")
             % {"status": assessment.get_status_display()}
@@ -359,11 +365,16 @@ def revoke_assessment(
     reason, reference = nfc(reason), nfc(reference)
     if not reason or not reference:
         raise WorkflowError(_("Give the reason and the reference of the revocation."))
-    _bump(assessment, by)
+    bump_version(assessment, by)
     log_change(
-        assessment, by=by, action="revocation", field="revoke_reference", new=reference, assessment=assessment
+        assessment,
+        by=by,
+        action=Action.REVOCATION,
+        field="revoke_reference",
+        new=reference,
+        assessment=assessment,
     )
-    _set_status(
+    set_status(
         assessment,
         by,
         Status.REVOKED,
@@ -371,8 +382,6 @@ def revoke_assessment(
         revoke_reference=reference,
         revoked_at=timezone.now(),
     )
-    from certification.documents.decisions import revoke_certificates
-
     revoke_certificates(assessment=assessment, by=by, reason=reason, revoking_decision=revoking_decision)
-    _rescore(assessment)
+    rescore(assessment)
     return assessment

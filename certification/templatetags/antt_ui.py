@@ -1,7 +1,8 @@
 """UI template tags shared by every page: ``{% load antt_ui %}``.
 
 - ``{% icon "name" %}``: an icon of ``static/icons/sprite.svg`` (decorative unless ``label`` is given).
-- ``{% nav_url "ns:name" arg… %}``: the URL, or "" while that URL does not exist yet.
+- ``{% nav_url "ns:name" arg… as var %}``: the URL; an unknown name raises ``NoReverseMatch``
+  (``{% url … as var %}`` would give "", a dead link).
 - ``{% main_nav %}``: the top navigation for the current user's roles.
 - ``{% sort_th "field" "Label" %}``: a sortable ``<th>`` toggling ``?o=field`` / ``?o=-field``.
 - ``{% badge state label %}``: ``<span class="badge badge-<state>">``.
@@ -10,7 +11,7 @@
 
 from django import template
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -18,14 +19,6 @@ from django.utils.translation import ngettext, pgettext_lazy
 from units.access import Role, user_roles
 
 register = template.Library()
-
-
-def safe_reverse(name: str, *args) -> str:
-    """``reverse`` that returns "" for a URL not written yet (pages are built in parallel)."""
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return ""
 
 
 @register.simple_tag
@@ -45,46 +38,46 @@ def icon(name: str, label: str = "", cls: str = "") -> str:
 
 @register.simple_tag
 def nav_url(name: str, *args) -> str:
-    return safe_reverse(name, *args)
+    return reverse(name, args=args or None)
 
 
-# (icon, label, URL names tried in order, roles that see it; None = every signed-in user)
+# (icon, label, URL name, roles that see it; None = every signed-in user)
 NAV_ITEMS = [
-    ("home", pgettext_lazy("main menu", "Home"), ["home"], None),
-    ("units", pgettext_lazy("main menu", "Units"), ["units:unit-list"], None),
-    ("assessment", pgettext_lazy("main menu", "Assessments"), ["certification:assessment-list"], None),
+    ("home", pgettext_lazy("main menu", "Home"), "home", None),
+    ("units", pgettext_lazy("main menu", "Units"), "units:unit-list", None),
+    ("assessment", pgettext_lazy("main menu", "Assessments"), "certification:assessment-list", None),
     (
         "tasks",
         pgettext_lazy("main menu", "My tasks"),
-        ["certification:my-tasks"],
+        "certification:my-tasks",
         {Role.OFFICER, Role.APPRAISER, Role.APPROVER},
     ),
     (
         "decision",
         pgettext_lazy("main menu", "Decisions"),
-        ["certification:decision-list"],
+        "certification:decision-list",
         {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
     ),
     (
         "report",
         pgettext_lazy("main menu", "Reports"),
-        ["certification:report-list", "certification:reports", "certification:report-index"],
+        "certification:report-index",
         {Role.APPROVER, Role.CLERK, Role.VIEWER, Role.ADMIN},
     ),
     (
         "criteria",
         pgettext_lazy("main menu", "Criteria"),
-        ["certification:criteria-set-list"],
+        "certification:criteria-set-list",
         {Role.OFFICER, Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
     ),
     (
         "calendar",
         pgettext_lazy("main menu", "Campaigns"),
-        ["certification:campaign-list"],
+        "certification:campaign-list",
         {Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
     ),
-    ("user", pgettext_lazy("main menu", "Users"), ["units:user-list"], {Role.ADMIN}),
-    ("bell", pgettext_lazy("main menu", "Notifications"), ["certification:notifications"], None),
+    ("user", pgettext_lazy("main menu", "Users"), "units:user-list", {Role.ADMIN}),
+    ("bell", pgettext_lazy("main menu", "Notifications"), "certification:notifications", None),
 ]
 
 
@@ -92,12 +85,10 @@ def nav_items(user, path: str = "") -> list[dict]:
     """The entries ``user`` may use, each {icon, label, url, active}; the longest matching URL is active."""
     roles = user_roles(user)
     items = []
-    for icon_name, label, names, allowed in NAV_ITEMS:
+    for icon_name, label, name, allowed in NAV_ITEMS:
         if allowed is not None and not (roles & {str(r) for r in allowed}):
             continue
-        url = next((u for u in (safe_reverse(n) for n in names) if u), "")
-        if url:
-            items.append({"icon": icon_name, "label": label, "url": url, "active": False})
+        items.append({"icon": icon_name, "label": label, "url": reverse(name), "active": False})
     matches = [i for i in items if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True

@@ -4,26 +4,23 @@ exception) and the approver's batch recognition page. GET shows or confirms, POS
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification import services
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
-from certification.models import Assessment
-from certification.selectors import worklist
+from certification.selectors import assessments, worklist
+from certification.services import entry, rules, transitions
 from certification.views.assessments import (
     TEMPLATES,
     Role,
     _assessment,
-    _max_points,
     _to_detail,
-    _value_choices,
+    posted_version,
 )
 from units.access import home_units, require_role
-from units.models import Unit
+from units.authority import recognizing_authority
 
 
 @login_required
@@ -31,12 +28,13 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     require_role(request.user, assessment.unit, Role.OFFICER)
     if request.method != "POST":
-        context = {"assessment": assessment, "missing": services.missing_for_submission(assessment)}
+        context = {"assessment": assessment, "missing": assessments.missing_for_submission(assessment)}
         return render(request, TEMPLATES + "submit.html", context)
     try:
-        version = int(request.POST.get("version", "")) if request.POST.get("version") else None
-        services.submit_assessment(assessment=assessment, by=request.user, expected_version=version)
-    except (WorkflowError, ValueError) as e:
+        transitions.submit_assessment(
+            assessment=assessment, by=request.user, expected_version=posted_version(request)
+        )
+    except WorkflowError as e:
         messages.error(request, str(e))
     else:
         messages.success(request, _("Submitted for appraisal. The assessment is now locked."))
@@ -55,9 +53,9 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get(f"reason-{a.pk}", "").strip()
         }
         if request.POST.get("reason-dossier", "").strip():
-            items[services.DOSSIER] = request.POST["reason-dossier"].strip()
+            items[rules.DOSSIER] = request.POST["reason-dossier"].strip()
         try:
-            services.return_assessment(assessment=assessment, by=request.user, items=items)
+            transitions.return_assessment(assessment=assessment, by=request.user, items=items)
         except WorkflowError as e:
             messages.error(request, str(e))
         else:
@@ -71,7 +69,7 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     require_role(request.user, assessment.unit, Role.APPRAISER)
     answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
-    points = _max_points(assessment.criteria_set)
+    points = assessments.max_points_by_criterion(assessment.criteria_set)
     if request.method == "POST":
         values = {}
         for a in answers:
@@ -83,7 +81,7 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
             if data:
                 values[a.criterion.code] = data
         try:
-            services.appraise_assessment(
+            transitions.appraise_assessment(
                 assessment=assessment, by=request.user, values=values, note=request.POST.get("note", "")
             )
         except WorkflowError as e:
@@ -94,7 +92,7 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         {
             "answer": a,
-            "choices": _value_choices(a.criterion),
+            "choices": assessments.value_choices(a.criterion),
             "selected": a.appraised_value or a.value,
             "max_points": points.get(a.criterion_id),
         }
@@ -106,13 +104,13 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
-    authority = services.recognizing_authority(assessment.unit, assessment.campaign.year)
-    if not (authority and services.is_approver_of(request.user, authority)):
+    authority = recognizing_authority(assessment.unit, assessment.campaign.year)
+    if not (authority and assessments.is_approver_of(request.user, authority)):
         raise PermissionDenied
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
+            transitions.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
         except WorkflowError as e:
             messages.error(request, str(e))
         else:
@@ -128,7 +126,7 @@ def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExceptionForm(request.POST or None, initial={"until": assessment.entry_exception_until})
     if request.method == "POST" and form.is_valid():
         try:
-            services.open_entry_exception(
+            entry.open_entry_exception(
                 assessment=assessment, by=request.user, until=form.cleaned_data["until"]
             )
         except WorkflowError as e:
@@ -140,45 +138,20 @@ def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"date": form.cleaned_data["until"].strftime("%d/%m/%Y")},
             )
             return _to_detail(assessment)
-    context = {"assessment": assessment, "form": form, "deadline": services.entry_deadline(assessment)}
+    context = {"assessment": assessment, "form": form, "deadline": assessments.entry_deadline(assessment)}
     return render(request, TEMPLATES + "exception.html", context)
-
-
-def _decision_url(decision) -> str:
-    try:
-        return decision.get_absolute_url()
-    except NoReverseMatch:
-        return reverse("certification:assessment-list")
 
 
 @login_required
 def recognize_batch(request: HttpRequest) -> HttpResponse:
     """An approver picks appraised assessments of one recognizing body → one decision."""
-    issuers = [u for u in home_units(request.user, [Role.APPROVER])]
-    if not issuers and not request.user.is_superuser:
+    if not home_units(request.user, [Role.APPROVER]) and not request.user.is_superuser:
         raise PermissionDenied
     source = request.POST if request.method == "POST" else request.GET
-    waiting = worklist.awaiting_decision(request.user)
-    issuer_ids = sorted({a.authority.pk for a in waiting} | {u.pk for u in issuers})
-    issuer_choices = list(Unit.objects.filter(pk__in=issuer_ids).order_by("path"))
-    issuer = next((u for u in issuer_choices if str(u.pk) == source.get("issuer")), None)
-    if source.get("issuer") and issuer is None:
-        raise Http404
-    if issuer is None and len(issuer_choices) == 1:
-        issuer = issuer_choices[0]
-    communes = sorted(
-        {a.unit.ancestor_of_kind(Unit.Kind.COMMUNE) for a in waiting if a.authority == issuer} - {None},
-        key=lambda u: u.name,
+    batch = worklist.decision_batch(
+        request.user, issuer_id=source.get("issuer"), commune_id=source.get("commune")
     )
-    commune = next((u for u in communes if str(u.pk) == source.get("commune")), None)
-    candidates = [
-        a
-        for a in waiting
-        if issuer is not None
-        and a.authority.pk == issuer.pk
-        and (commune is None or a.unit.is_within(commune))
-    ]
-    choices = Assessment.objects.filter(pk__in=[a.pk for a in candidates]).select_related("unit", "campaign")
+    issuer = batch.issuer
     title = next(
         (r.title for r in request.user.roles.all() if issuer and r.unit_id == issuer.pk and r.title), ""
     )
@@ -188,16 +161,16 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
         "place": issuer.name if issuer else "",
         "assessments": [int(x) for x in request.GET.getlist("assessment") if x.isdigit()],
     }
-    form = RecognizeForm(request.POST or None, choices=choices, initial=initial)
+    form = RecognizeForm(request.POST or None, choices=batch.candidates, initial=initial)
     if request.method == "POST" and issuer is not None and form.is_valid():
         data = dict(form.cleaned_data)
         selected = list(data.pop("assessments"))
         outcome, reason = data.pop("outcome"), data.pop("reason")
         try:
             if outcome == "recognize":
-                decision = services.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
+                decision = transitions.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
             else:
-                decision = services.not_recognize(
+                decision = transitions.not_recognize(
                     assessments=selected, by=request.user, issuer=issuer, reason=reason, **data
                 )
         except WorkflowError as e:
@@ -208,13 +181,13 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
                 _("Decision %(ref)s issued for %(count)s unit(s).")
                 % {"ref": decision.reference, "count": len(selected)},
             )
-            return redirect(_decision_url(decision))
+            return redirect(decision)
     context = {
         "form": form,
         "issuer": issuer,
-        "issuers": issuer_choices,
-        "communes": communes,
-        "commune": commune,
-        "candidates": candidates,
+        "issuers": batch.issuers,
+        "communes": batch.communes,
+        "commune": batch.commune,
+        "candidates": batch.candidates,
     }
     return render(request, TEMPLATES + "recognize.html", context)

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification import services
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
 from certification.models import Assessment, Campaign, Registration
 from certification.selectors import worklist
-from certification.services.campaigns import get_campaign_for_user, visible_campaigns
+from certification.selectors.campaigns import get_campaign_for_user, visible_campaigns
+from certification.services import registration
 from certification.views.assessments import TEMPLATES, Role, _to_detail, has_any_role
 from units.access import get_for_user, require_role, visible_units
 from units.models import Unit
@@ -67,7 +67,7 @@ def registration_create(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.register_unit(by=request.user, **form.cleaned_data)
+            registration.register_unit(by=request.user, **form.cleaned_data)
         except WorkflowError as e:
             messages.error(request, str(e))
         else:

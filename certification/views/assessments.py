@@ -18,15 +18,15 @@ from django.views.decorators.http import require_POST
 from antt.errors import WorkflowError
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
-from certification import services
-from certification.audit import events_for
+from certification.errors import ConflictError
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import EvidenceForm
 from certification.forms.filters import AssessmentFilter
-from certification.models import Answer, Assessment, Criterion, Evidence, Registration
-from certification.services.campaigns import get_campaign_for_user
-from certification.services.criteria import criteria_tree, flatten_tree
-from units.access import get_for_user, has_role, require_role, scope_queryset, user_roles
+from certification.models import Assessment, Criterion, Evidence, Registration
+from certification.selectors import assessments
+from certification.selectors.campaigns import get_campaign_for_user
+from certification.services.entry import add_evidence, delete_evidence, save_answers, start_assessment
+from units.access import get_for_user, require_role, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -124,7 +124,7 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, TEMPLATES + "start.html", {"unit": unit, "campaign": campaign})
     try:
-        assessment = services.start_assessment(campaign=campaign, unit=unit, by=request.user)
+        assessment = start_assessment(campaign=campaign, unit=unit, by=request.user)
     except WorkflowError as e:
         messages.error(request, str(e))
         return redirect(reverse("certification:assessment-list") + f"?campaign={campaign.pk}")
@@ -135,155 +135,13 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
 # --- entry page ----------------------------------------------------------------------------
 
 
-def _value_choices(criterion: Criterion) -> list[tuple[str, str]]:
-    choices = [(Answer.Value.MET, Answer.Value.MET.label), (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label)]
-    if criterion.na_allowed:
-        choices.append((Answer.Value.NOT_APPLICABLE, Answer.Value.NOT_APPLICABLE.label))
-    return choices
-
-
-def _max_points(criteria_set) -> dict[int, object]:
-    sheet = getattr(criteria_set, "score_sheet", None)
-    if sheet is None:
-        return {}
-    return {item.criterion_id: item.max_points for item in sheet.items.all()}
-
-
-def _evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
-    """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
-    evidence: dict[int | None, list[Evidence]] = {}
-    for e in assessment.evidence.order_by("uploaded_at"):
-        evidence.setdefault(e.criterion_id, []).append(e)
-    return evidence
-
-
-def _rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
-    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
-    if evidence is None:
-        evidence = _evidence_by_criterion(assessment)
-    points = _max_points(assessment.criteria_set)
-    rows = []
-    for node in flatten_tree(criteria_tree(assessment.criteria_set)):
-        c = node.criterion
-        answer = answers.get(c.pk)
-        editable = bool(answer and can_edit and (assessment.status == Status.DRAFT or answer.is_returned))
-        rows.append(
-            {
-                "criterion": c,
-                "depth": node.depth,
-                "text": c.source.text if c.source_id and not c.text else c.text,
-                "is_group": c.answer_type == Criterion.AnswerType.GROUP,
-                "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
-                "answer": answer,
-                "editable": editable,
-                "choices": _value_choices(c),
-                "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
-                "max_points": points.get(c.pk),
-                "evidence": evidence.get(c.pk, []),
-            }
-        )
-    return rows
-
-
-def _display(field: str, value: str) -> str:
-    if field in ("value", "appraised_value"):
-        return str(Answer.Value(value).label) if value in Answer.Value.values else value
-    if field == "status":
-        return str(Status(value).label) if value in Status.values else value
-    if value in ("True", "False"):
-        return _("Yes") if value == "True" else _("No")
-    return value
-
-
-def _action_labels() -> dict[str, str]:
-    return {
-        "created": _("Assessment started"),
-        "answer": _("Answer"),
-        "figures": _("Figures"),
-        "dossier": _("Dossier"),
-        "status": _("Status"),
-        "returned": _("Returned for correction"),
-        "appraisal": _("Appraisal"),
-        "decision": _("Decision"),
-        "revocation": _("Revocation"),
-        "exception": _("Entry exception"),
-        "evidence": _("Evidence added"),
-        "evidence-removed": _("Evidence removed"),
-        "registration": _("Registration"),
-    }
-
-
-def _field_label(field: str) -> str:
-    for model in (Answer, Assessment, Registration):
-        try:
-            return str(model._meta.get_field(field).verbose_name)
-        except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
-            continue
-    return field
-
-
-def timeline(assessment: Assessment) -> list[dict]:
-    rows = []
-    labels = _action_labels()  # translated once per page, not once per event
-    field_labels: dict[str, str] = {}
-    for e in events_for(assessment):
-        if e.field and e.field not in field_labels:
-            field_labels[e.field] = _field_label(e.field)
-        subject = e.object_repr.split(":")[0] if e.object_type == "certification.answer" else ""
-        rows.append(
-            {
-                "at": e.at,
-                "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
-                "action": labels.get(e.action, e.action),
-                "subject": subject,
-                "field": field_labels[e.field] if e.field else "",
-                "old": _display(e.field, e.old),
-                "new": _display(e.field, e.new),
-            }
-        )
-    return rows
-
-
-def _permissions(user, assessment: Assessment) -> dict:
-    unit = assessment.unit
-    is_officer = has_role(user, unit, Role.OFFICER)
-    entry_open = services.entry_is_open(assessment)
-    can_edit = is_officer and assessment.is_editable and entry_open
-    is_appraiser = has_role(user, unit, Role.APPRAISER)
-    # Who decides matters only once the assessment is appraised (decide) or recognized (revoke):
-    # the drafts and submissions officers open all day skip those queries.
-    authority, is_decider = None, False
-    if assessment.status in (Status.APPRAISED, Status.RECOGNIZED):
-        authority = services.recognizing_authority(unit, assessment.campaign.year)
-        is_decider = bool(authority) and services.is_approver_of(user, authority)
-    returned_comparison = assessment.answers.filter(
-        is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
-    ).exists()
-    return {
-        "is_officer": is_officer,
-        "entry_open": entry_open,
-        "can_edit": can_edit,
-        "can_edit_figures": can_edit and (assessment.status == Status.DRAFT or returned_comparison),
-        "can_edit_dossier": can_edit and (assessment.status == Status.DRAFT or assessment.dossier_returned),
-        "can_submit": is_officer and assessment.is_editable,
-        "can_appraise": is_appraiser and assessment.status == Status.SUBMITTED,
-        "can_return": is_appraiser and assessment.status in (Status.SUBMITTED, Status.APPRAISED),
-        "can_decide": is_decider and assessment.status == Status.APPRAISED,
-        "can_revoke": is_decider and assessment.status == Status.RECOGNIZED,
-        "can_open_exception": has_role(user, unit, Role.APPROVER)
-        and assessment.status not in Assessment.DECIDED_STATUSES
-        and not entry_open,
-        "authority": authority,
-    }
-
-
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
-    perms = _permissions(request.user, assessment)
-    evidence = _evidence_by_criterion(assessment)
-    rows = _rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
-    previous = services.previous_assessment(assessment)
+    perms = assessments.permissions(request.user, assessment)
+    evidence = assessments.evidence_by_criterion(assessment)
+    rows = assessments.entry_rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
+    previous = assessments.previous_assessment(assessment)
     attendees = list(assessment.meeting_attendees or [])
     kind = "residential" if assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA else "institution"
     context = {
@@ -300,19 +158,19 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 getattr(assessment, name),
                 getattr(previous, name, None),
             )
-            for name in services.FIGURE_FIELDS
+            for name in Assessment.FIGURE_FIELDS
         ],
         "previous": previous,
         "attendees": attendees + [{"name": "", "role": ""}] * 3,
         "meeting_roles": MEETING_ROLES[kind],
         "dossier_evidence": evidence.get(None, []),
         "evidence_form": EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]]),
-        "missing": services.missing_for_submission(assessment) if perms["can_submit"] else [],
-        "deadline": services.entry_deadline(assessment),
+        "missing": assessments.missing_for_submission(assessment) if perms["can_submit"] else [],
+        "deadline": assessments.entry_deadline(assessment),
         "registration": Registration.objects.filter(
             campaign=assessment.campaign, unit=assessment.unit
         ).first(),
-        "timeline": timeline(assessment),
+        "timeline": assessments.timeline(assessment),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
     }
@@ -340,7 +198,7 @@ def _parse_entry(post, assessment: Assessment) -> tuple[dict, dict | None, dict 
             changes[answer.criterion.code] = data
     figures = None
     if only in ("", "figures"):
-        figures = {name: post.get(name) for name in services.FIGURE_FIELDS if name in post} or None
+        figures = {name: post.get(name) for name in Assessment.FIGURE_FIELDS if name in post} or None
     dossier = None
     if only in ("", "dossier"):
         dossier = {}
@@ -365,19 +223,25 @@ def _parse_entry(post, assessment: Assessment) -> tuple[dict, dict | None, dict 
     return changes, figures, dossier
 
 
+def posted_version(request: HttpRequest) -> int:
+    """The ``version`` the form was rendered with; missing or bad, it is stale (0), never "skip
+    the check" (which would overwrite what others saved since)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0
+
+
 @require_POST
 @login_required
 def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     require_role(request.user, assessment.unit, Role.OFFICER)
     as_json = _wants_json(request)
-    try:
-        expected = int(request.POST.get("version", ""))
-    except ValueError:
-        expected = 0  # no version: treated as stale, never as "overwrite anything"
+    expected = posted_version(request)
     changes, figures, dossier = _parse_entry(request.POST, assessment)
     try:
-        assessment = services.save_answers(
+        assessment = save_answers(
             assessment=assessment,
             by=request.user,
             expected_version=expected,
@@ -385,7 +249,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
             figures=figures,
             dossier=dossier,
         )
-    except services.ConflictError as e:
+    except ConflictError as e:
         if as_json:
             return JsonResponse(
                 {"ok": False, "conflict": True, "message": str(e), "version": e.current_version}, status=409
@@ -397,7 +261,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"ok": False, "message": str(e), "version": assessment.version}, status=400)
         messages.error(request, str(e))
         return _to_detail(assessment)
-    missing = services.missing_for_submission(assessment)
+    missing = assessments.missing_for_submission(assessment)
     if as_json:
         return JsonResponse(
             {"ok": True, "message": _("Saved"), "version": assessment.version, "missing": missing}
@@ -420,7 +284,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a file to upload."))
         return _to_detail(assessment, "evidence")
     try:
-        evidence = services.add_evidence(
+        evidence = add_evidence(
             assessment=assessment,
             by=request.user,
             file=form.cleaned_data["file"],
@@ -463,7 +327,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
             request, TEMPLATES + "evidence_delete.html", {"evidence": evidence, "assessment": assessment}
         )
     try:
-        services.delete_evidence(evidence=evidence, by=request.user)
+        delete_evidence(evidence=evidence, by=request.user)
     except WorkflowError as e:
         messages.error(request, str(e))
     else:

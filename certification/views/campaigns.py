@@ -11,15 +11,13 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from certification.forms.criteria import CampaignDatesForm, OpenCampaignForm
 from certification.models.criteria import UnitKind
-from certification.services.campaigns import (
-    DATE_FIELDS,
+from certification.selectors.campaigns import (
     can_manage_province,
     get_campaign_for_user,
     managed_provinces,
-    open_campaign,
-    update_campaign_dates,
     visible_campaigns,
 )
+from certification.services.campaigns import DATE_FIELDS, open_campaign, update_campaign_dates
 
 
 @login_required
@@ -35,7 +33,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)
-    attached = {cs.unit_kind: cs for cs in campaign.criteria_sets.all()}
+    attached = {cs.unit_kind: cs for cs in campaign.criteria_sets.with_in_use()}
     sets = [(label, attached.get(kind)) for kind, label in UnitKind.choices]
     return render(
         request,

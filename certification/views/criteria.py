@@ -20,13 +20,14 @@ from certification.exchange.criteria_excel import (
 from certification.forms.criteria import CloneForYearForm, ImportSetForm, ProvinceCriterionForm
 from certification.models import CriteriaSet, ScoreSheet
 from certification.models.criteria import UnitKind
-from certification.services import criteria as services
-from certification.services.campaigns import (
+from certification.selectors import criteria as selectors
+from certification.selectors.campaigns import (
     can_manage_province,
     criteria_set_for_unit,
     managed_provinces,
     related_province_ids,
 )
+from certification.services import criteria as services
 from units.access import get_for_user, is_global
 from units.models import Unit
 
@@ -35,7 +36,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def visible_sets(user) -> QuerySet[CriteriaSet]:
     """National sets for everyone signed in; a province's sets for the people of that province."""
-    sets = CriteriaSet.objects.select_related("province", "based_on")
+    sets = CriteriaSet.objects.with_in_use().select_related("province", "based_on")
     ids = related_province_ids(user)
     if ids is None:
         return sets
@@ -88,14 +89,14 @@ def _rows(criteria_set: CriteriaSet) -> list[dict]:
     sheet, items = _score_items(criteria_set)
     return [
         {"node": node, "c": node.criterion, "score": items.get(node.criterion.pk)}
-        for node in services.flatten_tree(services.criteria_tree(criteria_set))
+        for node in selectors.flatten_tree(selectors.criteria_tree(criteria_set))
     ]
 
 
 @login_required
 def set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     criteria_set = get_set_for_user(request.user, pk)
-    versions = [v for v in services.family_versions(criteria_set)]
+    versions = [v for v in selectors.family_versions(criteria_set)]
     visible = set(visible_sets(request.user).values_list("pk", flat=True))
     previous = next((v for v in versions if v.version < criteria_set.version), None)
     sheet, _items = _score_items(criteria_set)
@@ -124,7 +125,7 @@ def set_diff(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     return render(
         request,
         "certification/criteria/set_diff.html",
-        {"diff": services.diff_sets(a, b), "a": a, "b": b},
+        {"diff": selectors.diff_sets(a, b), "a": a, "b": b},
     )
 
 

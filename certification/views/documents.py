@@ -24,7 +24,7 @@ from certification.documents.decisions import decision_pdf as render_decision
 from certification.documents.printing import start_print_job
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
-from certification.services import is_approver_of
+from certification.selectors.assessments import is_approver_of
 from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
@@ -110,7 +110,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from certification.services import revoke_assessment
+        from certification.services.transitions import revoke_assessment
 
         try:
             revoke_assessment(

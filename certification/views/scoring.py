@@ -15,7 +15,7 @@ from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result, ScoringRun
 from certification.scoring.engine import format_percent
 from certification.scoring.export import write_results
-from certification.services.campaigns import can_manage_province, get_campaign_for_user
+from certification.selectors.campaigns import can_manage_province, get_campaign_for_user
 from certification.services.scoring import start_scoring_run
 from units.access import can_see, is_global, visible_units
 from units.models import Unit

@@ -22,9 +22,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.utils import timezone
 
-from certification import services
 from certification.data.tt124 import load_tt124_sets
 from certification.models import Assessment, Campaign, CriteriaSet
+from certification.selectors.criteria import answerable_criteria
+from certification.services import entry, registration, transitions
 from tests.browser.helpers import compile_catalog
 
 CHROMIUM_ARGS = [
@@ -187,7 +188,7 @@ MINUTES = {
 
 
 def register(campaign: Campaign, unit, by, today: datetime.date) -> None:
-    services.register_unit(
+    registration.register_unit(
         campaign=campaign,
         unit=unit,
         by=by,
@@ -200,9 +201,9 @@ def register(campaign: Campaign, unit, by, today: datetime.date) -> None:
 def filled_assessment(campaign: Campaign, unit, by, today: datetime.date) -> Assessment:
     """Registered, every criterion met, figures and minutes entered: ready to submit."""
     register(campaign, unit, by, today)
-    assessment = services.start_assessment(campaign=campaign, unit=unit, by=by)
-    codes = [c.code for c in services.entered_criteria(assessment.criteria_set)]
-    return services.save_answers(
+    assessment = entry.start_assessment(campaign=campaign, unit=unit, by=by)
+    codes = [c.code for c in answerable_criteria(assessment.criteria_set)]
+    return entry.save_answers(
         assessment=assessment,
         by=by,
         expected_version=assessment.version,
@@ -216,16 +217,16 @@ def filled_assessment(campaign: Campaign, unit, by, today: datetime.date) -> Ass
 
 def submitted_assessment(campaign, unit, officer, today) -> Assessment:
     assessment = filled_assessment(campaign, unit, officer, today)
-    return services.submit_assessment(assessment=assessment, by=officer)
+    return transitions.submit_assessment(assessment=assessment, by=officer)
 
 
 def appraised_assessment(campaign, unit, officer, appraiser, today) -> Assessment:
     assessment = submitted_assessment(campaign, unit, officer, today)
-    return services.appraise_assessment(assessment=assessment, by=appraiser)
+    return transitions.appraise_assessment(assessment=assessment, by=appraiser)
 
 
 def recognize(assessments, approver, issuer, today):
-    return services.recognize(
+    return transitions.recognize(
         assessments=assessments,
         by=approver,
         issuer=issuer,

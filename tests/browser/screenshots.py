@@ -78,8 +78,8 @@ def issue_decisions(campaign, today) -> None:
     residential areas waiting longest, in one decision, so the clerk has something to print."""
     from django.contrib.auth import get_user_model
 
-    from certification import services
     from certification.models import Assessment
+    from certification.services import transitions
     from units.models import Unit
 
     approver = get_user_model().objects.get(username="approver")
@@ -90,7 +90,7 @@ def issue_decisions(campaign, today) -> None:
         unit__parent=commune,
         unit__kind=Unit.Kind.RESIDENTIAL_AREA,
     ).order_by("appraised_at")[:2]
-    services.recognize(
+    transitions.recognize(
         assessments=list(waiting),
         by=approver,
         issuer=commune,

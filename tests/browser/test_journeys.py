@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from certification import services
 from certification.models import Answer, Assessment, Certificate
+from certification.selectors.criteria import answerable_criteria
+from certification.services import transitions
 from tests.browser.conftest import (
     appraised_assessment,
     filled_assessment,
@@ -64,7 +65,7 @@ def test_an_officer_registers_assesses_and_submits_a_residential_area(page, offi
     # Every criterion answered with the big buttons; each row saves on its own, no reload.
     rows = page.locator(".criterion-row[data-row]")
     count = rows.count()
-    assert count == len(services.entered_criteria(Assessment.objects.get().criteria_set))
+    assert count == len(answerable_criteria(Assessment.objects.get().criteria_set))
     for i in range(count):
         rows.nth(i).locator("label", has_text=re.compile(r"^Đạt$")).click()
     for i in range(count):
@@ -137,7 +138,7 @@ def test_the_officer_fixes_only_the_returned_item_and_resubmits(
     page_as, officer, appraiser, campaign, area, today
 ):
     assessment = submitted_assessment(campaign, area, officer, today)
-    services.return_assessment(
+    transitions.return_assessment(
         assessment=assessment, by=appraiser, items={"KDC-4b": "Thiếu báo cáo vụ cháy ngày 12/8"}
     )
     page = page_as(officer)

@@ -7,8 +7,8 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from certification import services
 from certification.models import Answer, Assessment
+from certification.services import entry
 from tests.browser.conftest import register
 from tests.browser.helpers import expect_message, expect_saved
 
@@ -43,7 +43,7 @@ def tab_to(page, wanted, limit: int = 80) -> dict:
 
 def test_the_entry_page_can_be_completed_with_the_keyboard_only(page_as, officer, campaign, area, today):
     register(campaign, area, officer, today)
-    assessment = services.start_assessment(campaign=campaign, unit=area, by=officer)
+    assessment = entry.start_assessment(campaign=campaign, unit=area, by=officer)
     # A day equal to its month types the same in dd/mm/yyyy and mm/dd/yyyy date fields.
     meeting = datetime.date(today.year, 10, 10)
     page = page_as(officer)

@@ -9,7 +9,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from certification import services
 from certification.exchange import backup
 from certification.models import (
     Assessment,
@@ -21,6 +20,7 @@ from certification.models import (
     Registration,
     Result,
 )
+from certification.services import entry, registration, transitions
 from certification.services.scoring import start_scoring_run
 from tests.security.world import APPROVER, decision_fields
 
@@ -55,7 +55,7 @@ def busy_campaign(world, django_capture_on_commit_callbacks):
     """Side "in", scored, with a non-recognition and a revoked recognition too."""
     side = world.sides["in"]
     approver = world.users[APPROVER]
-    services.register_unit(
+    registration.register_unit(
         campaign=side.campaign,
         unit=side.areas[1],
         by=side.member,
@@ -64,10 +64,10 @@ def busy_campaign(world, django_capture_on_commit_callbacks):
         households_registered=110,
         plan_ref="KH 12/KH-CAX",
     )
-    services.not_recognize(
+    transitions.not_recognize(
         assessments=[side.appraised], by=approver, reason="Chưa đạt KDC-3a", **decision_fields(side.commune)
     )
-    services.revoke_assessment(
+    transitions.revoke_assessment(
         assessment=side.recognized, by=approver, reason="Sai phạm", reference="QĐ 9/QĐ-UBND"
     )
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,13 +139,13 @@ def test_numbering_continues_after_a_restore_without_reusing_a_number(busy_campa
 
     campaign = Campaign.objects.get(year=side.campaign.year, province=side.province)
     area = side.fresh_area
-    assessment = services.start_assessment(campaign=campaign, unit=area, by=side.member)
+    assessment = entry.start_assessment(campaign=campaign, unit=area, by=side.member)
     from tests.security.world import fill
 
     fill(assessment, side.member)
-    services.submit_assessment(assessment=assessment, by=side.member)
-    services.appraise_assessment(assessment=assessment, by=world.users["appraiser"])
-    decision = services.recognize(
+    transitions.submit_assessment(assessment=assessment, by=side.member)
+    transitions.appraise_assessment(assessment=assessment, by=world.users["appraiser"])
+    decision = transitions.recognize(
         assessments=[assessment], by=world.users[APPROVER], **decision_fields(side.commune)
     )
     assert decision.number == max(numbers) + 1

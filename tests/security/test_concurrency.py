@@ -20,8 +20,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from certification import audit, services
+from certification import audit
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
+from certification.selectors import assessments
+from certification.services import entry, transitions
 from tests.security.world import KDC as KDC_ITEMS
 from tests.security.world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
 from tests.security.world import XA as XA_ITEMS
@@ -105,7 +107,7 @@ def test_fifty_parallel_recognitions_by_one_issuer_get_unique_gap_free_decision_
     events_before = AuditEvent.objects.count()
 
     def recognize(a):
-        return lambda: services.recognize(assessments=[a], by=approver, **decision_fields(commune))
+        return lambda: transitions.recognize(assessments=[a], by=approver, **decision_fields(commune))
 
     started = time.monotonic()
     outcomes = run_in_threads([recognize(a) for a in assessments])
@@ -142,14 +144,14 @@ def test_fifty_officers_saving_and_submitting_at_once_keep_one_unbroken_audit_ch
     or lose its place in the assessment's own history."""
     commune, areas, campaign, _kdc = commune_with_areas
     officer = make_user("officer", Role.OFFICER, commune)
-    drafts = [services.start_assessment(campaign=campaign, unit=unit, by=officer) for unit in areas]
+    drafts = [entry.start_assessment(campaign=campaign, unit=unit, by=officer) for unit in areas]
     versions = {a.pk: a.version for a in drafts}
     events_before = AuditEvent.objects.count()
 
     def save_and_submit(assessment):
         def run():
             saved = fill(assessment, officer)
-            return services.submit_assessment(assessment=saved, by=officer, expected_version=saved.version)
+            return transitions.submit_assessment(assessment=saved, by=officer, expected_version=saved.version)
 
         return run
 
@@ -162,7 +164,7 @@ def test_fifty_officers_saving_and_submitting_at_once_keep_one_unbroken_audit_ch
     assert AuditEvent.objects.count() == events_before + THREADS * (1 + len(KDC_LEAVES) + 6 + 2)
     assert audit.verify_chain() == (True, None)
     for assessment in drafts:
-        changes = services.changes_since(assessment, versions[assessment.pk])
+        changes = assessments.changes_since(assessment, versions[assessment.pk])
         assert [c.field for c in changes][: len(KDC_LEAVES)] == ["value"] * len(KDC_LEAVES)
         assert changes[-1].field == "status" and changes[-1].new == "submitted"
 
@@ -204,7 +206,7 @@ def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_wi
 def test_two_editors_saving_the_same_version_at_once_lose_no_update(commune_with_areas):
     commune, areas, campaign, kdc = commune_with_areas
     first, second = make_user("officer1", Role.OFFICER, commune), make_user("officer2", Role.OFFICER, commune)
-    assessment = services.start_assessment(campaign=campaign, unit=areas[0], by=first)
+    assessment = entry.start_assessment(campaign=campaign, unit=areas[0], by=first)
     answer = assessment.answers.get(criterion__code="KDC-1")
     url = reverse("certification:assessment-save", args=[assessment.pk])
 

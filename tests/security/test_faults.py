@@ -30,10 +30,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from antt.celery import app
-from certification import services
 from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
+from certification.services import transitions
 from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.plugins.services import celery_app_using
 from tests.security.world import (
@@ -240,7 +240,7 @@ def recognized_decision(count: int):
             Answer(assessment=a, criterion=c, value="met") for c in kdc.criteria.filter(code__in=KDC_LEAVES)
         )
         assessments.append(a)
-    decision = services.recognize(assessments=assessments, by=approver, **decision_fields(commune))
+    decision = transitions.recognize(assessments=assessments, by=approver, **decision_fields(commune))
     return decision, approver
 
 

@@ -30,11 +30,11 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from certification import services
 from certification.documents import pdf
 from certification.documents import printing as print_jobs
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion, PrintJob
 from certification.models.criteria import UnitKind
+from certification.services import entry, transitions
 from certification.services.scoring import start_scoring_run
 from units.models import RoleAssignment, Unit
 
@@ -116,7 +116,7 @@ def make_campaign(province: Unit, year: int, sets, *, entry_end: datetime.date) 
 
 def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     assessment.refresh_from_db()
-    return services.save_answers(
+    return entry.save_answers(
         assessment=assessment,
         by=by,
         expected_version=assessment.version,
@@ -238,22 +238,22 @@ def build_side(
         province, year, sets, entry_end=timezone.localdate() + datetime.timedelta(days=30)
     )
 
-    draft = services.start_assessment(campaign=campaign, unit=areas[0], by=officer)
-    evidence = services.add_evidence(
+    draft = entry.start_assessment(campaign=campaign, unit=areas[0], by=officer)
+    evidence = entry.add_evidence(
         assessment=draft,
         by=officer,
         file=SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf"),
         criterion_code="KDC-1",
     )
-    appraised = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    appraised = entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     fill(appraised, officer)
-    services.submit_assessment(assessment=appraised, by=officer)
-    services.appraise_assessment(assessment=appraised, by=appraiser)
-    recognized = services.start_assessment(campaign=campaign, unit=areas[2], by=officer)
+    transitions.submit_assessment(assessment=appraised, by=officer)
+    transitions.appraise_assessment(assessment=appraised, by=appraiser)
+    recognized = entry.start_assessment(campaign=campaign, unit=areas[2], by=officer)
     fill(recognized, officer)
-    services.submit_assessment(assessment=recognized, by=officer)
-    services.appraise_assessment(assessment=recognized, by=appraiser)
-    decision = services.recognize(assessments=[recognized], by=approver, **decision_fields(commune))
+    transitions.submit_assessment(assessment=recognized, by=officer)
+    transitions.appraise_assessment(assessment=recognized, by=appraiser)
+    decision = transitions.recognize(assessments=[recognized], by=approver, **decision_fields(commune))
     for a in (draft, appraised, recognized):
         a.refresh_from_db()
     certificate = decision.certificates.get()
@@ -358,8 +358,8 @@ def build_small_world() -> World:
     campaign = make_campaign(
         province, year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30)
     )
-    draft = services.start_assessment(campaign=campaign, unit=areas[0], by=officer)
-    evidence = services.add_evidence(
+    draft = entry.start_assessment(campaign=campaign, unit=areas[0], by=officer)
+    evidence = entry.add_evidence(
         assessment=draft,
         by=officer,
         file=SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf"),

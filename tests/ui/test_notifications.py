@@ -20,8 +20,7 @@ def test_the_officer_is_told_of_an_assessment_returned_in_the_commune_only(
     client, officer, colleague, campaign, area, other_area, assess
 ):
     returned = assess(area, Status.RETURNED, returned=1)
-    returned.return_reason = "Thiếu biên bản họp"
-    returned.save(update_fields=["return_reason"])
+    returned.answers.filter(is_returned=True).update(return_reason="Thiếu biên bản họp")
     assess(other_area, Status.RETURNED, returned=1)
 
     mine = page(client, officer)

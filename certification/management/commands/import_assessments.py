@@ -10,8 +10,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from certification.audit import SystemActor
 from certification.exchange.assessment_excel import import_workbook
-from certification.services import SystemActor
 
 
 class Command(BaseCommand):

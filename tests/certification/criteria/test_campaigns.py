@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from antt.errors import WorkflowError
 from certification.audit import verify_chain
 from certification.models import Campaign
-from certification.services.campaigns import criteria_set_for_unit, open_campaign, update_campaign_dates
+from certification.selectors.campaigns import criteria_set_for_unit
+from certification.services.campaigns import open_campaign, update_campaign_dates
 from certification.services.criteria import add_province_criterion, publish_set
 
 d = datetime.date

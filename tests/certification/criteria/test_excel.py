@@ -14,7 +14,8 @@ from certification.exchange.criteria_excel import (
     import_set_xlsx,
 )
 from certification.models import CriteriaSet
-from certification.services.criteria import add_province_criterion, ordered_criteria
+from certification.selectors.criteria import ordered_criteria
+from certification.services.criteria import add_province_criterion
 
 
 def snapshot(criteria_set: CriteriaSet) -> list[tuple]:

@@ -8,7 +8,7 @@ import pytest
 
 from certification.data.tt124 import EXAMPLE_FAMILY, load_example_score_sheet, load_tt124_sets
 from certification.models import CriteriaSet, Criterion, ScoreSheet
-from certification.services.criteria import criteria_tree, flatten_tree, leaf_criteria
+from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -85,7 +85,7 @@ def test_every_set_has_exactly_the_codes_of_the_regulation_in_legal_order(
         "CSGD-5",
         "CSGD-6",
     ]
-    assert [len(leaf_criteria(s)) for s in (kdc_set, xa_set, cqdn_set, csgd_set)] == [14, 14, 12, 11]
+    assert [len(answerable_criteria(s)) for s in (kdc_set, xa_set, cqdn_set, csgd_set)] == [14, 14, 12, 11]
 
 
 @pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_answer_types_follow_the_text(kdc_set, xa_set):
     assert types["XA-4"] == "derived" and xa_set.criteria.get(code="XA-4").threshold_percent == 70
     groups = {code for code, kind in types.items() if kind == "group"}
     assert groups == {"KDC-3", "KDC-4", "XA-2", "XA-2/KDC-3", "XA-2/KDC-4", "CQDN-3", "CSGD-3"}
-    assert all(c.evidence_hint for c in leaf_criteria(kdc_set))
+    assert all(c.evidence_hint for c in answerable_criteria(kdc_set))
 
 
 @pytest.mark.django_db

@@ -4,16 +4,15 @@ import pytest
 
 from antt.errors import WorkflowError
 from certification.audit import verify_chain
-from certification.models import Answer, Assessment, AuditEvent, CriteriaSet, Criterion, ScoreSheet
+from certification.models import Answer, Assessment, CriteriaSet, Criterion, ScoreSheet
+from certification.selectors.criteria import applicable_set, diff_sets
 from certification.services.campaigns import open_campaign
 from certification.services.criteria import (
     add_criterion,
     add_province_criterion,
-    applicable_set,
     clone_for_year,
     copy_score_sheet,
     delete_criterion,
-    diff_sets,
     new_version,
     publish_set,
     update_criterion,
@@ -52,10 +51,15 @@ def test_even_a_direct_save_of_a_published_criterion_is_refused(kdc_set):
 
 
 @pytest.mark.django_db
-def test_the_first_assessment_freezes_the_set_it_uses(assessment_on_v1, kdc_set):
+def test_the_first_assessment_puts_the_set_it_uses_in_use(kdc_set, province, area):
+    assert not kdc_set.is_in_use
+    assert not CriteriaSet.objects.with_in_use().get(pk=kdc_set.pk).in_use
+    campaign = open_campaign(year=2026, province=province)
+    Assessment.objects.create(campaign=campaign, unit=area, criteria_set=kdc_set)
     kdc_set.refresh_from_db()
-    assert kdc_set.status == CriteriaSet.Status.FROZEN
-    assert AuditEvent.objects.filter(action="criteria_set_frozen", object_id=str(kdc_set.pk)).exists()
+    assert kdc_set.status == CriteriaSet.Status.PUBLISHED and kdc_set.is_in_force
+    assert kdc_set.is_in_use and kdc_set.state == "frozen"
+    assert CriteriaSet.objects.with_in_use().get(pk=kdc_set.pk).in_use
 
 
 @pytest.mark.django_db
@@ -149,9 +153,9 @@ def test_a_province_addition_goes_into_a_derived_draft_with_a_prefixed_code(kdc_
     assert derived.criteria.count() == 17 and kdc_set.criteria.count() == 16
     again = add_province_criterion(kdc_set, province, "42-KDC-7", "Tiêu chí thứ hai.", parent_code="KDC-4")
     assert again.criteria_set == derived and again.parent.code == "KDC-4"
-    from certification.services.criteria import leaf_criteria, ordered_criteria
+    from certification.selectors.criteria import answerable_criteria, ordered_criteria
 
-    codes = [c.code for c in leaf_criteria(derived)]
+    codes = [c.code for c in answerable_criteria(derived)]
     assert codes.index("42-KDC-7") == codes.index("KDC-4d") + 1  # listed inside its group
     assert list(derived.criteria.order_by("order").values_list("code", flat=True)) == [
         c.code for c in ordered_criteria(derived)

@@ -320,8 +320,8 @@ def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit
 ):
     from django.utils import timezone
 
-    from certification.services import save_answers
     from certification.services.campaigns import open_campaign
+    from certification.services.entry import save_answers
 
     current = open_campaign(year=timezone.localdate().year + 1, province=province)  # entry still open
     assessment = assess(area, target=current, status="draft")

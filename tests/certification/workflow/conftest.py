@@ -7,9 +7,9 @@ import io
 import pytest
 from django.utils import timezone
 
-from certification import services
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion
 from certification.models.criteria import UnitKind
+from certification.services import entry, transitions
 
 AT = Criterion.AnswerType
 
@@ -99,12 +99,12 @@ def other_campaign(other_province, kdc_set, xa_set, today) -> Campaign:
 
 @pytest.fixture
 def draft(campaign, area, officer) -> Assessment:
-    return services.start_assessment(campaign=campaign, unit=area, by=officer)
+    return entry.start_assessment(campaign=campaign, unit=area, by=officer)
 
 
 def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     assessment.refresh_from_db()
-    return services.save_answers(
+    return entry.save_answers(
         assessment=assessment,
         by=by,
         expected_version=assessment.version,
@@ -128,12 +128,12 @@ def filled(draft, officer) -> Assessment:
 
 @pytest.fixture
 def submitted(filled, officer) -> Assessment:
-    return services.submit_assessment(assessment=filled, by=officer)
+    return transitions.submit_assessment(assessment=filled, by=officer)
 
 
 @pytest.fixture
 def appraised(submitted, appraiser) -> Assessment:
-    return services.appraise_assessment(assessment=submitted, by=appraiser)
+    return transitions.appraise_assessment(assessment=submitted, by=appraiser)
 
 
 def decision_kwargs(issuer) -> dict:
@@ -148,7 +148,7 @@ def decision_kwargs(issuer) -> dict:
 
 @pytest.fixture
 def recognized(appraised, approver, commune) -> Assessment:
-    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
     appraised.refresh_from_db()
     return appraised
 

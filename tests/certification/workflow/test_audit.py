@@ -5,8 +5,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from certification import audit, services
+from antt.errors import WorkflowError
+from certification import audit
+from certification.errors import ConflictError
 from certification.models import AuditEvent
+from certification.services import entry, transitions
 from tests.certification.workflow.conftest import KDC_CODES, decision_kwargs, fill
 
 pytestmark = pytest.mark.django_db
@@ -58,15 +61,15 @@ def test_events_cannot_be_edited_or_deleted_through_the_application(filled):
 
 
 def test_decisions_and_revocations_are_audited(recognized, approver):
-    services.revoke_assessment(assessment=recognized, by=approver, reason="Sai phạm", reference="QĐ 9")
+    transitions.revoke_assessment(assessment=recognized, by=approver, reason="Sai phạm", reference="QĐ 9")
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"decision", "revocation", "status"} <= actions
 
 
 def test_a_refused_recognition_writes_no_audit_event(appraised, officer, commune):
     before = AuditEvent.objects.count()
-    with pytest.raises(services.WorkflowError):
-        services.recognize(assessments=[appraised], by=officer, **decision_kwargs(commune))
+    with pytest.raises(WorkflowError):
+        transitions.recognize(assessments=[appraised], by=officer, **decision_kwargs(commune))
     assert AuditEvent.objects.count() == before
 
 
@@ -86,8 +89,8 @@ def test_a_save_appends_its_events_together_at_the_end_version_mark_first_and_ch
 
 def test_a_refused_save_inside_deferred_writes_no_event_and_leaves_the_chain_whole(filled, officer):
     before = AuditEvent.objects.count()
-    with pytest.raises(services.ConflictError):
-        services.save_answers(
+    with pytest.raises(ConflictError):
+        entry.save_answers(
             assessment=filled, by=officer, expected_version=0, changes={"KDC-1": {"value": "not_met"}}
         )
     assert AuditEvent.objects.count() == before

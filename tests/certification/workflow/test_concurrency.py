@@ -5,8 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
-from certification import services
+from antt.errors import WorkflowError
+from certification.errors import ConflictError
 from certification.models import Assessment, Decision
+from certification.services import entry, transitions
 from tests.certification.workflow.conftest import decision_kwargs
 
 Status = Assessment.Status
@@ -20,11 +22,11 @@ def test_the_second_of_two_editors_gets_a_conflict_naming_who_changed_what(
 
     second = make_user("officer2", RoleAssignment.Role.OFFICER, commune, first_name="Hoa", last_name="Lê")
     loaded_by_both = draft.version
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=loaded_by_both, changes={"KDC-1": {"value": "met"}}
     )
-    with pytest.raises(services.ConflictError) as excinfo:
-        services.save_answers(
+    with pytest.raises(ConflictError) as excinfo:
+        entry.save_answers(
             assessment=draft,
             by=second,
             expected_version=loaded_by_both,
@@ -36,7 +38,7 @@ def test_the_second_of_two_editors_gets_a_conflict_naming_who_changed_what(
     assert conflict.current_version == loaded_by_both + 1
     assert draft.answers.get(criterion__code="KDC-1").value == "met"
 
-    services.save_answers(
+    entry.save_answers(
         assessment=draft,
         by=second,
         expected_version=conflict.current_version,
@@ -48,9 +50,9 @@ def test_the_second_of_two_editors_gets_a_conflict_naming_who_changed_what(
 @pytest.mark.django_db
 def test_a_status_change_meanwhile_is_also_a_conflict(filled, officer):
     stale = filled.version
-    services.submit_assessment(assessment=filled, by=officer)
-    with pytest.raises(services.ConflictError) as excinfo:
-        services.save_answers(
+    transitions.submit_assessment(assessment=filled, by=officer)
+    with pytest.raises(ConflictError) as excinfo:
+        entry.save_answers(
             assessment=filled, by=officer, expected_version=stale, changes={"KDC-1": {"value": "met"}}
         )
     assert any(c.field == "status" for c in excinfo.value.changes)
@@ -83,7 +85,7 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
     version = draft.version
 
     def save(value):
-        return lambda: services.save_answers(
+        return lambda: entry.save_answers(
             assessment=Assessment.objects.get(pk=draft.pk),
             by=officer,
             expected_version=version,
@@ -92,7 +94,7 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
 
     outcomes = _run_in_threads(save("met"), save("not_met"))
     winners = [o for o in outcomes if isinstance(o, Assessment)]
-    losers = [o for o in outcomes if isinstance(o, services.ConflictError)]
+    losers = [o for o in outcomes if isinstance(o, ConflictError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
     draft.refresh_from_db()
     assert draft.version == version + 1
@@ -104,11 +106,11 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
 @pytest.mark.django_db(transaction=True)
 def test_a_double_clicked_recognition_on_postgresql_makes_one_decision(appraised, approver, commune):
     def recognize():
-        return services.recognize(
+        return transitions.recognize(
             assessments=[Assessment.objects.get(pk=appraised.pk)], by=approver, **decision_kwargs(commune)
         )
 
     outcomes = _run_in_threads(recognize, recognize)
     assert sum(isinstance(o, Decision) for o in outcomes) == 1, outcomes
-    assert sum(isinstance(o, services.WorkflowError) for o in outcomes) == 1, outcomes
+    assert sum(isinstance(o, WorkflowError) for o in outcomes) == 1, outcomes
     assert Decision.objects.count() == 1

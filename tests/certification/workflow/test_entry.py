@@ -6,8 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from antt.errors import WorkflowError
-from certification import services
 from certification.models import Answer, Assessment, AuditEvent, Evidence, Registration
+from certification.selectors import assessments
+from certification.services import entry
+from certification.services.registration import register_unit
 from tests.certification.workflow.conftest import KDC_CODES, fill, make_campaign, snapshot
 from units.models import Unit
 
@@ -29,7 +31,7 @@ def register(campaign, unit, by, **extra):
         "note": "",
     }
     values.update(extra)
-    return services.register_unit(campaign=campaign, unit=unit, by=by, **values)
+    return register_unit(campaign=campaign, unit=unit, by=by, **values)
 
 
 # --- registration -------------------------------------------------------------------------
@@ -97,17 +99,17 @@ def test_only_an_officer_of_the_unit_may_register_it(campaign, area, who, reques
 def test_starting_pins_the_criteria_set_and_creates_one_empty_answer_per_leaf(
     campaign, area, officer, kdc_set
 ):
-    assessment = services.start_assessment(campaign=campaign, unit=area, by=officer)
+    assessment = entry.start_assessment(campaign=campaign, unit=area, by=officer)
     assert assessment.criteria_set == kdc_set
     assert sorted(assessment.answers.values_list("criterion__code", flat=True)) == sorted(KDC_CODES)
     assert set(assessment.answers.values_list("value", flat=True)) == {""}
-    assert services.start_assessment(campaign=campaign, unit=area, by=officer) == assessment
+    assert entry.start_assessment(campaign=campaign, unit=area, by=officer) == assessment
 
 
 @pytest.mark.parametrize("who", ["appraiser", "colleague", "outsider"])
 def test_starting_is_refused_to_anyone_but_an_officer_of_the_unit(campaign, area, who, request):
     with pytest.raises(WorkflowError):
-        services.start_assessment(campaign=campaign, unit=area, by=request.getfixturevalue(who))
+        entry.start_assessment(campaign=campaign, unit=area, by=request.getfixturevalue(who))
     assert not Assessment.objects.exists()
 
 
@@ -115,7 +117,7 @@ def test_starting_is_refused_when_the_campaign_is_closed(campaign, area, officer
     campaign.status = campaign.Status.CLOSED
     campaign.save()
     with pytest.raises(WorkflowError, match="not open"):
-        services.start_assessment(campaign=campaign, unit=area, by=officer)
+        entry.start_assessment(campaign=campaign, unit=area, by=officer)
     assert not Assessment.objects.exists()
 
 
@@ -124,7 +126,7 @@ def test_starting_is_refused_when_the_campaign_is_closed(campaign, area, officer
 
 def test_saving_answers_bumps_the_version_and_audits_before_and_after(draft, officer):
     version = draft.version
-    services.save_answers(
+    entry.save_answers(
         assessment=draft,
         by=officer,
         expected_version=version,
@@ -139,11 +141,11 @@ def test_saving_answers_bumps_the_version_and_audits_before_and_after(draft, off
 
 
 def test_saving_the_same_values_again_changes_nothing(draft, officer):
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
     )
     before = snapshot(draft)
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
     )
     assert snapshot(draft) == before
@@ -152,14 +154,14 @@ def test_saving_the_same_values_again_changes_nothing(draft, officer):
 def test_not_applicable_is_refused_where_the_criterion_does_not_allow_it(draft, officer):
     before = snapshot(draft)
     with pytest.raises(WorkflowError, match="KDC-3a"):
-        services.save_answers(
+        entry.save_answers(
             assessment=draft,
             by=officer,
             expected_version=draft.version,
             changes={"KDC-1": {"value": "met"}, "KDC-3a": {"value": "na"}},
         )
     assert snapshot(draft) == before
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-3b": {"value": "na"}}
     )
     assert draft.answers.get(criterion__code="KDC-3b").value == Answer.Value.NOT_APPLICABLE
@@ -172,14 +174,14 @@ def test_not_applicable_is_refused_where_the_criterion_does_not_allow_it(draft, 
 def test_unknown_codes_and_bad_values_are_refused(draft, officer, changes):
     before = snapshot(draft)
     with pytest.raises(WorkflowError):
-        services.save_answers(assessment=draft, by=officer, expected_version=draft.version, changes=changes)
+        entry.save_answers(assessment=draft, by=officer, expected_version=draft.version, changes=changes)
     assert snapshot(draft) == before
 
 
 def test_a_derived_criterion_is_not_entered_by_hand(campaign, commune, officer):
-    assessment = services.start_assessment(campaign=campaign, unit=commune, by=officer)
+    assessment = entry.start_assessment(campaign=campaign, unit=commune, by=officer)
     with pytest.raises(WorkflowError, match="XA-4"):
-        services.save_answers(
+        entry.save_answers(
             assessment=assessment,
             by=officer,
             expected_version=assessment.version,
@@ -191,7 +193,7 @@ def test_a_derived_criterion_is_not_entered_by_hand(campaign, commune, officer):
 def test_only_an_officer_of_the_unit_may_enter_answers(draft, who, request):
     before = snapshot(draft)
     with pytest.raises(WorkflowError):
-        services.save_answers(
+        entry.save_answers(
             assessment=draft,
             by=request.getfixturevalue(who),
             expected_version=draft.version,
@@ -203,7 +205,7 @@ def test_only_an_officer_of_the_unit_may_enter_answers(draft, who, request):
 def test_a_submitted_assessment_is_locked(submitted, officer):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="cannot be edited"):
-        services.save_answers(
+        entry.save_answers(
             assessment=submitted,
             by=officer,
             expected_version=submitted.version,
@@ -220,18 +222,18 @@ def test_entry_closes_after_the_deadline_unless_an_approver_opens_an_exception(
     campaign.save()
     before = snapshot(draft)
     with pytest.raises(WorkflowError, match="Entry closed"):
-        services.save_answers(
+        entry.save_answers(
             assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
         )
     assert snapshot(draft) == before
 
     with pytest.raises(WorkflowError):
-        services.open_entry_exception(assessment=draft, by=officer, until=today)
+        entry.open_entry_exception(assessment=draft, by=officer, until=today)
     assert snapshot(draft) == before
 
-    services.open_entry_exception(assessment=draft, by=approver, until=today)
+    entry.open_entry_exception(assessment=draft, by=approver, until=today)
     draft.refresh_from_db()
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
     )
     assert draft.answers.get(criterion__code="KDC-1").value == "met"
@@ -240,7 +242,7 @@ def test_entry_closes_after_the_deadline_unless_an_approver_opens_an_exception(
 def test_an_exception_that_already_ended_is_refused(draft, approver, today):
     before = snapshot(draft)
     with pytest.raises(WorkflowError):
-        services.open_entry_exception(assessment=draft, by=approver, until=today - datetime.timedelta(days=1))
+        entry.open_entry_exception(assessment=draft, by=approver, until=today - datetime.timedelta(days=1))
     assert snapshot(draft) == before
 
 
@@ -253,9 +255,9 @@ def test_last_years_figures_come_from_the_previous_campaigns_assessment(
     province, kdc_set, xa_set, area, officer, filled, today
 ):
     last_year = make_campaign(province, today.year - 1, [kdc_set, xa_set], entry_end=today)
-    old = services.start_assessment(campaign=last_year, unit=area, by=officer)
+    old = entry.start_assessment(campaign=last_year, unit=area, by=officer)
     Assessment.objects.filter(pk=old.pk).update(crime_count=4)
-    assert services.previous_assessment(filled).crime_count == 4
+    assert assessments.previous_assessment(filled).crime_count == 4
 
 
 # --- evidence -----------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def test_last_years_figures_come_from_the_previous_campaigns_assessment(
 
 def test_a_pdf_is_stored_under_a_random_name_with_its_original_name_kept(draft, officer, settings):
     upload = SimpleUploadedFile("../Biên bản họp\r\n.pdf", PDF, content_type="text/plain")
-    evidence = services.add_evidence(assessment=draft, by=officer, file=upload, criterion_code="KDC-1")
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=upload, criterion_code="KDC-1")
     assert evidence.content_type == "application/pdf"
     assert evidence.original_name == "Biên bản họp_.pdf"
     assert evidence.token in evidence.file.name and "Biên" not in evidence.file.name
@@ -275,7 +277,7 @@ def test_a_pdf_is_stored_under_a_random_name_with_its_original_name_kept(draft, 
     ("name", "content", "kind"), [("anh.txt", PNG, "image/png"), ("anh", JPEG, "image/jpeg")]
 )
 def test_the_type_is_read_from_the_content_not_the_name(draft, officer, name, content, kind):
-    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile(name, content))
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile(name, content))
     assert evidence.content_type == kind
 
 
@@ -290,47 +292,45 @@ def test_the_type_is_read_from_the_content_not_the_name(draft, officer, name, co
 def test_files_that_are_not_pdf_jpeg_or_png_are_refused(draft, officer, name, content):
     before = snapshot(draft)
     with pytest.raises(WorkflowError):
-        services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile(name, content))
+        entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile(name, content))
     assert snapshot(draft) == before
 
 
 def test_a_file_over_the_size_limit_is_refused(draft, officer, settings):
     settings.EVIDENCE_MAX_BYTES = 1000
     with pytest.raises(WorkflowError, match="too large"):
-        services.add_evidence(
-            assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF + b"0" * 1000)
-        )
+        entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF + b"0" * 1000))
     assert not Evidence.objects.exists()
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
 
 
 def test_evidence_cannot_be_added_once_submitted_or_by_another_role(submitted, draft, officer, appraiser):
     with pytest.raises(WorkflowError):
-        services.add_evidence(assessment=submitted, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+        entry.add_evidence(assessment=submitted, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
     with pytest.raises(WorkflowError):
-        services.add_evidence(assessment=draft, by=appraiser, file=SimpleUploadedFile("a.pdf", PDF))
+        entry.add_evidence(assessment=draft, by=appraiser, file=SimpleUploadedFile("a.pdf", PDF))
     assert not Evidence.objects.exists()
 
 
 def test_evidence_can_be_removed_while_editable_and_its_file_goes_on_commit(
     draft, officer, settings, django_capture_on_commit_callbacks
 ):
-    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
     path = settings.MEDIA_ROOT / evidence.file.name
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.delete_evidence(evidence=evidence, by=officer)
+        entry.delete_evidence(evidence=evidence, by=officer)
     assert not Evidence.objects.exists()
     assert AuditEvent.objects.filter(action="evidence-removed").exists()
     assert not path.exists()
 
 
 def test_filling_everything_makes_the_assessment_submittable(filled):
-    assert services.missing_for_submission(filled) == []
+    assert assessments.missing_for_submission(filled) == []
 
 
 def test_an_empty_assessment_lists_what_blocks_submission(draft):
-    problems = " ".join(services.missing_for_submission(draft))
+    problems = " ".join(assessments.missing_for_submission(draft))
     assert "KDC-1" in problems and "minutes" in problems and "figures" in problems
 
 

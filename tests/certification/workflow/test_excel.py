@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
-from certification import services
 from certification.exchange import assessment_excel as excel
 from certification.models import Answer, Assessment, AuditEvent, Registration
+from certification.services import registration, transitions
 from tests.certification.workflow.conftest import xlsx
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_the_download_lists_my_units_with_the_contract_header(officer, campaign,
 
 
 def test_the_download_is_prefilled_with_saved_answers_and_registration(officer, filled, campaign, area):
-    services.register_unit(
+    registration.register_unit(
         campaign=campaign,
         unit=area,
         by=officer,
@@ -152,7 +152,7 @@ def test_entry_after_the_deadline_is_refused_per_cell(officer, draft, campaign, 
 
 
 def test_a_returned_assessment_accepts_only_the_returned_items(officer, appraiser, submitted, campaign):
-    services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-3a": "Xem lại"})
+    transitions.return_assessment(assessment=submitted, by=appraiser, items={"KDC-3a": "Xem lại"})
     rows = [[*HEAD, "KDC-1", "KDC-3a"], [submitted.unit.code, "", "", None, None, "Không đạt", "Không đạt"]]
     report = excel.import_workbook(xlsx(rows), year=campaign.year, user=officer)
     assert [(e.row, e.column_letter) for e in report.errors] == [(2, "F")]

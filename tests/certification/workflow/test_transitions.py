@@ -3,8 +3,8 @@
 import pytest
 
 from antt.errors import WorkflowError
-from certification import services
 from certification.models import Assessment, AuditEvent, Certificate, Decision
+from certification.services import entry, rules, transitions
 from tests.certification.workflow.conftest import decision_kwargs, fill, snapshot
 from units.models import RoleAssignment
 
@@ -16,7 +16,7 @@ Status = Assessment.Status
 
 
 def test_an_officer_submits_a_complete_assessment_and_it_is_locked(filled, officer):
-    assessment = services.submit_assessment(assessment=filled, by=officer, expected_version=filled.version)
+    assessment = transitions.submit_assessment(assessment=filled, by=officer, expected_version=filled.version)
     assert assessment.status == Status.SUBMITTED and assessment.submitted_at
     assert AuditEvent.objects.filter(assessment=filled, field="status", old="draft", new="submitted").exists()
 
@@ -24,30 +24,30 @@ def test_an_officer_submits_a_complete_assessment_and_it_is_locked(filled, offic
 def test_an_incomplete_assessment_cannot_be_submitted(draft, officer):
     before = snapshot(draft)
     with pytest.raises(WorkflowError, match="KDC-1"):
-        services.submit_assessment(assessment=draft, by=officer)
+        transitions.submit_assessment(assessment=draft, by=officer)
     assert snapshot(draft) == before
 
 
 def test_minutes_are_required_to_submit(filled, officer):
-    services.save_answers(
+    entry.save_answers(
         assessment=filled, by=officer, expected_version=filled.version, dossier={"meeting_attendees": []}
     )
     with pytest.raises(WorkflowError, match="minutes"):
-        services.submit_assessment(assessment=filled, by=officer)
+        transitions.submit_assessment(assessment=filled, by=officer)
 
 
 @pytest.mark.parametrize("who", ["appraiser", "approver", "colleague", "outsider"])
 def test_only_an_officer_of_the_unit_may_submit(filled, who, request):
     before = snapshot(filled)
     with pytest.raises(WorkflowError):
-        services.submit_assessment(assessment=filled, by=request.getfixturevalue(who))
+        transitions.submit_assessment(assessment=filled, by=request.getfixturevalue(who))
     assert snapshot(filled) == before
 
 
 def test_submitting_twice_is_refused(submitted, officer):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="Only a draft or returned"):
-        services.submit_assessment(assessment=submitted, by=officer)
+        transitions.submit_assessment(assessment=submitted, by=officer)
     assert snapshot(submitted) == before
 
 
@@ -58,7 +58,7 @@ def test_submitting_after_the_deadline_is_refused(filled, officer, today):
     filled.campaign.save()
     before = snapshot(filled)
     with pytest.raises(WorkflowError, match="Entry closed"):
-        services.submit_assessment(assessment=filled, by=officer)
+        transitions.submit_assessment(assessment=filled, by=officer)
     assert snapshot(filled) == before
 
 
@@ -66,7 +66,7 @@ def test_submitting_after_the_deadline_is_refused(filled, officer, today):
 
 
 def test_a_returned_assessment_reopens_only_the_returned_items(submitted, officer, appraiser):
-    services.return_assessment(
+    transitions.return_assessment(
         assessment=submitted, by=appraiser, items={"KDC-3a": "Thiếu biên bản xác minh"}
     )
     submitted.refresh_from_db()
@@ -76,18 +76,18 @@ def test_a_returned_assessment_reopens_only_the_returned_items(submitted, office
 
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="KDC-1"):
-        services.save_answers(
+        entry.save_answers(
             assessment=submitted,
             by=officer,
             expected_version=submitted.version,
             changes={"KDC-1": {"value": "not_met"}},
         )
     with pytest.raises(WorkflowError, match="figures"):
-        services.save_answers(
+        entry.save_answers(
             assessment=submitted, by=officer, expected_version=submitted.version, figures={"crime_count": 9}
         )
     with pytest.raises(WorkflowError, match="dossier"):
-        services.save_answers(
+        entry.save_answers(
             assessment=submitted,
             by=officer,
             expected_version=submitted.version,
@@ -95,22 +95,22 @@ def test_a_returned_assessment_reopens_only_the_returned_items(submitted, office
         )
     assert snapshot(submitted) == before
 
-    services.save_answers(
+    entry.save_answers(
         assessment=submitted,
         by=officer,
         expected_version=submitted.version,
         changes={"KDC-3a": {"note": "Đã bổ sung"}},
     )
-    services.submit_assessment(assessment=submitted, by=officer)
+    transitions.submit_assessment(assessment=submitted, by=officer)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
     assert not submitted.answers.filter(is_returned=True).exists()
 
 
 def test_returning_the_dossier_reopens_the_minutes(submitted, officer, appraiser):
-    services.return_assessment(assessment=submitted, by=appraiser, items={services.DOSSIER: "Thiếu chữ ký"})
+    transitions.return_assessment(assessment=submitted, by=appraiser, items={rules.DOSSIER: "Thiếu chữ ký"})
     submitted.refresh_from_db()
-    services.save_answers(
+    entry.save_answers(
         assessment=submitted,
         by=officer,
         expected_version=submitted.version,
@@ -124,7 +124,7 @@ def test_returning_the_dossier_reopens_the_minutes(submitted, officer, appraiser
 def test_a_return_needs_known_items_each_with_a_reason(submitted, appraiser, items):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError):
-        services.return_assessment(assessment=submitted, by=appraiser, items=items)
+        transitions.return_assessment(assessment=submitted, by=appraiser, items=items)
     assert snapshot(submitted) == before
 
 
@@ -132,7 +132,7 @@ def test_a_return_needs_known_items_each_with_a_reason(submitted, appraiser, ite
 def test_only_an_appraiser_may_return(submitted, who, request):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError):
-        services.return_assessment(
+        transitions.return_assessment(
             assessment=submitted, by=request.getfixturevalue(who), items={"KDC-1": "x"}
         )
     assert snapshot(submitted) == before
@@ -141,7 +141,7 @@ def test_only_an_appraiser_may_return(submitted, who, request):
 def test_a_draft_cannot_be_returned(filled, appraiser):
     before = snapshot(filled)
     with pytest.raises(WorkflowError):
-        services.return_assessment(assessment=filled, by=appraiser, items={"KDC-1": "x"})
+        transitions.return_assessment(assessment=filled, by=appraiser, items={"KDC-1": "x"})
     assert snapshot(filled) == before
 
 
@@ -149,7 +149,7 @@ def test_a_draft_cannot_be_returned(filled, appraiser):
 
 
 def test_the_appraisal_is_kept_apart_from_the_self_assessment(submitted, appraiser):
-    services.appraise_assessment(
+    transitions.appraise_assessment(
         assessment=submitted,
         by=appraiser,
         values={"KDC-5": {"appraised_value": "not_met"}},
@@ -165,21 +165,21 @@ def test_the_appraisal_is_kept_apart_from_the_self_assessment(submitted, apprais
 def test_only_an_appraiser_may_appraise(submitted, who, request):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError):
-        services.appraise_assessment(assessment=submitted, by=request.getfixturevalue(who))
+        transitions.appraise_assessment(assessment=submitted, by=request.getfixturevalue(who))
     assert snapshot(submitted) == before
 
 
 def test_a_draft_cannot_be_appraised(filled, appraiser):
     before = snapshot(filled)
     with pytest.raises(WorkflowError, match="Only a submitted"):
-        services.appraise_assessment(assessment=filled, by=appraiser)
+        transitions.appraise_assessment(assessment=filled, by=appraiser)
     assert snapshot(filled) == before
 
 
 def test_an_appraisal_with_a_forbidden_not_applicable_is_refused(submitted, appraiser):
     before = snapshot(submitted)
     with pytest.raises(WorkflowError):
-        services.appraise_assessment(
+        transitions.appraise_assessment(
             assessment=submitted, by=appraiser, values={"KDC-1": {"appraised_value": "na"}}
         )
     assert snapshot(submitted) == before
@@ -191,10 +191,10 @@ def test_an_appraisal_with_a_forbidden_not_applicable_is_refused(submitted, appr
 def appraise_all(areas, officer, appraiser, campaign):
     result = []
     for unit in areas:
-        assessment = services.start_assessment(campaign=campaign, unit=unit, by=officer)
+        assessment = entry.start_assessment(campaign=campaign, unit=unit, by=officer)
         fill(assessment, officer)
-        services.submit_assessment(assessment=assessment, by=officer)
-        result.append(services.appraise_assessment(assessment=assessment, by=appraiser))
+        transitions.submit_assessment(assessment=assessment, by=officer)
+        result.append(transitions.appraise_assessment(assessment=assessment, by=appraiser))
     return result
 
 
@@ -203,7 +203,7 @@ def test_an_approver_recognizes_a_communes_areas_in_one_decision(
 ):
     assessments = appraise_all(areas, officer, appraiser, campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        decision = services.recognize(assessments=assessments, by=approver, **decision_kwargs(commune))
+        decision = transitions.recognize(assessments=assessments, by=approver, **decision_kwargs(commune))
     assert decision.kind == Decision.Kind.RECOGNITION and decision.status == Decision.Status.ISSUED
     assert decision.number and decision.issuer == commune
     assert set(decision.assessments.values_list("status", flat=True)) == {Status.RECOGNIZED}
@@ -212,10 +212,10 @@ def test_an_approver_recognizes_a_communes_areas_in_one_decision(
 
 
 def test_a_double_submitted_recognition_creates_one_decision(appraised, approver, commune):
-    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="only appraised"):
-        services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+        transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
     assert snapshot(appraised) == before
     assert Decision.objects.count() == 1
 
@@ -223,10 +223,10 @@ def test_a_double_submitted_recognition_creates_one_decision(appraised, approver
 def test_recognition_is_all_or_nothing_when_one_is_not_appraised(
     appraised, areas, officer, approver, campaign, commune
 ):
-    other = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    other = entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     before = (snapshot(appraised), snapshot(other))
     with pytest.raises(WorkflowError):
-        services.recognize(assessments=[appraised, other], by=approver, **decision_kwargs(commune))
+        transitions.recognize(assessments=[appraised, other], by=approver, **decision_kwargs(commune))
     assert (snapshot(appraised), snapshot(other)) == before
 
 
@@ -234,7 +234,7 @@ def test_recognition_is_all_or_nothing_when_one_is_not_appraised(
 def test_only_an_approver_of_the_recognizing_authority_may_recognize(appraised, commune, who, request):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
-        services.recognize(
+        transitions.recognize(
             assessments=[appraised], by=request.getfixturevalue(who), **decision_kwargs(commune)
         )
     assert snapshot(appraised) == before
@@ -243,7 +243,7 @@ def test_only_an_approver_of_the_recognizing_authority_may_recognize(appraised, 
 def test_the_issuer_must_be_the_recognizing_authority(appraised, province, province_approver):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="recognized by"):
-        services.recognize(assessments=[appraised], by=province_approver, **decision_kwargs(province))
+        transitions.recognize(assessments=[appraised], by=province_approver, **decision_kwargs(province))
     assert snapshot(appraised) == before
 
 
@@ -251,24 +251,24 @@ def test_an_approver_of_another_commune_cannot_decide_for_this_one(appraised, ma
     stranger = make_user("other_approver", RoleAssignment.Role.APPROVER, other_commune)
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
-        services.recognize(assessments=[appraised], by=stranger, **decision_kwargs(other_commune))
+        transitions.recognize(assessments=[appraised], by=stranger, **decision_kwargs(other_commune))
     assert snapshot(appraised) == before
 
 
 def test_a_unit_that_does_not_meet_a_criterion_cannot_be_recognized(submitted, appraiser, approver, commune):
-    services.appraise_assessment(
+    transitions.appraise_assessment(
         assessment=submitted, by=appraiser, values={"KDC-5": {"appraised_value": "not_met"}}
     )
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="KDC-5"):
-        services.recognize(assessments=[submitted], by=approver, **decision_kwargs(commune))
+        transitions.recognize(assessments=[submitted], by=approver, **decision_kwargs(commune))
     assert snapshot(submitted) == before
 
 
 def test_a_decision_needs_date_and_signer(appraised, approver, commune):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
-        services.recognize(
+        transitions.recognize(
             assessments=[appraised], by=approver, **{**decision_kwargs(commune), "signer_name": ""}
         )
     assert snapshot(appraised) == before
@@ -278,7 +278,7 @@ def test_a_decision_needs_date_and_signer(appraised, approver, commune):
 
 
 def test_not_recognizing_goes_through_a_non_recognition_decision(appraised, approver, commune):
-    decision = services.not_recognize(
+    decision = transitions.not_recognize(
         assessments=[appraised],
         by=approver,
         reason="Xảy ra tội phạm nghiêm trọng",
@@ -293,7 +293,9 @@ def test_not_recognizing_goes_through_a_non_recognition_decision(appraised, appr
 def test_not_recognizing_needs_a_reason(appraised, approver, commune):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="reason"):
-        services.not_recognize(assessments=[appraised], by=approver, reason=" ", **decision_kwargs(commune))
+        transitions.not_recognize(
+            assessments=[appraised], by=approver, reason=" ", **decision_kwargs(commune)
+        )
     assert snapshot(appraised) == before
 
 
@@ -301,7 +303,7 @@ def test_not_recognizing_needs_a_reason(appraised, approver, commune):
 
 
 def test_an_approver_revokes_a_recognition_with_reason_and_reference(recognized, approver):
-    services.revoke_assessment(
+    transitions.revoke_assessment(
         assessment=recognized, by=approver, reason="Phát hiện sai phạm", reference="QĐ 15/QĐ-UBND"
     )
     recognized.refresh_from_db()
@@ -314,7 +316,7 @@ def test_an_approver_revokes_a_recognition_with_reason_and_reference(recognized,
 def test_revocation_needs_reason_and_reference(recognized, approver, reason, reference):
     before = snapshot(recognized)
     with pytest.raises(WorkflowError):
-        services.revoke_assessment(assessment=recognized, by=approver, reason=reason, reference=reference)
+        transitions.revoke_assessment(assessment=recognized, by=approver, reason=reason, reference=reference)
     assert snapshot(recognized) == before
 
 
@@ -322,7 +324,7 @@ def test_revocation_needs_reason_and_reference(recognized, approver, reason, ref
 def test_only_an_approver_may_revoke(recognized, who, request):
     before = snapshot(recognized)
     with pytest.raises(WorkflowError):
-        services.revoke_assessment(
+        transitions.revoke_assessment(
             assessment=recognized, by=request.getfixturevalue(who), reason="x", reference="y"
         )
     assert snapshot(recognized) == before
@@ -331,7 +333,7 @@ def test_only_an_approver_may_revoke(recognized, who, request):
 def test_only_a_recognized_assessment_can_be_revoked(appraised, approver):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="Only a recognized"):
-        services.revoke_assessment(assessment=appraised, by=approver, reason="x", reference="y")
+        transitions.revoke_assessment(assessment=appraised, by=approver, reason="x", reference="y")
     assert snapshot(appraised) == before
 
 
@@ -348,7 +350,7 @@ def test_every_answer_and_decision_change_asks_for_a_rescore(
         rules, "schedule_rescore", lambda unit_id, campaign_id: calls.append((unit_id, campaign_id))
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.save_answers(
+        entry.save_answers(
             assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
         )
     assert calls == [(draft.unit_id, draft.campaign_id)]

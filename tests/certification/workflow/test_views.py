@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification import services
 from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
+from certification.services import entry, transitions
 from tests.certification.workflow.conftest import decision_kwargs, xlsx
 from tests.certification.workflow.test_entry import PDF
 
@@ -42,7 +42,7 @@ def test_the_list_shows_only_assessments_in_my_area(as_user, officer, colleague,
 
 
 def test_the_list_search_ignores_diacritics_and_filters_by_status(as_user, officer, draft, campaign, areas):
-    services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     client = as_user(officer)
     page = client.get(url("assessment-list"), {"q": "to dan pho 1"}).content.decode()
     assert "Tổ dân phố 1" in page and "Tổ dân phố 2" not in page
@@ -82,7 +82,7 @@ def test_the_entry_page_is_visible_only_in_scope(as_user, draft, who, status, re
 
 
 def test_the_entry_page_highlights_returned_items_with_the_reason(as_user, officer, appraiser, submitted):
-    services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-3a": "Thiếu biên bản"})
+    transitions.return_assessment(assessment=submitted, by=appraiser, items={"KDC-3a": "Thiếu biên bản"})
     page = as_user(officer).get(url("assessment-detail", submitted.pk)).content.decode()
     assert "is-returned" in page and "Thiếu biên bản" in page
 
@@ -128,7 +128,7 @@ def test_the_inline_save_answers_json_with_the_new_version(as_user, officer, dra
 def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer, draft):
     answer = draft.answers.get(criterion__code="KDC-1")
     stale = draft.version
-    services.save_answers(
+    entry.save_answers(
         assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}}
     )
     response = as_user(officer).post(
@@ -192,7 +192,7 @@ def test_a_disguised_file_is_refused_with_a_message(as_user, officer, draft):
 
 @pytest.mark.parametrize("who", ["colleague", "outsider"])
 def test_evidence_is_not_served_outside_the_area(as_user, officer, draft, who, request):
-    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
     assert as_user(request.getfixturevalue(who)).get(url("evidence-download", evidence.pk)).status_code == 404
     assert as_user(request.getfixturevalue(who)).post(url("evidence-delete", evidence.pk)).status_code == 404
     assert (
@@ -205,7 +205,7 @@ def test_evidence_is_not_served_outside_the_area(as_user, officer, draft, who, r
 
 
 def test_an_officer_removes_evidence_after_confirming(as_user, officer, appraiser, draft):
-    evidence = services.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=SimpleUploadedFile("a.pdf", PDF))
     assert as_user(appraiser).post(url("evidence-delete", evidence.pk)).status_code == 403
     client = as_user(officer)
     assert client.get(url("evidence-delete", evidence.pk)).status_code == 200
@@ -227,10 +227,19 @@ def test_submit_confirms_on_get_and_acts_on_post(as_user, officer, filled):
     assert filled.status == Status.SUBMITTED
 
 
+def test_submitting_without_the_version_is_refused_as_stale_like_saving(as_user, officer, filled):
+    response = as_user(officer).post(url("assessment-submit", filled.pk), follow=True)
+    assert "Someone else saved this assessment" in response.content.decode()
+    filled.refresh_from_db()
+    assert filled.status == Status.DRAFT
+
+
 def test_submitting_an_incomplete_assessment_shows_what_is_missing(as_user, officer, draft):
     page = as_user(officer).get(url("assessment-submit", draft.pk)).content.decode()
     assert "KDC-1" in page
-    response = as_user(officer).post(url("assessment-submit", draft.pk), follow=True)
+    response = as_user(officer).post(
+        url("assessment-submit", draft.pk), {"version": draft.version}, follow=True
+    )
     assert "Criteria not answered" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
@@ -399,8 +408,8 @@ def test_registration_refuses_other_areas_and_other_roles(as_user, colleague, ap
 def test_my_tasks_counts_what_waits_for_each_role(
     as_user, officer, appraiser, approver, colleague, submitted, campaign, areas
 ):
-    other = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
-    services.return_assessment(assessment=submitted, by=appraiser, items={"KDC-1": "Sai"})
+    other = entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    transitions.return_assessment(assessment=submitted, by=appraiser, items={"KDC-1": "Sai"})
     returned_page = as_user(officer).get(url("my-tasks"))
     groups = {g.key: g.count for g in returned_page.context["groups"]}
     assert groups["returned"] == 1 and groups["drafts"] == 1
@@ -536,6 +545,6 @@ def test_the_approver_is_offered_the_decision_on_an_appraised_assessment_and_the
     decide = f"{url('recognize-batch')}?issuer={commune.pk}&assessment={appraised.pk}"
     assert decide in as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert decide not in as_user(officer).get(url("assessment-detail", appraised.pk)).content.decode()
-    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
     page = as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert url("assessment-revoke", appraised.pk) in page and decide not in page

@@ -1,0 +1,281 @@
+"""Reading assessments: who may take which step of the workflow (the predicates the services
+enforce and the pages ask to show their buttons), what still blocks submission, the criteria not met, the timeline, what
+other writers changed since a version, and last year's assessment."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification.audit import Action, events_for
+from certification.models import Answer, Assessment, AuditEvent, Criterion, Evidence, Registration
+from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
+from units.access import has_role
+from units.authority import recognizing_authority
+from units.models import RoleAssignment, Unit
+
+Role = RoleAssignment.Role
+Status = Assessment.Status
+Value = Answer.Value
+
+# The state each transition starts from (the services refuse any other).
+SUBMITTABLE = Assessment.EDITABLE_STATUSES
+APPRAISABLE = (Status.SUBMITTED,)
+RETURNABLE = (Status.SUBMITTED, Status.APPRAISED)
+DECIDABLE = (Status.APPRAISED,)
+REVOCABLE = (Status.RECOGNIZED,)
+
+
+def is_approver_of(user, authority: Unit) -> bool:
+    """An approver *of* the recognizing body itself (a role higher up does not count)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return RoleAssignment.objects.filter(user=user, unit=authority, role=Role.APPROVER).exists()
+
+
+def can_submit(user, assessment: Assessment) -> bool:
+    return assessment.status in SUBMITTABLE and has_role(user, assessment.unit, Role.OFFICER)
+
+
+def can_appraise(user, assessment: Assessment) -> bool:
+    return assessment.status in APPRAISABLE and has_role(user, assessment.unit, Role.APPRAISER)
+
+
+def can_return(user, assessment: Assessment) -> bool:
+    return assessment.status in RETURNABLE and has_role(user, assessment.unit, Role.APPRAISER)
+
+
+def can_decide(user, assessment: Assessment, authority: Unit | None) -> bool:
+    """Recognize or not: ``authority`` is the assessment's recognizing body."""
+    return assessment.status in DECIDABLE and authority is not None and is_approver_of(user, authority)
+
+
+def can_revoke(user, assessment: Assessment, authority: Unit | None) -> bool:
+    return assessment.status in REVOCABLE and authority is not None and is_approver_of(user, authority)
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime.datetime
+    actor: str
+    subject: str
+    field: str
+    old: str
+    new: str
+
+
+def changes_since(assessment: Assessment, version: int) -> list[Change]:
+    """What other writers changed after ``version`` (answers, figures, dossier, status)."""
+    mark = (
+        AuditEvent.objects.filter(assessment=assessment, action=Action.VERSION, old=str(version))
+        .order_by("id")
+        .first()
+    )
+    if mark is None:
+        return []
+    events = (
+        AuditEvent.objects.filter(assessment=assessment, id__gt=mark.id)
+        .exclude(action=Action.VERSION)
+        .select_related("actor")
+        .order_by("id")
+    )
+    return [
+        Change(
+            at=e.at,
+            actor=(e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
+            subject=e.object_repr.split(":")[0] if e.object_type == "certification.answer" else "",
+            field=e.field,
+            old=e.old,
+            new=e.new,
+        )
+        for e in events
+    ]
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
+    return (
+        Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
+        .order_by("-campaign__year")
+        .first()
+    )
+
+
+def missing_for_submission(assessment: Assessment) -> list[str]:
+    """What still blocks submission, as readable sentences (empty when it can be submitted)."""
+    problems = []
+    entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
+    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+    unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
+    if unanswered:
+        problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
+    needs_figures = any(a.criterion.answer_type == Criterion.AnswerType.COMPARISON for a in answers)
+    if needs_figures and any(getattr(assessment, f) is None for f in Assessment.FIGURE_FIELDS):
+        problems.append(_("Enter this year's crime, social-evil and violation figures."))
+    if not (assessment.meeting_date and assessment.meeting_chair and assessment.meeting_attendees):
+        problems.append(_("Enter the meeting minutes: date, chair and attendees."))
+    return problems
+
+
+def unmet_codes(assessment: Assessment) -> list[str]:
+    """Entered criteria whose effective answer (appraised over self) is not met or empty."""
+    entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
+    return [
+        a.criterion.code
+        for a in assessment.answers.select_related("criterion").order_by("criterion__order")
+        if a.criterion_id in entered and a.effective_value not in (Value.MET, Value.NOT_APPLICABLE)
+    ]
+
+
+def _display(field: str, value: str) -> str:
+    if field in ("value", "appraised_value"):
+        return str(Answer.Value(value).label) if value in Answer.Value.values else value
+    if field == "status":
+        return str(Status(value).label) if value in Status.values else value
+    if value in ("True", "False"):
+        return _("Yes") if value == "True" else _("No")
+    return value
+
+
+def _field_label(field: str) -> str:
+    for model in (Answer, Assessment, Registration):
+        try:
+            return str(model._meta.get_field(field).verbose_name)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
+            continue
+    return field
+
+
+def timeline(assessment: Assessment) -> list[dict]:
+    rows = []
+    labels: dict[str, str] = {}  # translated once per page, not once per event
+    field_labels: dict[str, str] = {}
+    for e in events_for(assessment):
+        if e.action not in labels:
+            labels[e.action] = Action.label_of(e.action)
+        if e.field and e.field not in field_labels:
+            field_labels[e.field] = _field_label(e.field)
+        subject = e.object_repr.split(":")[0] if e.object_type == "certification.answer" else ""
+        rows.append(
+            {
+                "at": e.at,
+                "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
+                "action": labels[e.action],
+                "subject": subject,
+                "field": field_labels[e.field] if e.field else "",
+                "old": _display(e.field, e.old),
+                "new": _display(e.field, e.new),
+            }
+        )
+    return rows
+
+
+def entry_deadline(assessment: Assessment) -> datetime.date:
+    return assessment.campaign.entry_deadline_for(assessment.unit.kind)
+
+
+def entry_is_open(assessment: Assessment, today: datetime.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    if today <= entry_deadline(assessment):
+        return True
+    return bool(assessment.entry_exception_until and assessment.entry_exception_until >= today)
+
+
+def item_is_open(assessment: Assessment, answer: Answer | None) -> bool:
+    """May this item of an editable assessment change? Everything of a draft; of a returned
+    assessment only what the appraiser returned: the ``answer``, or the dossier (``None``)."""
+    if assessment.status != Status.RETURNED:
+        return True
+    return assessment.dossier_returned if answer is None else answer.is_returned
+
+
+def figures_are_open(assessment: Assessment) -> bool:
+    """This year's figures follow the comparison criterion (KDC-4a): open in a draft, and in a
+    returned assessment when that criterion was returned."""
+    if assessment.status != Status.RETURNED:
+        return True
+    return assessment.answers.filter(
+        is_returned=True, criterion__answer_type=Criterion.AnswerType.COMPARISON
+    ).exists()
+
+
+# --- the entry page ---------------------------------------------------------------------------
+
+
+def value_choices(criterion: Criterion) -> list[tuple[str, str]]:
+    choices = [(Answer.Value.MET, Answer.Value.MET.label), (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label)]
+    if criterion.na_allowed:
+        choices.append((Answer.Value.NOT_APPLICABLE, Answer.Value.NOT_APPLICABLE.label))
+    return choices
+
+
+def max_points_by_criterion(criteria_set) -> dict[int, object]:
+    sheet = getattr(criteria_set, "score_sheet", None)
+    if sheet is None:
+        return {}
+    return {item.criterion_id: item.max_points for item in sheet.items.all()}
+
+
+def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
+    """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
+    evidence: dict[int | None, list[Evidence]] = {}
+    for e in assessment.evidence.order_by("uploaded_at"):
+        evidence.setdefault(e.criterion_id, []).append(e)
+    return evidence
+
+
+def entry_rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
+    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+    if evidence is None:
+        evidence = evidence_by_criterion(assessment)
+    points = max_points_by_criterion(assessment.criteria_set)
+    rows = []
+    for node in flatten_tree(criteria_tree(assessment.criteria_set)):
+        c = node.criterion
+        answer = answers.get(c.pk)
+        editable = bool(answer and can_edit and item_is_open(assessment, answer))
+        rows.append(
+            {
+                "criterion": c,
+                "depth": node.depth,
+                "text": c.source.text if c.source_id and not c.text else c.text,
+                "is_group": c.answer_type == Criterion.AnswerType.GROUP,
+                "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
+                "answer": answer,
+                "editable": editable,
+                "choices": value_choices(c),
+                "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
+                "max_points": points.get(c.pk),
+                "evidence": evidence.get(c.pk, []),
+            }
+        )
+    return rows
+
+
+def permissions(user, assessment: Assessment) -> dict:
+    unit = assessment.unit
+    is_officer = has_role(user, unit, Role.OFFICER)
+    entry_open = entry_is_open(assessment)
+    can_edit = is_officer and assessment.is_editable and entry_open
+    # Who decides matters only once the assessment is appraised (decide) or recognized (revoke):
+    # the drafts and submissions officers open all day skip those queries.
+    authority = None
+    if assessment.status in (*DECIDABLE, *REVOCABLE):
+        authority = recognizing_authority(unit, assessment.campaign.year)
+    return {
+        "is_officer": is_officer,
+        "entry_open": entry_open,
+        "can_edit": can_edit,
+        "can_edit_figures": can_edit and figures_are_open(assessment),
+        "can_edit_dossier": can_edit and item_is_open(assessment, None),
+        "can_submit": can_submit(user, assessment),
+        "can_appraise": can_appraise(user, assessment),
+        "can_return": can_return(user, assessment),
+        "can_decide": can_decide(user, assessment, authority),
+        "can_revoke": can_revoke(user, assessment, authority),
+        "can_open_exception": has_role(user, unit, Role.APPROVER)
+        and assessment.status not in Assessment.DECIDED_STATUSES
+        and not entry_open,
+        "authority": authority,
+    }

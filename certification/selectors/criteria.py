@@ -1,0 +1,209 @@
+"""Reading criteria sets: the tree of a set, the items an officer answers, the set in force for a
+unit kind and year, references (``family@version:code``) and the diff of two versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from certification.models import CriteriaSet, Criterion
+from units.models import Unit
+
+# Fields of a criterion an author may set; compared by ``diff_sets``.
+CRITERION_FIELDS = (
+    "text",
+    "answer_type",
+    "na_allowed",
+    "na_condition",
+    "threshold_percent",
+    "evidence_hint",
+    "is_province_addition",
+)
+SET_FIELDS = (
+    "name",
+    "legal_basis",
+    "year_from",
+    "year_to",
+    "rollup_base",
+    "rollup_threshold_percent",
+)
+
+
+@dataclass
+class CriterionNode:
+    criterion: Criterion
+    depth: int = 0
+    children: list[CriterionNode] = field(default_factory=list)
+
+
+def criteria_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
+    """The set's criteria as a tree (roots in order, children in order).
+
+    A published set never changes (``Criterion.save`` refuses), so its tree is kept on
+    the instance: a page that needs it twice (the entry form: its rows and what blocks
+    submission) reads it once."""
+    cached = criteria_set.__dict__.get("_criteria_tree")
+    if cached is not None and not criteria_set.is_editable:
+        return list(cached)
+    roots = _build_tree(criteria_set)
+    if not criteria_set.is_editable:
+        criteria_set.__dict__["_criteria_tree"] = roots
+    return list(roots)
+
+
+def _build_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
+    criteria = list(
+        criteria_set.criteria.select_related("source__criteria_set", "parent").order_by("order", "pk")
+    )
+    nodes = {c.pk: CriterionNode(c) for c in criteria}
+    roots: list[CriterionNode] = []
+    for c in criteria:
+        node = nodes[c.pk]
+        if c.parent_id and c.parent_id in nodes:
+            nodes[c.parent_id].children.append(node)
+        else:
+            roots.append(node)
+
+    def set_depth(items: list[CriterionNode], depth: int) -> None:
+        for item in items:
+            item.depth = depth
+            set_depth(item.children, depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+def flatten_tree(nodes: list[CriterionNode]) -> list[CriterionNode]:
+    """Pre-order: a group, then its sub-items (the order of the legal text)."""
+    flat: list[CriterionNode] = []
+    for node in nodes:
+        flat.append(node)
+        flat.extend(flatten_tree(node.children))
+    return flat
+
+
+def ordered_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
+    return [node.criterion for node in flatten_tree(criteria_tree(criteria_set))]
+
+
+def answerable_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
+    """The items an officer answers, in order: no groups, nothing derived (XA-4, computed by the
+    scoring engine)."""
+    return [c for c in ordered_criteria(criteria_set) if c.is_answerable]
+
+
+def resolve_reference(reference: str) -> Criterion | None:
+    """``tt124-kdc@1:KDC-3a`` → that criterion (None when it does not exist)."""
+    set_ref, sep, code = reference.strip().partition(":")
+    family, at, version = set_ref.partition("@")
+    if not (sep and at and version.isdigit() and code):
+        return None
+    return (
+        Criterion.objects.select_related("criteria_set")
+        .filter(criteria_set__family=family, criteria_set__version=int(version), code=code)
+        .first()
+    )
+
+
+def resolve_set_reference(reference: str) -> CriteriaSet | None:
+    family, at, version = reference.strip().partition("@")
+    if not (at and version.isdigit()):
+        return None
+    return CriteriaSet.objects.filter(family=family, version=int(version)).first()
+
+
+def applicable_set(*, unit_kind: str, year: int, province: Unit | None = None) -> CriteriaSet | None:
+    """The newest set in force for ``year`` and a criteria-set ``unit_kind``; the province's own
+    derived set wins over the national one."""
+    candidates = CriteriaSet.objects.filter(
+        Q(year_to__isnull=True) | Q(year_to__gte=year),
+        unit_kind=unit_kind,
+        status__in=CriteriaSet.IN_FORCE,
+        year_from__lte=year,
+    ).order_by("-year_from", "-version", "-pk")
+    if province is not None:
+        own = candidates.filter(province=province).first()
+        if own is not None:
+            return own
+    return candidates.filter(province__isnull=True).first()
+
+
+def family_versions(criteria_set: CriteriaSet) -> list[CriteriaSet]:
+    return list(CriteriaSet.objects.with_in_use().filter(family=criteria_set.family).order_by("-version"))
+
+
+# --- Diff --------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class CriterionChange:
+    code: str
+    old: Criterion
+    new: Criterion
+    fields: list[FieldChange]
+
+
+@dataclass
+class SetDiff:
+    a: CriteriaSet
+    b: CriteriaSet
+    added: list[Criterion]
+    removed: list[Criterion]
+    changed: list[CriterionChange]
+    set_fields: list[FieldChange]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.set_fields)
+
+
+def _criterion_values(c: Criterion) -> dict[str, object]:
+    values = {name: getattr(c, name) for name in CRITERION_FIELDS}
+    values["parent"] = c.parent.code if c.parent_id else ""
+    values["source"] = c.source.reference if c.source_id else ""
+    return values
+
+
+def _label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def diff_sets(a: CriteriaSet, b: CriteriaSet) -> SetDiff:
+    """What changes from ``a`` to ``b``: criteria added, removed, changed (by code)."""
+    old = {c.code: c for c in ordered_criteria(a)}
+    new = {c.code: c for c in ordered_criteria(b)}
+    changed = []
+    for code, new_c in new.items():
+        old_c = old.get(code)
+        if old_c is None:
+            continue
+        before, after = _criterion_values(old_c), _criterion_values(new_c)
+        fields = [
+            FieldChange(name, _label(Criterion, name), before[name], after[name])
+            for name in before
+            if before[name] != after[name]
+        ]
+        if fields:
+            changed.append(CriterionChange(code, old_c, new_c, fields))
+    set_fields = [
+        FieldChange(name, _label(CriteriaSet, name), getattr(a, name), getattr(b, name))
+        for name in SET_FIELDS
+        if getattr(a, name) != getattr(b, name)
+    ]
+    return SetDiff(
+        a=a,
+        b=b,
+        added=[c for code, c in new.items() if code not in old],
+        removed=[c for code, c in old.items() if code not in new],
+        changed=changed,
+        set_fields=set_fields,
+    )
