@@ -1,6 +1,6 @@
-"""The layer rules of docs/architecture.md, checked on the source with `ast` (imports inside
-functions and under `if TYPE_CHECKING:` count: a cycle hidden in a function is still a cycle), and URL names checked against
-the resolver so that a wrong name fails here instead of becoming a dead link."""
+"""The layer rules of docs/architecture.md, checked on the source with `ast`: imports inside
+functions and under `if TYPE_CHECKING:` count (a cycle hidden in a function is still a cycle).
+URL names are checked against the resolver, so a wrong name fails here, not as a dead link."""
 
 import ast
 import re
