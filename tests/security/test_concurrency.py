@@ -22,10 +22,20 @@ from django.utils import timezone
 
 from certification import audit, services
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
-from tests.security.world import KDC as KDC_ITEMS
-from tests.security.world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
-from tests.security.world import XA as XA_ITEMS
-from units.models import RoleAssignment, Unit
+from tests.builders import KDC as KDC_ITEMS
+from tests.builders import (
+    KDC_LEAVES,
+    decision_fields,
+    fill,
+    make_areas,
+    make_campaign,
+    make_commune,
+    make_province,
+    make_set,
+    make_user,
+)
+from tests.builders import XA as XA_ITEMS
+from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
 THREADS = 50
@@ -60,20 +70,9 @@ def run_in_threads(targets, timeout: float = 120) -> list:
 def commune_with_areas():
     from certification.models.criteria import UnitKind
 
-    province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    commune = Unit.objects.create(
-        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
-    )
-    areas = [
-        Unit.objects.create(
-            code=f"18823-{i:02d}",
-            name=f"Tổ dân phố {i}",
-            label="Tổ dân phố",
-            kind=Unit.Kind.RESIDENTIAL_AREA,
-            parent=commune,
-        )
-        for i in range(1, THREADS + 1)
-    ]
+    province = make_province()
+    commune = make_commune(province)
+    areas = make_areas(commune, THREADS, households=lambda i: None)
     kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC_ITEMS)
     xa = make_set(UnitKind.COMMUNE, "xa-test", XA_ITEMS)
     campaign = make_campaign(

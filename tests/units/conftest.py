@@ -2,24 +2,15 @@
 
 import pytest
 
+from tests.plugins.domain import role_user
 from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
 
 
-@pytest.fixture
-def commune_admin(make_user, commune):
-    return make_user("commune_admin", Role.ADMIN, commune)
-
-
-@pytest.fixture
-def province_admin(make_user, province):
-    return make_user("province_admin", Role.ADMIN, province)
-
-
-@pytest.fixture
-def outsider_admin(make_user, other_province):
-    return make_user("outsider_admin", Role.ADMIN, other_province)
+commune_admin = role_user("commune_admin", Role.ADMIN, "commune")
+province_admin = role_user("province_admin", Role.ADMIN, "province")
+outsider_admin = role_user("outsider_admin", Role.ADMIN, "other_province")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.db import connection
 
 from certification import services
 from certification.models import Assessment, Decision
-from tests.certification.workflow.conftest import decision_kwargs
+from tests.builders import decision_fields
 
 Status = Assessment.Status
 
@@ -105,7 +105,7 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
 def test_a_double_clicked_recognition_on_postgresql_makes_one_decision(appraised, approver, commune):
     def recognize():
         return services.recognize(
-            assessments=[Assessment.objects.get(pk=appraised.pk)], by=approver, **decision_kwargs(commune)
+            assessments=[Assessment.objects.get(pk=appraised.pk)], by=approver, **decision_fields(commune)
         )
 
     outcomes = _run_in_threads(recognize, recognize)

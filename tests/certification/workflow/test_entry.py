@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from antt.errors import WorkflowError
 from certification import services
 from certification.models import Answer, Assessment, AuditEvent, Evidence, Registration
-from tests.certification.workflow.conftest import KDC_CODES, fill, make_campaign, snapshot
+from tests.builders import KDC_LEAVES, fill, make_campaign
+from tests.certification.workflow.conftest import snapshot
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_starting_pins_the_criteria_set_and_creates_one_empty_answer_per_leaf(
 ):
     assessment = services.start_assessment(campaign=campaign, unit=area, by=officer)
     assert assessment.criteria_set == kdc_set
-    assert sorted(assessment.answers.values_list("criterion__code", flat=True)) == sorted(KDC_CODES)
+    assert sorted(assessment.answers.values_list("criterion__code", flat=True)) == sorted(KDC_LEAVES)
     assert set(assessment.answers.values_list("value", flat=True)) == {""}
     assert services.start_assessment(campaign=campaign, unit=area, by=officer) == assessment
 

@@ -5,7 +5,8 @@ import pytest
 from antt.errors import WorkflowError
 from certification import services
 from certification.models import Assessment, AuditEvent, Certificate, Decision
-from tests.certification.workflow.conftest import decision_kwargs, fill, snapshot
+from tests.builders import decision_fields, fill
+from tests.certification.workflow.conftest import snapshot
 from units.models import RoleAssignment
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +204,7 @@ def test_an_approver_recognizes_a_communes_areas_in_one_decision(
 ):
     assessments = appraise_all(areas, officer, appraiser, campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        decision = services.recognize(assessments=assessments, by=approver, **decision_kwargs(commune))
+        decision = services.recognize(assessments=assessments, by=approver, **decision_fields(commune))
     assert decision.kind == Decision.Kind.RECOGNITION and decision.status == Decision.Status.ISSUED
     assert decision.number and decision.issuer == commune
     assert set(decision.assessments.values_list("status", flat=True)) == {Status.RECOGNIZED}
@@ -212,10 +213,10 @@ def test_an_approver_recognizes_a_communes_areas_in_one_decision(
 
 
 def test_a_double_submitted_recognition_creates_one_decision(appraised, approver, commune):
-    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    services.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="only appraised"):
-        services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+        services.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     assert snapshot(appraised) == before
     assert Decision.objects.count() == 1
 
@@ -226,7 +227,7 @@ def test_recognition_is_all_or_nothing_when_one_is_not_appraised(
     other = services.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     before = (snapshot(appraised), snapshot(other))
     with pytest.raises(WorkflowError):
-        services.recognize(assessments=[appraised, other], by=approver, **decision_kwargs(commune))
+        services.recognize(assessments=[appraised, other], by=approver, **decision_fields(commune))
     assert (snapshot(appraised), snapshot(other)) == before
 
 
@@ -235,7 +236,7 @@ def test_only_an_approver_of_the_recognizing_authority_may_recognize(appraised, 
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
         services.recognize(
-            assessments=[appraised], by=request.getfixturevalue(who), **decision_kwargs(commune)
+            assessments=[appraised], by=request.getfixturevalue(who), **decision_fields(commune)
         )
     assert snapshot(appraised) == before
 
@@ -243,7 +244,7 @@ def test_only_an_approver_of_the_recognizing_authority_may_recognize(appraised, 
 def test_the_issuer_must_be_the_recognizing_authority(appraised, province, province_approver):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="recognized by"):
-        services.recognize(assessments=[appraised], by=province_approver, **decision_kwargs(province))
+        services.recognize(assessments=[appraised], by=province_approver, **decision_fields(province))
     assert snapshot(appraised) == before
 
 
@@ -251,7 +252,7 @@ def test_an_approver_of_another_commune_cannot_decide_for_this_one(appraised, ma
     stranger = make_user("other_approver", RoleAssignment.Role.APPROVER, other_commune)
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
-        services.recognize(assessments=[appraised], by=stranger, **decision_kwargs(other_commune))
+        services.recognize(assessments=[appraised], by=stranger, **decision_fields(other_commune))
     assert snapshot(appraised) == before
 
 
@@ -261,7 +262,7 @@ def test_a_unit_that_does_not_meet_a_criterion_cannot_be_recognized(submitted, a
     )
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="KDC-5"):
-        services.recognize(assessments=[submitted], by=approver, **decision_kwargs(commune))
+        services.recognize(assessments=[submitted], by=approver, **decision_fields(commune))
     assert snapshot(submitted) == before
 
 
@@ -269,7 +270,7 @@ def test_a_decision_needs_date_and_signer(appraised, approver, commune):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError):
         services.recognize(
-            assessments=[appraised], by=approver, **{**decision_kwargs(commune), "signer_name": ""}
+            assessments=[appraised], by=approver, **{**decision_fields(commune), "signer_name": ""}
         )
     assert snapshot(appraised) == before
 
@@ -282,7 +283,7 @@ def test_not_recognizing_goes_through_a_non_recognition_decision(appraised, appr
         assessments=[appraised],
         by=approver,
         reason="Xảy ra tội phạm nghiêm trọng",
-        **decision_kwargs(commune),
+        **decision_fields(commune),
     )
     appraised.refresh_from_db()
     assert appraised.status == Status.NOT_RECOGNIZED and appraised.decision == decision
@@ -293,7 +294,7 @@ def test_not_recognizing_goes_through_a_non_recognition_decision(appraised, appr
 def test_not_recognizing_needs_a_reason(appraised, approver, commune):
     before = snapshot(appraised)
     with pytest.raises(WorkflowError, match="reason"):
-        services.not_recognize(assessments=[appraised], by=approver, reason=" ", **decision_kwargs(commune))
+        services.not_recognize(assessments=[appraised], by=approver, reason=" ", **decision_fields(commune))
     assert snapshot(appraised) == before
 
 

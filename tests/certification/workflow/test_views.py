@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from certification import services
 from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
-from tests.certification.workflow.conftest import decision_kwargs, xlsx
+from tests.builders import decision_fields
+from tests.certification.workflow.conftest import xlsx
 from tests.certification.workflow.test_entry import PDF
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +290,7 @@ def test_an_appraiser_appraises_with_a_different_answer(as_user, appraiser, subm
 
 
 def _decision_post(assessments, issuer):
-    data = decision_kwargs(issuer)
+    data = decision_fields(issuer)
     data["issuer"] = issuer.pk
     data["issued_on"] = data["issued_on"].isoformat()
     data["outcome"] = "recognize"
@@ -536,6 +537,6 @@ def test_the_approver_is_offered_the_decision_on_an_appraised_assessment_and_the
     decide = f"{url('recognize-batch')}?issuer={commune.pk}&assessment={appraised.pk}"
     assert decide in as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert decide not in as_user(officer).get(url("assessment-detail", appraised.pk)).content.decode()
-    services.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    services.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     page = as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert url("assessment-revoke", appraised.pk) in page and decide not in page
