@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from certification.models import (
     Answer,
@@ -86,19 +87,19 @@ class _Plans:
 class _SetData:
     """One criteria set as read from the database and compiled (independent of bit positions)."""
 
-    rows: tuple[tuple, ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
+    rows: tuple[tuple[Any, ...], ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
     plan: CriteriaPlan
     item_ids: frozenset[int]
 
 
 # Published and frozen sets never change (certification.models.criteria refuses it), so their
 # compiled form is kept per process, keyed by everything that identifies the version.
-_SET_CACHE: dict[tuple, _SetData] = {}
+_SET_CACHE: dict[tuple[Any, ...], _SetData] = {}
 _SET_CACHE_SIZE = 256
 CACHEABLE = (CriteriaSet.Status.PUBLISHED, CriteriaSet.Status.FROZEN)
 
 
-def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
+def _read_sets(set_ids: list[int], settings: dict[int, tuple[Any, ...]]) -> dict[int, _SetData]:
     rows = defaultdict(list)
     for row in (
         Criterion.objects.filter(criteria_set_id__in=set_ids)
@@ -212,7 +213,7 @@ def load_plans(set_ids: Iterable[int]) -> _Plans:
 UNIT = Unit._meta.db_table  # raw queries use the table's own name: the compiled scope refers to it
 
 
-def unit_where(scope: Q) -> tuple[str, list]:
+def unit_where(scope: Q) -> tuple[str, list[Any]]:
     """``scope`` (a filter on Unit's own columns) as a WHERE condition on ``units_unit``, so the
     planner filters units by their indexes instead of semi-joining a subquery."""
     query = Unit.objects.filter(scope).query
@@ -225,7 +226,7 @@ def unit_where(scope: Q) -> tuple[str, list]:
     return sql, list(params)
 
 
-def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
+def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """``column`` among ``ids``: one array parameter on PostgreSQL whatever the number of ids."""
     ids = list(ids)
     if connection.vendor == "postgresql":
@@ -235,7 +236,7 @@ def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
-def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
+def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list[Any]]:
     """criterion id → (bit value, word) as a VALUES list."""
     rows = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
     return f"(VALUES {rows})", [
@@ -246,7 +247,14 @@ def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
 EFFECTIVE = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
 
 
-def _fold(masks: dict[int, list[int]], assessment_id: int, word: int, met, not_met, na) -> None:
+def _fold(
+    masks: dict[int, list[int]],
+    assessment_id: int,
+    word: int,
+    met: int | None,
+    not_met: int | None,
+    na: int | None,
+) -> None:
     shift = BITS_PER_WORD * int(word)
     current = masks.setdefault(assessment_id, [0, 0, 0])
     current[0] |= int(met or 0) << shift
@@ -288,8 +296,8 @@ def answer_masks(
 
 
 def decode_answers(
-    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict
-) -> MappingProxyType:
+    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict[Any, Any]
+) -> MappingProxyType[str, Any]:
     """Answers as the engine wants them, shared between units with the same masks."""
     key = (leaf_codes, masks)
     found = cache.get(key)
@@ -307,10 +315,12 @@ def decode_answers(
     return found
 
 
-def answer_details(assessment_ids: Sequence[int], detail_ids: Sequence[int]) -> dict[int, dict[int, tuple]]:
+def answer_details(
+    assessment_ids: Sequence[int], detail_ids: Sequence[int]
+) -> dict[int, dict[int, tuple[Any, ...]]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
-    found: dict[int, dict[int, tuple]] = defaultdict(dict)
+    found: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
     if not detail_ids or not assessment_ids:
         return found
     ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
@@ -445,7 +455,9 @@ def _inputs_digest() -> str:
     return "md5(" + " || '|' || ".join(parts) + ")"
 
 
-def _lookup(model, alias: str, columns: str, *, previous: bool = False, join: bool = False) -> str:
+def _lookup(
+    model: type[Model], alias: str, columns: str, *, previous: bool = False, join: bool = False
+) -> str:
     """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
     ``previous``: a scalar subquery, one campaign per year and province) through its unique
     (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,
@@ -469,7 +481,11 @@ def _lookup(model, alias: str, columns: str, *, previous: bool = False, join: bo
         ) {alias} ON TRUE"""
 
 
-def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False):
+def gather_units(
+    campaign: Campaign, scope: Q, *, whole_campaign: bool = False
+) -> tuple[
+    list[tuple[Any, ...]], dict[int, Any], dict[int, Any], dict[int, Any], dict[int, str], dict[int, str]
+]:
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
     but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
@@ -536,7 +552,7 @@ JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
 EMPTY_JSON = {list: "[]", dict: "{}"}
 
 
-def write_rows(rows: list[tuple]) -> None:
+def write_rows(rows: list[tuple[Any, ...]]) -> None:
     """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
     concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
     one INSERT … ON CONFLICT DO UPDATE (no model instances); few rows or another database:

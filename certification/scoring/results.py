@@ -17,11 +17,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from certification.models import Assessment, Campaign, Registration, Result
 from certification.scoring import engine as scoring
@@ -80,11 +81,11 @@ def campaign_scope(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KIND
     return current_q(campaign) & Q(path__startswith=campaign.province.path, kind__in=list(kinds))
 
 
-def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS):
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS) -> QuerySet[Unit]:
     return Unit.objects.filter(campaign_scope(campaign, kinds))
 
 
-def _rules_in_force(year: int):
+def _rules_in_force(year: int) -> QuerySet[RecognizingAuthority]:
     return RecognizingAuthority.objects.filter(from_year__lte=year).filter(
         Q(to_year__isnull=True) | Q(to_year__gte=year)
     )
@@ -168,7 +169,7 @@ def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
 # --- scoring units ----------------------------------------------------------------------------
 
 
-def _hash(*parts) -> str:
+def _hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -190,13 +191,14 @@ class _Changes:
     """What :func:`_score` read about the units in its scope, and those whose hash changed:
     ``changed`` holds (unit row, XA-4 or None, new input hash, XA-4 as JSON or None)."""
 
-    units: list[tuple]
-    assessments: dict
-    registrations: dict
-    last_year: dict
+    units: list[tuple[Any, ...]]
+    assessments: dict[Any, Any]
+    registrations: dict[Any, Any]
+    last_year: dict[Any, Any]
     plans: object
-    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]]
-    masks: dict | None = None  # from scratch: the answers' masks, read with their digests
+    changed: list[tuple[tuple[Any, ...], scoring.Xa4Rollup | None, str, str | None]]
+    # From scratch: the answers' masks, read with their digests.
+    masks: dict[int, tuple[int, int, int]] | None = None
 
 
 def _changes(
@@ -227,7 +229,7 @@ def _changes(
         [row[0] for row in assessments.values()], None if existing else plans.bits
     )
 
-    changed: list[tuple[tuple, scoring.Xa4Rollup | None, str, str | None]] = []
+    changed: list[tuple[tuple[Any, ...], scoring.Xa4Rollup | None, str, str | None]] = []
     for unit in units:
         unit_id = unit[0]
         xa4 = xa4_json = None
@@ -280,9 +282,9 @@ def _score(
     masks = found.masks if found.masks is not None else answer_masks(assessment_ids, plans.bits)
     details = answer_details(assessment_ids, plans.detail_ids)
 
-    decode_cache: dict = {}
-    memo: dict = {}
-    to_write: list[tuple] = []
+    decode_cache: dict[Any, Any] = {}
+    memo: dict[Any, Any] = {}
+    to_write: list[tuple[Any, ...]] = []
     for (unit_id, kind, eligible, reason, household_count), xa4, input_hash, xa4_json in changed:
         assessment = assessments.get(unit_id)
         registration = registrations.get(unit_id)

@@ -21,7 +21,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.audit import actor_or_none, log_change
+from certification.audit import Actor, actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
 from certification.scoring.results import (
     COMMUNE,
@@ -49,7 +49,7 @@ def chunk_size() -> int:
 
 @transaction.atomic
 def start_scoring_run(
-    *, campaign: Campaign, by=None, trigger: str = "ui", chunk_size: int | None = None
+    *, campaign: Campaign, by: Actor | None = None, trigger: str = "ui", chunk_size: int | None = None
 ) -> ScoringRun:
     """Queue a run for ``campaign``; unfinished earlier runs of it are superseded (their chunks,
     if ever redelivered, do nothing). ``chunk_size``: communes per chunk (default: the
@@ -179,7 +179,7 @@ def fail_run(run_id: int, error: BaseException) -> None:
     )
 
 
-def guarded(run_id: int, step: Callable, *args):
+def guarded[R](run_id: int, step: Callable[..., R], *args: object) -> R:
     """Run a step; a bug fails the run visibly instead of leaving it "running" for ever."""
     try:
         return step(run_id, *args)

@@ -7,6 +7,7 @@ week, and the scoring runs and print jobs I started (finished, failed or still r
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +44,7 @@ def _assessment_url(pk: int) -> str:
     return safe_reverse("certification:assessment-detail", pk)
 
 
-def notifications_for(user) -> list[Notification]:
+def notifications_for(user: User) -> list[Notification]:
     """Newest first; a constant number of queries."""
     roles = user_roles(user)
     now = timezone.now()

@@ -5,6 +5,7 @@ Also used by the dashboard and notifications: ``task_counts(user)``.
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,7 @@ class TaskGroup:
         return len(self.assessments)
 
 
-def _base(user, role: str) -> QuerySet[Assessment]:
+def _base(user: User, role: str) -> QuerySet[Assessment]:
     return scope_queryset(
         user,
         Assessment.objects.select_related("unit", "campaign").filter(campaign__status=Campaign.Status.OPEN),
@@ -36,19 +37,19 @@ def _base(user, role: str) -> QuerySet[Assessment]:
     ).order_by("unit__path")
 
 
-def returned_to(user) -> QuerySet[Assessment]:
+def returned_to(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.OFFICER).filter(status=Status.RETURNED)
 
 
-def drafts_of(user) -> QuerySet[Assessment]:
+def drafts_of(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.OFFICER).filter(status=Status.DRAFT)
 
 
-def awaiting_appraisal(user) -> QuerySet[Assessment]:
+def awaiting_appraisal(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.APPRAISER).filter(status=Status.SUBMITTED)
 
 
-def awaiting_decision(user) -> list[Assessment]:
+def awaiting_decision(user: User) -> list[Assessment]:
     """Appraised assessments whose recognizing authority has this user as an approver."""
     candidates = _base(user, Role.APPROVER).filter(status=Status.APPRAISED)
     authorities: dict[tuple[int, int], bool] = {}
@@ -66,7 +67,7 @@ def awaiting_decision(user) -> list[Assessment]:
     return result
 
 
-def task_groups(user) -> list[TaskGroup]:
+def task_groups(user: User) -> list[TaskGroup]:
     return [
         TaskGroup("returned", str(_("Returned to me for correction")), list(returned_to(user))),
         TaskGroup("appraisal", str(_("Waiting for my appraisal")), list(awaiting_appraisal(user))),
@@ -75,7 +76,7 @@ def task_groups(user) -> list[TaskGroup]:
     ]
 
 
-def task_counts(user) -> dict[str, int]:
+def task_counts(user: User) -> dict[str, int]:
     return {
         "returned": returned_to(user).count(),
         "appraisal": awaiting_appraisal(user).count(),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Actor, log_change
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
 from certification.services.criteria import applicable_set
@@ -33,7 +34,7 @@ def _path_ids(unit: Unit) -> list[int]:
     return [int(part) for part in unit.path.split("/") if part]
 
 
-def related_province_ids(user) -> set[int] | None:
+def related_province_ids(user: User) -> set[int] | None:
     """Provinces whose campaigns and own criteria the user may read (None: all of them).
 
     A role anywhere in a province makes its campaigns visible (read-only): a commune officer
@@ -48,25 +49,25 @@ def related_province_ids(user) -> set[int] | None:
     return set(provinces.values_list("pk", flat=True))
 
 
-def visible_campaigns(user) -> QuerySet[Campaign]:
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
     ids = related_province_ids(user)
     campaigns = Campaign.objects.select_related("province")
     return campaigns if ids is None else campaigns.filter(province_id__in=ids)
 
 
-def get_campaign_for_user(user, pk) -> Campaign:
+def get_campaign_for_user(user: User, pk: int | str) -> Campaign:
     try:
         return visible_campaigns(user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def can_manage_province(user, province: Unit) -> bool:
+def can_manage_province(user: User, province: Unit) -> bool:
     """Province staff (approver or administrator on the province) edit campaigns and province sets."""
     return has_role(user, province, *MANAGER_ROLES)
 
 
-def managed_provinces(user) -> QuerySet[Unit]:
+def managed_provinces(user: User) -> QuerySet[Unit]:
     provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE)
     if is_global(user):
         return provinces
@@ -101,7 +102,9 @@ def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
 
 
 @transaction.atomic
-def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Campaign:
+def open_campaign(
+    *, year: int, province: Unit, by: Actor | None = None, **date_overrides: datetime.date
+) -> Campaign:
     """Open (or return) the campaign of ``year`` for ``province``.
 
     Dates default to ``Campaign.default_dates(year)``; ``date_overrides`` replace some of them
@@ -144,7 +147,7 @@ def open_campaign(*, year: int, province: Unit, by=None, **date_overrides) -> Ca
 
 
 @transaction.atomic
-def update_campaign_dates(*, campaign: Campaign, by=None, **dates: datetime.date) -> Campaign:
+def update_campaign_dates(*, campaign: Campaign, by: Actor | None = None, **dates: datetime.date) -> Campaign:
     """Province staff adjust the calendar; every changed date is audited."""
     unknown = set(dates) - set(DATE_FIELDS)
     if unknown:
@@ -167,7 +170,9 @@ def update_campaign_dates(*, campaign: Campaign, by=None, **dates: datetime.date
 
 
 @transaction.atomic
-def replace_campaign_set(*, campaign: Campaign, criteria_set: CriteriaSet, by=None) -> Campaign:
+def replace_campaign_set(
+    *, campaign: Campaign, criteria_set: CriteriaSet, by: Actor | None = None
+) -> Campaign:
     """Attach another set in force for its unit kind, while no assessment uses the current one."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not criteria_set.is_in_force or not criteria_set.applies_to_year(campaign.year):

@@ -9,15 +9,16 @@ set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Actor, log_change
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from units.models import Unit
 
@@ -189,7 +190,7 @@ def _criterion_values(c: Criterion) -> dict[str, object]:
     return values
 
 
-def _label(model, name: str) -> str:
+def _label(model: type[Model], name: str) -> str:
     return str(model._meta.get_field(name).verbose_name)
 
 
@@ -262,7 +263,7 @@ def validate_set(criteria_set: CriteriaSet) -> list[str]:
 
 
 @transaction.atomic
-def publish_set(criteria_set: CriteriaSet, by=None) -> CriteriaSet:
+def publish_set(criteria_set: CriteriaSet, by: Actor | None = None) -> CriteriaSet:
     """Draft → published. Refused when the set is not a draft or is incomplete."""
     criteria_set = _locked(criteria_set)
     if criteria_set.status != CriteriaSet.Status.DRAFT:
@@ -376,7 +377,9 @@ def score_sheet_of(criteria_set: CriteriaSet) -> ScoreSheet | None:
 
 
 @transaction.atomic
-def new_version(criteria_set: CriteriaSet, by=None, *, year_from: int | None = None) -> CriteriaSet:
+def new_version(
+    criteria_set: CriteriaSet, by: Actor | None = None, *, year_from: int | None = None
+) -> CriteriaSet:
     """Copy a set (criteria, score sheet) as a draft with the next version number of its family.
 
     Shared items move to the newest version in force of their source set. The original and the
@@ -412,7 +415,7 @@ def new_version(criteria_set: CriteriaSet, by=None, *, year_from: int | None = N
     return copy
 
 
-def clone_for_year(criteria_set: CriteriaSet, year: int, by=None) -> CriteriaSet:
+def clone_for_year(criteria_set: CriteriaSet, year: int, by: Actor | None = None) -> CriteriaSet:
     """A new draft version applying from ``year`` (the old one keeps applying to earlier years)."""
     if year < criteria_set.year_from:
         raise WorkflowError(_("The new year must not be before the year the set applies from."))
@@ -420,7 +423,7 @@ def clone_for_year(criteria_set: CriteriaSet, year: int, by=None) -> CriteriaSet
 
 
 @transaction.atomic
-def update_set(criteria_set: CriteriaSet, *, by=None, **fields) -> CriteriaSet:
+def update_set(criteria_set: CriteriaSet, *, by: Actor | None = None, **fields: Any) -> CriteriaSet:
     criteria_set = _locked(criteria_set)
     _require_draft(criteria_set)
     unknown = set(fields) - set(SET_FIELDS)
@@ -436,7 +439,12 @@ def update_set(criteria_set: CriteriaSet, *, by=None, **fields) -> CriteriaSet:
 
 
 def _check_criterion(
-    criteria_set: CriteriaSet, *, code: str, parent: Criterion | None, answer_type: str, threshold_percent
+    criteria_set: CriteriaSet,
+    *,
+    code: str,
+    parent: Criterion | None,
+    answer_type: str,
+    threshold_percent: object,
 ) -> None:
     if not code:
         raise WorkflowError(_("A criterion needs a code."))
@@ -456,7 +464,7 @@ def add_criterion(
     *,
     code: str,
     text: str,
-    by=None,
+    by: Actor | None = None,
     parent_code: str = "",
     answer_type: str = AnswerType.BOOLEAN,
     na_allowed: bool = False,
@@ -515,7 +523,7 @@ def _renumber(criteria_set: CriteriaSet) -> None:
 
 
 @transaction.atomic
-def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
+def update_criterion(criterion: Criterion, *, by: Actor | None = None, **fields: Any) -> Criterion:
     """Change a criterion of a draft set; refused (nothing changes) for a published set."""
     criterion = Criterion.objects.select_related("criteria_set", "source").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
@@ -542,7 +550,7 @@ def update_criterion(criterion: Criterion, *, by=None, **fields) -> Criterion:
 
 
 @transaction.atomic
-def delete_criterion(criterion: Criterion, *, by=None) -> None:
+def delete_criterion(criterion: Criterion, *, by: Actor | None = None) -> None:
     criterion = Criterion.objects.select_related("criteria_set").get(pk=criterion.pk)
     _locked(criterion.criteria_set)
     _require_draft(criterion.criteria_set)
@@ -558,7 +566,7 @@ def province_family(base: CriteriaSet, province: Unit) -> str:
 
 
 @transaction.atomic
-def province_draft(criteria_set: CriteriaSet, province: Unit, by=None) -> CriteriaSet:
+def province_draft(criteria_set: CriteriaSet, province: Unit, by: Actor | None = None) -> CriteriaSet:
     """The province's draft derived from ``criteria_set`` (created, or a new version, as needed)."""
     if province.kind != Unit.Kind.PROVINCE:
         raise WorkflowError(_("Only a province can add criteria (TT 124 Art. 8(1))."))
@@ -602,7 +610,7 @@ def add_province_criterion(
     code: str,
     text: str,
     *,
-    by=None,
+    by: Actor | None = None,
     parent_code: str = "",
     answer_type: str = AnswerType.BOOLEAN,
     na_allowed: bool = False,
@@ -636,7 +644,7 @@ def add_province_criterion(
 
 
 @transaction.atomic
-def copy_score_sheet(*, sheet: ScoreSheet, criteria_set: CriteriaSet, by=None) -> ScoreSheet:
+def copy_score_sheet(*, sheet: ScoreSheet, criteria_set: CriteriaSet, by: Actor | None = None) -> ScoreSheet:
     """Attach a copy of ``sheet`` (e.g. the shipped example) to a draft set without a sheet."""
     criteria_set = _locked(criteria_set)
     _require_draft(criteria_set)

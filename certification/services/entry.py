@@ -3,15 +3,17 @@ approver's entry exception after the deadline."""
 
 import datetime
 import secrets
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, atomic_deferred, log_change
+from certification.audit import Actor, actor_or_none, atomic_deferred, log_change
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
 from certification.services.rules import (
@@ -40,7 +42,7 @@ from units.models import Unit
 
 
 @atomic_deferred
-def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
+def start_assessment(*, campaign: Campaign, unit: Unit, by: Actor) -> Assessment:
     """Open the unit's assessment for the campaign, pinned to the campaign's criteria set for
     its kind, with one empty answer per leaf criterion. Starting twice returns the same one."""
     _require(by, unit, Role.OFFICER)
@@ -76,7 +78,9 @@ def start_assessment(*, campaign: Campaign, unit: Unit, by) -> Assessment:
     return assessment
 
 
-def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[str, Answer]) -> list:
+def _plan_answer_changes(
+    assessment: Assessment, changes: dict[str, Any], answers: dict[str, Answer]
+) -> list[Any]:
     plan = []
     for code, data in changes.items():
         code = nfc(code)
@@ -108,7 +112,7 @@ def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[st
     return plan
 
 
-def _clean_attendees(value) -> list[dict]:
+def _clean_attendees(value: object) -> list[dict[str, str]]:
     if value in (None, ""):
         return []
     if not isinstance(value, list):
@@ -126,7 +130,9 @@ def _clean_attendees(value) -> list[dict]:
     return rows
 
 
-def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | None) -> list:
+def _plan_fields(
+    assessment: Assessment, figures: dict[str, Any] | None, dossier: dict[str, Any] | None
+) -> list[Any]:
     plan = []
     if figures:
         if (
@@ -164,11 +170,11 @@ def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | N
 def save_answers(
     *,
     assessment: Assessment,
-    by,
+    by: Actor,
     expected_version: int,
-    changes: dict[str, dict] | None = None,
-    figures: dict | None = None,
-    dossier: dict | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+    figures: dict[str, Any] | None = None,
+    dossier: dict[str, Any] | None = None,
 ) -> Assessment:
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
     this year's figures and dossier fields. Refused unless the caller holds the current
@@ -216,7 +222,9 @@ def save_answers(
 
 
 @transaction.atomic
-def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") -> Evidence:
+def add_evidence(
+    *, assessment: Assessment, by: Actor, file: "UploadedFile[Any]", criterion_code: str = ""
+) -> Evidence:
     """Attach a PDF/JPEG/PNG (checked by content and size) to the assessment or one criterion."""
     _require(by, assessment.unit, Role.OFFICER)
     assessment = _lock(assessment)
@@ -280,7 +288,7 @@ def add_evidence(*, assessment: Assessment, by, file, criterion_code: str = "") 
 
 
 @transaction.atomic
-def delete_evidence(*, evidence: Evidence, by) -> None:
+def delete_evidence(*, evidence: Evidence, by: Actor) -> None:
     assessment = evidence.assessment
     _require(by, assessment.unit, Role.OFFICER)
     assessment = _lock(assessment)
@@ -304,7 +312,7 @@ def delete_evidence(*, evidence: Evidence, by) -> None:
 
 
 @transaction.atomic
-def open_entry_exception(*, assessment: Assessment, by, until: datetime.date) -> Assessment:
+def open_entry_exception(*, assessment: Assessment, by: Actor, until: datetime.date) -> Assessment:
     """An approver reopens entry for one unit after the campaign's deadline, until ``until``."""
     _require(by, assessment.unit, Role.APPROVER)
     assessment = _lock(assessment)

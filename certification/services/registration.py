@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, log_change
+from certification.audit import Actor, actor_or_none, log_change
 from certification.models import Assessment, Campaign, Registration
 from certification.services.rules import (
     Role,
@@ -26,7 +26,7 @@ def register_unit(
     *,
     campaign: Campaign,
     unit: Unit,
-    by,
+    by: Actor,
     registered_on: datetime.date,
     households_total: int | None = None,
     households_registered: int | None = None,

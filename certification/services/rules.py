@@ -4,14 +4,15 @@ value parsing and the optimistic-lock bookkeeping."""
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import log_change
+from certification.audit import Actor, log_change
 from certification.errors import ConflictError
-from certification.models import Answer, Assessment, AuditEvent, Campaign, Criterion
+from certification.models import Answer, Assessment, AuditEvent, Campaign, CriteriaSet, Criterion
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
 
@@ -52,7 +53,7 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _require(by, unit: Unit, *roles: str) -> None:
+def _require(by: Actor, unit: Unit, *roles: str) -> None:
     """Scope first (outside → 'outside your area'), then role."""
     if not can_see(by, unit):
         raise WorkflowError(_("%(unit)s is outside your area.") % {"unit": unit})
@@ -69,7 +70,7 @@ def _lock(assessment: Assessment) -> Assessment:
     )
 
 
-def _bump(assessment: Assessment, by) -> None:
+def _bump(assessment: Assessment, by: Actor) -> None:
     """Bump the version and log it before the changes it covers (see ConflictError)."""
     old = assessment.version
     assessment.version = old + 1
@@ -79,7 +80,7 @@ def _bump(assessment: Assessment, by) -> None:
     )
 
 
-def _set_status(assessment: Assessment, by, new: str, **fields) -> None:
+def _set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> None:
     old = assessment.status
     assessment.status = new
     for name, value in fields.items():
@@ -88,7 +89,7 @@ def _set_status(assessment: Assessment, by, new: str, **fields) -> None:
     log_change(assessment, by=by, action="status", field="status", old=old, new=new, assessment=assessment)
 
 
-def _rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
+def _rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = None) -> None:
     """Ask the scoring engine to recompute once the transaction has committed
     (``schedule_rescore`` defers to on_commit itself and queues each unit once)."""
     if isinstance(assessment_or_unit_id, Assessment):
@@ -100,13 +101,13 @@ def _rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
 
 
-def leaf_criteria(criteria_set) -> list[Criterion]:
+def leaf_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     from certification.services.criteria import leaf_criteria as _leaves
 
     return list(_leaves(criteria_set))
 
 
-def entered_criteria(criteria_set) -> list[Criterion]:
+def entered_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     """Leaves a person answers (derived ones such as XA-4 are computed by the scoring engine)."""
     return [c for c in leaf_criteria(criteria_set) if c.answer_type != Criterion.AnswerType.DERIVED]
 
@@ -135,7 +136,7 @@ def _require_open_campaign(campaign: Campaign) -> None:
         raise WorkflowError(_("The campaign %(campaign)s is not open.") % {"campaign": campaign})
 
 
-def _to_int(value, label: str) -> int | None:
+def _to_int(value: object, label: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -147,7 +148,7 @@ def _to_int(value, label: str) -> int | None:
     return number
 
 
-def _to_decimal(value, label: str) -> Decimal | None:
+def _to_decimal(value: object, label: str) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -159,7 +160,7 @@ def _to_decimal(value, label: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
-def _to_date(value, label: str) -> datetime.date | None:
+def _to_date(value: object, label: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
@@ -174,7 +175,7 @@ def _to_date(value, label: str) -> datetime.date | None:
     raise WorkflowError(_("%(field)s is not a valid date (dd/mm/yyyy).") % {"field": label})
 
 
-def _check_value(criterion: Criterion, value) -> str:
+def _check_value(criterion: Criterion, value: object) -> str:
     value = "" if value is None else str(value)
     if value not in Value.values:
         raise WorkflowError(
@@ -261,14 +262,14 @@ def recognizing_authority(unit: Unit, year: int) -> Unit:
     return authority(unit, year)
 
 
-def is_approver_of(user, authority: Unit) -> bool:
+def is_approver_of(user: Actor, authority: Unit) -> bool:
     """An approver *of* the recognizing body itself (a role higher up does not count)."""
     if getattr(user, "is_superuser", False):
         return True
     return RoleAssignment.objects.filter(user=user, unit=authority, role=Role.APPROVER).exists()
 
 
-def _audit_value(value):
+def _audit_value(value: object) -> object:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value

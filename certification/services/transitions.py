@@ -1,6 +1,8 @@
 """Workflow transitions: submit, return, appraise, recognize / not recognize, revoke."""
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import actor_or_none, atomic_deferred, log_change
+from certification.audit import Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, Criterion, Decision
 from certification.services.rules import (
     DOSSIER,
@@ -52,7 +54,9 @@ def missing_for_submission(assessment: Assessment) -> list[str]:
 
 
 @atomic_deferred
-def submit_assessment(*, assessment: Assessment, by, expected_version: int | None = None) -> Assessment:
+def submit_assessment(
+    *, assessment: Assessment, by: Actor, expected_version: int | None = None
+) -> Assessment:
     """Officer → appraisal. All leaf answers given, minutes present; locks the assessment."""
     _require(by, assessment.unit, Role.OFFICER)
     assessment = _lock(assessment)
@@ -80,7 +84,7 @@ def submit_assessment(*, assessment: Assessment, by, expected_version: int | Non
 
 
 @atomic_deferred
-def return_assessment(*, assessment: Assessment, by, items: dict[str, str]) -> Assessment:
+def return_assessment(*, assessment: Assessment, by: Actor, items: dict[str, str]) -> Assessment:
     """Appraiser sends the assessment back; only ``items`` (criterion code → reason, or
     ``DOSSIER`` → reason) reopen for the officer."""
     _require(by, assessment.unit, Role.APPRAISER)
@@ -135,7 +139,7 @@ def _label(code: str) -> str:
 
 @atomic_deferred
 def appraise_assessment(
-    *, assessment: Assessment, by, values: dict[str, dict] | None = None, note: str = ""
+    *, assessment: Assessment, by: Actor, values: dict[str, dict[str, Any]] | None = None, note: str = ""
 ) -> Assessment:
     """Appraiser confirms the dossier; ``values`` (code → {appraised_value, appraised_points})
     records where the appraisal differs from the self-assessment (kept apart)."""
@@ -192,7 +196,7 @@ def unmet_codes(assessment: Assessment) -> list[str]:
     ]
 
 
-def _lock_for_decision(assessments, by, issuer: Unit) -> list[Assessment]:
+def _lock_for_decision(assessments: Iterable[Assessment], by: Actor, issuer: Unit) -> list[Assessment]:
     ids = sorted({a.pk for a in assessments})
     if not ids:
         raise WorkflowError(_("Choose at least one assessment."))
@@ -223,7 +227,7 @@ def _lock_for_decision(assessments, by, issuer: Unit) -> list[Assessment]:
     return locked
 
 
-def _new_decision(*, campaign: Campaign, kind: str, by, issuer: Unit, **fields) -> Decision:
+def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **fields: Any) -> Decision:
     for required in ("issued_on", "signer_title", "signer_name"):
         if not fields.get(required):
             raise WorkflowError(_("Enter the decision's date, the signer's title and name."))
@@ -239,8 +243,8 @@ def _new_decision(*, campaign: Campaign, kind: str, by, issuer: Unit, **fields) 
 @transaction.atomic
 def recognize(
     *,
-    assessments,
-    by,
+    assessments: Iterable[Assessment],
+    by: Actor,
     issuer: Unit,
     issued_on: datetime.date,
     signer_title: str,
@@ -295,8 +299,8 @@ def recognize(
 @transaction.atomic
 def not_recognize(
     *,
-    assessments,
-    by,
+    assessments: Iterable[Assessment],
+    by: Actor,
     issuer: Unit,
     reason: str,
     issued_on: datetime.date,
@@ -340,7 +344,12 @@ def not_recognize(
 
 @transaction.atomic
 def revoke_assessment(
-    *, assessment: Assessment, by, reason: str, reference: str, revoking_decision: Decision | None = None
+    *,
+    assessment: Assessment,
+    by: Actor,
+    reason: str,
+    reference: str,
+    revoking_decision: Decision | None = None,
 ) -> Assessment:
     """Withdraw a recognition (no national rule; REGULATION §6.6): reason and reference required."""
     assessment = _lock(assessment)
