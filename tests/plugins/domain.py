@@ -79,3 +79,9 @@ province_approver = role_user("province_approver", Role.APPROVER, "province")
 province_viewer = role_user("leader", Role.VIEWER, "province")
 colleague = role_user("colleague", Role.OFFICER, "other_commune")  # an officer of another commune
 outsider = role_user("outsider", Role.OFFICER, "other_province")
+province_admin = role_user("province_admin", Role.ADMIN, "province")
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", is_superuser=True, is_staff=True)

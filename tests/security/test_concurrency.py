@@ -11,11 +11,9 @@ the audit chain), and the two races through the HTTP views, as browsers cause th
 
 import datetime
 import json
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,35 +33,13 @@ from tests.builders import (
     make_user,
 )
 from tests.builders import XA as XA_ITEMS
+from tests.threads import run_in_threads
 from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
 THREADS = 50
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(targets, timeout: float = 120) -> list:
-    """Start every target at the same instant (a barrier); return results or exceptions."""
-    barrier = threading.Barrier(len(targets))
-    outcomes: list = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = target()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            outcomes[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return outcomes
 
 
 @pytest.fixture

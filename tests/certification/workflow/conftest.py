@@ -3,10 +3,13 @@ the shipped TT 124 data), assessments in each state, and Excel helpers."""
 
 import datetime
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.utils import timezone
 
+from antt.errors import WorkflowError
 from certification import services
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
@@ -100,6 +103,15 @@ def snapshot(assessment: Assessment) -> tuple:
         Evidence.objects.count(),
         Registration.objects.count(),
     )
+
+
+@contextmanager
+def refused(assessment: Assessment, match: str | None = None) -> Iterator[None]:
+    """The block raises WorkflowError (matching ``match``) and leaves ``snapshot`` unchanged."""
+    before = snapshot(assessment)
+    with pytest.raises(WorkflowError, match=match):
+        yield
+    assert snapshot(assessment) == before
 
 
 @pytest.fixture(autouse=True)
