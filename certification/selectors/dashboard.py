@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,7 +236,7 @@ def _to_answer_counts(set_ids: Iterable[int]) -> dict[int, int]:
     return {r["criteria_set_id"]: r["n"] for r in rows}
 
 
-def _missing(u: Unit, campaign: Campaign, today: datetime.date, to_answer: dict[int, int]) -> list[str]:
+def _missing(u: Any, campaign: Campaign, today: datetime.date, to_answer: dict[int, int]) -> list[str]:
     if not u.reg:
         if today > campaign.registration_deadline:
             return [_("Not registered; the registration deadline has passed")]
@@ -469,7 +469,7 @@ def _outcome_counts(campaign_ids: list[int]) -> dict[str, Any]:
 COUNT_KEYS = ("total", "registered", "recognized", "forecast")
 
 
-def _sum_counts(rows: Iterable[dict[str, int]]) -> dict[str, int]:
+def _sum_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
 
 

@@ -9,6 +9,7 @@ set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -444,7 +445,7 @@ def _check_criterion(
     code: str,
     parent: Criterion | None,
     answer_type: str,
-    threshold_percent: object,
+    threshold_percent: Decimal | int | None,
 ) -> None:
     if not code:
         raise WorkflowError(_("A criterion needs a code."))

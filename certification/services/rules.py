@@ -256,7 +256,7 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
     )
 
 
-def recognizing_authority(unit: Unit, year: int) -> Unit:
+def recognizing_authority(unit: Unit, year: int) -> Unit | None:
     from units.authority import recognizing_authority as authority
 
     return authority(unit, year)

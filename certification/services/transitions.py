@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import nfc
 from certification.audit import Actor, actor_or_none, atomic_deferred, log_change
-from certification.models import Assessment, Campaign, Criterion, Decision
+from certification.models import Answer, Assessment, Campaign, Criterion, Decision
 from certification.services.rules import (
     DOSSIER,
     FIGURE_FIELDS,
@@ -151,7 +151,7 @@ def appraise_assessment(
             % {"status": assessment.get_status_display()}
         )
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
-    plan = []
+    plan: list[tuple[Answer, str, Any, Any]] = []
     for code, data in (values or {}).items():
         answer = answers.get(nfc(code))
         if answer is None:
