@@ -2,7 +2,7 @@
 baseline measured in the same run.
 
 1. :func:`campaign_rescoring` — every campaign of a year scored on the real Celery workers
-   (``certification.scoring.runs.start_scoring_run``, as ``manage.py score_campaign`` does),
+   (``certification.services.scoring.start_scoring_run``, as ``manage.py score_campaign`` does),
    from "queued" to the last run done; once from scratch (no ``Result`` rows: everything is
    computed and written) and once again unchanged (everything computed, nothing written). The
    baseline is one plain PostgreSQL ``GROUP BY assessment_id`` over the same answers that
@@ -79,7 +79,7 @@ def _wait(run_ids: list[int], timeout: float) -> tuple[float, list[ScoringRun]]:
 
 def score_year_on_workers(year: int, *, timeout: float) -> dict:
     """Queue a run for every campaign of ``year`` at once and wait for the last one."""
-    from certification.scoring.runs import start_scoring_run
+    from certification.services.scoring import start_scoring_run
 
     campaigns = list(Campaign.objects.filter(year=year).select_related("province").order_by("pk"))
     started = time.monotonic()

@@ -21,8 +21,8 @@ from certification import services
 from certification.data import dataset
 from certification.data.tt124 import load_tt124_sets
 from certification.models import Answer, Assessment, Campaign, Criterion
-from certification.scoring.runs import start_scoring_run
 from certification.services.campaigns import open_campaign
+from certification.services.scoring import start_scoring_run
 from units.data.demo import generate_local_units
 from units.models import RoleAssignment, Unit
 

@@ -29,6 +29,7 @@ from antt.web import charts
 from antt.web.exports import write_sheet
 from certification.documents import pdf, wording
 from certification.models import Assessment, Campaign, Criterion, Registration, Result
+from certification.scoring.engine import DEFAULT_THRESHOLD
 from units.models import Unit
 
 Kind = Unit.Kind
@@ -119,7 +120,9 @@ class Report:
             items = [(row.name, row.total.rate or 0) for row in self.communes if row.total.registered]
         else:
             items = [(g.title, g.now.rate or 0) for g in self.groups if g.now.registered]
-        return charts.bar_chart(items, title="Tỷ lệ đơn vị được công nhận (%)", threshold=70, **options)
+        return charts.bar_chart(
+            items, title="Tỷ lệ đơn vị được công nhận (%)", threshold=DEFAULT_THRESHOLD, **options
+        )
 
     def trend_chart(self, **options) -> str:
         titles = {**wording.GROUP_TITLES, "total": "Chung"}

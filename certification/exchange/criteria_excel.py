@@ -22,6 +22,7 @@ from certification.audit import log_change
 from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
 from certification.models.criteria import UnitKind
+from certification.scoring.engine import DEFAULT_THRESHOLD
 from certification.services.criteria import (
     copy_sheet_onto,
     next_version_number,
@@ -341,7 +342,7 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
         if data["rollup_base"] is None:
             errors.append(_set_error(row, _("unknown value “%(value)s”.") % {"value": _text(rollup)}))
     row, threshold = value("rollup_threshold_percent")
-    data["rollup_threshold_percent"] = 70
+    data["rollup_threshold_percent"] = DEFAULT_THRESHOLD
     try:
         parsed = _int(threshold)
     except ValueError:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
+from certification.scoring.engine import DEFAULT_THRESHOLD
 
 
 class UnitKind(models.TextChoices):
@@ -69,7 +70,7 @@ class CriteriaSet(models.Model):
         default=RollupBase.ALL_KINDS,
     )
     rollup_threshold_percent = models.PositiveSmallIntegerField(
-        _("recognized share required (%)"), default=70
+        _("recognized share required (%)"), default=DEFAULT_THRESHOLD
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

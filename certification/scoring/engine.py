@@ -7,12 +7,13 @@ Vietnamese that a district officer can read aloud. The rules, precisely (docs/sc
 
 * **Eligibility first.** An ineligible unit (TT 124 Art. 1(2)(b)) is ``not_eligible`` whatever
   its answers say, and never counts in a roll-up.
-* **Every leaf must be met** (Art. 4-7, "đạt đủ các tiêu chí"). The effective answer is the
+* **Every scored item must be met** (Art. 4-7, "đạt đủ các tiêu chí"): every item that is not
+  a group, the derived XA-4 included. The effective answer is the
   appraised one when there is one, else the self-assessment. "Không áp dụng" (N/A) counts as
   met only where the criterion allows it; elsewhere it counts as *not met* (the law requires the
   item, so claiming it does not apply cannot pass it). A group passes when all its sub-items do.
-* **Outcome.** Any leaf not met → ``fail`` (even if others are still unanswered: more answers
-  cannot repair it); else any leaf unanswered → ``pending``; else ``pass``.
+* **Outcome.** Any scored item not met → ``fail`` (even if others are still unanswered: more
+  answers cannot repair it); else any scored item unanswered → ``pending``; else ``pass``.
 * **count_threshold (KDC-1)**: the unit must be registered, and registered households × 100 ≥
   threshold × households (exact integers). When the household figures are known they decide;
   the officer's explicit "not met" still fails it (the criterion also needs the Party-cell
@@ -58,6 +59,8 @@ RECOGNIZED, NOT_RECOGNIZED, REVOKED = "recognized", "not_recognized", "revoked"
 DECIDED = (RECOGNIZED, NOT_RECOGNIZED, REVOKED)
 RESIDENTIAL_AREA = "residential_area"
 BASE_ALL, BASE_RESIDENTIAL = "all", "residential"
+# XA-4's share of recognized units (%) when the criteria set does not say otherwise.
+DEFAULT_THRESHOLD = 70
 
 OUTCOME_LABELS = {PASS: "Đạt", FAIL: "Chưa đạt", NOT_ELIGIBLE: "Không thuộc đối tượng", PENDING: "Chưa đạt"}
 GRADE_LABELS = {"excellent": "Xuất sắc", "good": "Khá", "average": "Trung bình", "weak": "Yếu"}
@@ -109,11 +112,11 @@ class CriteriaPlan:
     by_code: Mapping[str, CriterionSpec]
     children: Mapping[str, tuple[str, ...]]
     roots: tuple[str, ...]
-    leaves: tuple[str, ...]
+    scored_items: tuple[str, ...]  # codes of every item that is not a group (derived ones too)
     post_order: tuple[CriterionSpec, ...] = ()  # every item after its sub-items
     sheet: SheetSpec | None = None
     rollup_base: str = BASE_ALL
-    rollup_threshold_percent: int = 70
+    rollup_threshold_percent: int = DEFAULT_THRESHOLD
 
 
 def compile_plan(
@@ -121,7 +124,7 @@ def compile_plan(
     *,
     sheet: SheetSpec | None = None,
     rollup_base: str = BASE_ALL,
-    rollup_threshold_percent: int = 70,
+    rollup_threshold_percent: int = DEFAULT_THRESHOLD,
 ) -> CriteriaPlan:
     """``criteria`` in display order; parents are referred to by code."""
     by_code = {c.code: c for c in criteria}
@@ -132,7 +135,7 @@ def compile_plan(
             children.setdefault(c.parent, []).append(c.code)
         else:
             roots.append(c.code)
-    leaves = tuple(c.code for c in criteria if c.answer_type != GROUP)
+    scored_items = tuple(c.code for c in criteria if c.answer_type != GROUP)
     post_order: list[CriterionSpec] = []
 
     def walk(code: str) -> None:
@@ -147,7 +150,7 @@ def compile_plan(
         by_code=MappingProxyType(by_code),
         children=MappingProxyType({k: tuple(v) for k, v in children.items()}),
         roots=tuple(roots),
-        leaves=leaves,
+        scored_items=scored_items,
         post_order=tuple(post_order),
         sheet=sheet,
         rollup_base=rollup_base,
@@ -288,7 +291,7 @@ def _points_text(value: Decimal) -> str:
 def rollup_xa4(
     children: Iterable[ChildState],
     base: str = BASE_ALL,
-    threshold_percent: int = 70,
+    threshold_percent: int = DEFAULT_THRESHOLD,
     code: str = "XA-4",
 ) -> Xa4Rollup:
     """XA-4: 100 % of the eligible units under the commune's authority registered, and
@@ -550,9 +553,9 @@ def score_unit(inputs: UnitInputs) -> UnitScore:
 
     plan = inputs.plan
     statuses = _evaluate(plan, inputs)
-    unmet = [code for code in plan.leaves if statuses[code].state == NOT_MET]
-    missing = [code for code in plan.leaves if statuses[code].state == MISSING]
-    not_applicable = sum(1 for code in plan.leaves if statuses[code].state == NA)
+    unmet = [code for code in plan.scored_items if statuses[code].state == NOT_MET]
+    missing = [code for code in plan.scored_items if statuses[code].state == MISSING]
+    not_applicable = sum(1 for code in plan.scored_items if statuses[code].state == NA)
     computed = FAIL if unmet else (PENDING if missing else PASS)
     outcome, forecast = _decided(inputs, computed)
 
@@ -561,12 +564,12 @@ def score_unit(inputs: UnitInputs) -> UnitScore:
         sentences.append(DECISION_SENTENCES[inputs.decision])
     if computed == PASS:
         extra = f" ({not_applicable} tiêu chí không áp dụng)" if not_applicable else ""
-        sentences.append(f"Đạt: đáp ứng đủ {len(plan.leaves)} tiêu chí{extra}")
+        sentences.append(f"Đạt: đáp ứng đủ {len(plan.scored_items)} tiêu chí{extra}")
     elif computed == FAIL:
         sentences.append(f"Chưa đạt {len(unmet)} tiêu chí: {', '.join(unmet)}")
     else:
         sentences.append(f"Chưa đủ dữ liệu: chưa đánh giá {', '.join(missing)}")
-    sentences.extend(statuses[code].reason for code in plan.leaves if statuses[code].reason)
+    sentences.extend(statuses[code].reason for code in plan.scored_items if statuses[code].reason)
     if computed == FAIL and missing:
         sentences.append(f"Chưa đánh giá: {', '.join(missing)}")
 

@@ -10,9 +10,10 @@ from typing import Any, BinaryIO
 from django.db.models import F, QuerySet
 from openpyxl import Workbook
 
+from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result
 from certification.scoring import engine as scoring
-from certification.scoring.results import KIND_LABELS, current_q
+from certification.scoring.results import current_q
 from units.models import Unit
 
 SHEET = "Kết quả"

@@ -1,11 +1,12 @@
-"""Reading scoring inputs and writing results, set-based (used by ``certification.scoring.results``).
+"""Reading scoring inputs, set-based (used by ``certification.scoring.results``; the rows are
+written by ``certification.scoring.store``).
 
 * criteria sets compiled once per process (published sets never change);
-* answers folded per assessment in SQL into bit masks (met / not met / N/A, one bit per leaf);
+* answers folded per assessment in SQL into bit masks (met / not met / N/A, one bit per
+  answerable criterion);
 * the figures, notes and points of the few criteria that need them, as rows;
 * one query for each unit's assessment, registration, last year's figures and the hash of its
-  current result, each looked up on its (campaign, unit) index;
-* results upserted in bulk (COPY + INSERT … ON CONFLICT on PostgreSQL).
+  current result, each looked up on its (campaign, unit) index.
 
 Units are selected by a ``Q`` on Unit's own columns, compiled into the WHERE of the raw
 queries; their answers then by the assessment ids found, bound as one array parameter on
@@ -13,16 +14,15 @@ PostgreSQL. Every read is proportional to the units asked for, not to their camp
 """
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model, Q
 
 from certification.models import (
@@ -49,32 +49,18 @@ from units.models import Unit
 
 DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
 BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
-RESULT_FIELDS = [
-    "assessment",
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
-    "input_hash",
-    "computed_at",
-]
-WRITE_BATCH = 1000
-COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
 
 
 # --- criteria plans ---------------------------------------------------------------------------
 
 
 @dataclass
-class _Plans:
+class Plans:
     plans: dict[int, CriteriaPlan]
     bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
     codes: dict[int, str]  # criterion id → code
-    leaf_codes: dict[int, tuple[tuple[int, str], ...]]  # set id → (bit position, code) of its leaves
+    # set id → (bit position, code) of its answerable criteria (neither groups nor derived)
+    answerable_codes: dict[int, tuple[tuple[int, str], ...]]
     set_of: dict[int, int]  # criterion id → its set
     detail_ids: list[int]  # criteria whose answers are read row by row
     xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
@@ -159,9 +145,9 @@ def _read_sets(set_ids: list[int], settings: dict[int, tuple[Any, ...]]) -> dict
     return found
 
 
-def load_plans(set_ids: Iterable[int]) -> _Plans:
+def load_plans(set_ids: Iterable[int]) -> Plans:
     set_ids = sorted({s for s in set_ids if s is not None})
-    loaded = _Plans({}, {}, {}, {}, {}, [], {})
+    loaded = Plans({}, {}, {}, {}, {}, [], {})
     if not set_ids:
         return loaded
     settings = {
@@ -203,7 +189,7 @@ def load_plans(set_ids: Iterable[int]) -> _Plans:
             loaded.bits[criterion_id] = (position // BITS_PER_WORD, 1 << (position % BITS_PER_WORD))
             codes.append((position, code))
             position += 1
-        loaded.leaf_codes[set_id] = tuple(codes)
+        loaded.answerable_codes[set_id] = tuple(codes)
     return loaded
 
 
@@ -296,14 +282,14 @@ def answer_masks(
 
 
 def decode_answers(
-    leaf_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict[Any, Any]
+    answerable_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict[Any, Any]
 ) -> MappingProxyType[str, Any]:
     """Answers as the engine wants them, shared between units with the same masks."""
-    key = (leaf_codes, masks)
+    key = (answerable_codes, masks)
     found = cache.get(key)
     if found is None:
         answers = {}
-        for position, code in leaf_codes:
+        for position, code in answerable_codes:
             bit = 1 << position
             if masks[0] & bit:
                 answers[code] = AnswerInput(scoring.MET)
@@ -317,10 +303,10 @@ def decode_answers(
 
 def answer_details(
     assessment_ids: Sequence[int], detail_ids: Sequence[int]
-) -> dict[int, dict[int, tuple[Any, ...]]]:
+) -> dict[int, dict[int, AnswerInput]]:
     """assessment id → criterion id → the full answer, for the few criteria that need more than
     met / not met (figures, notes, points)."""
-    found: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    found: dict[int, dict[int, AnswerInput]] = defaultdict(dict)
     if not detail_ids or not assessment_ids:
         return found
     ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
@@ -335,12 +321,12 @@ def answer_details(
         cursor.execute(sql, [*ids_params, *criteria_params])
         rows = cursor.fetchall()
     for assessment_id, criterion_id, value, appraised, number, note, self_points, appraised_points in rows:
-        found[assessment_id][criterion_id] = (
-            appraised or value,
-            number,
-            note.strip(),
-            self_points,
-            appraised_points,
+        found[assessment_id][criterion_id] = AnswerInput(
+            value=appraised or value,
+            number=number,
+            note=note.strip(),
+            self_points=self_points,
+            appraised_points=appraised_points,
         )
     return found
 
@@ -481,17 +467,47 @@ def _lookup(
         ) {alias} ON TRUE"""
 
 
-def gather_units(
-    campaign: Campaign, scope: Q, *, whole_campaign: bool = False
-) -> tuple[
-    list[tuple[Any, ...]], dict[int, Any], dict[int, Any], dict[int, Any], dict[int, str], dict[int, str]
-]:
+class UnitRow(NamedTuple):
+    id: int
+    kind: str
+    is_eligible: bool
+    ineligible_reason: str
+    household_count: int | None
+
+
+class AssessmentRow(NamedTuple):
+    """A unit's assessment in the campaign, as the engine sees it."""
+
+    id: int
+    criteria_set_id: int
+    status: str
+    figures: Figures
+
+
+class RegistrationRow(NamedTuple):
+    households_total: int | None
+    households_registered: int | None
+
+
+class Gathered(NamedTuple):
+    """What :func:`gather_units` read; the dicts are keyed by unit id (a unit without that row
+    is absent)."""
+
+    units: list[UnitRow]
+    assessments: dict[int, AssessmentRow]
+    registrations: dict[int, RegistrationRow]
+    last_year: dict[int, Figures]
+    existing: dict[int, str]  # the input hash of the unit's current result
+    digests: dict[int, str]  # the digest of its inputs but the answers
+
+
+def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> Gathered:
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
     but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
     unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
-    ``whole_campaign`` (the campaign-wide check): plain joins, hashed by the planner, measured
-    ~20 % faster than 8,000 lookups of each kind."""
+    ``whole_campaign`` (the campaign-wide check): plain joins, which the planner hashes, faster
+    over a whole campaign than one lookup per unit (docs/benchmarks.md)."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
         SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
@@ -516,77 +532,19 @@ def gather_units(
         campaign.province_id,
         *where_params,
     ]
-    units, assessments, registrations, last_year, existing, digests = [], {}, {}, {}, {}, {}
+    found = Gathered([], {}, {}, {}, {}, {})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             unit_id = row[0]
-            units.append(row[0:5])
+            found.units.append(UnitRow(*row[0:5]))
             if row[5] is not None:
-                assessments[unit_id] = (row[5], unit_id, *row[6:11])
+                found.assessments[unit_id] = AssessmentRow(row[5], row[6], row[7], Figures(*row[8:11]))
             if row[11] is not None:
-                registrations[unit_id] = (unit_id, row[12], row[13])
+                found.registrations[unit_id] = RegistrationRow(row[12], row[13])
             if row[14] is not None:
-                last_year[unit_id] = Figures(*row[15:18])
+                found.last_year[unit_id] = Figures(*row[15:18])
             if row[18] is not None:
-                existing[unit_id] = row[18]
-            digests[unit_id] = row[19]
-    return units, assessments, registrations, last_year, existing, digests
-
-
-ROW_FIELDS = (
-    "campaign_id",
-    "unit_id",
-    "assessment_id",
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
-    "input_hash",
-)
-JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
-EMPTY_JSON = {list: "[]", dict: "{}"}
-
-
-def write_rows(rows: list[tuple[Any, ...]]) -> None:
-    """Upsert result rows (tuples in ``ROW_FIELDS`` order) on (campaign, unit), in unit order so
-    concurrent writers lock rows in the same order. PostgreSQL: COPY into a temporary table and
-    one INSERT … ON CONFLICT DO UPDATE (no model instances); few rows or another database:
-    ``bulk_create(update_conflicts=True)``."""
-    if not rows:
-        return
-    rows = sorted(rows, key=lambda row: row[1])
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        Result.objects.bulk_create(
-            [Result(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
-            batch_size=WRITE_BATCH,
-            update_conflicts=True,
-            unique_fields=["campaign", "unit"],
-            update_fields=RESULT_FIELDS,
-        )
-        return
-    table = Result._meta.db_table
-    columns = ", ".join(ROW_FIELDS)
-    json_at = [i for i, name in enumerate(ROW_FIELDS) if name in JSON_FIELDS]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*ROW_FIELDS[2:], "computed_at"))
-    # ON COMMIT DELETE ROWS: the staging rows live only inside this transaction.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS result_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        cursor.execute("TRUNCATE result_stage")
-        with cursor.connection.cursor() as raw, raw.copy(f"COPY result_stage ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                row = list(row)
-                for i in json_at:
-                    row[i] = json.dumps(row[i], ensure_ascii=False) if row[i] else EMPTY_JSON[type(row[i])]
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
-            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updates}"
-        )
+                found.existing[unit_id] = row[18]
+            found.digests[unit_id] = row[19]
+    return found

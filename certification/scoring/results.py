@@ -17,18 +17,20 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
+from certification.documents.wording import KIND_LABELS
 from certification.models import Assessment, Campaign, Registration, Result
 from certification.scoring import engine as scoring
-from certification.scoring.engine import AnswerInput, ChildState, Figures, UnitInputs
+from certification.scoring.engine import AnswerInput, ChildState, UnitInputs
 from certification.scoring.inputs import (
     UNIT,
+    Gathered,
+    Plans,
+    UnitRow,
     answer_details,
     answer_digests,
     answer_masks,
@@ -36,23 +38,15 @@ from certification.scoring.inputs import (
     gather_units,
     load_plans,
     unit_where,
-    write_rows,
 )
+from certification.scoring.store import ResultRow, write_rows
 from units.models import RecognizingAuthority, Unit
 
 COMMUNE = Unit.Kind.COMMUNE.value
-KIND_LABELS = {
-    Unit.Kind.RESIDENTIAL_AREA.value: "Khu dân cư",
-    Unit.Kind.COMMUNE.value: "Xã, phường, đặc khu",
-    Unit.Kind.AGENCY.value: "Cơ quan",
-    Unit.Kind.ENTERPRISE.value: "Doanh nghiệp",
-    Unit.Kind.SCHOOL.value: "Cơ sở giáo dục",
-    Unit.Kind.PROVINCE.value: "Tỉnh, thành phố",
-    Unit.Kind.DISTRICT.value: "Huyện, quận, thị xã",
-}
 
 
 NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
+NO_MASKS = (0, 0, 0)  # (met, not met, N/A) of a unit without answers
 
 
 @dataclass(frozen=True)
@@ -186,17 +180,22 @@ def _campaign_sets(campaign: Campaign) -> dict[str, int]:
     return chosen
 
 
+class _Changed(NamedTuple):
+    """A unit whose input hash differs from its row's: the row to rewrite."""
+
+    unit: UnitRow
+    xa4: scoring.Xa4Rollup | None
+    input_hash: str
+    xa4_json: str | None
+
+
 @dataclass
 class _Changes:
-    """What :func:`_score` read about the units in its scope, and those whose hash changed:
-    ``changed`` holds (unit row, XA-4 or None, new input hash, XA-4 as JSON or None)."""
+    """What :func:`_score` read about the units in its scope, and those whose hash changed."""
 
-    units: list[tuple[Any, ...]]
-    assessments: dict[Any, Any]
-    registrations: dict[Any, Any]
-    last_year: dict[Any, Any]
-    plans: object
-    changed: list[tuple[tuple[Any, ...], scoring.Xa4Rollup | None, str, str | None]]
+    gathered: Gathered
+    plans: Plans
+    changed: list[_Changed]
     # From scratch: the answers' masks, read with their digests.
     masks: dict[int, tuple[int, int, int]] | None = None
 
@@ -209,47 +208,50 @@ def _changes(
     whole_campaign: bool = False,
 ) -> _Changes:
     """Read the units matching ``scope`` and keep those whose input hash differs from their
-    row's. The database computes each unit's input digests (``results_io.gather_units``,
+    row's. The database computes each unit's input digests (``inputs.gather_units``,
     ``answer_digests``), so an unchanged unit costs no Python beyond a string comparison."""
-    units, assessments, registrations, last_year, existing, digests = gather_units(
-        campaign, scope, whole_campaign=whole_campaign
-    )
-    if not units:
-        return _Changes([], {}, {}, {}, None, [])
-    set_ids = {row[2] for row in assessments.values()}
+    gathered = gather_units(campaign, scope, whole_campaign=whole_campaign)
+    assessments = gathered.assessments
+    if not gathered.units:
+        return _Changes(gathered, load_plans([]), [])
+    set_ids = {assessment.criteria_set_id for assessment in assessments.values()}
     fallback: dict[str, int] = {}
     if children is not None and any(uid not in assessments for uid in children):
         fallback = _campaign_sets(campaign)
-        if "commune" in fallback:
-            set_ids.add(fallback["commune"])
+        if COMMUNE in fallback:
+            set_ids.add(fallback[COMMUNE])
     plans = load_plans(set_ids)
     # From scratch (no row in the scope: every unit will be scored) the answers' masks come
     # with their digests, in one read of the answers.
     answers_digest, masks = answer_digests(
-        [row[0] for row in assessments.values()], None if existing else plans.bits
+        [assessment.id for assessment in assessments.values()], None if gathered.existing else plans.bits
     )
 
-    changed: list[tuple[tuple[Any, ...], scoring.Xa4Rollup | None, str, str | None]] = []
-    for unit in units:
-        unit_id = unit[0]
+    changed: list[_Changed] = []
+    for unit in gathered.units:
         xa4 = xa4_json = None
-        assessment = assessments.get(unit_id)
+        assessment = assessments.get(unit.id)
+        set_id = assessment.criteria_set_id if assessment else None
         # Both digests side by side (32 + 32 hexadecimal digits): no hashing in Python.
-        input_hash = digests[unit_id] + answers_digest.get(assessment[0] if assessment else None, NO_ANSWERS)
-        if assessment and assessment[2] in plans.fingerprints:  # a draft set: its content counts
-            input_hash = _hash(input_hash, plans.fingerprints[assessment[2]])
+        input_hash = gathered.digests[unit.id] + answers_digest.get(
+            assessment.id if assessment else None, NO_ANSWERS
+        )
+        if set_id in plans.fingerprints:  # a draft set: its content counts
+            input_hash = _hash(input_hash, plans.fingerprints[set_id])
         if children is not None:
-            rollup_set = assessment[2] if assessment else fallback.get("commune")
-            code, threshold, base = plans.xa4.get(rollup_set, ("XA-4", 70, scoring.BASE_ALL))
+            rollup_set = set_id if assessment else fallback.get(COMMUNE)
+            code, threshold, base = plans.xa4.get(
+                rollup_set, ("XA-4", scoring.DEFAULT_THRESHOLD, scoring.BASE_ALL)
+            )
             xa4 = scoring.rollup_xa4(
-                children.get(unit_id, []), base=base, threshold_percent=threshold, code=code
+                children.get(unit.id, []), base=base, threshold_percent=threshold, code=code
             )
             xa4_json = json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False)
             input_hash = _hash(input_hash, xa4_json)
-        if existing.get(unit_id) == input_hash:
+        if gathered.existing.get(unit.id) == input_hash:
             continue  # same inputs, same row: nothing to read, compute or write
-        changed.append((unit, xa4, input_hash, xa4_json))
-    return _Changes(units, assessments, registrations, last_year, plans, changed, masks)
+        changed.append(_Changed(unit, xa4, input_hash, xa4_json))
+    return _Changes(gathered, plans, changed, masks)
 
 
 def _score(
@@ -267,45 +269,47 @@ def _score(
     their answers' masks and details are read, so only the units that changed reach them, the
     engine and the write."""
     found = _changes(campaign, scope, children=children)
-    units, assessments, registrations, last_year = (
-        found.units,
-        found.assessments,
-        found.registrations,
-        found.last_year,
-    )
-    plans, changed = found.plans, found.changed
-    if not changed:
-        return ScoreReport(len(units), 0)
+    gathered, plans = found.gathered, found.plans
+    if not found.changed:
+        return ScoreReport(len(gathered.units), 0)
 
     # The changed units' assessments only, read by the answers' assessment index.
-    assessment_ids = [assessments[unit[0]][0] for unit, *_rest in changed if unit[0] in assessments]
+    assessment_ids = [
+        gathered.assessments[change.unit.id].id
+        for change in found.changed
+        if change.unit.id in gathered.assessments
+    ]
     masks = found.masks if found.masks is not None else answer_masks(assessment_ids, plans.bits)
     details = answer_details(assessment_ids, plans.detail_ids)
 
     decode_cache: dict[Any, Any] = {}
-    memo: dict[Any, Any] = {}
-    to_write: list[tuple[Any, ...]] = []
-    for (unit_id, kind, eligible, reason, household_count), xa4, input_hash, xa4_json in changed:
-        assessment = assessments.get(unit_id)
-        registration = registrations.get(unit_id)
-        set_id = assessment[2] if assessment else None
+    memo: dict[tuple[Any, ...], scoring.UnitScore] = {}
+    rows: list[ResultRow] = []
+    for unit, xa4, input_hash, xa4_json in found.changed:
+        assessment = gathered.assessments.get(unit.id)
+        registration = gathered.registrations.get(unit.id)
+        set_id = assessment.criteria_set_id if assessment else None
         plan = plans.plans.get(set_id) if set_id else None
-        unit_masks = masks.get(assessment[0], (0, 0, 0)) if assessment else (0, 0, 0)
-        unit_details = ()
+        unit_masks = masks.get(assessment.id, NO_MASKS) if assessment else NO_MASKS
+        unit_details: tuple[tuple[int, AnswerInput], ...] = ()
         if assessment:
-            own = details.get(assessment[0], {})
-            unit_details = tuple(sorted((c, v) for c, v in own.items() if plans.set_of.get(c) == set_id))
-        figures = Figures(*assessment[4:7]) if assessment else None
-        previous = last_year.get(unit_id)
-        hh_total = registration[1] if registration and registration[1] is not None else household_count
-        hh_done = registration[2] if registration else None
-        decision = _decision(assessment[3] if assessment else None)
+            own = details.get(assessment.id, {})
+            unit_details = tuple(sorted((c, a) for c, a in own.items() if plans.set_of.get(c) == set_id))
+        figures = assessment.figures if assessment else None
+        previous = gathered.last_year.get(unit.id)
+        hh_total = unit.household_count
+        hh_done = None
+        if registration:
+            if registration.households_total is not None:
+                hh_total = registration.households_total
+            hh_done = registration.households_registered
+        decision = _decision(assessment.status if assessment else None)
         # Units whose engine inputs are equal share one engine call (the digest differs: it
         # covers the assessment id and columns the engine reads only through these).
         key = (
-            kind,
-            eligible,
-            reason,
+            unit.kind,
+            unit.is_eligible,
+            unit.ineligible_reason,
             set_id,
             unit_masks,
             unit_details,
@@ -317,25 +321,24 @@ def _score(
             decision,
             xa4_json,
         )
-        assessment_id = assessment[0] if assessment else None
         score = memo.get(key)
         if score is None:
             answers = (
-                decode_answers(plans.leaf_codes.get(set_id, ()), unit_masks, decode_cache) if plan else {}
+                decode_answers(plans.answerable_codes.get(set_id, ()), unit_masks, decode_cache)
+                if plan
+                else {}
             )
             if unit_details:
                 answers = dict(answers)
-                for criterion_id, (value, number, note, self_points, appraised_points) in unit_details:
-                    answers[plans.codes[criterion_id]] = AnswerInput(
-                        value, number, note, self_points, appraised_points
-                    )
+                for criterion_id, answer in unit_details:
+                    answers[plans.codes[criterion_id]] = answer
             score = memo[key] = scoring.score_unit(
                 UnitInputs(
-                    kind=kind,
+                    kind=unit.kind,
                     plan=plan,
                     answers=answers,
-                    is_eligible=eligible,
-                    ineligible_reason=reason,
+                    is_eligible=unit.is_eligible,
+                    ineligible_reason=unit.ineligible_reason,
                     registered=registration is not None,
                     households_total=hh_total,
                     households_registered=hh_done,
@@ -345,24 +348,24 @@ def _score(
                     xa4=xa4,
                 )
             )
-        to_write.append(
-            (
-                campaign.pk,
-                unit_id,
-                assessment_id,
-                score.outcome,
-                score.is_forecast,
-                score.points,
-                score.grade,
-                score.unmet,
-                score.missing,
-                score.explanation,
-                xa4.as_dict() if xa4 else {},
-                input_hash,
+        rows.append(
+            ResultRow(
+                campaign_id=campaign.pk,
+                unit_id=unit.id,
+                assessment_id=assessment.id if assessment else None,
+                outcome=score.outcome,
+                is_forecast=score.is_forecast,
+                points=score.points,
+                grade=score.grade,
+                unmet_codes=score.unmet,
+                missing_codes=score.missing,
+                explanation=score.explanation,
+                rollup=xa4.as_dict() if xa4 else {},
+                input_hash=input_hash,
             )
         )
-    write_rows(to_write)
-    return ScoreReport(len(units), len(to_write))
+    write_rows(rows)
+    return ScoreReport(len(gathered.units), len(rows))
 
 
 @transaction.atomic
@@ -554,19 +557,19 @@ def summarize_province(campaign: Campaign) -> Result:
         return current
     write_rows(
         [
-            (
-                campaign.pk,
-                province.pk,
-                None,
-                scoring.NOT_ELIGIBLE,
-                is_forecast,
-                None,
-                "",
-                [],
-                [],
-                explanation,
-                rollup,
-                input_hash,
+            ResultRow(
+                campaign_id=campaign.pk,
+                unit_id=province.pk,
+                assessment_id=None,
+                outcome=scoring.NOT_ELIGIBLE,
+                is_forecast=is_forecast,
+                points=None,
+                grade="",
+                unmet_codes=[],
+                missing_codes=[],
+                explanation=explanation,
+                rollup=rollup,
+                input_hash=input_hash,
             )
         ]
     )
@@ -577,18 +580,17 @@ def summarize_province(campaign: Campaign) -> Result:
 
 
 @transaction.atomic
-def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = False) -> None:
-    """Rescore a unit, then the commune that counts it in XA-4, then the province summary.
+def rescore_unit(unit_id: int, campaign_id: int, *, summarize: bool = True) -> bool:
+    """Rescore a unit, then the commune that counts it in XA-4, then (``summarize``) the province
+    summary. False when the unit is gone or outside the campaign's province: nothing to do.
 
-    ``debounce_summary`` (the worker's path): the province summary — aggregates over every unit
-    of the province, most of the cost — is queued once per ``SCORING_SUMMARY_DELAY`` seconds
-    instead of recomputed after every save (at the deadline 200 officers of one province would
-    otherwise ask for hundreds of identical summaries a minute). The unit and its commune are
-    always rescored at once."""
+    A worker passes ``summarize=False`` and debounces the summary (``certification.tasks.scoring``):
+    it aggregates over every unit of the province, most of the cost, and at the deadline hundreds
+    of saves a minute would each ask for an identical one."""
     campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
     unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
     if unit is None or not unit.path.startswith(campaign.province.path):
-        return
+        return False
     if unit.kind in Unit.MANAGED_KINDS:
         _score(campaign, Q(pk=unit.pk))
         commune_id = authority_commune(campaign, unit)
@@ -596,58 +598,13 @@ def rescore_unit(unit_id: int, campaign_id: int, *, debounce_summary: bool = Fal
             score_communes(campaign, [commune_id])
     elif unit.kind == COMMUNE:
         score_communes(campaign, [unit.pk])
-    if debounce_summary:
-        request_province_summary(campaign.pk)
-    else:
+    if summarize:
         summarize_province(campaign)
+    return True
 
 
-def _summary_pending_key(campaign_id: int) -> str:
-    return f"antt:province-summary-pending:{campaign_id}"
-
-
-def request_province_summary(campaign_id: int) -> None:
-    """Queue the province summary in ``SCORING_SUMMARY_DELAY`` seconds unless one is queued.
-
-    Tasks run in-process (no broker): summarize now. The pending flag lives in the shared
-    cache (``CACHE_URL``; without it each worker process debounces on its own, which is still
-    bounded); it expires by itself, so a lost summary task delays the next one at most by the
-    flag's lifetime."""
-    from certification.tasks.scoring import summarize_province_task
-
-    delay = max(0, int(getattr(settings, "SCORING_SUMMARY_DELAY", 5)))
-    if settings.CELERY_TASK_ALWAYS_EAGER or delay == 0:
-        summarize_province_task.delay(campaign_id)
-    elif cache.add(_summary_pending_key(campaign_id), 1, timeout=delay * 6 + 60):
-        summarize_province_task.apply_async((campaign_id,), countdown=delay)
-
-
-def run_province_summary(campaign_id: int) -> None:
-    """The debounced summary: clear the flag first, so a save committed while this reads
-    queues the next summary instead of being missed."""
-    cache.delete(_summary_pending_key(campaign_id))
+def summarize_campaign(campaign_id: int) -> None:
+    """The province summary of a campaign, if it still exists."""
     campaign = Campaign.objects.select_related("province").filter(pk=campaign_id).first()
     if campaign is not None:
         summarize_province(campaign)
-
-
-class _Rescore:
-    """An on-commit callback that knows what it rescores, so a transaction queues it once."""
-
-    def __init__(self, unit_id: int, campaign_id: int) -> None:
-        self.key = (unit_id, campaign_id)
-
-    def __call__(self) -> None:
-        from certification.tasks.scoring import rescore_unit_task
-
-        rescore_unit_task.delay(*self.key)
-
-
-def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
-    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
-    conn = transaction.get_connection()
-    pending = getattr(conn, "run_on_commit", None) or []
-    key = (unit_id, campaign_id)
-    if conn.in_atomic_block and any(getattr(entry[1], "key", None) == key for entry in pending):
-        return
-    transaction.on_commit(_Rescore(unit_id, campaign_id))

@@ -5,19 +5,21 @@ for the units the province manages directly). Each chunk scores its residential 
 institutions, then its communes, in ONE transaction that also marks the chunk done and adds its
 units to the run's progress (``F()`` updates). So a worker killed midway leaves whole chunks
 or nothing, a redelivered chunk finds itself done and does nothing, and a new run (which
-supersedes the unfinished one) recomputes the same rows. The last chunk to finish queues the
-province summary. Workers share nothing but the database and the queue: add workers on more
-machines to go faster (docs/scoring.md).
+supersedes the unfinished one) recomputes the same rows. The steps here never send a task: each
+returns what comes next (chunks to send, the run ready to finish, runs to resume) and
+``certification.tasks.scoring`` sends it. Workers share nothing but the database and the queue:
+add workers on more machines to go faster (docs/scoring.md).
 """
 
 import datetime
 import logging
 from collections import Counter
-from collections.abc import Callable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +39,8 @@ Status = ScoringRun.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 
 
-# 40 communes ≈ 2,000 units per chunk: a chunk's reads grow with its units, so larger chunks only
-# save round trips; on 2 workers a province from scratch took ~10 % less than with 20 (~0.09 s
-# per 900 units either way). More workers on more machines may want smaller chunks.
+# A chunk's reads grow with its own units, so larger chunks only save round trips (measured in
+# docs/benchmarks.md, "Chunk size"); more workers on more machines may want smaller chunks.
 DEFAULT_CHUNK_COMMUNES = 40
 
 
@@ -47,13 +48,29 @@ def chunk_size() -> int:
     return max(1, int(getattr(settings, "SCORING_CHUNK_COMMUNES", DEFAULT_CHUNK_COMMUNES)))
 
 
+class Planned(NamedTuple):
+    """What :func:`plan_run` leaves to do: the chunks to send, and whether every chunk is done
+    already (then the run's finalize step is next)."""
+
+    todo: list[int]
+    all_done: bool
+
+
+class ChunkScored(NamedTuple):
+    """What :func:`run_chunk` did: ``scored`` False when the chunk was done already or its run
+    is over; ``all_done`` when every chunk of the run is done (finalize next; twice is harmless)."""
+
+    scored: bool
+    all_done: bool
+
+
 @transaction.atomic
-def start_scoring_run(
+def create_run(
     *, campaign: Campaign, by: Actor | None = None, trigger: str = "ui", chunk_size: int | None = None
 ) -> ScoringRun:
-    """Queue a run for ``campaign``; unfinished earlier runs of it are superseded (their chunks,
+    """A queued run for ``campaign``; unfinished earlier runs of it are superseded (their chunks,
     if ever redelivered, do nothing). ``chunk_size``: communes per chunk (default: the
-    ``SCORING_CHUNK_COMMUNES`` setting, 40)."""
+    ``SCORING_CHUNK_COMMUNES`` setting). Sending it to the workers is the caller's part."""
     run = ScoringRun.objects.create(
         campaign=campaign,
         requested_by=actor_or_none(by),
@@ -69,9 +86,6 @@ def start_scoring_run(
         old.finished_at = timezone.now()
         old.save(update_fields=["status", "error", "finished_at"])
     log_change(run, by=by, action="scoring_run", field="status", new=run.status)
-    from certification.tasks.scoring import score_campaign_task
-
-    transaction.on_commit(lambda: score_campaign_task.delay(run.pk))
     return run
 
 
@@ -104,12 +118,12 @@ def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[
     return chunks
 
 
-def plan_run(run_id: int) -> list[int]:
+def plan_run(run_id: int) -> Planned:
     """Create the run's chunks (once) and return the indexes still to do."""
     with transaction.atomic():
         run = ScoringRun.objects.select_for_update().select_related("campaign__province").get(pk=run_id)
         if run.status not in ACTIVE:
-            return []
+            return Planned([], all_done=False)
         if not run.chunks.exists():
             chunks = plan_chunks(run.campaign, run.chunk_size or None)
             # Nothing changed since the last scoring (officers' saves are rescored as they
@@ -128,13 +142,11 @@ def plan_run(run_id: int) -> list[int]:
             run.status = Status.RUNNING
             run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status"])
         todo = list(run.chunks.filter(done_at__isnull=True).order_by("index").values_list("index", flat=True))
-    if not todo:
-        maybe_finish(run_id)
-    return todo
+    return Planned(todo, all_done=not todo and _all_done(run_id))
 
 
-def run_chunk(run_id: int, index: int) -> bool:
-    """Score one chunk unless it is done already or its run is over. True when it scored."""
+def run_chunk(run_id: int, index: int) -> ChunkScored:
+    """Score one chunk unless it is done already or its run is over."""
     with transaction.atomic():
         chunk = ScoringChunk.objects.select_for_update().get(run_id=run_id, index=index)
         run = ScoringRun.objects.select_related("campaign__province").get(pk=run_id)
@@ -147,19 +159,15 @@ def run_chunk(run_id: int, index: int) -> bool:
                 done=F("done") + chunk.unit_count, chunks_done=F("chunks_done") + 1
             )
             scored = True
-    maybe_finish(run_id)
-    return scored
+    return ChunkScored(scored, all_done=_all_done(run_id))
 
 
-def maybe_finish(run_id: int) -> None:
-    """Queue the summary once every chunk is done (twice is harmless)."""
+def _all_done(run_id: int) -> bool:
+    """Every chunk of the running run is done: the province summary and the run's end are next."""
     done, total, status = ScoringRun.objects.values_list("chunks_done", "chunks_total", "status").get(
         pk=run_id
     )
-    if status == Status.RUNNING and done >= total:
-        from certification.tasks.scoring import finalize_run_task
-
-        transaction.on_commit(lambda: finalize_run_task.delay(run_id))
+    return status == Status.RUNNING and done >= total
 
 
 def finalize_run(run_id: int) -> None:
@@ -173,24 +181,8 @@ def finalize_run(run_id: int) -> None:
         run.save(update_fields=["status", "finished_at"])
 
 
-def fail_run(run_id: int, error: BaseException) -> None:
-    ScoringRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-        status=Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now()
-    )
-
-
-def guarded[R](run_id: int, step: Callable[..., R], *args: object) -> R:
-    """Run a step; a bug fails the run visibly instead of leaving it "running" for ever."""
-    try:
-        return step(run_id, *args)
-    except Exception as error:
-        logger.exception("scoring run %s failed", run_id)
-        fail_run(run_id, error)
-        raise
-
-
 def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes=10)) -> list[int]:
-    """Send again the chunks of runs that made no progress for ``idle``; returns their ids.
+    """The runs that made no progress for ``idle``: their chunks are to be sent again.
 
     A chunk message can be lost for good: Redis hands a message to a worker before the worker
     records it as unacknowledged, and a worker killed in between (an OOM kill, a power cut)
@@ -198,11 +190,6 @@ def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes
     the ones still queued somewhere find themselves done and do nothing. Celery beat calls this
     every five minutes (``certification/schedule.py``).
     """
-    from django.db.models import Max
-    from django.db.models.functions import Coalesce, Greatest
-
-    from certification.tasks.scoring import score_campaign_task
-
     cutoff = timezone.now() - idle
     stalled = list(
         ScoringRun.objects.filter(status__in=ACTIVE)
@@ -212,7 +199,6 @@ def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes
     )
     for run_id in stalled:
         logger.warning("scoring run %s made no progress since %s: sending its chunks again", run_id, cutoff)
-        score_campaign_task.delay(run_id)
     return stalled
 
 
@@ -229,12 +215,13 @@ def due_campaigns(today: datetime.date | None = None) -> list[Campaign]:
 
 
 def score_due_campaigns(today: datetime.date | None = None) -> list[ScoringRun]:
-    """Called daily by celery beat; a campaign already scored today by the schedule is skipped."""
+    """Called daily by celery beat: a new run for each due campaign, to be sent to the workers;
+    a campaign already scored today by the schedule is skipped."""
     today = today or timezone.localdate()
     runs = []
     for campaign in due_campaigns(today):
         start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
         if ScoringRun.objects.filter(campaign=campaign, trigger="schedule", started_at__gte=start).exists():
             continue
-        runs.append(start_scoring_run(campaign=campaign, trigger="schedule"))
+        runs.append(create_run(campaign=campaign, trigger="schedule"))
     return runs

@@ -51,6 +51,7 @@ from certification.models import (
     Result,
 )
 from certification.models.criteria import UnitKind
+from certification.scoring.engine import DEFAULT_THRESHOLD
 from certification.templatetags.antt_ui import safe_reverse
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
@@ -64,7 +65,6 @@ KIND_ORDER = Case(
 )
 UNIT_LIMIT = 300
 QUEUE_LIMIT = 50
-DEFAULT_THRESHOLD = 70
 REFORM_YEAR = 2025  # communes are recognized by the province from then on (units.authority)
 
 # Officer's view of a unit's state: (key, label, badge state).

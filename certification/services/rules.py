@@ -13,6 +13,7 @@ from antt.errors import WorkflowError
 from certification.audit import Actor, log_change
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, AuditEvent, Campaign, CriteriaSet, Criterion
+from certification.services.scoring import schedule_rescore
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
 
@@ -96,8 +97,6 @@ def _rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = 
         unit_id, campaign_id = assessment_or_unit_id.unit_id, assessment_or_unit_id.campaign_id
     else:
         unit_id = assessment_or_unit_id
-    from certification.scoring.results import schedule_rescore
-
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
 
 

@@ -1,5 +1,2 @@
-"""Celery tasks (autodiscovered as ``certification.tasks``)."""
-
-from certification.tasks.digests import *  # noqa: F403
-from certification.tasks.printing import *  # noqa: F403
-from certification.tasks.scoring import *  # noqa: F403
+"""Celery tasks: thin adapters (ids in, one step, send what comes next). Each worker imports
+the modules listed in ``antt.celery.TASK_MODULES``."""

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result, ScoringRun
 from certification.scoring.engine import format_percent
 from certification.scoring.export import write_results
-from certification.scoring.results import KIND_LABELS
-from certification.scoring.runs import start_scoring_run
 from certification.services.campaigns import can_manage_province, get_campaign_for_user
+from certification.services.scoring import start_scoring_run
 from units.access import can_see, is_global, visible_units
 from units.models import Unit
 
@@ -27,7 +27,7 @@ def _province_level(user, campaign: Campaign) -> bool:
 
 def _kind_rows(summary: dict) -> list[dict]:
     rows = []
-    for kind in ("commune", *Unit.MANAGED_KINDS):
+    for kind in (Unit.Kind.COMMUNE, *Unit.MANAGED_KINDS):
         counts = summary.get("kinds", {}).get(kind)
         if not counts or not counts.get("units"):
             continue
@@ -55,7 +55,9 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             or {}
         )
     communes = (
-        Result.objects.filter(campaign=campaign, unit__kind="commune", unit__in=visible_units(request.user))
+        Result.objects.filter(
+            campaign=campaign, unit__kind=Unit.Kind.COMMUNE, unit__in=visible_units(request.user)
+        )
         .select_related("unit")
         .order_by("unit__path")
     )

@@ -21,7 +21,7 @@ from certification.models import (
     Registration,
     Result,
 )
-from certification.scoring.runs import start_scoring_run
+from certification.services.scoring import start_scoring_run
 from tests.builders import decision_fields
 from tests.security.world import APPROVER
 

@@ -34,8 +34,7 @@ from certification import services
 from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
-from certification.scoring import runs as scoring_runs
-from certification.tasks.scoring import rescore_unit_task, score_campaign_task
+from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.builders import (
     KDC,
     KDC_LEAVES,
@@ -170,7 +169,7 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
     normal_worker(celery_worker)
     # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
     # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
-    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
+    resume_stalled_runs_task(idle_seconds=0)
     wait_for(
         lambda: ScoringRun.objects.get(pk=run.pk).status == ScoringRun.Status.DONE, 90, "the run to finish"
     )
@@ -189,7 +188,7 @@ def test_a_worker_killed_mid_scoring_is_resumed_and_the_results_equal_a_clean_re
 
 
 def services_rerun(campaign) -> ScoringRun:
-    from certification.scoring.runs import start_scoring_run
+    from certification.services.scoring import start_scoring_run
 
     run = start_scoring_run(campaign=campaign, trigger="cli")
     wait_for(
@@ -262,7 +261,7 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     normal_worker(celery_worker)
     # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
     # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
-    scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0))
+    resume_stalled_runs_task(idle_seconds=0)
     wait_for(
         lambda: PrintJob.objects.get(pk=job.pk).status in (PrintJob.Status.DONE, PrintJob.Status.FAILED),
         120,

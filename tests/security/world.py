@@ -35,7 +35,7 @@ from certification.documents import pdf
 from certification.documents import printing as print_jobs
 from certification.models import Assessment, Campaign, CriteriaSet, PrintJob
 from certification.models.criteria import UnitKind
-from certification.scoring.runs import start_scoring_run
+from certification.services.scoring import start_scoring_run
 from tests.builders import (
     KDC,
     PASSWORD,

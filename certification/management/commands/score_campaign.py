@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.models import Campaign, ScoringRun
-from certification.scoring.runs import start_scoring_run
+from certification.services.scoring import start_scoring_run
 
 FINISHED = (ScoringRun.Status.DONE, ScoringRun.Status.FAILED)
 
@@ -29,7 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="Năm xét, ví dụ 2026.")
         parser.add_argument("--province", help="Mã tỉnh, ví dụ 42 (mặc định: mọi tỉnh có đợt xét năm đó).")
         parser.add_argument("--wait", action="store_true", help="Chờ đến khi chấm xong, in tiến độ.")
-        parser.add_argument("--chunk-size", type=int, help="Số xã mỗi nhóm chấm (mặc định 20).")
+        parser.add_argument(
+            "--chunk-size", type=int, help="Số xã mỗi nhóm chấm (mặc định: SCORING_CHUNK_COMMUNES, 40)."
+        )
         parser.add_argument("--interval", type=float, default=1.0, help="Số giây giữa hai lần in tiến độ.")
         parser.add_argument(
             "--timeout", type=float, default=0, help="Với --wait: bỏ chờ sau chừng ấy giây (0: chờ mãi)."

@@ -45,7 +45,7 @@ NA = AnswerInput("na")
 def kdc(**changes) -> UnitInputs:
     """A registered residential area that meets everything; ``changes`` override fields, and
     ``answers`` entries override single answers (None removes one)."""
-    answers = {code: MET for code in KDC.leaves}
+    answers = {code: MET for code in KDC.scored_items}
     for code, answer in changes.pop("answers", {}).items():
         if answer is None:
             answers.pop(code)
@@ -408,3 +408,14 @@ def test_points_are_unknown_while_a_scored_item_is_unanswered():
 
 def test_no_points_without_a_score_sheet():
     assert score_unit(kdc()).points is None
+
+
+def test_the_engine_imports_only_the_standard_library():
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(scoring.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported and {name.split(".")[0] for name in imported} <= sys.stdlib_module_names

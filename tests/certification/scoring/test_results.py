@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from certification.models import Answer, Assessment, Result
 from certification.scoring import inputs as results_io
 from certification.scoring import results
+from certification.services.scoring import schedule_rescore
 from tests.certification.scoring.conftest import YEAR
 from units.models import RecognizingAuthority, Unit
 
@@ -255,7 +256,7 @@ def test_on_a_worker_the_province_summary_is_debounced_not_recomputed_after_ever
     """200 officers saving at the deadline must not ask for 200 identical province summaries."""
     from django.core.cache import cache
 
-    from certification.tasks.scoring import summarize_province_task
+    from certification.tasks.scoring import rescore_unit_task, summarize_province_task
 
     for unit in areas:
         assess(unit)
@@ -270,15 +271,15 @@ def test_on_a_worker_the_province_summary_is_debounced_not_recomputed_after_ever
     )
     for area in areas[:3]:
         Answer.objects.filter(assessment__unit=area, criterion__code="KDC-2").update(value="not_met")
-        results.rescore_unit(area.pk, campaign.pk, debounce_summary=True)
+        rescore_unit_task(area.pk, campaign.pk)  # what the worker runs
     assert result(campaign, areas[0]).outcome == "fail"  # the unit and its commune: at once
     assert result(campaign, commune).rollup["recognized"] == 2
     assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 0  # not yet
     assert queued == [((campaign.pk,), 5)]  # one summary for the three saves
 
-    results.run_province_summary(campaign.pk)  # what the queued task does
+    summarize_province_task(campaign.pk)  # what the queued task does
     assert result(campaign, province).rollup["kinds"]["residential_area"]["fail"] == 3
-    results.rescore_unit(areas[3].pk, campaign.pk, debounce_summary=True)
+    rescore_unit_task(areas[3].pk, campaign.pk)
     assert len(queued) == 2  # a save after the summary ran queues the next one
 
 
@@ -287,8 +288,8 @@ def test_schedule_rescore_runs_once_per_unit_after_commit(
 ):
     assess(area)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        results.schedule_rescore(unit_id=area.pk, campaign_id=campaign.pk)
-        results.schedule_rescore(unit_id=area.pk, campaign_id=campaign.pk)
+        schedule_rescore(unit_id=area.pk, campaign_id=campaign.pk)
+        schedule_rescore(unit_id=area.pk, campaign_id=campaign.pk)
     assert len(callbacks) == 1
     assert result(campaign, area).outcome == "pass"
 

@@ -8,6 +8,9 @@ from django.core.management import CommandError, call_command
 
 from certification.models import Result, ScoringChunk, ScoringRun
 from certification.scoring import runs as scoring_runs
+from certification.services.scoring import start_scoring_run
+from certification.tasks.guard import run_guarded
+from certification.tasks.scoring import resume_stalled_runs_task
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +40,7 @@ def test_a_run_scores_leaves_communes_and_the_province(
 ):
     settings.SCORING_CHUNK_COMMUNES = 1
     with django_capture_on_commit_callbacks(execute=True):
-        run = scoring_runs.start_scoring_run(campaign=scored_province, trigger="cli")
+        run = start_scoring_run(campaign=scored_province, trigger="cli")
     run.refresh_from_db()
     assert run.status == ScoringRun.Status.DONE
     assert (run.chunks_total, run.chunks_done) == (3, 3)  # province-level units, then one chunk per commune
@@ -53,10 +56,10 @@ def test_a_run_scores_leaves_communes_and_the_province(
 
 def test_a_second_run_gives_identical_rows(scored_province, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        scoring_runs.start_scoring_run(campaign=scored_province)
+        start_scoring_run(campaign=scored_province)
     first = snapshot(scored_province)
     with django_capture_on_commit_callbacks(execute=True):
-        scoring_runs.start_scoring_run(campaign=scored_province)
+        start_scoring_run(campaign=scored_province)
     assert snapshot(scored_province) == first
 
 
@@ -64,7 +67,7 @@ def test_a_run_with_nothing_changed_records_its_chunks_done_without_scoring_them
     scored_province, monkeypatch, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        scoring_runs.start_scoring_run(campaign=scored_province)
+        start_scoring_run(campaign=scored_province)
     before = snapshot(scored_province)
 
     def no_chunk(*args, **kwargs):
@@ -72,7 +75,7 @@ def test_a_run_with_nothing_changed_records_its_chunks_done_without_scoring_them
 
     monkeypatch.setattr(scoring_runs, "score_chunk", no_chunk)
     with django_capture_on_commit_callbacks(execute=True):
-        run = scoring_runs.start_scoring_run(campaign=scored_province)
+        run = start_scoring_run(campaign=scored_province)
     run.refresh_from_db()
     assert (run.status, run.done, run.chunks_done) == ("done", run.total, run.chunks_total)
     assert not run.chunks.filter(done_at__isnull=True).exists()
@@ -81,37 +84,74 @@ def test_a_run_with_nothing_changed_records_its_chunks_done_without_scoring_them
 
 def test_a_redelivered_chunk_does_nothing_and_is_not_counted_twice(scored_province):
     run = ScoringRun.objects.create(campaign=scored_province)
-    todo = scoring_runs.plan_run(run.pk)
-    assert scoring_runs.run_chunk(run.pk, todo[0]) is True
-    assert scoring_runs.run_chunk(run.pk, todo[0]) is False
+    todo = scoring_runs.plan_run(run.pk).todo
+    assert scoring_runs.run_chunk(run.pk, todo[0]).scored is True
+    assert scoring_runs.run_chunk(run.pk, todo[0]).scored is False
     run.refresh_from_db()
     assert run.chunks_done == 1
     assert run.done == ScoringChunk.objects.get(run=run, index=todo[0]).unit_count
 
 
+def test_only_the_last_chunk_reports_that_the_run_can_finish(scored_province):
+    run = ScoringRun.objects.create(campaign=scored_province)
+    planned = scoring_runs.plan_run(run.pk)
+    assert len(planned.todo) > 1 and not planned.all_done
+    reports = [scoring_runs.run_chunk(run.pk, index) for index in planned.todo]
+    assert [r.all_done for r in reports] == [False] * (len(reports) - 1) + [True]
+    assert scoring_runs.run_chunk(run.pk, planned.todo[0]) == (False, True)  # redelivered: finish again
+    scoring_runs.finalize_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == ScoringRun.Status.DONE
+    assert scoring_runs.run_chunk(run.pk, planned.todo[0]) == (False, False)  # the run is over
+
+
+def test_a_run_with_nothing_changed_is_planned_with_nothing_to_send(
+    scored_province, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        start_scoring_run(campaign=scored_province)
+    run = ScoringRun.objects.create(campaign=scored_province)
+    assert scoring_runs.plan_run(run.pk) == ([], True)
+
+
 def test_a_new_run_supersedes_an_unfinished_one_whose_chunks_then_do_nothing(scored_province):
     old = ScoringRun.objects.create(campaign=scored_province)
-    todo = scoring_runs.plan_run(old.pk)
-    scoring_runs.start_scoring_run(campaign=scored_province)  # on-commit callbacks not run: stays queued
+    todo = scoring_runs.plan_run(old.pk).todo
+    start_scoring_run(campaign=scored_province)  # on-commit callbacks not run: stays queued
     old.refresh_from_db()
     assert old.status == ScoringRun.Status.FAILED and "#" in old.error
-    assert scoring_runs.run_chunk(old.pk, todo[0]) is False
+    assert scoring_runs.run_chunk(old.pk, todo[0]).scored is False
     assert not Result.objects.exists()
 
 
 def test_a_failing_chunk_marks_the_run_failed(scored_province, monkeypatch):
     run = ScoringRun.objects.create(campaign=scored_province)
-    todo = scoring_runs.plan_run(run.pk)
+    todo = scoring_runs.plan_run(run.pk).todo
 
     def broken(campaign, parent_ids):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(scoring_runs, "score_chunk", broken)
     with pytest.raises(RuntimeError):
-        scoring_runs.guarded(run.pk, scoring_runs.run_chunk, todo[0])
+        run_guarded(ScoringRun, run.pk, scoring_runs.run_chunk, todo[0])
     run.refresh_from_db()
     assert run.status == ScoringRun.Status.FAILED
     assert "disk full" in run.error
+
+
+def test_a_guarded_step_may_swallow_its_error_and_a_failed_run_keeps_its_first_error(scored_province):
+    run = ScoringRun.objects.create(campaign=scored_province)
+
+    def broken(run_id):
+        raise RuntimeError("disk full")
+
+    assert run_guarded(ScoringRun, run.pk, broken, reraise=False) is None
+    run.refresh_from_db()
+    assert (run.status, run.error) == (ScoringRun.Status.FAILED, "RuntimeError: disk full")
+    assert run.finished_at is not None
+    run_guarded(ScoringRun, run.pk, lambda run_id: 1 / 0, reraise=False)
+    run.refresh_from_db()
+    assert run.error == "RuntimeError: disk full"
 
 
 def test_campaigns_whose_period_ended_yesterday_are_scored_once_a_day(scored_province):
@@ -126,11 +166,11 @@ def test_a_run_whose_chunk_message_was_lost_is_completed_by_the_watchdog(
     scored_province, django_capture_on_commit_callbacks
 ):
     run = ScoringRun.objects.create(campaign=scored_province)
-    todo = scoring_runs.plan_run(run.pk)
+    todo = scoring_runs.plan_run(run.pk).todo
     scoring_runs.run_chunk(run.pk, todo[0])  # the other chunks' messages went down with a worker
     assert scoring_runs.resume_stalled_runs() == []  # progress a moment ago: not stalled yet
     with django_capture_on_commit_callbacks(execute=True):  # eager: the chunks run now
-        assert scoring_runs.resume_stalled_runs(idle=datetime.timedelta(0)) == [run.pk]
+        assert resume_stalled_runs_task(idle_seconds=0) == [run.pk]
     run.refresh_from_db()
     assert run.status == ScoringRun.Status.DONE
     assert run.chunks_done == run.chunks_total == len(todo)
@@ -142,6 +182,7 @@ def test_the_beat_schedule_names_real_tasks():
 
     from certification.schedule import BEAT_SCHEDULE
 
+    current_app.loader.import_default_modules()  # what a worker imports when it starts
     assert {entry["task"] for entry in BEAT_SCHEDULE.values()} <= set(current_app.tasks)
     assert "certification.tasks.scoring.resume_stalled_runs_task" in {
         e["task"] for e in BEAT_SCHEDULE.values()

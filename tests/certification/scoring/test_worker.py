@@ -14,6 +14,7 @@ from django.db import connection
 from certification.data import dataset
 from certification.models import Campaign, Result, ScoringChunk, ScoringRun
 from certification.scoring import runs as scoring_runs
+from certification.services.scoring import start_scoring_run
 from tests.builders import result_rows
 from units.models import Unit
 
@@ -51,7 +52,7 @@ def run_status(run_id: int) -> str:
 
 
 def score_through_worker(campaign, worker) -> ScoringRun:
-    run = scoring_runs.start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
+    run = start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
     wait_for(lambda: run_status(run.pk) in ("done", "failed"), f"run #{run.pk}", worker)
     run.refresh_from_db()
     assert run.status == "done", run.error
@@ -128,7 +129,7 @@ def test_a_worker_killed_midway_leaves_whole_chunks_and_the_rerun_matches_an_uni
     ]
     blocker = _block(victims, campaign)
     try:
-        run = scoring_runs.start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
+        run = start_scoring_run(campaign=campaign, trigger="cli", chunk_size=CHUNK)
         wait_for(lambda: _waiting_on_locks() >= 2, "both worker processes to block", celery_worker)
         celery_worker.kill()
     finally:

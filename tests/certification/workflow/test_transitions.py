@@ -302,11 +302,11 @@ def test_only_a_recognized_assessment_can_be_revoked(appraised, approver):
 def test_every_answer_and_decision_change_asks_for_a_rescore(
     draft, officer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from certification.scoring import results
+    from certification.services import rules
 
     calls = []
     monkeypatch.setattr(
-        results, "schedule_rescore", lambda unit_id, campaign_id: calls.append((unit_id, campaign_id))
+        rules, "schedule_rescore", lambda unit_id, campaign_id: calls.append((unit_id, campaign_id))
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.save_answers(

@@ -1,0 +1,40 @@
+"""Scoring asked for by a request: a run of a whole campaign, or the rescoring of one unit after
+a change. Both go to the workers once the transaction commits (``certification.tasks.scoring``)."""
+
+from django.db import transaction
+
+from certification.audit import Actor
+from certification.models import Campaign, ScoringRun
+from certification.scoring.runs import create_run
+from certification.tasks.scoring import rescore_unit_task, score_campaign_task
+
+
+def start_scoring_run(
+    *, campaign: Campaign, by: Actor | None = None, trigger: str = "ui", chunk_size: int | None = None
+) -> ScoringRun:
+    """Queue a run for ``campaign``; unfinished earlier runs of it are superseded (their chunks,
+    if ever redelivered, do nothing). ``chunk_size``: communes per chunk (default: the
+    ``SCORING_CHUNK_COMMUNES`` setting)."""
+    run = create_run(campaign=campaign, by=by, trigger=trigger, chunk_size=chunk_size)
+    transaction.on_commit(lambda: score_campaign_task.delay(run.pk))
+    return run
+
+
+class _Rescore:
+    """An on-commit callback that knows what it rescores, so a transaction queues it once."""
+
+    def __init__(self, unit_id: int, campaign_id: int) -> None:
+        self.key = (unit_id, campaign_id)
+
+    def __call__(self) -> None:
+        rescore_unit_task.delay(*self.key)
+
+
+def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
+    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
+    conn = transaction.get_connection()
+    pending = getattr(conn, "run_on_commit", None) or []
+    key = (unit_id, campaign_id)
+    if conn.in_atomic_block and any(getattr(entry[1], "key", None) == key for entry in pending):
+        return
+    transaction.on_commit(_Rescore(unit_id, campaign_id))
