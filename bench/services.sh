@@ -144,12 +144,18 @@ while True:
 EOF
 }
 
+# bench_stop_group PID TENTHS: TERM the process group of PID (a warm shutdown), then KILL
+# whatever is left after TENTHS tenths of a second.
+bench_stop_group() {
+    local pid=$1 tenths=$2
+    kill -TERM -- "-$pid" 2>/dev/null
+    for _ in $(seq "$tenths"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null
+}
+
 bench_celery_stop() {
     [ -n "$BENCH_CELERY_PID" ] || return 0
-    # Warm shutdown of the group; whatever is left after 20 s is killed.
-    kill -TERM -- "-$BENCH_CELERY_PID" 2>/dev/null
-    for _ in $(seq 200); do kill -0 "$BENCH_CELERY_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$BENCH_CELERY_PID" 2>/dev/null
+    bench_stop_group "$BENCH_CELERY_PID" 200
     BENCH_CELERY_PID=""
 }
 
@@ -175,9 +181,7 @@ bench_gunicorn_start() {
 
 bench_gunicorn_stop() {
     [ -n "$BENCH_GUNICORN_PID" ] || return 0
-    kill -TERM -- "-$BENCH_GUNICORN_PID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$BENCH_GUNICORN_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$BENCH_GUNICORN_PID" 2>/dev/null
+    bench_stop_group "$BENCH_GUNICORN_PID" 100
     BENCH_GUNICORN_PID=""
 }
 

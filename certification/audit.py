@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -73,10 +74,12 @@ class Actor(Protocol):
     """Who acts: a ``User`` or the ``SystemActor``."""
 
     pk: Any
-    is_authenticated: bool
     is_superuser: bool
     is_active: bool
     username: str
+
+    @property
+    def is_authenticated(self) -> bool: ...  # a property on User
 
     def get_full_name(self) -> str: ...
 
@@ -209,11 +212,11 @@ def deferred():
         _append(queue)
 
 
-def atomic_deferred(func):
+def atomic_deferred[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """``transaction.atomic`` with the audit events of ``func`` appended at its end (``deferred``)."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with transaction.atomic(), deferred():
             return func(*args, **kwargs)
 

@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 ENGINE_VERSION = 1  # part of every input hash: bump when a rule changes so everything rescores
 
@@ -203,7 +204,7 @@ class Xa4Rollup:
     def is_forecast(self) -> bool:
         return self.undecided > 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "met": self.met,
             "total": self.total,

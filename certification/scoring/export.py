@@ -5,7 +5,7 @@ Rows are streamed from the database into an openpyxl write-only workbook, so a n
 """
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.db.models import F, QuerySet
 from openpyxl import Workbook
@@ -43,12 +43,12 @@ def export_units(campaign: Campaign, units: QuerySet[Unit] | None = None) -> Que
     return queryset
 
 
-def _rows(campaign: Campaign, units: QuerySet[Unit]) -> Iterator[list]:
+def _rows(campaign: Campaign, units: QuerySet[Unit]) -> Iterator[list[Any]]:
     # Units in tree order; their results are fetched per block (never the whole country at once).
     queryset = units.order_by("path").values_list(
         "pk", "code", "name", "label", "kind", "is_eligible", F("parent__code")
     )
-    block: list[tuple] = []
+    block: list[tuple[Any, ...]] = []
     for row in queryset.iterator(chunk_size=ROWS_PER_QUERY):
         block.append(row)
         if len(block) >= ROWS_PER_QUERY:
@@ -58,7 +58,7 @@ def _rows(campaign: Campaign, units: QuerySet[Unit]) -> Iterator[list]:
         yield from _block(campaign, block)
 
 
-def _block(campaign: Campaign, block: list[tuple]) -> Iterator[list]:
+def _block(campaign: Campaign, block: list[tuple[Any, ...]]) -> Iterator[list[Any]]:
     found = {
         unit_id: rest
         for unit_id, *rest in Result.objects.filter(

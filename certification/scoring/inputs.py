@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from certification.models import (
     Answer,
@@ -73,18 +73,18 @@ class Plans:
 class _SetData:
     """One criteria set as read from the database and compiled (independent of bit positions)."""
 
-    rows: tuple[tuple, ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
+    rows: tuple[tuple[Any, ...], ...]  # (id, code, answer_type, parent_id, na_allowed, threshold) in order
     plan: CriteriaPlan
     item_ids: frozenset[int]
 
 
 # Sets in force never change (certification.models.criteria refuses it), so their
 # compiled form is kept per process, keyed by everything that identifies the version.
-_SET_CACHE: dict[tuple, _SetData] = {}
+_SET_CACHE: dict[tuple[Any, ...], _SetData] = {}
 _SET_CACHE_SIZE = 256
 
 
-def _read_sets(set_ids: list[int], settings: dict[int, tuple]) -> dict[int, _SetData]:
+def _read_sets(set_ids: list[int], settings: dict[int, tuple[Any, ...]]) -> dict[int, _SetData]:
     rows = defaultdict(list)
     for row in (
         Criterion.objects.filter(criteria_set_id__in=set_ids)
@@ -198,7 +198,7 @@ def load_plans(set_ids: Iterable[int]) -> Plans:
 UNIT = Unit._meta.db_table  # raw queries use the table's own name: the compiled scope refers to it
 
 
-def unit_where(scope: Q) -> tuple[str, list]:
+def unit_where(scope: Q) -> tuple[str, list[Any]]:
     """``scope`` (a filter on Unit's own columns) as a WHERE condition on ``units_unit``, so the
     planner filters units by their indexes instead of semi-joining a subquery."""
     query = Unit.objects.filter(scope).query
@@ -211,7 +211,7 @@ def unit_where(scope: Q) -> tuple[str, list]:
     return sql, list(params)
 
 
-def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
+def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """``column`` among ``ids``: one array parameter on PostgreSQL whatever the number of ids."""
     ids = list(ids)
     if connection.vendor == "postgresql":
@@ -221,7 +221,7 @@ def ids_in(column: str, ids: Sequence[int]) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
-def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
+def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list[Any]]:
     """criterion id → (bit value, word) as a VALUES list."""
     rows = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(bits))
     return f"(VALUES {rows})", [
@@ -232,7 +232,14 @@ def _mapping(bits: dict[int, tuple[int, int]]) -> tuple[str, list]:
 EFFECTIVE = "CASE WHEN a.appraised_value <> '' THEN a.appraised_value ELSE a.value END"
 
 
-def _fold(masks: dict[int, list[int]], assessment_id: int, word: int, met, not_met, na) -> None:
+def _fold(
+    masks: dict[int, list[int]],
+    assessment_id: int,
+    word: int,
+    met: int | None,
+    not_met: int | None,
+    na: int | None,
+) -> None:
     shift = BITS_PER_WORD * int(word)
     current = masks.setdefault(assessment_id, [0, 0, 0])
     current[0] |= int(met or 0) << shift
@@ -274,8 +281,8 @@ def answer_masks(
 
 
 def decode_answers(
-    answerable_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict
-) -> MappingProxyType:
+    answerable_codes: tuple[tuple[int, str], ...], masks: tuple[int, int, int], cache: dict[Any, Any]
+) -> MappingProxyType[str, Any]:
     """Answers as the engine wants them, shared between units with the same masks."""
     key = (answerable_codes, masks)
     found = cache.get(key)
@@ -433,7 +440,9 @@ def _inputs_digest() -> str:
     return "md5(" + " || '|' || ".join(parts) + ")"
 
 
-def _lookup(model, alias: str, columns: str, *, previous: bool = False, join: bool = False) -> str:
+def _lookup(
+    model: type[Model], alias: str, columns: str, *, previous: bool = False, join: bool = False
+) -> str:
     """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
     ``previous``: a scalar subquery, one campaign per year and province) through its unique
     (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,

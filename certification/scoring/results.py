@@ -17,10 +17,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from certification.documents.wording import KIND_LABELS
 from certification.models import Assessment, Campaign, Registration, Result
@@ -75,11 +75,11 @@ def campaign_scope(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KIND
     return current_q(campaign) & Q(path__startswith=campaign.province.path, kind__in=list(kinds))
 
 
-def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS):
+def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS) -> QuerySet[Unit]:
     return Unit.objects.filter(campaign_scope(campaign, kinds))
 
 
-def _rules_in_force(year: int):
+def _rules_in_force(year: int) -> QuerySet[RecognizingAuthority]:
     return RecognizingAuthority.objects.filter(from_year__lte=year).filter(
         Q(to_year__isnull=True) | Q(to_year__gte=year)
     )
@@ -163,7 +163,7 @@ def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
 # --- scoring units ----------------------------------------------------------------------------
 
 
-def _hash(*parts) -> str:
+def _hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -196,7 +196,8 @@ class _Changes:
     gathered: Gathered
     plans: Plans
     changed: list[_Changed]
-    masks: dict | None = None  # from scratch: the answers' masks, read with their digests
+    # From scratch: the answers' masks, read with their digests.
+    masks: dict[int, tuple[int, int, int]] | None = None
 
 
 def _changes(
@@ -281,8 +282,8 @@ def _score(
     masks = found.masks if found.masks is not None else answer_masks(assessment_ids, plans.bits)
     details = answer_details(assessment_ids, plans.detail_ids)
 
-    decode_cache: dict = {}
-    memo: dict[tuple, scoring.UnitScore] = {}
+    decode_cache: dict[Any, Any] = {}
+    memo: dict[tuple[Any, ...], scoring.UnitScore] = {}
     rows: list[ResultRow] = []
     for unit, xa4, input_hash, xa4_json in found.changed:
         assessment = gathered.assessments.get(unit.id)

@@ -2,7 +2,7 @@
 
 import json
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 
@@ -22,7 +22,7 @@ class ResultRow(NamedTuple):
     unmet_codes: list[str]
     missing_codes: list[str]
     explanation: str
-    rollup: dict
+    rollup: dict[str, Any]
     input_hash: str
 
 

@@ -8,6 +8,7 @@ decision); nothing is sent to a user with nothing to do.
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from certification.selectors import worklist
 
 
-def digest_for(user) -> tuple[str, str] | None:
+def digest_for(user: User) -> tuple[str, str] | None:
     """(subject, body) in Vietnamese, or None when nothing waits for ``user``."""
     counts = worklist.task_counts(user)
     lines = [

@@ -2,8 +2,9 @@
 institutions, and one user per role (insider, colleague in the other commune, outsider)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
+from tests import builders
+from tests.builders import make_areas, make_commune, make_province
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -16,41 +17,27 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture
 def province(db) -> Unit:
-    return Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
+    return make_province("42")
 
 
 @pytest.fixture
 def other_province(db) -> Unit:
-    return Unit.objects.create(code="40", name="Nghệ An", label="Tỉnh", kind=Unit.Kind.PROVINCE)
+    return make_province("40")
 
 
 @pytest.fixture
 def commune(province) -> Unit:
-    return Unit.objects.create(
-        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
-    )
+    return make_commune(province, "18823")
 
 
 @pytest.fixture
 def other_commune(province) -> Unit:
-    return Unit.objects.create(
-        code="18832", name="Kỳ Hoa", label="Xã", kind=Unit.Kind.COMMUNE, parent=province
-    )
+    return make_commune(province, "18832")
 
 
 @pytest.fixture
 def areas(commune) -> list[Unit]:
-    return [
-        Unit.objects.create(
-            code=f"18823-TDP{i:02d}",
-            name=f"Tổ dân phố {i}",
-            label="Tổ dân phố",
-            kind=Unit.Kind.RESIDENTIAL_AREA,
-            parent=commune,
-            household_count=100 + i,
-        )
-        for i in range(1, 6)
-    ]
+    return make_areas(commune, 5, code="TDP")
 
 
 @pytest.fixture
@@ -71,51 +58,30 @@ def other_area(other_commune) -> Unit:
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, role: str | None = None, unit: Unit | None = None, **extra):
-        user = get_user_model().objects.create_user(username=username, password="correct-horse-42", **extra)
-        if role and unit:
-            RoleAssignment.objects.create(user=user, unit=unit, role=role)
-        return user
-
-    return make
+    return builders.make_user
 
 
-@pytest.fixture
-def officer(make_user, commune):
-    return make_user("officer", Role.OFFICER, commune)
+def role_user(username: str, role: str, unit_fixture: str):
+    """A fixture: the user ``username`` with ``role`` on the unit of fixture ``unit_fixture``."""
+
+    @pytest.fixture
+    def user(request, make_user):
+        return make_user(username, role, request.getfixturevalue(unit_fixture))
+
+    return user
 
 
-@pytest.fixture
-def appraiser(make_user, commune):
-    return make_user("appraiser", Role.APPRAISER, commune)
-
-
-@pytest.fixture
-def approver(make_user, commune):
-    return make_user("approver", Role.APPROVER, commune)
-
-
-@pytest.fixture
-def clerk(make_user, commune):
-    return make_user("clerk", Role.CLERK, commune)
+officer = role_user("officer", Role.OFFICER, "commune")
+appraiser = role_user("appraiser", Role.APPRAISER, "commune")
+approver = role_user("approver", Role.APPROVER, "commune")
+clerk = role_user("clerk", Role.CLERK, "commune")
+province_approver = role_user("province_approver", Role.APPROVER, "province")
+province_viewer = role_user("leader", Role.VIEWER, "province")
+colleague = role_user("colleague", Role.OFFICER, "other_commune")  # an officer of another commune
+outsider = role_user("outsider", Role.OFFICER, "other_province")
+province_admin = role_user("province_admin", Role.ADMIN, "province")
 
 
 @pytest.fixture
-def province_approver(make_user, province):
-    return make_user("province_approver", Role.APPROVER, province)
-
-
-@pytest.fixture
-def province_viewer(make_user, province):
-    return make_user("leader", Role.VIEWER, province)
-
-
-@pytest.fixture
-def colleague(make_user, other_commune):
-    """An officer of another commune in the same province."""
-    return make_user("colleague", Role.OFFICER, other_commune)
-
-
-@pytest.fixture
-def outsider(make_user, other_province):
-    return make_user("outsider", Role.OFFICER, other_province)
+def superuser(make_user):
+    return make_user("root", is_superuser=True, is_staff=True)

@@ -15,7 +15,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from tests.security.world import PASSWORD, make_user
+from tests.builders import PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCKED_VI = "Tài khoản tạm thời bị khóa"

@@ -22,7 +22,8 @@ from certification.models import (
 )
 from certification.services import entry, registration, transitions
 from certification.services.scoring import start_scoring_run
-from tests.security.world import APPROVER, decision_fields
+from tests.builders import decision_fields
+from tests.security.world import APPROVER
 
 
 def wipe(campaign: Campaign) -> None:
@@ -140,7 +141,7 @@ def test_numbering_continues_after_a_restore_without_reusing_a_number(busy_campa
     campaign = Campaign.objects.get(year=side.campaign.year, province=side.province)
     area = side.fresh_area
     assessment = entry.start_assessment(campaign=campaign, unit=area, by=side.member)
-    from tests.security.world import fill
+    from tests.builders import fill
 
     fill(assessment, side.member)
     transitions.submit_assessment(assessment=assessment, by=side.member)

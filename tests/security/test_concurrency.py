@@ -11,23 +11,32 @@ the audit chain), and the two races through the HTTP views, as browsers cause th
 
 import datetime
 import json
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from certification import audit
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
-from certification.selectors import assessments
+from certification.selectors.assessments import changes_since
 from certification.services import entry, transitions
-from tests.security.world import KDC as KDC_ITEMS
-from tests.security.world import KDC_LEAVES, decision_fields, fill, make_campaign, make_set, make_user
-from tests.security.world import XA as XA_ITEMS
-from units.models import RoleAssignment, Unit
+from tests.builders import KDC as KDC_ITEMS
+from tests.builders import (
+    KDC_LEAVES,
+    decision_fields,
+    fill,
+    make_areas,
+    make_campaign,
+    make_commune,
+    make_province,
+    make_set,
+    make_user,
+)
+from tests.builders import XA as XA_ITEMS
+from tests.threads import run_in_threads
+from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
 THREADS = 50
@@ -35,47 +44,13 @@ THREADS = 50
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def run_in_threads(targets, timeout: float = 120) -> list:
-    """Start every target at the same instant (a barrier); return results or exceptions."""
-    barrier = threading.Barrier(len(targets))
-    outcomes: list = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = target()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            outcomes[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return outcomes
-
-
 @pytest.fixture
 def commune_with_areas():
     from certification.models.criteria import UnitKind
 
-    province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    commune = Unit.objects.create(
-        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
-    )
-    areas = [
-        Unit.objects.create(
-            code=f"18823-{i:02d}",
-            name=f"Tổ dân phố {i}",
-            label="Tổ dân phố",
-            kind=Unit.Kind.RESIDENTIAL_AREA,
-            parent=commune,
-        )
-        for i in range(1, THREADS + 1)
-    ]
+    province = make_province()
+    commune = make_commune(province)
+    areas = make_areas(commune, THREADS, households=lambda i: None)
     kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC_ITEMS)
     xa = make_set(UnitKind.COMMUNE, "xa-test", XA_ITEMS)
     campaign = make_campaign(
@@ -164,7 +139,7 @@ def test_fifty_officers_saving_and_submitting_at_once_keep_one_unbroken_audit_ch
     assert AuditEvent.objects.count() == events_before + THREADS * (1 + len(KDC_LEAVES) + 6 + 2)
     assert audit.verify_chain() == (True, None)
     for assessment in drafts:
-        changes = assessments.changes_since(assessment, versions[assessment.pk])
+        changes = changes_since(assessment, versions[assessment.pk])
         assert [c.field for c in changes][: len(KDC_LEAVES)] == ["value"] * len(KDC_LEAVES)
         assert changes[-1].field == "status" and changes[-1].new == "submitted"
 

@@ -35,17 +35,18 @@ from certification.models import Answer, Assessment, PrintJob, Registration, Res
 from certification.models.criteria import UnitKind
 from certification.services import transitions
 from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
-from tests.plugins.services import celery_app_using
-from tests.security.world import (
+from tests.builders import (
     KDC,
     KDC_LEAVES,
     XA,
-    build_small_world,
     decision_fields,
     make_campaign,
     make_set,
     make_user,
+    result_rows,
 )
+from tests.plugins.services import celery_app_using
+from tests.security.world import build_small_world
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -125,22 +126,7 @@ def scored_province(communes: int = 10, areas: int = 2):
 
 
 def results_snapshot(campaign) -> list[tuple]:
-    return list(
-        Result.objects.filter(campaign=campaign)
-        .order_by("unit__code")
-        .values_list(
-            "unit__code",
-            "outcome",
-            "is_forecast",
-            "points",
-            "grade",
-            "unmet_codes",
-            "missing_codes",
-            "explanation",
-            "rollup",
-            "input_hash",
-        )
-    )
+    return result_rows(campaign, "unit__code")
 
 
 def slow_worker(worker, *tasks: str, delay: float) -> None:

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher, m
 from django.urls import reverse
 
 import antt.settings as production
-from tests.security.world import PASSWORD
+from tests.builders import PASSWORD
 
 ARGON2ID_PREFIX = "argon2$argon2id$v=19$m=47104,t=1,p=1$"
 

@@ -16,7 +16,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certification.models import AuditEvent
-from tests.security.world import PASSWORD, make_user
+from tests.builders import PASSWORD, make_user
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role

@@ -32,14 +32,26 @@ from django.utils import timezone
 
 from certification.documents import pdf
 from certification.documents import printing as print_jobs
-from certification.models import Assessment, Campaign, CriteriaSet, Criterion, PrintJob
+from certification.models import Assessment, Campaign, CriteriaSet, PrintJob
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
 from certification.services.scoring import start_scoring_run
+from tests.builders import (
+    KDC,
+    PASSWORD,
+    XA,
+    decision_fields,
+    fill,
+    make_areas,
+    make_campaign,
+    make_commune,
+    make_province,
+    make_set,
+    make_user,
+)
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
-AT = Criterion.AnswerType
 
 # Roles of the matrix (columns).
 ANON = "anonymous"
@@ -65,86 +77,6 @@ COMMUNE_ROLES = {
 # Names that appear on a page only when it shows data of that side.
 MARKERS = {"in": "Tổ dân phố Hải Đông", "out": "Xóm Bắc Sơn"}
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PASSWORD = "correct-horse-42"
-
-KDC = [
-    ("KDC-1", AT.BOOLEAN, False, None),
-    ("KDC-3", AT.GROUP, False, None),
-    ("KDC-3a", AT.BOOLEAN, False, "KDC-3"),
-    ("KDC-3b", AT.BOOLEAN, True, "KDC-3"),
-    ("KDC-4a", AT.COMPARISON, False, None),
-    ("KDC-5", AT.BOOLEAN, False, None),
-]
-KDC_LEAVES = ["KDC-1", "KDC-3a", "KDC-3b", "KDC-4a", "KDC-5"]
-XA = [("XA-1", AT.BOOLEAN, False, None), ("XA-3", AT.BOOLEAN, True, None), ("XA-4", AT.DERIVED, False, None)]
-
-
-def make_set(
-    unit_kind: str, family: str, items, *, province: Unit | None = None, status=CriteriaSet.Status.PUBLISHED
-):
-    criteria_set = CriteriaSet.objects.create(
-        family=family,
-        version=1,
-        unit_kind=unit_kind,
-        name=f"Bộ tiêu chí {family}",
-        legal_basis="Thông tư 124/2021/TT-BCA",
-        year_from=2022,
-        status=status,
-        province=province,
-    )
-    parents: dict[str, Criterion] = {}
-    for order, (code, answer_type, na_allowed, parent) in enumerate(items):
-        parents[code] = Criterion.objects.create(
-            criteria_set=criteria_set,
-            parent=parents.get(parent),
-            code=code,
-            text=f"Tiêu chí {code}",
-            order=order,
-            answer_type=answer_type,
-            na_allowed=na_allowed,
-        )
-    return criteria_set
-
-
-def make_campaign(province: Unit, year: int, sets, *, entry_end: datetime.date) -> Campaign:
-    dates = Campaign.default_dates(year)
-    dates.update(residential_period_end=entry_end, other_period_end=entry_end)
-    campaign = Campaign.objects.create(year=year, province=province, status=Campaign.Status.OPEN, **dates)
-    campaign.criteria_sets.set(sets)
-    return campaign
-
-
-def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
-    assessment.refresh_from_db()
-    return entry.save_answers(
-        assessment=assessment,
-        by=by,
-        expected_version=assessment.version,
-        changes={code: {"value": value} for code in KDC_LEAVES},
-        figures={"crime_count": 1, "social_evil_count": 0, "violation_count": 2},
-        dossier={
-            "meeting_date": timezone.localdate(),
-            "meeting_chair": "Nguyễn Văn An, Trưởng thôn",
-            "meeting_attendees": [{"name": "Trần Thị Bình", "role": "Bí thư chi bộ"}],
-        },
-    )
-
-
-def decision_fields(issuer: Unit) -> dict:
-    return {
-        "issuer": issuer,
-        "issued_on": timezone.localdate(),
-        "signer_title": "Chủ tịch",
-        "signer_name": "Phạm Văn Dũng",
-        "place": issuer.name,
-    }
-
-
-def make_user(username: str, role: str | None = None, unit: Unit | None = None, **extra):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
-    if role and unit:
-        RoleAssignment.objects.create(user=user, unit=unit, role=role)
-    return user
 
 
 def print_done(decision, by) -> PrintJob:
@@ -216,17 +148,7 @@ def build_side(
 ) -> Side:
     year = timezone.localdate().year
     marker = MARKERS[key]
-    areas = [
-        Unit.objects.create(
-            code=f"{commune.code}-{i:02d}",
-            name=f"{marker} {i}",
-            label="Tổ dân phố",
-            kind=Unit.Kind.RESIDENTIAL_AREA,
-            parent=commune,
-            household_count=100 + i,
-        )
-        for i in range(1, 5)
-    ]
+    areas = make_areas(commune, 4, name=marker)
     province_set = make_set(
         UnitKind.RESIDENTIAL_AREA,
         f"kdc-{province.code}",
@@ -284,17 +206,11 @@ def build_side(
 
 def build_world() -> World:
     year = timezone.localdate().year
-    province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    commune = Unit.objects.create(
-        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
-    )
-    other_commune = Unit.objects.create(
-        code="18832", name="Kỳ Hoa", label="Xã", kind=Unit.Kind.COMMUNE, parent=province
-    )
-    far_province = Unit.objects.create(code="40", name="Nghệ An", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    far_commune = Unit.objects.create(
-        code="17200", name="Diễn Châu", label="Xã", kind=Unit.Kind.COMMUNE, parent=far_province
-    )
+    province = make_province("42")
+    commune = make_commune(province, "18823")
+    other_commune = make_commune(province, "18832")
+    far_province = make_province("40")
+    far_commune = make_commune(far_province, "17200")
     users = {name: make_user(name, role, commune) for name, role in COMMUNE_ROLES.items()}
     users[PROVINCE] = make_user(PROVINCE, Role.APPROVER, province)
     users[COLLEAGUE] = make_user(COLLEAGUE, Role.OFFICER, other_commune)
@@ -334,22 +250,10 @@ def build_world() -> World:
 def build_small_world() -> World:
     """Only what entry needs: side "in" with a draft assessment (and one evidence file), its
     officer, and an outsider in another province. Several times faster than ``build_world``."""
-    province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    commune = Unit.objects.create(
-        code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
-    )
-    far_province = Unit.objects.create(code="40", name="Nghệ An", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    areas = [
-        Unit.objects.create(
-            code=f"{commune.code}-{i:02d}",
-            name=f"{MARKERS['in']} {i}",
-            label="Tổ dân phố",
-            kind=Unit.Kind.RESIDENTIAL_AREA,
-            parent=commune,
-            household_count=100 + i,
-        )
-        for i in range(1, 3)
-    ]
+    province = make_province("42")
+    commune = make_commune(province, "18823")
+    far_province = make_province("40")
+    areas = make_areas(commune, 2, name=MARKERS["in"])
     officer = make_user(OFFICER, Role.OFFICER, commune)
     users = {OFFICER: officer, OUTSIDER: make_user(OUTSIDER, Role.OFFICER, far_province)}
     kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)

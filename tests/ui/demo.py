@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration, Result
 from certification.models.criteria import UnitKind
+from tests.builders import make_areas
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -111,17 +112,10 @@ def build(seed: int = 7) -> None:
         commune = Unit.objects.create(
             code=code, name=name, label=label, kind=Unit.Kind.COMMUNE, parent=province
         )
-        areas = [
-            Unit.objects.create(
-                code=f"{code}-{i:02d}",
-                name=f"{'Tổ dân phố' if label == 'Phường' else 'Thôn'} {i}",
-                label="",
-                kind=Unit.Kind.RESIDENTIAL_AREA,
-                parent=commune,
-                household_count=rng.randint(80, 400),
-            )
-            for i in range(1, n_areas + 1)
-        ]
+        area_name = "Tổ dân phố" if label == "Phường" else "Thôn"
+        areas = make_areas(
+            commune, n_areas, name=area_name, label="", households=lambda i: rng.randint(80, 400)
+        )
         institutions = [
             Unit.objects.create(
                 code=f"{code}-CQ",

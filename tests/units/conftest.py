@@ -1,30 +1,19 @@
-"""Fixtures of the units tests: administrators of a commune and of a province, a superuser."""
+"""Fixtures of the units tests: administrators of a commune and of another province."""
+
+import io
 
 import pytest
+from openpyxl import Workbook
 
+from tests.plugins.domain import role_user
+from units.exchange.imports import COLUMNS, SHEET_NAME
 from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
 
 
-@pytest.fixture
-def commune_admin(make_user, commune):
-    return make_user("commune_admin", Role.ADMIN, commune)
-
-
-@pytest.fixture
-def province_admin(make_user, province):
-    return make_user("province_admin", Role.ADMIN, province)
-
-
-@pytest.fixture
-def outsider_admin(make_user, other_province):
-    return make_user("outsider_admin", Role.ADMIN, other_province)
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("root", is_superuser=True, is_staff=True)
+commune_admin = role_user("commune_admin", Role.ADMIN, "commune")
+outsider_admin = role_user("outsider_admin", Role.ADMIN, "other_province")
 
 
 @pytest.fixture
@@ -34,3 +23,16 @@ def login(client):
         return client
 
     return as_user
+
+
+def xlsx(rows, header=COLUMNS, sheet=SHEET_NAME) -> bytes:
+    """An import workbook: ``header`` then ``rows`` on sheet ``sheet``."""
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = sheet
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

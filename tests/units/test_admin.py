@@ -7,20 +7,22 @@ from units.models import RecognizingAuthority, RoleAssignment, Unit
 Role = RoleAssignment.Role
 
 
+def _staff(user):
+    """``user`` made staff with every permission of the units app."""
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="units"))
+    return user
+
+
 @pytest.fixture
 def staff_admin(commune_admin):
-    commune_admin.is_staff = True
-    commune_admin.save()
-    commune_admin.user_permissions.set(Permission.objects.filter(content_type__app_label="units"))
-    return commune_admin
+    return _staff(commune_admin)
 
 
 @pytest.fixture
 def staff_outsider(outsider_admin):
-    outsider_admin.is_staff = True
-    outsider_admin.save()
-    outsider_admin.user_permissions.set(Permission.objects.filter(content_type__app_label="units"))
-    return outsider_admin
+    return _staff(outsider_admin)
 
 
 def test_staff_see_only_their_subtree_in_the_unit_changelist(login, staff_admin, areas, other_area, province):

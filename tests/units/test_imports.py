@@ -4,12 +4,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
+from tests.units.conftest import xlsx
 from units.exchange.imports import (
     COLUMNS,
     KIND_VALUES,
-    SHEET_NAME,
     ImportFileError,
     RawRow,
     build_template,
@@ -24,18 +24,6 @@ HEADER = COLUMNS
 
 def row(code="", name="", kind="", manager="", households="", size="", level="", armed="", note=""):
     return [code, name, kind, manager, households, size, level, armed, note]
-
-
-def xlsx(rows, header=HEADER, sheet=SHEET_NAME) -> bytes:
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = sheet
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def csv_bytes(rows, header=HEADER, bom=False, delimiter=",") -> bytes:

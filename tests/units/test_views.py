@@ -3,30 +3,19 @@ import json
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from units.exchange.imports import COLUMNS, SHEET_NAME
+from tests.units.conftest import xlsx
+from units.exchange.imports import COLUMNS
 from units.models import RoleAssignment, Unit, UnitChange
 
 Role = RoleAssignment.Role
 
 
-def workbook_bytes(rows) -> bytes:
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = SHEET_NAME
-    ws.append(COLUMNS)
-    for r in rows:
-        ws.append(r)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def upload(client, rows, name="don-vi.xlsx"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = workbook_bytes(rows)
+    data = xlsx(rows)
     return client.post(reverse("units:import-upload"), {"file": SimpleUploadedFile(name, data)})
 
 

@@ -5,37 +5,17 @@ import pytest
 from certification.models import CriteriaSet
 
 
-def _set(family: str) -> CriteriaSet:
-    return CriteriaSet.objects.get(family=family, version=1)
+def shipped_set(family: str):
+    """A fixture: version 1 of the shipped criteria set ``family``."""
+
+    @pytest.fixture
+    def criteria_set(db) -> CriteriaSet:
+        return CriteriaSet.objects.get(family=family, version=1)
+
+    return criteria_set
 
 
-@pytest.fixture
-def kdc_set(db) -> CriteriaSet:
-    return _set("tt124-kdc")
-
-
-@pytest.fixture
-def xa_set(db) -> CriteriaSet:
-    return _set("tt124-xa")
-
-
-@pytest.fixture
-def cqdn_set(db) -> CriteriaSet:
-    return _set("tt124-cqdn")
-
-
-@pytest.fixture
-def csgd_set(db) -> CriteriaSet:
-    return _set("tt124-csgd")
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("root", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def province_admin(make_user, province):
-    from units.models import RoleAssignment
-
-    return make_user("province_admin", RoleAssignment.Role.ADMIN, province)
+kdc_set = shipped_set("tt124-kdc")
+xa_set = shipped_set("tt124-xa")
+cqdn_set = shipped_set("tt124-cqdn")
+csgd_set = shipped_set("tt124-csgd")

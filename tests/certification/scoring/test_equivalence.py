@@ -13,22 +13,13 @@ from certification.scoring import engine as scoring
 from certification.scoring import results
 from certification.scoring.inputs import load_plans
 from certification.scoring.runs import plan_chunks
+from tests.builders import RESULT_COLUMNS
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
 YEAR = 2025
-FIELDS = (
-    "assessment_id",
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
-)
+FIELDS = ("assessment_id", *RESULT_COLUMNS)
 
 
 def score_everything(campaign: Campaign) -> None:

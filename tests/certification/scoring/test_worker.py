@@ -15,6 +15,7 @@ from certification.data import dataset
 from certification.models import Campaign, Result, ScoringChunk, ScoringRun
 from certification.scoring import runs as scoring_runs
 from certification.services.scoring import start_scoring_run
+from tests.builders import result_rows
 from units.models import Unit
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -32,23 +33,7 @@ def campaign(celery_worker) -> Campaign:
 
 
 def snapshot(campaign) -> list[tuple]:
-    return list(
-        Result.objects.filter(campaign=campaign)
-        .order_by("unit_id")
-        .values_list(
-            "unit_id",
-            "assessment_id",
-            "outcome",
-            "is_forecast",
-            "points",
-            "grade",
-            "unmet_codes",
-            "missing_codes",
-            "explanation",
-            "rollup",
-            "input_hash",
-        )
-    )
+    return result_rows(campaign, "unit_id", "assessment_id")
 
 
 def wait_for(predicate, what: str, worker=None, timeout: float = TIMEOUT):

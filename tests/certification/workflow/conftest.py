@@ -3,84 +3,32 @@ the shipped TT 124 data), assessments in each state, and Excel helpers."""
 
 import datetime
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.utils import timezone
 
-from certification.models import Assessment, Campaign, CriteriaSet, Criterion
+from antt.errors import WorkflowError
+from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
-
-AT = Criterion.AnswerType
-
-
-def _set(unit_kind: str, family: str, items: list[tuple]) -> CriteriaSet:
-    criteria_set = CriteriaSet.objects.create(
-        family=family,
-        version=1,
-        unit_kind=unit_kind,
-        name=f"Test {family}",
-        legal_basis="TT 124/2021/TT-BCA",
-        year_from=2022,
-        status=CriteriaSet.Status.PUBLISHED,
-    )
-    parents: dict[str, Criterion] = {}
-    for order, (code, answer_type, na_allowed, parent) in enumerate(items):
-        parents[code] = Criterion.objects.create(
-            criteria_set=criteria_set,
-            parent=parents.get(parent),
-            code=code,
-            text=f"Tiêu chí {code}",
-            order=order,
-            answer_type=answer_type,
-            na_allowed=na_allowed,
-        )
-    return criteria_set
+from tests.builders import KDC, XA, decision_fields, fill, make_campaign, make_set
 
 
 @pytest.fixture
 def kdc_set(db) -> CriteriaSet:
-    return _set(
-        UnitKind.RESIDENTIAL_AREA,
-        "test-kdc",
-        [
-            ("KDC-1", AT.BOOLEAN, False, None),
-            ("KDC-3", AT.GROUP, False, None),
-            ("KDC-3a", AT.BOOLEAN, False, "KDC-3"),
-            ("KDC-3b", AT.BOOLEAN, True, "KDC-3"),
-            ("KDC-4a", AT.COMPARISON, False, None),
-            ("KDC-5", AT.BOOLEAN, False, None),
-        ],
-    )
+    return make_set(UnitKind.RESIDENTIAL_AREA, "test-kdc", KDC)
 
 
 @pytest.fixture
 def xa_set(db) -> CriteriaSet:
-    return _set(
-        UnitKind.COMMUNE,
-        "test-xa",
-        [
-            ("XA-1", AT.BOOLEAN, False, None),
-            ("XA-3", AT.BOOLEAN, True, None),
-            ("XA-4", AT.DERIVED, False, None),
-        ],
-    )
-
-
-KDC_CODES = ["KDC-1", "KDC-3a", "KDC-3b", "KDC-4a", "KDC-5"]
+    return make_set(UnitKind.COMMUNE, "test-xa", XA)
 
 
 @pytest.fixture
 def today() -> datetime.date:
     return timezone.localdate()
-
-
-def make_campaign(province, year: int, sets, *, entry_end: datetime.date, status=Campaign.Status.OPEN):
-    dates = Campaign.default_dates(year)
-    dates.update(residential_period_end=entry_end, other_period_end=entry_end)
-    campaign = Campaign.objects.create(year=year, province=province, status=status, **dates)
-    campaign.criteria_sets.set(sets)
-    return campaign
 
 
 @pytest.fixture
@@ -102,25 +50,6 @@ def draft(campaign, area, officer) -> Assessment:
     return entry.start_assessment(campaign=campaign, unit=area, by=officer)
 
 
-def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
-    assessment.refresh_from_db()
-    return entry.save_answers(
-        assessment=assessment,
-        by=by,
-        expected_version=assessment.version,
-        changes={code: {"value": value} for code in KDC_CODES},
-        figures={"crime_count": 1, "social_evil_count": 0, "violation_count": 2},
-        dossier={
-            "meeting_date": timezone.localdate(),
-            "meeting_chair": "Nguyễn Văn An, Trưởng thôn",
-            "meeting_attendees": [
-                {"name": "Trần Thị Bình", "role": "Bí thư chi bộ"},
-                {"name": "Lê Văn Cường", "role": "Công an xã"},
-            ],
-        },
-    )
-
-
 @pytest.fixture
 def filled(draft, officer) -> Assessment:
     return fill(draft, officer)
@@ -136,19 +65,9 @@ def appraised(submitted, appraiser) -> Assessment:
     return transitions.appraise_assessment(assessment=submitted, by=appraiser)
 
 
-def decision_kwargs(issuer) -> dict:
-    return {
-        "issuer": issuer,
-        "issued_on": timezone.localdate(),
-        "signer_title": "Chủ tịch",
-        "signer_name": "Phạm Văn Dũng",
-        "place": "Vũng Áng",
-    }
-
-
 @pytest.fixture
 def recognized(appraised, approver, commune) -> Assessment:
-    transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     appraised.refresh_from_db()
     return appraised
 
@@ -184,6 +103,15 @@ def snapshot(assessment: Assessment) -> tuple:
         Evidence.objects.count(),
         Registration.objects.count(),
     )
+
+
+@contextmanager
+def refused(assessment: Assessment, match: str | None = None) -> Iterator[None]:
+    """The block raises WorkflowError (matching ``match``) and leaves ``snapshot`` unchanged."""
+    before = snapshot(assessment)
+    with pytest.raises(WorkflowError, match=match):
+        yield
+    assert snapshot(assessment) == before
 
 
 @pytest.fixture(autouse=True)

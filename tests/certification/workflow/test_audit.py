@@ -10,7 +10,7 @@ from certification import audit
 from certification.errors import ConflictError
 from certification.models import AuditEvent
 from certification.services import entry, transitions
-from tests.certification.workflow.conftest import KDC_CODES, decision_kwargs, fill
+from tests.builders import KDC_LEAVES, decision_fields, fill
 
 pytestmark = pytest.mark.django_db
 
@@ -69,20 +69,20 @@ def test_decisions_and_revocations_are_audited(recognized, approver):
 def test_a_refused_recognition_writes_no_audit_event(appraised, officer, commune):
     before = AuditEvent.objects.count()
     with pytest.raises(WorkflowError):
-        transitions.recognize(assessments=[appraised], by=officer, **decision_kwargs(commune))
+        transitions.recognize(assessments=[appraised], by=officer, **decision_fields(commune))
     assert AuditEvent.objects.count() == before
 
 
 def test_a_save_appends_its_events_together_at_the_end_version_mark_first_and_chained(draft, officer):
     before = AuditEvent.objects.count()
     fill(draft, officer)
-    events = list(AuditEvent.objects.order_by("id"))[-(len(KDC_CODES) + 7) :]
+    events = list(AuditEvent.objects.order_by("id"))[-(len(KDC_LEAVES) + 7) :]
     # the version mark, the answers, 3 figures, 3 fields of the minutes
-    assert AuditEvent.objects.count() == before + 1 + len(KDC_CODES) + 6
+    assert AuditEvent.objects.count() == before + 1 + len(KDC_LEAVES) + 6
     ids = [e.pk for e in events]
     assert ids == list(range(ids[0], ids[0] + len(ids)))  # one INSERT: consecutive, in logging order
     assert events[0].action == "version"
-    assert [e.field for e in events[1 : len(KDC_CODES) + 1]] == ["value"] * len(KDC_CODES)
+    assert [e.field for e in events[1 : len(KDC_LEAVES) + 1]] == ["value"] * len(KDC_LEAVES)
     assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:], strict=False))
     assert audit.verify_chain() == (True, None)
 

@@ -1,15 +1,13 @@
 """Two people editing one assessment never silently overwrite each other."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from antt.errors import WorkflowError
 from certification.errors import ConflictError
 from certification.models import Assessment, Decision
 from certification.services import entry, transitions
-from tests.certification.workflow.conftest import decision_kwargs
+from tests.builders import decision_fields
+from tests.threads import run_in_threads
 
 Status = Assessment.Status
 
@@ -58,27 +56,6 @@ def test_a_status_change_meanwhile_is_also_a_conflict(filled, officer):
     assert any(c.field == "status" for c in excinfo.value.changes)
 
 
-def _run_in_threads(*targets):
-    barrier = threading.Barrier(len(targets))
-    outcomes: list = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = target()
-        except Exception as e:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[i] = e
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
@@ -92,7 +69,7 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
             changes={"KDC-1": {"value": value}},
         )
 
-    outcomes = _run_in_threads(save("met"), save("not_met"))
+    outcomes = run_in_threads([save("met"), save("not_met")])
     winners = [o for o in outcomes if isinstance(o, Assessment)]
     losers = [o for o in outcomes if isinstance(o, ConflictError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
@@ -107,10 +84,10 @@ def test_concurrent_saves_on_postgresql_lose_no_update(draft, officer):
 def test_a_double_clicked_recognition_on_postgresql_makes_one_decision(appraised, approver, commune):
     def recognize():
         return transitions.recognize(
-            assessments=[Assessment.objects.get(pk=appraised.pk)], by=approver, **decision_kwargs(commune)
+            assessments=[Assessment.objects.get(pk=appraised.pk)], by=approver, **decision_fields(commune)
         )
 
-    outcomes = _run_in_threads(recognize, recognize)
+    outcomes = run_in_threads([recognize, recognize])
     assert sum(isinstance(o, Decision) for o in outcomes) == 1, outcomes
     assert sum(isinstance(o, WorkflowError) for o in outcomes) == 1, outcomes
     assert Decision.objects.count() == 1

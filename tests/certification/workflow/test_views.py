@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
 from certification.services import entry, transitions
-from tests.certification.workflow.conftest import decision_kwargs, xlsx
+from tests.builders import decision_fields
+from tests.certification.workflow.conftest import xlsx
 from tests.certification.workflow.test_entry import PDF
 
 pytestmark = pytest.mark.django_db
@@ -114,13 +115,15 @@ def test_saving_without_javascript_posts_the_whole_form(as_user, officer, draft)
     assert draft.meeting_attendees == [{"name": "Trần B", "role": "Bí thư chi bộ"}]
 
 
+def inline_save(client, answer, version: int, value: str):
+    """The assessment page's inline save of one answer (JSON)."""
+    data = {"version": version, "only": answer.pk, f"value-{answer.pk}": value}
+    return client.post(url("assessment-save", answer.assessment_id), data, HTTP_ACCEPT="application/json")
+
+
 def test_the_inline_save_answers_json_with_the_new_version(as_user, officer, draft):
     answer = draft.answers.get(criterion__code="KDC-1")
-    response = as_user(officer).post(
-        url("assessment-save", draft.pk),
-        {"version": draft.version, "only": answer.pk, f"value-{answer.pk}": "met"},
-        HTTP_ACCEPT="application/json",
-    )
+    response = inline_save(as_user(officer), answer, draft.version, "met")
     body = response.json()
     assert response.status_code == 200 and body["ok"] and body["version"] == draft.version + 1
 
@@ -131,11 +134,7 @@ def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer
     entry.save_answers(
         assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}}
     )
-    response = as_user(officer).post(
-        url("assessment-save", draft.pk),
-        {"version": stale, "only": answer.pk, f"value-{answer.pk}": "not_met"},
-        HTTP_ACCEPT="application/json",
-    )
+    response = inline_save(as_user(officer), answer, stale, "not_met")
     assert response.status_code == 409
     body = json.loads(response.content)
     assert body["conflict"] and "KDC-5" in body["message"]
@@ -144,11 +143,7 @@ def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer
 
 def test_a_refused_inline_save_gets_400_with_the_reason(as_user, officer, draft):
     answer = draft.answers.get(criterion__code="KDC-1")
-    response = as_user(officer).post(
-        url("assessment-save", draft.pk),
-        {"version": draft.version, "only": answer.pk, f"value-{answer.pk}": "na"},
-        HTTP_ACCEPT="application/json",
-    )
+    response = inline_save(as_user(officer), answer, draft.version, "na")
     assert response.status_code == 400 and "not allowed" in response.json()["message"]
 
 
@@ -298,7 +293,7 @@ def test_an_appraiser_appraises_with_a_different_answer(as_user, appraiser, subm
 
 
 def _decision_post(assessments, issuer):
-    data = decision_kwargs(issuer)
+    data = decision_fields(issuer)
     data["issuer"] = issuer.pk
     data["issued_on"] = data["issued_on"].isoformat()
     data["outcome"] = "recognize"
@@ -545,6 +540,6 @@ def test_the_approver_is_offered_the_decision_on_an_appraised_assessment_and_the
     decide = f"{url('recognize-batch')}?issuer={commune.pk}&assessment={appraised.pk}"
     assert decide in as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert decide not in as_user(officer).get(url("assessment-detail", appraised.pk)).content.decode()
-    transitions.recognize(assessments=[appraised], by=approver, **decision_kwargs(commune))
+    transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     page = as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert url("assessment-revoke", appraised.pk) in page and decide not in page
