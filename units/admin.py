@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from units import access, services
+from units.authority import check_delegation
 from units.models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
 
 ADMIN_ROLES = [RoleAssignment.Role.ADMIN]
@@ -118,8 +119,25 @@ class UnitChangeAdmin(ScopedAdmin):
         )
 
 
+class RecognizingAuthorityForm(forms.ModelForm):
+    class Meta:
+        model = RecognizingAuthority
+        fields = ["unit", "authority", "from_year", "to_year", "is_delegation", "reference"]
+
+    def clean(self):
+        cleaned = super().clean()
+        unit, authority, year = cleaned.get("unit"), cleaned.get("authority"), cleaned.get("from_year")
+        if cleaned.get("is_delegation") and unit and authority and year is not None:
+            try:
+                check_delegation(unit=unit, authority=authority, year=year)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(RecognizingAuthority)
 class RecognizingAuthorityAdmin(ScopedAdmin):
+    form = RecognizingAuthorityForm
     unit_fk_fields = ("unit", "authority")
     list_display = ("unit", "authority", "from_year", "to_year", "is_delegation", "reference")
     list_filter = ("is_delegation", "from_year")

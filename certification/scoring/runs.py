@@ -37,14 +37,8 @@ Status = ScoringRun.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 
 
-# 40 communes ≈ 2,000 units per chunk: a chunk's reads grow with its units, so larger chunks only
-# save round trips; on 2 workers a province from scratch took ~10 % less than with 20 (~0.09 s
-# per 900 units either way). More workers on more machines may want smaller chunks.
-DEFAULT_CHUNK_COMMUNES = 40
-
-
 def chunk_size() -> int:
-    return max(1, int(getattr(settings, "SCORING_CHUNK_COMMUNES", DEFAULT_CHUNK_COMMUNES)))
+    return max(1, settings.SCORING_CHUNK_COMMUNES)
 
 
 @transaction.atomic
