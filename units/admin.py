@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from antt.accounts.signals import two_factor_changed
 from units import access, services
 from units.authority import check_delegation
 from units.models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
@@ -245,15 +246,11 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj) -> None:
-        from certification.audit import log_change
-
         super().delete_model(request, obj)
-        log_change(obj.user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")
+        two_factor_changed.send(type(obj.user), user=obj.user, by=request.user, old="on", new="off")
 
     def delete_queryset(self, request, queryset) -> None:
-        from certification.audit import log_change
-
         users = [device.user for device in queryset.select_related("user")]
         super().delete_queryset(request, queryset)
         for user in users:
-            log_change(user, by=request.user, action="two_factor", field="two_factor", old="on", new="off")
+            two_factor_changed.send(type(user), user=user, by=request.user, old="on", new="off")

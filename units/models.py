@@ -23,9 +23,6 @@ def valid_q(start: datetime.date, end: datetime.date | None = None) -> Q:
 
 
 class UnitQuerySet(models.QuerySet):
-    def valid_on(self, day: datetime.date) -> "UnitQuerySet":
-        return self.filter(valid_q(day))
-
     def valid_in(self, year: int) -> "UnitQuerySet":
         """Units that existed on some day of ``year``."""
         return self.filter(valid_q(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
