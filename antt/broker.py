@@ -20,16 +20,6 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-# Short and safe to run twice; what a user is waiting for right now.
-DEFAULT_INLINE_TASKS = frozenset(
-    {
-        "certification.tasks.scoring.rescore_unit_task",
-        "certification.tasks.printing.print_job_task",
-        "certification.tasks.printing.render_chunk_task",
-        "certification.tasks.printing.finish_job_task",
-    }
-)
-
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
     from kombu.exceptions import OperationalError
@@ -80,7 +70,7 @@ class BrokerTolerantTask(Task):
         return self._without_broker(args or (), kwargs or {})
 
     def _without_broker(self, args, kwargs):
-        inline = getattr(settings, "BROKER_DOWN_INLINE_TASKS", DEFAULT_INLINE_TASKS)
+        inline = settings.BROKER_DOWN_INLINE_TASKS
         if self.name in inline:
             log.warning("broker unavailable: running %s in the web process", self.name)
             return self.apply(args, kwargs)

@@ -1,15 +1,15 @@
 """Security headers Django does not set itself (Content-Security-Policy, Permissions-Policy),
 and numbers too large for the database answered as bad input (400) instead of a server error.
 
-The policy allows only our own scripts, styles, fonts and images (plus ``data:`` images: QR
-codes and icons), no plugins, no framing and no form posts to other sites. Templates therefore
-carry no inline ``<script>``, no ``<style>`` element and no ``on…=`` handler
-(``tests/security/test_accounts_and_headers.py`` checks the templates).
+The policy (``settings.CONTENT_SECURITY_POLICY``) allows only our own scripts, styles, fonts
+and images (plus ``data:`` images: QR codes and icons), no plugins, no framing and no form
+posts to other sites. Templates therefore carry no inline ``<script>``, no ``<style>`` element
+and no ``on…=`` handler (``tests/security/test_accounts_and_headers.py`` checks the templates).
 
 ``style-src-attr 'unsafe-inline'``: a few templates still size or indent elements with a
 ``style`` attribute (criteria depth, dashboard meters). Attributes cannot run code; remove it
-once those are CSS classes (``settings.CONTENT_SECURITY_POLICY`` overrides the whole policy).
-A view that sets its own policy (evidence downloads: ``sandbox``) keeps it.
+once those are CSS classes. A view that sets its own policy (evidence downloads: ``sandbox``)
+keeps it.
 """
 
 from collections.abc import Callable
@@ -18,20 +18,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop, ngettext
 
-DEFAULT_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "style-src-attr 'unsafe-inline'",
-        "script-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
@@ -41,7 +27,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
+        policy = settings.CONTENT_SECURITY_POLICY
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)

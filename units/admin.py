@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from certification.audit import Action, log_change
+from antt.accounts.signals import two_factor_changed
 from units import access, services
+from units.authority import check_delegation
 from units.models import RecognizingAuthority, RoleAssignment, Unit, UnitChange
 
 ADMIN_ROLES = [RoleAssignment.Role.ADMIN]
@@ -119,8 +120,25 @@ class UnitChangeAdmin(ScopedAdmin):
         )
 
 
+class RecognizingAuthorityForm(forms.ModelForm):
+    class Meta:
+        model = RecognizingAuthority
+        fields = ["unit", "authority", "from_year", "to_year", "is_delegation", "reference"]
+
+    def clean(self):
+        cleaned = super().clean()
+        unit, authority, year = cleaned.get("unit"), cleaned.get("authority"), cleaned.get("from_year")
+        if cleaned.get("is_delegation") and unit and authority and year is not None:
+            try:
+                check_delegation(unit=unit, authority=authority, year=year)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(RecognizingAuthority)
 class RecognizingAuthorityAdmin(ScopedAdmin):
+    form = RecognizingAuthorityForm
     unit_fk_fields = ("unit", "authority")
     list_display = ("unit", "authority", "from_year", "to_year", "is_delegation", "reference")
     list_filter = ("is_delegation", "from_year")
@@ -229,14 +247,10 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        log_change(
-            obj.user, by=request.user, action=Action.TWO_FACTOR, field="two_factor", old="on", new="off"
-        )
+        two_factor_changed.send(type(obj.user), user=obj.user, by=request.user, old="on", new="off")
 
     def delete_queryset(self, request, queryset) -> None:
         users = [device.user for device in queryset.select_related("user")]
         super().delete_queryset(request, queryset)
         for user in users:
-            log_change(
-                user, by=request.user, action=Action.TWO_FACTOR, field="two_factor", old="on", new="off"
-            )
+            two_factor_changed.send(type(user), user=user, by=request.user, old="on", new="off")

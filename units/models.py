@@ -1,14 +1,31 @@
 """The administrative tree: provinces, (historical) districts, communes, residential areas and
 the agencies, enterprises and schools attached to the level that manages them."""
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from antt.text import nfc, search_key
+
+
+def valid_q(start: datetime.date, end: datetime.date | None = None) -> Q:
+    """Units that exist on ``start`` (or on some day from ``start`` to ``end``): ``valid_to`` is
+    the first day a unit no longer exists. The SQL form of :meth:`Unit.is_current`."""
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=end or start)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
+
+
+class UnitQuerySet(models.QuerySet):
+    def valid_in(self, year: int) -> "UnitQuerySet":
+        """Units that existed on some day of ``year``."""
+        return self.filter(valid_q(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
 
 
 class Unit(models.Model):
@@ -84,6 +101,8 @@ class Unit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = UnitQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
@@ -106,8 +125,6 @@ class Unit(models.Model):
         return reverse("units:unit-detail", args=[self.pk])
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.parent_id and self.pk:
             parent = self.parent
             if parent.pk == self.pk or (self.path and parent.path.startswith(self.path)):
@@ -145,9 +162,15 @@ class Unit(models.Model):
 
     @property
     def full_name(self) -> str:
-        if self.label and not self.name.lower().startswith(self.label.lower()):
-            return f"{self.label} {self.name}"
-        return self.name
+        return self.compose_full_name(self.name, self.label)
+
+    @staticmethod
+    def compose_full_name(name: str, label: str) -> str:
+        """'Xã Kỳ Anh' from name and label, unless the name already starts with its label (for
+        lists read with ``values_list`` instead of whole units)."""
+        if label and not name.lower().startswith(label.lower()):
+            return f"{label} {name}"
+        return name
 
     def _update_path(self) -> None:
         parent_path = self.parent.path if self.parent_id else ""
@@ -186,6 +209,10 @@ class Unit(models.Model):
 
     def ancestor_of_kind(self, kind: str) -> "Unit | None":
         return self.ancestors(include_self=True).filter(kind=kind).last()
+
+    def province(self) -> "Unit | None":
+        """The province the unit lies in (itself for a province)."""
+        return self if self.kind == self.Kind.PROVINCE else self.ancestor_of_kind(self.Kind.PROVINCE)
 
     def is_within(self, other: "Unit") -> bool:
         return self.path.startswith(other.path)
@@ -229,6 +256,13 @@ class UnitChange(models.Model):
         return f"{self.predecessor} → {self.successor}"
 
 
+class RecognizingAuthorityQuerySet(models.QuerySet):
+    def in_force(self, year: int | F) -> "RecognizingAuthorityQuerySet":
+        """Rules that apply in ``year`` (a number or an expression such as
+        ``OuterRef("campaign__year")``); of several for one unit, the latest ``from_year`` wins."""
+        return self.filter(Q(from_year__lte=year) & (Q(to_year__isnull=True) | Q(to_year__gte=year)))
+
+
 class RecognizingAuthority(models.Model):
     """Whose People's Committee recognizes ``unit`` from ``from_year`` (REGULATION §6.3, §7.3).
 
@@ -247,6 +281,8 @@ class RecognizingAuthority(models.Model):
     is_delegation = models.BooleanField(_("delegated (Art. 10(5))"), default=False)
     reference = models.CharField(_("legal reference"), max_length=200, blank=True)
 
+    objects = RecognizingAuthorityQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("recognizing authority")
         verbose_name_plural = _("recognizing authorities")
@@ -258,10 +294,8 @@ class RecognizingAuthority(models.Model):
         return f"{self.unit} ← {self.authority} ({self.from_year})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from units.authority import delegation_targets
-
+        """Whether a delegation goes where Art. 10(5) allows is checked where rules are entered
+        (``units.authority.check_delegation``), which knows the tree's default authorities."""
         if not (self.unit_id and self.authority_id):
             return
         if self.to_year is not None and self.to_year < self.from_year:
@@ -269,18 +303,6 @@ class RecognizingAuthority(models.Model):
         if self.authority.kind not in Unit.ADMINISTRATIVE_KINDS:
             raise ValidationError(
                 {"authority": _("The recognizing authority must be a province, district or commune.")}
-            )
-        if (
-            self.is_delegation
-            and not delegation_targets(self.unit, self.from_year).filter(pk=self.authority_id).exists()
-        ):
-            raise ValidationError(
-                {
-                    "authority": _(
-                        "Art. 10(5) allows delegation only for agencies, enterprises and schools, "
-                        "one level down to where the unit is located."
-                    )
-                }
             )
 
 
@@ -309,7 +331,3 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
-
-
-def current_units() -> models.QuerySet[Unit]:
-    return Unit.objects.filter(Q(valid_to__isnull=True))

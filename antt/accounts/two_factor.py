@@ -39,7 +39,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from certification.audit import log_change
+from antt.accounts.signals import two_factor_changed
 
 SESSION_KEY = "antt_2fa"
 VERIFY = "verify"  # the user has a device: the code is owed
@@ -47,7 +47,7 @@ ENROL = "enrol"  # the user's role requires a device and there is none yet
 
 
 def required_for(user) -> bool:
-    roles = set(getattr(settings, "ANTT_REQUIRE_2FA_FOR", []))
+    roles = set(settings.ANTT_REQUIRE_2FA_FOR)
     if not roles:
         return False
     return (user.is_superuser and "admin" in roles) or user.roles.filter(role__in=roles).exists()
@@ -182,7 +182,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             if check_code(device, form):
                 with transaction.atomic():
                     TOTPDevice.objects.filter(user=user).delete()
-                    log_change(user, by=user, action="two_factor", field="two_factor", old="on", new="off")
+                    two_factor_changed.send(type(user), user=user, by=user, old="on", new="off")
                 request.session.pop(SESSION_KEY, None)
                 messages.success(request, _("Two-step verification is off."))
                 return redirect("two_factor")
@@ -198,7 +198,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             pending.confirmed = True
             pending.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            log_change(user, by=user, action="two_factor", field="two_factor", old="off", new="on")
+            two_factor_changed.send(type(user), user=user, by=user, old="off", new="on")
         otp_login(request, pending)
         request.session.pop(SESSION_KEY, None)
         messages.success(

@@ -134,17 +134,6 @@ class Report:
         return charts.line_chart(series, title="Tỷ lệ được công nhận qua các năm (%)", **options)
 
 
-def province_of(unit: Unit) -> Unit | None:
-    return unit if unit.kind == Kind.PROVINCE else unit.ancestor_of_kind(Kind.PROVINCE)
-
-
-def _existing_in(year: int) -> Q:
-    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=end)) & (
-        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
-    )
-
-
 def _commune_self(prefix: str) -> Case:
     """The unit's own id when it is a commune (the commune row holds its own result)."""
     return Case(When(**{f"{prefix}kind": Kind.COMMUNE}, then=F(f"{prefix}id")), output_field=IntegerField())
@@ -180,7 +169,8 @@ def _collect(
     out: dict[tuple[int, str], Figures] = defaultdict(Figures)
     in_scope = Q(unit__path__startswith=scope.path, unit__kind__in=ASSESSABLE)
     unit_rows = list(
-        Unit.objects.filter(_existing_in(year), path__startswith=scope.path, kind__in=ASSESSABLE)
+        Unit.objects.valid_in(year)
+        .filter(path__startswith=scope.path, kind__in=ASSESSABLE)
         .annotate(me=_commune_self(""))
         .values("parent_id", "kind", "me")
         .annotate(units=Count("id"), eligible=Count("id", filter=Q(is_eligible=True)))
@@ -305,7 +295,7 @@ def _not_recognized(scope: Unit, campaign: Campaign | None) -> tuple[list[dict],
 
 
 def build_report(*, scope: Unit, year: int) -> Report:
-    province = province_of(scope)
+    province = scope.province()
     campaign = Campaign.objects.filter(province=province, year=year).first() if province else None
     previous = Campaign.objects.filter(province=province, year=year - 1).first() if province else None
     locator = _Locator(scope)

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.errors import WorkflowError
-from antt.text import nfc
+from antt.spreadsheets import NO, YES, cell_text
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
 from certification.models.criteria import UnitKind
@@ -43,7 +43,6 @@ from units.models import RoleAssignment, Unit
 SHEET = "Đánh giá"
 HEADERS = ("Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký")
 FIRST_CODE_COLUMN = len(HEADERS) + 1
-YES, NO = "Có", "Không"
 VALUE_LABELS = {
     Answer.Value.MET: "Đạt",
     Answer.Value.NOT_MET: "Không đạt",
@@ -216,16 +215,8 @@ def build_workbook(*, campaign: Campaign, units: list[Unit]) -> bytes:
 # --- upload --------------------------------------------------------------------------------
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return nfc(str(value))
-
-
 def _count(report: ImportReport, row: int, col: int, value) -> int | None:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     try:
@@ -266,7 +257,7 @@ def parse_workbook(fileobj, *, year: int, user) -> ImportReport:
     if not rows:
         report.add(1, 1, "-", _("The sheet is empty."))
         return report
-    header = [_text(v) for v in rows[0]]
+    header = [cell_text(v) for v in rows[0]]
     answered, not_answered = _known_codes(year)
     codes = _check_header(report, header, answered | not_answered)
     if not report.ok:
@@ -308,9 +299,9 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
     seen: dict[str, int] = {}
     for row_number, values in enumerate(rows, start=2):
         values = list(values) + [None] * (len(header) - len(values))
-        if all(_text(v) == "" for v in values):
+        if all(cell_text(v) == "" for v in values):
             continue
-        code = _text(values[0])
+        code = cell_text(values[0])
         if not code:
             report.add(row_number, 1, HEADERS[0], _("The unit code is missing."))
             continue
@@ -360,7 +351,7 @@ def _check_unit_row(report, row, unit, values, codes, not_answered, year, campai
     plan = RowPlan(row, unit, campaign, assessment, assessment.version if assessment else None)
     _check_registration(report, row, plan, values)
     if criteria_set is None:
-        if any(_text(values[col - 1]) for col in codes):
+        if any(cell_text(values[col - 1]) for col in codes):
             report.add(row, 1, HEADERS[0], _("The campaign has no criteria set for this kind of unit."))
         return None
     own = {c.code: c for c in answerable_criteria(criteria_set)}
@@ -368,7 +359,7 @@ def _check_unit_row(report, row, unit, values, codes, not_answered, year, campai
         {a.criterion.code: a for a in assessment.answers.select_related("criterion")} if assessment else {}
     )
     for col, code in codes.items():
-        text = _text(values[col - 1])
+        text = cell_text(values[col - 1])
         if text.casefold() not in LABEL_VALUES:
             report.add(
                 row,
@@ -428,7 +419,7 @@ def _locked_reason(assessment: Assessment | None, answer: Answer | None) -> str:
 
 def _check_registration(report: ImportReport, row: int, plan: RowPlan, values) -> None:
     unit = plan.unit
-    registered = _text(values[2]).casefold()
+    registered = cell_text(values[2]).casefold()
     if registered not in ("", YES.casefold(), NO.casefold()):
         report.add(row, 3, HEADERS[2], _("Write “Có” or “Không”."))
         return

@@ -17,11 +17,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from antt.text import nfc
+from antt.spreadsheets import NO, YES, cell_text
 from certification.audit import Action, log_change
+from certification.documents.wording import GROUP_TITLES
 from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
-from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
 from certification.selectors.criteria import ordered_criteria, resolve_reference, resolve_set_reference
 from certification.services.criteria import copy_sheet_onto, next_version_number, score_sheet_of
@@ -64,12 +64,6 @@ ANSWER_LABELS = {
     Criterion.AnswerType.DERIVED: "Tính từ kết quả các đơn vị",
     Criterion.AnswerType.GROUP: "Nhóm tiêu chí",
 }
-UNIT_KIND_LABELS = {
-    UnitKind.RESIDENTIAL_AREA: "Khu dân cư",
-    UnitKind.COMMUNE: "Xã, phường, đặc khu",
-    UnitKind.AGENCY_ENTERPRISE: "Cơ quan, doanh nghiệp",
-    UnitKind.SCHOOL: "Cơ sở giáo dục",
-}
 ROLLUP_LABELS = {
     CriteriaSet.RollupBase.ALL_KINDS: "Tất cả đơn vị thuộc địa bàn",
     CriteriaSet.RollupBase.RESIDENTIAL_ONLY: "Chỉ khu dân cư",
@@ -79,7 +73,6 @@ STATUS_LABELS = {
     CriteriaSet.Status.PUBLISHED: "Đã ban hành",
     CriteriaSet.IN_USE_STATE: "Đã ban hành, đang được sử dụng",
 }
-YES, NO = "Có", "Không"
 TRUE_WORDS = {"có", "co", "x", "yes", "true", "1"}
 FALSE_WORDS = {"", "không", "khong", "no", "false", "0"}
 
@@ -153,7 +146,7 @@ def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
         "family": criteria_set.family,
         "version": criteria_set.version,
         "status": STATUS_LABELS[criteria_set.state],
-        "unit_kind": UNIT_KIND_LABELS[criteria_set.unit_kind],
+        "unit_kind": GROUP_TITLES[criteria_set.unit_kind],
         "name": criteria_set.name,
         "legal_basis": criteria_set.legal_basis,
         "year_from": criteria_set.year_from,
@@ -210,14 +203,6 @@ class ParsedSet:
     criteria: list[ParsedCriterion] = field(default_factory=list)
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return nfc(str(value))
-
-
 def _int(value) -> int | None:
     """An integer cell (None when empty); raises ValueError for anything else."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -267,7 +252,7 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
     labels = {label.casefold(): key for key, label in SET_ROWS}
     raw: dict[str, tuple[int, object]] = {}
     for row_number, row in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), start=2):
-        label = _text(row[0] if row else None)
+        label = cell_text(row[0] if row else None)
         if not label:
             continue
         key = labels.get(label.casefold())
@@ -281,12 +266,14 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
 
     data: dict = {}
     for key, label in SET_ROWS:
-        if key in ("name", "legal_basis", "family", "unit_kind", "year_from") and not _text(value(key)[1]):
+        if key in ("name", "legal_basis", "family", "unit_kind", "year_from") and not cell_text(
+            value(key)[1]
+        ):
             errors.append(
                 _("Sheet “%(sheet)s”: “%(label)s” is required.") % {"sheet": SET_SHEET, "label": label}
             )
     row, family = value("family")
-    data["family"] = _text(family)
+    data["family"] = cell_text(family)
     if data["family"] and (
         len(data["family"]) > 60
         or not all(ch.isalnum() or ch in "-_" for ch in data["family"])
@@ -294,47 +281,47 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
     ):
         errors.append(_set_error(row, _("the set code may only use letters a–z, digits, “-” and “_”.")))
     row, kind = value("unit_kind")
-    data["unit_kind"] = _choice(_text(kind), UNIT_KIND_LABELS) if _text(kind) else None
-    if _text(kind) and data["unit_kind"] is None:
-        errors.append(_set_error(row, _("unknown unit kind “%(value)s”.") % {"value": _text(kind)}))
-    data["name"] = _text(value("name")[1])
-    data["legal_basis"] = _text(value("legal_basis")[1])
+    data["unit_kind"] = _choice(cell_text(kind), GROUP_TITLES) if cell_text(kind) else None
+    if cell_text(kind) and data["unit_kind"] is None:
+        errors.append(_set_error(row, _("unknown unit kind “%(value)s”.") % {"value": cell_text(kind)}))
+    data["name"] = cell_text(value("name")[1])
+    data["legal_basis"] = cell_text(value("legal_basis")[1])
     for key in ("year_from", "year_to"):
         row, year = value(key)
         try:
             data[key] = _int(year)
         except ValueError:
             data[key] = None
-            errors.append(_set_error(row, _("“%(value)s” is not a year.") % {"value": _text(year)}))
+            errors.append(_set_error(row, _("“%(value)s” is not a year.") % {"value": cell_text(year)}))
             continue
         if data[key] is not None and not 2000 <= data[key] <= 2100:
-            errors.append(_set_error(row, _("“%(value)s” is not a year.") % {"value": _text(year)}))
+            errors.append(_set_error(row, _("“%(value)s” is not a year.") % {"value": cell_text(year)}))
     if data.get("year_from") and data.get("year_to") and data["year_to"] < data["year_from"]:
         errors.append(_set_error(value("year_to")[0], _("the last year is before the first year.")))
     row, province_code = value("province")
     data["province"] = None
-    if _text(province_code):
-        data["province"] = Unit.objects.filter(code=_text(province_code), kind=Unit.Kind.PROVINCE).first()
+    if cell_text(province_code):
+        data["province"] = Unit.objects.filter(code=cell_text(province_code), kind=Unit.Kind.PROVINCE).first()
         if data["province"] is None:
             errors.append(
                 _set_error(
-                    row, _("there is no province with code “%(code)s”.") % {"code": _text(province_code)}
+                    row, _("there is no province with code “%(code)s”.") % {"code": cell_text(province_code)}
                 )
             )
     row, based_on = value("based_on")
     data["based_on"] = None
-    if _text(based_on):
-        data["based_on"] = resolve_set_reference(_text(based_on))
+    if cell_text(based_on):
+        data["based_on"] = resolve_set_reference(cell_text(based_on))
         if data["based_on"] is None:
             errors.append(
-                _set_error(row, _("there is no criteria set “%(ref)s”.") % {"ref": _text(based_on)})
+                _set_error(row, _("there is no criteria set “%(ref)s”.") % {"ref": cell_text(based_on)})
             )
     row, rollup = value("rollup_base")
     data["rollup_base"] = CriteriaSet.RollupBase.ALL_KINDS
-    if _text(rollup):
-        data["rollup_base"] = _choice(_text(rollup), ROLLUP_LABELS)
+    if cell_text(rollup):
+        data["rollup_base"] = _choice(cell_text(rollup), ROLLUP_LABELS)
         if data["rollup_base"] is None:
-            errors.append(_set_error(row, _("unknown value “%(value)s”.") % {"value": _text(rollup)}))
+            errors.append(_set_error(row, _("unknown value “%(value)s”.") % {"value": cell_text(rollup)}))
     row, threshold = value("rollup_threshold_percent")
     data["rollup_threshold_percent"] = DEFAULT_THRESHOLD
     try:
@@ -351,7 +338,7 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
 
 def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCriterion]:
     rows = ws.iter_rows(values_only=True)
-    header = [_text(h) for h in next(rows, ())]
+    header = [cell_text(h) for h in next(rows, ())]
     while header and not header[-1]:
         header.pop()
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
@@ -374,12 +361,12 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
             i = index.get(name)
             return row[i] if i is not None and i < len(row) else None
 
-        if all(_text(v) == "" for v in row):
+        if all(cell_text(v) == "" for v in row):
             continue
         row_errors: list[str] = []
-        code = _text(cell(COL_CODE))
-        parent_code = _text(cell(COL_PARENT))
-        text = _text(cell(COL_TEXT))
+        code = cell_text(cell(COL_CODE))
+        parent_code = cell_text(cell(COL_PARENT))
+        text = cell_text(cell(COL_TEXT))
         if not code:
             row_errors.append(_("the code is empty."))
         elif len(code) > 32:
@@ -389,14 +376,14 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
                 _("code %(code)s appears twice (first in row %(row)d).")
                 % {"code": code, "row": seen[code].row}
             )
-        answer_label = _text(cell(COL_ANSWER))
+        answer_label = cell_text(cell(COL_ANSWER))
         answer_type = _choice(answer_label, ANSWER_LABELS) if answer_label else Criterion.AnswerType.BOOLEAN
         if answer_type is None:
             row_errors.append(
                 _("“%(value)s” is not a way of answering (expected one of: %(choices)s).")
                 % {"value": answer_label, "choices": "; ".join(ANSWER_LABELS.values())}
             )
-        na_allowed = _yes_no(_text(cell(COL_NA)))
+        na_allowed = _yes_no(cell_text(cell(COL_NA)))
         if na_allowed is None:
             row_errors.append(_("“%(column)s” must be “Có” or “Không”.") % {"column": COL_NA})
         try:
@@ -419,7 +406,7 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
             elif parent.answer_type not in (Criterion.AnswerType.GROUP, None):  # None: already reported
                 row_errors.append(_("%(code)s is not a group.") % {"code": parent_code})
         source = None
-        source_ref = _text(cell(COL_SOURCE))
+        source_ref = cell_text(cell(COL_SOURCE))
         if source_ref:
             source = resolve_reference(source_ref)
             if source is None:
@@ -435,7 +422,7 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
                 )
         if not text:
             row_errors.append(_("the text is empty."))
-        province_flag = _text(cell(COL_PROVINCE)) if COL_PROVINCE in index else None
+        province_flag = cell_text(cell(COL_PROVINCE)) if COL_PROVINCE in index else None
         if province_flag is None:
             is_addition = bool(province and code.startswith(f"{province.code}-"))
         else:
@@ -450,9 +437,9 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
             text=text,
             answer_type=answer_type,
             na_allowed=bool(na_allowed),
-            na_condition=_text(cell(COL_NA_CONDITION)),
+            na_condition=cell_text(cell(COL_NA_CONDITION)),
             threshold_percent=threshold,
-            evidence_hint=_text(cell(COL_EVIDENCE)),
+            evidence_hint=cell_text(cell(COL_EVIDENCE)),
             source=source,
             is_province_addition=bool(is_addition),
         )

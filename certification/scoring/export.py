@@ -75,7 +75,7 @@ def _block(campaign: Campaign, block: list[tuple[Any, ...]]) -> Iterator[list[An
         )
     }
     for pk, code, name, label, kind, eligible, parent_code in block:
-        full_name = f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name
+        full_name = Unit.compose_full_name(name, label)
         result = found.get(pk)
         if result is None:
             outcome = scoring.PENDING if eligible else scoring.NOT_ELIGIBLE

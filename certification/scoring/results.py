@@ -40,7 +40,7 @@ from certification.scoring.inputs import (
     unit_where,
 )
 from certification.scoring.store import ResultRow, write_rows
-from units.models import RecognizingAuthority, Unit
+from units.models import RecognizingAuthority, Unit, valid_q
 
 COMMUNE = Unit.Kind.COMMUNE.value
 
@@ -63,11 +63,8 @@ def scope_date(campaign: Campaign) -> datetime.date:
     return campaign.other_period_end
 
 
-def current_q(campaign: Campaign, prefix: str = "") -> Q:
-    day = scope_date(campaign)
-    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": day})) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
-    )
+def current_q(campaign: Campaign) -> Q:
+    return valid_q(scope_date(campaign))
 
 
 def campaign_scope(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KINDS) -> Q:
@@ -79,17 +76,11 @@ def campaign_units(campaign: Campaign, kinds: Sequence[str] = Unit.ASSESSED_KIND
     return Unit.objects.filter(campaign_scope(campaign, kinds))
 
 
-def _rules_in_force(year: int) -> QuerySet[RecognizingAuthority]:
-    return RecognizingAuthority.objects.filter(from_year__lte=year).filter(
-        Q(to_year__isnull=True) | Q(to_year__gte=year)
-    )
-
-
 def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
     """unit id → authority id of the latest rule in force (units without a rule are absent)."""
     best: dict[int, tuple[int, int]] = {}
     rows = (
-        _rules_in_force(year)
+        RecognizingAuthority.objects.in_force(year)
         .filter(unit_id__in=list(unit_ids))
         .values_list("unit_id", "authority_id", "from_year")
     )
@@ -120,7 +111,7 @@ def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
         return Managed(managed, Q(pk__in=[]))
     rows = list(Unit.objects.filter(under).values_list("id", "parent_id", "kind", "is_eligible"))
     candidates = set(
-        _rules_in_force(campaign.year)
+        RecognizingAuthority.objects.in_force(campaign.year)
         .filter(Q(authority_id__in=commune_ids) | Q(unit__parent_id__in=commune_ids))
         .values_list("unit_id", flat=True)
     )
@@ -518,7 +509,7 @@ def summarize_province(campaign: Campaign) -> Result:
         {
             "id": uid,
             "code": code,
-            "name": f"{label} {name}" if label and not name.lower().startswith(label.lower()) else name,
+            "name": Unit.compose_full_name(name, label),
             "outcome": outcome,
             "is_forecast": forecast,
             "xa4": dict(zip(xa4_keys, xa4, strict=True)),

@@ -39,13 +39,8 @@ Status = ScoringRun.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 
 
-# A chunk's reads grow with its own units, so larger chunks only save round trips (measured in
-# docs/benchmarks.md, "Chunk size"); more workers on more machines may want smaller chunks.
-DEFAULT_CHUNK_COMMUNES = 40
-
-
 def chunk_size() -> int:
-    return max(1, int(getattr(settings, "SCORING_CHUNK_COMMUNES", DEFAULT_CHUNK_COMMUNES)))
+    return max(1, settings.SCORING_CHUNK_COMMUNES)
 
 
 class Planned(NamedTuple):

@@ -58,12 +58,8 @@ def managed_provinces(user) -> QuerySet[Unit]:
     return provinces.filter(scope_filter(user, roles=MANAGER_ROLES))
 
 
-def province_of(unit: Unit) -> Unit | None:
-    return unit.ancestor_of_kind(Unit.Kind.PROVINCE)
-
-
 def campaign_for_unit(unit: Unit, year: int) -> Campaign | None:
-    province = province_of(unit)
+    province = unit.province()
     if province is None:
         return None
     return Campaign.objects.filter(year=year, province=province).first()
@@ -80,4 +76,4 @@ def criteria_set_for_unit(unit: Unit, year: int) -> tuple[CriteriaSet | None, Ca
         pinned = campaign.criteria_set_for(unit.kind)
         if pinned is not None:
             return pinned, campaign
-    return applicable_set(unit_kind=kind, year=year, province=province_of(unit)), campaign
+    return applicable_set(unit_kind=kind, year=year, province=unit.province()), campaign

@@ -51,6 +51,7 @@ from certification.models import (
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
+from units.authority import default_authority_q
 from units.models import RecognizingAuthority, RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -62,7 +63,6 @@ KIND_ORDER = Case(
 )
 UNIT_LIMIT = 300
 QUEUE_LIMIT = 50
-REFORM_YEAR = 2025  # communes are recognized by the province from then on (units.authority)
 
 # Officer's view of a unit's state: (key, label, badge state).
 STATE_LABELS = {
@@ -351,13 +351,9 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
 
 
 def decision_authority_filter(user) -> Q:
-    """Appraised assessments whose recognizing body is a unit where ``user`` is an approver.
-
-    The same rules as ``units.authority`` written as one SQL condition: an explicit
-    ``RecognizingAuthority`` row for the year wins; otherwise residential areas go to their
-    commune, communes to the province (to their district before 2025), agencies, enterprises
-    and schools to the administrative unit directly above them.
-    """
+    """Appraised assessments whose recognizing body is a unit where ``user`` is an approver: the
+    ``RecognizingAuthority`` rule in force for the year wins, otherwise the default
+    (``units.authority.default_authority_q``)."""
     if is_global(user):
         return Q()
     condition = Q(pk__in=[])
@@ -368,23 +364,14 @@ def decision_authority_filter(user) -> Q:
 
 def recognized_by(unit: Unit) -> Q:
     """Assessments (annotated by ``_with_rule_authority``) whose recognizing body is ``unit``."""
-    inside = Q(unit__path__startswith=unit.path)
-    default = Q(unit__parent=unit, unit__kind__in=Unit.INSTITUTION_KINDS)
-    if unit.kind == Kind.COMMUNE:
-        default |= inside & Q(unit__kind=Kind.RESIDENTIAL_AREA)
-    elif unit.kind == Kind.PROVINCE:
-        default |= (
-            inside & Q(unit__kind=Kind.COMMUNE) & (Q(campaign__year__gte=REFORM_YEAR) | Q(unit__parent=unit))
-        )
-    elif unit.kind == Kind.DISTRICT:
-        default |= Q(unit__parent=unit, unit__kind=Kind.COMMUNE, campaign__year__lt=REFORM_YEAR)
+    default = default_authority_q(unit, unit="unit", year="campaign__year")
     return Q(rule_authority=unit.pk) | (Q(rule_authority__isnull=True) & default)
 
 
 def _with_rule_authority(qs: QuerySet) -> QuerySet:
     rules = (
-        RecognizingAuthority.objects.filter(unit=OuterRef("unit"), from_year__lte=OuterRef("campaign__year"))
-        .filter(Q(to_year__isnull=True) | Q(to_year__gte=OuterRef("campaign__year")))
+        RecognizingAuthority.objects.in_force(OuterRef("campaign__year"))
+        .filter(unit=OuterRef("unit"))
         .order_by("-from_year")
     )
     return qs.annotate(rule_authority=Subquery(rules.values("authority")[:1]))
@@ -623,11 +610,7 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
     commune_meters = []
     for c in communes:
         counts = per_commune.get(c["pk"], dict.fromkeys(COUNT_KEYS, 0))
-        label = (
-            c["name"]
-            if c["name"].lower().startswith((c["label"] or "").lower())
-            else f"{c['label']} {c['name']}"
-        )
+        label = Unit.compose_full_name(c["name"], c["label"])
         meter = Meter(
             label=label.strip(),
             threshold=threshold,

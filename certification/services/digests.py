@@ -40,7 +40,7 @@ def digest_for(user: User) -> tuple[str, str] | None:
 
 def send_worklist_digests() -> int:
     """Send today's digests; returns how many messages went out."""
-    if not getattr(settings, "EMAIL_DIGESTS", False):
+    if not settings.EMAIL_DIGESTS:
         return 0
     users = (
         get_user_model()

@@ -61,7 +61,7 @@ def request_province_summary(campaign_id: int) -> None:
     cache (``CACHE_URL``; without it each worker process debounces on its own, which is still
     bounded); it expires by itself, so a lost summary task delays the next one at most by the
     flag's lifetime."""
-    delay = max(0, int(getattr(settings, "SCORING_SUMMARY_DELAY", 5)))
+    delay = max(0, settings.SCORING_SUMMARY_DELAY)
     if settings.CELERY_TASK_ALWAYS_EAGER or delay == 0:
         summarize_province_task.delay(campaign_id)
     elif cache.add(_summary_pending_key(campaign_id), 1, timeout=delay * 6 + 60):

@@ -17,7 +17,7 @@ CODE_MAX_LENGTH = 40
 def client_ip(request: HttpRequest) -> str:
     """The client's address. Behind a reverse proxy set VERIFY_TRUST_X_FORWARDED_FOR=True so the
     proxy's address is not shared by everybody (the proxy must overwrite the header)."""
-    if getattr(settings, "VERIFY_TRUST_X_FORWARDED_FOR", False):
+    if settings.VERIFY_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[-1].strip()

@@ -1,8 +1,16 @@
 import pytest
-from django.core.exceptions import ValidationError
 
+from units.admin import RecognizingAuthorityForm
 from units.authority import decide_authority, delegation_targets, recognizing_authority
 from units.models import RecognizingAuthority, Unit
+
+
+def rule_form(unit, authority, from_year, is_delegation=False, reference="") -> RecognizingAuthorityForm:
+    """The form through which rules are entered (the admin's)."""
+    data = {"unit": unit.pk, "authority": authority.pk, "from_year": from_year, "reference": reference}
+    if is_delegation:
+        data["is_delegation"] = "on"
+    return RecognizingAuthorityForm(data=data)
 
 
 @pytest.fixture
@@ -96,15 +104,9 @@ def test_provinces_and_districts_are_not_recognized_themselves(province, legacy_
 
 
 def test_a_delegation_row_wins_from_its_first_year(province_enterprise, province, commune):
-    rule = RecognizingAuthority(
-        unit=province_enterprise,
-        authority=commune,
-        from_year=2026,
-        is_delegation=True,
-        reference="QĐ 12/QĐ-UBND",
-    )
-    rule.full_clean()
-    rule.save()
+    form = rule_form(province_enterprise, commune, 2026, is_delegation=True, reference="QĐ 12/QĐ-UBND")
+    assert form.is_valid(), form.errors
+    form.save()
     assert recognizing_authority(province_enterprise, 2025) == province
     decision = decide_authority(province_enterprise, 2026)
     assert decision.authority == commune
@@ -130,14 +132,12 @@ def test_delegation_goes_only_one_level_down_and_only_for_institutions(
     assert not delegation_targets(area, 2026).exists()  # residential areas: Art. 10(5) does not apply
     assert not delegation_targets(school, 2026).exists()  # a commune has no level below it
     for bad in (
-        RecognizingAuthority(unit=area, authority=commune, from_year=2026, is_delegation=True),
-        RecognizingAuthority(
-            unit=province_enterprise, authority=other_province, from_year=2026, is_delegation=True
-        ),
-        RecognizingAuthority(unit=province_enterprise, authority=area, from_year=2026),
+        rule_form(area, commune, 2026, is_delegation=True),
+        rule_form(province_enterprise, other_province, 2026, is_delegation=True),
+        rule_form(province_enterprise, area, 2026),
     ):
-        with pytest.raises(ValidationError):
-            bad.full_clean()
+        assert not bad.is_valid()
+        assert "authority" in bad.errors
 
 
 def test_a_district_managed_unit_before_2025_may_be_delegated_to_a_commune_of_that_district(legacy_tree):

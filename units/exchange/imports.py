@@ -15,12 +15,12 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.spreadsheets import NO, YES, cell_text
 from antt.text import nfc
 from units import access
 from units.models import RoleAssignment, Unit
@@ -79,7 +79,6 @@ LEVELS = {
     "GDTX": Unit.SchoolLevel.CONTINUING,
     "Khác": Unit.SchoolLevel.OTHER,
 }
-YES, NO = "Có", "Không"
 
 MAX_ROWS = 20_000
 EXTRA = "__extra__"  # values found right of the last header column
@@ -205,18 +204,6 @@ class ImportPlan:
 # Reading ---------------------------------------------------------------------------------
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return YES if value else NO
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return nfc(str(value))
-
-
 def read_upload(filename: str, data: bytes) -> list[RawRow]:
     """Parse an uploaded .xlsx or .csv into rows keyed by column name.
 
@@ -249,7 +236,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         sheet = workbook[sheets[SHEET_NAME]]
         table = []
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in row]
+            cells = [cell_text(v) for v in row]
             if any(cells):  # formatted but empty rows are skipped early
                 table.append((number, cells))
                 _check_size(table)

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from certification.audit import Action, log_change
+from antt.accounts.signals import two_factor_changed
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             removed, _ = TOTPDevice.objects.filter(user=user).delete()
             if removed:
-                log_change(user, by=actor, action=Action.TWO_FACTOR, field="two_factor", old="on", new="off")
+                two_factor_changed.send(type(user), user=user, by=actor, old="on", new="off")
         if removed:
             self.stdout.write(self.style.SUCCESS(f"Two-step verification turned off for {username}."))
         else:
