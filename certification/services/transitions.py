@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import nfc
 from certification.audit import actor_or_none, atomic_deferred, log_change
+from certification.documents.certificates import create_certificates, revoke_certificates
+from certification.documents.decisions import issue_decision
 from certification.models import Assessment, Campaign, Criterion, Decision
 from certification.services.rules import (
     DOSSIER,
@@ -283,8 +285,6 @@ def recognize(
         _bump(a, by)
         log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
         _set_status(a, by, Status.RECOGNIZED, decision=decision, decided_at=now)
-    from certification.documents.decisions import create_certificates, issue_decision
-
     decision = issue_decision(decision=decision, by=by)
     create_certificates(decision=decision, by=by)
     for a in locked:
@@ -330,8 +330,6 @@ def not_recognize(
         _bump(a, by)
         log_change(a, by=by, action="decision", field="decision", new=decision.pk, assessment=a)
         _set_status(a, by, Status.NOT_RECOGNIZED, decision=decision, decided_at=now)
-    from certification.documents.decisions import issue_decision
-
     decision = issue_decision(decision=decision, by=by)
     for a in locked:
         _rescore(a)
@@ -371,8 +369,6 @@ def revoke_assessment(
         revoke_reference=reference,
         revoked_at=timezone.now(),
     )
-    from certification.documents.decisions import revoke_certificates
-
     revoke_certificates(assessment=assessment, by=by, reason=reason, revoking_decision=revoking_decision)
     _rescore(assessment)
     return assessment

@@ -21,10 +21,11 @@ from certification.documents import pdf, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
-from certification.documents.printing import start_print_job
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
-from certification.services import is_approver_of
+from certification.services.printing import start_print_job
+from certification.services.rules import is_approver_of
+from certification.services.transitions import revoke_assessment
 from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
@@ -110,8 +111,6 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from certification.services import revoke_assessment
-
         try:
             revoke_assessment(
                 assessment=certificate.assessment,
