@@ -2,7 +2,7 @@
 Nghị định 30/2020/NĐ-CP.
 
 The workflow (``services.recognize``) creates a draft decision, links the assessments, then
-calls :func:`issue_decision` and :func:`create_certificates` in the same transaction.
+calls :func:`issue_decision` and ``certificates.create_certificates`` in the same transaction.
 """
 
 import hashlib
