@@ -94,9 +94,9 @@ def _render_chunk(start: int, size: int) -> bytes:
 
 def _warm_worker(_: int) -> int:
     _setup()
-    from certification.documents import pdf
+    from certification.documents import certificates, pdf  # noqa: F401 - loads the rendering code
 
-    pdf.warm_up()
+    pdf.warm_up("certificate", "decision")
     return os.getpid()
 
 

@@ -34,7 +34,7 @@ def _forget_outputs() -> None:
 def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
     """Print every certificate of ``decision`` on the workers; wall time from the click to the
     merged PDF (the job is done) and to the zip, peak RSS of the largest worker process."""
-    from certification.documents.printing import start_print_job
+    from certification.services.printing import start_print_job
 
     _forget_outputs()
     root = _worker_root()

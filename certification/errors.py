@@ -8,7 +8,7 @@ from antt.errors import WorkflowError
 if TYPE_CHECKING:
     from certification.selectors.assessments import Change
 
-__all__ = ["BackupError", "ConflictError", "CriteriaImportError", "WorkflowError"]
+__all__ = ["BackupError", "ConflictError", "CriteriaImportError"]
 
 
 class ConflictError(WorkflowError):

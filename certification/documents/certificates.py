@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
-from antt.text import nfc
+from antt.text import nfc, search_key
 from certification.audit import Action, log_change
 from certification.documents import pdf, wording
 from certification.documents.numbering import CERTIFICATE, next_number, reserve_numbers
@@ -44,8 +44,6 @@ def _nfc_tree(value):
 
 def _decision_part(decision: Decision) -> dict:
     """The part of a snapshot shared by every certificate of a decision."""
-    from certification.documents.decisions import signer_lines
-
     issuer = decision.issuer
     return {
         "year": decision.year,
@@ -58,7 +56,9 @@ def _decision_part(decision: Decision) -> dict:
         "place": decision.place or issuer.name,
         "place_date": place_date(decision.place or issuer.name, decision.issued_on),
         "issued_on": decision.issued_on.isoformat() if decision.issued_on else "",
-        "signer_lines": signer_lines(signed_for=decision.signed_for, signer_title=decision.signer_title),
+        "signer_lines": wording.signer_lines(
+            signed_for=decision.signed_for, signer_title=decision.signer_title
+        ),
         "signer_name": decision.signer_name,
     }
 
@@ -149,14 +149,7 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
         for cert in Certificate.objects.filter(decision=decision, assessment__in=todo).select_related(
             "unit", "assessment"
         ):
-            log_change(
-                cert,
-                by=by,
-                action=Action.CERTIFICATE_ISSUED,
-                field="register_number",
-                new=cert.register_number,
-                assessment=cert.assessment,
-            )
+            _log_issued(cert, by=by, assessment=cert.assessment)
     return list(
         Certificate.objects.filter(decision=decision, status=Certificate.Status.VALID).order_by(
             "register_number"
@@ -191,15 +184,7 @@ def revoke_certificates(
         cert.save(
             update_fields=["status", "revoked_on", "revoke_reason", "revoke_reference", "revoking_decision"]
         )
-        log_change(
-            cert,
-            by=by,
-            action=Action.CERTIFICATE_REVOKED,
-            field="status",
-            old=Certificate.Status.VALID,
-            new=Certificate.Status.REVOKED,
-            assessment=assessment,
-        )
+        _log_left_valid(cert, by=by, action=Action.CERTIFICATE_REVOKED, assessment=assessment)
     return certificates
 
 
@@ -233,24 +218,33 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
     old.replaced_by = new
     old.replace_reason = reason
     old.save(update_fields=["status", "replaced_by", "replace_reason"])
+    _log_left_valid(old, by=by, action=Action.CERTIFICATE_REPLACED, assessment=old.assessment)
+    _log_issued(new, by=by, assessment=old.assessment)
+    return new
+
+
+def _log_issued(cert: Certificate, *, by, assessment: Assessment) -> None:
     log_change(
-        old,
-        by=by,
-        action=Action.CERTIFICATE_REPLACED,
-        field="status",
-        old=Certificate.Status.VALID,
-        new=Certificate.Status.REPLACED,
-        assessment=old.assessment,
-    )
-    log_change(
-        new,
+        cert,
         by=by,
         action=Action.CERTIFICATE_ISSUED,
         field="register_number",
-        new=number,
-        assessment=old.assessment,
+        new=cert.register_number,
+        assessment=assessment,
     )
-    return new
+
+
+def _log_left_valid(cert: Certificate, *, by, action: Action, assessment: Assessment) -> None:
+    """Log a valid certificate's new status (revoked or replaced)."""
+    log_change(
+        cert,
+        by=by,
+        action=action,
+        field="status",
+        old=Certificate.Status.VALID,
+        new=cert.status,
+        assessment=assessment,
+    )
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -298,24 +292,14 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     """The certificate as PDF, rendered in this (warm) process on the first request and kept
     in ``Certificate.pdf`` until its content or the template changes."""
     digest = certificate_hash(certificate)
-    if certificate.content_hash == digest and pdf.exists(certificate.pdf.name):
-        return pdf.read(certificate.pdf.name)
-    data = render_certificates_pdf([certificate])
-    store_certificate_pdf(certificate, data, digest)
-    return data
-
-
-def store_certificate_pdf(certificate: Certificate, data: bytes, digest: str) -> None:
-    name = pdf.store(f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf", data)
-    old = certificate.pdf.name
-    Certificate.objects.filter(pk=certificate.pk).update(pdf=name, content_hash=digest)
-    certificate.pdf.name, certificate.content_hash = name, digest
-    if old and old != name:
-        pdf.storage_path(old).unlink(missing_ok=True)
+    return pdf.kept(
+        certificate,
+        digest=digest,
+        name=f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf",
+        render=lambda: render_certificates_pdf([certificate]),
+    )
 
 
 def pdf_filename(certificate: Certificate) -> str:
-    from antt.text import search_key
-
     slug = "-".join(search_key(certificate.snapshot.get("unit_name", "")).split())[:60] or "don-vi"
     return f"giay-cong-nhan-{certificate.year}-{certificate.register_number:04d}-{slug}.pdf"

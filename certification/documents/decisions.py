@@ -2,7 +2,7 @@
 Nghị định 30/2020/NĐ-CP.
 
 The workflow (``services.recognize``) creates a draft decision, links the assessments, then
-calls :func:`issue_decision` and :func:`create_certificates` in the same transaction.
+calls :func:`issue_decision` and ``certificates.create_certificates`` in the same transaction.
 """
 
 import hashlib
@@ -16,21 +16,9 @@ from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
 from certification.audit import Action, log_change
 from certification.documents import pdf, wording
-from certification.documents.certificates import create_certificates, replace_certificate, revoke_certificates
-from certification.documents.numbering import next_number, reserve_numbers
-from certification.models import Assessment, Decision
-
-__all__ = [
-    "create_certificates",
-    "decision_context",
-    "decision_pdf",
-    "issue_decision",
-    "next_number",
-    "render_decision_pdf",
-    "replace_certificate",
-    "reserve_numbers",
-    "revoke_certificates",
-]
+from certification.documents.numbering import next_number
+from certification.models import Decision
+from certification.models.criteria import UnitKind
 
 TEMPLATES = ("certification/documents/decision.html", "certification/documents/decision.css")
 TT124 = (
@@ -63,14 +51,6 @@ def issue_decision(*, decision: Decision, by) -> Decision:
 
 
 # --- content ------------------------------------------------------------------------------
-
-
-def signer_lines(*, signed_for: str, signer_title: str) -> list[str]:
-    """'TM. ỦY BAN NHÂN DÂN' / 'CHỦ TỊCH', or 'KT. CHỦ TỊCH' / 'PHÓ CHỦ TỊCH'."""
-    title = (signer_title or "").strip().upper()
-    if signed_for.strip().upper().startswith("KT"):
-        return ["KT. CHỦ TỊCH", title or "PHÓ CHỦ TỊCH"]
-    return ["TM. ỦY BAN NHÂN DÂN", title or "CHỦ TỊCH"]
 
 
 def default_legal_bases(decision: Decision) -> list[str]:
@@ -190,7 +170,7 @@ def decision_context(decision: Decision) -> dict:
         annex_title = ["DANH SÁCH ĐƠN VỊ ĐẠT TIÊU CHUẨN", f"“AN TOÀN VỀ AN NINH, TRẬT TỰ” NĂM {year}"]
     groups: list[dict] = []
     for n, row in enumerate(rows, start=1):
-        group = wording.GROUP_OF_KIND.get(row["kind"], "")
+        group = UnitKind.for_unit(row["kind"]) or ""
         if not groups or groups[-1]["group"] != group:
             groups.append(
                 {
@@ -214,7 +194,9 @@ def decision_context(decision: Decision) -> dict:
         "bases": _lines(decision.legal_bases) or default_legal_bases(decision),
         "articles": [{"label": f"Điều {i}.", "text": text} for i, text in enumerate(articles, start=1)],
         "recipients": [line if line.startswith("-") else f"- {line}" for line in recipients],
-        "signer_lines": signer_lines(signed_for=decision.signed_for, signer_title=decision.signer_title),
+        "signer_lines": wording.signer_lines(
+            signed_for=decision.signed_for, signer_title=decision.signer_title
+        ),
         "signer_name": decision.signer_name,
         "annex": {
             "title": annex_title,
@@ -244,19 +226,9 @@ def decision_pdf(decision: Decision) -> bytes:
     if decision.status != Decision.Status.ISSUED:
         return render_decision_pdf(decision, context)
     digest = content_hash(context)
-    if decision.content_hash == digest and pdf.exists(decision.pdf.name):
-        return pdf.read(decision.pdf.name)
-    data = render_decision_pdf(decision, context)
-    name = pdf.store(
-        f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf", data
+    return pdf.kept(
+        decision,
+        digest=digest,
+        name=f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf",
+        render=lambda: render_decision_pdf(decision, context),
     )
-    old = decision.pdf.name
-    Decision.objects.filter(pk=decision.pk).update(pdf=name, content_hash=digest)
-    decision.pdf.name, decision.content_hash = name, digest
-    if old and old != name and pdf.exists(old):
-        pdf.storage_path(old).unlink(missing_ok=True)
-    return data
-
-
-def recognized_assessments(decision: Decision):
-    return decision.assessments.filter(status=Assessment.Status.RECOGNIZED)

@@ -13,7 +13,6 @@ import os
 import secrets
 import ssl
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +22,8 @@ from django.core.files.storage import default_storage
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from PIL import Image, ImageOps
+
+from antt.text import nfc
 
 FONT_FAMILY = "Liberation Serif"
 TEMPLATE_DIR = "certification/documents"
@@ -44,8 +45,8 @@ def font_config():
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    # WeasyPrint's default fetcher loads the system CA bundle on every document (~50 ms);
-    # documents fetch nothing but data: URIs, so an empty context is enough.
+    # WeasyPrint's default fetcher loads the system CA bundle on every document; documents
+    # fetch nothing but data: URIs, so an empty context is enough.
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
@@ -82,14 +83,10 @@ def template_version(*names: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def nfc_text(value: str) -> str:
-    return unicodedata.normalize("NFC", value)
-
-
 def render_html(template: str, context: dict) -> str:
     """Render a document template in Vietnamese (workers have no request language), NFC."""
     with translation.override("vi"):
-        return nfc_text(render_to_string(template, context))
+        return nfc(render_to_string(template, context))
 
 
 def write_pdf(html: str, *, stylesheets: Iterable[str] = (), target: BinaryIO | None = None) -> bytes | None:
@@ -124,7 +121,7 @@ def qr_data_uri(url: str) -> str:
 
     Scaled up with ``image-rendering: pixelated`` (certificate.css) it prints as crisp as an
     SVG, but WeasyPrint embeds a bitmap instead of parsing an SVG path on every certificate,
-    and a fixed mask spares segno trying all eight (bench/analysis.md: ~9 ms less per page).
+    and a fixed mask spares segno trying all eight (bench/analysis.md).
     """
     return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 
@@ -166,11 +163,25 @@ def read(name: str) -> bytes:
     return storage_path(name).read_bytes()
 
 
-def warm_up() -> None:
-    """Load WeasyPrint, the fonts and the stylesheets now (e.g. from gunicorn's ``post_fork``
-    or a Celery ``worker_process_init`` signal) so the first download is as fast as the next."""
-    from certification.documents.certificates import TEMPLATES  # noqa: F401 - imports the rendering code
+def kept(record, *, digest: str, name: str, render: Callable[[], bytes]) -> bytes:
+    """The PDF of ``record`` (a Certificate or a Decision): the file in ``record.pdf`` while it was
+    made from the same content (``digest``), else ``render()`` stored under ``name`` in its place."""
+    if record.content_hash == digest and exists(record.pdf.name):
+        return read(record.pdf.name)
+    data = render()
+    store(name, data)
+    old = record.pdf.name
+    type(record).objects.filter(pk=record.pk).update(pdf=name, content_hash=digest)
+    record.pdf.name, record.content_hash = name, digest
+    if old and old != name:
+        storage_path(old).unlink(missing_ok=True)
+    return data
 
-    for name in ("certificate", "decision"):
+
+def warm_up(*stylesheets: str) -> None:
+    """Load WeasyPrint, the fonts and the given stylesheets (e.g. "certificate", "decision") now,
+    e.g. from gunicorn's ``post_fork`` or a Celery ``worker_process_init`` signal, so the first
+    download is as fast as the next."""
+    for name in stylesheets:
         stylesheet(name)
-    write_pdf("<p style=\"font-family: 'Liberation Serif'\">Kiểm tra</p>", stylesheets=["certificate"])
+    write_pdf(f"<p style=\"font-family: '{FONT_FAMILY}'\">Kiểm tra</p>", stylesheets=stylesheets)

@@ -25,16 +25,17 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from antt.dates import place_date
+from antt.text import search_key
 from antt.web import charts
 from antt.web.exports import write_sheet
 from certification.documents import pdf, wording
 from certification.models import Assessment, Campaign, Criterion, Registration, Result
+from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
 from units.models import Unit
 
 Kind = Unit.Kind
 Status = Assessment.Status
-ASSESSABLE = (Kind.COMMUNE, Kind.RESIDENTIAL_AREA, Kind.AGENCY, Kind.ENTERPRISE, Kind.SCHOOL)
 GROUPS = wording.GROUPS
 PROVINCE_MANAGED = 0  # key of the "managed by the province" row in the per-commune table
 TREND_YEARS = 5
@@ -167,10 +168,10 @@ def _collect(
 ) -> dict[tuple[int, str], Figures]:
     """Figures keyed by (commune id or PROVINCE_MANAGED, group)."""
     out: dict[tuple[int, str], Figures] = defaultdict(Figures)
-    in_scope = Q(unit__path__startswith=scope.path, unit__kind__in=ASSESSABLE)
+    in_scope = Q(unit__path__startswith=scope.path, unit__kind__in=Unit.ASSESSED_KINDS)
     unit_rows = list(
         Unit.objects.valid_in(year)
-        .filter(path__startswith=scope.path, kind__in=ASSESSABLE)
+        .filter(path__startswith=scope.path, kind__in=Unit.ASSESSED_KINDS)
         .annotate(me=_commune_self(""))
         .values("parent_id", "kind", "me")
         .annotate(units=Count("id"), eligible=Count("id", filter=Q(is_eligible=True)))
@@ -199,7 +200,7 @@ def _collect(
     locator.prime({r["parent_id"] for r in unit_rows + reg_rows + asm_rows})
     for rows in (unit_rows, reg_rows, asm_rows):
         for r in rows:
-            key = (locator.commune_of(r["parent_id"], r["me"]), wording.GROUP_OF_KIND[r["kind"]])
+            key = (locator.commune_of(r["parent_id"], r["me"]), UnitKind.for_unit(r["kind"]))
             figures = out[key]
             for name in ("units", "eligible", "registered", "assessed", "recognized", "not_recognized"):
                 if name in r:
@@ -227,19 +228,19 @@ def _trend(scope: Unit, province: Unit, year: int) -> list[tuple[int, dict[str, 
     registered: dict[tuple[int, str], int] = defaultdict(int)
     recognized: dict[tuple[int, str], int] = defaultdict(int)
     for r in (
-        Registration.objects.filter(base, unit__kind__in=ASSESSABLE)
+        Registration.objects.filter(base, unit__kind__in=Unit.ASSESSED_KINDS)
         .values("campaign__year", "unit__kind")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        registered[(r["campaign__year"], wording.GROUP_OF_KIND[r["unit__kind"]])] += r["n"]
+        registered[(r["campaign__year"], UnitKind.for_unit(r["unit__kind"]))] += r["n"]
     for r in (
-        Assessment.objects.filter(base, unit__kind__in=ASSESSABLE, status=Status.RECOGNIZED)
+        Assessment.objects.filter(base, unit__kind__in=Unit.ASSESSED_KINDS, status=Status.RECOGNIZED)
         .values("campaign__year", "unit__kind")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        recognized[(r["campaign__year"], wording.GROUP_OF_KIND[r["unit__kind"]])] += r["n"]
+        recognized[(r["campaign__year"], UnitKind.for_unit(r["unit__kind"]))] += r["n"]
     trend = []
     for y in sorted(years):
         rates: dict[str, float | None] = {}
@@ -421,7 +422,7 @@ def report_context(report: Report) -> dict:
         "legend": report.criteria_legend,
         "rate_chart": report.rate_chart(width=460, label_width=150, **font),
         "trend_chart": report.trend_chart(width=460, height=200, **font) if len(report.trend) > 1 else "",
-        "signer_lines": ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
+        "signer_lines": wording.signer_lines(signed_for="TM", signer_title=""),
         "has_recognized": report.total.now.recognized > 0,
     }
 
@@ -513,7 +514,5 @@ def _round(value: float | None) -> float | None:
 
 
 def filename(report: Report, ext: str) -> str:
-    from antt.text import search_key
-
     slug = "-".join(search_key(report.scope.full_name).split())
     return f"bao-cao-tong-ket-antt-{report.year}-{slug}.{ext}"

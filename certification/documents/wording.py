@@ -7,6 +7,7 @@ data, written in Vietnamese (NFC), not translated UI strings.
 from collections.abc import Iterable
 
 from antt.text import nfc
+from certification.models.criteria import UnitKind
 from units.models import Unit
 
 Kind = Unit.Kind
@@ -30,28 +31,24 @@ KIND_LABELS = {
 }
 DEFAULT_LABELS = {Kind.PROVINCE: "Tỉnh", Kind.DISTRICT: "Huyện", Kind.COMMUNE: "Xã"}
 
-# The four groups of TT 124 Art. 4-7, as provinces name them in their reports.
-GROUPS = ("commune", "residential_area", "agency_enterprise", "school")
-GROUP_OF_KIND = {
-    Kind.COMMUNE: "commune",
-    Kind.RESIDENTIAL_AREA: "residential_area",
-    Kind.AGENCY: "agency_enterprise",
-    Kind.ENTERPRISE: "agency_enterprise",
-    Kind.SCHOOL: "school",
-}
+# The four groups of TT 124 Art. 4-7 (a unit's group is ``UnitKind.for_unit(unit.kind)``), in the
+# order provinces name them in their reports.
+GROUPS = (UnitKind.COMMUNE, UnitKind.RESIDENTIAL_AREA, UnitKind.AGENCY_ENTERPRISE, UnitKind.SCHOOL)
 GROUP_TITLES = {
-    "commune": "Xã, phường, đặc khu",
-    "residential_area": "Khu dân cư",
-    "agency_enterprise": "Cơ quan, doanh nghiệp",
-    "school": "Cơ sở giáo dục",
+    UnitKind.COMMUNE: "Xã, phường, đặc khu",
+    UnitKind.RESIDENTIAL_AREA: "Khu dân cư",
+    UnitKind.AGENCY_ENTERPRISE: "Cơ quan, doanh nghiệp",
+    UnitKind.SCHOOL: "Cơ sở giáo dục",
 }
 # "16 xã, phường, 158 khu dân cư, 12 cơ quan, doanh nghiệp và 63 nhà trường được công nhận"
 GROUP_NOUNS = {
-    "commune": "xã, phường",
-    "residential_area": "khu dân cư",
-    "agency_enterprise": "cơ quan, doanh nghiệp",
-    "school": "nhà trường",
+    UnitKind.COMMUNE: "xã, phường",
+    UnitKind.RESIDENTIAL_AREA: "khu dân cư",
+    UnitKind.AGENCY_ENTERPRISE: "cơ quan, doanh nghiệp",
+    UnitKind.SCHOOL: "nhà trường",
 }
+# The same groups in a decision's title and Article 1: "25 khu dân cư và 2 cơ sở giáo dục".
+DECISION_NOUNS = {**GROUP_NOUNS, UnitKind.SCHOOL: "cơ sở giáo dục"}
 
 
 def label_of(unit: Unit) -> str:
@@ -118,27 +115,23 @@ def recognized_sentence(counts: dict[str, int], *, verb: str = "được công n
 
 def kinds_phrase(kinds: Iterable[str]) -> str:
     """The subjects of a decision's title: 'khu dân cư, cơ quan, doanh nghiệp, cơ sở giáo dục'."""
-    groups = {GROUP_OF_KIND.get(k) for k in kinds}
-    nouns = {
-        "commune": "xã, phường",
-        "residential_area": "khu dân cư",
-        "agency_enterprise": "cơ quan, doanh nghiệp",
-        "school": "cơ sở giáo dục",
-    }
-    return ", ".join(nouns[g] for g in GROUPS if g in groups) or "đơn vị"
+    groups = {UnitKind.for_unit(k) for k in kinds}
+    return ", ".join(DECISION_NOUNS[g] for g in GROUPS if g in groups) or "đơn vị"
 
 
 def counted_phrase(kind_counts: dict[str, int]) -> str:
     """'25 khu dân cư và 2 cơ sở giáo dục' for Article 1."""
     by_group: dict[str, int] = {}
     for kind, n in kind_counts.items():
-        group = GROUP_OF_KIND.get(kind)
+        group = UnitKind.for_unit(kind)
         if group:
             by_group[group] = by_group.get(group, 0) + n
-    nouns = {
-        "commune": "xã, phường",
-        "residential_area": "khu dân cư",
-        "agency_enterprise": "cơ quan, doanh nghiệp",
-        "school": "cơ sở giáo dục",
-    }
-    return join(f"{number(by_group[g])} {nouns[g]}" for g in GROUPS if by_group.get(g)) or "0 đơn vị"
+    return join(f"{number(by_group[g])} {DECISION_NOUNS[g]}" for g in GROUPS if by_group.get(g)) or "0 đơn vị"
+
+
+def signer_lines(*, signed_for: str, signer_title: str) -> list[str]:
+    """'TM. ỦY BAN NHÂN DÂN' / 'CHỦ TỊCH', or 'KT. CHỦ TỊCH' / 'PHÓ CHỦ TỊCH'."""
+    title = (signer_title or "").strip().upper()
+    if signed_for.strip().upper().startswith("KT"):
+        return ["KT. CHỦ TỊCH", title or "PHÓ CHỦ TỊCH"]
+    return ["TM. ỦY BAN NHÂN DÂN", title or "CHỦ TỊCH"]

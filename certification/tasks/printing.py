@@ -1,27 +1,54 @@
-"""Bulk printing tasks: ids in, one step of ``certification.documents.printing``, safe to run twice."""
+"""Bulk printing tasks: ids in, one step of ``certification.documents.printing``, then enqueue the
+work the step returns. Safe to run twice."""
+
+import logging
+from collections.abc import Callable
 
 from celery import shared_task
+from django.db import transaction
 
-from certification.documents import printing as print_jobs
+from certification.documents import printing
+from certification.models import PrintJob
+from certification.tasks.guard import run_guarded
 
 __all__ = ["build_zip_task", "finish_job_task", "print_job_task", "render_chunk_task"]
+
+log = logging.getLogger(__name__)
+
+
+def guarded(job_id: int, step: Callable[..., printing.Next | None], *args: object) -> printing.Next | None:
+    """Run a step; on an error the job shows it (files already written stay complete) and
+    nothing more is enqueued."""
+    return run_guarded(PrintJob, job_id, step, *args, reraise=False)
+
+
+def _enqueue(job_id: int, work: printing.Next | None) -> None:
+    if work is None:  # the step failed: the job says so
+        return
+    for index in work.chunks:
+        render_chunk_task.delay(job_id, index)
+    # Once the step's writes are committed, should an eager task run inside a transaction.
+    if work.finish:
+        transaction.on_commit(lambda: finish_job_task.delay(job_id))
+    if work.zip:
+        transaction.on_commit(lambda: build_zip_task.delay(job_id))
 
 
 @shared_task(acks_late=True)
 def print_job_task(job_id: int) -> None:
-    print_jobs.guarded(job_id, print_jobs.run_job)
+    _enqueue(job_id, guarded(job_id, printing.run_job))
 
 
 @shared_task(acks_late=True)
 def render_chunk_task(job_id: int, index: int) -> None:
-    print_jobs.guarded(job_id, print_jobs.render_chunk, index)
+    _enqueue(job_id, guarded(job_id, printing.render_chunk, index))
 
 
 @shared_task(acks_late=True)
 def finish_job_task(job_id: int) -> None:
-    print_jobs.guarded(job_id, print_jobs.finish_job)
+    _enqueue(job_id, guarded(job_id, printing.finish_job))
 
 
 @shared_task(acks_late=True)
 def build_zip_task(job_id: int) -> None:
-    print_jobs.build_zip(job_id)  # a failure is recorded on the job, which stays done
+    printing.build_zip(job_id)  # a failure is recorded on the job, which stays done

@@ -16,15 +16,17 @@ from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
 from antt.text import search_key
+from antt.web.exports import XLSX_CONTENT_TYPE
 from antt.web.listing import list_context, sort_queryset
 from certification.documents import pdf, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
-from certification.documents.printing import start_print_job
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
 from certification.selectors.assessments import is_approver_of
+from certification.services.printing import start_print_job
+from certification.services.transitions import revoke_assessment
 from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
@@ -41,8 +43,10 @@ def _decisions(user):
     return scope_queryset(user, Decision.objects.select_related("issuer", "campaign"), unit_field="issuer")
 
 
-def _pdf_response(data: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
+def _file_response(
+    data: bytes, filename: str, *, content_type: str = "application/pdf", attachment: bool = False
+) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
     disposition = "attachment" if attachment else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -86,7 +90,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
     require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
-    return _pdf_response(render_decision(decision), _decision_filename(decision))
+    return _file_response(render_decision(decision), _decision_filename(decision))
 
 
 @login_required
@@ -96,7 +100,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if certificate.status != Certificate.Status.VALID:
         messages.error(request, _("This certificate is no longer in force and cannot be printed."))
         return redirect(certificate.get_verify_url())
-    return _pdf_response(render_certificate(certificate), pdf_filename(certificate))
+    return _file_response(render_certificate(certificate), pdf_filename(certificate))
 
 
 @login_required
@@ -110,8 +114,6 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from certification.services.transitions import revoke_assessment
-
         try:
             revoke_assessment(
                 assessment=certificate.assessment,
@@ -242,15 +244,14 @@ def summary_report(request: HttpRequest) -> HttpResponse:
         report = reports.build_report(scope=scope, year=year)
         fmt = request.GET.get("format", "")
         if fmt == "pdf":
-            return _pdf_response(reports.summary_pdf(report), reports.filename(report, "pdf"))
+            return _file_response(reports.summary_pdf(report), reports.filename(report, "pdf"))
         if fmt == "xlsx":
-            response = HttpResponse(
+            return _file_response(
                 reports.summary_xlsx(report),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                reports.filename(report, "xlsx"),
+                content_type=XLSX_CONTENT_TYPE,
+                attachment=True,
             )
-            response["Content-Disposition"] = f'attachment; filename="{reports.filename(report, "xlsx")}"'
-            response["Cache-Control"] = "private, no-store"
-            return response
         query = request.GET.copy()
         query.pop("format", None)
         context.update(

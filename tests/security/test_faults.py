@@ -34,6 +34,7 @@ from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.models.criteria import UnitKind
 from certification.services import transitions
+from certification.services.printing import start_print_job
 from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.builders import (
     KDC,
@@ -244,7 +245,7 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     decision, approver = recognized_decision(8)
     monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 2)  # the plan is made here; the worker follows it
     slow_worker(celery_worker, "render_chunk_task", delay=1.0)
-    job = print_jobs.start_print_job(decision=decision, by=approver)
+    job = start_print_job(decision=decision, by=approver)
     chunks = media / "print" / "chunks"
     wait_for(lambda: chunks.is_dir() and len(list(chunks.glob("*.pdf"))) >= 1, 120, "a first chunk")
     celery_worker.kill()

@@ -35,6 +35,7 @@ from certification.documents import printing as print_jobs
 from certification.models import Assessment, Campaign, CriteriaSet, PrintJob
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
+from certification.services.printing import start_print_job
 from certification.services.scoring import start_scoring_run
 from tests.builders import (
     KDC,
@@ -82,14 +83,14 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def print_done(decision, by) -> PrintJob:
     """A finished print job through the real service: its output files are stored first (tiny
     stand-ins, rendering is tested by the documents suite), so the service reuses them."""
-    content_hash, _chunks = print_jobs._plan(list(print_jobs.printable(decision)))
+    content_hash, _chunks = print_jobs.plan(list(print_jobs.printable(decision)))
     pdf_name, zip_name = print_jobs.output_names(content_hash, decision)
     pdf.store(pdf_name, PDF_BYTES)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("giay-cong-nhan.pdf", PDF_BYTES)
     pdf.store(zip_name, buffer.getvalue())
-    job = print_jobs.start_print_job(decision=decision, by=by)
+    job = start_print_job(decision=decision, by=by)
     assert job.status == PrintJob.Status.DONE
     return job
 

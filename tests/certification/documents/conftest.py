@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from certification.documents.decisions import create_certificates, issue_decision
+from certification.documents.certificates import create_certificates
+from certification.documents.decisions import issue_decision
 from certification.models import Assessment, Campaign, CriteriaSet, Decision
 from certification.models.criteria import UnitKind
 from units.models import RoleAssignment, Unit

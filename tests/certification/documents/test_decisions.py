@@ -5,7 +5,8 @@ import pytest
 
 from antt.errors import WorkflowError
 from certification.documents.certificates import create_certificates
-from certification.documents.decisions import decision_pdf, issue_decision, next_number
+from certification.documents.decisions import decision_pdf, issue_decision
+from certification.documents.numbering import next_number
 from certification.models import AuditEvent, Decision, DecisionCounter
 from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text
 

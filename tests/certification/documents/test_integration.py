@@ -6,9 +6,10 @@ import time
 import pytest
 from django.db import connection
 
+from certification.documents import printing as print_jobs
 from certification.documents.decisions import issue_decision
-from certification.documents.printing import start_print_job
 from certification.models import Decision, PrintJob
+from certification.services.printing import start_print_job
 
 THREADS = 50
 
@@ -42,8 +43,6 @@ def test_fifty_concurrent_issuings_get_numbers_1_to_50_without_gaps(campaign, co
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_prints_a_decision_in_chunks(decision, clerk, celery_worker, monkeypatch, media_root):
-    from certification.documents import printing as print_jobs
-
     monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 2)  # the plan is made here; the worker follows it
     job = start_print_job(decision=decision, by=clerk)
     deadline = time.monotonic() + 120

@@ -8,6 +8,7 @@ from antt.errors import WorkflowError
 from certification.documents import printing as print_jobs
 from certification.documents.certificates import revoke_certificates
 from certification.models import PrintJob
+from certification.services.printing import start_print_job
 from tests.certification.documents.conftest import pdf_text
 
 
@@ -18,7 +19,7 @@ def small_chunks(monkeypatch):
 
 def _run(decision, user, django_capture_on_commit_callbacks) -> PrintJob:
     with django_capture_on_commit_callbacks(execute=True):
-        job = print_jobs.start_print_job(decision=decision, by=user)
+        job = start_print_job(decision=decision, by=user)
     job.refresh_from_db()
     return job
 
@@ -111,7 +112,7 @@ def test_a_decision_without_valid_certificates_cannot_be_printed(decision, clerk
     for cert in decision.certificates.all():
         revoke_certificates(assessment=cert.assessment, by=approver, reason="x")
     with pytest.raises(WorkflowError):
-        print_jobs.start_print_job(decision=decision, by=clerk)
+        start_print_job(decision=decision, by=clerk)
     assert not PrintJob.objects.exists()
 
 
