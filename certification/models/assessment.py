@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from units.models import Unit
+
 
 class Registration(models.Model):
     """Q1 registration (hồ sơ đăng ký, Art. 9(2)(a)); feeds criterion 1 and XA-4."""
@@ -51,6 +53,8 @@ class Assessment(models.Model):
     DECIDED_STATUSES = (Status.RECOGNIZED, Status.NOT_RECOGNIZED, Status.REVOKED)
     # This year's figures, compared with last year's for KDC-4a.
     FIGURE_FIELDS = ("crime_count", "social_evil_count", "violation_count")
+    # Not a field: the deciding body, set by ``selectors.worklist.with_authority``.
+    authority: Unit | None
 
     campaign = models.ForeignKey("certification.Campaign", models.PROTECT, related_name="assessments")
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="assessments")

@@ -1,5 +1,7 @@
 """Criteria sets (bộ tiêu chí) as versioned data, and optional score sheets."""
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -197,7 +199,7 @@ class Criterion(models.Model):
         self.evidence_hint = nfc(self.evidence_hint)
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self.criteria_set.require_editable()
         return super().delete(*args, **kwargs)
 

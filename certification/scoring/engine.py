@@ -540,7 +540,7 @@ def score_unit(inputs: UnitInputs) -> UnitScore:
         )
 
     if inputs.plan is None:
-        sentences = ["Chưa có phiếu đánh giá"]
+        sentences: list[str] = ["Chưa có phiếu đánh giá"]
         if not inputs.registered:
             sentences.append("chưa đăng ký phấn đấu đạt tiêu chuẩn")
         text = ", ".join(sentences)
@@ -559,7 +559,7 @@ def score_unit(inputs: UnitInputs) -> UnitScore:
     computed = FAIL if unmet else (PENDING if missing else PASS)
     outcome, forecast = _decided(inputs, computed)
 
-    sentences: list[str] = []
+    sentences = []
     if not forecast:
         sentences.append(DECISION_SENTENCES[inputs.decision])
     if computed == PASS:

@@ -60,10 +60,10 @@ class Plans:
     bits: dict[int, tuple[int, int]]  # criterion id → (word, bit value)
     codes: dict[int, str]  # criterion id → code
     # set id → (bit position, code) of its answerable criteria (neither groups nor derived)
-    answerable_codes: dict[int, tuple[tuple[int, str], ...]]
+    answerable_codes: dict[int | None, tuple[tuple[int, str], ...]]  # looked up with None: no set
     set_of: dict[int, int]  # criterion id → its set
     detail_ids: list[int]  # criteria whose answers are read row by row
-    xa4: dict[int, tuple[str, int, str]]  # set id → (code, threshold, base)
+    xa4: dict[int | None, tuple[str, int, str]]  # set id (or None) → (code, threshold, base)
     # set id → digest of its criteria and sheet, for the sets that may still change (drafts);
     # a published or frozen set never changes, so its id stands for its content.
     fingerprints: dict[int, str] = field(default_factory=dict)
@@ -361,7 +361,7 @@ def _answer_text() -> str:
 
 def answer_digests(
     assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]] | None = None
-) -> tuple[dict[int, str], dict[int, tuple[int, int, int]] | None]:
+) -> tuple[dict[int | None, str], dict[int, tuple[int, int, int]] | None]:
     """(assessment id → md5 of every column of every answer the engine can see, in criterion
     order; None) for ``assessment_ids``: one GROUP BY, like the answers' masks, computed by the
     database. With ``bits`` (PostgreSQL; from scratch, when every unit will be scored) the same
@@ -379,7 +379,7 @@ def answer_digests(
             GROUP BY assessment_id"""
         with connection.cursor() as cursor:
             cursor.execute(sql, ids_params)
-            digests = dict(cursor.fetchall())
+            digests: dict[int | None, str] = dict(cursor.fetchall())
         return digests, (answer_masks(assessment_ids, bits) if bits is not None else None)
     if bits is None:
         sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
@@ -397,7 +397,7 @@ def answer_digests(
     sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id)), {folded}
         FROM {Answer._meta.db_table} a LEFT JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
         WHERE {ids_sql} GROUP BY a.assessment_id"""
-    digests: dict[int, str] = {}
+    digests = {}
     masks: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*mapping_params, *ids_params])

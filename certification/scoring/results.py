@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
@@ -536,7 +536,7 @@ def summarize_province(campaign: Campaign) -> Result:
         counts = kinds[kind]
         if counts["eligible"]:
             sentences.append(
-                f"{KIND_LABELS[kind]}: {_count(counts[scoring.PASS])}/{_count(counts['eligible'])} đạt "
+                f"{KIND_LABELS[cast(Unit.Kind, kind)]}: {_count(counts[scoring.PASS])}/{_count(counts['eligible'])} đạt "
                 f"({scoring.format_percent(counts[scoring.PASS], counts['eligible'])})"
             )
     if is_forecast:

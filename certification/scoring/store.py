@@ -30,7 +30,7 @@ COLUMNS = ResultRow._fields
 # What an upsert of an existing (campaign, unit) row changes (``computed_at``: now).
 UPDATED = (*COLUMNS[2:], "computed_at")
 JSON_FIELDS = {"unmet_codes", "missing_codes", "rollup"}
-EMPTY_JSON = {list: "[]", dict: "{}"}
+EMPTY_JSON: dict[type[object], str] = {list: "[]", dict: "{}"}
 WRITE_BATCH = 1000
 COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
 

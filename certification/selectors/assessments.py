@@ -4,12 +4,24 @@ other writers changed since a version, and last year's assessment."""
 
 import datetime
 from dataclasses import dataclass
+from typing import Any, cast
 
+from django.contrib.auth.models import User
+from django.db.models import Field
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from certification.audit import Action, events_for
-from certification.models import Answer, Assessment, AuditEvent, Criterion, Evidence, Registration
+from certification.audit import Action, Actor, events_for
+from certification.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    CriteriaSet,
+    Criterion,
+    Evidence,
+    Registration,
+)
 from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
 from units.access import has_role
 from units.authority import recognizing_authority
@@ -27,31 +39,31 @@ DECIDABLE = (Status.APPRAISED,)
 REVOCABLE = (Status.RECOGNIZED,)
 
 
-def is_approver_of(user, authority: Unit) -> bool:
+def is_approver_of(user: Actor, authority: Unit) -> bool:
     """An approver *of* the recognizing body itself (a role higher up does not count)."""
     if getattr(user, "is_superuser", False):
         return True
-    return RoleAssignment.objects.filter(user=user, unit=authority, role=Role.APPROVER).exists()
+    return RoleAssignment.objects.filter(user=cast(User, user), unit=authority, role=Role.APPROVER).exists()
 
 
-def can_submit(user, assessment: Assessment) -> bool:
+def can_submit(user: User, assessment: Assessment) -> bool:
     return assessment.status in SUBMITTABLE and has_role(user, assessment.unit, Role.OFFICER)
 
 
-def can_appraise(user, assessment: Assessment) -> bool:
+def can_appraise(user: User, assessment: Assessment) -> bool:
     return assessment.status in APPRAISABLE and has_role(user, assessment.unit, Role.APPRAISER)
 
 
-def can_return(user, assessment: Assessment) -> bool:
+def can_return(user: User, assessment: Assessment) -> bool:
     return assessment.status in RETURNABLE and has_role(user, assessment.unit, Role.APPRAISER)
 
 
-def can_decide(user, assessment: Assessment, authority: Unit | None) -> bool:
+def can_decide(user: User, assessment: Assessment, authority: Unit | None) -> bool:
     """Recognize or not: ``authority`` is the assessment's recognizing body."""
     return assessment.status in DECIDABLE and authority is not None and is_approver_of(user, authority)
 
 
-def can_revoke(user, assessment: Assessment, authority: Unit | None) -> bool:
+def can_revoke(user: User, assessment: Assessment, authority: Unit | None) -> bool:
     return assessment.status in REVOCABLE and authority is not None and is_approver_of(user, authority)
 
 
@@ -141,13 +153,13 @@ def _display(field: str, value: str) -> str:
 def _field_label(field: str) -> str:
     for model in (Answer, Assessment, Registration):
         try:
-            return str(model._meta.get_field(field).verbose_name)
+            return str(cast("Field[Any, Any]", model._meta.get_field(field)).verbose_name)
         except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
             continue
     return field
 
 
-def timeline(assessment: Assessment) -> list[dict]:
+def timeline(assessment: Assessment) -> list[dict[str, Any]]:
     rows = []
     labels: dict[str, str] = {}  # translated once per page, not once per event
     field_labels: dict[str, str] = {}
@@ -203,14 +215,17 @@ def figures_are_open(assessment: Assessment) -> bool:
 # --- the entry page ---------------------------------------------------------------------------
 
 
-def value_choices(criterion: Criterion) -> list[tuple[str, str]]:
-    choices = [(Answer.Value.MET, Answer.Value.MET.label), (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label)]
+def value_choices(criterion: Criterion) -> list[tuple[str, str | Promise]]:
+    choices: list[tuple[str, str | Promise]] = [
+        (Answer.Value.MET, Answer.Value.MET.label),
+        (Answer.Value.NOT_MET, Answer.Value.NOT_MET.label),
+    ]
     if criterion.na_allowed:
         choices.append((Answer.Value.NOT_APPLICABLE, Answer.Value.NOT_APPLICABLE.label))
     return choices
 
 
-def max_points_by_criterion(criteria_set) -> dict[int, object]:
+def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
     sheet = getattr(criteria_set, "score_sheet", None)
     if sheet is None:
         return {}
@@ -225,7 +240,9 @@ def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evide
     return evidence
 
 
-def entry_rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None = None) -> list[dict]:
+def entry_rows(
+    assessment: Assessment, *, can_edit: bool, evidence: dict[int | None, list[Evidence]] | None = None
+) -> list[dict[str, Any]]:
     answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
     if evidence is None:
         evidence = evidence_by_criterion(assessment)
@@ -239,7 +256,7 @@ def entry_rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None 
             {
                 "criterion": c,
                 "depth": node.depth,
-                "text": c.source.text if c.source_id and not c.text else c.text,
+                "text": cast(Criterion, c.source).text if c.source_id and not c.text else c.text,
                 "is_group": c.answer_type == Criterion.AnswerType.GROUP,
                 "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
                 "answer": answer,
@@ -253,7 +270,7 @@ def entry_rows(assessment: Assessment, *, can_edit: bool, evidence: dict | None 
     return rows
 
 
-def permissions(user, assessment: Assessment) -> dict:
+def permissions(user: User, assessment: Assessment) -> dict[str, Any]:
     unit = assessment.unit
     is_officer = has_role(user, unit, Role.OFFICER)
     entry_open = entry_is_open(assessment)

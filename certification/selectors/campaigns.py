@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -18,7 +19,7 @@ def _path_ids(unit: Unit) -> list[int]:
     return [int(part) for part in unit.path.split("/") if part]
 
 
-def related_province_ids(user) -> set[int] | None:
+def related_province_ids(user: User) -> set[int] | None:
     """Provinces whose campaigns and own criteria the user may read (None: all of them).
 
     A role anywhere in a province makes its campaigns visible (read-only): a commune officer
@@ -33,25 +34,25 @@ def related_province_ids(user) -> set[int] | None:
     return set(provinces.values_list("pk", flat=True))
 
 
-def visible_campaigns(user) -> QuerySet[Campaign]:
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
     ids = related_province_ids(user)
     campaigns = Campaign.objects.select_related("province")
     return campaigns if ids is None else campaigns.filter(province_id__in=ids)
 
 
-def get_campaign_for_user(user, pk) -> Campaign:
+def get_campaign_for_user(user: User, pk: int | str) -> Campaign:
     try:
         return visible_campaigns(user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def can_manage_province(user, province: Unit) -> bool:
+def can_manage_province(user: User, province: Unit) -> bool:
     """Province staff (approver or administrator on the province) edit campaigns and province sets."""
     return has_role(user, province, *MANAGER_ROLES)
 
 
-def managed_provinces(user) -> QuerySet[Unit]:
+def managed_provinces(user: User) -> QuerySet[Unit]:
     provinces = Unit.objects.filter(kind=Unit.Kind.PROVINCE)
     if is_global(user):
         return provinces

@@ -4,8 +4,9 @@ unit kind and year, references (``family@version:code``) and the diff of two ver
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from django.db.models import Q
+from django.db.models import Field, Model, Q
 
 from certification.models import CriteriaSet, Criterion
 from units.models import Unit
@@ -168,13 +169,13 @@ class SetDiff:
 
 def _criterion_values(c: Criterion) -> dict[str, object]:
     values = {name: getattr(c, name) for name in CRITERION_FIELDS}
-    values["parent"] = c.parent.code if c.parent_id else ""
-    values["source"] = c.source.reference if c.source_id else ""
+    values["parent"] = cast(Criterion, c.parent).code if c.parent_id else ""
+    values["source"] = cast(Criterion, c.source).reference if c.source_id else ""
     return values
 
 
-def _label(model, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
+def _label(model: type[Model], name: str) -> str:
+    return str(cast("Field[Any, Any]", model._meta.get_field(name)).verbose_name)
 
 
 def diff_sets(a: CriteriaSet, b: CriteriaSet) -> SetDiff:

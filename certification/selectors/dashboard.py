@@ -13,8 +13,11 @@ import datetime
 import hashlib
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -158,14 +161,14 @@ class Meter:
 # --- campaign ------------------------------------------------------------------------------
 
 
-def province_ids(user) -> list[int] | None:
+def province_ids(user: User) -> list[int] | None:
     """Provinces of the user's roles (the root of each path); None for a global user."""
     if is_global(user):
         return None
     return sorted({int(u.path.split("/", 1)[0]) for u in home_units(user) if u.path})
 
 
-def current_campaigns(user) -> list[Campaign]:
+def current_campaigns(user: User) -> list[Campaign]:
     """The latest non-draft campaign year in the user's provinces (one campaign per province)."""
     qs = Campaign.objects.exclude(status=Campaign.Status.DRAFT).select_related("province")
     ids = province_ids(user)
@@ -189,7 +192,7 @@ def campaign_deadlines(campaign: Campaign, today: datetime.date) -> list[Deadlin
 # --- officer -------------------------------------------------------------------------------
 
 
-def _unit_annotations(year: int) -> dict:
+def _unit_annotations(year: int) -> dict[str, Any]:
     """Per-unit facts for ``year`` as correlated subqueries (one SQL statement for all units)."""
     assessment = Assessment.objects.filter(unit=OuterRef("pk"), campaign__year=year)
     answers = Answer.objects.filter(assessment__unit=OuterRef("pk"), assessment__campaign__year=year)
@@ -223,7 +226,7 @@ def _unit_annotations(year: int) -> dict:
     }
 
 
-def _to_answer_counts(set_ids) -> dict[int, int]:
+def _to_answer_counts(set_ids: Iterable[int]) -> dict[int, int]:
     rows = (
         Criterion.objects.filter(criteria_set_id__in=set_ids)
         .exclude(answer_type__in=[Criterion.AnswerType.GROUP, Criterion.AnswerType.DERIVED])
@@ -233,7 +236,7 @@ def _to_answer_counts(set_ids) -> dict[int, int]:
     return {r["criteria_set_id"]: r["n"] for r in rows}
 
 
-def _missing(u, campaign: Campaign, today: datetime.date, to_answer: dict[int, int]) -> list[str]:
+def _missing(u: Any, campaign: Campaign, today: datetime.date, to_answer: dict[int, int]) -> list[str]:
     if not u.reg:
         if today > campaign.registration_deadline:
             return [_("Not registered; the registration deadline has passed")]
@@ -260,8 +263,8 @@ def _missing(u, campaign: Campaign, today: datetime.date, to_answer: dict[int, i
     return missing
 
 
-def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> dict:
-    by_province = {c.province_id: c for c in campaigns}
+def officer_section(user: User, campaigns: list[Campaign], today: datetime.date) -> dict[str, Any]:
+    by_province: dict[int | None, Campaign] = {c.province_id: c for c in campaigns}
     campaign = campaigns[0] if campaigns else None
     if campaign is None:
         return {"campaign": None}
@@ -303,7 +306,7 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
         default=Value(6),
         output_field=IntegerField(),
     )
-    listed = list(
+    listed: list[Any] = list(
         units.order_by(action_order, KIND_ORDER, Length("search_name"), "search_name", "pk")[:UNIT_LIMIT]
     )
     to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
@@ -350,7 +353,7 @@ def officer_section(user, campaigns: list[Campaign], today: datetime.date) -> di
 # --- queues --------------------------------------------------------------------------------
 
 
-def decision_authority_filter(user) -> Q:
+def decision_authority_filter(user: User) -> Q:
     """Appraised assessments whose recognizing body is a unit where ``user`` is an approver: the
     ``RecognizingAuthority`` rule in force for the year wins, otherwise the default
     (``units.authority.default_authority_q``)."""
@@ -368,7 +371,7 @@ def recognized_by(unit: Unit) -> Q:
     return Q(rule_authority=unit.pk) | (Q(rule_authority__isnull=True) & default)
 
 
-def _with_rule_authority(qs: QuerySet) -> QuerySet:
+def _with_rule_authority(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
     rules = (
         RecognizingAuthority.objects.in_force(OuterRef("campaign__year"))
         .filter(unit=OuterRef("unit"))
@@ -377,12 +380,15 @@ def _with_rule_authority(qs: QuerySet) -> QuerySet:
     return qs.annotate(rule_authority=Subquery(rules.values("authority")[:1]))
 
 
-def appraisal_queue(user) -> QuerySet[Assessment]:
+def appraisal_queue(user: User) -> QuerySet[Assessment]:
     qs = Assessment.objects.filter(status=Status.SUBMITTED)
-    return scope_queryset(user, qs, roles=[Role.APPRAISER]).order_by("submitted_at", "pk")
+    return cast(
+        "QuerySet[Assessment]",
+        scope_queryset(user, qs, roles=[Role.APPRAISER]).order_by("submitted_at", "pk"),
+    )
 
 
-def decision_queue(user) -> QuerySet[Assessment]:
+def decision_queue(user: User) -> QuerySet[Assessment]:
     """Appraised assessments waiting for ``user``'s decision: their recognizing body is a unit where
     ``user`` is an approver (every one for a superuser)."""
     qs = _with_rule_authority(Assessment.objects.filter(status=Status.APPRAISED))
@@ -390,8 +396,8 @@ def decision_queue(user) -> QuerySet[Assessment]:
     return qs.filter(decision_authority_filter(user)).order_by("appraised_at", "pk")
 
 
-def _queue(qs: QuerySet, since_field: str, now: datetime.datetime) -> dict:
-    items = list(
+def _queue(qs: QuerySet[Assessment], since_field: str, now: datetime.datetime) -> dict[str, Any]:
+    items: list[Any] = list(  # annotated instances with a few attributes added below
         qs.select_related("unit", "unit__parent", "campaign").annotate(
             returned_items=Count("answers", filter=Q(answers__is_returned=True))
         )[:QUEUE_LIMIT]
@@ -407,7 +413,7 @@ def _queue(qs: QuerySet, since_field: str, now: datetime.datetime) -> dict:
 # --- clerk ---------------------------------------------------------------------------------
 
 
-def clerk_section(user) -> dict:
+def clerk_section(user: User) -> dict[str, Any]:
     decisions = list(
         scope_queryset(user, Decision.objects.filter(status=Decision.Status.ISSUED), unit_field="issuer")
         .select_related("issuer")
@@ -422,7 +428,7 @@ def clerk_section(user) -> dict:
 # --- leader --------------------------------------------------------------------------------
 
 
-def _outcome_joins(campaign_ids: list[int]) -> dict:
+def _outcome_joins(campaign_ids: list[int]) -> dict[str, Any]:
     """Each unit's registration, recognized assessment and passing result in ``campaign_ids``.
 
     ``LEFT JOIN``s on the campaigns' ids rather than correlated ``EXISTS`` per unit: the same
@@ -441,7 +447,7 @@ def _outcome_joins(campaign_ids: list[int]) -> dict:
     }
 
 
-def _outcome_counts(campaign_ids: list[int]) -> dict:
+def _outcome_counts(campaign_ids: list[int]) -> dict[str, Any]:
     # One row per (campaign, unit) in each table: with one campaign a join adds at most one row
     # per unit. Several campaigns (a global user, or roles in two provinces) could repeat a unit.
     distinct = len(campaign_ids) > 1
@@ -456,7 +462,7 @@ def _outcome_counts(campaign_ids: list[int]) -> dict:
 COUNT_KEYS = ("total", "registered", "recognized", "forecast")
 
 
-def _sum_counts(rows) -> dict[str, int]:
+def _sum_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
 
 
@@ -474,7 +480,7 @@ def _threshold(campaigns: list[Campaign]) -> tuple[int, str]:
     return criteria_set.rollup_threshold_percent, criteria_set.rollup_base
 
 
-def _reasons(meter: Meter, outcome_row: dict | None) -> list[str]:
+def _reasons(meter: Meter, outcome_row: dict[str, Any] | None) -> list[str]:
     reasons = []
     if meter.registered < meter.total:
         reasons.append(
@@ -497,9 +503,11 @@ def _reasons(meter: Meter, outcome_row: dict | None) -> list[str]:
 
 
 TREND_CACHE_SECONDS = 600
+# (year, kind, count) rows of the registrations and of the recognitions.
+TrendRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
-def _trend_rows(user, campaign: Campaign) -> tuple[list[tuple], list[tuple]]:
+def _trend_rows(user: User, campaign: Campaign) -> TrendRows:
     """(year, kind, registered) and (year, kind, recognized or revoked) rows in the user's scope,
     for the years the chart shows (two queries).
 
@@ -509,7 +517,7 @@ def _trend_rows(user, campaign: Campaign) -> tuple[list[tuple], list[tuple]]:
     within that time)."""
     scope = "*" if is_global(user) else "|".join(scope_paths(user))
     key = "antt:trend:" + hashlib.sha256(f"{scope}:{campaign.pk}:{campaign.status}".encode()).hexdigest()
-    cached = cache.get(key)
+    cached: TrendRows | None = cache.get(key)
     if cached is not None:
         return cached
     years_shown = Q() if campaign.status == Campaign.Status.CLOSED else ~Q(campaign__year=campaign.year)
@@ -530,13 +538,15 @@ def _trend_rows(user, campaign: Campaign) -> tuple[list[tuple], list[tuple]]:
     return rows
 
 
-def _trend(user, campaign: Campaign) -> str:
+def _trend(user: User, campaign: Campaign) -> str:
     """Recognized / registered per year and kind, as an SVG line chart.
 
     The running year is left out until its campaign closes: half-decided, it would look like a fall.
     """
     registered, recognized = _trend_rows(user, campaign)
     group_of = {k: g for g, kinds in KIND_GROUPS for k in kinds}
+    reg: defaultdict[tuple[Any, Any], int]
+    rec: defaultdict[tuple[Any, Any], int]
     reg, rec = defaultdict(int), defaultdict(int)
     for year, kind, n in registered:
         reg[(year, group_of.get(kind))] += n
@@ -561,7 +571,7 @@ def _trend(user, campaign: Campaign) -> str:
     return mark_safe(svg.replace("<svg ", '<svg class="chart" ', 1))  # noqa: S308 - built by antt.web.charts, labels escaped
 
 
-def overview_section(user, campaigns: list[Campaign]) -> dict:
+def overview_section(user: User, campaigns: list[Campaign]) -> dict[str, Any]:
     if not campaigns:
         return {"campaign": None}
     year = campaigns[0].year
@@ -645,13 +655,17 @@ def overview_section(user, campaigns: list[Campaign]) -> dict:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def home_context(user) -> dict:
+def home_context(user: User) -> dict[str, Any]:
     """Everything ``templates/home.html`` shows for ``user``, by role."""
     roles = user_roles(user)
     today = timezone.localdate()
     now = timezone.now()
     campaigns = current_campaigns(user) if roles else []
-    context: dict = {"roles": roles, "today": today, "campaign": campaigns[0] if campaigns else None}
+    context: dict[str, Any] = {
+        "roles": roles,
+        "today": today,
+        "campaign": campaigns[0] if campaigns else None,
+    }
     if Role.APPRAISER.value in roles:
         context["appraisal_queue"] = _queue(appraisal_queue(user), "submitted_at", now)
     if Role.APPROVER.value in roles:

@@ -7,6 +7,7 @@ week, and the scoring runs and print jobs I started (finished, failed or still r
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +45,7 @@ def _assessment_url(pk: int) -> str:
     return reverse("certification:assessment-detail", args=[pk])
 
 
-def notifications_for(user) -> list[Notification]:
+def notifications_for(user: User) -> list[Notification]:
     """Newest first; a constant number of queries."""
     roles = user_roles(user)
     now = timezone.now()

@@ -4,7 +4,9 @@ Also used by the dashboard and notifications: ``task_counts(user)``.
 """
 
 from dataclasses import dataclass
+from typing import cast
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -30,27 +32,32 @@ class TaskGroup:
         return len(self.assessments)
 
 
-def _base(user, role: str) -> QuerySet[Assessment]:
-    return scope_queryset(
-        user,
-        Assessment.objects.select_related("unit", "campaign").filter(campaign__status=Campaign.Status.OPEN),
-        roles=[role],
-    ).order_by("unit__path")
+def _base(user: User, role: str) -> QuerySet[Assessment]:
+    return cast(
+        "QuerySet[Assessment]",
+        scope_queryset(
+            user,
+            Assessment.objects.select_related("unit", "campaign").filter(
+                campaign__status=Campaign.Status.OPEN
+            ),
+            roles=[role],
+        ).order_by("unit__path"),
+    )
 
 
-def returned_to(user) -> QuerySet[Assessment]:
+def returned_to(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.OFFICER).filter(status=Status.RETURNED)
 
 
-def drafts_of(user) -> QuerySet[Assessment]:
+def drafts_of(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.OFFICER).filter(status=Status.DRAFT)
 
 
-def awaiting_appraisal(user) -> QuerySet[Assessment]:
+def awaiting_appraisal(user: User) -> QuerySet[Assessment]:
     return _base(user, Role.APPRAISER).filter(status=Status.SUBMITTED)
 
 
-def awaiting_decision(user) -> QuerySet[Assessment]:
+def awaiting_decision(user: User) -> QuerySet[Assessment]:
     """Appraised assessments of open campaigns waiting for ``user``'s decision."""
     return (
         decision_queue(user)
@@ -60,7 +67,7 @@ def awaiting_decision(user) -> QuerySet[Assessment]:
     )
 
 
-def with_authority(user, waiting: QuerySet[Assessment]) -> list[Assessment]:
+def with_authority(user: User, waiting: QuerySet[Assessment]) -> list[Assessment]:
     """``waiting`` (from ``awaiting_decision``) with ``a.authority``, the body that decides: one
     query per body the user is an approver of (the whole country's look-ups for a superuser)."""
     assessments = list(waiting)
@@ -88,7 +95,9 @@ class DecisionBatch:
     candidates: QuerySet[Assessment]
 
 
-def decision_batch(user, *, issuer_id: str | None = None, commune_id: str | None = None) -> DecisionBatch:
+def decision_batch(
+    user: User, *, issuer_id: str | None = None, commune_id: str | None = None
+) -> DecisionBatch:
     """Raises ``Http404`` for an issuer the user does not sign for."""
     waiting = awaiting_decision(user)
     issuers = home_units(user, [Role.APPROVER])
@@ -103,7 +112,8 @@ def decision_batch(user, *, issuer_id: str | None = None, commune_id: str | None
         issuer = issuers[0]
     candidates = waiting.filter(recognized_by(issuer)) if issuer is not None else waiting.none()
     communes = sorted(
-        {a.unit.ancestor_of_kind(Unit.Kind.COMMUNE) for a in candidates} - {None}, key=lambda u: u.name
+        cast("set[Unit]", {a.unit.ancestor_of_kind(Unit.Kind.COMMUNE) for a in candidates} - {None}),
+        key=lambda u: u.name,
     )
     commune = next((u for u in communes if str(u.pk) == commune_id), None)
     if commune is not None:
@@ -111,7 +121,7 @@ def decision_batch(user, *, issuer_id: str | None = None, commune_id: str | None
     return DecisionBatch(issuers, issuer, communes, commune, candidates)
 
 
-def task_groups(user) -> list[TaskGroup]:
+def task_groups(user: User) -> list[TaskGroup]:
     return [
         TaskGroup("returned", str(_("Returned to me for correction")), list(returned_to(user))),
         TaskGroup("appraisal", str(_("Waiting for my appraisal")), list(awaiting_appraisal(user))),
@@ -122,7 +132,7 @@ def task_groups(user) -> list[TaskGroup]:
     ]
 
 
-def task_counts(user) -> dict[str, int]:
+def task_counts(user: User) -> dict[str, int]:
     return {
         "returned": returned_to(user).count(),
         "appraisal": awaiting_appraisal(user).count(),

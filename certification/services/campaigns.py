@@ -49,7 +49,9 @@ def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
 
 
 @atomic_deferred
-def open_campaign(*, year: int, province: Unit, by: Actor | None = None, **date_overrides) -> Campaign:
+def open_campaign(
+    *, year: int, province: Unit, by: Actor | None = None, **date_overrides: datetime.date
+) -> Campaign:
     """Open (or return) the campaign of ``year`` for ``province``.
 
     Dates default to ``Campaign.default_dates(year)``; ``date_overrides`` replace some of them

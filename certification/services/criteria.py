@@ -8,6 +8,8 @@ set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -43,6 +45,7 @@ def validate_set(criteria_set: CriteriaSet) -> list[str]:
         if c.answer_type in (AnswerType.COUNT_THRESHOLD, AnswerType.DERIVED) and c.threshold_percent is None:
             problems.append(_("%(code)s needs a threshold.") % {"code": c.code})
         if c.source_id:
+            assert c.source is not None
             if c.source.criteria_set_id != criteria_set.pk and not c.source.criteria_set.is_in_force:
                 problems.append(
                     _("%(code)s reuses an item of a set that is not published.") % {"code": c.code}
@@ -95,12 +98,13 @@ def _newest_source(source: Criterion) -> Criterion:
     return newest or source
 
 
-def _copy_criteria(original: CriteriaSet, copy: CriteriaSet) -> dict[int, Criterion]:
-    mapping: dict[int, Criterion] = {}
+def _copy_criteria(original: CriteriaSet, copy: CriteriaSet) -> dict[int | None, Criterion]:
+    mapping: dict[int | None, Criterion] = {}
     for c in ordered_criteria(original):
         source = None
         text = c.text
         if c.source_id:
+            assert c.source is not None
             if c.source.criteria_set_id == original.pk:
                 source = mapping.get(c.source_id)
             else:
@@ -195,7 +199,7 @@ def clone_for_year(criteria_set: CriteriaSet, year: int, by: Actor | None = None
 
 
 @atomic_deferred
-def update_set(criteria_set: CriteriaSet, *, by: Actor | None = None, **fields) -> CriteriaSet:
+def update_set(criteria_set: CriteriaSet, *, by: Actor | None = None, **fields: Any) -> CriteriaSet:
     criteria_set = _locked(criteria_set)
     criteria_set.require_editable()
     unknown = set(fields) - set(SET_FIELDS)
@@ -213,7 +217,12 @@ def update_set(criteria_set: CriteriaSet, *, by: Actor | None = None, **fields) 
 
 
 def _check_criterion(
-    criteria_set: CriteriaSet, *, code: str, parent: Criterion | None, answer_type: str, threshold_percent
+    criteria_set: CriteriaSet,
+    *,
+    code: str,
+    parent: Criterion | None,
+    answer_type: str,
+    threshold_percent: int | None,
 ) -> None:
     if not code:
         raise WorkflowError(_("A criterion needs a code."))
@@ -292,7 +301,7 @@ def _renumber(criteria_set: CriteriaSet) -> None:
 
 
 @atomic_deferred
-def update_criterion(criterion: Criterion, *, by: Actor | None = None, **fields) -> Criterion:
+def update_criterion(criterion: Criterion, *, by: Actor | None = None, **fields: Any) -> Criterion:
     """Change a criterion of a draft set; refused (nothing changes) for a published set."""
     criterion = Criterion.objects.select_related("criteria_set", "source").get(pk=criterion.pk)
     _locked(criterion.criteria_set)

@@ -3,9 +3,12 @@ approver's entry exception after the deadline."""
 
 import datetime
 import secrets
+from typing import Any, cast
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,7 +78,9 @@ def start_assessment(*, campaign: Campaign, unit: Unit, by: Actor) -> Assessment
     return assessment
 
 
-def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[str, Answer]) -> list:
+def _plan_answer_changes(
+    assessment: Assessment, changes: dict[str, dict[str, Any]], answers: dict[str, Answer]
+) -> list[tuple[Answer, str, Any, Any]]:
     plan = []
     for code, data in changes.items():
         code = nfc(code)
@@ -89,7 +94,7 @@ def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[st
             raise WorkflowError(
                 _("%(code)s was not returned for correction and stays locked.") % {"code": code}
             )
-        new = {}
+        new: dict[str, Any] = {}
         if "value" in data:
             new["value"] = check_answer(criterion, data["value"])
         if "number" in data:
@@ -107,7 +112,7 @@ def _plan_answer_changes(assessment: Assessment, changes: dict, answers: dict[st
     return plan
 
 
-def _clean_attendees(value) -> list[dict]:
+def _clean_attendees(value: object) -> list[dict[str, str]]:
     if value in (None, ""):
         return []
     if not isinstance(value, list):
@@ -125,15 +130,17 @@ def _clean_attendees(value) -> list[dict]:
     return rows
 
 
-def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | None) -> list:
-    plan = []
+def _plan_fields(
+    assessment: Assessment, figures: dict[str, Any] | None, dossier: dict[str, Any] | None
+) -> list[tuple[str, Any, Any]]:
+    plan: list[tuple[str, Any]] = []
     if figures:
         if not figures_are_open(assessment):
             raise WorkflowError(_("The figures were not returned for correction and stay locked."))
         for name, value in figures.items():
             if name not in Assessment.FIGURE_FIELDS:
                 raise WorkflowError(_("Unknown fields: %(fields)s.") % {"fields": name})
-            label = str(Assessment._meta.get_field(name).verbose_name)
+            label = str(cast("Field[Any, Any]", Assessment._meta.get_field(name)).verbose_name)
             plan.append((name, parse_int(value, label)))
     if dossier:
         if not item_is_open(assessment, None):
@@ -141,7 +148,7 @@ def _plan_fields(assessment: Assessment, figures: dict | None, dossier: dict | N
         for name, value in dossier.items():
             if name not in DOSSIER_FIELDS:
                 raise WorkflowError(_("Unknown fields: %(fields)s.") % {"fields": name})
-            label = str(Assessment._meta.get_field(name).verbose_name)
+            label = str(cast("Field[Any, Any]", Assessment._meta.get_field(name)).verbose_name)
             if name in ("meeting_date", "submission_date"):
                 value = parse_date(value, label)
             elif name == "meeting_attendees":
@@ -160,9 +167,9 @@ def save_answers(
     assessment: Assessment,
     by: Actor,
     expected_version: int,
-    changes: dict[str, dict] | None = None,
-    figures: dict | None = None,
-    dossier: dict | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+    figures: dict[str, Any] | None = None,
+    dossier: dict[str, Any] | None = None,
 ) -> Assessment:
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
     this year's figures and dossier fields. Refused unless the caller holds the current
@@ -210,7 +217,9 @@ def save_answers(
 
 
 @atomic_deferred
-def add_evidence(*, assessment: Assessment, by: Actor, file, criterion_code: str = "") -> Evidence:
+def add_evidence(
+    *, assessment: Assessment, by: Actor, file: "UploadedFile[Any]", criterion_code: str = ""
+) -> Evidence:
     """Attach a PDF/JPEG/PNG (checked by content and size) to the assessment or one criterion."""
     require_role_on(by, assessment.unit, Role.OFFICER)
     assessment = lock(assessment)
@@ -268,7 +277,7 @@ def add_evidence(*, assessment: Assessment, by: Actor, file, criterion_code: str
             assessment=assessment,
         )
     except Exception:
-        evidence.file.storage.delete(evidence.file.name)
+        evidence.file.storage.delete(cast(str, evidence.file.name))
         raise
     return evidence
 
@@ -292,13 +301,13 @@ def delete_evidence(*, evidence: Evidence, by: Actor) -> None:
     log_change(
         evidence, by=by, action=Action.EVIDENCE_REMOVED, old=evidence.original_name, assessment=assessment
     )
-    storage, name = evidence.file.storage, evidence.file.name
+    storage, name = evidence.file.storage, cast(str, evidence.file.name)
     evidence.delete()
     transaction.on_commit(lambda: storage.delete(name))
 
 
 @atomic_deferred
-def open_entry_exception(*, assessment: Assessment, by: Actor, until: datetime.date) -> Assessment:
+def open_entry_exception(*, assessment: Assessment, by: Actor, until: datetime.date | None) -> Assessment:
     """An approver reopens entry for one unit after the campaign's deadline, until ``until``."""
     require_role_on(by, assessment.unit, Role.APPROVER)
     assessment = lock(assessment)

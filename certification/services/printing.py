@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import actor_or_none
+from certification.audit import Actor, actor_or_none
 from certification.documents import pdf
 from certification.documents.printing import output_names, plan, printable
 from certification.models import Decision, PrintJob
@@ -19,7 +19,7 @@ Status = PrintJob.Status
 
 
 @transaction.atomic
-def start_print_job(*, decision: Decision, by) -> PrintJob:
+def start_print_job(*, decision: Decision, by: Actor) -> PrintJob:
     """Start (or reuse) printing of the decision's valid certificates."""
     certificates = list(printable(decision))
     if not certificates:

@@ -1,6 +1,7 @@
 """Q1 registration (hồ sơ đăng ký, TT 124 Art. 9(2)(a))."""
 
 import datetime
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -26,7 +27,7 @@ def register_unit(
     campaign: Campaign,
     unit: Unit,
     by: Actor,
-    registered_on: datetime.date,
+    registered_on: datetime.date | None,
     households_total: int | None = None,
     households_registered: int | None = None,
     resolution_ref: str = "",
@@ -60,7 +61,7 @@ def register_unit(
     elif total is not None or registered is not None:
         raise WorkflowError(_("Households are recorded only for residential areas."))
 
-    values = {
+    values: dict[str, Any] = {
         "registered_on": registered_on,
         "households_total": total,
         "households_registered": registered,

@@ -3,6 +3,7 @@ value parsing and the optimistic-lock bookkeeping."""
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,7 +69,7 @@ def bump_version(assessment: Assessment, by: Actor) -> None:
     )
 
 
-def set_status(assessment: Assessment, by: Actor, new: str, **fields) -> None:
+def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> None:
     old = assessment.status
     assessment.status = new
     for name, value in fields.items():
@@ -79,13 +80,14 @@ def set_status(assessment: Assessment, by: Actor, new: str, **fields) -> None:
     )
 
 
-def rescore(assessment_or_unit_id, campaign_id: int | None = None) -> None:
+def rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = None) -> None:
     """Ask the scoring engine to recompute once the transaction has committed
     (``schedule_rescore`` defers to on_commit itself and queues each unit once)."""
     if isinstance(assessment_or_unit_id, Assessment):
         unit_id, campaign_id = assessment_or_unit_id.unit_id, assessment_or_unit_id.campaign_id
     else:
         unit_id = assessment_or_unit_id
+    assert campaign_id is not None  # given with a unit id by every caller
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
 
 
@@ -102,7 +104,7 @@ def require_open_campaign(campaign: Campaign) -> None:
         raise WorkflowError(_("The campaign %(campaign)s is not open.") % {"campaign": campaign})
 
 
-def parse_int(value, label: str) -> int | None:
+def parse_int(value: object, label: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -114,7 +116,7 @@ def parse_int(value, label: str) -> int | None:
     return number
 
 
-def parse_decimal(value, label: str) -> Decimal | None:
+def parse_decimal(value: object, label: str) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -126,7 +128,7 @@ def parse_decimal(value, label: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
-def parse_date(value, label: str) -> datetime.date | None:
+def parse_date(value: object, label: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
@@ -141,7 +143,7 @@ def parse_date(value, label: str) -> datetime.date | None:
     raise WorkflowError(_("%(field)s is not a valid date (dd/mm/yyyy).") % {"field": label})
 
 
-def check_answer(criterion: Criterion, value) -> str:
+def check_answer(criterion: Criterion, value: object) -> str:
     value = "" if value is None else str(value)
     if value not in Value.values:
         raise WorkflowError(
@@ -185,7 +187,7 @@ def check_version(assessment: Assessment, expected_version: int | None) -> None:
     raise ConflictError(message, current_version=assessment.version, changes=changes)
 
 
-def audit_value(value):
+def audit_value(value: object) -> object:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value

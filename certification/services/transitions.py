@@ -16,6 +16,8 @@ events written since.
 """
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from antt.text import nfc
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.documents.certificates import create_certificates, revoke_certificates
 from certification.documents.decisions import issue_decision
-from certification.models import Assessment, Campaign, Criterion, Decision
+from certification.models import Answer, Assessment, Campaign, Criterion, Decision
 from certification.selectors.assessments import (
     APPRAISABLE,
     DECIDABLE,
@@ -147,7 +149,7 @@ def _label(code: str) -> str:
 
 @atomic_deferred
 def appraise_assessment(
-    *, assessment: Assessment, by: Actor, values: dict[str, dict] | None = None, note: str = ""
+    *, assessment: Assessment, by: Actor, values: dict[str, dict[str, Any]] | None = None, note: str = ""
 ) -> Assessment:
     """Appraiser confirms the dossier; ``values`` (code → {appraised_value, appraised_points})
     records where the appraisal differs from the self-assessment (kept apart)."""
@@ -159,7 +161,7 @@ def appraise_assessment(
             % {"status": assessment.get_status_display()}
         )
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
-    plan = []
+    plan: list[tuple[Answer, str, Any, Any]] = []
     for code, data in (values or {}).items():
         answer = answers.get(nfc(code))
         if answer is None:
@@ -179,7 +181,7 @@ def appraise_assessment(
         log_change(
             answer, by=by, action=Action.APPRAISAL, field=name, old=old, new=new, assessment=assessment
         )
-    fields = {"appraised_at": timezone.now()}
+    fields: dict[str, Any] = {"appraised_at": timezone.now()}
     if nfc(note) != assessment.appraisal_note:
         log_change(
             assessment,
@@ -196,7 +198,7 @@ def appraise_assessment(
     return assessment
 
 
-def _lock_for_decision(assessments, by: Actor, issuer: Unit) -> list[Assessment]:
+def _lock_for_decision(assessments: Iterable[Assessment], by: Actor, issuer: Unit) -> list[Assessment]:
     ids = sorted({a.pk for a in assessments})
     if not ids:
         raise WorkflowError(_("Choose at least one assessment."))
@@ -227,7 +229,7 @@ def _lock_for_decision(assessments, by: Actor, issuer: Unit) -> list[Assessment]
     return locked
 
 
-def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **fields) -> Decision:
+def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **fields: Any) -> Decision:
     for required in ("issued_on", "signer_title", "signer_name"):
         if not fields.get(required):
             raise WorkflowError(_("Enter the decision's date, the signer's title and name."))
@@ -243,7 +245,7 @@ def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **f
 @atomic_deferred
 def recognize(
     *,
-    assessments,
+    assessments: Iterable[Assessment],
     by: Actor,
     issuer: Unit,
     issued_on: datetime.date,
@@ -287,7 +289,7 @@ def recognize(
 @atomic_deferred
 def not_recognize(
     *,
-    assessments,
+    assessments: Iterable[Assessment],
     by: Actor,
     issuer: Unit,
     reason: str,
@@ -321,7 +323,7 @@ def not_recognize(
 
 
 def _decide(
-    locked: list[Assessment], *, kind: str, status: str, by: Actor, issuer: Unit, **fields
+    locked: list[Assessment], *, kind: str, status: str, by: Actor, issuer: Unit, **fields: Any
 ) -> Decision:
     """One decision of ``kind`` over the ``locked`` assessments, which move to ``status``; the
     decision is issued (numbered), with its certificates for a recognition."""
