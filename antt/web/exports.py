@@ -1,8 +1,9 @@
 """Excel export of any list: ``xlsx_response(filename, headers, rows)``.
 
 openpyxl's write-only mode writes rows to a temporary file as they come, so memory stays flat
-whatever the number of rows; the finished workbook is then streamed from that file. Text that
-looks like a formula (=, +, -, @) is written as text, never evaluated by Excel.
+whatever the number of rows; the finished workbook is then streamed from that file. The workbook
+is an ``antt.spreadsheets.TextWorkbook``: text that looks like a formula (=, +, -, @) is written
+as text, never evaluated by Excel.
 """
 
 import datetime
@@ -12,11 +13,10 @@ from collections.abc import Iterable, Sequence
 
 from django.http import FileResponse
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from antt.spreadsheets import TextWorkbook, text_cell
 from antt.text import nfc
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,14 +37,15 @@ def _cell_value(value):
 
 
 def write_sheet(ws, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] | None = None):
-    """Fill a write-only worksheet: bold header row, frozen, then one row per item."""
+    """Fill a write-only worksheet of a ``TextWorkbook``: bold header row, frozen, then one row
+    per item."""
     for index, header in enumerate(headers, start=1):
         width = widths[index - 1] if widths and index <= len(widths) else max(12, min(50, len(header) + 4))
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(ws, value=nfc(str(header)))
+        cell = text_cell(ws, nfc(str(header)))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -53,10 +54,8 @@ def write_sheet(ws, headers: Sequence[str], rows: Iterable[Sequence], widths: Se
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(ws, value=_cell_value(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(cell.value, datetime.datetime):
+            cell = text_cell(ws, _cell_value(value))  # a text, never a formula
+            if isinstance(cell.value, datetime.datetime):
                 cell.number_format = "DD/MM/YYYY HH:MM"
             elif isinstance(cell.value, datetime.date):
                 cell.number_format = "DD/MM/YYYY"
@@ -74,7 +73,7 @@ def xlsx_response(
 ) -> FileResponse:
     """A downloadable .xlsx with one sheet: ``headers`` then ``rows`` (any iterable, e.g. a generator
     over ``queryset.iterator()``). Values: str, numbers, Decimal, date, datetime, bool or None."""
-    workbook = Workbook(write_only=True)
+    workbook = TextWorkbook(write_only=True)
     worksheet = workbook.create_sheet(title=nfc(sheet_title)[:MAX_SHEET_TITLE] or "Sheet1")
     write_sheet(worksheet, headers, rows, widths)
     spool = tempfile.TemporaryFile(suffix=".xlsx")

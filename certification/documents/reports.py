@@ -16,15 +16,14 @@ Definitions (written under the tables too):
 """
 
 import datetime
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, IntegerField, Q, When
 from django.utils import timezone
-from openpyxl import Workbook
 
 from antt.dates import place_date
+from antt.spreadsheets import TextWorkbook
 from antt.text import search_key
 from antt.web import charts
 from antt.web.exports import write_sheet
@@ -434,7 +433,7 @@ def summary_pdf(report: Report) -> bytes:
 
 def summary_xlsx(report: Report) -> bytes:
     """Four sheets: Tổng hợp, Theo xã, Chưa đạt, Qua các năm (Vietnamese headers: data contract)."""
-    workbook = Workbook(write_only=True)
+    workbook = TextWorkbook(write_only=True)
     prev = report.year - 1
     write_sheet(
         workbook.create_sheet("Tổng hợp"),
@@ -504,9 +503,7 @@ def summary_xlsx(report: Report) -> bytes:
         ),
         widths=[8, 22, 16, 24, 20, 12],
     )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook.to_bytes()
 
 
 def _round(value: float | None) -> float | None:

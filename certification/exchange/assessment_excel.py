@@ -17,19 +17,18 @@ bad cell is reported with its row and column.
 """
 
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.errors import WorkflowError
-from antt.spreadsheets import NO, YES, cell_text
+from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
 from certification.models.criteria import UnitKind
@@ -163,7 +162,7 @@ def build_workbook(*, campaign: Campaign, units: list[Unit]) -> bytes:
         set_codes[criteria_set.pk] = set(entered)
         codes += [c for c in entered if c not in codes]
 
-    wb = Workbook()
+    wb = TextWorkbook()  # unit names stay text, never a formula
     ws = wb.active
     ws.title = SHEET
     ws.append([*HEADERS, *codes])
@@ -207,9 +206,7 @@ def build_workbook(*, campaign: Campaign, units: list[Unit]) -> bytes:
     ws.column_dimensions["B"].width = 36
     for col in range(3, FIRST_CODE_COLUMN + len(codes)):
         ws.column_dimensions[get_column_letter(col)].width = 14
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wb.to_bytes()
 
 
 # --- upload --------------------------------------------------------------------------------

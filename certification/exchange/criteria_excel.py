@@ -7,17 +7,16 @@ unless the whole file is valid.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from antt.spreadsheets import NO, YES, cell_text
+from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
 from certification.audit import Action, log_change
 from certification.documents.wording import GROUP_TITLES
 from certification.errors import CriteriaImportError
@@ -97,7 +96,7 @@ SET_ROWS = [
 
 
 def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
-    wb = Workbook()
+    wb = TextWorkbook()  # names and texts stay text, never a formula
     ws = wb.active
     ws.title = CRITERIA_SHEET
     ws.append(COLUMNS)
@@ -116,10 +115,6 @@ def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
                 YES if c.is_province_addition else NO,
             ]
         )
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # a text, never a formula
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = [14, 14, 80, 24, 14, 50, 10, 60, 26, 12]
@@ -161,9 +156,7 @@ def export_set_xlsx(criteria_set: CriteriaSet) -> bytes:
     meta["A1"].font = meta["B1"].font = Font(bold=True)
     meta.column_dimensions["A"].width = 30
     meta.column_dimensions["B"].width = 90
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wb.to_bytes()
 
 
 def export_filename(criteria_set: CriteriaSet) -> str:

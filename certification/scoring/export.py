@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from django.db.models import F, QuerySet
-from openpyxl import Workbook
 
+from antt.spreadsheets import TextWorkbook
 from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result
 from certification.scoring import engine as scoring
@@ -100,7 +100,7 @@ def write_results(
     campaigns: list[Campaign], output: BinaryIO | str, units: QuerySet[Unit] | None = None
 ) -> int:
     """Write the workbook for ``campaigns`` (one province each) to ``output``; returns the row count."""
-    workbook = Workbook(write_only=True)
+    workbook = TextWorkbook(write_only=True)  # unit names and explanations stay text
     sheet = workbook.create_sheet(SHEET)
     sheet.append(HEADER)
     count = 0

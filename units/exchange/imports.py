@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from antt.spreadsheets import NO, YES, cell_text
+from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
 from antt.text import nfc
 from units import access
 from units.models import RoleAssignment, Unit
@@ -672,11 +672,10 @@ def _units_pk_by_code(codes) -> dict[str, int]:
 def build_template() -> bytes:
     """The .xlsx template: sheet “Đơn vị” with the header row, sheet “Hướng dẫn” with the
     rules and allowed values (also offered as drop-down lists)."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    workbook = Workbook()
+    workbook = TextWorkbook()
     sheet = workbook.active
     sheet.title = SHEET_NAME
     sheet.append(COLUMNS)
@@ -739,9 +738,7 @@ def build_template() -> bytes:
         )
         validation.add(f"{target}2:{target}5000")
         sheet.add_data_validation(validation)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook.to_bytes()
 
 
 def describe_changes(planned: PlannedRow) -> list[str]:
