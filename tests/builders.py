@@ -29,15 +29,8 @@ KDC_LEAVES = ["KDC-1", "KDC-3a", "KDC-3b", "KDC-4a", "KDC-5"]
 XA = [("XA-1", AT.BOOLEAN, False, None), ("XA-3", AT.BOOLEAN, True, None), ("XA-4", AT.DERIVED, False, None)]
 
 # What a Result says of a unit, compared before and after a rerun, a crash, another path.
-RESULT_COLUMNS = (
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
+RESULT_COLUMNS = tuple(
+    "outcome is_forecast points grade unmet_codes missing_codes explanation rollup".split()
 )
 
 PROVINCES = {"42": "Hà Tĩnh", "40": "Nghệ An"}
@@ -48,6 +41,17 @@ def result_rows(campaign: Campaign, key: str, *more: str) -> list[tuple]:
     """The campaign's results ordered by ``key``: key, ``more``, RESULT_COLUMNS, input_hash."""
     rows = Result.objects.filter(campaign=campaign).order_by(key)
     return list(rows.values_list(key, *more, *RESULT_COLUMNS, "input_hash"))
+
+
+def make_unit(code: str, name: str, kind: str, parent: Unit | None = None, label: str = "", **fields) -> Unit:
+    """Any unit in one line: ``make_unit("18823-DN1", "Công ty TNHH Hải Phát", K.ENTERPRISE, commune)``."""
+    return Unit.objects.create(code=code, name=name, label=label, kind=kind, parent=parent, **fields)
+
+
+def make_legacy_district() -> tuple[Unit, Unit]:
+    """Hà Tĩnh before the 2025 reform: its province (code L-42) and Thị xã Kỳ Anh (L-436) under it."""
+    province = make_unit("L-42", "Hà Tĩnh", Unit.Kind.PROVINCE, label="Tỉnh")
+    return province, make_unit("L-436", "Kỳ Anh", Unit.Kind.DISTRICT, province, label="Thị xã")
 
 
 def make_province(code: str = "42") -> Unit:

@@ -11,7 +11,7 @@ from certification.documents.certificates import (
     revoke_certificates,
 )
 from certification.models import AuditEvent, Certificate, Decision
-from tests.certification.documents.conftest import pdf_fonts, pdf_pages, pdf_text, recognize
+from tests.certification.documents.conftest import assert_official_pdf, pdf_pages, pdf_text, recognize
 from units.models import Unit
 
 
@@ -68,12 +68,8 @@ def test_the_snapshot_keeps_the_content_as_issued(certificate, area):
 
 @pytest.mark.django_db
 def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
-    data = certificate_pdf(certificate)
-    text = pdf_text(data)
-    for phrase in [
+    phrases = [
         "ỦY BAN NHÂN DÂN PHƯỜNG VŨNG ÁNG",
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "Độc lập - Tự do - Hạnh phúc",
         "GIẤY CÔNG NHẬN",
         "Tổ dân phố 1",
         "Phường Vũng Áng, tỉnh Hà Tĩnh",
@@ -83,10 +79,8 @@ def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
         "TM. ỦY BAN NHÂN DÂN",
         "Nguyễn Văn Hùng",
         "Số vào sổ: 1",
-    ]:
-        assert phrase in text, phrase
-    fonts = pdf_fonts(data)
-    assert fonts and all(name.startswith("Liberation-Serif") for name in fonts), fonts
+    ]
+    assert_official_pdf(certificate_pdf(certificate), phrases)
 
 
 @pytest.mark.django_db
