@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion, Result
+from certification.models.criteria import UnitKind
 from certification.services import entry
 from units.models import RoleAssignment, Unit
 
@@ -135,6 +136,17 @@ def make_campaign(
     return campaign
 
 
+def make_test_sets() -> list[CriteriaSet]:
+    """The national test sets, published: residential areas (kdc-test, KDC) and communes (xa-test, XA)."""
+    return [make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC), make_set(UnitKind.COMMUNE, "xa-test", XA)]
+
+
+def make_open_campaign(province: Unit, sets: list[CriteriaSet], *, days_left: int = 30) -> Campaign:
+    """This year's campaign of ``province`` over ``sets``, entry open ``days_left`` more days."""
+    today = timezone.localdate()
+    return make_campaign(province, today.year, sets, entry_end=today + datetime.timedelta(days=days_left))
+
+
 def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     """Every KDC leaf answered ``value``, the figures and the meeting minutes: ready to submit."""
     assessment.refresh_from_db()
@@ -155,11 +167,13 @@ def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     )
 
 
-def decision_fields(issuer: Unit) -> dict:
-    return {
+def decision_fields(issuer: Unit, **overrides) -> dict:
+    """What ``transitions.recognize`` asks of a decision besides the assessments, issued today."""
+    fields = {
         "issuer": issuer,
         "issued_on": timezone.localdate(),
         "signer_title": "Chủ tịch",
         "signer_name": "Phạm Văn Dũng",
         "place": "Vũng Áng",
     }
+    return fields | overrides
