@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from certification.models import Assessment, Campaign, CriteriaSet, Criterion, Result
+from certification.models.criteria import UnitKind
 from certification.services import entry
 from units.models import RoleAssignment, Unit
 
@@ -29,15 +30,8 @@ KDC_LEAVES = ["KDC-1", "KDC-3a", "KDC-3b", "KDC-4a", "KDC-5"]
 XA = [("XA-1", AT.BOOLEAN, False, None), ("XA-3", AT.BOOLEAN, True, None), ("XA-4", AT.DERIVED, False, None)]
 
 # What a Result says of a unit, compared before and after a rerun, a crash, another path.
-RESULT_COLUMNS = (
-    "outcome",
-    "is_forecast",
-    "points",
-    "grade",
-    "unmet_codes",
-    "missing_codes",
-    "explanation",
-    "rollup",
+RESULT_COLUMNS = tuple(
+    "outcome is_forecast points grade unmet_codes missing_codes explanation rollup".split()
 )
 
 PROVINCES = {"42": "Hà Tĩnh", "40": "Nghệ An"}
@@ -48,6 +42,17 @@ def result_rows(campaign: Campaign, key: str, *more: str) -> list[tuple]:
     """The campaign's results ordered by ``key``: key, ``more``, RESULT_COLUMNS, input_hash."""
     rows = Result.objects.filter(campaign=campaign).order_by(key)
     return list(rows.values_list(key, *more, *RESULT_COLUMNS, "input_hash"))
+
+
+def make_unit(code: str, name: str, kind: str, parent: Unit | None = None, label: str = "", **fields) -> Unit:
+    """Any unit in one line: ``make_unit("18823-DN1", "Công ty TNHH Hải Phát", K.ENTERPRISE, commune)``."""
+    return Unit.objects.create(code=code, name=name, label=label, kind=kind, parent=parent, **fields)
+
+
+def make_legacy_district() -> tuple[Unit, Unit]:
+    """Hà Tĩnh before the 2025 reform: its province (code L-42) and Thị xã Kỳ Anh (L-436) under it."""
+    province = make_unit("L-42", "Hà Tĩnh", Unit.Kind.PROVINCE, label="Tỉnh")
+    return province, make_unit("L-436", "Kỳ Anh", Unit.Kind.DISTRICT, province, label="Thị xã")
 
 
 def make_province(code: str = "42") -> Unit:
@@ -131,6 +136,17 @@ def make_campaign(
     return campaign
 
 
+def make_test_sets() -> list[CriteriaSet]:
+    """The national test sets, published: residential areas (kdc-test, KDC) and communes (xa-test, XA)."""
+    return [make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC), make_set(UnitKind.COMMUNE, "xa-test", XA)]
+
+
+def make_open_campaign(province: Unit, sets: list[CriteriaSet], *, days_left: int = 30) -> Campaign:
+    """This year's campaign of ``province`` over ``sets``, entry open ``days_left`` more days."""
+    today = timezone.localdate()
+    return make_campaign(province, today.year, sets, entry_end=today + datetime.timedelta(days=days_left))
+
+
 def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     """Every KDC leaf answered ``value``, the figures and the meeting minutes: ready to submit."""
     assessment.refresh_from_db()
@@ -151,11 +167,13 @@ def fill(assessment: Assessment, by, *, value: str = "met") -> Assessment:
     )
 
 
-def decision_fields(issuer: Unit) -> dict:
-    return {
+def decision_fields(issuer: Unit, **overrides) -> dict:
+    """What ``transitions.recognize`` asks of a decision besides the assessments, issued today."""
+    fields = {
         "issuer": issuer,
         "issued_on": timezone.localdate(),
         "signer_title": "Chủ tịch",
         "signer_name": "Phạm Văn Dũng",
         "place": "Vũng Áng",
     }
+    return fields | overrides

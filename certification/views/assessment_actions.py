@@ -61,7 +61,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Returned to the officer; only the listed items reopen."))
             return _to_detail(assessment)
-    return render(request, TEMPLATES + "return.html", {"assessment": assessment, "answers": answers})
+    rows = [{"answer": a} for a in answers]  # the rows of _answers_form.html, as appraise has them
+    return render(request, TEMPLATES + "return.html", {"assessment": assessment, "rows": rows})
 
 
 @login_required

@@ -27,6 +27,7 @@ from certification.models import Assessment, Campaign, CriteriaSet
 from certification.selectors.criteria import answerable_criteria
 from certification.services import entry, registration, transitions
 from tests.browser.helpers import compile_catalog
+from tests.builders import decision_fields
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -226,12 +227,5 @@ def appraised_assessment(campaign, unit, officer, appraiser, today) -> Assessmen
 
 
 def recognize(assessments, approver, issuer, today):
-    return transitions.recognize(
-        assessments=assessments,
-        by=approver,
-        issuer=issuer,
-        issued_on=today,
-        signer_title="Chủ tịch",
-        signer_name="Phạm Văn Dũng",
-        place=issuer.name,
-    )
+    fields = decision_fields(issuer, issued_on=today, place=issuer.name)
+    return transitions.recognize(assessments=assessments, by=approver, **fields)

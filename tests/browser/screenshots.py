@@ -80,6 +80,7 @@ def issue_decisions(campaign, today) -> None:
 
     from certification.models import Assessment
     from certification.services import transitions
+    from tests.builders import decision_fields
     from units.models import Unit
 
     approver = get_user_model().objects.get(username="approver")
@@ -90,15 +91,8 @@ def issue_decisions(campaign, today) -> None:
         unit__parent=commune,
         unit__kind=Unit.Kind.RESIDENTIAL_AREA,
     ).order_by("appraised_at")[:2]
-    transitions.recognize(
-        assessments=list(waiting),
-        by=approver,
-        issuer=commune,
-        issued_on=today,
-        signer_title="Chủ tịch",
-        signer_name="Lê Quốc Hùng",
-        place=commune.name,
-    )
+    fields = decision_fields(commune, issued_on=today, signer_name="Lê Quốc Hùng", place=commune.name)
+    transitions.recognize(assessments=list(waiting), by=approver, **fields)
 
 
 def serve():

@@ -9,7 +9,6 @@ Here: the full recognition service 50 times in parallel (decision *and* certific
 the audit chain), and the two races through the HTTP views, as browsers cause them.
 """
 
-import datetime
 import json
 import time
 
@@ -22,19 +21,8 @@ from certification import audit
 from certification.models import Answer, Assessment, AuditEvent, Certificate, Decision, DecisionCounter
 from certification.selectors.assessments import changes_since
 from certification.services import entry, transitions
-from tests.builders import KDC as KDC_ITEMS
-from tests.builders import (
-    KDC_LEAVES,
-    decision_fields,
-    fill,
-    make_areas,
-    make_campaign,
-    make_commune,
-    make_province,
-    make_set,
-    make_user,
-)
-from tests.builders import XA as XA_ITEMS
+from tests import builders
+from tests.builders import KDC_LEAVES, decision_fields, fill, make_user
 from tests.threads import run_in_threads
 from units.models import RoleAssignment
 
@@ -46,19 +34,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def commune_with_areas():
-    from certification.models.criteria import UnitKind
-
-    province = make_province()
-    commune = make_commune(province)
-    areas = make_areas(commune, THREADS, households=lambda i: None)
-    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC_ITEMS)
-    xa = make_set(UnitKind.COMMUNE, "xa-test", XA_ITEMS)
-    campaign = make_campaign(
-        province,
-        timezone.localdate().year,
-        [kdc, xa],
-        entry_end=timezone.localdate() + datetime.timedelta(days=30),
-    )
+    province = builders.make_province()
+    commune = builders.make_commune(province)
+    areas = builders.make_areas(commune, THREADS, households=lambda i: None)
+    kdc, xa = builders.make_test_sets()
+    campaign = builders.make_open_campaign(province, [kdc, xa])
     return commune, areas, campaign, kdc
 
 

@@ -32,17 +32,14 @@ from django.utils import timezone
 from antt.celery import app
 from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
-from certification.models.criteria import UnitKind
 from certification.services import transitions
 from certification.services.printing import start_print_job
 from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.builders import (
-    KDC,
     KDC_LEAVES,
-    XA,
     decision_fields,
     make_campaign,
-    make_set,
+    make_test_sets,
     make_user,
     result_rows,
 )
@@ -80,8 +77,7 @@ def scored_province(communes: int = 10, areas: int = 2):
     """A province of ``communes`` communes with ``areas`` residential areas each, all submitted,
     one criterion in three not met (so outcomes and XA-4 roll-ups differ)."""
     province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)
-    xa = make_set(UnitKind.COMMUNE, "xa-test", XA)
+    kdc, xa = make_test_sets()
     year = timezone.localdate().year
     campaign = make_campaign(province, year, [kdc, xa], entry_end=timezone.localdate())
     leaves = list(kdc.criteria.filter(code__in=KDC_LEAVES).order_by("order"))
@@ -211,8 +207,7 @@ def recognized_decision(count: int):
     commune = Unit.objects.create(
         code="18823", name="Vũng Áng", label="Phường", kind=Unit.Kind.COMMUNE, parent=province
     )
-    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)
-    xa = make_set(UnitKind.COMMUNE, "xa-test", XA)
+    kdc, xa = make_test_sets()
     campaign = make_campaign(province, timezone.localdate().year, [kdc, xa], entry_end=timezone.localdate())
     approver = make_user("approver", Role.APPROVER, commune)
     assessments = []

@@ -74,40 +74,18 @@ class Rule:
         return self.kwargs is not None or self.query is not None
 
 
+def pk_of(name: str):
+    """URL kwargs naming the side's object ``name`` (an attribute of Side)."""
+    return lambda s, w: {"pk": getattr(s, name).pk}
+
+
 def unit(s, w):
     return {"pk": s.areas[0].pk}
 
 
-def assessment(s, w):
-    return {"pk": s.draft.pk}
-
-
-def campaign(s, w):
-    return {"pk": s.campaign.pk}
-
-
-def criteria_set(s, w):
-    return {"pk": s.province_set.pk}
-
-
-def decision(s, w):
-    return {"pk": s.decision.pk}
-
-
-def certificate(s, w):
-    return {"pk": s.certificate.pk}
-
-
-def job(s, w):
-    return {"pk": s.print_job.pk}
-
-
-def run(s, w):
-    return {"pk": s.scoring_run.pk}
-
-
-def member(s, w):
-    return {"pk": s.member.pk}
+assessment, campaign, criteria_set = pk_of("draft"), pk_of("campaign"), pk_of("province_set")
+decision, certificate, member = pk_of("decision"), pk_of("certificate"), pk_of("member")
+job, run = pk_of("print_job"), pk_of("scoring_run")
 
 
 MATRIX: dict[str, Rule] = {

@@ -58,6 +58,15 @@ def enrol(client, user) -> str:
     return secret
 
 
+def awaiting_code(client, user) -> str:
+    """Enrolled, logged out and logged in again with the password: the session waits for a code.
+    Returns the secret (hex)."""
+    secret = enrol(client, user)
+    client.logout()
+    log_in(client, user)
+    return secret
+
+
 @pytest.mark.django_db
 def test_turning_it_on_shows_a_qr_code_and_key_and_needs_a_correct_code(client, approver):
     log_in(client, approver)
@@ -114,9 +123,7 @@ def test_after_the_password_every_page_waits_for_the_code(client, approver):
 
 @pytest.mark.django_db
 def test_wrong_codes_are_throttled_with_a_vietnamese_message_even_for_the_right_one(client, approver):
-    secret = enrol(client, approver)
-    client.logout()
-    log_in(client, approver)
+    secret = awaiting_code(client, approver)
     for _ in range(3):
         client.post(reverse("otp_verify"), {"code": code_for(secret, offset_steps=20)})
     blocked = client.post(reverse("otp_verify"), {"code": code_for(secret, offset_steps=1)})
@@ -132,9 +139,7 @@ def test_wrong_codes_are_throttled_with_a_vietnamese_message_even_for_the_right_
 
 @pytest.mark.django_db
 def test_an_open_redirect_is_not_followed_after_the_code(client, approver):
-    secret = enrol(client, approver)
-    client.logout()
-    log_in(client, approver)
+    secret = awaiting_code(client, approver)
     response = client.post(
         reverse("otp_verify"), {"code": code_for(secret, offset_steps=1), "next": "https://evil.example/"}
     )
@@ -187,9 +192,7 @@ def test_a_role_that_requires_it_must_turn_it_on_first_and_cannot_turn_it_off(cl
 
 @pytest.mark.django_db
 def test_the_administrator_resets_a_lost_phone_and_the_waiting_session_is_released(client, approver):
-    enrol(client, approver)
-    client.logout()
-    log_in(client, approver)
+    awaiting_code(client, approver)
     assert client.get(reverse("home")).status_code == 302
     root = get_user_model().objects.create_superuser("root", "root@example.vn", PASSWORD)
     call_command("reset_2fa", approver.username, "--by", "root")

@@ -17,7 +17,6 @@ of a side the user may not see.
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import secrets
@@ -40,14 +39,14 @@ from certification.services.scoring import start_scoring_run
 from tests.builders import (
     KDC,
     PASSWORD,
-    XA,
     decision_fields,
     fill,
     make_areas,
-    make_campaign,
     make_commune,
+    make_open_campaign,
     make_province,
     make_set,
+    make_test_sets,
     make_user,
 )
 from units.models import RoleAssignment, Unit
@@ -107,24 +106,26 @@ def store_import_token(user) -> str:
 
 @dataclass
 class Side:
+    """One side of the world; build_small_world leaves what it does not build at None."""
+
     province: Unit
     commune: Unit
     areas: list[Unit]
     campaign: Campaign
-    province_set: CriteriaSet
     draft: Assessment
-    appraised: Assessment
-    recognized: Assessment
     evidence: object
-    decision: object
-    certificate: object
-    scoring_run: object
-    print_job: PrintJob
     member: object  # a user with a role on this side's commune (the "user" object of user URLs)
-    assignment: RoleAssignment
-    admin: object
-    import_token: str
-    fresh_area: Unit  # no assessment yet: the "start assessment" target
+    fresh_area: Unit | None = None  # no assessment yet: the "start assessment" target
+    province_set: CriteriaSet | None = None
+    appraised: Assessment | None = None
+    recognized: Assessment | None = None
+    decision: object = None
+    certificate: object = None
+    scoring_run: object = None
+    print_job: PrintJob | None = None
+    assignment: RoleAssignment | None = None
+    admin: object = None
+    import_token: str = ""
 
 
 @dataclass
@@ -133,6 +134,17 @@ class World:
     national_set: CriteriaSet
     year: int
     sides: dict[str, Side] = field(default_factory=dict)
+
+
+def side_with_draft(
+    province, commune, areas, campaign, officer, *, fresh: int, criterion_code: str = ""
+) -> Side:
+    """A side whose first area has a draft with one evidence file (on ``criterion_code``, or the
+    dossier) and whose area ``fresh`` has no assessment; ``officer`` is its member."""
+    draft = entry.start_assessment(campaign=campaign, unit=areas[0], by=officer)
+    upload = SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf")
+    evidence = entry.add_evidence(assessment=draft, by=officer, file=upload, criterion_code=criterion_code)
+    return Side(province, commune, areas, campaign, draft, evidence, member=officer, fresh_area=areas[fresh])
 
 
 def build_side(
@@ -147,7 +159,6 @@ def build_side(
     approver,
     admin,
 ) -> Side:
-    year = timezone.localdate().year
     marker = MARKERS[key]
     areas = make_areas(commune, 4, name=marker)
     province_set = make_set(
@@ -157,17 +168,9 @@ def build_side(
         province=province,
         status=CriteriaSet.Status.DRAFT,
     )
-    campaign = make_campaign(
-        province, year, sets, entry_end=timezone.localdate() + datetime.timedelta(days=30)
-    )
+    campaign = make_open_campaign(province, sets)
 
-    draft = entry.start_assessment(campaign=campaign, unit=areas[0], by=officer)
-    evidence = entry.add_evidence(
-        assessment=draft,
-        by=officer,
-        file=SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf"),
-        criterion_code="KDC-1",
-    )
+    side = side_with_draft(province, commune, areas, campaign, officer, fresh=3, criterion_code="KDC-1")
     appraised = entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
     fill(appraised, officer)
     transitions.submit_assessment(assessment=appraised, by=officer)
@@ -177,32 +180,15 @@ def build_side(
     transitions.submit_assessment(assessment=recognized, by=officer)
     transitions.appraise_assessment(assessment=recognized, by=appraiser)
     decision = transitions.recognize(assessments=[recognized], by=approver, **decision_fields(commune))
-    for a in (draft, appraised, recognized):
+    for a in (side.draft, appraised, recognized):
         a.refresh_from_db()
-    certificate = decision.certificates.get()
-    scoring_run = start_scoring_run(campaign=campaign, by=by, trigger="ui")
-    job = print_done(decision, by)
-    assignment = RoleAssignment.objects.get(user=officer, unit=commune, role=Role.OFFICER)
-    return Side(
-        province=province,
-        commune=commune,
-        areas=areas,
-        campaign=campaign,
-        province_set=province_set,
-        draft=draft,
-        appraised=appraised,
-        recognized=recognized,
-        evidence=evidence,
-        decision=decision,
-        certificate=certificate,
-        scoring_run=scoring_run,
-        print_job=job,
-        member=officer,
-        assignment=assignment,
-        admin=admin,
-        import_token=store_import_token(admin),
-        fresh_area=areas[3],
-    )
+    side.province_set, side.appraised, side.recognized = province_set, appraised, recognized
+    side.decision, side.certificate = decision, decision.certificates.get()
+    side.scoring_run = start_scoring_run(campaign=campaign, by=by, trigger="ui")
+    side.print_job = print_done(decision, by)
+    side.assignment = RoleAssignment.objects.get(user=officer, unit=commune, role=Role.OFFICER)
+    side.admin, side.import_token = admin, store_import_token(admin)
+    return side
 
 
 def build_world() -> World:
@@ -219,8 +205,7 @@ def build_world() -> World:
     users[SUPER] = get_user_model().objects.create_superuser("root", "root@example.vn", PASSWORD)
     far_admin = make_user("far_admin", Role.ADMIN, far_commune)
 
-    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)
-    xa = make_set(UnitKind.COMMUNE, "xa-test", XA)
+    kdc, xa = make_test_sets()
     world = World(users=users, national_set=kdc, year=year)
     world.sides["in"] = build_side(
         "in",
@@ -257,36 +242,7 @@ def build_small_world() -> World:
     areas = make_areas(commune, 2, name=MARKERS["in"])
     officer = make_user(OFFICER, Role.OFFICER, commune)
     users = {OFFICER: officer, OUTSIDER: make_user(OUTSIDER, Role.OFFICER, far_province)}
-    kdc = make_set(UnitKind.RESIDENTIAL_AREA, "kdc-test", KDC)
-    xa = make_set(UnitKind.COMMUNE, "xa-test", XA)
-    year = timezone.localdate().year
-    campaign = make_campaign(
-        province, year, [kdc, xa], entry_end=timezone.localdate() + datetime.timedelta(days=30)
-    )
-    draft = entry.start_assessment(campaign=campaign, unit=areas[0], by=officer)
-    evidence = entry.add_evidence(
-        assessment=draft,
-        by=officer,
-        file=SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf"),
-    )
-    side = Side(
-        province=province,
-        commune=commune,
-        areas=areas,
-        campaign=campaign,
-        province_set=None,
-        draft=draft,
-        appraised=None,
-        recognized=None,
-        evidence=evidence,
-        decision=None,
-        certificate=None,
-        scoring_run=None,
-        print_job=None,
-        member=officer,
-        assignment=None,
-        admin=None,
-        import_token="",
-        fresh_area=areas[1],
-    )
-    return World(users=users, national_set=kdc, year=year, sides={"in": side})
+    kdc, xa = make_test_sets()
+    campaign = make_open_campaign(province, [kdc, xa])
+    side = side_with_draft(province, commune, areas, campaign, officer, fresh=1)
+    return World(users=users, national_set=kdc, year=campaign.year, sides={"in": side})

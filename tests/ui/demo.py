@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration, Result
 from certification.models.criteria import UnitKind
-from tests.builders import make_areas
+from tests.builders import make_areas, make_unit
 from units.models import RoleAssignment, Unit
+
+LOWER_SECONDARY, MEDIUM = Unit.SchoolLevel.LOWER_SECONDARY, Unit.EnterpriseSize.MEDIUM
 
 Role = RoleAssignment.Role
 Status = Assessment.Status
@@ -117,25 +119,12 @@ def build(seed: int = 7) -> None:
             commune, n_areas, name=area_name, label="", households=lambda i: rng.randint(80, 400)
         )
         institutions = [
-            Unit.objects.create(
-                code=f"{code}-CQ",
-                name=f"Trạm Y tế {label.lower()} {name}",
-                kind=Unit.Kind.AGENCY,
-                parent=commune,
+            make_unit(f"{code}-CQ", f"Trạm Y tế {label.lower()} {name}", Unit.Kind.AGENCY, commune),
+            make_unit(
+                f"{code}-TH", f"Trường THCS {name}", Unit.Kind.SCHOOL, commune, school_level=LOWER_SECONDARY
             ),
-            Unit.objects.create(
-                code=f"{code}-TH",
-                name=f"Trường THCS {name}",
-                kind=Unit.Kind.SCHOOL,
-                parent=commune,
-                school_level=Unit.SchoolLevel.LOWER_SECONDARY,
-            ),
-            Unit.objects.create(
-                code=f"{code}-DN",
-                name=f"Công ty TNHH {name}",
-                kind=Unit.Kind.ENTERPRISE,
-                parent=commune,
-                enterprise_size=Unit.EnterpriseSize.MEDIUM,
+            make_unit(
+                f"{code}-DN", f"Công ty TNHH {name}", Unit.Kind.ENTERPRISE, commune, enterprise_size=MEDIUM
             ),
         ]
         communes.append((commune, areas + institutions))

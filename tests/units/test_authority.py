@@ -1,8 +1,12 @@
 import pytest
 
+from tests.builders import make_legacy_district, make_unit
 from units.admin import RecognizingAuthorityForm
 from units.authority import decide_authority, delegation_targets, recognizing_authority
 from units.models import RecognizingAuthority, Unit
+
+K = Unit.Kind
+LOWER_SECONDARY = Unit.SchoolLevel.LOWER_SECONDARY
 
 
 def rule_form(unit, authority, from_year, is_delegation=False, reference="") -> RecognizingAuthorityForm:
@@ -16,50 +20,24 @@ def rule_form(unit, authority, from_year, is_delegation=False, reference="") -> 
 @pytest.fixture
 def legacy_tree(db):
     """Hà Tĩnh before 2025: province → Thị xã Kỳ Anh → Phường Kỳ Long → a residential area."""
-    province = Unit.objects.create(code="L-42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    district = Unit.objects.create(
-        code="L-436", name="Kỳ Anh", label="Thị xã", kind=Unit.Kind.DISTRICT, parent=province
-    )
-    ward = Unit.objects.create(
-        code="L-18835", name="Kỳ Long", label="Phường", kind=Unit.Kind.COMMUNE, parent=district
-    )
-    area = Unit.objects.create(
-        code="L-18835-T1",
-        name="Tổ dân phố 1",
-        label="Tổ dân phố",
-        kind=Unit.Kind.RESIDENTIAL_AREA,
-        parent=ward,
-    )
-    district_school = Unit.objects.create(
-        code="L-436-GD1",
-        name="Trường THCS Kỳ Long",
-        kind=Unit.Kind.SCHOOL,
-        school_level=Unit.SchoolLevel.LOWER_SECONDARY,
-        parent=district,
+    province, district = make_legacy_district()
+    ward = make_unit("L-18835", "Kỳ Long", K.COMMUNE, district, label="Phường")
+    area = make_unit("L-18835-T1", "Tổ dân phố 1", K.RESIDENTIAL_AREA, ward, label="Tổ dân phố")
+    district_school = make_unit(
+        "L-436-GD1", "Trường THCS Kỳ Long", K.SCHOOL, district, school_level=LOWER_SECONDARY
     )
     return province, district, ward, area, district_school
 
 
 @pytest.fixture
 def school(commune):
-    return Unit.objects.create(
-        code="18823-GD1",
-        name="Trường THCS Vũng Áng",
-        kind=Unit.Kind.SCHOOL,
-        school_level=Unit.SchoolLevel.LOWER_SECONDARY,
-        parent=commune,
-    )
+    return make_unit("18823-GD1", "Trường THCS Vũng Áng", K.SCHOOL, commune, school_level=LOWER_SECONDARY)
 
 
 @pytest.fixture
 def province_enterprise(province):
-    return Unit.objects.create(
-        code="42-DN1",
-        name="Công ty Cổ phần Thép Vũng Áng",
-        kind=Unit.Kind.ENTERPRISE,
-        enterprise_size=Unit.EnterpriseSize.LARGE,
-        parent=province,
-    )
+    name = "Công ty Cổ phần Thép Vũng Áng"
+    return make_unit("42-DN1", name, K.ENTERPRISE, province, enterprise_size=Unit.EnterpriseSize.LARGE)
 
 
 def test_a_residential_area_is_recognized_by_its_commune(area, commune):
@@ -92,9 +70,7 @@ def test_institutions_are_recognized_by_the_level_that_manages_them(
 
 
 def test_a_sub_unit_of_an_institution_goes_to_the_institutions_manager(school, commune):
-    branch = Unit.objects.create(
-        code="18823-GD1-1", name="Điểm trường Kỳ Long", kind=Unit.Kind.SCHOOL, parent=school
-    )
+    branch = make_unit("18823-GD1-1", "Điểm trường Kỳ Long", K.SCHOOL, school)
     assert recognizing_authority(branch, 2026) == commune
 
 

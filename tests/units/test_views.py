@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from tests.builders import make_legacy_district, make_unit
 from tests.units.conftest import xlsx
 from units.exchange.imports import COLUMNS
 from units.models import RoleAssignment, Unit, UnitChange
@@ -21,19 +22,14 @@ def upload(client, rows, name="don-vi.xlsx"):
 
 @pytest.fixture
 def ky_long(commune):
-    return Unit.objects.create(
-        code="18823-T07", name="Thôn Kỳ Long", label="Thôn", kind=Unit.Kind.RESIDENTIAL_AREA, parent=commune
-    )
+    return make_unit("18823-T07", "Thôn Kỳ Long", Unit.Kind.RESIDENTIAL_AREA, commune, label="Thôn")
 
 
 @pytest.fixture
 def small_enterprise(commune):
-    return Unit.objects.create(
-        code="18823-DN1",
-        name="Công ty TNHH Hải Phát",
-        kind=Unit.Kind.ENTERPRISE,
-        enterprise_size=Unit.EnterpriseSize.SMALL,
-        parent=commune,
+    size = Unit.EnterpriseSize.SMALL
+    return make_unit(
+        "18823-DN1", "Công ty TNHH Hải Phát", Unit.Kind.ENTERPRISE, commune, enterprise_size=size
     )
 
 
@@ -186,26 +182,12 @@ def response_has_reason(body: str) -> bool:
 
 
 def test_the_unit_page_shows_where_it_came_from(login, province_viewer, commune):
-    legacy_province = Unit.objects.create(code="L-42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
-    district = Unit.objects.create(
-        code="L-436", name="Kỳ Anh", label="Thị xã", kind=Unit.Kind.DISTRICT, parent=legacy_province
-    )
-    ky_long = Unit.objects.create(
-        code="L-18835",
-        name="Kỳ Long",
-        label="Phường",
-        kind=Unit.Kind.COMMUNE,
-        parent=district,
-        valid_to="2025-07-01",
+    _legacy_province, district = make_legacy_district()
+    ky_long = make_unit(
+        "L-18835", "Kỳ Long", Unit.Kind.COMMUNE, district, label="Phường", valid_to="2025-07-01"
     )
     UnitChange.objects.create(predecessor=ky_long, successor=commune, effective_on="2025-07-01")
-    area = Unit.objects.create(
-        code="18823-A",
-        name="Tổ dân phố 9",
-        label="Tổ dân phố",
-        kind=Unit.Kind.RESIDENTIAL_AREA,
-        parent=commune,
-    )
+    area = make_unit("18823-A", "Tổ dân phố 9", Unit.Kind.RESIDENTIAL_AREA, commune, label="Tổ dân phố")
     body = login(province_viewer).get(commune.get_absolute_url()).content.decode()
     assert "Phường Kỳ Long" in body and "Thị xã Kỳ Anh" in body
     # The legacy unit is outside the viewer's scope: named, never linked.

@@ -120,27 +120,21 @@ def outsider_clerk(make_user, other_province):
     return make_user("outsider_clerk", RoleAssignment.Role.CLERK, other_province)
 
 
-def _poppler(tool: str, *args: str, data: bytes) -> str:
+def _run(tool: str, data: bytes, *args: str, trailing: tuple[str, ...] = ()) -> str:
+    """The stdout of a poppler tool run as ``tool *args <file> *trailing`` on ``data``."""
     if not shutil.which(tool):
         pytest.fail(f"{tool} (Debian poppler-utils) is required")
     with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
         fh.write(data)
         fh.flush()
-        return subprocess.run([tool, *args, fh.name, "-"], check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            [tool, *args, fh.name, *trailing], check=True, capture_output=True, text=True
+        ).stdout
 
 
 def pdf_text(data: bytes) -> str:
     """pdftotext output with line breaks and runs of spaces folded (phrases may wrap)."""
-    return " ".join(_poppler("pdftotext", data=data).split())
-
-
-def _run(tool: str, data: bytes, *args: str) -> str:
-    if not shutil.which(tool):
-        pytest.fail(f"{tool} (Debian poppler-utils) is required")
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
-        fh.write(data)
-        fh.flush()
-        return subprocess.run([tool, *args, fh.name], check=True, capture_output=True, text=True).stdout
+    return " ".join(_run("pdftotext", data, trailing=("-",)).split())
 
 
 def pdf_pages(data: bytes) -> int:
@@ -158,6 +152,20 @@ def pdf_fonts(data: bytes) -> set[str]:
         name = line.split()[0]
         names.add(name.split("+", 1)[-1])
     return names
+
+
+NATIONAL_MOTTO = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+
+
+def assert_official_pdf(data: bytes, phrases: list[str]) -> str:
+    """``data`` shows the national motto and every one of ``phrases`` (the first missing one is
+    named), in embedded Liberation Serif only. Returns the text."""
+    text = pdf_text(data)
+    for phrase in [*NATIONAL_MOTTO, *phrases]:
+        assert phrase in text, phrase
+    fonts = pdf_fonts(data)
+    assert fonts and all(name.startswith("Liberation-Serif") for name in fonts), fonts
+    return text
 
 
 @pytest.fixture

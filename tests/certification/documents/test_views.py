@@ -32,14 +32,28 @@ def test_decision_pdf_is_for_clerks_approvers_and_viewers_in_scope(request, clie
         assert response.content.startswith(b"%PDF")
 
 
+# page: (the object it shows, its status for each user). A certificate PDF follows the unit's
+# subtree; a decision page follows its issuer (officers of the commune read it).
+SCOPED_PAGES = {
+    "certification:certificate-pdf": (
+        "certificate",
+        {"clerk": 200, "officer": 403, "colleague_clerk": 404, "outsider_clerk": 404},
+    ),
+    "certification:decision-detail": (
+        "decision",
+        {"clerk": 200, "officer": 200, "colleague_clerk": 404, "outsider_clerk": 404},
+    ),
+}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("who", "status"), [("clerk", 200), ("officer", 403), ("colleague_clerk", 404), ("outsider_clerk", 404)]
+    ("page", "who", "status"),
+    [(page, who, status) for page, (_, statuses) in SCOPED_PAGES.items() for who, status in statuses.items()],
 )
-def test_certificate_pdf_is_scoped_by_the_units_subtree(request, client, certificate, who, status):
-    response = _get(
-        client, request.getfixturevalue(who), reverse("certification:certificate-pdf", args=[certificate.pk])
-    )
+def test_certificate_pdf_and_decision_page_are_scoped(request, client, page, who, status):
+    shown = request.getfixturevalue(SCOPED_PAGES[page][0])
+    response = _get(client, request.getfixturevalue(who), reverse(page, args=[shown.pk]))
     assert response.status_code == status
 
 
@@ -65,17 +79,6 @@ def test_decision_list_shows_only_decisions_issued_inside_the_users_subtree(
         "1/QĐ-UBND"
         not in _get(client, colleague_clerk, reverse("certification:decision-list")).content.decode()
     )
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("who", "status"), [("clerk", 200), ("officer", 200), ("colleague_clerk", 404), ("outsider_clerk", 404)]
-)
-def test_decision_detail_is_scoped_by_the_issuer(request, client, decision, who, status):
-    response = _get(
-        client, request.getfixturevalue(who), reverse("certification:decision-detail", args=[decision.pk])
-    )
-    assert response.status_code == status
 
 
 @pytest.mark.django_db

@@ -54,12 +54,12 @@ def engine_inputs(campaign: Campaign, unit: Unit, xa4: scoring.Xa4Rollup | None)
             assessment.crime_count, assessment.social_evil_count, assessment.violation_count
         )
         decision = assessment.status if assessment.status in scoring.DECIDED else ""
+    # Grouped by where each input is read: the unit, its registration, its assessments.
     return scoring.UnitInputs(
         kind=unit.kind,
-        plan=plan,
-        answers=answers,
         is_eligible=unit.is_eligible,
         ineligible_reason=unit.ineligible_reason,
+        xa4=xa4,
         registered=registration is not None,
         households_total=(
             registration.households_total
@@ -67,6 +67,8 @@ def engine_inputs(campaign: Campaign, unit: Unit, xa4: scoring.Xa4Rollup | None)
             else unit.household_count
         ),
         households_registered=registration.households_registered if registration is not None else None,
+        plan=plan,
+        answers=answers,
         figures=figures,
         last_year=(
             scoring.Figures(previous.crime_count, previous.social_evil_count, previous.violation_count)
@@ -74,7 +76,6 @@ def engine_inputs(campaign: Campaign, unit: Unit, xa4: scoring.Xa4Rollup | None)
             else None
         ),
         decision=decision,
-        xa4=xa4,
     )
 
 

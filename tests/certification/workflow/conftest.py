@@ -105,6 +105,11 @@ def snapshot(assessment: Assessment) -> tuple:
     )
 
 
+def save(assessment: Assessment, by, **fields) -> Assessment:
+    """``entry.save_answers`` at the assessment's current version (``changes=``, ``figures=``, ``dossier=``)."""
+    return entry.save_answers(assessment=assessment, by=by, expected_version=assessment.version, **fields)
+
+
 @contextmanager
 def refused(assessment: Assessment, match: str | None = None) -> Iterator[None]:
     """The block raises WorkflowError (matching ``match``) and leaves ``snapshot`` unchanged."""

@@ -10,7 +10,7 @@ from certification.models import Answer, Assessment, AuditEvent, Evidence, Regis
 from certification.selectors.assessments import missing_for_submission, previous_assessment
 from certification.services import entry, registration
 from tests.builders import KDC_LEAVES, fill, make_campaign
-from tests.certification.workflow.conftest import refused, snapshot
+from tests.certification.workflow.conftest import refused, save, snapshot
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -141,27 +141,16 @@ def test_saving_answers_bumps_the_version_and_audits_before_and_after(draft, off
 
 
 def test_saving_the_same_values_again_changes_nothing(draft, officer):
-    entry.save_answers(
-        assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
-    )
+    save(draft, officer, changes={"KDC-1": {"value": "met"}})
     before = snapshot(draft)
-    entry.save_answers(
-        assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
-    )
+    save(draft, officer, changes={"KDC-1": {"value": "met"}})
     assert snapshot(draft) == before
 
 
 def test_not_applicable_is_refused_where_the_criterion_does_not_allow_it(draft, officer):
     with refused(draft, match="KDC-3a"):
-        entry.save_answers(
-            assessment=draft,
-            by=officer,
-            expected_version=draft.version,
-            changes={"KDC-1": {"value": "met"}, "KDC-3a": {"value": "na"}},
-        )
-    entry.save_answers(
-        assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-3b": {"value": "na"}}
-    )
+        save(draft, officer, changes={"KDC-1": {"value": "met"}, "KDC-3a": {"value": "na"}})
+    save(draft, officer, changes={"KDC-3b": {"value": "na"}})
     assert draft.answers.get(criterion__code="KDC-3b").value == Answer.Value.NOT_APPLICABLE
 
 
@@ -171,39 +160,24 @@ def test_not_applicable_is_refused_where_the_criterion_does_not_allow_it(draft, 
 )
 def test_unknown_codes_and_bad_values_are_refused(draft, officer, changes):
     with refused(draft):
-        entry.save_answers(assessment=draft, by=officer, expected_version=draft.version, changes=changes)
+        save(draft, officer, changes=changes)
 
 
 def test_a_derived_criterion_is_not_entered_by_hand(campaign, commune, officer):
     assessment = entry.start_assessment(campaign=campaign, unit=commune, by=officer)
     with pytest.raises(WorkflowError, match="XA-4"):
-        entry.save_answers(
-            assessment=assessment,
-            by=officer,
-            expected_version=assessment.version,
-            changes={"XA-4": {"value": "met"}},
-        )
+        save(assessment, officer, changes={"XA-4": {"value": "met"}})
 
 
 @pytest.mark.parametrize("who", ["appraiser", "approver", "colleague", "outsider"])
 def test_only_an_officer_of_the_unit_may_enter_answers(draft, who, request):
     with refused(draft):
-        entry.save_answers(
-            assessment=draft,
-            by=request.getfixturevalue(who),
-            expected_version=draft.version,
-            changes={"KDC-1": {"value": "met"}},
-        )
+        save(draft, request.getfixturevalue(who), changes={"KDC-1": {"value": "met"}})
 
 
 def test_a_submitted_assessment_is_locked(submitted, officer):
     with refused(submitted, match="cannot be edited"):
-        entry.save_answers(
-            assessment=submitted,
-            by=officer,
-            expected_version=submitted.version,
-            changes={"KDC-1": {"value": "not_met"}},
-        )
+        save(submitted, officer, changes={"KDC-1": {"value": "not_met"}})
 
 
 def test_entry_closes_after_the_deadline_unless_an_approver_opens_an_exception(
@@ -213,18 +187,14 @@ def test_entry_closes_after_the_deadline_unless_an_approver_opens_an_exception(
     campaign.residential_period_end = today - datetime.timedelta(days=1)
     campaign.save()
     with refused(draft, match="Entry closed"):
-        entry.save_answers(
-            assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
-        )
+        save(draft, officer, changes={"KDC-1": {"value": "met"}})
 
     with refused(draft):
         entry.open_entry_exception(assessment=draft, by=officer, until=today)
 
     entry.open_entry_exception(assessment=draft, by=approver, until=today)
     draft.refresh_from_db()
-    entry.save_answers(
-        assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
-    )
+    save(draft, officer, changes={"KDC-1": {"value": "met"}})
     assert draft.answers.get(criterion__code="KDC-1").value == "met"
 
 

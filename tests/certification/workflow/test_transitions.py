@@ -6,7 +6,7 @@ from antt.errors import WorkflowError
 from certification.models import Assessment, AuditEvent, Certificate, Decision
 from certification.services import entry, rules, transitions
 from tests.builders import decision_fields, fill
-from tests.certification.workflow.conftest import refused, snapshot
+from tests.certification.workflow.conftest import refused, save, snapshot
 from units.models import RoleAssignment
 
 pytestmark = pytest.mark.django_db
@@ -28,22 +28,38 @@ def test_an_incomplete_assessment_cannot_be_submitted(draft, officer):
 
 
 def test_minutes_are_required_to_submit(filled, officer):
-    entry.save_answers(
-        assessment=filled, by=officer, expected_version=filled.version, dossier={"meeting_attendees": []}
-    )
+    save(filled, officer, dossier={"meeting_attendees": []})
     with pytest.raises(WorkflowError, match="minutes"):
         transitions.submit_assessment(assessment=filled, by=officer)
 
 
-@pytest.mark.parametrize("who", ["appraiser", "approver", "colleague", "outsider"])
-def test_only_an_officer_of_the_unit_may_submit(filled, who, request):
-    with refused(filled):
-        transitions.submit_assessment(assessment=filled, by=request.getfixturevalue(who))
+STEPS = {"submit": transitions.submit_assessment, "appraise": transitions.appraise_assessment}
 
 
-def test_submitting_twice_is_refused(submitted, officer):
-    with refused(submitted, match="Only a draft or returned"):
-        transitions.submit_assessment(assessment=submitted, by=officer)
+@pytest.mark.parametrize(
+    ("step", "state", "who"),
+    [
+        *(("submit", "filled", who) for who in ["appraiser", "approver", "colleague", "outsider"]),
+        *(("appraise", "submitted", who) for who in ["officer", "approver", "colleague", "outsider"]),
+    ],
+)
+def test_only_an_officer_of_the_unit_may_submit_and_only_an_appraiser_may_appraise(step, state, who, request):
+    assessment = request.getfixturevalue(state)
+    with refused(assessment):
+        STEPS[step](assessment=assessment, by=request.getfixturevalue(who))
+
+
+@pytest.mark.parametrize(
+    ("step", "state", "who", "match"),
+    [
+        ("submit", "submitted", "officer", "Only a draft or returned"),  # submitting twice
+        ("appraise", "filled", "appraiser", "Only a submitted"),  # appraising a draft
+    ],
+)
+def test_a_step_from_the_wrong_status_is_refused(step, state, who, match, request):
+    assessment = request.getfixturevalue(state)
+    with refused(assessment, match=match):
+        STEPS[step](assessment=assessment, by=request.getfixturevalue(who))
 
 
 def test_submitting_after_the_deadline_is_refused(filled, officer, today):
@@ -69,31 +85,14 @@ def test_a_returned_assessment_reopens_only_the_returned_items(submitted, office
 
     before = snapshot(submitted)
     with pytest.raises(WorkflowError, match="KDC-1"):
-        entry.save_answers(
-            assessment=submitted,
-            by=officer,
-            expected_version=submitted.version,
-            changes={"KDC-1": {"value": "not_met"}},
-        )
+        save(submitted, officer, changes={"KDC-1": {"value": "not_met"}})
     with pytest.raises(WorkflowError, match="figures"):
-        entry.save_answers(
-            assessment=submitted, by=officer, expected_version=submitted.version, figures={"crime_count": 9}
-        )
+        save(submitted, officer, figures={"crime_count": 9})
     with pytest.raises(WorkflowError, match="dossier"):
-        entry.save_answers(
-            assessment=submitted,
-            by=officer,
-            expected_version=submitted.version,
-            dossier={"meeting_chair": "X"},
-        )
+        save(submitted, officer, dossier={"meeting_chair": "X"})
     assert snapshot(submitted) == before
 
-    entry.save_answers(
-        assessment=submitted,
-        by=officer,
-        expected_version=submitted.version,
-        changes={"KDC-3a": {"note": "Đã bổ sung"}},
-    )
+    save(submitted, officer, changes={"KDC-3a": {"note": "Đã bổ sung"}})
     transitions.submit_assessment(assessment=submitted, by=officer)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
@@ -103,12 +102,7 @@ def test_a_returned_assessment_reopens_only_the_returned_items(submitted, office
 def test_returning_the_dossier_reopens_the_minutes(submitted, officer, appraiser):
     transitions.return_assessment(assessment=submitted, by=appraiser, items={rules.DOSSIER: "Thiếu chữ ký"})
     submitted.refresh_from_db()
-    entry.save_answers(
-        assessment=submitted,
-        by=officer,
-        expected_version=submitted.version,
-        dossier={"meeting_chair": "Trưởng thôn B"},
-    )
+    save(submitted, officer, dossier={"meeting_chair": "Trưởng thôn B"})
     submitted.refresh_from_db()
     assert submitted.meeting_chair == "Trưởng thôn B"
 
@@ -146,17 +140,6 @@ def test_the_appraisal_is_kept_apart_from_the_self_assessment(submitted, apprais
     answer = submitted.answers.get(criterion__code="KDC-5")
     assert (answer.value, answer.appraised_value, answer.effective_value) == ("met", "not_met", "not_met")
     assert submitted.status == Status.APPRAISED and submitted.appraisal_note == "Có kỷ luật"
-
-
-@pytest.mark.parametrize("who", ["officer", "approver", "colleague", "outsider"])
-def test_only_an_appraiser_may_appraise(submitted, who, request):
-    with refused(submitted):
-        transitions.appraise_assessment(assessment=submitted, by=request.getfixturevalue(who))
-
-
-def test_a_draft_cannot_be_appraised(filled, appraiser):
-    with refused(filled, match="Only a submitted"):
-        transitions.appraise_assessment(assessment=filled, by=appraiser)
 
 
 def test_an_appraisal_with_a_forbidden_not_applicable_is_refused(submitted, appraiser):
@@ -311,7 +294,5 @@ def test_every_answer_and_decision_change_asks_for_a_rescore(
         rules, "schedule_rescore", lambda unit_id, campaign_id: calls.append((unit_id, campaign_id))
     )
     with django_capture_on_commit_callbacks(execute=True):
-        entry.save_answers(
-            assessment=draft, by=officer, expected_version=draft.version, changes={"KDC-1": {"value": "met"}}
-        )
+        save(draft, officer, changes={"KDC-1": {"value": "met"}})
     assert calls == [(draft.unit_id, draft.campaign_id)]
