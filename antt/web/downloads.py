@@ -58,7 +58,7 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     fallback = ascii_filename(name)
     value = f'{"inline" if inline else "attachment"}; filename="{fallback}"'
     if fallback != name:
-        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+        value += f"; filename*=utf-8''{quote(name, safe='')}"
     return value
 
 

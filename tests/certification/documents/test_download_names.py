@@ -17,7 +17,7 @@ from tests.builders import make_areas
 HOSTILE = '../../..\\evil"; filename="x.html\r\n<b>*?:|\u202egpj.exe'
 UNSAFE = set('/\\"*:<>?|;')
 DISPOSITION = re.compile(
-    r"(attachment|inline); filename=\"([^\"\\]*)\"(?:; filename\*=UTF-8''([A-Za-z0-9%._~-]+))?"
+    r"(attachment|inline); filename=\"([^\"\\]*)\"(?:; filename\*=utf-8''([A-Za-z0-9%._~-]+))?"
 )
 
 
@@ -72,7 +72,7 @@ def test_a_safe_name_is_kept_and_vietnamese_goes_in_the_rfc_8187_parameter():
         == "giay-cong-nhan-2026-0001-to-dan-pho-1.pdf"
     )
     assert content_disposition("Báo cáo Đồng Nai.xlsx") == (
-        "attachment; filename=\"Bao cao Dong Nai.xlsx\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20%C4%90%E1%BB%93ng%20Nai.xlsx"
+        "attachment; filename=\"Bao cao Dong Nai.xlsx\"; filename*=utf-8''B%C3%A1o%20c%C3%A1o%20%C4%90%E1%BB%93ng%20Nai.xlsx"
     )
     assert safe_filename("x" * 400 + ".pdf").endswith(".pdf")
 
