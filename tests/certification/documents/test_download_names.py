@@ -5,6 +5,7 @@ that cannot climb out of the folder they are unpacked into."""
 import io
 import re
 import zipfile
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -121,3 +122,18 @@ def test_the_zip_of_a_hostile_unit_name_has_only_plain_entries(
     for name in names:
         assert_safe(name)
         assert name.startswith("giay-cong-nhan-2026-")
+
+
+def test_no_product_code_writes_a_file_name_header_but_the_one_helper():
+    """``Content-Disposition`` is written in one place: a new download cannot forget the rules."""
+    root = Path(__file__).resolve().parents[3]
+    helper = root / "antt" / "web" / "downloads.py"
+    offenders = [
+        f"{path.relative_to(root)}: {needle}"
+        for folder in ("antt", "certification", "units")
+        for path in (root / folder).rglob("*.py")
+        if path != helper
+        for needle in ("Content-Disposition", "as_attachment", "content_disposition_header")
+        if needle in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
