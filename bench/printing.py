@@ -34,13 +34,14 @@ def _forget_outputs() -> None:
 def print_decision(decision: Decision, *, timeout: float = 600) -> dict:
     """Print every certificate of ``decision`` on the workers; wall time from the click to the
     merged PDF (the job is done) and to the zip, peak RSS of the largest worker process."""
+    from certification.audit import SystemActor
     from certification.services.printing import start_print_job
 
     _forget_outputs()
     root = _worker_root()
     with PeakRSS(lambda: [root], interval=0.05) as peak:
         started = time.perf_counter()
-        job = start_print_job(decision=decision, by=None)
+        job = start_print_job(decision=decision, by=SystemActor())
         while True:
             job.refresh_from_db()
             if job.status in (PrintJob.Status.DONE, PrintJob.Status.FAILED):

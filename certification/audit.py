@@ -59,6 +59,8 @@ class Action(models.TextChoices):
     CERTIFICATE_ISSUED = "certificate_issued", _("Certificate issued")
     CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked")
     CERTIFICATE_REPLACED = "certificate_replaced", _("Certificate replaced")
+    PRINT_STARTED = "print_started", _("Printing of certificates started")
+    DOCUMENT_DOWNLOADED = "document_downloaded", _("Document downloaded")
     GRANT_ROLE = "grant_role", _("Role granted")
     REVOKE_ROLE = "revoke_role", _("Role revoked")
     CREATE_USER = "create_user", _("User created")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from antt.errors import WorkflowError
+from antt.web.downloads import name_download
 from units import access, services
 from units.authority import decide_authority
 from units.exchange import imports
@@ -148,8 +149,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
         imports.build_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = 'attachment; filename="mau-nhap-don-vi.xlsx"'
-    return response
+    return name_download(response, "mau-nhap-don-vi.xlsx")
 
 
 @login_required

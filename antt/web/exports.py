@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from antt.spreadsheets import TextWorkbook, text_cell
 from antt.text import nfc
+from antt.web.downloads import name_download
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
@@ -81,6 +82,4 @@ def xlsx_response(
     spool.seek(0)
     if not filename.lower().endswith(".xlsx"):
         filename += ".xlsx"
-    response = FileResponse(spool, as_attachment=True, filename=nfc(filename), content_type=XLSX_CONTENT_TYPE)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return name_download(FileResponse(spool, content_type=XLSX_CONTENT_TYPE), filename)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
 from antt.text import nfc, search_key
+from antt.web.downloads import safe_filename
 from certification.audit import Action, log_change
 from certification.documents import pdf, wording
 from certification.documents.numbering import CERTIFICATE, next_number, reserve_numbers
@@ -301,5 +302,6 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
 
 def pdf_filename(certificate: Certificate) -> str:
+    """The certificate's file name (downloads and zip entries): no path or quote in it."""
     slug = "-".join(search_key(certificate.snapshot.get("unit_name", "")).split())[:60] or "don-vi"
-    return f"giay-cong-nhan-{certificate.year}-{certificate.register_number:04d}-{slug}.pdf"
+    return safe_filename(f"giay-cong-nhan-{certificate.year}-{certificate.register_number:04d}-{slug}.pdf")

@@ -12,6 +12,12 @@ work that follows it (:class:`Next`) and ``tasks.printing`` enqueues that work.
   (pikepdf) copy the pages' objects as they are.
 * Files are named by content (template version + every certificate's content hash): an
   unchanged decision is served from the existing files at once.
+* Revoked means unobtainable. Each chunk re-reads its certificates' status just before it
+  renders and leaves out those no longer valid (:func:`recheck`); the merge re-reads them all
+  once more and renders again a chunk whose certificate was revoked or replaced while it
+  rendered. Each chunk records the certificates it holds (``printed``), so :func:`is_current`
+  can tell at download time whether a finished job still holds only valid certificates: a
+  revocation committed after the merge makes the job's files undownloadable.
 """
 
 import hashlib
@@ -25,7 +31,9 @@ from typing import BinaryIO, NamedTuple
 import pikepdf
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from antt.web.downloads import unique_names
 from certification.documents import pdf
 from certification.documents.certificates import certificate_hash, pdf_filename, render_certificates_pdf
 from certification.models import Certificate, Decision, PrintJob
@@ -50,6 +58,11 @@ def printable(decision: Decision):
     )
 
 
+def _digest(hashes: list[str]) -> str:
+    """The content hash of pages with these certificate hashes, in this order."""
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
 def plan(certificates: list[Certificate]) -> tuple[str, list[dict]]:
     """The job's content hash and its chunks (certificate ids and hashes, CHUNK_SIZE a chunk)."""
     hashes = [certificate_hash(c) for c in certificates]
@@ -58,12 +71,12 @@ def plan(certificates: list[Certificate]) -> tuple[str, list[dict]]:
         part = hashes[start : start + CHUNK_SIZE]
         chunks.append(
             {
-                "hash": hashlib.sha256("".join(part).encode()).hexdigest(),
+                "hash": _digest(part),
                 "ids": [c.pk for c in certificates[start : start + CHUNK_SIZE]],
                 "cert_hashes": part,
             }
         )
-    return hashlib.sha256("".join(hashes).encode()).hexdigest(), chunks
+    return _digest(hashes), chunks
 
 
 def output_names(content_hash: str, decision: Decision) -> tuple[str, str]:
@@ -76,8 +89,48 @@ def chunk_name(chunk_hash: str) -> str:
     return f"print/chunks/{chunk_hash}.pdf"
 
 
-def _chunk_done(chunk: dict) -> bool:
-    return pdf.exists(chunk_name(chunk["hash"]))
+def recheck(ids: list[int]) -> list[int]:
+    """The certificates among ``ids`` that are valid now (read afresh), in the same order."""
+    valid = set(
+        Certificate.objects.filter(pk__in=ids, status=Certificate.Status.VALID).values_list("pk", flat=True)
+    )
+    return [pk for pk in ids if pk in valid]
+
+
+def _rendered(chunk: dict) -> bool:
+    """The chunk is recorded with its file (none when it holds no certificate any more)."""
+    if "printed" not in chunk:
+        return False
+    return not chunk["printed"] or pdf.exists(chunk_name(chunk["file"]))
+
+
+def printed_ids(job: PrintJob) -> list[int] | None:
+    """The certificates in the job's files, in order; None when the job does not say (a job
+    not finished, or one finished before chunks recorded what they hold)."""
+    if not job.chunks or any("printed" not in chunk for chunk in job.chunks):
+        return None
+    return [pk for chunk in job.chunks for pk in chunk["printed"]]
+
+
+def skipped(job: PrintJob) -> int:
+    """How many planned certificates were left out because they stopped being valid."""
+    ids = printed_ids(job)
+    return 0 if ids is None else sum(len(chunk["ids"]) for chunk in job.chunks) - len(ids)
+
+
+def is_current(job: PrintJob) -> bool:
+    """A finished job whose files hold only certificates that are valid now: its files may be
+    downloaded. False once one of them is revoked or replaced (print again), and for a job that
+    does not record what it holds."""
+    ids = printed_ids(job)
+    if job.status != Status.DONE or ids is None:
+        return False
+    return not Certificate.objects.filter(pk__in=ids).exclude(status=Certificate.Status.VALID).exists()
+
+
+def mark_printed(chunks: list[dict]) -> list[dict]:
+    """``chunks`` as already rendered whole (the job reuses finished files of the same content)."""
+    return [{**chunk, "printed": list(chunk["ids"]), "file": chunk["hash"]} for chunk in chunks]
 
 
 def run_job(job_id: int) -> Next:
@@ -86,37 +139,43 @@ def run_job(job_id: int) -> Next:
     if job.status in (Status.DONE, Status.FAILED):
         return Next()
     PrintJob.objects.filter(pk=job_id).update(status=Status.RUNNING)
-    pending = tuple(i for i, chunk in enumerate(job.chunks) if not _chunk_done(chunk))
+    pending = tuple(i for i, chunk in enumerate(job.chunks) if not _rendered(chunk))
     if not pending:
-        return Next(finish=record_progress(job_id))
+        return Next(finish=True)
     return Next(chunks=pending)
 
 
 def render_chunk(job_id: int, index: int) -> Next:
-    """Render one chunk; the chunk that completes the set leads to the merge."""
+    """Render one chunk's certificates that are still valid; the chunk that completes the set
+    leads to the merge. The file is named by what it holds, so a chunk that lost a certificate
+    is never taken for the whole one."""
     job = PrintJob.objects.get(pk=job_id)
     if job.status in (Status.DONE, Status.FAILED):
         return Next()
     chunk = job.chunks[index]
-    name = chunk_name(chunk["hash"])
-    if not pdf.exists(name):
-        by_id = Certificate.objects.in_bulk(chunk["ids"])
-        certificates = [by_id[pk] for pk in chunk["ids"]]
-        pdf.store(name, render_certificates_pdf(certificates))
-    return Next(finish=record_progress(job_id))
+    printed = recheck(chunk["ids"])
+    if printed == chunk["ids"]:
+        file = chunk["hash"]
+    else:
+        kept = set(printed)
+        file = _digest([h for pk, h in zip(chunk["ids"], chunk["cert_hashes"], strict=True) if pk in kept])
+    if printed and not pdf.exists(chunk_name(file)):
+        by_id = Certificate.objects.in_bulk(printed)
+        pdf.store(chunk_name(file), render_certificates_pdf([by_id[pk] for pk in printed]))
+    return Next(finish=record_progress(job_id, index, printed=printed, file=file if printed else ""))
 
 
-def record_progress(job_id: int) -> bool:
-    """Count rendered certificates from the chunk files (not by incrementing, so a task run
-    twice counts once). True for the one call that completes the set: the chunks are to be merged."""
+def record_progress(job_id: int, index: int, *, printed: list[int], file: str) -> bool:
+    """Record what chunk ``index`` holds and count the planned certificates dealt with (a task
+    run twice counts once). True for the one call that completes the set: merge the chunks."""
     with transaction.atomic():
         job = PrintJob.objects.select_for_update().get(pk=job_id)
-        if job.status != Status.RUNNING:
+        if job.status != Status.RUNNING or "printed" in job.chunks[index]:
             return False
-        before = job.done
-        job.done = sum(len(c["ids"]) for c in job.chunks if _chunk_done(c))
-        job.save(update_fields=["done"])
-        return job.done >= job.total and before < job.total
+        job.chunks[index] = {**job.chunks[index], "printed": printed, "file": file}
+        job.done = sum(len(c["ids"]) for c in job.chunks if "printed" in c)
+        job.save(update_fields=["chunks", "done"])
+        return all("printed" in c for c in job.chunks)
 
 
 def merge_pdfs(chunks: list[bytes], out: BinaryIO) -> None:
@@ -167,25 +226,75 @@ def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO)
 
 
 def _filenames(job: PrintJob) -> list[str]:
-    certificates = Certificate.objects.in_bulk([pk for c in job.chunks for pk in c["ids"]])
-    return [pdf_filename(certificates[pk]) for c in job.chunks for pk in c["ids"]]
+    ids = printed_ids(job) or []
+    certificates = Certificate.objects.in_bulk(ids)
+    return unique_names([pdf_filename(certificates[pk]) for pk in ids])
+
+
+def _redo(job_id: int) -> tuple[int, ...] | None:
+    """Forget the chunks that hold a certificate no longer valid (revoked or replaced while
+    they rendered) or whose file is gone: they are rendered again. Under the job's lock; None
+    when the job is no longer running (another run of the merge finished it)."""
+    with transaction.atomic():
+        job = PrintJob.objects.select_for_update().get(pk=job_id)
+        if job.status != Status.RUNNING:
+            return None
+        ids = printed_ids(job) or []
+        gone = set(ids) - set(recheck(ids))
+        redo = tuple(
+            i
+            for i, chunk in enumerate(job.chunks)
+            if "printed" not in chunk or gone & set(chunk["printed"]) or not _rendered(chunk)
+        )
+        if redo:
+            for i in redo:
+                job.chunks[i] = {k: v for k, v in job.chunks[i].items() if k not in ("printed", "file")}
+            job.done = sum(len(c["ids"]) for c in job.chunks if "printed" in c)
+            job.save(update_fields=["chunks", "done"])
+        return redo
 
 
 def finish_job(job_id: int) -> Next:
-    """Merge the chunks into one PDF: the job is done. The zip of single PDFs follows in its own
-    step (:func:`build_zip`), off the path of the merged PDF the clerk is waiting for."""
+    """Check once more that every certificate printed is valid (a chunk whose certificate was
+    revoked while it rendered is rendered again), then merge the chunks into one PDF named by
+    what it holds: the job is done. The zip of single PDFs follows in its own step
+    (:func:`build_zip`), off the path of the merged PDF the clerk is waiting for."""
     job = PrintJob.objects.select_related("decision").get(pk=job_id)
-    if job.status == Status.DONE:
+    if job.status != Status.RUNNING:
         return Next()
-    pdf_name, _zip_name = output_names(job.content_hash, job.decision)
+    redo = _redo(job_id)
+    if redo is None:
+        return Next()
+    if redo:
+        return Next(chunks=redo)
+    job.refresh_from_db(fields=["chunks"])
+    kept = set(printed_ids(job) or [])
+    if not kept:
+        PrintJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+            status=Status.FAILED,
+            error=_("No certificate of this job is valid any more: nothing was printed."),
+            finished_at=timezone.now(),
+        )
+        return Next()
+    hashes = [h for c in job.chunks for pk, h in zip(c["ids"], c["cert_hashes"], strict=True) if pk in kept]
+    content_hash = _digest(hashes)
+    pdf_name, _zip_name = output_names(content_hash, job.decision)
     if not pdf.exists(pdf_name):
-        chunks = [pdf.read(chunk_name(c["hash"])) for c in job.chunks]
+        chunks = [pdf.read(chunk_name(c["file"])) for c in job.chunks if c["printed"]]
         pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh))
-    PrintJob.objects.filter(pk=job_id).update(
-        status=Status.DONE, done=job.total, pdf=pdf_name, finished_at=timezone.now(), error=""
+    finished = PrintJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+        status=Status.DONE,
+        done=job.total,
+        content_hash=content_hash,
+        pdf=pdf_name,
+        finished_at=timezone.now(),
+        error="",
     )
+    if not finished:
+        return Next()
     for chunk in job.chunks:
-        pdf.storage_path(chunk_name(chunk["hash"])).unlink(missing_ok=True)
+        if chunk["printed"]:
+            pdf.storage_path(chunk_name(chunk["file"])).unlink(missing_ok=True)
     return Next(zip=True)
 
 

@@ -1,26 +1,42 @@
 """Bulk printing, the request side: plan a print job (or reuse one) and enqueue its first step.
-The steps are in ``certification.documents.printing``."""
+The steps are in ``certification.documents.printing``. Also the audit record of every download
+of a decision, a certificate or a print job's files."""
 
 import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from certification.audit import Actor, actor_or_none
+from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.documents import pdf
-from certification.documents.printing import output_names, plan, printable
+from certification.documents.printing import mark_printed, output_names, plan, printable
 from certification.models import Decision, PrintJob
+from certification.selectors.documents import PRINT_ROLES
+from certification.services.rules import require_role_on
 from certification.tasks.printing import build_zip_task, print_job_task
 
 REUSE_RUNNING_FOR = datetime.timedelta(minutes=30)
 Status = PrintJob.Status
 
 
-@transaction.atomic
+@atomic_deferred
 def start_print_job(*, decision: Decision, by: Actor) -> PrintJob:
     """Start (or reuse) printing of the decision's valid certificates."""
+    require_role_on(by, decision.issuer, *PRINT_ROLES)
+    job = _start(decision, by)
+    log_change(
+        job,
+        by=by,
+        action=Action.PRINT_STARTED,
+        field="certificates",
+        new={"job": job.pk, "certificates": job.total, "status": job.status},
+    )
+    return job
+
+
+def _start(decision: Decision, by: Actor) -> PrintJob:
     certificates = list(printable(decision))
     if not certificates:
         raise WorkflowError(_("This decision has no valid certificate to print."))
@@ -30,12 +46,13 @@ def start_print_job(*, decision: Decision, by: Actor) -> PrintJob:
         decision=decision, total=len(certificates), content_hash=content_hash, requested_by=actor_or_none(by)
     )
     if pdf.exists(pdf_name):
+        # Files are named by what they hold: these hold exactly the certificates planned.
         job.status, job.done, job.finished_at = Status.DONE, job.total, timezone.now()
+        job.chunks = mark_printed(chunks)
         job.pdf.name = pdf_name
         if pdf.exists(zip_name):
             job.zip.name = zip_name
         else:  # the zip task of an earlier job did not finish: build it again
-            job.chunks = chunks
             transaction.on_commit(lambda: build_zip_task.delay(job.pk))
         job.save()
         return job
@@ -55,3 +72,9 @@ def start_print_job(*, decision: Decision, by: Actor) -> PrintJob:
     job.save()
     transaction.on_commit(lambda: print_job_task.delay(job.pk))
     return job
+
+
+@atomic_deferred
+def record_download(*, document: models.Model, by: Actor, filename: str) -> None:
+    """Who downloaded which file of a decision, a certificate or a print job, and when."""
+    log_change(document, by=by, action=Action.DOCUMENT_DOWNLOADED, field="file", new=filename)

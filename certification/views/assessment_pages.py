@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
+from antt.web.downloads import name_download
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
 from certification.models import Assessment, Campaign, Registration
@@ -112,10 +113,7 @@ def excel_download(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("There is no open campaign."))
         return redirect("certification:assessment-list")
     data = excel.build_workbook(campaign=campaign, units=excel.units_for_export(request.user, campaign))
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{excel.export_filename(campaign)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return name_download(HttpResponse(data, content_type=XLSX), excel.export_filename(campaign))
 
 
 def _pending_imports(request: HttpRequest) -> dict:

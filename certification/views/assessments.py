@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
+from antt.web.downloads import name_download
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification.errors import ConflictError
@@ -309,10 +310,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = evidence.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
+    response = name_download(FileResponse(handle, content_type=evidence.content_type), evidence.original_name)
     response["Content-Security-Policy"] = "sandbox"
     return response
 

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
+from antt.web.downloads import name_download
 from certification.exchange.criteria_excel import (
     CriteriaImportError,
     ParsedSet,
@@ -133,8 +134,7 @@ def set_diff(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
 def set_export(request: HttpRequest, pk: int) -> HttpResponse:
     criteria_set = get_set_for_user(request.user, pk)
     response = HttpResponse(export_set_xlsx(criteria_set), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(criteria_set)}"'
-    return response
+    return name_download(response, export_filename(criteria_set))
 
 
 @login_required

@@ -1,7 +1,9 @@
 """Views: decisions, certificates, bulk printing and summary reports.
 
 Decisions are scoped by their issuing body's subtree, certificates by their unit's subtree.
-Clerks, approvers and viewers download; only approvers revoke.
+Clerks, approvers and viewers download (``selectors.documents.DOCUMENT_ROLES``); the viewer
+does not print (``PRINT_ROLES``); only approvers revoke. Every download is audited, and a print
+job's files are served only while every certificate in them is still valid.
 """
 
 from django.contrib import messages
@@ -16,21 +18,22 @@ from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
 from antt.text import search_key
+from antt.web.downloads import name_download
 from antt.web.exports import XLSX_CONTENT_TYPE
 from antt.web.listing import list_context, sort_queryset
-from certification.documents import pdf, reports
+from certification.documents import pdf, printing, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
 from certification.selectors.assessments import is_approver_of
-from certification.services.printing import start_print_job
+from certification.selectors.documents import DOCUMENT_ROLES, PRINT_ROLES, can_print
+from certification.services.printing import record_download, start_print_job
 from certification.services.transitions import revoke_assessment
-from units.access import Role, can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
+from units.access import can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
-DOCUMENT_ROLES = (Role.CLERK, Role.APPROVER, Role.VIEWER, Role.ADMIN)
 DECISION_SORTS = {
     "issued": ("issued_on", "number"),
     "number": ("year", "number"),
@@ -46,11 +49,7 @@ def _decisions(user):
 def _file_response(
     data: bytes, filename: str, *, content_type: str = "application/pdf", attachment: bool = False
 ) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    disposition = "attachment" if attachment else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return name_download(HttpResponse(data, content_type=content_type), filename, inline=not attachment)
 
 
 def _decision_filename(decision: Decision) -> str:
@@ -81,6 +80,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "certificates": certificates,
         "can_download": has_role(request.user, decision.issuer, *DOCUMENT_ROLES),
         "can_revoke": is_approver_of(request.user, decision.issuer),
+        "can_print": can_print(request.user, decision),
         "print_jobs": decision.print_jobs.all()[:5],
     }
     return render(request, "certification/documents/decision_detail.html", context)
@@ -90,7 +90,9 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
     require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
-    return _file_response(render_decision(decision), _decision_filename(decision))
+    data, filename = render_decision(decision), _decision_filename(decision)
+    record_download(document=decision, by=request.user, filename=filename)
+    return _file_response(data, filename)
 
 
 @login_required
@@ -100,7 +102,9 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if certificate.status != Certificate.Status.VALID:
         messages.error(request, _("This certificate is no longer in force and cannot be printed."))
         return redirect(certificate.get_verify_url())
-    return _file_response(render_certificate(certificate), pdf_filename(certificate))
+    data, filename = render_certificate(certificate), pdf_filename(certificate)
+    record_download(document=certificate, by=request.user, filename=filename)
+    return _file_response(data, filename)
 
 
 @login_required
@@ -140,7 +144,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def print_start(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
-    require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
+    require_role(request.user, decision.issuer, *PRINT_ROLES)
     try:
         job = start_print_job(decision=decision, by=request.user)
     except WorkflowError as error:
@@ -168,6 +172,9 @@ def print_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": job.decision,
             "zip_state": _zip_state(job),
             "message": job.error if job.status == PrintJob.Status.FAILED else "",
+            "outdated": job.status == PrintJob.Status.DONE and not printing.is_current(job),
+            "skipped": printing.skipped(job),
+            "can_print": can_print(request.user, job.decision),
         },
     )
 
@@ -217,15 +224,15 @@ def print_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         return redirect("certification:print-detail", job.pk)
     if job.status != PrintJob.Status.DONE or field is None or not pdf.exists(field.name):
         raise Http404
+    # Checked at the moment of the download: a certificate revoked or replaced after the job
+    # finished (or while it ran) must not be obtainable from its files.
+    if not printing.is_current(job):  # the page says why and offers to print again
+        return redirect("certification:print-detail", job.pk)
+    filename = field.name.rsplit("/", 1)[-1]
     content_type = "application/pdf" if kind == "pdf" else "application/zip"
-    response = FileResponse(
-        open(pdf.storage_path(field.name), "rb"),
-        as_attachment=True,
-        filename=field.name.rsplit("/", 1)[-1],
-        content_type=content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    response = FileResponse(open(pdf.storage_path(field.name), "rb"), content_type=content_type)
+    record_download(document=job, by=request.user, filename=filename)
+    return name_download(response, filename)
 
 
 # --- summary report -----------------------------------------------------------------------

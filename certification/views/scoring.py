@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from antt.web.downloads import name_download
 from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result, ScoringRun
 from certification.scoring.engine import format_percent
@@ -142,9 +143,7 @@ def results_export(request: HttpRequest, pk: int) -> FileResponse:
     handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     write_results([campaign], handle, units=units)
     handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"ket-qua-{campaign.year}-{campaign.province.code}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    response = FileResponse(
+        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+    return name_download(response, f"ket-qua-{campaign.year}-{campaign.province.code}.xlsx")

@@ -48,6 +48,7 @@ from tests.security.world import (
 SIGNED_IN = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, COLLEAGUE, OUTSIDER, SUPER}
 IN_SCOPE = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, SUPER}
 DOCUMENTS = {APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, SUPER}  # download decisions and certificates
+PRINT = DOCUMENTS - {VIEWER}  # start print jobs: not the read-only viewer
 PROVINCE_STAFF = {PROVINCE, SUPER}
 LOGIN = "login"
 
@@ -187,7 +188,7 @@ MATRIX: dict[str, Rule] = {
     "certification:decision-list": Rule(allow(SIGNED_IN)),
     "certification:decision-detail": Rule(allow(IN_SCOPE), kwargs=decision),
     "certification:decision-pdf": Rule(allow(DOCUMENTS), kwargs=decision),
-    "certification:print-start": Rule(allow(DOCUMENTS, 302), kwargs=decision, method="post"),
+    "certification:print-start": Rule(allow(PRINT, 302), kwargs=decision, method="post"),
     "certification:certificate-pdf": Rule(allow(DOCUMENTS), kwargs=certificate),
     "certification:certificate-revoke": Rule(allow({APPROVER, SUPER}), kwargs=certificate),
     "certification:print-detail": Rule(allow(DOCUMENTS), kwargs=job),
