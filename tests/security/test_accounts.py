@@ -161,6 +161,12 @@ def test_the_link_is_refused_for_oneself_and_outside_the_subtree(province_admin,
     outsider.refresh_from_db()
     assert outsider.has_usable_password()
 
+    own = admin.post(reverse("units:user-password-link", args=[province_admin.pk]), follow=True)
+    assert "Hãy tự đổi mật khẩu" in own.content.decode()
+    province_admin.refresh_from_db()
+    assert province_admin.has_usable_password()
+    assert not AuditEvent.objects.filter(action=Action.PASSWORD_LINK).exists()
+
 
 @pytest.mark.django_db
 def test_a_new_user_gets_a_one_time_link_not_a_password_from_the_administrator(province_admin, commune):
