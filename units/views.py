@@ -273,6 +273,11 @@ def user_password_link(request: HttpRequest, pk: int) -> HttpResponse:
     except WorkflowError as e:
         messages.error(request, str(e))
         return redirect("units:user-detail", target.pk)
+    messages.success(
+        request,
+        _("One-time link issued for %(username)s: their old password no longer works.")
+        % {"username": target.username},
+    )
     return _show_password_link(request, target, link)
 
 

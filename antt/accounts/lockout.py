@@ -89,7 +89,8 @@ class AccountGuardHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         if not username or not account_under_attack(username):
             return False
-        return not known_address(username, request.axes_ip_address)  # type: ignore[attr-defined]
+        address = getattr(request, "axes_ip_address", None) or client_address(request)
+        return not known_address(username, address)
 
     def is_locked(self, request, credentials=None) -> bool:
         if super().is_locked(request, credentials):
