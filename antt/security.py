@@ -1,5 +1,7 @@
 """Security headers Django does not set itself (Content-Security-Policy, Permissions-Policy),
-and numbers too large for the database answered as bad input (400) instead of a server error.
+numbers too large for the database answered as bad input (400) instead of a server error, the
+deploy check that refuses the development ``SECRET_KEY``, and the log filter that keeps 4xx
+answers to one line (a refused request is the client's doing, not a fault to trace).
 
 The policy (``settings.CONTENT_SECURITY_POLICY``) allows only our own scripts, styles, fonts
 and images (plus ``data:`` images: QR codes and icons), no plugins, no framing and no form
@@ -12,9 +14,11 @@ once those are CSS classes. A view that sets its own policy (evidence downloads:
 keeps it.
 """
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core import checks
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop, ngettext
 
@@ -41,6 +45,33 @@ class SecurityHeadersMiddleware:
 
             return bad_request(request, exception)
         return None
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_secret_key(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``check --deploy`` fails (an error, not a warning) while SECRET_KEY is the development key
+    written in the source: anyone could sign sessions and password-reset links with it."""
+    if settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
+        return [
+            checks.Error(
+                "SECRET_KEY is not set: the development key in antt/settings.py is public.",
+                hint="Set the SECRET_KEY environment variable to 50 or more random characters.",
+                id="antt.E001",
+            )
+        ]
+    return []
+
+
+class ClientErrorFilter(logging.Filter):
+    """On ``django.request``: a 4xx (403 refused, 404, 405…) is logged as its one-line warning,
+    without the traceback of the PermissionDenied or Http404 that produced it; 5xx keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is not None and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 # Django's own messages that its Vietnamese catalogue leaves untranslated, yet users can meet

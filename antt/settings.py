@@ -70,7 +70,9 @@ def database_from_env() -> dict:
     }
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-dev-key-change-me-in-production-0123456789abcdef")
+# Without SECRET_KEY: a development key that `check --deploy` refuses (antt.security).
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "django_otp",
+    "antt.accounts",
     "django_otp.plugins.otp_totp",
     "units",
     "certification",
@@ -152,12 +155,45 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: 5 failures per username+IP lock for 15 minutes.
+# Sessions carry their user's id in a column, so that a user's other sessions can be ended
+# (password changed, two-step verification turned on, "log out everywhere"): antt.accounts.sessions.
+SESSION_ENGINE = "antt.accounts.sessions"
+
+# The client's address behind reverse proxies (antt.accounts.lockout, docs/reliability.md "Behind
+# the proxy"): TRUSTED_PROXY_COUNT is the number of proxies in front of gunicorn that append the
+# address they saw to X-Forwarded-For (nginx with $proxy_add_x_forwarded_for: 1). 0: the address
+# of the TCP peer. The login lockout and every per-address limit use this one address, through
+# django-axes and django-ipware (which counts the proxies *after* the client in the header: the
+# nearest proxy is the TCP peer, not in the header). Non-strict: entries a client forged to the
+# left of the trusted ones are ignored instead of making the whole header unusable.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+IPWARE_STRICT = False
+
+# Login throttling: AXES_FAILURE_LIMIT failures per user name + address lock that pair for
+# 15 minutes. An account guessed at from many addresses (ACCOUNT_FAILURE_LIMIT failures in those
+# 15 minutes, each address counting at most AXES_FAILURE_LIMIT) accepts logins only from the
+# addresses it logged in from in the last ACCOUNT_KNOWN_ADDRESS_DAYS days until it cools off: a
+# stranger cannot lock the owner out of their usual machine (antt.accounts.lockout).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "antt.accounts.lockout.AccountGuardHandler"
+ACCOUNT_FAILURE_LIMIT = int(os.environ.get("ACCOUNT_FAILURE_LIMIT", "20"))
+ACCOUNT_KNOWN_ADDRESS_DAYS = int(os.environ.get("ACCOUNT_KNOWN_ADDRESS_DAYS", "90"))
+
+# Password reset links (by e-mail, or issued once by an administrator): valid this many seconds,
+# and only until the password is set.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
+# Requests for a reset e-mail per address per minute (a mailbox cannot be flooded).
+PASSWORD_RESET_RATE_LIMIT = int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5"))
 
 # Second factor (TOTP, django-otp): anyone may turn it on under "Xác thực hai lớp"; a user
 # who has it is asked for the 6-digit code after the password. Users holding one of these
@@ -277,14 +313,15 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # 403/404 are the client's doing: one line each, no traceback (antt.security).
+    "filters": {"client_errors_without_traceback": {"()": "antt.security.ClientErrorFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# Public certificate verification: requests per minute per client address.
+# Public certificate verification: requests per minute per client address (TRUSTED_PROXY_COUNT).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
-# Behind a reverse proxy that overwrites X-Forwarded-For: count the client's address, not the proxy's.
-VERIFY_TRUST_X_FORWARDED_FOR = env_bool("VERIFY_TRUST_X_FORWARDED_FOR", False)
 CACHES = {
     "default": {
         "BACKEND": (

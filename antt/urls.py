@@ -4,13 +4,28 @@ from django.urls import include, path
 
 from antt import health
 from antt.accounts import two_factor
+from antt.accounts import views as accounts
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("login/verify/", two_factor.verify, name="otp_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", accounts.account, name="account"),
+    path("account/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("account/logout-everywhere/", accounts.logout_everywhere, name="logout_everywhere"),
     path("account/2fa/", two_factor.setup, name="two_factor"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("", include("certification.urls")),

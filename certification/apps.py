@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from antt.accounts.signals import two_factor_changed
+from antt.accounts.signals import account_changed, two_factor_changed
 
 
 class CertificationConfig(AppConfig):
@@ -15,5 +15,12 @@ class CertificationConfig(AppConfig):
         def log_two_factor(sender, *, user, by, old: str, new: str, **kwargs) -> None:
             log_change(user, by=by, action=Action.TWO_FACTOR, field="two_factor", old=old, new=new)
 
-        # weak=False: the receiver is a local function, nothing else keeps it alive.
+        def log_account(sender, *, user, by, action: str, count: int = 0, **kwargs) -> None:
+            # Never the password: only that it changed, or how many sessions ended.
+            field = "sessions" if action == Action.SESSIONS_ENDED else "password"
+            new = str(count) if action == Action.SESSIONS_ENDED else action
+            log_change(user, by=by, action=Action(action), field=field, old="", new=new)
+
+        # weak=False: the receivers are local functions, nothing else keeps them alive.
         two_factor_changed.connect(log_two_factor, weak=False, dispatch_uid="certification.log_two_factor")
+        account_changed.connect(log_account, weak=False, dispatch_uid="certification.log_account")

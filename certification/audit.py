@@ -65,6 +65,10 @@ class Action(models.TextChoices):
     REVOKE_ROLE = "revoke_role", _("Role revoked")
     CREATE_USER = "create_user", _("User created")
     TWO_FACTOR = "two_factor", _("Two-factor authentication")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password set from a one-time link")
+    PASSWORD_LINK = "password_link", _("One-time password link issued")
+    SESSIONS_ENDED = "sessions_ended", _("Logged out everywhere")
 
     @classmethod
     def label_of(cls, code: str) -> str:

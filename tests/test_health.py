@@ -1,4 +1,5 @@
-"""/healthz tells a load balancer whether the database and the broker answer; it never crashes."""
+"""/healthz tells a load balancer whether the database and the broker answer; it never crashes, and
+it tells a stranger nothing more than ok/unhealthy (which part failed goes to the log)."""
 
 import socket
 
@@ -20,25 +21,25 @@ def test_healthz_is_ok_without_login_when_tasks_run_in_process(client, settings)
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+    assert response.json() == {"status": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
 @pytest.mark.django_db
-def test_healthz_reports_a_stopped_broker_as_unhealthy(client, settings):
+def test_healthz_reports_a_stopped_broker_as_unhealthy_and_logs_which(client, settings, caplog):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{unused_port()}/0"
 
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unhealthy"
-    assert body["database"] == "ok"
-    assert body["broker"] == "ConnectionError"
+    assert response.json() == {"status": "unhealthy"}
+    assert "broker ConnectionError" in caplog.text and "database ok" in caplog.text
 
 
 @pytest.mark.django_db
-def test_healthz_reports_a_broken_database_as_unhealthy(client, settings, monkeypatch):
+def test_healthz_reports_a_broken_database_as_unhealthy_without_saying_why(
+    client, settings, monkeypatch, caplog
+):
     settings.CELERY_BROKER_URL = ""
 
     def broken_cursor(*args, **kwargs):
@@ -49,7 +50,9 @@ def test_healthz_reports_a_broken_database_as_unhealthy(client, settings, monkey
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unhealthy", "database": "OperationalError", "broker": "eager"}
+    assert response.json() == {"status": "unhealthy"}
+    assert "OperationalError" not in response.content.decode()
+    assert "database OperationalError" in caplog.text
 
 
 @pytest.mark.integration
@@ -60,4 +63,4 @@ def test_healthz_is_ok_with_postgresql_and_a_running_redis(client, settings, red
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok"}

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from units.models import RoleAssignment, Unit
@@ -66,9 +66,8 @@ class UserCreateForm(RoleForm):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
 
-    field_order = ["username", "last_name", "first_name", "email", "password", "unit", "role", "title"]
+    field_order = ["username", "last_name", "first_name", "email", "unit", "role", "title"]
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
@@ -77,19 +76,3 @@ class UserCreateForm(RoleForm):
         if user_model.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("This username is already taken."))
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        password = cleaned.get("password")
-        if password:
-            candidate = get_user_model()(
-                username=cleaned.get("username", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-                email=cleaned.get("email", ""),
-            )
-            try:
-                password_validation.validate_password(password, candidate)
-            except forms.ValidationError as e:
-                self.add_error("password", e)
-        return cleaned

@@ -7,10 +7,15 @@ so nobody can create a peer or a superior. Superusers manage everything.
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from antt.accounts.sessions import end_sessions
 from antt.errors import WorkflowError
 from certification.audit import Action, log_change
 from units import access
@@ -84,8 +89,8 @@ def create_user_with_role(
     *,
     by,
     username: str,
-    password: str,
     unit: Unit,
+    password: str | None = None,
     role: str,
     first_name: str = "",
     last_name: str = "",
@@ -95,6 +100,7 @@ def create_user_with_role(
     _check(by, unit, role)
     if User.objects.filter(username__iexact=username).exists():
         raise WorkflowError(_("This username is already taken."))
+    # No password (the app's form): unusable until the user sets one from a one-time link.
     user = User.objects.create_user(
         username=username, password=password, first_name=first_name, last_name=last_name, email=email
     )
@@ -118,3 +124,29 @@ def revoke_role(*, by, assignment: RoleAssignment) -> None:
         new="",
     )
     assignment.delete()
+
+
+@transaction.atomic
+def issue_password_link(*, by, user: AbstractBaseUser) -> str:
+    """A one-time link (path) with which ``user`` sets a new password; shown once to ``by``.
+
+    The current password stops working at once and every session of ``user`` ends: the
+    administrator hands over a link, never a password, and the user's first login sets one.
+    The link is Django's password-reset token: it expires after ``PASSWORD_RESET_TIMEOUT`` and
+    dies when the password is set (the token is bound to the password's hash)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == getattr(by, "pk", None):
+        raise WorkflowError(_("Change your own password under “My account”."))
+    if not access.is_global(by) and (user.is_superuser or not managed_users(by).filter(pk=user.pk).exists()):
+        raise WorkflowError(_("You can only issue a link to users of your own subtree."))
+    if not user.is_active:
+        raise WorkflowError(_("This account is disabled."))
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    end_sessions(user.pk)
+    log_change(user, by=by, action=Action.PASSWORD_LINK, field="password", old="", new="one-time link")
+    token = default_token_generator.make_token(user)
+    return reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
+    )

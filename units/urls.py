@@ -13,5 +13,6 @@ urlpatterns = [
     path("users/new/", views.user_create, name="user-create"),
     path("users/<int:pk>/", views.user_detail, name="user-detail"),
     path("users/<int:pk>/roles/add/", views.role_add, name="role-add"),
+    path("users/<int:pk>/password-link/", views.user_password_link, name="user-password-link"),
     path("roles/<int:pk>/remove/", views.role_remove, name="role-remove"),
 ]

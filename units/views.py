@@ -12,9 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -231,23 +233,52 @@ def user_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.create_user_with_role(
-                by=request.user,
-                username=data["username"],
-                password=data["password"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                unit=data["unit"],
-                role=data["role"],
-                title=data["title"],
-            )
+            with transaction.atomic():
+                user = services.create_user_with_role(
+                    by=request.user,
+                    username=data["username"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    unit=data["unit"],
+                    role=data["role"],
+                    title=data["title"],
+                )
+                link = services.issue_password_link(by=request.user, user=user)
         except WorkflowError as e:
             form.add_error(None, str(e))
         else:
             messages.success(request, _("User %(username)s created.") % {"username": user.username})
-            return redirect("units:user-detail", user.pk)
+            return _show_password_link(request, user, link)
     return render(request, "units/user_form.html", {"form": form})
+
+
+def _show_password_link(request: HttpRequest, user, link: str) -> HttpResponse:
+    """The one-time link, shown this once (never stored, never cached)."""
+    response = render(
+        request, "units/user_password_link.html", {"target": user, "link": request.build_absolute_uri(link)}
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def user_password_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator issues a one-time link instead of knowing the user's password."""
+    _require_user_admin(request.user)
+    target = _managed_user_or_404(request, pk)
+    try:
+        link = services.issue_password_link(by=request.user, user=target)
+    except WorkflowError as e:
+        messages.error(request, str(e))
+        return redirect("units:user-detail", target.pk)
+    messages.success(
+        request,
+        _("One-time link issued for %(username)s: their old password no longer works.")
+        % {"username": target.username},
+    )
+    return _show_password_link(request, target, link)
 
 
 @login_required

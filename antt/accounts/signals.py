@@ -9,3 +9,8 @@ or "on"), sent inside the transaction that changed it; ``by``: the user, an admi
 from django.dispatch import Signal
 
 two_factor_changed = Signal()  # sender: the user model; kwargs: user, by, old, new
+
+# A user's password or sessions changed (``action``: "password_changed", "password_reset",
+# "sessions_ended"), sent inside the request that changed them; ``by``: who did it. The
+# certification app writes it to the audit trail, never the password.
+account_changed = Signal()  # sender: the user model; kwargs: user, by, action

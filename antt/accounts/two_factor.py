@@ -4,8 +4,8 @@ django-otp keeps the devices (one ``TOTPDevice`` per user here), checks the code
 accepted once: ``last_t``; ±1 step of clock drift) and throttles guessing: after *n* wrong codes
 in a row the next try waits 2^(n-1) s. This module adds what a user sees:
 
-- ``account/2fa/``: turn it on (scan the QR code or type the key, then confirm with a code) or
-  off (with a current code);
+- ``account/2fa/``: turn it on (scan the QR code or type the key, then confirm with a code; the
+  user's other sessions end) or off (with a current code);
 - ``login/verify/``: after the password, the code; nothing else is reachable until it is given;
 - ``settings.ANTT_REQUIRE_2FA_FOR``: roles (e.g. ``approver,admin``) whose holders must turn it
   on before they can use anything else.
@@ -39,6 +39,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from antt.accounts.sessions import end_sessions
 from antt.accounts.signals import two_factor_changed
 
 SESSION_KEY = "antt_2fa"
@@ -199,11 +200,16 @@ def setup(request: HttpRequest) -> HttpResponse:
             pending.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             two_factor_changed.send(type(user), user=user, by=user, old="off", new="on")
+            # Sessions opened with the password alone (perhaps someone else's) end here.
+            end_sessions(user.pk, keep=request.session.session_key)
         otp_login(request, pending)
         request.session.pop(SESSION_KEY, None)
         messages.success(
             request,
-            _("Two-step verification is on. From now on you will be asked for a code after your password."),
+            _(
+                "Two-step verification is on. From now on you will be asked for a code after your "
+                "password. Your other sessions have ended."
+            ),
         )
         return redirect(_next_path(request, reverse("two_factor")))
     secret = b32encode(pending.bin_key).decode()

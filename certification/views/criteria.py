@@ -33,6 +33,7 @@ from units.access import get_for_user, is_global
 from units.models import Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def visible_sets(user) -> QuerySet[CriteriaSet]:
@@ -284,6 +285,8 @@ def province_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def criteria_for_unit(request: HttpRequest, unit_pk: int, year: int) -> HttpResponse:
     """What exactly must this unit (thôn, school…) meet this year?"""
+    if not MIN_YEAR <= year <= MAX_YEAR:  # the years a criteria set can apply to (forms/criteria.py)
+        raise Http404
     unit = get_for_user(request.user, Unit, unit_pk)
     criteria_set, campaign = criteria_set_for_unit(unit, year)
     return render(

@@ -18,10 +18,10 @@ import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.utils import timezone
 
+from antt.accounts.sessions import SessionStore
 from certification.data.tt124 import load_tt124_sets
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.selectors.criteria import answerable_criteria

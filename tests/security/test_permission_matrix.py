@@ -99,6 +99,19 @@ MATRIX: dict[str, Rule] = {
     # Nobody here has a device: the code step sends everyone on at once.
     "otp_verify": Rule(allow(SIGNED_IN, 302)),
     "two_factor": Rule(allow(SIGNED_IN)),
+    # Accounts (tests/security/test_accounts.py): one's own account; the reset pages serve people
+    # who cannot log in, so everyone reaches them (a wrong link shows "no longer works").
+    "account": Rule(allow(SIGNED_IN)),
+    "password_change": Rule(allow(SIGNED_IN)),
+    "logout_everywhere": Rule(allow(SIGNED_IN, 302), method="post"),
+    "password_reset": Rule(allow(ROLES), public=True),
+    "password_reset_done": Rule(allow(ROLES), public=True),
+    "password_reset_confirm": Rule(
+        allow(ROLES),
+        kwargs=lambda s, w: {"uidb64": "MA", "token": "set-password"},
+        public=True,
+        outside=allow(ROLES),
+    ),
     "verify": Rule(
         allow(ROLES), kwargs=lambda s, w: {"code": s.certificate.code}, public=True, outside=allow(ROLES)
     ),
@@ -119,6 +132,7 @@ MATRIX: dict[str, Rule] = {
     "units:user-create": Rule(allow({ADMIN, SUPER})),
     "units:user-detail": Rule(allow({ADMIN, SUPER}), kwargs=member, role_first=True),
     "units:role-add": Rule(allow({ADMIN, SUPER}, 302), kwargs=member, method="post", role_first=True),
+    "units:user-password-link": Rule(allow({ADMIN, SUPER}), kwargs=member, method="post", role_first=True),
     "units:role-remove": Rule(allow({ADMIN, SUPER}), kwargs=lambda s, w: {"pk": s.assignment.pk}),
     # --- criteria sets (a province's own set: read by the whole province, authored by its staff)
     "certification:criteria-set-list": Rule(allow(SIGNED_IN)),
@@ -231,8 +245,16 @@ def test_the_matrix_names_no_url_that_does_not_exist():
     assert not sorted(set(MATRIX) - set(url_names()))
 
 
-def test_anonymous_users_reach_only_login_health_and_verification():
-    assert {name for name, rule in MATRIX.items() if rule.public} == {"login", "logout", "healthz", "verify"}
+def test_anonymous_users_reach_only_login_health_verification_and_password_reset():
+    assert {name for name, rule in MATRIX.items() if rule.public} == {
+        "login",
+        "logout",
+        "healthz",
+        "verify",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+    }
     # logout only ends a session (and sends to the login page); it shows nothing.
     assert MATRIX["logout"].ok[ANON] == 302
 
@@ -328,7 +350,7 @@ def test_every_url_answers_every_role_as_designed_and_shows_nothing_out_of_scope
                     for marker in forbidden_markers(role):
                         if marker in body:
                             leaks.append(f"{name} [{side_key}] {role}: shows “{marker}”")
-                if name == "logout":
+                if name in ("logout", "logout_everywhere"):
                     clients[role] = _client(world, role)
     elapsed = time.monotonic() - started
     print(f"permission matrix: {len(MATRIX)} URLs, {requests} requests in {elapsed:.1f} s")

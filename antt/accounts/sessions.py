@@ -1,0 +1,35 @@
+"""The session engine (``SESSION_ENGINE``): Django's database sessions with the user's id in a
+column (``UserSession.user_id``), and the one way to end a user's sessions.
+
+A password change already ends the other sessions by itself (Django keeps a hash of the password
+in each session and refuses a session whose hash no longer matches); turning on two-step
+verification and "log out everywhere" change nothing Django would notice, so they delete the
+rows. Password changes delete them too: the rows go at once instead of at their next request.
+"""
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DBStore
+
+from antt.accounts.models import UserSession
+
+
+class SessionStore(DBStore):
+    @classmethod
+    def get_model_class(cls) -> type[UserSession]:
+        return UserSession
+
+    def create_model_instance(self, data: dict) -> UserSession:
+        obj = super().create_model_instance(data)
+        try:
+            obj.user_id = int(data.get(SESSION_KEY))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            obj.user_id = None
+        return obj
+
+
+def end_sessions(user_id: int, *, keep: str | None = None) -> int:
+    """Delete every session of ``user_id`` but the one with key ``keep``; how many ended."""
+    sessions = UserSession.objects.filter(user_id=user_id)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    return sessions.delete()[0]
