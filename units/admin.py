@@ -69,7 +69,8 @@ class AuditedAdmin(admin.ModelAdmin):
         before = {name: _related_ids(obj, name) for name in names} if change else {}
         super().save_related(request, form, formsets, change)
         after = {name: _related_ids(obj, name) for name in names}
-        log_diff(obj, by=request.user, action=self.audit_actions[1], old=before, new=after)
+        action = self.audit_actions[1] if change else self.audit_actions[0]
+        log_diff(obj, by=request.user, action=action, old=before, new=after)
 
     def save_formset(self, request, form, formset, change) -> None:
         model = formset.model
@@ -279,6 +280,11 @@ class RoleAssignmentAdmin(ScopedAdmin):
             )
             kwargs["queryset"] = users.exclude(pk=request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # An assignment changes unit, role or title; giving it to someone else is a new grant.
+        return [*fields, "user"] if obj is not None else fields
 
     def _may_change(self, request, obj) -> bool:
         if obj.user_id == request.user.pk:
