@@ -228,3 +228,26 @@ def test_loading_the_divisions_is_audited_as_the_operator(make_user):
     assert {event.actor for event in created} == {operator}
     call_command("load_divisions", "--province", "42", stdout=io.StringIO())  # nothing changed
     assert len(events("unit_created")) == len(created) and events("unit_changed") == []
+
+
+@pytest.mark.django_db
+def test_inline_rows_changed_and_deleted_in_the_admin_are_audited_row_by_row(client, superuser):
+    draft = make_set("residential_area", "KDC", KDC, status="draft")
+    kept, removed = draft.criteria.get(code="KDC-1"), draft.criteria.get(code="KDC-5")
+    client.force_login(superuser)
+    page = reverse("admin:certification_criteriaset_change", args=[draft.pk])
+    response = client.get(page)
+    data = admin_form_data(response)
+    formset = response.context["inline_admin_formsets"][0].formset
+    for form in formset.forms:
+        if form.instance.pk == kept.pk:
+            data[form.add_prefix("text")] = "Không có tội phạm nghiêm trọng"
+        if form.instance.pk == removed.pk:
+            data[form.add_prefix("DELETE")] = "on"
+    response = client.post(page, data)
+    assert response.status_code == 302
+    (changed,) = events("record_changed", kept)
+    assert before_after(changed) == ({"text": "Tiêu chí KDC-1"}, {"text": "Không có tội phạm nghiêm trọng"})
+    (deleted,) = events("record_deleted", removed)
+    assert deleted.actor == superuser and before_after(deleted)[0]["code"] == "KDC-5"
+    assert not draft.criteria.filter(pk=removed.pk).exists()
