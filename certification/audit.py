@@ -63,7 +63,17 @@ class Action(models.TextChoices):
     DOCUMENT_DOWNLOADED = "document_downloaded", _("Document downloaded")
     GRANT_ROLE = "grant_role", _("Role granted")
     REVOKE_ROLE = "revoke_role", _("Role revoked")
+    CHANGE_ROLE = "change_role", _("Role changed")
     CREATE_USER = "create_user", _("User created")
+    USER_CHANGED = "user_changed", _("User account changed")
+    UNIT_CREATED = "unit_created", _("Unit created")
+    UNIT_CHANGED = "unit_changed", _("Unit changed")
+    UNIT_DELETED = "unit_deleted", _("Unit deleted")
+    # Rows written in the Django admin that no service owns (one event per row, changed fields).
+    RECORD_ADDED = "record_added", _("Record added in the admin")
+    RECORD_CHANGED = "record_changed", _("Record changed in the admin")
+    RECORD_DELETED = "record_deleted", _("Record deleted in the admin")
+    DATA_GENERATED = "data_generated", _("Sample data generated")
     TWO_FACTOR = "two_factor", _("Two-factor authentication")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     PASSWORD_RESET = "password_reset", _("Password set from a one-time link")
@@ -168,6 +178,42 @@ def log_change(
     else:
         _append([event])
     return event
+
+
+def log_diff(
+    obj, *, by: "Actor | None", action: Action, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> AuditEvent | None:
+    """One event for one row: the fields that differ between the ``old`` and ``new`` snapshots
+    (``None``: the row did not exist before / does not exist after; a missing field counts as
+    empty), each side as a JSON object of just those fields. Nothing is logged when nothing
+    differs."""
+    old, new = old or {}, new or {}
+    changed = [name for name in {**old, **new} if old.get(name, "") != new.get(name, "")]
+    if not changed:
+        return None
+    return log_change(
+        obj,
+        by=by,
+        action=action,
+        field=", ".join(changed)[:60],
+        old={name: old[name] for name in changed if name in old} if old else None,
+        new={name: new[name] for name in changed if name in new} if new else None,
+    )
+
+
+def snapshot(obj, fields: "list[str] | None" = None) -> dict[str, str]:
+    """The row's concrete fields as text (foreign keys as ids), for :func:`log_diff`."""
+    found = {}
+    for model_field in obj._meta.concrete_fields:
+        if model_field.primary_key or (fields is not None and model_field.name not in fields):
+            continue
+        value = model_field.value_from_object(obj)
+        text = "" if value is None else str(value)
+        if model_field.name == "password" and text:
+            # Never the hash itself: enough to show that it changed.
+            text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        found[model_field.name] = text
+    return found
 
 
 @transaction.atomic(savepoint=False)  # inside the caller's transaction: no SAVEPOINT round trips

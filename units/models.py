@@ -331,3 +331,26 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+class LastRole(models.Model):
+    """The role a user held when their last role was removed.
+
+    Administrators manage the users holding a role in their subtree; without this row a user
+    whose last role was taken away would vanish from every administrator's list, and nobody but
+    a superuser could give them a role again. The row goes when the user gets a role again."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="last_role")
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="+")
+    role = models.CharField(_("role"), max_length=12, choices=RoleAssignment.Role.choices)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    removed_at = models.DateTimeField(_("removed at"))
+
+    class Meta:
+        verbose_name = _("last role")
+        verbose_name_plural = _("last roles")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"

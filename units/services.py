@@ -1,25 +1,33 @@
-"""Users and roles, managed by administrators of a subtree.
+"""Users and roles, managed by administrators of a subtree; the audit of unit writes.
 
 An administrator (``RoleAssignment.Role.ADMIN`` on a unit) manages the roles on units of that
 subtree: any role on the units below, and every role but administrator on the unit itself,
-so nobody can create a peer or a superior. Superusers manage everything.
+so nobody can create a peer or a superior. Superusers manage everything. Nobody — superusers
+included — gives, changes or takes away their own roles (separation of duties): every path
+(the app's pages, the Django admin) goes through :func:`check_grant`.
+
+A user whose last role is removed keeps a :class:`~units.models.LastRole`, so the
+administrators of that unit still find and manage them.
 """
+
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from antt.accounts.sessions import end_sessions
 from antt.errors import WorkflowError
-from certification.audit import Action, log_change
+from certification.audit import Action, actor_or_none, log_change, log_diff
 from units import access
-from units.models import RoleAssignment, Unit
+from units.models import LastRole, RoleAssignment, Unit
 
 Role = RoleAssignment.Role
 User = get_user_model()
@@ -56,14 +64,26 @@ def managed_assignments(by) -> QuerySet[RoleAssignment]:
 
 
 def managed_users(by) -> QuerySet:
-    """Users holding at least one role in ``by``'s administered subtrees (never superusers)."""
+    """Users holding at least one role in ``by``'s administered subtrees, or whose last role,
+    now removed, was there (never superusers)."""
     ids = managed_assignments(by).values("user_id")
-    return User.objects.filter(pk__in=ids, is_superuser=False).order_by("username")
+    former = access.scope_queryset(by, LastRole.objects.all(), unit_field="unit", roles=[Role.ADMIN])
+    return (
+        User.objects.filter(Q(pk__in=ids) | Q(pk__in=former.values("user_id")), is_superuser=False)
+        .select_related("last_role__unit")
+        .order_by("username")
+    )
 
 
-def _check(by, unit: Unit, role: str) -> None:
+def check_grant(by, user, unit: Unit, role: str) -> None:
+    """May ``by`` give ``user`` (or take away from them) ``role`` on ``unit``? Raises
+    ``WorkflowError`` with the reason when not."""
     if role not in Role.values:
         raise WorkflowError(_("Unknown role."))
+    if user is not None and user.pk is not None and user.pk == getattr(by, "pk", None):
+        raise WorkflowError(_("You cannot change your own roles."))
+    if user is not None and user.is_superuser and not access.is_global(by):
+        raise WorkflowError(_("Only a superuser can change a superuser's roles."))
     if not can_grant(by, unit, role):
         raise WorkflowError(
             _(
@@ -72,15 +92,49 @@ def _check(by, unit: Unit, role: str) -> None:
         )
 
 
+def can_change_roles_of(by, user) -> bool:
+    """May ``by`` give ``user`` roles at all (on some unit of their subtree)?"""
+    if user.pk == getattr(by, "pk", None):
+        return False
+    if access.is_global(by):
+        return True
+    return not user.is_superuser and managed_users(by).filter(pk=user.pk).exists()
+
+
+def _label(role: str, unit: Unit) -> str:
+    return f"{role}@{unit.code}"
+
+
 @transaction.atomic
 def grant_role(*, by, user: AbstractBaseUser, unit: Unit, role: str, title: str = "") -> RoleAssignment:
-    _check(by, unit, role)
-    if user.is_superuser and not access.is_global(by):
-        raise WorkflowError(_("Only a superuser can change a superuser's roles."))
+    check_grant(by, user, unit, role)
     if RoleAssignment.objects.filter(user=user, unit=unit, role=role).exists():
         raise WorkflowError(_("The user already has this role on this unit."))
     assignment = RoleAssignment.objects.create(user=user, unit=unit, role=role, title=title.strip())
-    log_change(assignment, by=by, action=Action.GRANT_ROLE, field="role", old="", new=f"{role}@{unit.code}")
+    LastRole.objects.filter(user=user).delete()
+    log_change(assignment, by=by, action=Action.GRANT_ROLE, field="role", old="", new=_label(role, unit))
+    return assignment
+
+
+@transaction.atomic
+def change_role(*, by, assignment: RoleAssignment, unit: Unit, role: str, title: str = "") -> RoleAssignment:
+    """Move a role to another unit, make it another role or retitle it: ``by`` must be allowed to
+    take the old one away and to give the new one."""
+    assignment = (
+        RoleAssignment.objects.select_for_update().select_related("unit", "user").get(pk=assignment.pk)
+    )
+    check_grant(by, assignment.user, assignment.unit, assignment.role)
+    check_grant(by, assignment.user, unit, role)
+    before = {"role": _label(assignment.role, assignment.unit), "title": assignment.title}
+    after = {"role": _label(role, unit), "title": title.strip()}
+    if before == after:
+        return assignment
+    duplicate = RoleAssignment.objects.filter(user=assignment.user, unit=unit, role=role)
+    if duplicate.exclude(pk=assignment.pk).exists():
+        raise WorkflowError(_("The user already has this role on this unit."))
+    assignment.unit, assignment.role, assignment.title = unit, role, title.strip()
+    assignment.save(update_fields=["unit", "role", "title"])
+    log_diff(assignment, by=by, action=Action.CHANGE_ROLE, old=before, new=after)
     return assignment
 
 
@@ -97,7 +151,7 @@ def create_user_with_role(
     email: str = "",
     title: str = "",
 ) -> AbstractBaseUser:
-    _check(by, unit, role)
+    check_grant(by, None, unit, role)
     if User.objects.filter(username__iexact=username).exists():
         raise WorkflowError(_("This username is already taken."))
     # No password (the app's form): unusable until the user sets one from a one-time link.
@@ -111,19 +165,81 @@ def create_user_with_role(
 
 @transaction.atomic
 def revoke_role(*, by, assignment: RoleAssignment) -> None:
-    assignment = RoleAssignment.objects.select_for_update().select_related("unit").get(pk=assignment.pk)
-    if assignment.user_id == getattr(by, "pk", None):
-        raise WorkflowError(_("You cannot remove your own role."))
-    _check(by, assignment.unit, assignment.role)
+    assignment = (
+        RoleAssignment.objects.select_for_update().select_related("unit", "user").get(pk=assignment.pk)
+    )
+    check_grant(by, assignment.user, assignment.unit, assignment.role)
     log_change(
         assignment,
         by=by,
         action=Action.REVOKE_ROLE,
         field="role",
-        old=f"{assignment.role}@{assignment.unit.code}",
+        old=_label(assignment.role, assignment.unit),
         new="",
     )
+    user, unit, role = assignment.user, assignment.unit, assignment.role
     assignment.delete()
+    if not RoleAssignment.objects.filter(user=user).exists():
+        # Kept so that the administrators of that unit still manage the user.
+        LastRole.objects.update_or_create(
+            user=user,
+            defaults={
+                "unit": unit,
+                "role": role,
+                "removed_by": actor_or_none(by),
+                "removed_at": timezone.now(),
+            },
+        )
+
+
+# Units -------------------------------------------------------------------------------------
+
+# What the audit trail records of a unit, before → after ("parent" as the parent's code).
+UNIT_AUDITED = (
+    "code",
+    "name",
+    "label",
+    "kind",
+    "parent",
+    "valid_from",
+    "valid_to",
+    "household_count",
+    "enterprise_size",
+    "school_level",
+    "is_armed_forces",
+    "note",
+)
+
+
+def unit_snapshots(units: Iterable[Unit]) -> dict[int, dict[str, str]]:
+    """The audited fields of ``units`` as text, by id (the parents' codes read in bulk)."""
+    units = list(units)
+    parent_ids = list({u.parent_id for u in units if u.parent_id})
+    codes: dict[int, str] = {}
+    for start in range(0, len(parent_ids), 5000):
+        codes.update(Unit.objects.filter(pk__in=parent_ids[start : start + 5000]).values_list("pk", "code"))
+    found = {}
+    for unit in units:
+        row = {}
+        for name in UNIT_AUDITED:
+            value = codes.get(unit.parent_id, "") if name == "parent" else getattr(unit, name)
+            row[name] = "" if value is None else str(value)
+        found[unit.pk] = row
+    return found
+
+
+def log_unit_changes(*, by, before: dict[int, dict[str, str]], units: Iterable[Unit]) -> int:
+    """One event per unit of ``units`` that was created (not in ``before``) or whose audited
+    fields differ from ``before``; returns how many were logged."""
+    units = list(units)
+    logged = 0
+    after = unit_snapshots(units)
+    for unit in units:
+        old = before.get(unit.pk)
+        action = Action.UNIT_CREATED if old is None else Action.UNIT_CHANGED
+        if log_diff(unit, by=by, action=action, old=old, new=after[unit.pk]) is not None:
+            logged += 1
+    return logged
 
 
 @transaction.atomic

@@ -213,15 +213,13 @@ def _managed_user_or_404(request: HttpRequest, user_pk: int):
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
     _require_user_admin(request.user)
-    assignments = services.managed_assignments(request.user).filter(user__is_superuser=False)
+    page = Paginator(services.managed_users(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    targets = list(page.object_list)
     by_user: dict[int, list[RoleAssignment]] = {}
-    users = {}
-    for assignment in assignments.order_by("user__username", "unit__path"):
+    assignments = services.managed_assignments(request.user).filter(user__in=[t.pk for t in targets])
+    for assignment in assignments.order_by("unit__path"):
         by_user.setdefault(assignment.user_id, []).append(assignment)
-        users[assignment.user_id] = assignment.user
-    page = Paginator([(users[pk], by_user[pk]) for pk in by_user], PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page.object_list = [(target, by_user.get(target.pk, [])) for target in targets]
     return render(request, "units/user_list.html", {"page_obj": page})
 
 
@@ -286,14 +284,17 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_user_admin(request.user)
     target = _managed_user_or_404(request, pk)
     roles = services.managed_assignments(request.user).filter(user=target).order_by("unit__path")
-    form = RoleForm(units=services.grantable_units(request.user))
+    can_change = services.can_change_roles_of(request.user, target)
+    form = RoleForm(units=services.grantable_units(request.user)) if can_change else None
     return render(
         request,
         "units/user_detail.html",
         {
             "target": target,
-            "roles": [(a, services.can_grant(request.user, a.unit, a.role)) for a in roles],
+            "roles": [(a, can_change and services.can_grant(request.user, a.unit, a.role)) for a in roles],
             "form": form,
+            "can_change": can_change,
+            "last_role": getattr(target, "last_role", None) if not roles else None,
         },
     )
 

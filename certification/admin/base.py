@@ -2,16 +2,19 @@
 
 The certification models are not scoped in the admin (the app's own pages are): a staff user
 given model permissions would see every province. Only superusers get them; commune and
-province administrators use the scoped pages (and the scoped units admin)."""
+province administrators use the scoped pages (and the scoped units admin).
 
-from django.contrib import admin
+Whatever a superuser writes here (draft criteria sets and their rows, score sheets, campaigns,
+deleted results) is recorded in the audit chain by ``units.admin.AuditedAdmin``."""
+
+from units.admin import AuditedAdmin
 
 
 def _is_superuser(request) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
+class SuperuserOnlyAdmin(AuditedAdmin):
     """Base of every certification ``ModelAdmin``: superusers only, then the admin's own rules."""
 
     def has_module_permission(self, request) -> bool:

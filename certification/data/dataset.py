@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from certification.audit import Action, log_change
 from certification.models import Answer, Assessment, Campaign, Criterion, Registration
 from units.models import Unit
 
@@ -541,6 +542,7 @@ def generate_dataset(
     years = [year - 1, year] if history else [year]
     for unit in provinces:
         with transaction.atomic():
+            before = dict(report.counts)
             for kind, n in populate_province(unit, seed=seed, communes=communes).counts.items():
                 report.add(kind, n)
             for y in years:
@@ -555,6 +557,12 @@ def generate_dataset(
                     "decided",
                     generate_decisions(campaign, seed=seed, ratio=1.0 if y < year else decided_ratio),
                 )
+            # Sample data is written in bulk, not row by row through the services: one event says
+            # what was generated where (by the system), so the chain still shows every write path.
+            added = {k: n - before.get(k, 0) for k, n in report.counts.items() if n != before.get(k, 0)}
+            log_change(
+                unit, by=None, action=Action.DATA_GENERATED, field="dataset", new={"seed": seed, **added}
+            )
         log(f"{unit}: {report.counts.get('answers', 0):,} answers so far")
     if connection.vendor == "postgresql":
         # Planner statistics for the bulk-loaded tables now, as after any bulk load: autovacuum

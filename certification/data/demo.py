@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from certification.audit import Action, log_change
 from certification.data import dataset
 from certification.data.tt124 import load_tt124_sets
 from certification.models import Answer, Assessment, Campaign, Criterion
@@ -211,4 +212,9 @@ def setup_demo(stdout) -> list[tuple[DemoUser, Unit]]:
     play_showcase(campaign, users)
     for c in (previous, campaign):
         start_scoring_run(campaign=c, trigger="demo")
+    demo = {
+        "years": [previous.year, campaign.year],
+        "users": [spec.username for spec, _unit in users_created],
+    }
+    log_change(province, by=None, action=Action.DATA_GENERATED, field="demo", new=demo)
     return users_created

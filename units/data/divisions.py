@@ -12,17 +12,20 @@ code with the prefix ``L-`` ("L-42", "L-436", "L-18835"). The widths keep the ki
 
 Everything is written with ``bulk_create``/``bulk_update`` and paths are rebuilt level by
 level, so the whole country with its history loads in seconds. Re-running updates names,
-labels and parents and creates what is missing; validity dates already set are kept.
+labels and parents and creates what is missing; validity dates already set are kept. Every
+unit created or changed leaves one audit event (before → after), as the system unless a user
+is named (``by``); the links between old and new units are not audited one by one.
 """
 
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
+from certification.audit import SystemActor, atomic_deferred
 from units.models import Unit, UnitChange
+from units.services import log_unit_changes, unit_snapshots
 from units.tree import rebuild_paths
 
 REFORM_DATE = datetime.date(2025, 7, 1)
@@ -92,9 +95,14 @@ def _new_unit(*, code: str, full_name: str, division_type, kind: str, parent_id:
 
 
 def upsert_units(
-    rows: list[Unit], *, valid_from: datetime.date | None = None, valid_to: datetime.date | None = None
+    rows: list[Unit],
+    *,
+    valid_from: datetime.date | None = None,
+    valid_to: datetime.date | None = None,
+    by=None,
 ) -> tuple[dict[str, int], list[int], int, int]:
-    """Create or update ``rows`` (unsaved units) by code, in bulk.
+    """Create or update ``rows`` (unsaved units) by code, in bulk, audited as ``by`` (the
+    system when None).
 
     Returns (code → pk for all rows, ids needing a path rebuild, created, updated).
     """
@@ -108,6 +116,17 @@ def upsert_units(
     moved: list[int] = []
     for row in rows:
         row.refresh_derived_fields()
+    before = unit_snapshots(
+        old
+        for row in rows
+        if (old := existing.get(row.code)) is not None
+        and (
+            any(getattr(old, f) != getattr(row, f) for f in OWNED_FIELDS)
+            or (old.valid_from is None and valid_from is not None)
+            or (old.valid_to is None and valid_to is not None)
+        )
+    )
+    for row in rows:
         old = existing.get(row.code)
         if old is None:
             row.valid_from, row.valid_to = valid_from, valid_to
@@ -133,6 +152,7 @@ def upsert_units(
         ["name", "label", "kind", "parent", "valid_from", "valid_to", "updated_at", *DERIVED_FIELDS],
         batch_size=500,
     )
+    log_unit_changes(by=by or SystemActor(), before=before, units=to_create + to_update)
     code_to_pk = {code: u.pk for code, u in existing.items()}
     code_to_pk.update((u.code, u.pk) for u in to_create)
     return code_to_pk, [u.pk for u in to_create] + moved, len(to_create), len(to_update)
@@ -142,8 +162,8 @@ def _wanted_province(number: int, only: int | None) -> bool:
     return only is None or int(number) == only
 
 
-@transaction.atomic
-def load_current(*, province: int | None = None, report: LoadReport | None = None) -> LoadReport:
+@atomic_deferred
+def load_current(*, province: int | None = None, report: LoadReport | None = None, by=None) -> LoadReport:
     """The 34 provinces and 3,321 communes in force since 1/7/2025."""
     from vietnam_provinces import Province, Ward
 
@@ -159,7 +179,7 @@ def load_current(*, province: int | None = None, report: LoadReport | None = Non
         )
         for p in provinces
     ]
-    province_pks, rebuild, created, updated = upsert_units(rows, valid_from=REFORM_DATE)
+    province_pks, rebuild, created, updated = upsert_units(rows, valid_from=REFORM_DATE, by=by)
     report.add("province", created, updated)
     wards = [w for w in Ward.iter_all() if _wanted_province(w.province_code, province)]
     rows = [
@@ -172,7 +192,7 @@ def load_current(*, province: int | None = None, report: LoadReport | None = Non
         )
         for w in wards
     ]
-    _pks, moved, created, updated = upsert_units(rows, valid_from=REFORM_DATE)
+    _pks, moved, created, updated = upsert_units(rows, valid_from=REFORM_DATE, by=by)
     report.add("commune", created, updated)
     rebuild_paths(rebuild + moved)
     return report
@@ -186,8 +206,8 @@ def _link_kind(sources: int, targets: int, same_name: bool) -> str:
     return UnitChange.Kind.CONTINUATION if same_name else UnitChange.Kind.RENAME
 
 
-@transaction.atomic
-def load_legacy(*, province: int | None = None, report: LoadReport | None = None) -> LoadReport:
+@atomic_deferred
+def load_legacy(*, province: int | None = None, report: LoadReport | None = None, by=None) -> LoadReport:
     """The 63 provinces, 696 districts and 10,051 communes of before 1/7/2025, linked to
     today's units. ``province`` (a current province code) loads the legacy provinces that
     became (part of) it."""
@@ -217,7 +237,7 @@ def load_legacy(*, province: int | None = None, report: LoadReport | None = None
         )
         for p in legacy_provinces
     ]
-    province_pks, rebuild, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    province_pks, rebuild, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
     report.add("legacy_province", created, updated)
 
     districts = [d for d in LegacyDistrict.iter_all() if int(d.province_code) in wanted]
@@ -231,7 +251,7 @@ def load_legacy(*, province: int | None = None, report: LoadReport | None = None
         )
         for d in districts
     ]
-    district_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    district_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
     rebuild += moved
     report.add("district", created, updated)
 
@@ -246,7 +266,7 @@ def load_legacy(*, province: int | None = None, report: LoadReport | None = None
         )
         for w in wards
     ]
-    ward_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE)
+    ward_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
     rebuild += moved
     report.add("legacy_commune", created, updated)
     rebuild_paths(rebuild)
@@ -320,8 +340,8 @@ def _pks_by_code(codes: Iterable[str]) -> Iterable[tuple[str, int]]:
         yield from Unit.objects.filter(code__in=codes[start : start + 5000]).values_list("code", "pk")
 
 
-def load_divisions(*, province: int | None = None, legacy: bool = False) -> LoadReport:
-    report = load_current(province=province)
+def load_divisions(*, province: int | None = None, legacy: bool = False, by=None) -> LoadReport:
+    report = load_current(province=province, by=by)
     if legacy:
-        load_legacy(province=province, report=report)
+        load_legacy(province=province, report=report, by=by)
     return report

@@ -7,7 +7,9 @@ written and every bad row is reported with its row number (the spreadsheet's own
 the header is row 1).
 
 Flow: :func:`read_upload` (bytes → :class:`RawRow` list) → :func:`run_import` (validate,
-and write when ``commit`` and nothing is wrong, in one transaction).
+and write when ``commit`` and nothing is wrong, in one transaction). Every unit created or
+changed leaves one audit event with its changed fields before → after (name, managing unit,
+households…), appended with the import's other events in one INSERT at commit.
 """
 
 import csv
@@ -16,13 +18,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
 from antt.text import nfc
-from units import access
+from certification.audit import SystemActor, atomic_deferred
+from units import access, services
 from units.models import RoleAssignment, Unit
 from units.tree import rebuild_paths
 
@@ -322,9 +324,10 @@ def _allowed(choices) -> str:
 
 
 class _Validator:
-    def __init__(self, rows: list[RawRow], user) -> None:
+    def __init__(self, rows: list[RawRow], user, lock: bool = False) -> None:
         self.rows = rows
         self.user = user
+        self.lock = lock
         self.plan = ImportPlan()
         self.first_row_of: dict[str, int] = {}
         self.planned: dict[str, PlannedRow] = {}
@@ -337,7 +340,7 @@ class _Validator:
 
     def run(self) -> ImportPlan:
         codes = {r.values.get(CODE, "") for r in self.rows} | {r.values.get(MANAGER, "") for r in self.rows}
-        self.db = {u.code: u for u in _units_by_code(c for c in codes if c)}
+        self.db = {u.code: u for u in _units_by_code((c for c in codes if c), lock=self.lock)}
         for raw in self.rows:
             planned = self.parse_row(raw)
             if planned is not None:
@@ -578,13 +581,15 @@ def _gso_alias(code: str, known: dict[str, Unit]) -> str:
     return candidates[0] if len(candidates) == 1 else ""
 
 
-def _units_by_code(codes) -> list[Unit]:
+def _units_by_code(codes, lock: bool = False) -> list[Unit]:
+    """``lock``: rows read to be written (and audited before → after) are locked until commit."""
     codes = list(codes)
     padded = {c.zfill(n) for c in codes if c.isdigit() for n in (2, 5)}
-    wanted = list(set(codes) | padded)
+    wanted = sorted(set(codes) | padded)
+    queryset = Unit.objects.select_for_update(no_key=True) if lock else Unit.objects.all()
     units = []
     for start in range(0, len(wanted), 5000):
-        units.extend(Unit.objects.filter(code__in=wanted[start : start + 5000]))
+        units.extend(queryset.filter(code__in=wanted[start : start + 5000]).order_by("pk"))
     return units
 
 
@@ -608,27 +613,30 @@ def _compute_changes(plan: ImportPlan, db: dict[str, Unit]) -> None:
                 planned.changes.append(name)
 
 
-def validate(rows: list[RawRow], *, user=None) -> ImportPlan:
+def validate(rows: list[RawRow], *, user=None, lock: bool = False) -> ImportPlan:
     """Check every row; ``user`` None means no scope restriction (management command)."""
-    validator = _Validator(rows, user)
+    validator = _Validator(rows, user, lock=lock)
     plan = validator.run()
     if plan.ok:
         _compute_changes(plan, validator.db)
     return plan
 
 
-@transaction.atomic
+@atomic_deferred
 def run_import(rows: list[RawRow], *, user=None, commit: bool = True) -> ImportPlan:
-    """Validate ``rows`` and, when ``commit`` and nothing is wrong, write them all."""
-    plan = validate(rows, user=user)
+    """Validate ``rows`` and, when ``commit`` and nothing is wrong, write them all, audited as
+    ``user`` (the system when there is none: the command line without ``--user``)."""
+    plan = validate(rows, user=user, lock=commit)
     if plan.ok and commit:
-        _write(plan)
+        _write(plan, by=user or SystemActor())
         plan.committed = True
     return plan
 
 
-def _write(plan: ImportPlan) -> None:
+def _write(plan: ImportPlan, *, by) -> None:
     now = timezone.now()
+    before = services.unit_snapshots(r.existing for r in plan.rows if r.action == "update")
+    written: list[Unit] = []
     pk_of = {r.code: r.existing.pk for r in plan.rows if r.existing is not None}
     pk_of.update(_units_pk_by_code({r.parent_code for r in plan.rows} - {r.code for r in plan.rows}))
     pending = [r for r in plan.rows if r.action != "unchanged"]
@@ -650,12 +658,14 @@ def _write(plan: ImportPlan) -> None:
             (updates if row.existing else creates).append(unit)
         Unit.objects.bulk_create(creates, batch_size=1000)
         Unit.objects.bulk_update(updates, WRITTEN_FIELDS, batch_size=500)
+        written += creates + updates
         for unit in creates:
             pk_of[unit.code] = unit.pk
             to_rebuild.append(unit.pk)
         done = {id(r) for r in ready}
         pending = [r for r in pending if id(r) not in done]
     rebuild_paths(to_rebuild)
+    services.log_unit_changes(by=by, before=before, units=written)
 
 
 def _units_pk_by_code(codes) -> dict[str, int]:

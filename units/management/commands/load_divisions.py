@@ -1,7 +1,9 @@
-"""``manage.py load_divisions [--province CODE] [--legacy]``: see ``units.data.divisions``."""
+"""``manage.py load_divisions [--province CODE] [--legacy] [--by USERNAME]``: see
+``units.data.divisions``. Every unit created or changed is audited, as ``--by`` or the system."""
 
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from units.data.divisions import load_divisions
@@ -19,8 +21,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--legacy", action="store_true", help="Also load the divisions of before 1/7/2025."
         )
+        parser.add_argument("--by", help="username of the operator (for the audit trail); default: system")
 
-    def handle(self, *args, province=None, legacy=False, verbosity=1, **options):
+    def handle(self, *args, province=None, legacy=False, by=None, verbosity=1, **options):
+        actor = None
+        if by:
+            actor = get_user_model().objects.filter(username=by, is_active=True).first()
+            if actor is None:
+                raise CommandError(f"No such user: {by} (--by)")
         number = None
         if province:
             from vietnam_provinces import Province
@@ -31,7 +39,7 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"Unknown province code: {province}") from None
         started = time.monotonic()
-        report = load_divisions(province=number, legacy=legacy)
+        report = load_divisions(province=number, legacy=legacy, by=actor)
         elapsed = time.monotonic() - started
         if verbosity:
             for key in report.created:
