@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from units import access, services
 from units.authority import decide_authority
 from units.exchange import imports
@@ -230,7 +230,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None, units=services.grantable_units(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(request, form=form):
             user = services.create_user_with_role(
                 by=request.user,
                 username=data["username"],
@@ -242,9 +242,6 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 role=data["role"],
                 title=data["title"],
             )
-        except WorkflowError as e:
-            form.add_error(None, str(e))
-        else:
             messages.success(request, _("User %(username)s created.") % {"username": user.username})
             return redirect("units:user-detail", user.pk)
     return render(request, "units/user_form.html", {"form": form})
@@ -274,7 +271,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
     target = _managed_user_or_404(request, pk)
     form = RoleForm(request.POST, units=services.grantable_units(request.user))
     if form.is_valid():
-        try:
+        with attempt(request):
             services.grant_role(
                 by=request.user,
                 user=target,
@@ -282,9 +279,6 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 title=form.cleaned_data["title"],
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Role added."))
     else:
         messages.error(request, _("Choose a unit of your subtree and a role."))
@@ -298,11 +292,8 @@ def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_grant(request.user, assignment.unit, assignment.role):
         raise PermissionDenied
     if request.method == "POST":
-        try:
+        with attempt(request):
             services.revoke_role(by=request.user, assignment=assignment)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Role removed."))
         if services.managed_users(request.user).filter(pk=assignment.user_id).exists():
             return redirect("units:user-detail", assignment.user_id)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
 from certification.selectors import assessments, worklist
 from certification.services import entry, rules, transitions
@@ -30,13 +30,10 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         context = {"assessment": assessment, "missing": assessments.missing_for_submission(assessment)}
         return render(request, TEMPLATES + "submit.html", context)
-    try:
+    with attempt(request):
         transitions.submit_assessment(
             assessment=assessment, by=request.user, expected_version=posted_version(request)
         )
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("Submitted for appraisal. The assessment is now locked."))
     return _to_detail(assessment)
 
@@ -54,11 +51,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
         }
         if request.POST.get("reason-dossier", "").strip():
             items[rules.DOSSIER] = request.POST["reason-dossier"].strip()
-        try:
+        with attempt(request):
             transitions.return_assessment(assessment=assessment, by=request.user, items=items)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Returned to the officer; only the listed items reopen."))
             return _to_detail(assessment)
     return render(request, TEMPLATES + "return.html", {"assessment": assessment, "answers": answers})
@@ -80,13 +74,10 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
                 data["appraised_points"] = request.POST[f"apoints-{a.pk}"]
             if data:
                 values[a.criterion.code] = data
-        try:
+        with attempt(request):
             transitions.appraise_assessment(
                 assessment=assessment, by=request.user, values=values, note=request.POST.get("note", "")
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Appraisal recorded. The assessment waits for the decision."))
             return _to_detail(assessment)
     rows = [
@@ -109,11 +100,8 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             transitions.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("The recognition was revoked and its certificates withdrawn."))
             return _to_detail(assessment)
     return render(request, TEMPLATES + "revoke.html", {"assessment": assessment, "form": form})
@@ -125,13 +113,10 @@ def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, assessment.unit, Role.APPROVER)
     form = ExceptionForm(request.POST or None, initial={"until": assessment.entry_exception_until})
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             entry.open_entry_exception(
                 assessment=assessment, by=request.user, until=form.cleaned_data["until"]
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(
                 request,
                 _("Entry is open for this unit until %(date)s.")
@@ -166,16 +151,13 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         selected = list(data.pop("assessments"))
         outcome, reason = data.pop("outcome"), data.pop("reason")
-        try:
+        with attempt(request):
             if outcome == "recognize":
                 decision = transitions.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
             else:
                 decision = transitions.not_recognize(
                     assessments=selected, by=request.user, issuer=issuer, reason=reason, **data
                 )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(
                 request,
                 _("Decision %(ref)s issued for %(count)s unit(s).")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification.errors import ConflictError
@@ -123,13 +124,11 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
     require_role(request.user, unit, Role.OFFICER)
     if request.method != "POST":
         return render(request, TEMPLATES + "start.html", {"unit": unit, "campaign": campaign})
-    try:
+    with attempt(request):
         assessment = start_assessment(campaign=campaign, unit=unit, by=request.user)
-    except WorkflowError as e:
-        messages.error(request, str(e))
-        return redirect(reverse("certification:assessment-list") + f"?campaign={campaign.pk}")
-    messages.success(request, _("The assessment is open for entry."))
-    return _to_detail(assessment)
+        messages.success(request, _("The assessment is open for entry."))
+        return _to_detail(assessment)
+    return redirect(reverse("certification:assessment-list") + f"?campaign={campaign.pk}")
 
 
 # --- entry page ----------------------------------------------------------------------------
@@ -283,16 +282,13 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return _to_detail(assessment, "evidence")
-    try:
+    with attempt(request):
         evidence = add_evidence(
             assessment=assessment,
             by=request.user,
             file=form.cleaned_data["file"],
             criterion_code=form.cleaned_data["criterion"],
         )
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("File “%(name)s” attached.") % {"name": evidence.original_name})
     return _to_detail(assessment, "evidence")
 
@@ -326,10 +322,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, TEMPLATES + "evidence_delete.html", {"evidence": evidence, "assessment": assessment}
         )
-    try:
+    with attempt(request):
         delete_evidence(evidence=evidence, by=request.user)
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("File removed."))
     return _to_detail(assessment, "evidence")

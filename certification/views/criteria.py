@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from certification.exchange.criteria_excel import (
     CriteriaImportError,
     ParsedSet,
@@ -191,11 +191,8 @@ def set_publish(request: HttpRequest, pk: int) -> HttpResponse:
             question=_("Once published, this version can no longer be changed. Publish it?"),
             button=_("Publish"),
         )
-    try:
+    with attempt(request):
         services.publish_set(criteria_set, request.user)
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, _("Criteria set published."))
     return redirect("certification:criteria-set-detail", criteria_set.pk)
 
@@ -215,13 +212,11 @@ def set_new_version(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             button=_("Create new version"),
         )
-    try:
+    with attempt(request):
         copy = services.new_version(criteria_set, request.user)
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-        return redirect("certification:criteria-set-detail", criteria_set.pk)
-    messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
-    return redirect("certification:criteria-set-detail", copy.pk)
+        messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
+        return redirect("certification:criteria-set-detail", copy.pk)
+    return redirect("certification:criteria-set-detail", criteria_set.pk)
 
 
 @login_required
@@ -230,11 +225,8 @@ def set_clone(request: HttpRequest, pk: int) -> HttpResponse:
     _require_author(request.user, criteria_set)
     form = CloneForYearForm(request.POST or None, criteria_set=criteria_set)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             copy = services.clone_for_year(criteria_set, form.cleaned_data["year"], request.user)
-        except WorkflowError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
             return redirect("certification:criteria-set-detail", copy.pk)
     return render(
@@ -251,7 +243,7 @@ def province_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProvinceCriterionForm(request.POST or None, criteria_set=criteria_set, provinces=provinces)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(request, form=form):
             criterion = services.add_province_criterion(
                 criteria_set,
                 data["province"],
@@ -265,9 +257,6 @@ def province_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
                 threshold_percent=data["threshold_percent"],
                 evidence_hint=data["evidence_hint"],
             )
-        except WorkflowError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(
                 request,
                 _("Criterion %(code)s added to the draft %(set)s.")
