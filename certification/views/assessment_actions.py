@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from antt.web.actions import attempt
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
+from certification.models import Answer, Assessment
 from certification.selectors import assessments, worklist
 from certification.services import entry, rules, transitions
 from certification.views.assessments import (
@@ -19,14 +20,13 @@ from certification.views.assessments import (
     _to_detail,
     posted_version,
 )
-from units.access import home_units, require_role
+from units.access import home_units
 from units.authority import recognizing_authority
 
 
 @login_required
 def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     if request.method != "POST":
         context = {"assessment": assessment, "missing": assessments.missing_for_submission(assessment)}
         return render(request, TEMPLATES + "submit.html", context)
@@ -38,11 +38,14 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _to_detail(assessment)
 
 
+def _answers(assessment: Assessment) -> list[Answer]:
+    return list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+
+
 @login_required
 def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+    assessment = _assessment(request, pk, Role.APPRAISER)
+    answers = _answers(assessment)
     if request.method == "POST":
         items = {
             a.criterion.code: request.POST.get(f"reason-{a.pk}", "").strip()
@@ -60,9 +63,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+    assessment = _assessment(request, pk, Role.APPRAISER)
+    answers = _answers(assessment)
     points = assessments.max_points_by_criterion(assessment.criteria_set)
     if request.method == "POST":
         values = {}
@@ -109,8 +111,7 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPROVER)
+    assessment = _assessment(request, pk, Role.APPROVER)
     form = ExceptionForm(request.POST or None, initial={"until": assessment.entry_exception_until})
     if request.method == "POST" and form.is_valid():
         with attempt(request):

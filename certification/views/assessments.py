@@ -60,9 +60,14 @@ MEETING_ROLES = {
 }
 
 
-def _assessment(request: HttpRequest, pk: int) -> Assessment:
+def _assessment(request: HttpRequest, pk: int, role: str | None = None) -> Assessment:
+    """The assessment, if in the user's subtree (404 otherwise) and, with ``role``, if the user
+    holds that role on its unit (403 otherwise)."""
     queryset = Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision")
-    return get_for_user(request.user, queryset, pk)
+    assessment = get_for_user(request.user, queryset, pk)
+    if role is not None:
+        require_role(request.user, assessment.unit, role)
+    return assessment
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -234,8 +239,7 @@ def posted_version(request: HttpRequest) -> int:
 @require_POST
 @login_required
 def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     as_json = _wants_json(request)
     expected = posted_version(request)
     changes, figures, dossier = _parse_entry(request.POST, assessment)
@@ -275,8 +279,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     codes = list(assessment.answers.values_list("criterion__code", flat=True))
     form = EvidenceForm(request.POST, request.FILES, codes=codes)
     if not form.is_valid():
