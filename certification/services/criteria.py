@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from certification.audit import Action, Actor, atomic_deferred, log_change
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
-from certification.selectors.criteria import CRITERION_FIELDS, SET_FIELDS, ordered_criteria
+from certification.selectors.criteria import (
+    CRITERION_FIELDS,
+    SET_FIELDS,
+    criterion_values,
+    ordered_criteria,
+    set_values,
+)
 from units.models import Unit
 
 AnswerType = Criterion.AnswerType
@@ -114,15 +120,9 @@ def _copy_criteria(original: CriteriaSet, copy: CriteriaSet) -> dict[int | None,
             criteria_set=copy,
             parent=mapping.get(c.parent_id),
             code=c.code,
-            text=text,
             order=c.order,
-            answer_type=c.answer_type,
-            na_allowed=c.na_allowed,
-            na_condition=c.na_condition,
-            threshold_percent=c.threshold_percent,
-            evidence_hint=c.evidence_hint,
             source=source,
-            is_province_addition=c.is_province_addition,
+            **(criterion_values(c) | {"text": text}),
         )
     return mapping
 
@@ -152,6 +152,22 @@ def score_sheet_of(criteria_set: CriteriaSet) -> ScoreSheet | None:
     return ScoreSheet.objects.filter(criteria_set=criteria_set).first()
 
 
+def carry_score_sheet(original: CriteriaSet, to_set: CriteriaSet) -> None:
+    """Copy ``original``'s score sheet, if it has one, onto ``to_set``."""
+    sheet = score_sheet_of(original)
+    if sheet is not None:
+        copy_sheet_onto(sheet, to_set)
+
+
+def _draft_copy(original: CriteriaSet, *, version: int, **fields: Any) -> CriteriaSet:
+    """A draft copy of ``original`` with its criteria and score sheet; ``fields`` change the copy."""
+    values = set_values(original) | fields
+    copy = CriteriaSet.objects.create(**values, version=version, status=CriteriaSet.Status.DRAFT)
+    _copy_criteria(original, copy)
+    carry_score_sheet(original, copy)
+    return copy
+
+
 @atomic_deferred
 def new_version(
     criteria_set: CriteriaSet, by: Actor | None = None, *, year_from: int | None = None
@@ -162,24 +178,8 @@ def new_version(
     assessments filled against it are not touched.
     """
     original = CriteriaSet.objects.get(pk=criteria_set.pk)
-    copy = CriteriaSet.objects.create(
-        family=original.family,
-        version=next_version_number(original.family),
-        unit_kind=original.unit_kind,
-        name=original.name,
-        legal_basis=original.legal_basis,
-        year_from=year_from if year_from is not None else original.year_from,
-        year_to=None if year_from is not None else original.year_to,
-        province=original.province,
-        based_on=original.based_on,
-        status=CriteriaSet.Status.DRAFT,
-        rollup_base=original.rollup_base,
-        rollup_threshold_percent=original.rollup_threshold_percent,
-    )
-    _copy_criteria(original, copy)
-    sheet = score_sheet_of(original)
-    if sheet is not None:
-        copy_sheet_onto(sheet, copy)
+    years = {} if year_from is None else {"year_from": year_from, "year_to": None}
+    copy = _draft_copy(original, version=next_version_number(original.family), **years)
     log_change(
         copy,
         by=by,
@@ -357,31 +357,17 @@ def province_draft(criteria_set: CriteriaSet, province: Unit, by: Actor | None =
     latest = CriteriaSet.objects.filter(family=family).order_by("-version").first()
     if latest is not None:
         return latest if latest.is_editable else new_version(latest, by)
-    derived = CriteriaSet.objects.create(
+    derived = _draft_copy(
+        criteria_set,
         family=family,
         version=1,
-        unit_kind=criteria_set.unit_kind,
         name=f"{criteria_set.name} – bổ sung của {province.full_name}",
         legal_basis=f"{criteria_set.legal_basis}; tiêu chí bổ sung của {province.full_name} (Điều 8 khoản 1)",
-        year_from=criteria_set.year_from,
-        year_to=criteria_set.year_to,
         province=province,
         based_on=criteria_set,
-        status=CriteriaSet.Status.DRAFT,
-        rollup_base=criteria_set.rollup_base,
-        rollup_threshold_percent=criteria_set.rollup_threshold_percent,
     )
-    _copy_criteria(criteria_set, derived)
-    sheet = score_sheet_of(criteria_set)
-    if sheet is not None:
-        copy_sheet_onto(sheet, derived)
     log_change(
-        derived,
-        by=by,
-        action=Action.CRITERIA_SET_DERIVED,
-        field="based_on",
-        old="",
-        new=criteria_set.reference,
+        derived, by=by, action=Action.CRITERIA_SET_DERIVED, field="based_on", new=criteria_set.reference
     )
     return derived
 
