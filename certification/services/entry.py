@@ -36,6 +36,7 @@ from certification.services.rules import (
     require_entry_open,
     require_open_campaign,
     require_role_on,
+    require_status,
     rescore,
 )
 from units.models import Unit
@@ -161,6 +162,19 @@ def _plan_fields(
     ]
 
 
+def _lock_for_entry(assessment: Assessment, by: Actor, expected_version: int | None = None) -> Assessment:
+    """What every change of the entry checks first: the officer's role, the lock, the version
+    (when given), an editable status and the entry deadline."""
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
+    check_version(assessment, expected_version)
+    require_status(
+        assessment, Assessment.EDITABLE_STATUSES, _("The assessment is %(status)s and cannot be edited.")
+    )
+    require_entry_open(assessment)
+    return assessment
+
+
 @atomic_deferred
 def save_answers(
     *,
@@ -174,15 +188,7 @@ def save_answers(
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
     this year's figures and dossier fields. Refused unless the caller holds the current
     version (ConflictError), the assessment is editable and entry is open."""
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    check_version(assessment, expected_version)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by, expected_version)
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
     answer_plan = _plan_answer_changes(assessment, changes or {}, answers)
     field_plan = _plan_fields(assessment, figures, dossier)
@@ -221,14 +227,7 @@ def add_evidence(
     *, assessment: Assessment, by: Actor, file: "UploadedFile[Any]", criterion_code: str = ""
 ) -> Evidence:
     """Attach a PDF/JPEG/PNG (checked by content and size) to the assessment or one criterion."""
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by)
     criterion = None
     if criterion_code:
         answer = assessment.answers.select_related("criterion").filter(criterion__code=criterion_code).first()
@@ -285,14 +284,7 @@ def add_evidence(
 @atomic_deferred
 def delete_evidence(*, evidence: Evidence, by: Actor) -> None:
     assessment = evidence.assessment
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by)
     answer = None  # the dossier's files
     if evidence.criterion_id:  # a criterion's files (a criterion without an answer was not returned)
         answer = assessment.answers.filter(criterion_id=evidence.criterion_id).first() or Answer()

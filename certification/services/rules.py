@@ -2,6 +2,7 @@
 value parsing and the optimistic-lock bookkeeping."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -89,6 +90,13 @@ def rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = N
         unit_id = assessment_or_unit_id
     assert campaign_id is not None  # given with a unit id by every caller
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
+
+
+def require_status(assessment: Assessment, allowed: Iterable[str], message: str) -> None:
+    """Refuse unless the assessment is in an ``allowed`` status; ``message`` (translated) names
+    the status it is in as ``%(status)s``."""
+    if assessment.status not in allowed:
+        raise WorkflowError(message % {"status": assessment.get_status_display()})
 
 
 def require_entry_open(assessment: Assessment) -> None:
