@@ -193,25 +193,17 @@ class RoleAssignmentAdmin(ScopedAdmin):
             kwargs["queryset"] = services.managed_users(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def _may_touch(self, request, obj) -> bool:
+        """Outside the global admins, only roles the user could grant, and never their own."""
+        if obj is None or access.is_global(request.user):
+            return True
+        return services.can_grant(request.user, obj.unit, obj.role) and obj.user_id != request.user.pk
+
     def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is not None and not access.is_global(request.user):
-            return (
-                allowed
-                and services.can_grant(request.user, obj.unit, obj.role)
-                and obj.user_id != request.user.pk
-            )
-        return allowed
+        return super().has_change_permission(request, obj) and self._may_touch(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        if obj is not None and not access.is_global(request.user):
-            return (
-                allowed
-                and services.can_grant(request.user, obj.unit, obj.role)
-                and obj.user_id != request.user.pk
-            )
-        return allowed
+        return super().has_delete_permission(request, obj) and self._may_touch(request, obj)
 
 
 # --- two-step verification devices (django-otp) ------------------------------------------------
