@@ -229,19 +229,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
     _require_user_admin(request.user)
     form = UserCreateForm(request.POST or None, units=services.grantable_units(request.user))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        with attempt(request, form=form):
-            user = services.create_user_with_role(
-                by=request.user,
-                username=data["username"],
-                password=data["password"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                unit=data["unit"],
-                role=data["role"],
-                title=data["title"],
-            )
+        with attempt(request, form=form):  # the form's fields are the service's parameters
+            user = services.create_user_with_role(by=request.user, **form.cleaned_data)
             messages.success(request, _("User %(username)s created.") % {"username": user.username})
             return redirect("units:user-detail", user.pk)
     return render(request, "units/user_form.html", {"form": form})

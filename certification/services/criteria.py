@@ -8,7 +8,7 @@ set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db.models import Max
 from django.utils import timezone
@@ -236,6 +236,18 @@ def _check_criterion(
         raise WorkflowError(_("A threshold is a percentage between 0 and 100."))
 
 
+class CriterionDetails(TypedDict, total=False):
+    """How a new criterion is answered, beside its code and text; left out, the model's default
+    (a met / not met item at the top level)."""
+
+    parent_code: str
+    answer_type: str
+    na_allowed: bool
+    na_condition: str
+    threshold_percent: int | None
+    evidence_hint: str
+
+
 @atomic_deferred
 def add_criterion(
     criteria_set: CriteriaSet,
@@ -243,14 +255,9 @@ def add_criterion(
     code: str,
     text: str,
     by: Actor | None = None,
-    parent_code: str = "",
-    answer_type: str = AnswerType.BOOLEAN,
-    na_allowed: bool = False,
-    na_condition: str = "",
-    threshold_percent: int | None = None,
-    evidence_hint: str = "",
     source: Criterion | None = None,
     is_province_addition: bool = False,
+    **details: Unpack[CriterionDetails],
 ) -> Criterion:
     """Append a criterion to a draft set (after its group's last item when ``parent_code`` is given)."""
     from antt.text import nfc
@@ -258,9 +265,12 @@ def add_criterion(
     criteria_set = _locked(criteria_set)
     criteria_set.require_editable()
     code = nfc(code)
+    parent_code = details.pop("parent_code", "")
     parent = criteria_set.criteria.filter(code=nfc(parent_code)).first() if parent_code else None
     if parent_code and parent is None:
         raise WorkflowError(_("There is no criterion %(code)s in this set.") % {"code": parent_code})
+    answer_type = details.setdefault("answer_type", AnswerType.BOOLEAN)
+    threshold_percent = details.get("threshold_percent")
     _check_criterion(
         criteria_set, code=code, parent=parent, answer_type=answer_type, threshold_percent=threshold_percent
     )
@@ -278,13 +288,9 @@ def add_criterion(
         code=code,
         text=text,
         order=(criteria_set.criteria.aggregate(m=Max("order"))["m"] or 0) + 1,
-        answer_type=answer_type,
-        na_allowed=na_allowed,
-        na_condition=na_condition,
-        threshold_percent=threshold_percent,
-        evidence_hint=evidence_hint,
         source=source,
         is_province_addition=is_province_addition,
+        **details,
     )
     _renumber(criteria_set)
     criterion.refresh_from_db(fields=["order"])
@@ -380,12 +386,7 @@ def add_province_criterion(
     text: str,
     *,
     by: Actor | None = None,
-    parent_code: str = "",
-    answer_type: str = AnswerType.BOOLEAN,
-    na_allowed: bool = False,
-    na_condition: str = "",
-    threshold_percent: int | None = None,
-    evidence_hint: str = "",
+    **details: Unpack[CriterionDetails],
 ) -> Criterion:
     """Add a province's own criterion; the code is prefixed with the province code ("42-KDC-6").
 
@@ -397,19 +398,7 @@ def add_province_criterion(
     code = code.strip()
     if not code.startswith(prefix):
         code = prefix + code
-    return add_criterion(
-        target,
-        code=code,
-        text=text,
-        by=by,
-        parent_code=parent_code,
-        answer_type=answer_type,
-        na_allowed=na_allowed,
-        na_condition=na_condition,
-        threshold_percent=threshold_percent,
-        evidence_hint=evidence_hint,
-        is_province_addition=True,
-    )
+    return add_criterion(target, code=code, text=text, by=by, is_province_addition=True, **details)
 
 
 @atomic_deferred

@@ -242,21 +242,8 @@ def province_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ProvinceCriterionForm(request.POST or None, criteria_set=criteria_set, provinces=provinces)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        with attempt(request, form=form):
-            criterion = services.add_province_criterion(
-                criteria_set,
-                data["province"],
-                data["code"],
-                data["text"],
-                by=request.user,
-                parent_code=data["parent_code"],
-                answer_type=data["answer_type"],
-                na_allowed=data["na_allowed"],
-                na_condition=data["na_condition"],
-                threshold_percent=data["threshold_percent"],
-                evidence_hint=data["evidence_hint"],
-            )
+        with attempt(request, form=form):  # the form's fields are the service's parameters
+            criterion = services.add_province_criterion(criteria_set, by=request.user, **form.cleaned_data)
             messages.success(
                 request,
                 _("Criterion %(code)s added to the draft %(set)s.")
