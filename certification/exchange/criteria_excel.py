@@ -493,19 +493,7 @@ def parse_set_xlsx(file) -> ParsedSet:
             )
     if errors:
         raise CriteriaImportError(errors)
-    return ParsedSet(
-        family=data["family"],
-        unit_kind=data["unit_kind"],
-        name=data["name"],
-        legal_basis=data["legal_basis"],
-        year_from=data["year_from"],
-        year_to=data["year_to"],
-        province=data["province"],
-        based_on=data["based_on"],
-        rollup_base=data["rollup_base"],
-        rollup_threshold_percent=data["rollup_threshold_percent"],
-        criteria=criteria,
-    )
+    return ParsedSet(**data, criteria=criteria)  # the set sheet's keys are ParsedSet's fields
 
 
 @transaction.atomic
