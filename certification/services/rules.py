@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,14 +61,28 @@ def lock(assessment: Assessment) -> Assessment:
     )
 
 
+def log_event(
+    assessment: Assessment,
+    by: Actor,
+    action: Action,
+    field: str = "",
+    *,
+    old: object = None,
+    new: object = None,
+    on: Model | None = None,
+) -> None:
+    """Audit one step of the assessment's workflow: a change of the assessment itself, or of
+    ``on`` (an answer, a file), filed under the assessment either way."""
+    obj = assessment if on is None else on
+    log_change(obj, by=by, action=action, field=field, old=old, new=new, assessment=assessment)
+
+
 def bump_version(assessment: Assessment, by: Actor) -> None:
     """Bump the version and log it before the changes it covers (see ConflictError)."""
     old = assessment.version
     assessment.version = old + 1
     Assessment.objects.filter(pk=assessment.pk).update(version=assessment.version, updated_at=timezone.now())
-    log_change(
-        assessment, by=by, action=Action.VERSION, field="version", old=old, new=old + 1, assessment=assessment
-    )
+    log_event(assessment, by, Action.VERSION, "version", old=old, new=old + 1)
 
 
 def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> None:
@@ -76,9 +91,7 @@ def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> No
     for name, value in fields.items():
         setattr(assessment, name, value)
     assessment.save(update_fields=["status", "updated_at", *fields])
-    log_change(
-        assessment, by=by, action=Action.STATUS, field="status", old=old, new=new, assessment=assessment
-    )
+    log_event(assessment, by, Action.STATUS, "status", old=old, new=new)
 
 
 def rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = None) -> None:

@@ -47,6 +47,7 @@ from certification.services.rules import (
     check_points,
     check_version,
     lock,
+    log_event,
     parse_date,
     parse_decimal,
     require_entry_open,
@@ -78,15 +79,7 @@ def submit_assessment(
     bump_version(assessment, by)
     returned = list(assessment.answers.filter(is_returned=True).select_related("criterion"))
     for answer in returned:
-        log_change(
-            answer,
-            by=by,
-            action=Action.ANSWER,
-            field="is_returned",
-            old=True,
-            new=False,
-            assessment=assessment,
-        )
+        log_event(assessment, by, Action.ANSWER, "is_returned", old=True, new=False, on=answer)
     if returned:
         assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
     set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now())
@@ -124,19 +117,10 @@ def return_assessment(*, assessment: Assessment, by: Actor, items: dict[str, str
         answer = answers[code]
         answer.is_returned, answer.return_reason = True, reason
         answer.save(update_fields=["is_returned", "return_reason", "updated_at"])
-        log_change(
-            answer, by=by, action=Action.RETURNED, field="return_reason", new=reason, assessment=assessment
-        )
+        log_event(assessment, by, Action.RETURNED, "return_reason", new=reason, on=answer)
     dossier_reason = items.get(DOSSIER, "")
     if dossier_reason:
-        log_change(
-            assessment,
-            by=by,
-            action=Action.RETURNED,
-            field="dossier",
-            new=dossier_reason,
-            assessment=assessment,
-        )
+        log_event(assessment, by, Action.RETURNED, "dossier", new=dossier_reason)
     set_status(assessment, by, Status.RETURNED, dossier_return_reason=dossier_reason, appraised_at=None)
     rescore(assessment)
     return assessment
@@ -175,19 +159,11 @@ def appraise_assessment(
     for answer, name, old, new in plan:
         setattr(answer, name, new)
         answer.save(update_fields=[name, "updated_at"])
-        log_change(
-            answer, by=by, action=Action.APPRAISAL, field=name, old=old, new=new, assessment=assessment
-        )
+        log_event(assessment, by, Action.APPRAISAL, name, old=old, new=new, on=answer)
     fields: dict[str, Any] = {"appraised_at": timezone.now()}
     if nfc(note) != assessment.appraisal_note:
-        log_change(
-            assessment,
-            by=by,
-            action=Action.APPRAISAL,
-            field="appraisal_note",
-            old=assessment.appraisal_note,
-            new=nfc(note),
-            assessment=assessment,
+        log_event(
+            assessment, by, Action.APPRAISAL, "appraisal_note", old=assessment.appraisal_note, new=nfc(note)
         )
         fields["appraisal_note"] = nfc(note)
     set_status(assessment, by, Status.APPRAISED, **fields)
@@ -308,7 +284,7 @@ def _decide(locked: list[Assessment], *, kind: str, by: Actor, issuer: Unit, **f
     now = timezone.now()
     for a in locked:
         bump_version(a, by)
-        log_change(a, by=by, action=Action.DECISION, field="decision", new=decision.pk, assessment=a)
+        log_event(a, by, Action.DECISION, "decision", new=decision.pk)
         set_status(a, by, DECIDED_STATUS[kind], decision=decision, decided_at=now)
     decision = issue_decision(decision=decision, by=by)
     if kind == Decision.Kind.RECOGNITION:
@@ -343,14 +319,7 @@ def revoke_assessment(
     if not reason or not reference:
         raise WorkflowError(_("Give the reason and the reference of the revocation."))
     bump_version(assessment, by)
-    log_change(
-        assessment,
-        by=by,
-        action=Action.REVOCATION,
-        field="revoke_reference",
-        new=reference,
-        assessment=assessment,
-    )
+    log_event(assessment, by, Action.REVOCATION, "revoke_reference", new=reference)
     set_status(
         assessment,
         by,
