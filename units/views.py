@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from units import access, services
 from units.authority import decide_authority
@@ -229,23 +230,10 @@ def user_create(request: HttpRequest) -> HttpResponse:
     _require_user_admin(request.user)
     form = UserCreateForm(request.POST or None, units=services.grantable_units(request.user))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
+        with attempt(request, form=form):  # the form's fields are the service's parameters
             with transaction.atomic():
-                user = services.create_user_with_role(
-                    by=request.user,
-                    username=data["username"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    email=data["email"],
-                    unit=data["unit"],
-                    role=data["role"],
-                    title=data["title"],
-                )
+                user = services.create_user_with_role(by=request.user, **form.cleaned_data)
                 link = services.issue_password_link(by=request.user, user=user)
-        except WorkflowError as e:
-            form.add_error(None, str(e))
-        else:
             messages.success(request, _("User %(username)s created.") % {"username": user.username})
             return _show_password_link(request, user, link)
     return render(request, "units/user_form.html", {"form": form})
@@ -306,7 +294,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
     target = _managed_user_or_404(request, pk)
     form = RoleForm(request.POST, units=services.grantable_units(request.user))
     if form.is_valid():
-        try:
+        with attempt(request):
             services.grant_role(
                 by=request.user,
                 user=target,
@@ -314,9 +302,6 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 title=form.cleaned_data["title"],
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Role added."))
     else:
         messages.error(request, _("Choose a unit of your subtree and a role."))
@@ -330,11 +315,8 @@ def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_grant(request.user, assignment.unit, assignment.role):
         raise PermissionDenied
     if request.method == "POST":
-        try:
+        with attempt(request):
             services.revoke_role(by=request.user, assignment=assignment)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Role removed."))
         if services.managed_users(request.user).filter(pk=assignment.user_id).exists():
             return redirect("units:user-detail", assignment.user_id)

@@ -9,7 +9,7 @@ assessments keep the version they were filled against.
 Decisions about "không áp dụng" (N/A) are explained in ``docs/criteria.md``.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 LEGAL_BASIS = "Thông tư 124/2021/TT-BCA (sửa đổi bởi Thông tư 48/2025/TT-BCA)"
 YEAR_FROM = 2022
@@ -241,18 +241,7 @@ def _shared_items(prefix: str, family: str, items: list[Item], codes: list[str],
     for code in codes:
         original = by_code[code]
         parent = code_for(original.parent) if original.parent in codes else prefix
-        shared.append(
-            Item(
-                code_for(code),
-                parent=parent,
-                answer_type=original.answer_type,
-                na_allowed=original.na_allowed,
-                na_condition=original.na_condition,
-                threshold_percent=original.threshold_percent,
-                evidence_hint=original.evidence_hint,
-                source=(family, code),
-            )
-        )
+        shared.append(replace(original, code=code_for(code), parent=parent, source=(family, code)))
     return shared
 
 

@@ -321,6 +321,21 @@ def _restore_timestamps(model, objs: list, rows: list[dict]) -> None:
     model.objects.bulk_update(objs, names, batch_size=500)
 
 
+def _create_rows(model, rows: list[dict], look: _Lookup, unit: str, **fixed) -> list:
+    """One ``model`` row per exported row, with ``fixed`` values, the row's ``unit`` (a unit code
+    in the file) and ``created_by`` (a username) as ids here; then the exported times put back."""
+    objs = model.objects.bulk_create(
+        model(
+            **fixed,
+            **{f"{unit}_id": look.units[r[unit]], "created_by_id": look.user(r["created_by"])},
+            **_load(model, r),
+        )
+        for r in rows
+    )
+    _restore_timestamps(model, objs, rows)
+    return objs
+
+
 @transaction.atomic
 def import_campaign(export: Export, *, by=None) -> tuple[Campaign, dict[str, int], set[str]]:
     """Create the campaign and everything in the file, all or nothing. Returns the campaign,
@@ -342,29 +357,9 @@ def import_campaign(export: Export, *, by=None) -> tuple[Campaign, dict[str, int
     campaign.criteria_sets.set([look.sets[r] for r in c["criteria_sets"]])
     _restore_timestamps(Campaign, [campaign], [c])
 
-    rows = data["registrations"]
-    objs = Registration.objects.bulk_create(
-        Registration(
-            campaign=campaign,
-            unit_id=look.units[r["unit"]],
-            created_by_id=look.user(r["created_by"]),
-            **_load(Registration, r),
-        )
-        for r in rows
-    )
-    _restore_timestamps(Registration, objs, rows)
-
+    _create_rows(Registration, data["registrations"], look, "unit", campaign=campaign)
     decisions_rows = sorted(data["decisions"], key=lambda d: d["ref"])
-    decisions = Decision.objects.bulk_create(
-        Decision(
-            campaign=campaign,
-            issuer_id=look.units[d["issuer"]],
-            created_by_id=look.user(d["created_by"]),
-            **_load(Decision, d),
-        )
-        for d in decisions_rows
-    )
-    _restore_timestamps(Decision, decisions, decisions_rows)
+    decisions = _create_rows(Decision, decisions_rows, look, "issuer", campaign=campaign)
     decision_ids = [d.pk for d in decisions]
 
     rows = data["assessments"]

@@ -22,8 +22,14 @@ from certification.documents.wording import GROUP_TITLES
 from certification.errors import CriteriaImportError
 from certification.models import CriteriaSet, Criterion
 from certification.scoring.engine import DEFAULT_THRESHOLD
-from certification.selectors.criteria import ordered_criteria, resolve_reference, resolve_set_reference
-from certification.services.criteria import copy_sheet_onto, next_version_number, score_sheet_of
+from certification.selectors.criteria import (
+    criterion_values,
+    ordered_criteria,
+    resolve_reference,
+    resolve_set_reference,
+    set_values,
+)
+from certification.services.criteria import carry_score_sheet, next_version_number
 from units.models import Unit
 
 CRITERIA_SHEET = "Tiêu chí"
@@ -480,19 +486,7 @@ def parse_set_xlsx(file) -> ParsedSet:
             )
     if errors:
         raise CriteriaImportError(errors)
-    return ParsedSet(
-        family=data["family"],
-        unit_kind=data["unit_kind"],
-        name=data["name"],
-        legal_basis=data["legal_basis"],
-        year_from=data["year_from"],
-        year_to=data["year_to"],
-        province=data["province"],
-        based_on=data["based_on"],
-        rollup_base=data["rollup_base"],
-        rollup_threshold_percent=data["rollup_threshold_percent"],
-        criteria=criteria,
-    )
+    return ParsedSet(**data, criteria=criteria)  # the set sheet's keys are ParsedSet's fields
 
 
 @transaction.atomic
@@ -508,18 +502,7 @@ def import_set_xlsx(file, *, by=None, authorize: Callable[[ParsedSet], None] | N
         authorize(parsed)
     previous = CriteriaSet.objects.filter(family=parsed.family).order_by("-version").first()
     criteria_set = CriteriaSet.objects.create(
-        family=parsed.family,
-        version=next_version_number(parsed.family),
-        unit_kind=parsed.unit_kind,
-        name=parsed.name,
-        legal_basis=parsed.legal_basis,
-        year_from=parsed.year_from,
-        year_to=parsed.year_to,
-        province=parsed.province,
-        based_on=parsed.based_on,
-        status=CriteriaSet.Status.DRAFT,
-        rollup_base=parsed.rollup_base,
-        rollup_threshold_percent=parsed.rollup_threshold_percent,
+        **set_values(parsed), version=next_version_number(parsed.family), status=CriteriaSet.Status.DRAFT
     )
     created: dict[str, Criterion] = {}
     for order, item in enumerate(parsed.criteria, start=1):
@@ -527,20 +510,12 @@ def import_set_xlsx(file, *, by=None, authorize: Callable[[ParsedSet], None] | N
             criteria_set=criteria_set,
             parent=created.get(item.parent_code) if item.parent_code else None,
             code=item.code,
-            text=item.text,
             order=order,
-            answer_type=item.answer_type,
-            na_allowed=item.na_allowed,
-            na_condition=item.na_condition,
-            threshold_percent=item.threshold_percent,
-            evidence_hint=item.evidence_hint,
             source=item.source,
-            is_province_addition=item.is_province_addition,
+            **criterion_values(item),
         )
     if previous is not None:
-        sheet = score_sheet_of(previous)
-        if sheet is not None:
-            copy_sheet_onto(sheet, criteria_set)
+        carry_score_sheet(previous, criteria_set)
     log_change(
         criteria_set,
         by=by,

@@ -144,7 +144,23 @@ class CriteriaSet(models.Model):
         return self.year_from <= year and (self.year_to is None or year <= self.year_to)
 
 
-class Criterion(models.Model):
+class PartOfSet(models.Model):
+    """A row of a criteria set (an item, its score sheet): it never changes once the set is
+    published. The last line of defence: services and the admin refuse earlier."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:  # answers given against it would change meaning
+            self.owning_set().require_editable()
+        super().save(*args, **kwargs)
+
+    def owning_set(self) -> CriteriaSet:
+        raise NotImplementedError
+
+
+class Criterion(PartOfSet):
     """One item of a criteria set; groups (KDC-3, KDC-4…) hold sub-items."""
 
     class AnswerType(models.TextChoices):
@@ -189,10 +205,6 @@ class Criterion(models.Model):
         return f"{self.code}: {self.text[:60]}"
 
     def save(self, *args, **kwargs) -> None:
-        # Last line of defence (services and admin refuse earlier): an existing criterion of a
-        # published set never changes, or answers given against it would change meaning.
-        if self.pk is not None:
-            self.criteria_set.require_editable()
         self.code = nfc(self.code)
         self.text = nfc(self.text)
         self.na_condition = nfc(self.na_condition)
@@ -202,6 +214,9 @@ class Criterion(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self.criteria_set.require_editable()
         return super().delete(*args, **kwargs)
+
+    def owning_set(self) -> CriteriaSet:
+        return self.criteria_set
 
     @property
     def is_leaf(self) -> bool:
@@ -218,7 +233,7 @@ class Criterion(models.Model):
         return f"{self.criteria_set.reference}:{self.code}"
 
 
-class ScoreSheet(models.Model):
+class ScoreSheet(PartOfSet):
     """Optional points sheet attached to a criteria set (e.g. a province's 100-point scheme)."""
 
     criteria_set = models.OneToOneField(CriteriaSet, models.CASCADE, related_name="score_sheet")
@@ -235,13 +250,11 @@ class ScoreSheet(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            self.criteria_set.require_editable()
-        super().save(*args, **kwargs)
+    def owning_set(self) -> CriteriaSet:
+        return self.criteria_set
 
 
-class ScoreItem(models.Model):
+class ScoreItem(PartOfSet):
     sheet = models.ForeignKey(ScoreSheet, models.CASCADE, related_name="items")
     criterion = models.ForeignKey(Criterion, models.CASCADE, related_name="score_items")
     max_points = models.DecimalField(_("max points"), max_digits=6, decimal_places=2)
@@ -260,13 +273,11 @@ class ScoreItem(models.Model):
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.max_points}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            self.sheet.criteria_set.require_editable()
-        super().save(*args, **kwargs)
+    def owning_set(self) -> CriteriaSet:
+        return self.sheet.criteria_set
 
 
-class GradeBand(models.Model):
+class GradeBand(PartOfSet):
     class Grade(models.TextChoices):
         EXCELLENT = "excellent", _("Excellent")
         GOOD = "good", _("Good")
@@ -288,7 +299,5 @@ class GradeBand(models.Model):
     def __str__(self) -> str:
         return f"{self.get_grade_display()} ≥ {self.min_points}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            self.sheet.criteria_set.require_editable()
-        super().save(*args, **kwargs)
+    def owning_set(self) -> CriteriaSet:
+        return self.sheet.criteria_set

@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from certification.models.jobs import Job
+
 
 class Decision(models.Model):
     """Quyết định công nhận (or revocation), numbered per issuing body and year when issued."""
@@ -133,28 +135,17 @@ class Certificate(models.Model):
         return reverse("verify", args=[self.code])
 
 
-class PrintJob(models.Model):
+class PrintJob(Job):
     """Bulk printing of a decision's certificates on Celery, with progress."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
     decision = models.ForeignKey(Decision, models.CASCADE, related_name="print_jobs")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     content_hash = models.CharField(max_length=64, blank=True)
     # One entry per chunk rendered as its own task: {"hash": …, "ids": [certificate ids]}.
     chunks = models.JSONField(default=list, blank=True)
     pdf = models.FileField(upload_to="print/", blank=True, max_length=255)
     zip = models.FileField(upload_to="print/", blank=True, max_length=255)
-    error = models.TextField(blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("print job")
@@ -163,7 +154,3 @@ class PrintJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} · {self.get_status_display()}"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from certification.models.jobs import Job
+
 
 class Result(models.Model):
     class Outcome(models.TextChoices):
@@ -45,18 +47,8 @@ class Result(models.Model):
         return f"{self.unit} · {self.get_outcome_display()}"
 
 
-class ScoringRun(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
+class ScoringRun(Job):
     campaign = models.ForeignKey("certification.Campaign", models.CASCADE, related_name="scoring_runs")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     # Progress counts units (``total``/``done``) and chunks; a chunk is one transaction.
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
@@ -66,7 +58,6 @@ class ScoringRun(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("scoring run")
@@ -75,10 +66,6 @@ class ScoringRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.get_status_display()}"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)
 
 
 class ScoringChunk(models.Model):

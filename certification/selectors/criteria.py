@@ -21,6 +21,13 @@ CRITERION_FIELDS = (
     "evidence_hint",
     "is_province_addition",
 )
+
+
+def criterion_values(item: object) -> dict[str, Any]:
+    """The ``CRITERION_FIELDS`` of a criterion, or of a parsed item with the same attributes."""
+    return {name: getattr(item, name) for name in CRITERION_FIELDS}
+
+
 SET_FIELDS = (
     "name",
     "legal_basis",
@@ -29,6 +36,14 @@ SET_FIELDS = (
     "rollup_base",
     "rollup_threshold_percent",
 )
+
+
+def set_values(item: object) -> dict[str, Any]:
+    """What a new version takes from ``item`` (a set, or a parsed workbook): the family, the unit
+    kind, the province, the set it is based on and the ``SET_FIELDS``."""
+    return {
+        name: getattr(item, name) for name in ("family", "unit_kind", "province", "based_on", *SET_FIELDS)
+    }
 
 
 @dataclass

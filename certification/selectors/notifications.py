@@ -5,13 +5,17 @@ week, and the scoring runs and print jobs I started (finished, failed or still r
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from certification.models import Answer, Assessment, PrintJob, ScoringRun
 from certification.selectors.dashboard import (
@@ -39,6 +43,69 @@ class Notification:
     state: str = ""
     state_label: str = ""
     detail: str = ""
+
+
+class Queue(NamedTuple):
+    """Assessments waiting for the user's action in one role."""
+
+    role: RoleAssignment.Role
+    assessments: Callable[[User], QuerySet[Assessment]]
+    kind: str
+    icon: str
+    text: Promise  # "%(unit)s"
+    since: str  # the field saying since when it waits
+
+
+class JobSource(NamedTuple):
+    """The jobs of one kind the user started."""
+
+    model: type[ScoringRun] | type[PrintJob]
+    subject: str  # the field naming what the job works on (also the text's placeholder)
+    started: str  # the field saying when it was asked for
+    kind: str
+    icon: str
+    text: Promise  # "%(<subject>)s", "%(status)s", "%(percent)d"
+    url_name: str
+
+
+QUEUES = (
+    Queue(
+        Role.APPRAISER,
+        appraisal_queue,
+        "appraise",
+        "assessment",
+        gettext_lazy("%(unit)s is waiting for your appraisal."),
+        "submitted_at",
+    ),
+    Queue(
+        Role.APPROVER,
+        decision_queue,
+        "decide",
+        "decision",
+        gettext_lazy("%(unit)s is waiting for your decision."),
+        "appraised_at",
+    ),
+)
+JOBS = (
+    JobSource(
+        ScoringRun,
+        "campaign",
+        "started_at",
+        "scoring",
+        "report",
+        gettext_lazy("Scoring of %(campaign)s: %(status)s (%(percent)d %%)."),
+        "certification:scoring-run-detail",
+    ),
+    JobSource(
+        PrintJob,
+        "decision",
+        "created_at",
+        "printing",
+        "printer",
+        gettext_lazy("Printing the certificates of %(decision)s: %(status)s (%(percent)d %%)."),
+        "certification:print-detail",
+    ),
+)
 
 
 def _assessment_url(pk: int) -> str:
@@ -86,63 +153,40 @@ def notifications_for(user: User) -> list[Notification]:
                             state_label=_("Soon"),
                         )
                     )
-    if Role.APPRAISER.value in roles:
-        for a in appraisal_queue(user).select_related("unit")[:LIMIT]:
+    for queue in QUEUES:
+        if queue.role.value in roles:
+            for a in queue.assessments(user).select_related("unit")[:LIMIT]:
+                items.append(
+                    Notification(
+                        kind=queue.kind,
+                        icon=queue.icon,
+                        text=str(queue.text) % {"unit": a.unit},
+                        url=_assessment_url(a.pk),
+                        when=getattr(a, queue.since) or a.updated_at,
+                        state=a.status,
+                        state_label=a.get_status_display(),
+                    )
+                )
+    for source in JOBS:
+        started = {f"{source.started}__gte": since}
+        jobs = source.model.objects.filter(requested_by=user, **started).select_related(source.subject)
+        for job in jobs[:LIMIT]:
             items.append(
                 Notification(
-                    kind="appraise",
-                    icon="assessment",
-                    text=_("%(unit)s is waiting for your appraisal.") % {"unit": a.unit},
-                    url=_assessment_url(a.pk),
-                    when=a.submitted_at or a.updated_at,
-                    state="submitted",
-                    state_label=a.get_status_display(),
+                    kind=source.kind,
+                    icon=source.icon,
+                    text=str(source.text)
+                    % {
+                        source.subject: getattr(job, source.subject),
+                        "status": job.get_status_display(),
+                        "percent": job.percent,
+                    },
+                    detail=job.error,
+                    url=reverse(source.url_name, args=[job.pk]),
+                    when=job.finished_at or getattr(job, source.started),
+                    state=job.status,
+                    state_label=job.get_status_display(),
                 )
             )
-    if Role.APPROVER.value in roles:
-        for a in decision_queue(user).select_related("unit")[:LIMIT]:
-            items.append(
-                Notification(
-                    kind="decide",
-                    icon="decision",
-                    text=_("%(unit)s is waiting for your decision.") % {"unit": a.unit},
-                    url=_assessment_url(a.pk),
-                    when=a.appraised_at or a.updated_at,
-                    state="appraised",
-                    state_label=a.get_status_display(),
-                )
-            )
-    for run in ScoringRun.objects.filter(requested_by=user, started_at__gte=since).select_related("campaign")[
-        :LIMIT
-    ]:
-        items.append(
-            Notification(
-                kind="scoring",
-                icon="report",
-                text=_("Scoring of %(campaign)s: %(status)s (%(percent)d %%).")
-                % {"campaign": run.campaign, "status": run.get_status_display(), "percent": run.percent},
-                detail=run.error,
-                url=reverse("certification:scoring-run-detail", args=[run.pk]),
-                when=run.finished_at or run.started_at,
-                state=run.status,
-                state_label=run.get_status_display(),
-            )
-        )
-    for job in PrintJob.objects.filter(requested_by=user, created_at__gte=since).select_related("decision")[
-        :LIMIT
-    ]:
-        items.append(
-            Notification(
-                kind="printing",
-                icon="printer",
-                text=_("Printing the certificates of %(decision)s: %(status)s (%(percent)d %%).")
-                % {"decision": job.decision, "status": job.get_status_display(), "percent": job.percent},
-                detail=job.error,
-                url=reverse("certification:print-detail", args=[job.pk]),
-                when=job.finished_at or job.created_at,
-                state=job.status,
-                state_label=job.get_status_display(),
-            )
-        )
     items.sort(key=lambda n: n.when, reverse=True)
     return items

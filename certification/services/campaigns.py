@@ -35,7 +35,9 @@ def _check_dates(dates: dict[str, datetime.date]) -> None:
         raise WorkflowError(_("The other units' decision deadline is before their period starts."))
 
 
-def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
+def _attach_missing_sets(campaign: Campaign, by: Actor | None, *, always_log: bool) -> None:
+    """Attach, for each unit kind without one, the newest set in force for the year; logged
+    when sets were added (``always_log``: also when none was, as a new campaign records)."""
     attached = {cs.unit_kind for cs in campaign.criteria_sets.all()}
     added = []
     for kind in UnitKind.values:
@@ -45,7 +47,9 @@ def _attach_missing_sets(campaign: Campaign) -> list[CriteriaSet]:
         if criteria_set is not None:
             campaign.criteria_sets.add(criteria_set)
             added.append(criteria_set)
-    return added
+    if added or always_log:
+        new = [s.reference for s in added]
+        log_change(campaign, by=by, action=Action.CAMPAIGN_SETS_ATTACHED, field="criteria_sets", new=new)
 
 
 @atomic_deferred
@@ -68,28 +72,13 @@ def open_campaign(
     Unit.objects.select_for_update().filter(pk=province.pk).first()  # serialise concurrent opens
     campaign = Campaign.objects.filter(year=year, province=province).first()
     if campaign is not None:
-        added = _attach_missing_sets(campaign)
-        if added:
-            log_change(
-                campaign,
-                by=by,
-                action=Action.CAMPAIGN_SETS_ATTACHED,
-                field="criteria_sets",
-                new=[s.reference for s in added],
-            )
+        _attach_missing_sets(campaign, by, always_log=False)
         return campaign
     dates = Campaign.default_dates(year) | date_overrides
     _check_dates(dates)
     campaign = Campaign.objects.create(year=year, province=province, status=Campaign.Status.OPEN, **dates)
-    added = _attach_missing_sets(campaign)
     log_change(campaign, by=by, action=Action.CAMPAIGN_OPENED, field="status", old="", new=campaign.status)
-    log_change(
-        campaign,
-        by=by,
-        action=Action.CAMPAIGN_SETS_ATTACHED,
-        field="criteria_sets",
-        new=[s.reference for s in added],
-    )
+    _attach_missing_sets(campaign, by, always_log=True)
     return campaign
 
 

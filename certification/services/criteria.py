@@ -8,7 +8,7 @@ set (``add_province_criterion``). Read ``docs/criteria.md`` for the model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db.models import Max
 from django.utils import timezone
@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from certification.audit import Action, Actor, atomic_deferred, log_change
 from certification.models import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
-from certification.selectors.criteria import CRITERION_FIELDS, SET_FIELDS, ordered_criteria
+from certification.selectors.criteria import (
+    CRITERION_FIELDS,
+    SET_FIELDS,
+    criterion_values,
+    ordered_criteria,
+    set_values,
+)
 from units.models import Unit
 
 AnswerType = Criterion.AnswerType
@@ -114,15 +120,9 @@ def _copy_criteria(original: CriteriaSet, copy: CriteriaSet) -> dict[int | None,
             criteria_set=copy,
             parent=mapping.get(c.parent_id),
             code=c.code,
-            text=text,
             order=c.order,
-            answer_type=c.answer_type,
-            na_allowed=c.na_allowed,
-            na_condition=c.na_condition,
-            threshold_percent=c.threshold_percent,
-            evidence_hint=c.evidence_hint,
             source=source,
-            is_province_addition=c.is_province_addition,
+            **(criterion_values(c) | {"text": text}),
         )
     return mapping
 
@@ -152,6 +152,22 @@ def score_sheet_of(criteria_set: CriteriaSet) -> ScoreSheet | None:
     return ScoreSheet.objects.filter(criteria_set=criteria_set).first()
 
 
+def carry_score_sheet(original: CriteriaSet, to_set: CriteriaSet) -> None:
+    """Copy ``original``'s score sheet, if it has one, onto ``to_set``."""
+    sheet = score_sheet_of(original)
+    if sheet is not None:
+        copy_sheet_onto(sheet, to_set)
+
+
+def _draft_copy(original: CriteriaSet, *, version: int, **fields: Any) -> CriteriaSet:
+    """A draft copy of ``original`` with its criteria and score sheet; ``fields`` change the copy."""
+    values = set_values(original) | fields
+    copy = CriteriaSet.objects.create(**values, version=version, status=CriteriaSet.Status.DRAFT)
+    _copy_criteria(original, copy)
+    carry_score_sheet(original, copy)
+    return copy
+
+
 @atomic_deferred
 def new_version(
     criteria_set: CriteriaSet, by: Actor | None = None, *, year_from: int | None = None
@@ -162,24 +178,8 @@ def new_version(
     assessments filled against it are not touched.
     """
     original = CriteriaSet.objects.get(pk=criteria_set.pk)
-    copy = CriteriaSet.objects.create(
-        family=original.family,
-        version=next_version_number(original.family),
-        unit_kind=original.unit_kind,
-        name=original.name,
-        legal_basis=original.legal_basis,
-        year_from=year_from if year_from is not None else original.year_from,
-        year_to=None if year_from is not None else original.year_to,
-        province=original.province,
-        based_on=original.based_on,
-        status=CriteriaSet.Status.DRAFT,
-        rollup_base=original.rollup_base,
-        rollup_threshold_percent=original.rollup_threshold_percent,
-    )
-    _copy_criteria(original, copy)
-    sheet = score_sheet_of(original)
-    if sheet is not None:
-        copy_sheet_onto(sheet, copy)
+    years = {} if year_from is None else {"year_from": year_from, "year_to": None}
+    copy = _draft_copy(original, version=next_version_number(original.family), **years)
     log_change(
         copy,
         by=by,
@@ -236,6 +236,18 @@ def _check_criterion(
         raise WorkflowError(_("A threshold is a percentage between 0 and 100."))
 
 
+class CriterionDetails(TypedDict, total=False):
+    """How a new criterion is answered, beside its code and text; left out, the model's default
+    (a met / not met item at the top level)."""
+
+    parent_code: str
+    answer_type: str
+    na_allowed: bool
+    na_condition: str
+    threshold_percent: int | None
+    evidence_hint: str
+
+
 @atomic_deferred
 def add_criterion(
     criteria_set: CriteriaSet,
@@ -243,14 +255,9 @@ def add_criterion(
     code: str,
     text: str,
     by: Actor | None = None,
-    parent_code: str = "",
-    answer_type: str = AnswerType.BOOLEAN,
-    na_allowed: bool = False,
-    na_condition: str = "",
-    threshold_percent: int | None = None,
-    evidence_hint: str = "",
     source: Criterion | None = None,
     is_province_addition: bool = False,
+    **details: Unpack[CriterionDetails],
 ) -> Criterion:
     """Append a criterion to a draft set (after its group's last item when ``parent_code`` is given)."""
     from antt.text import nfc
@@ -258,9 +265,12 @@ def add_criterion(
     criteria_set = _locked(criteria_set)
     criteria_set.require_editable()
     code = nfc(code)
+    parent_code = details.pop("parent_code", "")
     parent = criteria_set.criteria.filter(code=nfc(parent_code)).first() if parent_code else None
     if parent_code and parent is None:
         raise WorkflowError(_("There is no criterion %(code)s in this set.") % {"code": parent_code})
+    answer_type = details.setdefault("answer_type", AnswerType.BOOLEAN)
+    threshold_percent = details.get("threshold_percent")
     _check_criterion(
         criteria_set, code=code, parent=parent, answer_type=answer_type, threshold_percent=threshold_percent
     )
@@ -278,13 +288,9 @@ def add_criterion(
         code=code,
         text=text,
         order=(criteria_set.criteria.aggregate(m=Max("order"))["m"] or 0) + 1,
-        answer_type=answer_type,
-        na_allowed=na_allowed,
-        na_condition=na_condition,
-        threshold_percent=threshold_percent,
-        evidence_hint=evidence_hint,
         source=source,
         is_province_addition=is_province_addition,
+        **details,
     )
     _renumber(criteria_set)
     criterion.refresh_from_db(fields=["order"])
@@ -357,31 +363,17 @@ def province_draft(criteria_set: CriteriaSet, province: Unit, by: Actor | None =
     latest = CriteriaSet.objects.filter(family=family).order_by("-version").first()
     if latest is not None:
         return latest if latest.is_editable else new_version(latest, by)
-    derived = CriteriaSet.objects.create(
+    derived = _draft_copy(
+        criteria_set,
         family=family,
         version=1,
-        unit_kind=criteria_set.unit_kind,
         name=f"{criteria_set.name} – bổ sung của {province.full_name}",
         legal_basis=f"{criteria_set.legal_basis}; tiêu chí bổ sung của {province.full_name} (Điều 8 khoản 1)",
-        year_from=criteria_set.year_from,
-        year_to=criteria_set.year_to,
         province=province,
         based_on=criteria_set,
-        status=CriteriaSet.Status.DRAFT,
-        rollup_base=criteria_set.rollup_base,
-        rollup_threshold_percent=criteria_set.rollup_threshold_percent,
     )
-    _copy_criteria(criteria_set, derived)
-    sheet = score_sheet_of(criteria_set)
-    if sheet is not None:
-        copy_sheet_onto(sheet, derived)
     log_change(
-        derived,
-        by=by,
-        action=Action.CRITERIA_SET_DERIVED,
-        field="based_on",
-        old="",
-        new=criteria_set.reference,
+        derived, by=by, action=Action.CRITERIA_SET_DERIVED, field="based_on", new=criteria_set.reference
     )
     return derived
 
@@ -394,12 +386,7 @@ def add_province_criterion(
     text: str,
     *,
     by: Actor | None = None,
-    parent_code: str = "",
-    answer_type: str = AnswerType.BOOLEAN,
-    na_allowed: bool = False,
-    na_condition: str = "",
-    threshold_percent: int | None = None,
-    evidence_hint: str = "",
+    **details: Unpack[CriterionDetails],
 ) -> Criterion:
     """Add a province's own criterion; the code is prefixed with the province code ("42-KDC-6").
 
@@ -411,19 +398,7 @@ def add_province_criterion(
     code = code.strip()
     if not code.startswith(prefix):
         code = prefix + code
-    return add_criterion(
-        target,
-        code=code,
-        text=text,
-        by=by,
-        parent_code=parent_code,
-        answer_type=answer_type,
-        na_allowed=na_allowed,
-        na_condition=na_condition,
-        threshold_percent=threshold_percent,
-        evidence_hint=evidence_hint,
-        is_province_addition=True,
-    )
+    return add_criterion(target, code=code, text=text, by=by, is_province_addition=True, **details)
 
 
 @atomic_deferred

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from antt.text import nfc
-from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
+from certification.audit import Action, Actor, actor_or_none, atomic_deferred
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
 from certification.selectors.assessments import figures_are_open, item_is_open
@@ -30,12 +30,14 @@ from certification.services.rules import (
     check_version,
     local_today,
     lock,
+    log_event,
     parse_date,
     parse_decimal,
     parse_int,
     require_entry_open,
     require_open_campaign,
     require_role_on,
+    require_status,
     rescore,
 )
 from units.models import Unit
@@ -66,14 +68,7 @@ def start_assessment(*, campaign: Campaign, unit: Unit, by: Actor) -> Assessment
         raise WorkflowError(_("The criteria set %(set)s has no criteria.") % {"set": criteria_set})
     assessment = Assessment.objects.create(campaign=campaign, unit=unit, criteria_set=criteria_set)
     Answer.objects.bulk_create([Answer(assessment=assessment, criterion=c) for c in leaves])
-    log_change(
-        assessment,
-        by=by,
-        action=Action.CREATED,
-        field="criteria_set",
-        new=str(criteria_set),
-        assessment=assessment,
-    )
+    log_event(assessment, by, Action.CREATED, "criteria_set", new=str(criteria_set))
     rescore(assessment)
     return assessment
 
@@ -161,6 +156,19 @@ def _plan_fields(
     ]
 
 
+def _lock_for_entry(assessment: Assessment, by: Actor, expected_version: int | None = None) -> Assessment:
+    """What every change of the entry checks first: the officer's role, the lock, the version
+    (when given), an editable status and the entry deadline."""
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
+    check_version(assessment, expected_version)
+    require_status(
+        assessment, Assessment.EDITABLE_STATUSES, _("The assessment is %(status)s and cannot be edited.")
+    )
+    require_entry_open(assessment)
+    return assessment
+
+
 @atomic_deferred
 def save_answers(
     *,
@@ -174,15 +182,7 @@ def save_answers(
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
     this year's figures and dossier fields. Refused unless the caller holds the current
     version (ConflictError), the assessment is editable and entry is open."""
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    check_version(assessment, expected_version)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by, expected_version)
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
     answer_plan = _plan_answer_changes(assessment, changes or {}, answers)
     field_plan = _plan_fields(assessment, figures, dossier)
@@ -193,7 +193,7 @@ def save_answers(
     for answer, name, old, new in answer_plan:
         setattr(answer, name, new)
         touched[answer.pk] = answer
-        log_change(answer, by=by, action=Action.ANSWER, field=name, old=old, new=new, assessment=assessment)
+        log_event(assessment, by, Action.ANSWER, name, old=old, new=new, on=answer)
     if touched:
         now = timezone.now()
         for answer in touched.values():
@@ -201,15 +201,8 @@ def save_answers(
         Answer.objects.bulk_update(touched.values(), [*ANSWER_FIELDS, "updated_by", "updated_at"])
     for name, old, new in field_plan:
         setattr(assessment, name, new)
-        log_change(
-            assessment,
-            by=by,
-            action=Action.FIGURES if name in Assessment.FIGURE_FIELDS else Action.DOSSIER,
-            field=name,
-            old=audit_value(old),
-            new=audit_value(new),
-            assessment=assessment,
-        )
+        action = Action.FIGURES if name in Assessment.FIGURE_FIELDS else Action.DOSSIER
+        log_event(assessment, by, action, name, old=audit_value(old), new=audit_value(new))
     if field_plan:
         assessment.save(update_fields=[name for name, _old, _new in field_plan] + ["updated_at"])
     rescore(assessment)
@@ -221,14 +214,7 @@ def add_evidence(
     *, assessment: Assessment, by: Actor, file: "UploadedFile[Any]", criterion_code: str = ""
 ) -> Evidence:
     """Attach a PDF/JPEG/PNG (checked by content and size) to the assessment or one criterion."""
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by)
     criterion = None
     if criterion_code:
         answer = assessment.answers.select_related("criterion").filter(criterion__code=criterion_code).first()
@@ -268,14 +254,8 @@ def add_evidence(
     evidence.file.save(evidence.token, file, save=False)
     try:
         evidence.save()
-        log_change(
-            evidence,
-            by=by,
-            action=Action.EVIDENCE,
-            field=criterion.code if criterion else "",
-            new=evidence.original_name,
-            assessment=assessment,
-        )
+        code = criterion.code if criterion else ""
+        log_event(assessment, by, Action.EVIDENCE, code, new=evidence.original_name, on=evidence)
     except Exception:
         evidence.file.storage.delete(cast(str, evidence.file.name))
         raise
@@ -285,22 +265,13 @@ def add_evidence(
 @atomic_deferred
 def delete_evidence(*, evidence: Evidence, by: Actor) -> None:
     assessment = evidence.assessment
-    require_role_on(by, assessment.unit, Role.OFFICER)
-    assessment = lock(assessment)
-    if not assessment.is_editable:
-        raise WorkflowError(
-            _("The assessment is %(status)s and cannot be edited.")
-            % {"status": assessment.get_status_display()}
-        )
-    require_entry_open(assessment)
+    assessment = _lock_for_entry(assessment, by)
     answer = None  # the dossier's files
     if evidence.criterion_id:  # a criterion's files (a criterion without an answer was not returned)
         answer = assessment.answers.filter(criterion_id=evidence.criterion_id).first() or Answer()
     if not item_is_open(assessment, answer):
         raise WorkflowError(_("This file belongs to an item that was not returned and stays locked."))
-    log_change(
-        evidence, by=by, action=Action.EVIDENCE_REMOVED, old=evidence.original_name, assessment=assessment
-    )
+    log_event(assessment, by, Action.EVIDENCE_REMOVED, old=evidence.original_name, on=evidence)
     storage, name = evidence.file.storage, cast(str, evidence.file.name)
     evidence.delete()
     transaction.on_commit(lambda: storage.delete(name))
@@ -320,13 +291,6 @@ def open_entry_exception(*, assessment: Assessment, by: Actor, until: datetime.d
     bump_version(assessment, by)
     assessment.entry_exception_until = until
     assessment.save(update_fields=["entry_exception_until", "updated_at"])
-    log_change(
-        assessment,
-        by=by,
-        action=Action.EXCEPTION,
-        field="entry_exception_until",
-        old=old.isoformat() if old else "",
-        new=until.isoformat(),
-        assessment=assessment,
-    )
+    before = old.isoformat() if old else ""
+    log_event(assessment, by, Action.EXCEPTION, "entry_exception_until", old=before, new=until.isoformat())
     return assessment

@@ -2,9 +2,11 @@
 value parsing and the optimistic-lock bookkeeping."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,14 +61,28 @@ def lock(assessment: Assessment) -> Assessment:
     )
 
 
+def log_event(
+    assessment: Assessment,
+    by: Actor,
+    action: Action,
+    field: str = "",
+    *,
+    old: object = None,
+    new: object = None,
+    on: Model | None = None,
+) -> None:
+    """Audit one step of the assessment's workflow: a change of the assessment itself, or of
+    ``on`` (an answer, a file), filed under the assessment either way."""
+    obj = assessment if on is None else on
+    log_change(obj, by=by, action=action, field=field, old=old, new=new, assessment=assessment)
+
+
 def bump_version(assessment: Assessment, by: Actor) -> None:
     """Bump the version and log it before the changes it covers (see ConflictError)."""
     old = assessment.version
     assessment.version = old + 1
     Assessment.objects.filter(pk=assessment.pk).update(version=assessment.version, updated_at=timezone.now())
-    log_change(
-        assessment, by=by, action=Action.VERSION, field="version", old=old, new=old + 1, assessment=assessment
-    )
+    log_event(assessment, by, Action.VERSION, "version", old=old, new=old + 1)
 
 
 def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> None:
@@ -75,9 +91,7 @@ def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> No
     for name, value in fields.items():
         setattr(assessment, name, value)
     assessment.save(update_fields=["status", "updated_at", *fields])
-    log_change(
-        assessment, by=by, action=Action.STATUS, field="status", old=old, new=new, assessment=assessment
-    )
+    log_event(assessment, by, Action.STATUS, "status", old=old, new=new)
 
 
 def rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = None) -> None:
@@ -89,6 +103,13 @@ def rescore(assessment_or_unit_id: Assessment | int, campaign_id: int | None = N
         unit_id = assessment_or_unit_id
     assert campaign_id is not None  # given with a unit id by every caller
     schedule_rescore(unit_id=unit_id, campaign_id=campaign_id)
+
+
+def require_status(assessment: Assessment, allowed: Iterable[str], message: str) -> None:
+    """Refuse unless the assessment is in an ``allowed`` status; ``message`` (translated) names
+    the status it is in as ``%(status)s``."""
+    if assessment.status not in allowed:
+        raise WorkflowError(message % {"status": assessment.get_status_display()})
 
 
 def require_entry_open(assessment: Assessment) -> None:

@@ -17,7 +17,7 @@ events written since.
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,10 +47,12 @@ from certification.services.rules import (
     check_points,
     check_version,
     lock,
+    log_event,
     parse_date,
     parse_decimal,
     require_entry_open,
     require_role_on,
+    require_status,
     rescore,
     set_status,
 )
@@ -67,11 +69,9 @@ def submit_assessment(
     require_role_on(by, assessment.unit, Role.OFFICER)
     assessment = lock(assessment)
     check_version(assessment, expected_version)
-    if assessment.status not in SUBMITTABLE:
-        raise WorkflowError(
-            _("Only a draft or returned assessment can be submitted (it is %(status)s).")
-            % {"status": assessment.get_status_display()}
-        )
+    require_status(
+        assessment, SUBMITTABLE, _("Only a draft or returned assessment can be submitted (it is %(status)s).")
+    )
     require_entry_open(assessment)
     problems = missing_for_submission(assessment)
     if problems:
@@ -79,15 +79,7 @@ def submit_assessment(
     bump_version(assessment, by)
     returned = list(assessment.answers.filter(is_returned=True).select_related("criterion"))
     for answer in returned:
-        log_change(
-            answer,
-            by=by,
-            action=Action.ANSWER,
-            field="is_returned",
-            old=True,
-            new=False,
-            assessment=assessment,
-        )
+        log_event(assessment, by, Action.ANSWER, "is_returned", old=True, new=False, on=answer)
     if returned:
         assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
     set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now())
@@ -101,11 +93,11 @@ def return_assessment(*, assessment: Assessment, by: Actor, items: dict[str, str
     ``DOSSIER`` → reason) reopen for the officer."""
     require_role_on(by, assessment.unit, Role.APPRAISER)
     assessment = lock(assessment)
-    if assessment.status not in RETURNABLE:
-        raise WorkflowError(
-            _("Only a submitted or appraised assessment can be returned (it is %(status)s).")
-            % {"status": assessment.get_status_display()}
-        )
+    require_status(
+        assessment,
+        RETURNABLE,
+        _("Only a submitted or appraised assessment can be returned (it is %(status)s)."),
+    )
     items = {nfc(code): nfc(reason) for code, reason in (items or {}).items()}
     if not items:
         raise WorkflowError(_("Choose at least one item to return, with a reason."))
@@ -125,19 +117,10 @@ def return_assessment(*, assessment: Assessment, by: Actor, items: dict[str, str
         answer = answers[code]
         answer.is_returned, answer.return_reason = True, reason
         answer.save(update_fields=["is_returned", "return_reason", "updated_at"])
-        log_change(
-            answer, by=by, action=Action.RETURNED, field="return_reason", new=reason, assessment=assessment
-        )
+        log_event(assessment, by, Action.RETURNED, "return_reason", new=reason, on=answer)
     dossier_reason = items.get(DOSSIER, "")
     if dossier_reason:
-        log_change(
-            assessment,
-            by=by,
-            action=Action.RETURNED,
-            field="dossier",
-            new=dossier_reason,
-            assessment=assessment,
-        )
+        log_event(assessment, by, Action.RETURNED, "dossier", new=dossier_reason)
     set_status(assessment, by, Status.RETURNED, dossier_return_reason=dossier_reason, appraised_at=None)
     rescore(assessment)
     return assessment
@@ -155,11 +138,9 @@ def appraise_assessment(
     records where the appraisal differs from the self-assessment (kept apart)."""
     require_role_on(by, assessment.unit, Role.APPRAISER)
     assessment = lock(assessment)
-    if assessment.status not in APPRAISABLE:
-        raise WorkflowError(
-            _("Only a submitted assessment can be appraised (it is %(status)s).")
-            % {"status": assessment.get_status_display()}
-        )
+    require_status(
+        assessment, APPRAISABLE, _("Only a submitted assessment can be appraised (it is %(status)s).")
+    )
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
     plan: list[tuple[Answer, str, Any, Any]] = []
     for code, data in (values or {}).items():
@@ -178,19 +159,11 @@ def appraise_assessment(
     for answer, name, old, new in plan:
         setattr(answer, name, new)
         answer.save(update_fields=[name, "updated_at"])
-        log_change(
-            answer, by=by, action=Action.APPRAISAL, field=name, old=old, new=new, assessment=assessment
-        )
+        log_event(assessment, by, Action.APPRAISAL, name, old=old, new=new, on=answer)
     fields: dict[str, Any] = {"appraised_at": timezone.now()}
     if nfc(note) != assessment.appraisal_note:
-        log_change(
-            assessment,
-            by=by,
-            action=Action.APPRAISAL,
-            field="appraisal_note",
-            old=assessment.appraisal_note,
-            new=nfc(note),
-            assessment=assessment,
+        log_event(
+            assessment, by, Action.APPRAISAL, "appraisal_note", old=assessment.appraisal_note, new=nfc(note)
         )
         fields["appraisal_note"] = nfc(note)
     set_status(assessment, by, Status.APPRAISED, **fields)
@@ -242,20 +215,26 @@ def _new_decision(*, campaign: Campaign, kind: str, by: Actor, issuer: Unit, **f
     return decision
 
 
+class DecisionDocument(TypedDict, total=False):
+    """What a recognition or non-recognition decision says besides its verdict (NĐ 30/2020)."""
+
+    issued_on: Required[datetime.date]
+    signer_title: Required[str]
+    signer_name: Required[str]
+    place: str
+    signed_for: str  # "TM." or "KT."
+    legal_bases: str
+    recipients: str
+
+
 @atomic_deferred
 def recognize(
     *,
     assessments: Iterable[Assessment],
     by: Actor,
     issuer: Unit,
-    issued_on: datetime.date,
-    signer_title: str,
-    signer_name: str,
-    place: str = "",
-    signed_for: str = "",
-    legal_bases: str = "",
-    recipients: str = "",
     symbol: str | None = None,
+    **document: Unpack[DecisionDocument],
 ) -> Decision:
     """One recognition decision for many appraised assessments (e.g. a commune's residential
     areas); issues it (numbered) and creates the certificates. Running it twice (double
@@ -269,21 +248,8 @@ def recognize(
             _("%(unit)s does not meet %(codes)s; record a non-recognition instead.")
             % {"unit": unit, "codes": ", ".join(codes)}
         )
-    return _decide(
-        locked,
-        kind=Decision.Kind.RECOGNITION,
-        status=Status.RECOGNIZED,
-        by=by,
-        issuer=issuer,
-        issued_on=issued_on,
-        signer_title=signer_title,
-        signer_name=signer_name,
-        place=place,
-        signed_for=signed_for,
-        legal_bases=legal_bases,
-        recipients=recipients,
-        **({"symbol": symbol} if symbol else {}),
-    )
+    numbered_as = {"symbol": symbol} if symbol else {}  # else the model's default, "QĐ-UBND"
+    return _decide(locked, kind=Decision.Kind.RECOGNITION, by=by, issuer=issuer, **numbered_as, **document)
 
 
 @atomic_deferred
@@ -293,46 +259,33 @@ def not_recognize(
     by: Actor,
     issuer: Unit,
     reason: str,
-    issued_on: datetime.date,
-    signer_title: str,
-    signer_name: str,
-    place: str = "",
-    signed_for: str = "",
-    legal_bases: str = "",
-    recipients: str = "",
+    **document: Unpack[DecisionDocument],
 ) -> Decision:
     """Record that appraised assessments are not recognized, through a non-recognition decision."""
     if not nfc(reason):
         raise WorkflowError(_("Give the reason for not recognizing."))
     locked = _lock_for_decision(assessments, by, issuer)
     return _decide(
-        locked,
-        kind=Decision.Kind.NON_RECOGNITION,
-        status=Status.NOT_RECOGNIZED,
-        by=by,
-        issuer=issuer,
-        reason=reason,
-        issued_on=issued_on,
-        signer_title=signer_title,
-        signer_name=signer_name,
-        place=place,
-        signed_for=signed_for,
-        legal_bases=legal_bases,
-        recipients=recipients,
+        locked, kind=Decision.Kind.NON_RECOGNITION, by=by, issuer=issuer, reason=reason, **document
     )
 
 
-def _decide(
-    locked: list[Assessment], *, kind: str, status: str, by: Actor, issuer: Unit, **fields: Any
-) -> Decision:
-    """One decision of ``kind`` over the ``locked`` assessments, which move to ``status``; the
-    decision is issued (numbered), with its certificates for a recognition."""
+# The status a decision of each kind gives its assessments.
+DECIDED_STATUS: dict[str, str] = {
+    Decision.Kind.RECOGNITION: Status.RECOGNIZED,
+    Decision.Kind.NON_RECOGNITION: Status.NOT_RECOGNIZED,
+}
+
+
+def _decide(locked: list[Assessment], *, kind: str, by: Actor, issuer: Unit, **fields: Any) -> Decision:
+    """One decision of ``kind`` over the ``locked`` assessments, which move to its status
+    (``DECIDED_STATUS``); the decision is issued (numbered), with its certificates for a recognition."""
     decision = _new_decision(campaign=locked[0].campaign, kind=kind, by=by, issuer=issuer, **fields)
     now = timezone.now()
     for a in locked:
         bump_version(a, by)
-        log_change(a, by=by, action=Action.DECISION, field="decision", new=decision.pk, assessment=a)
-        set_status(a, by, status, decision=decision, decided_at=now)
+        log_event(a, by, Action.DECISION, "decision", new=decision.pk)
+        set_status(a, by, DECIDED_STATUS[kind], decision=decision, decided_at=now)
     decision = issue_decision(decision=decision, by=by)
     if kind == Decision.Kind.RECOGNITION:
         create_certificates(decision=decision, by=by)
@@ -359,23 +312,14 @@ def revoke_assessment(
         raise WorkflowError(
             _("Only an approver of %(issuer)s can revoke this recognition.") % {"issuer": authority or "?"}
         )
-    if assessment.status not in REVOCABLE:
-        raise WorkflowError(
-            _("Only a recognized assessment can be revoked (it is %(status)s).")
-            % {"status": assessment.get_status_display()}
-        )
+    require_status(
+        assessment, REVOCABLE, _("Only a recognized assessment can be revoked (it is %(status)s).")
+    )
     reason, reference = nfc(reason), nfc(reference)
     if not reason or not reference:
         raise WorkflowError(_("Give the reason and the reference of the revocation."))
     bump_version(assessment, by)
-    log_change(
-        assessment,
-        by=by,
-        action=Action.REVOCATION,
-        field="revoke_reference",
-        new=reference,
-        assessment=assessment,
-    )
+    log_event(assessment, by, Action.REVOCATION, "revoke_reference", new=reference)
     set_status(
         assessment,
         by,

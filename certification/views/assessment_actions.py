@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
+from certification.models import Answer, Assessment
 from certification.selectors import assessments, worklist
 from certification.services import entry, rules, transitions
 from certification.views.assessments import (
@@ -19,33 +20,32 @@ from certification.views.assessments import (
     _to_detail,
     posted_version,
 )
-from units.access import home_units, require_role
+from units.access import home_units
 from units.authority import recognizing_authority
 
 
 @login_required
 def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     if request.method != "POST":
         context = {"assessment": assessment, "missing": assessments.missing_for_submission(assessment)}
         return render(request, TEMPLATES + "submit.html", context)
-    try:
+    with attempt(request):
         transitions.submit_assessment(
             assessment=assessment, by=request.user, expected_version=posted_version(request)
         )
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("Submitted for appraisal. The assessment is now locked."))
     return _to_detail(assessment)
 
 
+def _answers(assessment: Assessment) -> list[Answer]:
+    return list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+
+
 @login_required
 def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+    assessment = _assessment(request, pk, Role.APPRAISER)
+    answers = _answers(assessment)
     if request.method == "POST":
         items = {
             a.criterion.code: request.POST.get(f"reason-{a.pk}", "").strip()
@@ -54,11 +54,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
         }
         if request.POST.get("reason-dossier", "").strip():
             items[rules.DOSSIER] = request.POST["reason-dossier"].strip()
-        try:
+        with attempt(request):
             transitions.return_assessment(assessment=assessment, by=request.user, items=items)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Returned to the officer; only the listed items reopen."))
             return _to_detail(assessment)
     rows = [{"answer": a} for a in answers]  # the rows of _answers_form.html, as appraise has them
@@ -67,9 +64,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPRAISER)
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order", "pk"))
+    assessment = _assessment(request, pk, Role.APPRAISER)
+    answers = _answers(assessment)
     points = assessments.max_points_by_criterion(assessment.criteria_set)
     if request.method == "POST":
         values = {}
@@ -81,13 +77,10 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
                 data["appraised_points"] = request.POST[f"apoints-{a.pk}"]
             if data:
                 values[a.criterion.code] = data
-        try:
+        with attempt(request):
             transitions.appraise_assessment(
                 assessment=assessment, by=request.user, values=values, note=request.POST.get("note", "")
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("Appraisal recorded. The assessment waits for the decision."))
             return _to_detail(assessment)
     rows = [
@@ -110,11 +103,8 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             transitions.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(request, _("The recognition was revoked and its certificates withdrawn."))
             return _to_detail(assessment)
     return render(request, TEMPLATES + "revoke.html", {"assessment": assessment, "form": form})
@@ -122,17 +112,13 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def assessment_exception(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.APPROVER)
+    assessment = _assessment(request, pk, Role.APPROVER)
     form = ExceptionForm(request.POST or None, initial={"until": assessment.entry_exception_until})
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             entry.open_entry_exception(
                 assessment=assessment, by=request.user, until=form.cleaned_data["until"]
             )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(
                 request,
                 _("Entry is open for this unit until %(date)s.")
@@ -167,16 +153,13 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         selected = list(data.pop("assessments"))
         outcome, reason = data.pop("outcome"), data.pop("reason")
-        try:
+        with attempt(request):
             if outcome == "recognize":
                 decision = transitions.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
             else:
                 decision = transitions.not_recognize(
                     assessments=selected, by=request.user, issuer=issuer, reason=reason, **data
                 )
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             messages.success(
                 request,
                 _("Decision %(ref)s issued for %(count)s unit(s).")

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
@@ -67,11 +67,8 @@ def registration_create(request: HttpRequest) -> HttpResponse:
             initial["households_total"] = unit.household_count
     form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             registration.register_unit(by=request.user, **form.cleaned_data)
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
             unit = form.cleaned_data["unit"]
             messages.success(request, _("Registration of %(unit)s recorded.") % {"unit": unit})
             assessment = Assessment.objects.filter(campaign=form.cleaned_data["campaign"], unit=unit).first()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
@@ -60,9 +61,14 @@ MEETING_ROLES = {
 }
 
 
-def _assessment(request: HttpRequest, pk: int) -> Assessment:
+def _assessment(request: HttpRequest, pk: int, role: str | None = None) -> Assessment:
+    """The assessment, if in the user's subtree (404 otherwise) and, with ``role``, if the user
+    holds that role on its unit (403 otherwise)."""
     queryset = Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision")
-    return get_for_user(request.user, queryset, pk)
+    assessment = get_for_user(request.user, queryset, pk)
+    if role is not None:
+        require_role(request.user, assessment.unit, role)
+    return assessment
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -124,13 +130,11 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
     require_role(request.user, unit, Role.OFFICER)
     if request.method != "POST":
         return render(request, TEMPLATES + "start.html", {"unit": unit, "campaign": campaign})
-    try:
+    with attempt(request):
         assessment = start_assessment(campaign=campaign, unit=unit, by=request.user)
-    except WorkflowError as e:
-        messages.error(request, str(e))
-        return redirect(reverse("certification:assessment-list") + f"?campaign={campaign.pk}")
-    messages.success(request, _("The assessment is open for entry."))
-    return _to_detail(assessment)
+        messages.success(request, _("The assessment is open for entry."))
+        return _to_detail(assessment)
+    return redirect(reverse("certification:assessment-list") + f"?campaign={campaign.pk}")
 
 
 # --- entry page ----------------------------------------------------------------------------
@@ -236,8 +240,7 @@ def posted_version(request: HttpRequest) -> int:
 @require_POST
 @login_required
 def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     as_json = _wants_json(request)
     expected = posted_version(request)
     changes, figures, dossier = _parse_entry(request.POST, assessment)
@@ -277,23 +280,19 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = _assessment(request, pk, Role.OFFICER)
     codes = list(assessment.answers.values_list("criterion__code", flat=True))
     form = EvidenceForm(request.POST, request.FILES, codes=codes)
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return _to_detail(assessment, "evidence")
-    try:
+    with attempt(request):
         evidence = add_evidence(
             assessment=assessment,
             by=request.user,
             file=form.cleaned_data["file"],
             criterion_code=form.cleaned_data["criterion"],
         )
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("File “%(name)s” attached.") % {"name": evidence.original_name})
     return _to_detail(assessment, "evidence")
 
@@ -324,10 +323,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, TEMPLATES + "evidence_delete.html", {"evidence": evidence, "assessment": assessment}
         )
-    try:
+    with attempt(request):
         delete_evidence(evidence=evidence, by=request.user)
-    except WorkflowError as e:
-        messages.error(request, str(e))
-    else:
         messages.success(request, _("File removed."))
     return _to_detail(assessment, "evidence")

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from certification.forms.criteria import CampaignDatesForm, OpenCampaignForm
 from certification.models.criteria import UnitKind
 from certification.selectors.campaigns import (
@@ -55,11 +55,8 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         dates = {name: form.cleaned_data[name] for name in DATE_FIELDS}
         campaign.refresh_from_db()  # the form wrote into the instance; the service compares with the stored dates
-        try:
+        with attempt(request, form=form):
             update_campaign_dates(campaign=campaign, by=request.user, **dates)
-        except WorkflowError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("Campaign dates saved."))
             return redirect("certification:campaign-detail", campaign.pk)
     return render(request, "certification/campaigns/campaign_form.html", {"campaign": campaign, "form": form})
@@ -72,13 +69,10 @@ def campaign_open(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = OpenCampaignForm(request.POST or None, provinces=provinces)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request, form=form):
             campaign = open_campaign(
                 year=form.cleaned_data["year"], province=form.cleaned_data["province"], by=request.user
             )
-        except WorkflowError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("Campaign %(campaign)s is open.") % {"campaign": campaign})
             return redirect("certification:campaign-detail", campaign.pk)
     return render(request, "certification/campaigns/campaign_open.html", {"form": form})

@@ -1,6 +1,9 @@
 """Views: criteria sets (read-only browser for officers; authoring for province staff and
 national administrators), Excel export/import, version diff, "what must this unit meet"."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,8 +11,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from antt.errors import WorkflowError
+from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from certification.exchange.criteria_excel import (
     CriteriaImportError,
@@ -32,6 +36,8 @@ from certification.services import criteria as services
 from units.access import get_for_user, is_global
 from units.models import Unit
 
+SetView = Callable[[HttpRequest, CriteriaSet], HttpResponse]
+AuthorView = Callable[[HttpRequest, int], HttpResponse]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -166,63 +172,52 @@ def set_import(request: HttpRequest) -> HttpResponse:
     return render(request, "certification/criteria/set_import.html", {"form": form, "errors": errors})
 
 
-def _confirm(request, criteria_set, *, title: str, question: str, button: str, danger: bool = False):
-    return render(
-        request,
-        "certification/criteria/set_confirm.html",
-        {
-            "criteria_set": criteria_set,
-            "title": title,
-            "question": question,
-            "button": button,
-            "danger": danger,
-        },
-    )
+def _author_confirms(*, title: str, question: str, button: str) -> Callable[[SetView], AuthorView]:
+    """A state change of a set, for its author only: GET shows the confirmation page
+    (``title``, ``question``, ``button``), POST runs the view with the set."""
+
+    def decorate(view: SetView) -> AuthorView:
+        @login_required
+        @wraps(view)
+        def confirmed(request: HttpRequest, pk: int) -> HttpResponse:
+            criteria_set = get_set_for_user(request.user, pk)
+            _require_author(request.user, criteria_set)
+            if request.method == "POST":
+                return view(request, criteria_set)
+            context = {"criteria_set": criteria_set, "title": title, "question": question, "button": button}
+            return render(request, "certification/criteria/set_confirm.html", context)
+
+        return confirmed
+
+    return decorate
 
 
-@login_required
-def set_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    criteria_set = get_set_for_user(request.user, pk)
-    _require_author(request.user, criteria_set)
-    if request.method != "POST":
-        return _confirm(
-            request,
-            criteria_set,
-            title=_("Publish criteria set"),
-            question=_("Once published, this version can no longer be changed. Publish it?"),
-            button=_("Publish"),
-        )
-    try:
+@_author_confirms(
+    title=gettext_lazy("Publish criteria set"),
+    question=gettext_lazy("Once published, this version can no longer be changed. Publish it?"),
+    button=gettext_lazy("Publish"),
+)
+def set_publish(request: HttpRequest, criteria_set: CriteriaSet) -> HttpResponse:
+    with attempt(request):
         services.publish_set(criteria_set, request.user)
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, _("Criteria set published."))
     return redirect("certification:criteria-set-detail", criteria_set.pk)
 
 
-@login_required
-def set_new_version(request: HttpRequest, pk: int) -> HttpResponse:
-    criteria_set = get_set_for_user(request.user, pk)
-    _require_author(request.user, criteria_set)
-    if request.method != "POST":
-        return _confirm(
-            request,
-            criteria_set,
-            title=_("New version"),
-            question=_(
-                "A draft copy with the next version number will be created. Assessments keep the "
-                "version they were filled against. Continue?"
-            ),
-            button=_("Create new version"),
-        )
-    try:
+@_author_confirms(
+    title=gettext_lazy("New version"),
+    question=gettext_lazy(
+        "A draft copy with the next version number will be created. Assessments keep the "
+        "version they were filled against. Continue?"
+    ),
+    button=gettext_lazy("Create new version"),
+)
+def set_new_version(request: HttpRequest, criteria_set: CriteriaSet) -> HttpResponse:
+    with attempt(request):
         copy = services.new_version(criteria_set, request.user)
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-        return redirect("certification:criteria-set-detail", criteria_set.pk)
-    messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
-    return redirect("certification:criteria-set-detail", copy.pk)
+        messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
+        return redirect("certification:criteria-set-detail", copy.pk)
+    return redirect("certification:criteria-set-detail", criteria_set.pk)
 
 
 @login_required
@@ -231,11 +226,8 @@ def set_clone(request: HttpRequest, pk: int) -> HttpResponse:
     _require_author(request.user, criteria_set)
     form = CloneForYearForm(request.POST or None, criteria_set=criteria_set)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request):
             copy = services.clone_for_year(criteria_set, form.cleaned_data["year"], request.user)
-        except WorkflowError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("Draft version %(version)d created.") % {"version": copy.version})
             return redirect("certification:criteria-set-detail", copy.pk)
     return render(
@@ -251,24 +243,8 @@ def province_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ProvinceCriterionForm(request.POST or None, criteria_set=criteria_set, provinces=provinces)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            criterion = services.add_province_criterion(
-                criteria_set,
-                data["province"],
-                data["code"],
-                data["text"],
-                by=request.user,
-                parent_code=data["parent_code"],
-                answer_type=data["answer_type"],
-                na_allowed=data["na_allowed"],
-                na_condition=data["na_condition"],
-                threshold_percent=data["threshold_percent"],
-                evidence_hint=data["evidence_hint"],
-            )
-        except WorkflowError as exc:
-            form.add_error(None, str(exc))
-        else:
+        with attempt(request, form=form):  # the form's fields are the service's parameters
+            criterion = services.add_province_criterion(criteria_set, by=request.user, **form.cleaned_data)
             messages.success(
                 request,
                 _("Criterion %(code)s added to the draft %(set)s.")

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from antt.errors import WorkflowError
 from antt.text import search_key
+from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from antt.web.exports import XLSX_CONTENT_TYPE
 from antt.web.listing import list_context, sort_queryset
@@ -118,16 +118,13 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevokeCertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(request, form=form):
             revoke_assessment(
                 assessment=certificate.assessment,
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 reference=form.cleaned_data["reference"],
             )
-        except WorkflowError as error:
-            form.add_error(None, str(error))
-        else:
             messages.success(request, _("The certificate was revoked; its verification page says so."))
             if can_see(request.user, issuer):
                 return redirect(certificate.decision.get_absolute_url())
@@ -145,12 +142,10 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def print_start(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
     require_role(request.user, decision.issuer, *PRINT_ROLES)
-    try:
+    with attempt(request):
         job = start_print_job(decision=decision, by=request.user)
-    except WorkflowError as error:
-        messages.error(request, str(error))
-        return redirect(decision.get_absolute_url())
-    return redirect("certification:print-detail", job.pk)
+        return redirect("certification:print-detail", job.pk)
+    return redirect(decision.get_absolute_url())
 
 
 def _job(request: HttpRequest, pk: int) -> PrintJob:

@@ -18,8 +18,9 @@ is named (``by``); the links between old and new units are not audited one by on
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
@@ -158,6 +159,43 @@ def upsert_units(
     return code_to_pk, [u.pk for u in to_create] + moved, len(to_create), len(to_update)
 
 
+class Level(NamedTuple):
+    """One level of the tree as the package gives it: its units are counted in the report under
+    ``key``; ``code`` and ``parent_code`` give a package row's code and its parent's (None: top)."""
+
+    key: str
+    kind: str
+    items: list[Any]
+    code: Callable[[Any], str]
+    parent_code: Callable[[Any], str] | None = None
+
+
+def _load_levels(
+    report: LoadReport, levels: list[Level], *, by=None, **validity: datetime.date
+) -> dict[str, int]:
+    """Upsert ``levels`` top down, then rebuild the paths of what was created or moved.
+    Returns code → pk of every unit loaded."""
+    pks: dict[str, int] = {}
+    rebuild: list[int] = []
+    for level in levels:
+        rows = [
+            _new_unit(
+                code=level.code(x),
+                full_name=x.name,
+                division_type=x.division_type,
+                kind=level.kind,
+                parent_id=pks[level.parent_code(x)] if level.parent_code else None,
+            )
+            for x in level.items
+        ]
+        level_pks, moved, created, updated = upsert_units(rows, by=by, **validity)
+        report.add(level.key, created, updated)
+        pks.update(level_pks)
+        rebuild += moved
+    rebuild_paths(rebuild)
+    return pks
+
+
 def _wanted_province(number: int, only: int | None) -> bool:
     return only is None or int(number) == only
 
@@ -169,32 +207,18 @@ def load_current(*, province: int | None = None, report: LoadReport | None = Non
 
     report = report or LoadReport()
     provinces = [p for p in Province.iter_all() if _wanted_province(p.code, province)]
-    rows = [
-        _new_unit(
-            code=province_code(p.code),
-            full_name=p.name,
-            division_type=p.division_type,
-            kind=Unit.Kind.PROVINCE,
-            parent_id=None,
-        )
-        for p in provinces
-    ]
-    province_pks, rebuild, created, updated = upsert_units(rows, valid_from=REFORM_DATE, by=by)
-    report.add("province", created, updated)
     wards = [w for w in Ward.iter_all() if _wanted_province(w.province_code, province)]
-    rows = [
-        _new_unit(
-            code=commune_code(w.code),
-            full_name=w.name,
-            division_type=w.division_type,
-            kind=Unit.Kind.COMMUNE,
-            parent_id=province_pks[province_code(w.province_code)],
-        )
-        for w in wards
+    levels = [
+        Level("province", Unit.Kind.PROVINCE, provinces, lambda p: province_code(p.code)),
+        Level(
+            "commune",
+            Unit.Kind.COMMUNE,
+            wards,
+            lambda w: commune_code(w.code),
+            lambda w: province_code(w.province_code),
+        ),
     ]
-    _pks, moved, created, updated = upsert_units(rows, valid_from=REFORM_DATE, by=by)
-    report.add("commune", created, updated)
-    rebuild_paths(rebuild + moved)
+    _load_levels(report, levels, by=by, valid_from=REFORM_DATE)
     return report
 
 
@@ -227,91 +251,60 @@ def load_legacy(*, province: int | None = None, report: LoadReport | None = None
         entry = PROVINCE_NEW_TO_OLD.get(province)
         wanted = {ref.code for ref in entry.old_provinces} if entry else set()
     legacy_provinces = [p for p in LegacyProvince.iter_all() if int(p.code) in wanted]
-    rows = [
-        _new_unit(
-            code=legacy_province_code(p.code),
-            full_name=p.name,
-            division_type=p.division_type,
-            kind=Unit.Kind.PROVINCE,
-            parent_id=None,
-        )
-        for p in legacy_provinces
-    ]
-    province_pks, rebuild, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
-    report.add("legacy_province", created, updated)
-
     districts = [d for d in LegacyDistrict.iter_all() if int(d.province_code) in wanted]
-    rows = [
-        _new_unit(
-            code=legacy_district_code(d.code),
-            full_name=d.name,
-            division_type=d.division_type,
-            kind=Unit.Kind.DISTRICT,
-            parent_id=province_pks[legacy_province_code(d.province_code)],
-        )
-        for d in districts
+    district_codes = {legacy_district_code(d.code) for d in districts}
+    wards = [w for w in LegacyWard.iter_all() if legacy_district_code(w.district_code) in district_codes]
+    levels = [
+        Level(
+            "legacy_province", Unit.Kind.PROVINCE, legacy_provinces, lambda p: legacy_province_code(p.code)
+        ),
+        Level(
+            "district",
+            Unit.Kind.DISTRICT,
+            districts,
+            lambda d: legacy_district_code(d.code),
+            lambda d: legacy_province_code(d.province_code),
+        ),
+        Level(
+            "legacy_commune",
+            Unit.Kind.COMMUNE,
+            wards,
+            lambda w: legacy_commune_code(w.code),
+            lambda w: legacy_district_code(w.district_code),
+        ),
     ]
-    district_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
-    rebuild += moved
-    report.add("district", created, updated)
-
-    wards = [w for w in LegacyWard.iter_all() if legacy_district_code(w.district_code) in district_pks]
-    rows = [
-        _new_unit(
-            code=legacy_commune_code(w.code),
-            full_name=w.name,
-            division_type=w.division_type,
-            kind=Unit.Kind.COMMUNE,
-            parent_id=district_pks[legacy_district_code(w.district_code)],
-        )
-        for w in wards
-    ]
-    ward_pks, moved, created, updated = upsert_units(rows, valid_to=REFORM_DATE, by=by)
-    rebuild += moved
-    report.add("legacy_commune", created, updated)
-    rebuild_paths(rebuild)
+    pks = _load_levels(report, levels, by=by, valid_to=REFORM_DATE)
 
     # Links to today's units (only to those loaded).
     current_codes = [province_code(p.code) for p in Province.iter_all()]
     current_codes += [commune_code(w.code) for w in Ward.iter_all()]
     current = dict(_pks_by_code(current_codes))
+    # Legacy provinces → today's provinces, legacy communes → today's communes: the package's
+    # maps both ways name the units on each side ``old_provinces``/``new_provinces`` (or wards).
+    mappings = [
+        (
+            legacy_provinces,
+            legacy_province_code,
+            PROVINCE_OLD_TO_NEW,
+            PROVINCE_NEW_TO_OLD,
+            "provinces",
+            Province,
+            province_code,
+        ),
+        (wards, legacy_commune_code, WARD_OLD_TO_NEW, WARD_NEW_TO_OLD, "wards", Ward, commune_code),
+    ]
     links: list[UnitChange] = []
-    for p in legacy_provinces:
-        entry = PROVINCE_OLD_TO_NEW.get(int(p.code))
-        if entry is None:
-            continue
-        for ref in entry.new_provinces:
-            successor = current.get(province_code(ref.code))
-            if successor is None:
-                continue
-            sources = (
-                len(PROVINCE_NEW_TO_OLD[ref.code].old_provinces) if ref.code in PROVINCE_NEW_TO_OLD else 1
-            )
-            new_name = Province.from_code(ref.code).name
-            links.append(
-                _link(
-                    province_pks[legacy_province_code(p.code)],
-                    successor,
-                    sources,
-                    len(entry.new_provinces),
-                    p.name == new_name,
-                )
-            )
-    for w in wards:
-        entry = WARD_OLD_TO_NEW.get(int(w.code))
-        if entry is None:
-            continue
-        for ref in entry.new_wards:
-            successor = current.get(commune_code(ref.code))
-            if successor is None:
-                continue
-            sources = len(WARD_NEW_TO_OLD[ref.code].old_wards) if ref.code in WARD_NEW_TO_OLD else 1
-            same_name = w.name == Ward.from_code(ref.code).name
-            links.append(
-                _link(
-                    ward_pks[legacy_commune_code(w.code)], successor, sources, len(entry.new_wards), same_name
-                )
-            )
+    for olds, old_code, old_to_new, new_to_old, plural, today, new_code in mappings:
+        for old in olds:
+            entry = old_to_new.get(int(old.code))
+            targets = getattr(entry, f"new_{plural}") if entry else []
+            for ref in targets:
+                successor = current.get(new_code(ref.code))
+                if successor is None:
+                    continue
+                sources = len(getattr(new_to_old[ref.code], f"old_{plural}")) if ref.code in new_to_old else 1
+                same_name = old.name == today.from_code(ref.code).name
+                links.append(_link(pks[old_code(old.code)], successor, sources, len(targets), same_name))
     before = UnitChange.objects.count()
     UnitChange.objects.bulk_create(
         links,

@@ -17,9 +17,12 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
 from antt.text import nfc
@@ -113,6 +116,46 @@ UPDATED_FIELDS = [
     "note",
 ]
 _NUMBER = re.compile(r"^\d+$|^\d{1,3}(?:[.,  ]\d{3})+$")
+
+
+class KindColumn(NamedTuple):
+    """A column naming one of a few ``values``, only for units of one ``kind`` and required
+    for them; the value goes to ``field`` of the row. The messages: an unknown value, a value
+    given for another kind, a missing value."""
+
+    name: str
+    values: dict[str, str]
+    kind: str
+    field: str
+    unknown: Promise
+    not_for_kind: Promise
+    missing: Promise
+
+
+KIND_COLUMNS = [
+    KindColumn(
+        SIZE,
+        SIZES,
+        Unit.Kind.ENTERPRISE,
+        "enterprise_size",
+        gettext_lazy("Unknown “Quy mô doanh nghiệp” (enterprise size) “%(value)s”; use one of: %(values)s."),
+        gettext_lazy("“Quy mô doanh nghiệp” (enterprise size) is only for enterprises."),
+        gettext_lazy(
+            "An enterprise needs “Quy mô doanh nghiệp” (%(values)s): small and micro enterprises are not assessed."
+        ),
+    ),
+    KindColumn(
+        LEVEL,
+        LEVELS,
+        Unit.Kind.SCHOOL,
+        "school_level",
+        gettext_lazy("Unknown “Cấp học” (school level) “%(value)s”; use one of: %(values)s."),
+        gettext_lazy("“Cấp học” (school level) is only for educational institutions."),
+        gettext_lazy(
+            "An educational institution needs “Cấp học” (%(values)s): primary schools, kindergartens and crèches are not assessed."
+        ),
+    ),
+]
 
 
 class ImportFileError(Exception):
@@ -414,48 +457,18 @@ class _Validator:
                 self.error(number, _("“Số hộ gia đình” (households) is only for residential areas."))
             else:
                 planned.household_count = int(re.sub(r"\D", "", households))
-        size = v.get(SIZE, "")
-        if size:
-            chosen = _choose(size, SIZES)
-            if chosen is None:
-                self.error(
-                    number,
-                    _("Unknown “Quy mô doanh nghiệp” (enterprise size) “%(value)s”; use one of: %(values)s.")
-                    % {"value": size, "values": _allowed(SIZES)},
-                )
-            elif kind and kind != Unit.Kind.ENTERPRISE:
-                self.error(number, _("“Quy mô doanh nghiệp” (enterprise size) is only for enterprises."))
-            else:
-                planned.enterprise_size = SIZES[chosen]
-        elif kind == Unit.Kind.ENTERPRISE:
-            self.error(
-                number,
-                _(
-                    "An enterprise needs “Quy mô doanh nghiệp” (%(values)s): small and micro enterprises are not assessed."
-                )
-                % {"values": _allowed(SIZES)},
-            )
-        level = v.get(LEVEL, "")
-        if level:
-            chosen = _choose(level, LEVELS)
-            if chosen is None:
-                self.error(
-                    number,
-                    _("Unknown “Cấp học” (school level) “%(value)s”; use one of: %(values)s.")
-                    % {"value": level, "values": _allowed(LEVELS)},
-                )
-            elif kind and kind != Unit.Kind.SCHOOL:
-                self.error(number, _("“Cấp học” (school level) is only for educational institutions."))
-            else:
-                planned.school_level = LEVELS[chosen]
-        elif kind == Unit.Kind.SCHOOL:
-            self.error(
-                number,
-                _(
-                    "An educational institution needs “Cấp học” (%(values)s): primary schools, kindergartens and crèches are not assessed."
-                )
-                % {"values": _allowed(LEVELS)},
-            )
+        for column in KIND_COLUMNS:
+            value = v.get(column.name, "")
+            if value:
+                chosen = _choose(value, column.values)
+                if chosen is None:
+                    self.error(number, column.unknown % {"value": value, "values": _allowed(column.values)})
+                elif kind and kind != column.kind:
+                    self.error(number, str(column.not_for_kind))
+                else:
+                    setattr(planned, column.field, column.values[chosen])
+            elif kind == column.kind:
+                self.error(number, column.missing % {"values": _allowed(column.values)})
         armed = v.get(ARMED, "")
         if armed:
             chosen = _choose(armed, (YES, NO))
