@@ -95,8 +95,7 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": 
 # aria-describedby / -labelledby / -controls naming ids that no element has (axe only flags those
 # "to review", yet a help text referred to that way is announced to no one). Resolves to a list of
 # problems, [] for a document that is not HTML.
-CHECK_PAGE = (
-    r"""async (options) => {
+CHECK_PAGE = r"""async (options) => {
   if (location.protocol === "about:" || document.contentType !== "text/html") return [];
   while (window.__anttAxeRunning) await window.__anttAxeRunning.catch(() => null);
   let done;
@@ -120,7 +119,6 @@ CHECK_PAGE = (
     done();
   }
 }"""
-)
 # Added to every page of a watched context: once the page has loaded, check it and report to
 # Python (window.anttAccessibility); window.__anttAxeChecked resolves when that is done.
 ON_LOAD = (

@@ -39,9 +39,7 @@ def test_the_entry_page_with_its_figures_and_history_is_accessible_on_a_phone(
 def test_help_texts_are_announced_with_their_field(page_as, officer, campaign, area):
     page = page_as(officer, **PHONE)
     page.goto(f"/registrations/new/?unit={area.pk}&campaign={campaign.pk}")
-    expect(page.get_by_label("Số hộ gia đình")).to_have_accessible_description(
-        "Chỉ dành cho khu dân cư."
-    )
+    expect(page.get_by_label("Số hộ gia đình")).to_have_accessible_description("Chỉ dành cho khu dân cư.")
     expect_accessible(page)
 
 

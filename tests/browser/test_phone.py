@@ -20,9 +20,13 @@ pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def test_the_officers_journey_fits_a_phone(page_as, officer, appraiser, approver, campaign, areas, commune, today):
+def test_the_officers_journey_fits_a_phone(
+    page_as, officer, appraiser, approver, campaign, areas, commune, today
+):
     area, done = areas[0], areas[1]
-    decision = recognize([appraised_assessment(campaign, done, officer, appraiser, today)], approver, commune, today)
+    decision = recognize(
+        [appraised_assessment(campaign, done, officer, appraiser, today)], approver, commune, today
+    )
     register(campaign, area, officer, today)
     page = page_as(officer, **PHONE)
 
