@@ -131,6 +131,9 @@ ON_LOAD = (
     + "    }, 0));\n  });\n})();\n"
 )
 
+# The check of a page still loading when the test ends: waited for, at most 20 s.
+WAIT_CHECKED = "() => Promise.race([window.__anttAxeChecked, new Promise(r => setTimeout(r, 20000))])"
+
 
 def expect_accessible(page: Page) -> None:
     """The page as it is now has no WCAG 2.1 A/AA violation (axe-core) and no dangling aria id."""
@@ -158,7 +161,7 @@ class AccessibilityWatch:
     def finish(self) -> list[str]:
         for page in self.context.pages:
             try:
-                page.evaluate("() => window.__anttAxeChecked")
+                page.evaluate(WAIT_CHECKED)
             except PlaywrightError:
                 pass  # closed or navigating: what it loaded before was reported
         return self.problems
