@@ -177,6 +177,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).first(),
         "timeline": assessments.timeline(assessment),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
+        "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
+        "answerable": sum(1 for r in rows if r["answer"]),
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
     }
     return render(request, TEMPLATES + "detail.html", context)

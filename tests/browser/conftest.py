@@ -26,7 +26,7 @@ from certification.data.tt124 import load_tt124_sets
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.selectors.criteria import answerable_criteria
 from certification.services import entry, registration, transitions
-from tests.browser.helpers import compile_catalog
+from tests.browser.helpers import AccessibilityWatch, compile_catalog
 from tests.builders import decision_fields
 
 CHROMIUM_ARGS = [
@@ -80,8 +80,12 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def new_context(browser, live_server):
-    """``new_context(**options)`` → a fresh browser context on the live server (closed after the test)."""
+    """``new_context(**options)`` → a fresh browser context on the live server (closed after the test).
+
+    Every page of every context is checked with axe-core each time it loads (``AccessibilityWatch``):
+    the test fails on any WCAG 2.1 A/AA violation of any page it visited."""
     contexts = []
+    watches = []
 
     def make(**options):
         options = {
@@ -92,11 +96,15 @@ def new_context(browser, live_server):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
+        watches.append(AccessibilityWatch(context))
         return context
 
     yield make
+    problems = [problem for watch in watches for problem in watch.finish()]
     for context in contexts:
         context.close()
+    if problems:
+        pytest.fail("accessibility (axe-core, WCAG 2.1 A/AA):\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
-"""Small helpers for the browser tests: saved-state checks, PDFs and QR codes."""
+"""Small helpers for the browser tests: saved-state checks, PDFs and QR codes,
+accessibility (axe-core on every page a test visits) and phone widths."""
 
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 SAVED = "Đã lưu"
@@ -81,3 +85,126 @@ def download_pdf(page: Page, link: Locator, target: Path) -> Path:
     assert body.startswith(b"%PDF"), body[:20]
     target.write_bytes(body)
     return target
+
+
+# --- accessibility ------------------------------------------------------------------------------
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+# In the page: axe-core (WCAG 2.1 A and AA rules, the copy shipped by axe-playwright-python) plus
+# aria-describedby / -labelledby / -controls naming ids that no element has (axe only flags those
+# "to review", yet a help text referred to that way is announced to no one). Resolves to a list of
+# problems, [] for a document that is not HTML.
+CHECK_PAGE = r"""async (options) => {
+  if (location.protocol === "about:" || document.contentType !== "text/html") return [];
+  while (window.__anttAxeRunning) await window.__anttAxeRunning.catch(() => null);
+  let done;
+  window.__anttAxeRunning = new Promise(resolve => { done = resolve; });
+  try {
+    const result = await axe.run(document, options);
+    const problems = result.violations.map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+      v.nodes.slice(0, 5).map(n => n.target.join(" ")).join("; "));
+    for (const attr of ["aria-describedby", "aria-labelledby", "aria-controls"]) {
+      for (const e of document.querySelectorAll(`[${attr}]`)) {
+        for (const id of e.getAttribute(attr).split(/\s+/).filter(Boolean)) {
+          if (!document.getElementById(id)) {
+            problems.push(`aria reference to a missing id: <${e.tagName.toLowerCase()} name="${e.name || ""}"> ${attr}="${id}"`);
+          }
+        }
+      }
+    }
+    return problems.map(p => `${location.pathname}${location.search}: ${p}`);
+  } finally {
+    window.__anttAxeRunning = null;
+    done();
+  }
+}"""
+# Added to every page of a watched context: once the page has loaded, check it and report to
+# Python (window.anttAccessibility); window.__anttAxeChecked resolves when that is done.
+ON_LOAD = (
+    AXE_SCRIPT
+    + "\n;(() => {\n  if (window.top !== window) return;\n  const check = "
+    + CHECK_PAGE
+    + ";\n  window.__anttAxeChecked = new Promise(resolve => {\n"
+    + "    addEventListener('load', () => setTimeout(async () => {\n"
+    + f"      try {{ await window.anttAccessibility(await check({json.dumps(AXE_OPTIONS)})); }} finally {{ resolve(); }}\n"
+    + "    }, 0));\n  });\n})();\n"
+)
+
+# The check of a page still loading when the test ends: waited for, at most 20 s.
+WAIT_CHECKED = "() => Promise.race([window.__anttAxeChecked, new Promise(r => setTimeout(r, 20000))])"
+
+
+def expect_accessible(page: Page) -> None:
+    """The page as it is now has no WCAG 2.1 A/AA violation (axe-core) and no dangling aria id."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    problems = page.evaluate(CHECK_PAGE, AXE_OPTIONS)
+    assert not problems, "accessibility:\n" + "\n".join(problems)
+
+
+class AccessibilityWatch:
+    """Checks every page of a browser context once it has loaded (axe-core runs in the page and
+    reports back), and waits at the end of the test for the check of the pages still open.
+    The ``new_context`` fixture watches every context, so every page a browser test visits (and
+    every page added later) stays accessible; ``finish()`` returns what was found."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.problems: list[str] = []
+        self.context = context
+        context.expose_function("anttAccessibility", self.report)
+        context.add_init_script(ON_LOAD)
+
+    def report(self, problems: list[str]) -> None:
+        self.problems.extend(p for p in problems if p not in self.problems)
+
+    def finish(self) -> list[str]:
+        for page in self.context.pages:
+            try:
+                page.evaluate(WAIT_CHECKED)
+            except PlaywrightError:
+                pass  # closed or navigating: what it loaded before was reported
+        return self.problems
+
+
+# --- phone widths -------------------------------------------------------------------------------
+
+PHONE_WIDTHS = (360, 390, 414)
+# Elements whose right edge lies past the screen, unless a focusable, named scroll region
+# (tabindex="0" role="region" aria-label) holds them or an overflow: hidden box clips them.
+OFF_SCREEN = r"""() => {
+  const width = window.innerWidth, off = [];
+  for (const e of document.body.querySelectorAll("*")) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || r.right <= width + 0.5) continue;
+    if (getComputedStyle(e).visibility === "hidden") continue;
+    let box = e.parentElement, allowed = false;
+    while (box && box !== document.body) {
+      const overflow = getComputedStyle(box).overflowX;
+      if (overflow === "hidden" || overflow === "clip") { allowed = true; break; }
+      if (overflow === "auto" || overflow === "scroll") { allowed = box.matches('[role="region"][tabindex="0"]'); break; }
+      box = box.parentElement;
+    }
+    if (allowed) continue;
+    const text = (e.innerText || e.value || "").trim().replace(/\s+/g, " ").slice(0, 40);
+    off.push(`<${e.tagName.toLowerCase()} class="${e.className}"> x=${Math.round(r.left)}–${Math.round(r.right)} "${text}"`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, off: off.slice(0, 8)};
+}"""
+
+
+def expect_fits_phones(page: Page, widths: tuple[int, ...] = PHONE_WIDTHS) -> None:
+    """At each phone width the page needs no sideways scrolling and shows every element on the
+    screen (a table is a stack of cards, or scrolls inside a focusable region). The viewport is
+    put back afterwards."""
+    viewport = page.viewport_size
+    try:
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 800})
+            fit = page.evaluate(OFF_SCREEN)
+            assert fit["scrollWidth"] <= fit["innerWidth"] and not fit["off"], (
+                f"{page.url} at {width} px: the page is {fit['scrollWidth']} px wide; off screen: {fit['off']}"
+            )
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
