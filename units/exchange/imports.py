@@ -20,7 +20,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from antt.spreadsheets import NO, YES, cell_text
+from antt.spreadsheets import (
+    NO,
+    YES,
+    SpreadsheetRefused,
+    bounded_csv_rows,
+    bounded_rows,
+    cell_text,
+    check_csv,
+    check_xlsx,
+)
 from antt.text import nfc
 from units import access
 from units.models import RoleAssignment, Unit
@@ -80,7 +89,6 @@ LEVELS = {
     "Khác": Unit.SchoolLevel.OTHER,
 }
 
-MAX_ROWS = 20_000
 EXTRA = "__extra__"  # values found right of the last header column
 # The roles that may import into their subtree.
 IMPORT_ROLES = (RoleAssignment.Role.ADMIN,)
@@ -207,21 +215,27 @@ class ImportPlan:
 def read_upload(filename: str, data: bytes) -> list[RawRow]:
     """Parse an uploaded .xlsx or .csv into rows keyed by column name.
 
-    Raises :class:`ImportFileError` with a translated message when the file itself is wrong.
+    The file is checked against the spreadsheet budgets (``antt.spreadsheets``) before it is
+    parsed. Raises :class:`ImportFileError` with a translated message when the file itself is
+    wrong.
     """
     name = filename.lower()
-    if name.endswith(".xlsx"):
-        table = _read_xlsx(data)
-    elif name.endswith(".csv"):
-        table = _read_csv(data)
-    else:
-        raise ImportFileError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    try:
+        if name.endswith(".xlsx"):
+            table = _read_xlsx(data)
+        elif name.endswith(".csv"):
+            table = _read_csv(data)
+        else:
+            raise ImportFileError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    except SpreadsheetRefused as e:
+        raise ImportFileError(str(e)) from None
     return _rows_from_table(table)
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    shape = check_xlsx(io.BytesIO(data))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
@@ -235,17 +249,17 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
             )
         sheet = workbook[sheets[SHEET_NAME]]
         table = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, row in enumerate(bounded_rows(sheet, shape), start=1):
             cells = [cell_text(v) for v in row]
             if any(cells):  # formatted but empty rows are skipped early
                 table.append((number, cells))
-                _check_size(table)
         return table
     finally:
         workbook.close()
 
 
 def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+    check_csv(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -255,19 +269,13 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     table = []
     try:
-        for number, row in enumerate(reader, start=1):
+        for number, row in enumerate(bounded_csv_rows(reader), start=1):
             cells = [nfc(v) for v in row]
             if any(cells):
                 table.append((number, cells))
-                _check_size(table)
     except csv.Error:
         raise ImportFileError(_("The CSV file cannot be read.")) from None
     return table
-
-
-def _check_size(table: list) -> None:
-    if len(table) > MAX_ROWS + 1:
-        raise ImportFileError(_("The file has more than %(max)s rows.") % {"max": MAX_ROWS})
 
 
 def _rows_from_table(table: list[tuple[int, list[str]]]) -> list[RawRow]:
