@@ -26,6 +26,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
@@ -78,6 +79,11 @@ def _size(n: int) -> str:
     return str(filesizeformat(n))
 
 
+def _n(n: int) -> str:
+    """20.000 in Vietnamese."""
+    return number_format(n, force_grouping=True)
+
+
 def check_size(size: int) -> None:
     if size > settings.IMPORT_MAX_BYTES:
         raise SpreadsheetRefused(
@@ -89,21 +95,21 @@ def check_size(size: int) -> None:
 def _too_many_rows() -> SpreadsheetRefused:
     return SpreadsheetRefused(
         _("The file has more than %(max)s rows below the header; split it into several files.")
-        % {"max": settings.SPREADSHEET_MAX_ROWS}
+        % {"max": _n(settings.SPREADSHEET_MAX_ROWS)}
     )
 
 
 def _too_many_columns(row: int, count: int) -> SpreadsheetRefused:
     return SpreadsheetRefused(
         _("Row %(row)s has %(count)s columns; at most %(max)s are read.")
-        % {"row": row, "count": count, "max": settings.SPREADSHEET_MAX_COLUMNS}
+        % {"row": _n(row), "count": _n(count), "max": _n(settings.SPREADSHEET_MAX_COLUMNS)}
     )
 
 
 def _too_many_cells() -> SpreadsheetRefused:
     return SpreadsheetRefused(
         _("The file has more than %(max)s cells; split it into several files.")
-        % {"max": settings.SPREADSHEET_MAX_CELLS}
+        % {"max": _n(settings.SPREADSHEET_MAX_CELLS)}
     )
 
 
@@ -143,7 +149,7 @@ def _check_archive(archive: zipfile.ZipFile) -> Shape:
     if len(members) > MAX_PARTS:
         raise SpreadsheetRefused(
             _("The workbook has %(count)s parts (at most %(max)s): it is not a spreadsheet.")
-            % {"count": len(members), "max": MAX_PARTS}
+            % {"count": _n(len(members)), "max": _n(MAX_PARTS)}
         )
     total = sum(m.file_size for m in members)
     if total > settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES:
@@ -158,7 +164,7 @@ def _check_archive(archive: zipfile.ZipFile) -> Shape:
                 _(
                     "The part %(name)s of the workbook is compressed %(ratio)s times: it is a compression bomb."
                 )
-                % {"name": member.filename, "ratio": ratio}
+                % {"name": member.filename, "ratio": _n(ratio)}
             )
     streamed = _streamed_parts(archive, members)
     for member in members:
@@ -187,7 +193,7 @@ def _check_archive(archive: zipfile.ZipFile) -> Shape:
             if strings > settings.SPREADSHEET_MAX_CELLS:
                 raise SpreadsheetRefused(
                     _("The workbook holds more than %(max)s different texts.")
-                    % {"max": settings.SPREADSHEET_MAX_CELLS}
+                    % {"max": _n(settings.SPREADSHEET_MAX_CELLS)}
                 )
             largest = Shape(
                 max(shape.rows, largest.rows),
@@ -257,12 +263,12 @@ def _check_declared(ref: bytes) -> None:
                 "%(max_rows)s rows, %(max_columns)s columns and %(max_cells)s cells are read."
             )
             % {
-                "rows": rows,
-                "columns": columns,
+                "rows": _n(rows),
+                "columns": _n(columns),
                 "ref": ref.decode("ascii", "replace"),
-                "max_rows": settings.SPREADSHEET_MAX_ROWS + 1,
-                "max_columns": settings.SPREADSHEET_MAX_COLUMNS,
-                "max_cells": settings.SPREADSHEET_MAX_CELLS,
+                "max_rows": _n(settings.SPREADSHEET_MAX_ROWS + 1),
+                "max_columns": _n(settings.SPREADSHEET_MAX_COLUMNS),
+                "max_cells": _n(settings.SPREADSHEET_MAX_CELLS),
             }
         )
 
@@ -358,12 +364,21 @@ def bounded_rows(sheet, shape: Shape, *, min_row: int = 1, max_col: int | None =
     """The values of a read-only sheet, row by row, never past the budget nor the checked shape.
 
     openpyxl pads each row to the columns it is given (else to the declared dimension, else to
-    the row's last cell): give it the checked width, so a lying file costs nothing more."""
+    the row's last cell): give it the checked width, so a lying file costs nothing more. A sheet
+    openpyxl cannot parse (bad XML, entities refused by defusedxml) raises SpreadsheetRefused."""
     width = min(shape.columns or 1, settings.SPREADSHEET_MAX_COLUMNS)
     if max_col is not None:
         width = min(width, max_col)
     last = min(max(shape.rows, min_row), settings.SPREADSHEET_MAX_ROWS + 1)
-    return sheet.iter_rows(min_row=min_row, max_row=last, max_col=width, values_only=True)
+    rows = sheet.iter_rows(min_row=min_row, max_row=last, max_col=width, values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception:  # the sheet is parsed lazily: XML, entity or zip errors of many kinds
+            raise _not_a_workbook() from None
+        yield row
 
 
 # .csv --------------------------------------------------------------------------------------

@@ -273,6 +273,10 @@ def parse_workbook(fileobj, *, year: int, user) -> ImportReport:
         if not report.ok:
             return report
         _check_rows(report, rows, header, codes, not_answered, year, user)
+    except SpreadsheetRefused as e:
+        report.errors.clear()
+        report.plans.clear()
+        report.add(0, 0, "-", str(e))
     finally:
         wb.close()
     return report

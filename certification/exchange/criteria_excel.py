@@ -483,6 +483,8 @@ def parse_set_xlsx(file) -> ParsedSet:
     try:
         data = _parse_set_sheet(wb[SET_SHEET], shape, errors)
         criteria = _parse_criteria_sheet(wb[CRITERIA_SHEET], shape, data, errors)
+    except SpreadsheetRefused as exc:
+        raise CriteriaImportError([str(exc)]) from None
     finally:
         wb.close()
     family = data.get("family")
