@@ -13,6 +13,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -191,11 +192,425 @@ def long_csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
 
 # --- measuring (needs Django and a database: run through bench/hostile) -----------------------
 
+LEGAL_ROWS = 20_000  # SPREADSHEET_MAX_ROWS: the largest legal units and assessment files
+CRITERIA_ROWS = 2_000  # criteria_excel.MAX_ROWS
+COMMUNES = 100
+SECTION = "## Hostile files"
+
+
+def _rss() -> int:
+    import os
+
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _child(fn, pipe) -> None:  # pragma: no cover - in a forked process
+    import resource
+    import time
+
+    start = _rss()
+    began = time.perf_counter()
+    try:
+        outcome = fn()
+    except Exception as e:  # noqa: BLE001 - reported, not hidden
+        outcome = f"error: {e!r}"[:200]
+    seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    pipe.send({"seconds": seconds, "extra_mib": max(peak - start, 0) / MIB, "outcome": outcome})
+
+
+def measure(fn) -> dict:
+    """``fn()`` in a forked process: wall time and peak RSS above the process's size at the
+    fork (the Django process that serves the request, with its code already imported)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(fn, send))
+    process.start()
+    result = receive.recv()
+    process.join()
+    return result
+
+
+def _outcome(response) -> str:
+    import re
+
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    page = response.content.decode()
+    for pattern in (
+        r'<ul class="errorlist[^"]*"[^>]*><li>(.*?)</li>',
+        r'class="[^"]*error[^"]*"[^>]*>\s*(.*?)\s*<',
+    ):
+        found = re.search(pattern, page, re.S)
+        if found:
+            return "refused: " + re.sub(r"<[^>]+>", "", found.group(1)).strip()[:160]
+    return "HTTP 200"
+
+
+class Bench:
+    def __init__(self) -> None:
+        import datetime
+
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from certification.models import Campaign, CriteriaSet
+        from units.models import RoleAssignment, Unit
+
+        self.province = Unit.objects.create(code="42", name="Hà Tĩnh", label="Tỉnh", kind=Unit.Kind.PROVINCE)
+        self.communes = [
+            Unit.objects.create(
+                code=f"{18000 + i}", name=f"Xã {i}", label="Xã", kind=Unit.Kind.COMMUNE, parent=self.province
+            )
+            for i in range(COMMUNES)
+        ]
+        users = get_user_model().objects
+        self.admin = users.create_user("bench-admin", password="x")
+        self.officer = users.create_user("bench-officer", password="x")
+        RoleAssignment.objects.create(user=self.admin, unit=self.province, role=RoleAssignment.Role.ADMIN)
+        RoleAssignment.objects.create(user=self.officer, unit=self.province, role=RoleAssignment.Role.OFFICER)
+        year = timezone.localdate().year
+        dates = Campaign.default_dates(year)
+        end = timezone.localdate() + datetime.timedelta(days=30)
+        dates.update(residential_period_end=end, other_period_end=end)
+        self.campaign = Campaign.objects.create(
+            year=year, province=self.province, status=Campaign.Status.OPEN, **dates
+        )
+        self.campaign.criteria_sets.set(CriteriaSet.objects.filter(status__in=CriteriaSet.IN_FORCE))
+
+    def client(self, user):
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def units(self, filename: str, data: bytes):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.urls import reverse
+
+        response = self.client(self.admin).post(
+            reverse("units:import-upload"), {"file": SimpleUploadedFile(filename, data)}
+        )
+        return response
+
+    def assessment(self, filename: str, data: bytes):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.urls import reverse
+
+        return self.client(self.officer).post(
+            reverse("certification:assessments-excel-upload"),
+            {"year": self.campaign.year, "file": SimpleUploadedFile(filename, data)},
+        )
+
+    def criteria(self, filename: str, data: bytes):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.urls import reverse
+
+        return self.client(self.admin).post(
+            reverse("certification:criteria-set-import"), {"file": SimpleUploadedFile(filename, data)}
+        )
+
+
+def legal_units_xlsx(communes: list[str]) -> bytes:
+    from openpyxl import Workbook
+
+    from units.exchange.imports import COLUMNS, SHEET_NAME
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET_NAME)
+    ws.append(COLUMNS)
+    for i in range(LEGAL_ROWS):
+        ws.append(
+            [
+                f"B{i:05d}",
+                f"Thôn Bình An {i}",
+                "Thôn",
+                communes[i % len(communes)],
+                120 + i % 50,
+                "",
+                "",
+                "",
+                "Ghi chú",
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def legal_assessment_xlsx(codes: list[str], rows: int = LEGAL_ROWS, first: int = 0) -> bytes:
+    from openpyxl import Workbook
+
+    from certification.exchange.assessment_excel import HEADERS, SHEET
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    ws.append([*HEADERS, *codes])
+    for i in range(first, first + rows):
+        ws.append([f"B{i:05d}", f"Thôn Bình An {i}", "", None, None, *(["Đạt"] * len(codes))])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def legal_criteria_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    from certification.exchange.criteria_excel import COLUMNS, CRITERIA_SHEET, SET_SHEET
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(CRITERIA_SHEET)
+    ws.append(COLUMNS)
+    for g in range(CRITERIA_ROWS // 10):
+        ws.append([f"G{g}", "", f"Nhóm tiêu chí {g}", "Nhóm tiêu chí", "Không", "", None, "", "", "Không"])
+        for i in range(9):
+            ws.append(
+                [
+                    f"G{g}-{i}",
+                    f"G{g}",
+                    f"Nội dung tiêu chí {g}.{i} " * 4,
+                    "Đạt / không đạt",
+                    "Có",
+                    "",
+                    None,
+                    "Biên bản",
+                    "",
+                    "Không",
+                ]
+            )
+    meta = wb.create_sheet(SET_SHEET)
+    meta.append(["Trường", "Giá trị"])
+    for row in (
+        ["Mã bộ tiêu chí", "bench-kdc"],
+        ["Loại đơn vị", "Khu dân cư"],
+        ["Tên", "Bộ tiêu chí thử tải"],
+        ["Căn cứ pháp lý", "Thông tư 124/2021/TT-BCA"],
+        ["Áp dụng từ năm", 2026],
+        ["Tỉnh (mã)", "42"],
+    ):
+        meta.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def oversize_body(bench: Bench) -> dict:
+    """A 1 GiB multipart body declared in Content-Length, sent to the WSGI handler from a stream
+    that counts what is read: refused (413) having read nothing."""
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+
+    class Body:
+        def __init__(self, size: int) -> None:
+            self.left = size
+            self.read_bytes = 0
+
+        def read(self, n: int = -1) -> bytes:
+            n = self.left if n is None or n < 0 else min(n, self.left)
+            self.left -= n
+            self.read_bytes += n
+            return b"x" * n
+
+        def readline(self, n: int = -1) -> bytes:
+            return self.read(min(n, 1024) if n and n > 0 else 1024)
+
+    client = bench.client(bench.officer)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    size = 1024 * MIB
+    body = Body(size)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/assessments/excel/upload/",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": body,
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_TYPE": "multipart/form-data; boundary=xyz",
+        "CONTENT_LENGTH": str(size),
+        "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}",
+    }
+    statuses: list[str] = []
+    handler = WSGIHandler()
+
+    def run() -> str:
+        b"".join(handler(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        return f"{statuses[0] if statuses else '?'}; {body.read_bytes} of {size} body bytes read"
+
+    return measure(run)
+
+
+def run(doc: Path | None) -> list[dict]:
+    import logging
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from certification.exchange.assessment_excel import HEADERS as ASSESSMENT_HEADERS
+    from certification.models import CriteriaSet
+    from certification.selectors.criteria import answerable_criteria
+    from units.models import Unit
+
+    logging.disable(logging.CRITICAL)  # the refusals log warnings by design
+    call_command("migrate", verbosity=0)
+    bench = Bench()
+    results: list[dict] = []
+
+    def record(name: str, case: str, size: int, result: dict) -> None:
+        row = {"import": name, "case": case, "bytes": size, **result}
+        results.append(row)
+        print(
+            f"{name:10} {case:45} {size:>10} B {row['seconds']:7.2f} s {row['extra_mib']:7.1f} MiB  {row['outcome']}"
+        )
+
+    imports = {
+        "units": (UNITS_SHEETS, bench.units),
+        "assessment": (ASSESSMENT_SHEETS, bench.assessment),
+        "criteria": (CRITERIA_SHEETS, bench.criteria),
+    }
+    for name, (sheets, post) in imports.items():
+        files = {
+            "declared A1:XFD1048576 (1.7 KB)": huge_dimension_xlsx(sheets),
+            "shared strings inflating to 2 GiB": shared_strings_bomb_xlsx(sheets),
+            "100,000 header columns (.xlsx)": wide_xlsx(sheets),
+            "20,001 rows (.xlsx)": long_xlsx(sheets, 20_001, ["Mã", "Tên"], ["x", "y"]),
+        }
+        if name == "units":
+            files["100,000 header columns (.csv)"] = wide_csv()
+            files["20,001 rows (.csv)"] = long_csv(["Mã", "Tên"], (["x", "y"] for _ in range(20_001)))
+        for case, data in files.items():
+            filename = "bang.csv" if case.endswith("(.csv)") else "bang.xlsx"
+            record(name, case, len(data), measure(lambda post=post, f=filename, d=data: _outcome(post(f, d))))
+    record("any", "1 GiB body (Content-Length)", 1024 * MIB, oversize_body(bench))
+
+    # The largest legal files: preview, then confirm.
+    data = legal_units_xlsx([c.code for c in bench.communes])
+    record(
+        "units",
+        f"largest legal: {LEGAL_ROWS:,} new units, preview",
+        len(data),
+        measure(lambda: _outcome(bench.units("don-vi.xlsx", data))),
+    )
+    token = bench.units("don-vi.xlsx", data).context["token"]
+
+    def confirm() -> str:
+        client = bench.client(bench.admin)
+        return str(client.post(reverse("units:import-confirm"), {"token": token}).status_code)
+
+    # The child's transaction commits: the units it writes are there for the assessment files.
+    record("units", f"largest legal: {LEGAL_ROWS:,} new units, confirm", len(data), measure(confirm))
+    assert Unit.objects.filter(code__startswith="B").count() == LEGAL_ROWS
+
+    kdc = CriteriaSet.objects.filter(
+        pk__in=bench.campaign.criteria_sets.all(), unit_kind="residential_area"
+    ).first()
+    codes = [c.code for c in answerable_criteria(kdc)] if kdc else []
+    data = legal_assessment_xlsx(codes)
+    record(
+        "assessment",
+        f"largest legal: {LEGAL_ROWS:,} rows × {len(ASSESSMENT_HEADERS) + len(codes)} columns, preview",
+        len(data),
+        measure(lambda: _outcome(bench.assessment("danh-gia.xlsx", data))),
+    )
+    for rows in (100, 1000):
+        small = legal_assessment_xlsx(codes, rows, first=rows)
+        bench_confirm = _assessment_confirm(bench, small)
+        record(
+            "assessment",
+            f"{rows:,} rows × {len(ASSESSMENT_HEADERS) + len(codes)} columns, confirm",
+            len(small),
+            measure(bench_confirm),
+        )
+
+    data = legal_criteria_xlsx()
+    record(
+        "criteria",
+        f"largest legal: {CRITERIA_ROWS:,} criteria, import",
+        len(data),
+        measure(lambda: _outcome(bench.criteria("tieu-chi.xlsx", data))),
+    )
+    if doc is not None:
+        write_doc(doc, results, settings)
+    return results
+
+
+def _assessment_confirm(bench: Bench, data: bytes):
+    from django.urls import reverse
+
+    client = bench.client(bench.officer)
+    url = reverse("certification:assessments-excel-upload")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    preview = client.post(url, {"year": bench.campaign.year, "file": SimpleUploadedFile("d.xlsx", data)})
+    token = preview.context["token"]
+    return lambda: str(client.post(url, {"token": token}).status_code)
+
+
+def write_doc(doc: Path, results: list[dict], settings) -> None:
+    import platform
+
+    lines = [
+        SECTION,
+        "",
+        "Issue 19, class 1. Every import (units, assessments, criteria) checks the file against these",
+        "budgets before a parser sees it (`antt/spreadsheets.py`: the zip's central directory, then each",
+        "sheet streamed once through byte counts), and reads it with bounded, linear iteration. The",
+        "figures are measured by `bench/hostile` (`bench/hostile_imports.py` generates the files): each",
+        "file posted to the real view in a forked process of the Django server, wall time and peak RSS",
+        "above the process's size before the request (PostgreSQL on loopback, "
+        f"{platform.processor() or platform.machine()}, shared 2-core machine).",
+        "",
+        "| Budget (setting) | Default | What it bounds |",
+        "| --- | --- | --- |",
+        f"| `IMPORT_MAX_BYTES` | {settings.IMPORT_MAX_BYTES // MIB} MiB | the uploaded file |",
+        f"| `SPREADSHEET_MAX_UNCOMPRESSED_BYTES` | {settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES // MIB} MiB | the summed uncompressed size of the workbook's parts (zipfile enforces the declared sizes while inflating) |",
+        f"| `SPREADSHEET_MAX_ROWS` | {settings.SPREADSHEET_MAX_ROWS:,} | rows below the header (declared, counted, and the row numbers) |",
+        f"| `SPREADSHEET_MAX_COLUMNS` | {settings.SPREADSHEET_MAX_COLUMNS:,} | cells of any row, declared width |",
+        f"| `SPREADSHEET_MAX_CELLS` | {settings.SPREADSHEET_MAX_CELLS:,} | cells of a sheet (declared rows × columns, counted cells) and shared strings |",
+        "| (constants) | 1,000 parts; 4 MiB for a part openpyxl parses whole; 200:1 for a part over 1 MiB | the zip's structure |",
+        f"| `UPLOAD_MAX_BODY_BYTES` | {settings.UPLOAD_MAX_BODY_BYTES // MIB} MiB | a request body, refused from its Content-Length before it is read |",
+        f"| `IMPORT_PREVIEW_TTL_SECONDS` | {settings.IMPORT_PREVIEW_TTL_SECONDS // 3600} h | previews never confirmed (swept hourly) |",
+        "",
+        "| Import | File | Size | Time | Extra RSS | Outcome |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        size = f"{r['bytes'] / MIB:.1f} MiB" if r["bytes"] >= MIB else f"{r['bytes'] / 1024:.1f} KB"
+        lines.append(
+            f"| {r['import']} | {r['case']} | {size} | {r['seconds']:.2f} s | {r['extra_mib']:.0f} MiB | {r['outcome']} |"
+        )
+    lines.append("")
+    text = doc.read_text(encoding="utf-8")
+    block = "\n".join(lines)
+    start = text.find(SECTION)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + block
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + block + ("\n" + text[end + 1 :] if end >= 0 else "")
+    doc.write_text(text, encoding="utf-8")
+
 
 def main() -> None:  # pragma: no cover - run by bench/hostile
-    from bench.hostile_run import run
+    import argparse
+    import os
 
-    run()
+    import django
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--doc", type=Path, default=None, help="write the figures into this file")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antt.settings")
+    django.setup()
+    run(args.doc)
 
 
 if __name__ == "__main__":
