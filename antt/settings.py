@@ -194,12 +194,14 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 # Budgets of every spreadsheet import (antt.spreadsheets checks them before a parser runs;
 # docs/reliability.md "Hostile files" has the measured worst cases).
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
-SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "20000"))
+SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "10000"))
 SPREADSHEET_MAX_COLUMNS = int(os.environ.get("SPREADSHEET_MAX_COLUMNS", "300"))
-SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "400000"))
+SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "100000"))
 SPREADSHEET_MAX_UNCOMPRESSED_BYTES = int(
-    os.environ.get("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", str(50 * 1024 * 1024))
+    os.environ.get("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", str(30 * 1024 * 1024))
 )
+# Units per assessment import: confirming writes each unit through the audited services.
+ASSESSMENT_IMPORT_MAX_UNITS = int(os.environ.get("ASSESSMENT_IMPORT_MAX_UNITS", "300"))
 # Import previews never confirmed are deleted after this long (manage.py sweep_imports, hourly).
 IMPORT_PREVIEW_TTL_SECONDS = int(os.environ.get("IMPORT_PREVIEW_TTL_SECONDS", str(24 * 3600)))
 # A request body larger than this is refused before it is read (antt.web.uploads); the proxy's

@@ -28,6 +28,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from antt.errors import WorkflowError
 from antt.text import nfc
@@ -358,6 +360,31 @@ def _last_column(chunk: bytes, start: int, end: int) -> int:
     tag_end = chunk.find(b">", position, end)
     ref = _R_ATTRIBUTE.search(chunk, position, tag_end if tag_end > 0 else end)
     return _column_number(ref.group(1)) if ref and ref.group(1) else 0
+
+
+class _CheckedSheet(ReadOnlyWorksheet):
+    def _get_size(self) -> None:
+        """openpyxl reads a sheet without ``<dimension>`` to its end just to size it (a second full
+        parse); :func:`bounded_rows` takes the size from :func:`check_xlsx` instead."""
+
+
+class _Reader(ExcelReader):
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            ws = _CheckedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            ws.sheet_state = sheet.state
+            self.wb._sheets.append(ws)
+
+
+def open_workbook(file):
+    """``openpyxl.load_workbook(file, read_only=True, data_only=True)`` for a file that passed
+    :func:`check_xlsx`: its worksheets are read by :func:`bounded_rows` only (chartsheets are
+    skipped)."""
+    reader = _Reader(file, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
 
 
 def bounded_rows(sheet, shape: Shape, *, min_row: int = 1, max_col: int | None = None) -> Iterator[tuple]:

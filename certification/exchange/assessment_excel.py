@@ -20,16 +20,18 @@ import datetime
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.errors import WorkflowError
-from antt.spreadsheets import NO, YES, SpreadsheetRefused, bounded_rows, cell_text, check_xlsx
+from antt.spreadsheets import NO, YES, SpreadsheetRefused, bounded_rows, cell_text, check_xlsx, open_workbook
+from certification import audit
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration
 from certification.models.criteria import UnitKind
@@ -254,7 +256,7 @@ def parse_workbook(fileobj, *, year: int, user) -> ImportReport:
         report.add(0, 0, "-", str(e))
         return report
     try:
-        wb = load_workbook(fileobj, read_only=True, data_only=True)
+        wb = open_workbook(fileobj)
     except Exception:  # openpyxl raises many kinds of errors on a damaged or foreign file
         report.add(0, 0, "-", _("The file is not an Excel workbook (.xlsx)."))
         return report
@@ -364,6 +366,18 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
         if all(cell_text(v) == "" for v in values):
             continue
         table.append((row_number, values))
+    if len(table) > settings.ASSESSMENT_IMPORT_MAX_UNITS:
+        # Writing costs one audited service call per unit (docs/reliability.md "Hostile files").
+        report.add(
+            0,
+            0,
+            "-",
+            _(
+                "The file has %(count)s units; at most %(max)s are imported at once: split it, e.g. by commune."
+            )
+            % {"count": len(table), "max": settings.ASSESSMENT_IMPORT_MAX_UNITS},
+        )
+        return
     lookups = _Lookups(list({cell_text(values[0]) for _n, values in table} - {""}), year, user)
     seen: dict[str, int] = {}
     for row_number, values in table:
@@ -541,7 +555,9 @@ class _Abort(Exception):
 def apply_plans(report: ImportReport, *, user) -> ImportReport:
     """Write every planned change in one transaction; any refusal rolls everything back."""
     try:
-        with transaction.atomic():
+        # One transaction, and the audit events of every unit chained in one INSERT at its end
+        # (each service would otherwise take the chain's lock and append its own).
+        with transaction.atomic(), audit.deferred():
             for plan in report.changed_plans:
                 _apply_plan(report, plan, user)
     except _Abort:

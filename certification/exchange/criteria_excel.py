@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from antt.spreadsheets import NO, YES, Shape, SpreadsheetRefused, bounded_rows, cell_text, check_xlsx
+from antt.spreadsheets import (
+    NO,
+    YES,
+    Shape,
+    SpreadsheetRefused,
+    bounded_rows,
+    cell_text,
+    check_xlsx,
+    open_workbook,
+)
 from certification.audit import Action, log_change
 from certification.documents.wording import GROUP_TITLES
 from certification.errors import CriteriaImportError
@@ -471,7 +480,7 @@ def parse_set_xlsx(file) -> ParsedSet:
     except SpreadsheetRefused as exc:
         raise CriteriaImportError([str(exc)]) from None
     try:
-        wb = load_workbook(file, read_only=True, data_only=True)
+        wb = open_workbook(file)
     except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for a bad file
         raise CriteriaImportError([_("The file is not an Excel workbook (.xlsx).")]) from exc
     missing = [name for name in (CRITERIA_SHEET, SET_SHEET) if name not in wb.sheetnames]

@@ -7,6 +7,7 @@ files" (``bench/hostile_imports.py`` generates the same files)."""
 
 import datetime
 import functools
+import io
 import os
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ IMPORTS = list(SHEETS)
 DECLARED_VI = "Trang tính khai báo 1.048.576 dòng và 16.384 cột (A1:XFD1048576)"
 UNPACKS_VI = "Sổ tính khi giải nén có dung lượng"
 COLUMNS_VI = "cột; chỉ đọc tối đa 300 cột"
-ROWS_VI = "Tệp có hơn 20.000 dòng dưới hàng tiêu đề; hãy chia thành nhiều tệp."
+ROWS_VI = "Tệp có hơn 10.000 dòng dưới hàng tiêu đề; hãy chia thành nhiều tệp."
 # The units import and the two others word it differently (their own messages, kept).
 UNREADABLE_VI = ("Tệp không phải là tệp Excel (.xlsx) đọc được.", "Tệp không phải là tệp Excel (.xlsx).")
 TOO_LARGE_VI = "Tệp gửi lên quá lớn: mỗi lần tải lên tối đa"
@@ -67,7 +68,7 @@ def hostile(kind: str, name: str) -> tuple[str, bytes]:
     if kind == "100,000 columns":
         return "bang.xlsx", wide_xlsx(sheets)
     if kind == "too many rows":
-        return "bang.xlsx", long_xlsx(sheets, 20_001, HEADERS[name], ["x"] * len(HEADERS[name]))
+        return "bang.xlsx", long_xlsx(sheets, 10_001, HEADERS[name], ["x"] * len(HEADERS[name]))
     if kind == "entity bomb":
         lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
         sheet = (
@@ -167,10 +168,10 @@ def test_the_declared_dimension_bomb_is_tiny_and_refused_at_once(post):
     ("data", "message"),
     [
         (wide_csv(100_000), "Dòng 1 có 100.000 cột; chỉ đọc tối đa 300 cột"),
-        (long_csv(COLUMNS, ([f"T{i}", "Thôn", "Thôn", "18823"] for i in range(20_001))), ROWS_VI),
+        (long_csv(COLUMNS, ([f"T{i}", "Thôn", "Thôn", "18823"] for i in range(10_001))), ROWS_VI),
         (long_csv(["Mã", "Tên"], [["a"] * 301]), "Dòng 2 có 301 cột; chỉ đọc tối đa 300 cột"),
     ],
-    ids=["100,000 header columns", "20,001 rows", "a wide row below the header"],
+    ids=["100,000 header columns", "10,001 rows", "a wide row below the header"],
 )
 def test_a_hostile_csv_is_refused_and_changes_nothing(post, data, message):
     before = state()
@@ -198,6 +199,24 @@ def test_a_file_over_the_import_size_budget_is_refused(post, settings, name):
     response = post(name, "bang.xlsx", os.urandom(60_000))
     assert response.status_code == 200
     assert "Tệp lớn hơn 48,8 KB" in response.content.decode().replace("\xa0", " ")
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_an_assessment_file_over_the_units_budget_is_refused_before_any_lookup(post, settings, areas):
+    settings.ASSESSMENT_IMPORT_MAX_UNITS = 3
+    rows = [[f"T{i}", "", "", None, None, "Đạt"] for i in range(4)]
+    workbook = openpyxl.Workbook()
+    workbook.active.title = ASSESSMENT_SHEETS[0]
+    for row in [HEADERS["assessment"], *rows]:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    before = state()
+    refused(
+        post("assessment", "danh-gia.xlsx", buffer.getvalue()),
+        "Tệp có 4 đơn vị; mỗi lần chỉ nhập tối đa 3 đơn vị",
+    )
     assert state() == before
 
 

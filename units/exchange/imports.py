@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from antt.spreadsheets import (
@@ -29,6 +29,7 @@ from antt.spreadsheets import (
     cell_text,
     check_csv,
     check_xlsx,
+    open_workbook,
 )
 from antt.text import nfc
 from units import access
@@ -233,11 +234,9 @@ def read_upload(filename: str, data: bytes) -> list[RawRow]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
     shape = check_xlsx(io.BytesIO(data))
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = open_workbook(io.BytesIO(data))
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
         raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
@@ -336,12 +335,17 @@ class _Validator:
         self.plan = ImportPlan()
         self.first_row_of: dict[str, int] = {}
         self.planned: dict[str, PlannedRow] = {}
+        self.scope: dict[int, bool] = {}
 
     def error(self, number: int, message: str) -> None:
         self.plan.errors.append(RowError(row=number, message=message))
 
     def in_scope(self, unit: Unit) -> bool:
-        return self.user is None or access.has_role(self.user, unit, *IMPORT_ROLES)
+        if self.user is None:
+            return True
+        if unit.pk not in self.scope:  # many rows name the same managing unit
+            self.scope[unit.pk] = access.has_role(self.user, unit, *IMPORT_ROLES)
+        return self.scope[unit.pk]
 
     def run(self) -> ImportPlan:
         codes = {r.values.get(CODE, "") for r in self.rows} | {r.values.get(MANAGER, "") for r in self.rows}
@@ -475,13 +479,9 @@ class _Validator:
             else:
                 planned.is_armed_forces = chosen == YES
         if kind:
-            probe = Unit(
-                kind=kind,
-                enterprise_size=planned.enterprise_size,
-                school_level=planned.school_level,
-                is_armed_forces=planned.is_armed_forces,
+            planned.is_eligible, planned.ineligible_reason = _eligibility(
+                kind, planned.enterprise_size, planned.school_level, planned.is_armed_forces
             )
-            planned.is_eligible, planned.ineligible_reason = probe.compute_eligibility()
 
     def check_existing(self, planned: PlannedRow) -> None:
         existing = self.db.get(planned.code) if planned.code else None
@@ -572,6 +572,19 @@ class _Validator:
                 planned.number,
                 _("The managing units form a loop: %(chain)s.") % {"chain": " → ".join([*seen, code])},
             )
+
+
+def _eligibility(kind: str, size: str, level: str, armed: bool) -> tuple[bool, str]:
+    """``Unit.compute_eligibility`` of a row, once per combination (a model instance per row
+    costs more than the whole check)."""
+    key = (kind, size, level, armed, translation.get_language())
+    if key not in _ELIGIBILITY:
+        probe = Unit(kind=kind, enterprise_size=size, school_level=level, is_armed_forces=armed)
+        _ELIGIBILITY[key] = probe.compute_eligibility()
+    return _ELIGIBILITY[key]
+
+
+_ELIGIBILITY: dict[tuple, tuple[bool, str]] = {}
 
 
 def _kind_group(kind: str) -> str:
