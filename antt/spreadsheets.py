@@ -46,6 +46,7 @@ MAX_OTHER_XML_BYTES = 4 * 1024 * 1024
 MAX_RATIO = 200
 RATIO_FROM_BYTES = 1024 * 1024  # small parts may compress better; their size is bounded anyway
 CHUNK = 1024 * 1024
+_UTF16 = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 class SpreadsheetRefused(WorkflowError):
@@ -186,7 +187,10 @@ def _check_archive(archive: zipfile.ZipFile) -> Shape:
             continue
         with archive.open(member) as stream:
             head = stream.read(CHUNK)
-            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if start.startswith(_UTF16):
+                raise _not_a_workbook()  # XML in UTF-16 (Excel writes UTF-8): the counts read bytes
+            if not start.startswith(b"<"):
                 continue  # an image: openpyxl does not read it in read-only mode
             # Every XML part is scanned as a sheet and for shared strings: openpyxl finds its
             # parts through relationships, not through the names or root elements we could see.

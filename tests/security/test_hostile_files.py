@@ -220,6 +220,16 @@ def test_an_assessment_file_over_the_units_budget_is_refused_before_any_lookup(p
     assert state() == before
 
 
+def test_a_sheet_in_utf16_cannot_slip_past_the_byte_counts():
+    from antt.spreadsheets import SpreadsheetRefused, check_xlsx
+
+    row = "".join("<c/>" for _ in range(50_000))
+    sheet = f'<worksheet xmlns="{NS}"><sheetData><row r="1">{row}</row></sheetData></worksheet>'
+    data = handmade_xlsx(UNITS_SHEETS, ["\ufeff".encode("utf-16-le") + sheet.encode("utf-16-le")])
+    with pytest.raises(SpreadsheetRefused):
+        check_xlsx(io.BytesIO(data))
+
+
 def test_openpyxl_parses_with_defusedxml():
     assert openpyxl.DEFUSEDXML is True
 
