@@ -28,4 +28,5 @@ RUN python manage.py collectstatic --noinput -v 0
 USER antt
 EXPOSE 8000
 CMD ["gunicorn", "antt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+     "--access-logfile", "-", "--forwarded-allow-ips", "*", \
+     "--limit-request-line", "8190", "--limit-request-fields", "100", "--limit-request-field_size", "8190"]

@@ -9,7 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antt.settings")
 # The task modules every worker imports. certification/tasks is a package whose __init__ stays
 # empty: a service that imports one task module must not pull in every other one (and their
 # services), which would make the services import one another in a circle.
-TASK_MODULES = ["certification.tasks.digests", "certification.tasks.printing", "certification.tasks.scoring"]
+TASK_MODULES = [
+    "certification.tasks.digests",
+    "certification.tasks.housekeeping",
+    "certification.tasks.printing",
+    "certification.tasks.scoring",
+]
 
 # BrokerTolerantTask: with Redis down, pages still work.
 app = Celery("antt", task_cls="antt.broker:BrokerTolerantTask", include=TASK_MODULES)

@@ -226,9 +226,34 @@ STORAGES = {
         )
     },
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Budgets of every spreadsheet import (antt.spreadsheets checks them before a parser runs;
+# docs/reliability.md "Hostile files" has the measured worst cases).
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "10000"))
+SPREADSHEET_MAX_COLUMNS = int(os.environ.get("SPREADSHEET_MAX_COLUMNS", "300"))
+SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "100000"))
+SPREADSHEET_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", str(30 * 1024 * 1024))
+)
+# Units per assessment import: confirming writes each unit through the audited services.
+ASSESSMENT_IMPORT_MAX_UNITS = int(os.environ.get("ASSESSMENT_IMPORT_MAX_UNITS", "300"))
+# Import previews never confirmed are deleted after this long (manage.py sweep_imports, hourly).
+IMPORT_PREVIEW_TTL_SECONDS = int(os.environ.get("IMPORT_PREVIEW_TTL_SECONDS", str(24 * 3600)))
+# A request body larger than this is refused before it is read (antt.web.uploads); the proxy's
+# client_max_body_size should be the same (docs/reliability.md).
+UPLOAD_MAX_BODY_BYTES = int(
+    os.environ.get("UPLOAD_MAX_BODY_BYTES", str(max(EVIDENCE_MAX_BYTES, IMPORT_MAX_BYTES) + 1024 * 1024))
+)
+FILE_UPLOAD_HANDLERS = [
+    "antt.web.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files up to this size stay in memory, larger ones go to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024)))
+# Form fields other than files (Django refuses a larger non-file body with a 400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(20 * 1024 * 1024)))
 
 # Celery: no broker → tasks run in the calling process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -30,3 +30,5 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("", include("certification.urls")),
 ]
+
+handler400 = "antt.web.uploads.bad_request"

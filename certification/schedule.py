@@ -19,6 +19,11 @@ BEAT_SCHEDULE = {
         "task": "certification.tasks.scoring.resume_stalled_runs_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Import previews never confirmed (IMPORT_PREVIEW_TTL_SECONDS).
+    "sweep-import-previews": {
+        "task": "certification.tasks.housekeeping.sweep_import_previews_task",
+        "schedule": crontab(minute=17),
+    },
     # Each morning, what waits for each user (only with EMAIL_DIGESTS=1).
     "send-worklist-digests": {
         "task": "certification.tasks.digests.send_worklist_digests_task",

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from antt.spreadsheets import SpreadsheetRefused, check_size
 from units.models import RoleAssignment, Unit
 
 
@@ -34,17 +35,17 @@ class UnitCodeField(UnitChoiceField):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("File"), help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8), at most 5 MB.")
+        label=_("File"), help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8).")
     )
-
-    MAX_BYTES = 5 * 1024 * 1024
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            check_size(upload.size)
+        except SpreadsheetRefused as e:
+            raise forms.ValidationError(str(e)) from None
         return upload
 
 

@@ -1,12 +1,7 @@
 """Browse units, import them from Excel, manage users and roles of one's subtree."""
 
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -25,7 +20,7 @@ from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from units import access, services
 from units.authority import decide_authority
-from units.exchange import imports
+from units.exchange import imports, previews
 from units.filters import UnitFilter, order_units
 from units.forms import ImportUploadForm, RoleForm, UserCreateForm
 from units.history import ancestors_history, unit_history
@@ -34,8 +29,6 @@ from units.models import RoleAssignment, Unit
 Role = RoleAssignment.Role
 PAGE_SIZE = 50
 CHILDREN_SHOWN = 300
-IMPORT_TTL_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 # Browsing --------------------------------------------------------------------------------
@@ -107,42 +100,11 @@ def _require_importer(user) -> None:
         raise PermissionDenied
 
 
-def _imports_dir() -> Path:
-    directory = Path(settings.MEDIA_ROOT) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _sweep_old_uploads(directory: Path) -> None:
-    limit = time.time() - IMPORT_TTL_SECONDS
-    for old in directory.glob("*.json"):
-        try:
-            if old.stat().st_mtime < limit:
-                old.unlink()
-        except OSError:
-            pass
-
-
-def _store_upload(user, filename: str, rows: list[imports.RawRow]) -> str:
-    directory = _imports_dir()
-    _sweep_old_uploads(directory)
-    token = secrets.token_urlsafe(24)
-    payload = {"user": user.pk, "filename": filename, "rows": [r.to_json() for r in rows]}
-    (directory / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    return token
-
-
 def _load_upload(user, token: str) -> tuple[Path, dict]:
-    if not _TOKEN.match(token or ""):
-        raise Http404
-    path = _imports_dir() / f"{token}.json"
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return previews.load_unit_rows(user, token)
+    except previews.PreviewGone:
         raise Http404 from None
-    if payload.get("user") != user.pk:
-        raise Http404
-    return path, payload
 
 
 @login_required
@@ -168,7 +130,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(e))
         else:
             plan = imports.validate(rows, user=request.user)
-            token = _store_upload(request.user, upload.name, rows) if plan.ok and rows else ""
+            token = previews.store_unit_rows(request.user, upload.name, rows) if plan.ok and rows else ""
             return render(
                 request,
                 "units/import_preview.html",

@@ -19,18 +19,28 @@ bad cell is reported with its row and column.
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from antt.errors import WorkflowError
-from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
+from antt.spreadsheets import (
+    NO,
+    YES,
+    SpreadsheetRefused,
+    TextWorkbook,
+    bounded_rows,
+    cell_text,
+    check_xlsx,
+    open_workbook,
+)
+from certification import audit
 from certification.errors import ConflictError
-from certification.models import Answer, Assessment, Campaign, CriteriaSet, Registration
+from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration
 from certification.models.criteria import UnitKind
 from certification.selectors.assessments import entry_deadline, entry_is_open, item_is_open
 from certification.selectors.criteria import answerable_criteria, ordered_criteria
@@ -239,27 +249,43 @@ def _known_codes(year: int) -> tuple[set[str], set[str]]:
 
 
 def parse_workbook(fileobj, *, year: int, user) -> ImportReport:
-    """Check the whole file against the database; write nothing."""
+    """Check the whole file against the database; write nothing.
+
+    The file is checked against the spreadsheet budgets (``antt.spreadsheets``) before openpyxl
+    reads it, and what the rows name (units, campaigns, assessments, answers, registrations)
+    is read in a few queries for the whole file, not per row."""
     report = ImportReport()
     try:
-        wb = load_workbook(fileobj, read_only=True, data_only=True)
+        shape = check_xlsx(fileobj)
+    except SpreadsheetRefused as e:
+        report.add(0, 0, "-", str(e))
+        return report
+    try:
+        wb = open_workbook(fileobj)
     except Exception:  # openpyxl raises many kinds of errors on a damaged or foreign file
         report.add(0, 0, "-", _("The file is not an Excel workbook (.xlsx)."))
         return report
-    if SHEET not in wb.sheetnames:
-        report.add(0, 0, "-", _("The workbook has no sheet named “%(sheet)s”.") % {"sheet": SHEET})
-        return report
-    rows = list(wb[SHEET].iter_rows(values_only=True))
-    wb.close()
-    if not rows:
-        report.add(1, 1, "-", _("The sheet is empty."))
-        return report
-    header = [cell_text(v) for v in rows[0]]
-    answered, not_answered = _known_codes(year)
-    codes = _check_header(report, header, answered | not_answered)
-    if not report.ok:
-        return report
-    _check_rows(report, rows[1:], header, codes, not_answered, year, user)
+    try:
+        if SHEET not in wb.sheetnames:
+            report.add(0, 0, "-", _("The workbook has no sheet named “%(sheet)s”.") % {"sheet": SHEET})
+            return report
+        rows = bounded_rows(wb[SHEET], shape)
+        first = next(rows, None)
+        if first is None:
+            report.add(1, 1, "-", _("The sheet is empty."))
+            return report
+        header = [cell_text(v) for v in first]
+        answered, not_answered = _known_codes(year)
+        codes = _check_header(report, header, answered | not_answered)
+        if not report.ok:
+            return report
+        _check_rows(report, rows, header, codes, not_answered, year, user)
+    except SpreadsheetRefused as e:
+        report.errors.clear()
+        report.plans.clear()
+        report.add(0, 0, "-", str(e))
+    finally:
+        wb.close()
     return report
 
 
@@ -281,23 +307,85 @@ def _check_header(report: ImportReport, header: list[str], known: set[str]) -> d
     return codes
 
 
-def _campaign_for(unit: Unit, year: int, cache: dict) -> Campaign | None:
-    province = unit.ancestor_of_kind(Unit.Kind.PROVINCE)
-    if province is None:
-        return None
-    if province.pk not in cache:
-        cache[province.pk] = Campaign.objects.filter(year=year, province=province).first()
-    return cache[province.pk]
+class _Lookups:
+    """Everything the rows refer to, read once for the whole file (a file of 20,000 rows costs
+    a handful of queries, not 20,000 × 6)."""
+
+    def __init__(self, codes: list[str], year: int, user) -> None:
+        self.year = year
+        scope = visible_units(user, roles=[RoleAssignment.Role.OFFICER])
+        self.units: dict[str, Unit] = {}
+        for start in range(0, len(codes), 5000):
+            self.units.update((u.code, u) for u in scope.filter(code__in=codes[start : start + 5000]))
+        ancestor_ids = {int(part) for u in self.units.values() for part in u.path.split("/") if part}
+        provinces = set(
+            Unit.objects.filter(pk__in=ancestor_ids, kind=Unit.Kind.PROVINCE).values_list("pk", flat=True)
+        )
+        self.province_of: dict[int, int | None] = {}
+        for unit in self.units.values():
+            ids = [int(part) for part in unit.path.split("/") if part]
+            self.province_of[unit.pk] = next((pk for pk in reversed(ids) if pk in provinces), None)
+        self.campaigns: dict[int, Campaign] = {}
+        for campaign in Campaign.objects.filter(year=year, province__in=provinces).order_by("-pk"):
+            self.campaigns[campaign.province_id] = campaign  # the first, as .first() did
+        unit_ids = [u.pk for u in self.units.values()]
+        self.assessments: dict[tuple[int, int], Assessment] = {}
+        self.registrations: dict[tuple[int, int], Registration] = {}
+        self.answers: dict[int, dict[str, Answer]] = {}
+        for start in range(0, len(unit_ids), 5000):
+            chunk = unit_ids[start : start + 5000]
+            for a in Assessment.objects.filter(
+                campaign__in=self.campaigns.values(), unit__in=chunk
+            ).select_related("criteria_set", "unit", "campaign"):
+                self.assessments[(a.campaign_id, a.unit_id)] = a
+            for r in Registration.objects.filter(campaign__in=self.campaigns.values(), unit__in=chunk):
+                self.registrations[(r.campaign_id, r.unit_id)] = r
+        assessment_ids = [a.pk for a in self.assessments.values()]
+        for start in range(0, len(assessment_ids), 5000):
+            for answer in Answer.objects.filter(
+                assessment__in=assessment_ids[start : start + 5000]
+            ).select_related("criterion"):
+                self.answers.setdefault(answer.assessment_id, {})[answer.criterion.code] = answer
+        self._sets: dict[tuple[int, str], CriteriaSet | None] = {}
+        self._own: dict[int, dict[str, Criterion]] = {}
+
+    def campaign_for(self, unit: Unit) -> Campaign | None:
+        province = self.province_of.get(unit.pk)
+        return self.campaigns.get(province) if province is not None else None
+
+    def criteria_set_for(self, campaign: Campaign, kind: str) -> CriteriaSet | None:
+        if (campaign.pk, kind) not in self._sets:
+            self._sets[(campaign.pk, kind)] = campaign.criteria_set_for(kind)
+        return self._sets[(campaign.pk, kind)]
+
+    def answerable(self, criteria_set: CriteriaSet) -> dict[str, Criterion]:
+        if criteria_set.pk not in self._own:
+            self._own[criteria_set.pk] = {c.code: c for c in answerable_criteria(criteria_set)}
+        return self._own[criteria_set.pk]
 
 
 def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
-    scope = visible_units(user, roles=[RoleAssignment.Role.OFFICER])
-    campaigns: dict[int, Campaign | None] = {}
-    seen: dict[str, int] = {}
+    table = []
     for row_number, values in enumerate(rows, start=2):
         values = list(values) + [None] * (len(header) - len(values))
         if all(cell_text(v) == "" for v in values):
             continue
+        table.append((row_number, values))
+    if len(table) > settings.ASSESSMENT_IMPORT_MAX_UNITS:
+        # Writing costs one audited service call per unit (docs/reliability.md "Hostile files").
+        report.add(
+            0,
+            0,
+            "-",
+            _(
+                "The file has %(count)s units; at most %(max)s are imported at once: split it, e.g. by commune."
+            )
+            % {"count": len(table), "max": settings.ASSESSMENT_IMPORT_MAX_UNITS},
+        )
+        return
+    lookups = _Lookups(list({cell_text(values[0]) for _n, values in table} - {""}), year, user)
+    seen: dict[str, int] = {}
+    for row_number, values in table:
         code = cell_text(values[0])
         if not code:
             report.add(row_number, 1, HEADERS[0], _("The unit code is missing."))
@@ -311,7 +399,7 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
             )
             continue
         seen[code] = row_number
-        unit = scope.filter(code=code).first()
+        unit = lookups.units.get(code)
         if unit is None:
             report.add(
                 row_number,
@@ -320,12 +408,12 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
                 _("Unit %(code)s is unknown or outside your area.") % {"code": code},
             )
             continue
-        plan = _check_unit_row(report, row_number, unit, values, codes, not_answered, year, campaigns)
+        plan = _check_unit_row(report, row_number, unit, values, codes, not_answered, lookups)
         if plan is not None:
             report.plans.append(plan)
 
 
-def _check_unit_row(report, row, unit, values, codes, not_answered, year, campaigns) -> RowPlan | None:
+def _check_unit_row(report, row, unit, values, codes, not_answered, lookups: _Lookups) -> RowPlan | None:
     errors_before = len(report.errors)
     if unit.kind not in Unit.ASSESSED_KINDS or not unit.is_eligible:
         reason = unit.ineligible_reason or unit.get_kind_display()
@@ -333,28 +421,25 @@ def _check_unit_row(report, row, unit, values, codes, not_answered, year, campai
             row, 1, HEADERS[0], _("%(unit)s is not assessed: %(reason)s") % {"unit": unit, "reason": reason}
         )
         return None
-    campaign = _campaign_for(unit, year, campaigns)
+    campaign = lookups.campaign_for(unit)
     if campaign is None:
         report.add(
-            row, 1, HEADERS[0], _("There is no %(year)s campaign for this unit's province.") % {"year": year}
+            row,
+            1,
+            HEADERS[0],
+            _("There is no %(year)s campaign for this unit's province.") % {"year": lookups.year},
         )
         return None
-    assessment = (
-        Assessment.objects.filter(campaign=campaign, unit=unit)
-        .select_related("criteria_set", "unit", "campaign")
-        .first()
-    )
-    criteria_set = assessment.criteria_set if assessment else campaign.criteria_set_for(unit.kind)
+    assessment = lookups.assessments.get((campaign.pk, unit.pk))
+    criteria_set = assessment.criteria_set if assessment else lookups.criteria_set_for(campaign, unit.kind)
     plan = RowPlan(row, unit, campaign, assessment, assessment.version if assessment else None)
-    _check_registration(report, row, plan, values)
+    _check_registration(report, row, plan, values, lookups.registrations.get((campaign.pk, unit.pk)))
     if criteria_set is None:
         if any(cell_text(values[col - 1]) for col in codes):
             report.add(row, 1, HEADERS[0], _("The campaign has no criteria set for this kind of unit."))
         return None
-    own = {c.code: c for c in answerable_criteria(criteria_set)}
-    current = (
-        {a.criterion.code: a for a in assessment.answers.select_related("criterion")} if assessment else {}
-    )
+    own = lookups.answerable(criteria_set)
+    current = lookups.answers.get(assessment.pk, {}) if assessment else {}
     for col, code in codes.items():
         text = cell_text(values[col - 1])
         if text.casefold() not in LABEL_VALUES:
@@ -414,13 +499,14 @@ def _locked_reason(assessment: Assessment | None, answer: Answer | None) -> str:
     return ""
 
 
-def _check_registration(report: ImportReport, row: int, plan: RowPlan, values) -> None:
+def _check_registration(
+    report: ImportReport, row: int, plan: RowPlan, values, existing: Registration | None
+) -> None:
     unit = plan.unit
     registered = cell_text(values[2]).casefold()
     if registered not in ("", YES.casefold(), NO.casefold()):
         report.add(row, 3, HEADERS[2], _("Write “Có” or “Không”."))
         return
-    existing = Registration.objects.filter(campaign=plan.campaign, unit=unit).first()
     if registered == NO.casefold():
         if existing:
             report.add(
@@ -474,7 +560,9 @@ class _Abort(Exception):
 def apply_plans(report: ImportReport, *, user) -> ImportReport:
     """Write every planned change in one transaction; any refusal rolls everything back."""
     try:
-        with transaction.atomic():
+        # One transaction, and the audit events of every unit chained in one INSERT at its end
+        # (each service would otherwise take the chain's lock and append its own).
+        with transaction.atomic(), audit.deferred():
             for plan in report.changed_plans:
                 _apply_plan(report, plan, user)
     except _Abort:

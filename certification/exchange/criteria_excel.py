@@ -12,11 +12,20 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
+from antt.spreadsheets import (
+    NO,
+    YES,
+    Shape,
+    SpreadsheetRefused,
+    TextWorkbook,
+    bounded_rows,
+    cell_text,
+    check_xlsx,
+    open_workbook,
+)
 from certification.audit import Action, log_change
 from certification.documents.wording import GROUP_TITLES
 from certification.errors import CriteriaImportError
@@ -25,7 +34,7 @@ from certification.scoring.engine import DEFAULT_THRESHOLD
 from certification.selectors.criteria import (
     criterion_values,
     ordered_criteria,
-    resolve_reference,
+    resolve_references,
     resolve_set_reference,
     set_values,
 )
@@ -247,10 +256,10 @@ def _set_error(row: int, message: str) -> str:
     }
 
 
-def _parse_set_sheet(ws, errors: list[str]) -> dict:
+def _parse_set_sheet(ws, shape: Shape, errors: list[str]) -> dict:
     labels = {label.casefold(): key for key, label in SET_ROWS}
     raw: dict[str, tuple[int, object]] = {}
-    for row_number, row in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), start=2):
+    for row_number, row in enumerate(bounded_rows(ws, shape, min_row=2, max_col=2), start=2):
         label = cell_text(row[0] if row else None)
         if not label:
             continue
@@ -335,8 +344,8 @@ def _parse_set_sheet(ws, errors: list[str]) -> dict:
     return data
 
 
-def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCriterion]:
-    rows = ws.iter_rows(values_only=True)
+def _parse_criteria_sheet(ws, shape: Shape, data: dict, errors: list[str]) -> list[ParsedCriterion]:
+    rows = bounded_rows(ws, shape)
     header = [cell_text(h) for h in next(rows, ())]
     while header and not header[-1]:
         header.pop()
@@ -351,10 +360,17 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
     province = data.get("province")
     parsed: list[ParsedCriterion] = []
     seen: dict[str, ParsedCriterion] = {}
+    table = []
     for row_number, row in enumerate(rows, start=2):
         if row_number > MAX_ROWS + 1:
             errors.append(_row_error(row_number, _("too many rows (at most %(max)d).") % {"max": MAX_ROWS}))
             break
+        table.append((row_number, row))
+    # The criteria reused from other sets, in one query for the whole sheet.
+    sources = resolve_references(
+        {cell_text(row[index[COL_SOURCE]]) for _n, row in table if index[COL_SOURCE] < len(row)} - {""}
+    )
+    for row_number, row in table:
 
         def cell(name: str, row=row):
             i = index.get(name)
@@ -407,7 +423,7 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
         source = None
         source_ref = cell_text(cell(COL_SOURCE))
         if source_ref:
-            source = resolve_reference(source_ref)
+            source = sources.get(source_ref)
             if source is None:
                 row_errors.append(_("there is no criterion “%(ref)s” to reuse.") % {"ref": source_ref})
             elif not source.criteria_set.is_in_force:
@@ -455,9 +471,15 @@ def _parse_criteria_sheet(ws, data: dict, errors: list[str]) -> list[ParsedCrite
 
 
 def parse_set_xlsx(file) -> ParsedSet:
-    """Read and validate a workbook; raises CriteriaImportError with every problem found."""
+    """Read and validate a workbook; raises CriteriaImportError with every problem found.
+
+    The file is checked against the spreadsheet budgets (``antt.spreadsheets``) first."""
     try:
-        wb = load_workbook(file, read_only=True, data_only=True)
+        shape = check_xlsx(file)
+    except SpreadsheetRefused as exc:
+        raise CriteriaImportError([str(exc)]) from None
+    try:
+        wb = open_workbook(file)
     except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for a bad file
         raise CriteriaImportError([_("The file is not an Excel workbook (.xlsx).")]) from exc
     missing = [name for name in (CRITERIA_SHEET, SET_SHEET) if name not in wb.sheetnames]
@@ -467,8 +489,10 @@ def parse_set_xlsx(file) -> ParsedSet:
         )
     errors: list[str] = []
     try:
-        data = _parse_set_sheet(wb[SET_SHEET], errors)
-        criteria = _parse_criteria_sheet(wb[CRITERIA_SHEET], data, errors)
+        data = _parse_set_sheet(wb[SET_SHEET], shape, errors)
+        criteria = _parse_criteria_sheet(wb[CRITERIA_SHEET], shape, data, errors)
+    except SpreadsheetRefused as exc:
+        raise CriteriaImportError([str(exc)]) from None
     finally:
         wb.close()
     family = data.get("family")

@@ -6,11 +6,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from antt.spreadsheets import SpreadsheetRefused, check_size
 from certification.models import Campaign, CriteriaSet, Criterion
 from certification.services.campaigns import DATE_FIELDS
 from units.models import Unit
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 class DateInput(forms.DateInput):
@@ -46,10 +45,12 @@ class ImportSetForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
         if not upload.name.lower().endswith(".xlsx"):
             raise forms.ValidationError(_("Choose an Excel file (.xlsx)."))
+        try:
+            check_size(upload.size)
+        except SpreadsheetRefused as e:
+            raise forms.ValidationError(str(e)) from None
         return upload
 
 

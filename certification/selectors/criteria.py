@@ -3,6 +3,7 @@ unit kind and year, references (``family@version:code``) and the diff of two ver
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -109,17 +110,25 @@ def answerable_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     return [c for c in ordered_criteria(criteria_set) if c.is_answerable]
 
 
-def resolve_reference(reference: str) -> Criterion | None:
-    """``tt124-kdc@1:KDC-3a`` → that criterion (None when it does not exist)."""
-    set_ref, sep, code = reference.strip().partition(":")
-    family, at, version = set_ref.partition("@")
-    if not (sep and at and version.isdigit() and code):
-        return None
-    return (
-        Criterion.objects.select_related("criteria_set")
-        .filter(criteria_set__family=family, criteria_set__version=int(version), code=code)
-        .first()
+def resolve_references(references: Iterable[str]) -> dict[str, Criterion]:
+    """``tt124-kdc@1:KDC-3a`` → that criterion, for many references in one query (references
+    that name nothing are left out)."""
+    wanted: dict[str, tuple[str, int, str]] = {}
+    for reference in references:
+        set_ref, sep, code = reference.strip().partition(":")
+        family, at, version = set_ref.partition("@")
+        if sep and at and version.isdigit() and code:
+            wanted[reference] = (family, int(version), code)
+    if not wanted:
+        return {}
+    candidates = Criterion.objects.select_related("criteria_set").filter(
+        criteria_set__family__in={family for family, _version, _code in wanted.values()},
+        code__in={code for _family, _version, code in wanted.values()},
     )
+    found: dict[tuple[str, int, str], Criterion] = {}
+    for c in candidates:
+        found[(c.criteria_set.family, c.criteria_set.version, c.code)] = c
+    return {reference: found[key] for reference, key in wanted.items() if key in found}
 
 
 def resolve_set_reference(reference: str) -> CriteriaSet | None:

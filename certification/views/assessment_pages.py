@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from antt.spreadsheets import SpreadsheetRefused, check_size
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from certification.exchange import assessment_excel as excel
@@ -25,7 +26,6 @@ from units.models import Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXCEL_SESSION_KEY = "assessment_excel_imports"
-EXCEL_MAX_BYTES = 10 * 1024 * 1024
 
 # --- registration --------------------------------------------------------------------------
 
@@ -131,8 +131,10 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
     upload = form.cleaned_data["file"]
-    if upload.size > EXCEL_MAX_BYTES:
-        form.add_error("file", _("The file is too large (at most 10 MB)."))
+    try:
+        check_size(upload.size)
+    except SpreadsheetRefused as e:
+        form.add_error("file", str(e))
         return render(request, TEMPLATES + "excel_upload.html", {"form": form, "campaign": default})
     year = form.cleaned_data["year"]
     report = excel.parse_workbook(upload, year=year, user=request.user)
@@ -158,6 +160,9 @@ def _excel_confirm(request: HttpRequest) -> HttpResponse:
     try:
         with default_storage.open(entry["path"], "rb") as fh:
             report = excel.import_workbook(fh, year=entry["year"], user=request.user)
+    except FileNotFoundError:  # swept after IMPORT_PREVIEW_TTL_SECONDS (manage.py sweep_imports)
+        messages.error(request, _("This import was already done or has expired; upload the file again."))
+        return redirect("certification:assessments-excel-upload")
     finally:
         default_storage.delete(entry["path"])
     if not report.ok or not report.applied:

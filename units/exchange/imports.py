@@ -19,12 +19,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from antt.spreadsheets import NO, YES, TextWorkbook, cell_text
+from antt.spreadsheets import (
+    NO,
+    YES,
+    SpreadsheetRefused,
+    TextWorkbook,
+    bounded_csv_rows,
+    bounded_rows,
+    cell_text,
+    check_csv,
+    check_xlsx,
+    open_workbook,
+)
 from antt.text import nfc
 from certification.audit import SystemActor, atomic_deferred
 from units import access, services
@@ -85,7 +96,6 @@ LEVELS = {
     "Khác": Unit.SchoolLevel.OTHER,
 }
 
-MAX_ROWS = 20_000
 EXTRA = "__extra__"  # values found right of the last header column
 # The roles that may import into their subtree.
 IMPORT_ROLES = (RoleAssignment.Role.ADMIN,)
@@ -252,23 +262,27 @@ class ImportPlan:
 def read_upload(filename: str, data: bytes) -> list[RawRow]:
     """Parse an uploaded .xlsx or .csv into rows keyed by column name.
 
-    Raises :class:`ImportFileError` with a translated message when the file itself is wrong.
+    The file is checked against the spreadsheet budgets (``antt.spreadsheets``) before it is
+    parsed. Raises :class:`ImportFileError` with a translated message when the file itself is
+    wrong.
     """
     name = filename.lower()
-    if name.endswith(".xlsx"):
-        table = _read_xlsx(data)
-    elif name.endswith(".csv"):
-        table = _read_csv(data)
-    else:
-        raise ImportFileError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    try:
+        if name.endswith(".xlsx"):
+            table = _read_xlsx(data)
+        elif name.endswith(".csv"):
+            table = _read_csv(data)
+        else:
+            raise ImportFileError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    except SpreadsheetRefused as e:
+        raise ImportFileError(str(e)) from None
     return _rows_from_table(table)
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
+    shape = check_xlsx(io.BytesIO(data))
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = open_workbook(io.BytesIO(data))
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
         raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
@@ -280,17 +294,17 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
             )
         sheet = workbook[sheets[SHEET_NAME]]
         table = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, row in enumerate(bounded_rows(sheet, shape), start=1):
             cells = [cell_text(v) for v in row]
             if any(cells):  # formatted but empty rows are skipped early
                 table.append((number, cells))
-                _check_size(table)
         return table
     finally:
         workbook.close()
 
 
 def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+    check_csv(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -300,19 +314,13 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     table = []
     try:
-        for number, row in enumerate(reader, start=1):
+        for number, row in enumerate(bounded_csv_rows(reader), start=1):
             cells = [nfc(v) for v in row]
             if any(cells):
                 table.append((number, cells))
-                _check_size(table)
     except csv.Error:
         raise ImportFileError(_("The CSV file cannot be read.")) from None
     return table
-
-
-def _check_size(table: list) -> None:
-    if len(table) > MAX_ROWS + 1:
-        raise ImportFileError(_("The file has more than %(max)s rows.") % {"max": MAX_ROWS})
 
 
 def _rows_from_table(table: list[tuple[int, list[str]]]) -> list[RawRow]:
@@ -374,12 +382,17 @@ class _Validator:
         self.plan = ImportPlan()
         self.first_row_of: dict[str, int] = {}
         self.planned: dict[str, PlannedRow] = {}
+        self.scope: dict[int, bool] = {}
 
     def error(self, number: int, message: str) -> None:
         self.plan.errors.append(RowError(row=number, message=message))
 
     def in_scope(self, unit: Unit) -> bool:
-        return self.user is None or access.has_role(self.user, unit, *IMPORT_ROLES)
+        if self.user is None:
+            return True
+        if unit.pk not in self.scope:  # many rows name the same managing unit
+            self.scope[unit.pk] = access.has_role(self.user, unit, *IMPORT_ROLES)
+        return self.scope[unit.pk]
 
     def run(self) -> ImportPlan:
         codes = {r.values.get(CODE, "") for r in self.rows} | {r.values.get(MANAGER, "") for r in self.rows}
@@ -483,13 +496,9 @@ class _Validator:
             else:
                 planned.is_armed_forces = chosen == YES
         if kind:
-            probe = Unit(
-                kind=kind,
-                enterprise_size=planned.enterprise_size,
-                school_level=planned.school_level,
-                is_armed_forces=planned.is_armed_forces,
+            planned.is_eligible, planned.ineligible_reason = _eligibility(
+                kind, planned.enterprise_size, planned.school_level, planned.is_armed_forces
             )
-            planned.is_eligible, planned.ineligible_reason = probe.compute_eligibility()
 
     def check_existing(self, planned: PlannedRow) -> None:
         existing = self.db.get(planned.code) if planned.code else None
@@ -580,6 +589,19 @@ class _Validator:
                 planned.number,
                 _("The managing units form a loop: %(chain)s.") % {"chain": " → ".join([*seen, code])},
             )
+
+
+def _eligibility(kind: str, size: str, level: str, armed: bool) -> tuple[bool, str]:
+    """``Unit.compute_eligibility`` of a row, once per combination (a model instance per row
+    costs more than the whole check)."""
+    key = (kind, size, level, armed, translation.get_language())
+    if key not in _ELIGIBILITY:
+        probe = Unit(kind=kind, enterprise_size=size, school_level=level, is_armed_forces=armed)
+        _ELIGIBILITY[key] = probe.compute_eligibility()
+    return _ELIGIBILITY[key]
+
+
+_ELIGIBILITY: dict[tuple, tuple[bool, str]] = {}
 
 
 def _kind_group(kind: str) -> str:
