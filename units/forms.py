@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from antt.web.forms import FileInput
 from units.models import RoleAssignment, Unit
 
 
@@ -34,7 +35,9 @@ class UnitCodeField(UnitChoiceField):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("File"), help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8), at most 5 MB.")
+        label=_("File"),
+        help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8), at most 5 MB."),
+        widget=FileInput,
     )
 
     MAX_BYTES = 5 * 1024 * 1024

@@ -6,18 +6,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from antt.web.forms import DateInput, FileInput
 from certification.models import Campaign, CriteriaSet, Criterion
 from certification.services.campaigns import DATE_FIELDS
 from units.models import Unit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class CampaignDatesForm(forms.ModelForm):
@@ -42,7 +36,7 @@ class OpenCampaignForm(forms.Form):
 
 
 class ImportSetForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = forms.FileField(label=_("Excel file (.xlsx)"), widget=FileInput)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
+from antt.text import person_name
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
 from certification.selectors import assessments, worklist
 from certification.services import entry, rules, transitions
@@ -158,7 +159,7 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
     )
     initial = {
         "signer_title": title,
-        "signer_name": request.user.get_full_name(),
+        "signer_name": person_name(request.user),
         "place": issuer.name if issuer else "",
         "assessments": [int(x) for x in request.GET.getlist("assessment") if x.isdigit()],
     }
