@@ -260,10 +260,12 @@ def _by_group(collected: dict[tuple[int, str], Figures]) -> dict[str, Figures]:
 
 
 def _trend(scope: Unit, province: Unit, year: int) -> list[tuple[int, dict[str, float | None]]]:
-    """Rates per group and overall for the last TREND_YEARS closed campaigns up to ``year`` (two
-    queries): a running year, half decided, would draw as a fall."""
+    """Rates per group and overall for the last TREND_YEARS campaigns up to ``year`` (two
+    queries). ``year`` itself only once its campaign is closed: half decided, it would draw as a fall."""
     years = list(
-        Campaign.objects.filter(province=province, year__lte=year, status=Campaign.Status.CLOSED)
+        Campaign.objects.filter(
+            Q(year__lt=year) | Q(year=year, status=Campaign.Status.CLOSED), province=province
+        )
         .order_by("-year")
         .values_list("year", flat=True)
     )[:TREND_YEARS]
