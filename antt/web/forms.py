@@ -3,12 +3,14 @@
 * ``DateInput``: a text box in dd/mm/yyyy. Chromium draws ``<input type="date">`` in the
   browser's locale (mm/dd/yyyy on an English system) whatever ``lang`` says, so dates are typed
   as text and parsed with ``DATE_INPUT_FORMATS`` (antt/formats/vi: dd/mm/yyyy first, ISO too).
+* ``DateField``: reads what ``DateInput`` shows, dd/mm/yyyy, in every interface language.
 * ``CountField``: a whole number written "1250", "1.250", "1,250" or "1 250" (``antt.text.parse_count``).
 * ``TidyCharField``: text through ``antt.text.tidy`` (look-alike letters, invisible characters, spaces).
 """
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -31,6 +33,14 @@ class DateInput(forms.DateInput):
             **(attrs or {}),
         }
         super().__init__(attrs=attrs, format=format or "%d/%m/%Y")
+
+
+class DateField(forms.DateField):
+    """A date typed dd/mm/yyyy (ISO accepted) whatever the interface language: the box shows
+    dd/mm/yyyy, so it is never read as mm/dd/yyyy (Django's English input formats)."""
+
+    widget = DateInput
+    input_formats = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
 
 class CountField(forms.IntegerField):
@@ -83,12 +93,20 @@ DJANGO_MESSAGES = (
 )
 
 
+SORTED_CHOICES_LIMIT = 3000  # beyond that the database order stays (a select nobody scrolls)
+
+
 def sort_unit_choices(field: forms.ModelChoiceField, *, first=None) -> None:
     """Offer a select of units in the order people look for them (``antt.text.sort_key`` on
-    the label shown: "Tổ dân phố 2" before "Tổ dân phố 10", "Đông" after "Dương"). ``first``
-    (a function of the unit) groups before the name, e.g. the province before its communes.
-    The field still validates against its queryset; only the order of the options changes."""
-    units = list(field.queryset)
+    the name: "Tổ dân phố 2" before "Tổ dân phố 10", "Đông" after "Dương"). ``first`` (a
+    function of the unit) groups before the name, e.g. the province before its communes.
+
+    The order is given to the queryset itself (``CASE pk WHEN … THEN position``), so the field
+    renders and validates as any ModelChoiceField (Django's and django-filter's alike)."""
+    queryset = field.queryset
+    units = list(queryset[: SORTED_CHOICES_LIMIT + 1])
+    if not units or len(units) > SORTED_CHOICES_LIMIT:
+        return
     units.sort(key=lambda u: ((first(u) if first else 0), sort_key(u.name), sort_key(str(u))))
-    options = [(u.pk, field.label_from_instance(u)) for u in units]
-    field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
+    position = Case(*(When(pk=u.pk, then=Value(i)) for i, u in enumerate(units)), output_field=IntegerField())
+    field.queryset = queryset.order_by(position)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from antt.web.forms import CountField, DateInput, FileInput, sort_unit_choices
+from antt.web.forms import CountField, DateField, DateInput, FileInput, sort_unit_choices
 from certification.models import Registration
 from units.models import Unit
 
@@ -14,7 +14,7 @@ DATE = DateInput()
 class RegistrationForm(forms.Form):
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None)
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None)
-    registered_on = forms.DateField(label=_("Registered on"), widget=DATE, initial=timezone.localdate)
+    registered_on = DateField(label=_("Registered on"), widget=DATE, initial=timezone.localdate)
     households_total = CountField(
         label=_("Households"), min_value=0, required=False, help_text=_("Residential areas only.")
     )
@@ -56,7 +56,7 @@ class RegistrationForm(forms.Form):
 class DecisionForm(forms.Form):
     """The signature block shared by recognition and non-recognition decisions."""
 
-    issued_on = forms.DateField(label=_("Decision date"), widget=DATE, initial=timezone.localdate)
+    issued_on = DateField(label=_("Decision date"), widget=DATE, initial=timezone.localdate)
     signer_title = forms.CharField(label=_("Signer's title"), max_length=120)
     signer_name = forms.CharField(label=_("Signer's name"), max_length=120)
     signed_for = forms.ChoiceField(
@@ -108,7 +108,7 @@ class RevokeForm(forms.Form):
 
 
 class ExceptionForm(forms.Form):
-    until = forms.DateField(label=_("Entry open until"), widget=DATE)
+    until = DateField(label=_("Entry open until"), widget=DATE)
 
 
 class EvidenceForm(forms.Form):

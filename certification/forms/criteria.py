@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from antt.web.forms import DateInput, FileInput
+from antt.web.forms import DateField, DateInput, FileInput
 from certification.models import Campaign, CriteriaSet, Criterion
 from certification.services.campaigns import DATE_FIELDS
 from units.models import Unit
@@ -19,6 +19,7 @@ class CampaignDatesForm(forms.ModelForm):
         model = Campaign
         fields = list(DATE_FIELDS)
         widgets = {name: DateInput() for name in DATE_FIELDS}
+        field_classes = dict.fromkeys(DATE_FIELDS, DateField)
 
 
 class OpenCampaignForm(forms.Form):
