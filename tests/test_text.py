@@ -97,3 +97,10 @@ def test_qr_codes_point_to_the_port_scripts_run_serves():
     assert (
         "SITE_BASE_URL=$(HOST=$HOST PORT=$PORT bash scripts/site-url)" in (ROOT / "scripts/run").read_text()
     )
+
+
+def test_forms_tidy_names_as_pasted():
+    from units.forms import UserCreateForm
+
+    field = UserCreateForm.base_fields["last_name"]
+    assert field.clean("Nguy\u1ec5n\u00a0 V\u0103n\u200b") == "Nguyễn Văn"
