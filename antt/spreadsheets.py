@@ -49,7 +49,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from antt.errors import WorkflowError
-from antt.text import nfc
+from antt.text import tidy
 
 # How yes/no cells are written in the files we hand out (drop-down lists) and read back.
 YES, NO = "Có", "Không"
@@ -80,7 +80,8 @@ class Shape:
 
 
 def cell_text(value) -> str:
-    """A cell as text: '' when empty, 12 for 12.0, Có/Không for TRUE/FALSE, ISO dates, NFC text."""
+    """A cell as text: '' when empty, 12 for 12.0, Có/Không for TRUE/FALSE, ISO dates, tidy text
+    (``antt.text.tidy``: NFC, look-alike letters and invisible characters, spaces)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -89,7 +90,7 @@ def cell_text(value) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return nfc(str(value))
+    return tidy(str(value))
 
 
 # Budgets -----------------------------------------------------------------------------------

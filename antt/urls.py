@@ -1,10 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from antt import health
 from antt.accounts import two_factor
 from antt.accounts import views as accounts
+
+# The admin speaks the product's name, not Django's ("Quản trị Django").
+admin.site.site_header = _("ANTT certification administration")
+admin.site.site_title = _("ANTT administration")
+admin.site.index_title = _("Data administration")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from antt.spreadsheets import SpreadsheetRefused, check_size
+from antt.web.forms import FileInput, TidyCharField
 from units.models import RoleAssignment, Unit
 
 
@@ -35,7 +36,9 @@ class UnitCodeField(UnitChoiceField):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("File"), help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8).")
+        label=_("File"),
+        help_text=_("The filled-in template: Excel (.xlsx) or CSV (UTF-8), at most 5 MB."),
+        widget=FileInput,
     )
 
     def clean_file(self):
@@ -64,8 +67,9 @@ class RoleForm(forms.Form):
 
 class UserCreateForm(RoleForm):
     username = forms.CharField(label=_("Username"), max_length=150)
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    # Names as pasted: "Nguyễn\u00a0 Văn" is stored "Nguyễn Văn" (antt.text.tidy).
+    first_name = TidyCharField(label=_("First name"), max_length=150, required=False)
+    last_name = TidyCharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
 
     field_order = ["username", "last_name", "first_name", "email", "unit", "role", "title"]

@@ -11,7 +11,7 @@ from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from antt.text import nfc, search_key
+from antt.text import search_key, tidy
 
 
 def valid_q(start: datetime.date, end: datetime.date | None = None) -> Q:
@@ -138,10 +138,10 @@ class Unit(models.Model):
         ``save()`` calls it; bulk loaders (``bulk_create``/``bulk_update``) must call it
         themselves, then ``units.tree.rebuild_paths`` for the paths.
         """
-        self.code = nfc(self.code)
-        self.name = nfc(self.name)
-        self.label = nfc(self.label)
-        self.note = nfc(self.note)
+        self.code = tidy(self.code)
+        self.name = tidy(self.name)
+        self.label = tidy(self.label)
+        self.note = tidy(self.note)
         self.search_name = search_key(self.full_name)[:200]
         self.is_eligible, self.ineligible_reason = self.compute_eligibility()
 

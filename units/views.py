@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from antt.errors import WorkflowError
+from antt.text import sort_key
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from units import access, services
@@ -56,6 +57,8 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_for_user(request.user, Unit.objects.select_related("parent"), pk)
     children = unit.children.order_by("kind", "search_name")
     children_count = children.count()
+    # Kind, then the name as people sort it ("Thôn 2" before "Thôn 10"); the first ones shown.
+    shown = sorted(children[: CHILDREN_SHOWN * 10], key=lambda c: (c.kind, sort_key(c.name), c.label))
     year = _last_campaign_year(unit)
     ancestors = list(unit.ancestors())
     history = unit_history(unit)
@@ -69,7 +72,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "unit": unit,
             "ancestors": [(a, access.can_see(request.user, a)) for a in ancestors],
-            "children": children[:CHILDREN_SHOWN],
+            "children": shown[:CHILDREN_SHOWN],
             "children_count": children_count,
             "children_more": children_count > CHILDREN_SHOWN,
             "history": history,

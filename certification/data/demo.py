@@ -86,8 +86,8 @@ def ensure_users(province: Unit) -> list[tuple[DemoUser, Unit]]:
         unit = Unit.objects.get(code=spec.unit_code)
         family, _sep, given = spec.full_name.rpartition(" ")
         user, _new = User.objects.get_or_create(username=spec.username)
-        # get_full_name() is "first last": keep the Vietnamese order, family name first.
-        user.first_name, user.last_name = family, given
+        # "Họ và tên đệm" is last_name, "Tên" first_name (antt.text.person_name shows them in that order).
+        user.first_name, user.last_name = given, family
         user.is_staff = spec.role == Role.ADMIN
         user.set_password(DEMO_PASSWORD)
         user.save()

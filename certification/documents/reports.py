@@ -13,6 +13,13 @@ Definitions (written under the tables too):
 * assessed: the assessment left the draft state (submitted at least once);
 * recognized: the assessment is recognized (revoked recognitions do not count);
 * rate: recognized ÷ registered.
+
+While the year's campaign is not closed the year is not over: most units are not decided yet,
+and comparing the recognitions so far with last year's final figures would read as a collapse
+("−93,0 điểm"). So a report of a running year compares like with like: beside the units decided
+so far it shows the forecast (recognized + the units the engine forecasts to pass) and compares
+that forecast with last year's final result, labelled as such, per kind and per commune; the
+running year stays out of the chart over the years until it closes.
 """
 
 import datetime
@@ -24,7 +31,7 @@ from django.utils import timezone
 
 from antt.dates import place_date
 from antt.spreadsheets import TextWorkbook
-from antt.text import search_key
+from antt.text import search_key, sort_key
 from antt.web import charts
 from antt.web.exports import write_sheet
 from certification.documents import pdf, wording
@@ -49,14 +56,22 @@ class Figures:
     assessed: int = 0
     recognized: int = 0
     not_recognized: int = 0
+    forecast: int = 0  # recognized + undecided units the engine forecasts to pass
 
     def add(self, other: "Figures") -> None:
-        for name in ("units", "eligible", "registered", "assessed", "recognized", "not_recognized"):
+        for name in FIGURE_NAMES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def rate(self) -> float | None:
         return self.recognized * 100 / self.registered if self.registered else None
+
+    @property
+    def forecast_rate(self) -> float | None:
+        return self.forecast * 100 / self.registered if self.registered else None
+
+
+FIGURE_NAMES = ("units", "eligible", "registered", "assessed", "recognized", "not_recognized", "forecast")
 
 
 @dataclass
@@ -65,12 +80,16 @@ class GroupRow:
     title: str
     now: Figures
     before: Figures | None
+    running: bool = False  # the year is not closed: compare the forecast, not the decisions so far
 
     @property
     def rate_change(self) -> float | None:
-        if self.before is None or self.now.rate is None or self.before.rate is None:
+        """This year's rate minus last year's final rate; while the year runs, this year's
+        forecast rate (never the few decisions taken so far)."""
+        rate = self.now.forecast_rate if self.running else self.now.rate
+        if self.before is None or rate is None or self.before.rate is None:
             return None
-        return self.now.rate - self.before.rate
+        return rate - self.before.rate
 
     @property
     def recognized_change(self) -> int | None:
@@ -112,17 +131,26 @@ class Report:
         return self.scope.kind == Kind.PROVINCE
 
     @property
+    def is_running(self) -> bool:
+        """The year's campaign is not closed: its figures are not final."""
+        return self.campaign is not None and self.campaign.status != Campaign.Status.CLOSED
+
+    @property
     def scope_name(self) -> str:
         return wording.place_name(self.scope)
 
     def rate_chart(self, **options) -> str:
+        """Rate per commune (per kind for a commune); while the year runs, the forecast rate."""
+
+        def rate(figures: Figures) -> float:
+            return (figures.forecast_rate if self.is_running else figures.rate) or 0
+
         if self.is_province:
-            items = [(row.name, row.total.rate or 0) for row in self.communes if row.total.registered]
+            items = [(row.name, rate(row.total)) for row in self.communes if row.total.registered]
         else:
-            items = [(g.title, g.now.rate or 0) for g in self.groups if g.now.registered]
-        return charts.bar_chart(
-            items, title="Tỷ lệ đơn vị được công nhận (%)", threshold=DEFAULT_THRESHOLD, **options
-        )
+            items = [(g.title, rate(g.now)) for g in self.groups if g.now.registered]
+        title = "Tỷ lệ dự báo đạt (%)" if self.is_running else "Tỷ lệ đơn vị được công nhận (%)"
+        return charts.bar_chart(items, title=title, threshold=DEFAULT_THRESHOLD, **options)
 
     def trend_chart(self, **options) -> str:
         titles = {**wording.GROUP_TITLES, "total": "Chung"}
@@ -176,7 +204,7 @@ def _collect(
         .annotate(units=Count("id"), eligible=Count("id", filter=Q(is_eligible=True)))
         .order_by()
     )
-    reg_rows, asm_rows = [], []
+    reg_rows, asm_rows, forecast_rows = [], [], []
     if campaign is not None:
         reg_rows = list(
             Registration.objects.filter(in_scope, campaign=campaign)
@@ -196,14 +224,31 @@ def _collect(
             )
             .order_by()
         )
-    locator.prime({r["parent_id"] for r in unit_rows + reg_rows + asm_rows})
-    for rows in (unit_rows, reg_rows, asm_rows):
+        # Undecided units the engine forecasts to pass (decided ones count as recognized or not).
+        forecast_rows = list(
+            Result.objects.filter(
+                in_scope,
+                campaign=campaign,
+                outcome=Result.Outcome.PASS,
+                is_forecast=True,
+                unit__is_eligible=True,
+            )
+            .exclude(assessment__status__in=Assessment.DECIDED_STATUSES)
+            .annotate(parent_id=F("unit__parent_id"), kind=F("unit__kind"), me=_commune_self("unit__"))
+            .values("parent_id", "kind", "me")
+            .annotate(forecast=Count("id"))
+            .order_by()
+        )
+    locator.prime({r["parent_id"] for r in unit_rows + reg_rows + asm_rows + forecast_rows})
+    for rows in (unit_rows, reg_rows, asm_rows, forecast_rows):
         for r in rows:
             key = (locator.commune_of(r["parent_id"], r["me"]), UnitKind.for_unit(r["kind"]))
             figures = out[key]
-            for name in ("units", "eligible", "registered", "assessed", "recognized", "not_recognized"):
+            for name in FIGURE_NAMES:
                 if name in r:
                     setattr(figures, name, getattr(figures, name) + r[name])
+            if "recognized" in r:
+                figures.forecast += r["recognized"]
     return out
 
 
@@ -215,9 +260,12 @@ def _by_group(collected: dict[tuple[int, str], Figures]) -> dict[str, Figures]:
 
 
 def _trend(scope: Unit, province: Unit, year: int) -> list[tuple[int, dict[str, float | None]]]:
-    """Rates per group and overall for the last TREND_YEARS campaigns (two queries)."""
+    """Rates per group and overall for the last TREND_YEARS campaigns up to ``year`` (two
+    queries). ``year`` itself only once its campaign is closed: half decided, it would draw as a fall."""
     years = list(
-        Campaign.objects.filter(province=province, year__lte=year)
+        Campaign.objects.filter(
+            Q(year__lt=year) | Q(year=year, status=Campaign.Status.CLOSED), province=province
+        )
         .order_by("-year")
         .values_list("year", flat=True)
     )[:TREND_YEARS]
@@ -303,8 +351,11 @@ def build_report(*, scope: Unit, year: int) -> Report:
     before = _collect(scope, previous, year - 1, locator) if previous else None
     now_groups = _by_group(now)
     before_groups = _by_group(before) if before is not None else None
+    running = campaign is not None and campaign.status != Campaign.Status.CLOSED
     groups = [
-        GroupRow(g, wording.GROUP_TITLES[g], now_groups[g], before_groups[g] if before_groups else None)
+        GroupRow(
+            g, wording.GROUP_TITLES[g], now_groups[g], before_groups[g] if before_groups else None, running
+        )
         for g in GROUPS
     ]
     total_now, total_before = Figures(), Figures() if before_groups else None
@@ -330,11 +381,13 @@ def build_report(*, scope: Unit, year: int) -> Report:
     )
     for key, row in communes.items():
         row.own_status = own.get(key, "")
+    # Communes as people sort them: Vietnamese alphabetical, numbers by value, by name then label.
     ordered = sorted(
         communes.values(),
         key=lambda r: (
             r.key == PROVINCE_MANAGED,
-            wording.place_name(locator.communes[r.key]) if r.key in locator.communes else r.name,
+            sort_key(locator.communes[r.key].name) if r.key in locator.communes else sort_key(r.name),
+            sort_key(r.name),
         ),
     )
     not_recognized, legend = _not_recognized(scope, campaign)
@@ -345,7 +398,7 @@ def build_report(*, scope: Unit, year: int) -> Report:
         campaign=campaign,
         previous=previous,
         groups=groups,
-        total=GroupRow("total", "Tổng cộng", total_now, total_before),
+        total=GroupRow("total", "Tổng cộng", total_now, total_before, running),
         communes=ordered,
         not_recognized=not_recognized,
         criteria_legend=legend,
@@ -388,6 +441,8 @@ def report_context(report: Report) -> dict:
             "rate": rate_text(row.now.rate),
             "before_recognized": row.before.recognized if row.before else "—",
             "before_rate": rate_text(row.before.rate) if row.before else "—",
+            "forecast": row.now.forecast,
+            "forecast_rate": rate_text(row.now.forecast_rate),
             "change": change_text(row.rate_change, unit=" điểm"),
         }
         for row in [*report.groups, report.total]
@@ -403,6 +458,8 @@ def report_context(report: Report) -> dict:
             "own": STATUS_TEXT.get(row.own_status, "—") if row.key != PROVINCE_MANAGED else "",
             "total": f"{row.total.recognized}/{row.total.registered}",
             "rate": rate_text(row.total.rate),
+            "forecast": f"{row.total.forecast}/{row.total.registered}",
+            "forecast_rate": rate_text(row.total.forecast_rate),
         }
         for row in report.communes
     ]
@@ -413,6 +470,7 @@ def report_context(report: Report) -> dict:
         "scope_name": report.scope_name,
         "scope_title": wording.place_name(scope, capital=True),
         "previous_year": report.year - 1 if report.previous else None,
+        "running": report.is_running,
         "sentence": report.sentence,
         "groups": groups,
         "communes": communes,
@@ -435,6 +493,9 @@ def summary_xlsx(report: Report) -> bytes:
     """Four sheets: Tổng hợp, Theo xã, Chưa đạt, Qua các năm (Vietnamese headers: data contract)."""
     workbook = TextWorkbook(write_only=True)
     prev = report.year - 1
+    running = report.is_running
+    change = f"Dự báo so với cuối năm {prev} (điểm %)" if running else "Thay đổi tỷ lệ (điểm %)"
+    forecast_headers = ["Dự báo đạt (đã công nhận + dự báo)", "Tỷ lệ dự báo (%)"] if running else []
     write_sheet(
         workbook.create_sheet("Tổng hợp"),
         [
@@ -447,7 +508,8 @@ def summary_xlsx(report: Report) -> bytes:
             "Tỷ lệ (%)",
             f"Được công nhận {prev}",
             f"Tỷ lệ {prev} (%)",
-            "Thay đổi tỷ lệ (điểm %)",
+            change,
+            *forecast_headers,
         ],
         (
             [
@@ -461,16 +523,19 @@ def summary_xlsx(report: Report) -> bytes:
                 row.before.recognized if row.before else None,
                 _round(row.before.rate) if row.before else None,
                 _round(row.rate_change),
+                *([row.now.forecast, _round(row.now.forecast_rate)] if running else []),
             ]
             for row in [*report.groups, report.total]
         ),
-        widths=[26, 10, 12, 10, 12, 15, 10, 18, 14, 20],
+        widths=[26, 10, 12, 10, 12, 15, 10, 18, 14, 20, 18, 14],
     )
     headers = ["Xã, phường, đặc khu"]
     for g in GROUPS:
         if g != "commune":
             headers += [f"{wording.GROUP_TITLES[g]}: đăng ký", f"{wording.GROUP_TITLES[g]}: được công nhận"]
     headers += ["Kết quả của xã", "Tổng đăng ký", "Tổng được công nhận", "Tỷ lệ (%)"]
+    if running:
+        headers += ["Dự báo đạt", "Tỷ lệ dự báo (%)"]
     commune_rows = []
     for row in report.communes:
         cells: list = [row.name]
@@ -481,6 +546,8 @@ def summary_xlsx(report: Report) -> bytes:
         total = row.total
         own = STATUS_TEXT.get(row.own_status, "") if row.key != PROVINCE_MANAGED else ""
         cells += [own, total.registered, total.recognized, _round(total.rate)]
+        if running:
+            cells += [total.forecast, _round(total.forecast_rate)]
         commune_rows.append(cells)
     write_sheet(
         workbook.create_sheet("Theo xã"), headers, commune_rows, widths=[28] + [14] * (len(headers) - 1)

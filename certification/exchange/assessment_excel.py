@@ -38,6 +38,7 @@ from antt.spreadsheets import (
     check_xlsx,
     open_workbook,
 )
+from antt.text import parse_count, unusual
 from certification import audit
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration
@@ -222,18 +223,24 @@ def build_workbook(*, campaign: Campaign, units: list[Unit]) -> bytes:
 # --- upload --------------------------------------------------------------------------------
 
 
-def _count(report: ImportReport, row: int, col: int, value) -> int | None:
+_BAD = object()  # a count cell that was reported as wrong (not to be reported again as missing)
+
+
+def _count(report: ImportReport, row: int, col: int, value):
+    """The whole number in a cell as people write it ('1.250', '1,250', '1 250'); None when
+    empty; ``_BAD`` (after reporting it once) when it is not a whole number."""
     text = cell_text(value)
-    if not text:
-        return None
     try:
-        number = int(text)
+        return parse_count(text)
     except ValueError:
-        number = -1
-    if number < 0:
-        report.add(row, col, HEADERS[col - 1], _("“%(value)s” is not a whole number.") % {"value": text})
-        return None
-    return number
+        cell = f"{get_column_letter(col)}{row}"
+        report.add(
+            row,
+            col,
+            HEADERS[col - 1],
+            _("“%(value)s” is not a whole number.") % {"value": text} + unusual(text, cell),
+        )
+        return _BAD
 
 
 def _known_codes(year: int) -> tuple[set[str], set[str]]:
@@ -299,7 +306,13 @@ def _check_header(report: ImportReport, header: list[str], known: set[str]) -> d
         if not code:
             continue
         if code not in known:
-            report.add(1, col, code, _("Unknown criterion code “%(code)s”.") % {"code": code})
+            report.add(
+                1,
+                col,
+                code,
+                _("Unknown criterion code “%(code)s”.") % {"code": code}
+                + unusual(code, f"{get_column_letter(col)}1"),
+            )
         elif code in codes.values():
             report.add(1, col, code, _("The criterion %(code)s appears twice.") % {"code": code})
         else:
@@ -405,7 +418,8 @@ def _check_rows(report, rows, header, codes, not_answered, year, user) -> None:
                 row_number,
                 1,
                 HEADERS[0],
-                _("Unit %(code)s is unknown or outside your area.") % {"code": code},
+                _("Unit %(code)s is unknown or outside your area.") % {"code": code}
+                + unusual(code, f"A{row_number}"),
             )
             continue
         plan = _check_unit_row(report, row_number, unit, values, codes, not_answered, lookups)
@@ -448,7 +462,8 @@ def _check_unit_row(report, row, unit, values, codes, not_answered, lookups: _Lo
                 col,
                 code,
                 _("“%(value)s” is not an answer: write Đạt, Không đạt, Không áp dụng or leave it empty.")
-                % {"value": text},
+                % {"value": text}
+                + unusual(text, f"{get_column_letter(col)}{row}"),
             )
             continue
         value = LABEL_VALUES[text.casefold()]
@@ -521,6 +536,8 @@ def _check_registration(
     if registered != YES.casefold():
         return
     total, done = _count(report, row, 4, values[3]), _count(report, row, 5, values[4])
+    if total is _BAD or done is _BAD:
+        return  # reported once, in its own cell
     if unit.kind == Unit.Kind.RESIDENTIAL_AREA:
         if total is None:
             report.add(row, 4, HEADERS[3], _("Enter the number of households of the residential area."))

@@ -4,20 +4,21 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from antt.web.forms import CountField, DateField, DateInput, FileInput, sort_unit_choices
 from certification.models import Registration
 from units.models import Unit
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class RegistrationForm(forms.Form):
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None)
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None)
-    registered_on = forms.DateField(label=_("Registered on"), widget=DATE, initial=timezone.localdate)
-    households_total = forms.IntegerField(
+    registered_on = DateField(label=_("Registered on"), widget=DATE, initial=timezone.localdate)
+    households_total = CountField(
         label=_("Households"), min_value=0, required=False, help_text=_("Residential areas only.")
     )
-    households_registered = forms.IntegerField(
+    households_registered = CountField(
         label=_("Households registered"), min_value=0, required=False, help_text=_("Residential areas only.")
     )
     resolution_ref = forms.CharField(
@@ -34,13 +35,28 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args, campaigns, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = campaigns
+        if self.initial.get("campaign") is not None or self.fields["campaign"].initial is not None:
+            self.fields["campaign"].empty_label = None  # the open campaign, never "---------"
         self.fields["unit"].queryset = units
+        sort_unit_choices(self.fields["unit"])
+
+    def clean(self):
+        data = super().clean()
+        unit = data.get("unit")
+        # Known households are filled in when left empty (Unit.household_count).
+        if (
+            unit is not None
+            and unit.kind == Unit.Kind.RESIDENTIAL_AREA
+            and data.get("households_total") is None
+        ):
+            data["households_total"] = unit.household_count
+        return data
 
 
 class DecisionForm(forms.Form):
     """The signature block shared by recognition and non-recognition decisions."""
 
-    issued_on = forms.DateField(label=_("Decision date"), widget=DATE, initial=timezone.localdate)
+    issued_on = DateField(label=_("Decision date"), widget=DATE, initial=timezone.localdate)
     signer_title = forms.CharField(label=_("Signer's title"), max_length=120)
     signer_name = forms.CharField(label=_("Signer's name"), max_length=120)
     signed_for = forms.ChoiceField(
@@ -92,11 +108,11 @@ class RevokeForm(forms.Form):
 
 
 class ExceptionForm(forms.Form):
-    until = forms.DateField(label=_("Entry open until"), widget=DATE)
+    until = DateField(label=_("Entry open until"), widget=DATE)
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"), widget=FileInput)
     criterion = forms.ChoiceField(label=_("For criterion"), required=False)
 
     def __init__(self, *args, codes: list[str], **kwargs):
@@ -106,7 +122,7 @@ class EvidenceForm(forms.Form):
 
 class ExcelUploadForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = forms.FileField(label=_("Excel file (.xlsx)"), widget=FileInput)
 
 
 def unit_label(unit: Unit) -> str:

@@ -7,16 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from antt.spreadsheets import SpreadsheetRefused, check_size
+from antt.web.forms import DateField, DateInput, FileInput
 from certification.models import Campaign, CriteriaSet, Criterion
 from certification.services.campaigns import DATE_FIELDS
 from units.models import Unit
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class CampaignDatesForm(forms.ModelForm):
@@ -24,6 +18,7 @@ class CampaignDatesForm(forms.ModelForm):
         model = Campaign
         fields = list(DATE_FIELDS)
         widgets = {name: DateInput() for name in DATE_FIELDS}
+        field_classes = dict.fromkeys(DATE_FIELDS, DateField)
 
 
 class OpenCampaignForm(forms.Form):
@@ -41,7 +36,7 @@ class OpenCampaignForm(forms.Form):
 
 
 class ImportSetForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = forms.FileField(label=_("Excel file (.xlsx)"), widget=FileInput)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from antt.text import nfc
+from antt.web.forms import sort_unit_choices
 from units.models import Unit
 
 
@@ -36,6 +37,7 @@ class SummaryReportForm(forms.Form):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units if units is not None else Unit.objects.none()
+        sort_unit_choices(self.fields["unit"], first=lambda u: u.depth)  # the province first
         self.fields["unit"].error_messages["invalid_choice"] = _(
             "Choose a commune or province from the list."
         )

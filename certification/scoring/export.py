@@ -30,6 +30,8 @@ HEADER = [
     "Giải thích",
 ]
 NOT_SCORED = "Chưa được chấm"
+# "Kết quả": a unit whose criteria are not all assessed yet is told apart from one that failed.
+RESULT_LABELS = {**scoring.OUTCOME_LABELS, scoring.PENDING: "Chưa đánh giá"}
 ROWS_PER_QUERY = 5000
 
 
@@ -87,7 +89,7 @@ def _block(campaign: Campaign, block: list[tuple[Any, ...]]) -> Iterator[list[An
             full_name,
             KIND_LABELS.get(kind, kind),
             parent_code or "",
-            scoring.OUTCOME_LABELS[outcome],
+            RESULT_LABELS[outcome],
             "Có" if forecast and outcome != scoring.NOT_ELIGIBLE else "",
             float(points) if points is not None else None,
             scoring.GRADE_LABELS.get(grade, grade),

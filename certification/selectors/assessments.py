@@ -3,6 +3,8 @@ enforce and the pages ask to show their buttons), what still blocks submission, 
 other writers changed since a version, and last year's assessment."""
 
 import datetime
+import json
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -10,15 +12,20 @@ from django.contrib.auth.models import User
 from django.db.models import Field
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from antt.text import person_name
 from certification.audit import Action, Actor, events_for
 from certification.models import (
     Answer,
     Assessment,
     AuditEvent,
+    Certificate,
     CriteriaSet,
     Criterion,
+    Decision,
     Evidence,
     Registration,
 )
@@ -95,7 +102,7 @@ def changes_since(assessment: Assessment, version: int) -> list[Change]:
     return [
         Change(
             at=e.at,
-            actor=(e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
+            actor=person_name(e.actor) if e.actor else _("system"),
             subject=e.object_repr.split(":")[0] if e.object_type == "certification.answer" else "",
             field=e.field,
             old=e.old,
@@ -140,20 +147,51 @@ def unmet_codes(assessment: Assessment) -> list[str]:
     ]
 
 
+# Fields the timeline names that have no model field of their own (or no translated verbose name).
+TIMELINE_FIELDS = {
+    "criteria_set": gettext_lazy("Criteria set"),
+    "criteria_sets": gettext_lazy("Criteria sets"),
+    "dossier": gettext_lazy("Dossier"),
+    "certificates": gettext_lazy("Certificates"),
+    "decision": gettext_lazy("Decision"),
+    "is_returned": gettext_lazy("Returned for correction"),
+}
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:?\d{2}|Z)?)?"
+)
+
+
 def _display(field: str, value: str) -> str:
+    """A stored audit value as people read it: labels of codes, dd/mm/yyyy dates, the attendees
+    as "name (role)", Có/Không."""
     if field in ("value", "appraised_value"):
         return str(Answer.Value(value).label) if value in Answer.Value.values else value
     if field == "status":
         return str(Status(value).label) if value in Status.values else value
     if value in ("True", "False"):
         return _("Yes") if value == "True" else _("No")
+    if field == "meeting_attendees" and value.startswith("["):
+        try:
+            people = json.loads(value)
+        except ValueError:
+            return value
+        return "; ".join(
+            f"{p.get('name', '')} ({p['role']})" if p.get("role") else str(p.get("name", ""))
+            for p in people
+            if isinstance(p, dict)
+        )
+    if match := _ISO_DATE.fullmatch(value):
+        year, month, day, hour, minute = match.groups()
+        return f"{day}/{month}/{year}" + (f" {hour}:{minute}" if hour else "")
     return value
 
 
 def _field_label(field: str) -> str:
-    for model in (Answer, Assessment, Registration):
+    if field in TIMELINE_FIELDS:
+        return str(TIMELINE_FIELDS[field])
+    for model in (Answer, Assessment, Registration, Certificate, Decision, Evidence):
         try:
-            return str(cast("Field[Any, Any]", model._meta.get_field(field)).verbose_name)
+            return capfirst(str(cast("Field[Any, Any]", model._meta.get_field(field)).verbose_name))
         except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
             continue
     return field
@@ -172,7 +210,7 @@ def timeline(assessment: Assessment) -> list[dict[str, Any]]:
         rows.append(
             {
                 "at": e.at,
-                "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else _("system"),
+                "actor": person_name(e.actor) if e.actor else _("system"),
                 "action": labels[e.action],
                 "subject": subject,
                 "field": field_labels[e.field] if e.field else "",

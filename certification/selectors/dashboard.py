@@ -39,6 +39,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from antt.text import sort_key
 from antt.web import charts
 from certification.models import (
     Answer,
@@ -295,7 +296,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
             & (Q(outcome=Result.Outcome.PASS) | Q(a_status=Status.RECOGNIZED)),
         ),
     )
-    # What needs the officer's hand first; "Thôn 2" before "Thôn 10" (shorter names first).
+    # What needs the officer's hand first, then by kind and by name as people sort (antt.text.sort_key).
     action_order = Case(
         When(a_status=Status.RETURNED, then=Value(0)),
         When(reg=False, then=Value(1)),
@@ -307,8 +308,11 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         output_field=IntegerField(),
     )
     listed: list[Any] = list(
-        units.order_by(action_order, KIND_ORDER, Length("search_name"), "search_name", "pk")[:UNIT_LIMIT]
+        units.annotate(action_rank=action_order, kind_rank=KIND_ORDER).order_by(
+            "action_rank", "kind_rank", Length("search_name"), "search_name", "pk"
+        )[:UNIT_LIMIT]
     )
+    listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
     to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
     rows = []
     for u in listed:
@@ -322,9 +326,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
                 label=str(label),
                 badge=badge,
                 assessment_id=u.a_id,
-                url=reverse("certification:assessment-detail", args=[u.a_id])
-                if u.a_id
-                else reverse("units:unit-detail", args=[u.pk]),
+                url=_next_step_url(u, campaign),
                 missing=_missing(u, campaign, today, to_answer),
                 deadline=deadline,
                 days_left=(deadline - today).days,
@@ -341,12 +343,36 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     )
     return {
         "campaign": campaign,
+        "links": _counter_links(campaign),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
         "summary": summary,
         "truncated": summary["total"] > len(rows),
         "xa4": xa4,
         "todo": [r for r in rows if r.missing],
+    }
+
+
+def _next_step_url(u: Any, campaign: Campaign) -> str:
+    """Where a unit's row leads: its assessment; the registration form when it is not
+    registered; the page that opens its assessment when it is registered but not started."""
+    if u.a_id:
+        return reverse("certification:assessment-detail", args=[u.a_id])
+    query = f"?unit={u.pk}&campaign={campaign.pk}"
+    if not u.reg:
+        return reverse("certification:registration-create") + query
+    return reverse("certification:assessment-start") + query
+
+
+def _counter_links(campaign: Campaign) -> dict[str, str]:
+    """Each counter of the officer's home opens the list it counts."""
+    base = reverse("certification:assessment-list") + f"?campaign={campaign.pk}"
+    return {
+        "not_registered": base + "&registration=missing#not-started",
+        "being_assessed": base + f"&status={Status.DRAFT}",
+        "returned": base + f"&status={Status.RETURNED}",
+        "waiting": base + "&status=waiting",
+        "decided": base + "&status=decided",
     }
 
 
@@ -633,7 +659,8 @@ def overview_section(user: User, campaigns: list[Campaign]) -> dict[str, Any]:
         meter.fails_own = bool(outcome_row["unmet"])
         commune_meters.append(meter)
     at_risk = sorted(
-        (m for m in commune_meters if m.at_risk or m.fails_own), key=lambda m: (m.forecast_rate, m.label)
+        (m for m in commune_meters if m.at_risk or m.fails_own),
+        key=lambda m: (m.forecast_rate, sort_key(m.label)),
     )
     totals = Meter(
         label=str(_("All units")),
@@ -646,7 +673,7 @@ def overview_section(user: User, campaigns: list[Campaign]) -> dict[str, Any]:
         "threshold": threshold,
         "kinds": kinds,
         "totals": totals,
-        "communes": sorted(commune_meters, key=lambda m: (m.forecast_rate, m.label)),
+        "communes": sorted(commune_meters, key=lambda m: (m.forecast_rate, sort_key(m.label))),
         "at_risk": at_risk,
         "trend_svg": _trend(user, campaigns[0]),
     }

@@ -43,6 +43,7 @@ class Notification:
     state: str = ""
     state_label: str = ""
     detail: str = ""
+    unread: bool = False  # set by the view: newer than the user's last look at the list
 
 
 class Queue(NamedTuple):

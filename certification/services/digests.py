@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from antt.text import person_name
 from certification.selectors import worklist
 
 
@@ -31,7 +32,7 @@ def digest_for(user: User) -> tuple[str, str] | None:
     url = settings.SITE_BASE_URL.rstrip("/") + reverse("certification:my-tasks")
     subject = _("ANTT: %(count)s assessments are waiting for you") % {"count": waiting}
     body = "\n".join(
-        [_("Hello %(name)s,") % {"name": user.get_full_name() or user.get_username()}, ""]
+        [_("Hello %(name)s,") % {"name": person_name(user)}, ""]
         + [f"- {label}: {n}" for n, label in lines if n]
         + ["", _("Open your task list: %(url)s") % {"url": url}]
     )

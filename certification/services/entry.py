@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from antt.text import nfc
+from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred
 from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
@@ -78,7 +78,7 @@ def _plan_answer_changes(
 ) -> list[tuple[Answer, str, Any, Any]]:
     plan = []
     for code, data in changes.items():
-        code = nfc(code)
+        code = tidy(code)
         answer = answers.get(code)
         if answer is None:
             raise WorkflowError(_("%(code)s is not a criterion of this assessment.") % {"code": code})
@@ -95,7 +95,7 @@ def _plan_answer_changes(
         if "number" in data:
             new["number"] = parse_int(data["number"], code)
         if "note" in data:
-            new["note"] = nfc(data["note"])
+            new["note"] = tidy(data["note"])
         if "self_points" in data:
             new["self_points"] = check_points(criterion, parse_decimal(data["self_points"], code))
         unknown = set(data) - set(ANSWER_FIELDS)
@@ -116,7 +116,7 @@ def _clean_attendees(value: object) -> list[dict[str, str]]:
     for item in value:
         if isinstance(item, str):
             item = {"name": item, "role": ""}
-        name, role = nfc(item.get("name")), nfc(item.get("role"))
+        name, role = tidy(item.get("name")), tidy(item.get("role"))
         if not name and not role:
             continue
         if not name:
@@ -149,7 +149,7 @@ def _plan_fields(
             elif name == "meeting_attendees":
                 value = _clean_attendees(value)
             else:
-                value = nfc(value)
+                value = tidy(value)
             plan.append((name, value))
     return [
         (name, getattr(assessment, name), value) for name, value in plan if getattr(assessment, name) != value

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
-from antt.text import nfc
+from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, Registration
 from certification.services.rules import (
@@ -65,10 +65,10 @@ def register_unit(
         "registered_on": registered_on,
         "households_total": total,
         "households_registered": registered,
-        "resolution_ref": nfc(resolution_ref),
-        "plan_ref": nfc(plan_ref),
-        "pledge_ref": nfc(pledge_ref),
-        "note": nfc(note),
+        "resolution_ref": tidy(resolution_ref),
+        "plan_ref": tidy(plan_ref),
+        "pledge_ref": tidy(pledge_ref),
+        "note": tidy(note),
     }
     assessment = Assessment.objects.filter(campaign=campaign, unit=unit).first()
     registration = Registration.objects.select_for_update().filter(campaign=campaign, unit=unit).first()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
+from antt.text import parse_count
 from certification.audit import Action, Actor, log_change
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, Criterion
@@ -129,12 +130,11 @@ def parse_int(value: object, label: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
+        return parse_count(str(value))  # "1250", "1.250", "1,250", "1 250"
+    except ValueError:
+        if str(value).strip().startswith("-") and str(value).strip()[1:].isdigit():
+            raise WorkflowError(_("%(field)s cannot be negative.") % {"field": label}) from None
         raise WorkflowError(_("%(field)s must be a whole number.") % {"field": label}) from None
-    if number < 0:
-        raise WorkflowError(_("%(field)s cannot be negative.") % {"field": label})
-    return number
 
 
 def parse_decimal(value: object, label: str) -> Decimal | None:

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from antt.text import person_name
 from units.access import Role, user_roles
 
 register = template.Library()
@@ -124,6 +125,12 @@ def sort_th(context, field: str, label: str, cls: str = "") -> dict:
 @register.simple_tag
 def badge(state: str, label: str = "") -> str:
     return format_html('<span class="badge badge-{}">{}</span>', state or "draft", label or state)
+
+
+@register.filter
+def person(user) -> str:
+    """``{{ user|person }}``: the name in the Vietnamese order (``antt.text.person_name``)."""
+    return person_name(user) if user else ""
 
 
 @register.filter

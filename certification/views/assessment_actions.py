@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from antt.text import person_name
 from antt.web.actions import attempt
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
 from certification.models import Answer, Assessment
@@ -144,7 +145,7 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
     )
     initial = {
         "signer_title": title,
-        "signer_name": request.user.get_full_name(),
+        "signer_name": person_name(request.user),
         "place": issuer.name if issuer else "",
         "assessments": [int(x) for x in request.GET.getlist("assessment") if x.isdigit()],
     }

@@ -40,9 +40,10 @@ def _officer_units(user):
 def registration_create(request: HttpRequest) -> HttpResponse:
     if not has_any_role(request.user, Role.OFFICER) and not request.user.is_superuser:
         raise PermissionDenied
-    campaigns = visible_campaigns(request.user).filter(status=Campaign.Status.OPEN)
+    campaigns = visible_campaigns(request.user).filter(status=Campaign.Status.OPEN).order_by("-year", "pk")
     units = _officer_units(request.user).order_by("path")
-    initial = {}
+    # The open campaign is chosen already (never "---------", never a closed year).
+    initial: dict = {"campaign": _default_campaign(request.user)}
     unit_id, campaign_id = request.GET.get("unit"), request.GET.get("campaign")
     if unit_id:
         unit = get_for_user(request.user, Unit, unit_id)
@@ -50,7 +51,7 @@ def registration_create(request: HttpRequest) -> HttpResponse:
         initial["unit"] = unit
         campaign = campaigns.filter(pk=campaign_id).first() if campaign_id else None
         campaign = campaign or campaigns.filter(province__in=unit.ancestors(include_self=True)).first()
-        initial["campaign"] = campaign
+        initial["campaign"] = campaign or initial["campaign"]
         existing = Registration.objects.filter(campaign=campaign, unit=unit).first() if campaign else None
         if existing:
             for name in (
@@ -69,13 +70,14 @@ def registration_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with attempt(request):
             registration.register_unit(by=request.user, **form.cleaned_data)
-            unit = form.cleaned_data["unit"]
+            unit, campaign = form.cleaned_data["unit"], form.cleaned_data["campaign"]
             messages.success(request, _("Registration of %(unit)s recorded.") % {"unit": unit})
-            assessment = Assessment.objects.filter(campaign=form.cleaned_data["campaign"], unit=unit).first()
+            assessment = Assessment.objects.filter(campaign=campaign, unit=unit).first()
             if assessment:
                 return _to_detail(assessment)
+            # The next step first: the page whose one button opens the assessment.
             return redirect(
-                reverse("certification:assessment-list") + f"?campaign={form.cleaned_data['campaign'].pk}"
+                reverse("certification:assessment-start") + f"?unit={unit.pk}&campaign={campaign.pk}"
             )
     return render(request, TEMPLATES + "registration_form.html", {"form": form})
 

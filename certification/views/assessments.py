@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
+from antt.text import sort_key
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from antt.web.exports import xlsx_response
@@ -109,11 +110,17 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     context = {"filter": f, **list_context(request, rows, order=order)}
     campaign = f.form.cleaned_data.get("campaign") if f.is_valid() else None
     if campaign and has_any_role(request.user, Role.OFFICER):
-        started = Assessment.objects.filter(campaign=campaign).values_list("unit_id", flat=True)
+        started = set(Assessment.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
+        registered = set(Registration.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
+        not_started = [u for u in excel.units_for_export(request.user, campaign) if u.pk not in started]
+        if request.GET.get("registration") == "missing":
+            not_started = [u for u in not_started if u.pk not in registered]
+        for u in not_started:
+            u.is_registered = u.pk in registered
+        # Unregistered first (the registration comes first), then by name as people sort.
+        not_started.sort(key=lambda u: (u.is_registered, sort_key(u.full_name)))
         context["campaign"] = campaign
-        context["not_started"] = [
-            u for u in excel.units_for_export(request.user, campaign) if u.pk not in set(started)
-        ][:200]
+        context["not_started"] = not_started[:200]
     context["can_enter"] = has_any_role(request.user, Role.OFFICER)
     return render(request, TEMPLATES + "list.html", context)
 

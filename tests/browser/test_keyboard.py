@@ -69,7 +69,7 @@ def test_the_entry_page_can_be_completed_with_the_keyboard_only(page_as, officer
         elif f["name"] in TYPED:
             page.keyboard.type(TYPED[f["name"]])
         elif f["name"] == "meeting_date":
-            page.keyboard.type(meeting.strftime("%d%m%Y"))
+            page.keyboard.type(meeting.strftime("%d/%m/%Y"))  # a text box in dd/mm/yyyy
         elif f["name"] == "attendee-name":
             person = next(attendees, None)
             if person:

@@ -313,3 +313,32 @@ def test_the_command_checks_with_dry_run_and_imports_without(commune, province, 
         call_command("import_units", str(bad))
     assert "11" in capsys.readouterr().err
     assert not Unit.objects.filter(code="18823-Z").exists()
+
+
+# --- issue 20, point 11: input as people type it ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("households", ["1.250", "1,250", "1 250", "1\u00a0250", "1250"])
+def test_households_are_accepted_as_people_write_them(commune, households):
+    plan = run_import(raw([row("18823-T7", "Thôn Bảy", "Thôn", "18823", households)]))
+    assert plan.ok, plan.errors
+    assert Unit.objects.get(code="18823-T7").household_count == 1250
+
+
+@pytest.mark.django_db
+def test_look_alike_characters_are_normalised_in_the_units_import(commune):
+    # Ð (U+00D0, Icelandic eth) for Đ, a zero-width space, no-break and doubled spaces: as pasted.
+    pasted = "Thôn  \u00d0ông\u200b Hải\u00a0"
+    plan = run_import(raw([row("18823-T8", pasted, "Thôn\u00a0", "18823\u200b", "120")]))
+    assert plan.ok, plan.errors
+    unit = Unit.objects.get(code="18823-T8")
+    assert unit.name == "Thôn Đông Hải" and unit.label == "Thôn" and unit.parent == commune
+
+
+@pytest.mark.django_db
+def test_a_character_nobody_can_see_is_named_in_the_error(commune):
+    with translation.override("en"):
+        plan = run_import(raw([row("18823-T9", "Thôn Chín", "Thôn", "1882\u04353")]))  # Cyrillic е
+    assert not plan.ok
+    assert any("U+0435" in e.message for e in plan.errors), [e.message for e in plan.errors]

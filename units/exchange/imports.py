@@ -14,7 +14,6 @@ households…), appended with the import's other events in one INSERT at commit.
 
 import csv
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -36,7 +35,7 @@ from antt.spreadsheets import (
     check_xlsx,
     open_workbook,
 )
-from antt.text import nfc
+from antt.text import parse_count, tidy, unusual
 from certification.audit import SystemActor, atomic_deferred
 from units import access, services
 from units.models import RoleAssignment, Unit
@@ -125,7 +124,6 @@ UPDATED_FIELDS = [
     "is_armed_forces",
     "note",
 ]
-_NUMBER = re.compile(r"^\d+$|^\d{1,3}(?:[.,  ]\d{3})+$")
 
 
 class KindColumn(NamedTuple):
@@ -185,7 +183,7 @@ class RawRow:
         number, values = data
         return cls(
             number=int(number),
-            values={k: nfc(v) for k, v in values.items() if k in COLUMNS or k == EXTRA},
+            values={k: tidy(v) for k, v in values.items() if k in COLUMNS or k == EXTRA},
         )
 
 
@@ -286,7 +284,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
         raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
-        sheets = {nfc(title): title for title in workbook.sheetnames}
+        sheets = {tidy(title): title for title in workbook.sheetnames}
         if SHEET_NAME not in sheets:
             raise ImportFileError(
                 _("The workbook has no sheet named “%(sheet)s” (found: %(found)s).")
@@ -315,7 +313,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     table = []
     try:
         for number, row in enumerate(bounded_csv_rows(reader), start=1):
-            cells = [nfc(v) for v in row]
+            cells = [tidy(v) for v in row]
             if any(cells):
                 table.append((number, cells))
     except csv.Error:
@@ -443,7 +441,8 @@ class _Validator:
             self.error(
                 number,
                 _("Unknown “Loại” (kind) “%(value)s”; use one of: %(values)s.")
-                % {"value": kind_text, "values": _allowed(KIND_VALUES)},
+                % {"value": kind_text, "values": _allowed(KIND_VALUES)}
+                + unusual(kind_text),
             )
         self.parse_details(planned, v)
         planned.parent_code = v.get(MANAGER, "")
@@ -460,16 +459,20 @@ class _Validator:
         number, kind = planned.number, planned.kind
         households = v.get(HOUSEHOLDS, "")
         if households:
-            if not _NUMBER.match(households):
+            try:
+                count = parse_count(households)
+            except ValueError:
                 self.error(
                     number,
                     _("“Số hộ gia đình” (households) “%(value)s” is not a whole number.")
-                    % {"value": households},
+                    % {"value": households}
+                    + unusual(households),
                 )
-            elif kind and kind != Unit.Kind.RESIDENTIAL_AREA:
-                self.error(number, _("“Số hộ gia đình” (households) is only for residential areas."))
             else:
-                planned.household_count = int(re.sub(r"\D", "", households))
+                if kind and kind != Unit.Kind.RESIDENTIAL_AREA:
+                    self.error(number, _("“Số hộ gia đình” (households) is only for residential areas."))
+                else:
+                    planned.household_count = count
         for column in KIND_COLUMNS:
             value = v.get(column.name, "")
             if value:
@@ -546,7 +549,8 @@ class _Validator:
                 self.error(
                     planned.number,
                     _("No managing unit with code “%(code)s” in your scope (nor in this file).")
-                    % {"code": code},
+                    % {"code": code}
+                    + unusual(code),
                 )
                 continue
             planned.parent_code = manager.code

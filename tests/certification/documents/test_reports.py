@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from certification.documents.reports import build_report, summary_pdf, summary_xlsx
-from certification.models import Assessment, Criterion, Registration, Result
+from certification.models import Assessment, Campaign, Criterion, Registration, Result
 from tests.certification.documents.conftest import assert_official_pdf, make_campaign
 from units.models import Unit
 
@@ -53,6 +53,8 @@ def province_data(province, commune, other_commune, areas, other_area, campaign,
     previous = make_campaign(province, 2025, kdc_set)
     for i, unit in enumerate(areas):
         _assess(previous, unit, S.RECOGNIZED if i < 3 else S.NOT_RECOGNIZED, kdc_set)
+    campaign.status = Campaign.Status.CLOSED  # the year is over: its figures are final
+    campaign.save()
     return campaign
 
 
@@ -188,3 +190,54 @@ def test_report_page_and_downloads_are_scoped(
     )
     client.force_login(outsider_clerk)
     assert "Hãy chọn" in client.get(url, {"unit": commune.pk, "year": 2026}).content.decode()
+
+
+# --- issue 20, point 8: a running year compares like with like -----------------------------------
+
+
+@pytest.fixture
+def running_year(province, commune, other_commune, areas, campaign, kdc_set):
+    """2025 closed: 4 of 5 Vũng Áng areas recognized (80 %). 2026 open: 1 area recognized, 3
+    forecast to pass by the engine, 1 forecast to fail."""
+    previous = make_campaign(province, 2025, kdc_set)
+    for i, unit in enumerate(areas):
+        _assess(previous, unit, S.RECOGNIZED if i < 4 else S.NOT_RECOGNIZED, kdc_set)
+    previous.status = Campaign.Status.CLOSED
+    previous.save()
+    campaign.status = Campaign.Status.OPEN
+    campaign.save()
+    _assess(campaign, areas[0], S.RECOGNIZED, kdc_set)
+    for unit in areas[1:4]:
+        a = _assess(campaign, unit, S.DRAFT, kdc_set)
+        Result.objects.create(campaign=campaign, unit=unit, assessment=a, outcome="pass", is_forecast=True)
+    _assess(campaign, areas[4], S.DRAFT, kdc_set, unmet=["KDC-5"])
+    return campaign
+
+
+@pytest.mark.django_db
+def test_a_running_year_compares_its_forecast_with_last_years_final_result(province, running_year):
+    report = build_report(scope=province, year=2026)
+    assert report.is_running
+    kdc = next(row for row in report.groups if row.group == "residential_area")
+    assert (kdc.now.recognized, kdc.now.forecast, kdc.now.registered) == (1, 4, 5)
+    # Not "-60,0 điểm" (20 % decided so far against 80 % final): the forecast, 80 %, against 80 %.
+    assert kdc.rate_change == pytest.approx(0)
+    assert [year for year, _rates in report.trend] == [2025]  # no fall drawn to a half-decided year
+    vung_ang = next(row for row in report.communes if row.name == "Phường Vũng Áng")
+    assert (vung_ang.total.recognized, vung_ang.total.forecast) == (1, 4)
+    workbook = load_workbook(io.BytesIO(summary_xlsx(report)))
+    header = list(workbook["Tổng hợp"].values)[0]
+    assert "Dự báo so với cuối năm 2025 (điểm %)" in header and "Thay đổi tỷ lệ (điểm %)" not in header
+    assert "Dự báo đạt" in list(workbook["Theo xã"].values)[0]
+    assert_official_pdf(summary_pdf(report), ["Dự báo so với cuối năm 2025", "chưa kết thúc"])
+
+
+@pytest.mark.django_db
+def test_communes_are_listed_in_vietnamese_alphabetical_and_natural_order(province, campaign, kdc_set):
+    names = ["Phường 10", "Xã Đông Hà", "Phường 2", "Xã Dương Thủy", "Xã An Lạc"]
+    for i, name in enumerate(names):
+        commune = _unit(f"C{i}", name, "commune", province)
+        _assess(campaign, _unit(f"T{i}", "Thôn 1", "residential_area", commune), S.RECOGNIZED, kdc_set)
+    report = build_report(scope=province, year=2026)
+    listed = [row.name for row in report.communes if row.name in names]
+    assert listed == ["Phường 2", "Phường 10", "Xã An Lạc", "Xã Dương Thủy", "Xã Đông Hà"]

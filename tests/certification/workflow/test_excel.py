@@ -194,3 +194,39 @@ def test_the_command_without_a_user_acts_as_the_system(tmp_path, campaign, other
     assessment = Assessment.objects.get(unit=other_area)
     assert assessment.campaign == campaign
     assert AuditEvent.objects.filter(assessment=assessment, field="value", actor=None).exists()
+
+
+# --- issue 20, point 11: input as people type it ----------------------------------------------
+
+
+@pytest.mark.parametrize(("total", "done"), [("1.250", "1.200"), ("1,250", "1,200"), ("1 250", "1\u00a0200")])
+def test_households_are_accepted_as_people_write_them(officer, campaign, areas, total, done):
+    rows = [[*HEAD, "KDC-1"], [areas[0].code, "", "Có", total, done, "Đạt"]]
+    report = excel.import_workbook(xlsx(rows), year=campaign.year, user=officer)
+    assert report.ok, [str(e) for e in report.errors]
+    saved = Registration.objects.get(unit=areas[0])
+    assert (saved.households_total, saved.households_registered) == (1250, 1200)
+
+
+def test_a_bad_count_is_reported_once_in_its_own_cell(officer, campaign, areas):
+    rows = [[*HEAD, "KDC-1"], [areas[0].code, "", "Có", "nhiều", 100, "Đạt"]]
+    report = excel.import_workbook(xlsx(rows), year=campaign.year, user=officer)
+    assert [(e.row, e.column_letter) for e in report.errors] == [(2, "D")]
+    assert "not a whole number" in report.errors[0].message
+
+
+def test_look_alikes_are_normalised_and_invisible_characters_named(officer, campaign, areas):
+    # "Ðạt" with U+00D0 and a zero-width space: the meaning is certain, the answer is taken.
+    rows = [
+        [*HEAD, "KDC-1", "KDC-3a"],
+        [areas[0].code, "", "", None, None, "\u00d0ạt\u200b", "Không\u00a0 đạt"],
+    ]
+    report = excel.import_workbook(xlsx(rows), year=campaign.year, user=officer)
+    assert report.ok, [str(e) for e in report.errors]
+    values = dict(Assessment.objects.get(unit=areas[0]).answers.values_list("criterion__code", "value"))
+    assert values["KDC-1"] == "met" and values["KDC-3a"] == "not_met"
+    # A Cyrillic "а" looks like a Latin one: refused, and the character and the cell are named.
+    rows = [[*HEAD, "KDC-1"], [areas[1].code, "", "", None, None, "Đ\u0430t"]]
+    report = excel.import_workbook(xlsx(rows), year=campaign.year, user=officer)
+    assert [(e.row, e.column_letter) for e in report.errors] == [(2, "F")]
+    assert "U+0430" in report.errors[0].message and "F2" in report.errors[0].message

@@ -543,3 +543,112 @@ def test_the_approver_is_offered_the_decision_on_an_appraised_assessment_and_the
     transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     page = as_user(approver).get(url("assessment-detail", appraised.pk)).content.decode()
     assert url("assessment-revoke", appraised.pk) in page and decide not in page
+
+
+# --- issue 20, point 5: registration is a step, not a detour ------------------------------------
+
+
+def test_the_registration_form_starts_from_the_open_campaign_and_known_households(
+    as_user, officer, campaign, area, province, kdc_set, today
+):
+    from tests.builders import make_campaign
+
+    closed = make_campaign(province, today.year - 1, [kdc_set], entry_end=today.replace(year=today.year - 1))
+    closed.status = "closed"
+    closed.save()
+    area.household_count = 1250
+    area.save()
+    client = as_user(officer)
+    form = client.get(url("registration-create")).context["form"]
+    assert form.initial["campaign"] == campaign  # chosen, never "---------"
+    assert list(form.fields["campaign"].queryset) == [campaign]  # last year's closed one is not offered
+    assert form.fields["campaign"].empty_label is None
+    page = client.get(url("registration-create"), {"unit": area.pk})
+    assert page.context["form"].initial["households_total"] == 1250
+    # Left empty on the form, the known households are recorded.
+    response = client.post(
+        url("registration-create"),
+        {
+            "campaign": campaign.pk,
+            "unit": area.pk,
+            "registered_on": today.strftime("%d/%m/%Y"),
+            "households_registered": "1.200",
+        },
+    )
+    saved = Registration.objects.get(unit=area)
+    assert (saved.households_total, saved.households_registered, saved.registered_on) == (1250, 1200, today)
+    # The next step comes first: the page whose one button opens the assessment.
+    assert response.status_code == 302
+    assert response["Location"] == url("assessment-start") + f"?unit={area.pk}&campaign={campaign.pk}"
+    start = client.get(response["Location"])
+    assert start.status_code == 200 and "Start the assessment" in start.content.decode()
+
+
+def test_the_home_counters_are_links_and_an_unregistered_unit_opens_its_registration(
+    as_user, officer, campaign, areas, draft
+):
+    from certification.selectors.dashboard import home_context
+
+    client = as_user(officer)
+    html = client.get(reverse("home")).content.decode()
+    section = home_context(officer)["officer"]
+    links = section["links"]
+    for key in ("not_registered", "being_assessed", "returned", "waiting", "decided"):
+        assert links[key].replace("&", "&amp;") in html
+    rows = {r.unit.pk: r for r in section["rows"]}
+    assert rows[areas[1].pk].url == url("registration-create") + f"?unit={areas[1].pk}&campaign={campaign.pk}"
+    assert rows[draft.unit.pk].url == url("assessment-detail", draft.pk)
+    # The counters' lists: "waiting" and "decided" group the statuses as the counters count them.
+    page = client.get(links["not_registered"])
+    assert page.status_code == 200
+    listed = page.context["not_started"]
+    assert {a.pk for a in areas[1:]} <= {u.pk for u in listed} and not any(u.is_registered for u in listed)
+    assert client.get(links["being_assessed"]).context["page_obj"].paginator.count == 1
+    assert client.get(links["waiting"]).context["page_obj"].paginator.count == 0
+
+
+# --- issue 20, point 9: words --------------------------------------------------------------------
+
+
+def test_the_timeline_speaks_vietnamese_with_dates_and_attendees_as_people_read_them(
+    as_user, officer, draft, today
+):
+    entry.save_answers(
+        assessment=draft,
+        by=officer,
+        expected_version=draft.version,
+        dossier={"meeting_date": today, "meeting_attendees": [{"name": "Lê Văn A", "role": "Trưởng thôn"}]},
+    )
+    html = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    assert "Criteria set" in timeline  # a label, capitalised; not the raw "criteria set"
+    assert today.strftime("%d/%m/%Y") in timeline and today.isoformat() not in timeline
+    assert "Lê Văn A (Trưởng thôn)" in timeline and "&quot;name" not in timeline
+    assert "criteria set" not in timeline and "certificate_issued" not in timeline
+
+
+def test_the_timeline_labels_every_certificate_and_decision_field():
+    from certification.selectors.assessments import _display, _field_label
+
+    assert _field_label("register_number") == "Register number"
+    assert _field_label("criteria_set") == "Criteria set"
+    assert _display("entry_exception_until", "2026-03-01") == "01/03/2026"
+    assert _display("meeting_attendees", '[{"name": "B", "role": ""}]') == "B"
+
+
+def test_the_entry_page_shows_the_na_conditions_and_evidence_hints(as_user, officer, draft):
+    draft.criteria_set.criteria.filter(code="KDC-1").update(  # a published set: written behind its back
+        na_condition="Chỉ áp dụng nơi có chi bộ", evidence_hint="Biên bản họp dân"
+    )
+    html = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    assert "Chỉ áp dụng nơi có chi bộ" in html and "Biên bản họp dân" in html
+
+
+def test_the_notification_list_counts_what_is_unread(as_user, officer, appraiser, submitted):
+    transitions.return_assessment(assessment=submitted, by=appraiser, items={"KDC-1": "Thiếu biên bản"})
+    client = as_user(officer)
+    first = client.get(url("notifications"))
+    assert first.context["unread"] >= 1 and "is-unread" in first.content.decode()
+    assert 'id="unread-count"' in first.content.decode()
+    again = client.get(url("notifications"))
+    assert again.context["unread"] == 0  # seen
