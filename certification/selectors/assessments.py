@@ -17,8 +17,10 @@ from certification.models import (
     Answer,
     Assessment,
     AuditEvent,
+    Certificate,
     CriteriaSet,
     Criterion,
+    Decision,
     Evidence,
     Registration,
 )
@@ -138,6 +140,28 @@ def unmet_codes(assessment: Assessment) -> list[str]:
         for a in assessment.answers.select_related("criterion").order_by("criterion__order")
         if a.criterion_id in entered and a.effective_value not in (Value.MET, Value.NOT_APPLICABLE)
     ]
+
+
+def revocation_of(assessment: Assessment) -> Decision | None:
+    """The revocation decision that withdrew the assessment's certificates (None before)."""
+    if assessment.status != Status.REVOKED:
+        return None
+    certificate = (
+        Certificate.objects.filter(assessment=assessment, revoking_decision__isnull=False)
+        .select_related("revoking_decision")
+        .order_by("-revoked_on", "-pk")
+        .first()
+    )
+    return certificate.revoking_decision if certificate else None
+
+
+def registration_is_locked(campaign_id: int, unit_id: int) -> bool:
+    """Registration data (households, resolution, plan, pledge) are what the decision was taken
+    on: once the unit's assessment is decided (recognized, not recognized or revoked) they no
+    longer change (the service refuses, the form shows them read-only)."""
+    return Assessment.objects.filter(
+        campaign_id=campaign_id, unit_id=unit_id, status__in=Assessment.DECIDED_STATUSES
+    ).exists()
 
 
 def _display(field: str, value: str) -> str:
