@@ -69,7 +69,10 @@ def busy_campaign(world, django_capture_on_commit_callbacks):
         assessments=[side.appraised], by=approver, reason="Chưa đạt KDC-3a", **decision_fields(side.commune)
     )
     transitions.revoke_assessment(
-        assessment=side.recognized, by=approver, reason="Sai phạm", reference="QĐ 9/QĐ-UBND"
+        assessment=side.recognized,
+        by=approver,
+        reason="Sai phạm",
+        **{k: v for k, v in decision_fields(side.commune).items() if k != "issuer"},
     )
     with django_capture_on_commit_callbacks(execute=True):
         start_scoring_run(campaign=side.campaign, trigger="cli")
