@@ -263,7 +263,10 @@ def test_an_approver_revokes_a_recognition_by_a_numbered_decision(recognized, ap
     )
     recognized.refresh_from_db()
     assert recognized.status == Status.REVOKED
-    assert (recognized.revoke_reason, recognized.revoke_reference) == ("Phát hiện sai phạm", decision.reference)
+    assert (recognized.revoke_reason, recognized.revoke_reference) == (
+        "Phát hiện sai phạm",
+        decision.reference,
+    )
     assert decision.kind == Decision.Kind.REVOCATION and decision.number == 2
     assert set(recognized.certificates.values_list("status", flat=True)) == {Certificate.Status.REVOKED}
 
