@@ -211,7 +211,10 @@ def xa4_of_communes(campaign: Campaign, communes: Iterable[Unit]) -> list[tuple[
 
 
 def latest_for_unit(unit: Unit) -> tuple[Campaign | None, Reasons]:
-    """The unit's most recent result (its campaign and reasons): for the unit's own page."""
+    """The unit's most recent result (its campaign and reasons): for the unit's own page. Only
+    for the kinds assessed (a province's row holds its summary, not a verdict)."""
+    if unit.kind not in Unit.ASSESSED_KINDS:
+        return None, NO_RESULT
     result = (
         Result.objects.filter(unit=unit, campaign__status__in=[Campaign.Status.OPEN, Campaign.Status.CLOSED])
         .select_related("campaign", "assessment")

@@ -100,7 +100,7 @@ def test_export_wipe_import_export_gives_back_the_same_campaign_and_files(
         "registrations": 1,
         "assessments": 3,
         "evidence": 1,
-        "decisions": 2,
+        "decisions": 3,  # recognition, non-recognition and the revocation decision
         "certificates": 1,
         "results": len(data["results"]),
         "answers": 15,
