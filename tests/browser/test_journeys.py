@@ -287,7 +287,7 @@ def test_anyone_verifies_the_certificate_by_its_qr_code_until_it_is_revoked(
     page.goto(decision.get_absolute_url())
     page.locator("table.table tbody tr", has_text=area.name).get_by_role("link", name="Thu hồi").click()
     # The revocation is a decision of its own (NĐ 30 Art. 18(3)), numbered when issued.
-    page.get_by_label("Lý do", exact=True).fill("Phát hiện che giấu vụ việc gây rối trật tự công cộng")
+    page.get_by_label("Lý do").fill("Phát hiện che giấu vụ việc gây rối trật tự công cộng")
     page.get_by_label("Chức vụ người ký").fill("Chủ tịch")
     page.get_by_label("Họ tên người ký").fill("Phạm Văn Dũng")
     page.get_by_role("button", name="Ban hành quyết định thu hồi").click()
