@@ -5,6 +5,8 @@
   use it, so ``units`` imports nothing of ``certification`` for it.
 """
 
+import dataclasses
+
 from django import template
 
 from certification.selectors import reasons
@@ -15,5 +17,11 @@ register = template.Library()
 @register.inclusion_tag("certification/_unit_reasons.html")
 def unit_reasons(unit) -> dict:
     campaign, found = reasons.latest_for_unit(unit)
-    xa4 = reasons.xa4_of_communes(campaign, [unit]) if campaign is not None else []
-    return {"campaign": campaign, "reasons": found, "xa4": xa4[0][1] if xa4 else []}
+    rollup = reasons.xa4_of_communes(campaign, [unit]) if campaign is not None else []
+    xa4 = rollup[0][1] if rollup else []
+    # Each XA-4 sentence once: under the XA-4 item when it is one, else in the XA-4 list.
+    in_items = {f"{i.code}: {w}" for i in found.items for w in i.why} | {
+        n for i in found.items for n in i.needed
+    }
+    found = dataclasses.replace(found, notes=[n for n in found.notes if n not in xa4])
+    return {"campaign": campaign, "reasons": found, "xa4": [s for s in xa4 if s not in in_items]}
