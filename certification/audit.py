@@ -33,6 +33,8 @@ class Action(models.TextChoices):
     RETURNED = "returned", _("Returned for correction")
     APPRAISAL = "appraisal", _("Appraisal")
     DECISION = "decision", _("Decision")
+    # An approver recognizing a unit the engine scores as failing, with the written reason.
+    RECOGNITION_OVERRIDE = "recognition_override", _("Recognized against the computed result")
     REVOCATION = "revocation", _("Revocation")
     EXCEPTION = "exception", _("Entry exception")
     EVIDENCE = "evidence", _("Evidence added")

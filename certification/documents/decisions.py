@@ -83,26 +83,33 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _annex_rows(decision: Decision) -> list[dict]:
-    """Units of the decision as issued: the certificate snapshot when there is one."""
+def _snapshot_rows(certificates) -> list[dict]:
+    return [
+        {
+            "kind": s.get("unit_kind", ""),
+            "name": s.get("unit_name", ""),
+            "label": s.get("kind_label", ""),
+            "parent": s.get("parent", ""),
+            "order": (wording.KIND_ORDER.get(s.get("unit_kind"), 9), s.get("register_number", 0)),
+        }
+        for s in (c.snapshot for c in certificates)
+        if s
+    ]
+
+
+def _annex_rows(decision: Decision, assessments=None, certificates=None) -> list[dict]:
+    """Units of the decision as issued: the certificate snapshot when there is one. A preview
+    (an unsaved decision) passes the ``assessments`` it would decide, or for a revocation the
+    ``certificates`` it would withdraw."""
     if decision.kind == Decision.Kind.REVOCATION:
-        snapshots = [
-            c.snapshot for c in decision.revoked_certificates.order_by("register_number") if c.snapshot
-        ]
-        return [
-            {
-                "kind": s.get("unit_kind", ""),
-                "name": s.get("unit_name", ""),
-                "label": s.get("kind_label", ""),
-                "parent": s.get("parent", ""),
-                "order": (wording.KIND_ORDER.get(s.get("unit_kind"), 9), s.get("register_number", 0)),
-            }
-            for s in snapshots
-        ]
-    assessments = decision.assessments.select_related("unit__parent").order_by("unit__code")
+        if certificates is None:
+            certificates = decision.revoked_certificates.order_by("register_number")
+        return _snapshot_rows(certificates)
     first_snapshot: dict[int, dict] = {}
-    for cert in decision.certificates.filter(replaces__isnull=True).order_by("register_number"):
-        first_snapshot.setdefault(cert.assessment_id, cert.snapshot)
+    if assessments is None:
+        assessments = decision.assessments.select_related("unit__parent").order_by("unit__code")
+        for cert in decision.certificates.filter(replaces__isnull=True).order_by("register_number"):
+            first_snapshot.setdefault(cert.assessment_id, cert.snapshot)
     rows = []
     for a in assessments:
         unit = a.unit
@@ -121,11 +128,11 @@ def _annex_rows(decision: Decision) -> list[dict]:
     return rows
 
 
-def decision_context(decision: Decision) -> dict:
+def decision_context(decision: Decision, assessments=None, certificates=None) -> dict:
     """Everything the decision template shows, as plain JSON-able data (also hashed)."""
     issuer = decision.issuer
     year = decision.year
-    rows = sorted(_annex_rows(decision), key=lambda r: r["order"])
+    rows = sorted(_annex_rows(decision, assessments, certificates), key=lambda r: r["order"])
     kind_counts: dict[str, int] = {}
     for row in rows:
         kind_counts[row["kind"]] = kind_counts.get(row["kind"], 0) + 1
@@ -232,3 +239,23 @@ def decision_pdf(decision: Decision) -> bytes:
         name=f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf",
         render=lambda: render_decision_pdf(decision, context),
     )
+
+
+def preview_pdf(*, kind: str, campaign, issuer, assessments=(), certificates=None, **fields) -> bytes:
+    """The decision as it would be issued, marked "DỰ THẢO" and without a number: nothing is
+    saved and no number is taken (numbers are given only by :func:`issue_decision`).
+    ``assessments``: those it would decide; ``certificates``: those a revocation would withdraw."""
+    known = {f.name for f in Decision._meta.get_fields()}
+    decision = Decision(
+        campaign=campaign,
+        issuer=issuer,
+        kind=kind,
+        year=campaign.year,
+        status=Decision.Status.DRAFT,
+        **{name: value for name, value in fields.items() if name in known and value is not None},
+    )
+    if kind == Decision.Kind.REVOCATION:
+        context = decision_context(decision, certificates=list(certificates or []))
+    else:
+        context = decision_context(decision, assessments=list(assessments))
+    return render_decision_pdf(decision, context)

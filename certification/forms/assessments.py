@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from antt.text import nfc
 from antt.web.forms import CountField, DateField, DateInput, FileInput, sort_unit_choices
 from certification.models import Registration
 from units.models import Unit
@@ -100,11 +101,18 @@ class RecognizeForm(DecisionForm):
         return data
 
 
-class RevokeForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-    reference = forms.CharField(
-        label=_("Reference"), max_length=200, help_text=_("e.g. the number of the revocation decision")
-    )
+class RevokeForm(DecisionForm):
+    """A revocation is its own decision (numbered when issued): the reason and its signature block."""
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    field_order = ["reason"]
+
+    def clean_reason(self) -> str:
+        value = nfc(self.cleaned_data["reason"])
+        if not value:
+            raise forms.ValidationError(_("Give the reason for the revocation."))
+        return value
 
 
 class ExceptionForm(forms.Form):

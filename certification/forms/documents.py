@@ -4,30 +4,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from antt.text import nfc
 from antt.web.forms import sort_unit_choices
+from certification.forms.assessments import RevokeForm
 from units.models import Unit
 
 
-class RevokeCertificateForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    reference = forms.CharField(
-        label=_("Revoking decision (number and date)"),
-        max_length=200,
-        help_text=_("Number, symbol and date, e.g. 15/QD-UBND of 01/12/2026"),
-    )
-
-    def clean_reason(self) -> str:
-        value = nfc(self.cleaned_data["reason"])
-        if not value:
-            raise forms.ValidationError(_("Give the reason for the revocation."))
-        return value
-
-    def clean_reference(self) -> str:
-        value = nfc(self.cleaned_data["reference"])
-        if not value:
-            raise forms.ValidationError(_("Give the reference of the revoking decision."))
-        return value
+class RevokeCertificateForm(RevokeForm):
+    """Revoking from the decision's certificate list: the same revocation decision."""
 
 
 class SummaryReportForm(forms.Form):

@@ -161,6 +161,28 @@ _ISO_DATE = re.compile(
 )
 
 
+def revocation_of(assessment: Assessment) -> Decision | None:
+    """The revocation decision that withdrew the assessment's certificates (None before)."""
+    if assessment.status != Status.REVOKED:
+        return None
+    certificate = (
+        Certificate.objects.filter(assessment=assessment, revoking_decision__isnull=False)
+        .select_related("revoking_decision")
+        .order_by("-revoked_on", "-pk")
+        .first()
+    )
+    return certificate.revoking_decision if certificate else None
+
+
+def registration_is_locked(campaign_id: int, unit_id: int) -> bool:
+    """Registration data (households, resolution, plan, pledge) are what the decision was taken
+    on: once the unit's assessment is decided (recognized, not recognized or revoked) they no
+    longer change (the service refuses, the form shows them read-only)."""
+    return Assessment.objects.filter(
+        campaign_id=campaign_id, unit_id=unit_id, status__in=Assessment.DECIDED_STATUSES
+    ).exists()
+
+
 def _display(field: str, value: str) -> str:
     """A stored audit value as people read it: labels of codes, dd/mm/yyyy dates, the attendees
     as "name (role)", Có/Không."""

@@ -54,6 +54,7 @@ from certification.models import (
 )
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
+from certification.selectors.reasons import Reasons, for_assessments, xa4_of_communes
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
 from units.authority import default_authority_q
 from units.models import RecognizingAuthority, RoleAssignment, Unit
@@ -122,6 +123,7 @@ class UnitRow:
     deadline: datetime.date | None
     days_left: int | None
     forecast: str = ""
+    reasons: Reasons | None = None  # the engine's reasons: what fails and what is needed
 
 
 @dataclass
@@ -314,6 +316,12 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     )
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
     to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
+    # Why the forecast fails, in the engine's words (two queries for all the listed units).
+    why = for_assessments(
+        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id]).only(
+            "id", "campaign_id", "unit_id", "criteria_set_id"
+        )
+    )
     rows = []
     for u in listed:
         state = u.a_status or ("registered" if u.reg else "not_registered")
@@ -331,6 +339,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
                 deadline=deadline,
                 days_left=(deadline - today).days,
                 forecast=u.outcome or "",
+                reasons=why.get(u.a_id) if u.a_id else None,
             )
         )
     xa4 = Meter(
@@ -341,9 +350,13 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         forecast=summary["managed_forecast"],
         threshold=_threshold([campaign])[0],
     )
+    communes = Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER])).filter(
+        kind=Unit.Kind.COMMUNE, valid_to__isnull=True
+    )
     return {
         "campaign": campaign,
         "links": _counter_links(campaign),
+        "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name")[:5]),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
         "summary": summary,

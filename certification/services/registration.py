@@ -9,6 +9,7 @@ from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Assessment, Campaign, Registration
+from certification.selectors.assessments import registration_is_locked
 from certification.services.rules import (
     Role,
     local_today,
@@ -45,6 +46,14 @@ def register_unit(
     if not unit.is_eligible:
         raise WorkflowError(
             _("%(unit)s is not covered: %(reason)s") % {"unit": unit, "reason": unit.ineligible_reason}
+        )
+    if registration_is_locked(campaign.pk, unit.pk):
+        raise WorkflowError(
+            _(
+                "The registration of %(unit)s for %(year)s is locked: the recognition decision was "
+                "taken on these data, so they can no longer change."
+            )
+            % {"unit": unit, "year": campaign.year}
         )
     registered_on = parse_date(registered_on, _("Registration date"))
     if registered_on is None:

@@ -16,7 +16,7 @@ events written since.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Required, TypedDict, Unpack
 
 from django.utils import timezone
@@ -28,6 +28,7 @@ from certification.audit import Action, Actor, actor_or_none, atomic_deferred, l
 from certification.documents.certificates import create_certificates, revoke_certificates
 from certification.documents.decisions import issue_decision
 from certification.models import Answer, Assessment, Campaign, Criterion, Decision
+from certification.selectors import reasons
 from certification.selectors.assessments import (
     APPRAISABLE,
     DECIDABLE,
@@ -56,6 +57,7 @@ from certification.services.rules import (
     rescore,
     set_status,
 )
+from certification.services.scoring import score_now
 from units.access import can_see
 from units.authority import recognizing_authority
 from units.models import Unit
@@ -234,11 +236,17 @@ def recognize(
     by: Actor,
     issuer: Unit,
     symbol: str | None = None,
+    overrides: Mapping[int, str] | None = None,
     **document: Unpack[DecisionDocument],
 ) -> Decision:
     """One recognition decision for many appraised assessments (e.g. a commune's residential
     areas); issues it (numbered) and creates the certificates. Running it twice (double
-    click) finds the assessments already recognized and refuses."""
+    click) finds the assessments already recognized and refuses.
+
+    A unit whose appraised answers say "not met" is refused (record a non-recognition). A unit
+    the engine scores as failing for another reason (figures up on last year, households below
+    the threshold, XA-4 short) is recognized only with a written reason in ``overrides``
+    (assessment id → reason), recorded in the audit as ``RECOGNITION_OVERRIDE``."""
     locked = _lock_for_decision(assessments, by, issuer)
     failing = {a.unit: unmet_codes(a) for a in locked}
     failing = {unit: codes for unit, codes in failing.items() if codes}
@@ -248,8 +256,34 @@ def recognize(
             _("%(unit)s does not meet %(codes)s; record a non-recognition instead.")
             % {"unit": unit, "codes": ", ".join(codes)}
         )
+    given = {int(pk): nfc(text or "") for pk, text in (overrides or {}).items()}
+    score_now(locked)
+    verdicts = reasons.for_assessments(locked)
+    against = [a for a in locked if verdicts[a.pk].engine_fails]
+    for a in against:
+        if not given.get(a.pk):
+            raise WorkflowError(
+                _(
+                    "The computed result of %(unit)s is “%(result)s”. To recognize it anyway, "
+                    "write the reason for departing from the computed result."
+                )
+                % {"unit": a.unit, "result": verdicts[a.pk].sentence}
+            )
     numbered_as = {"symbol": symbol} if symbol else {}  # else the model's default, "QĐ-UBND"
-    return _decide(locked, kind=Decision.Kind.RECOGNITION, by=by, issuer=issuer, **numbered_as, **document)
+    decision = _decide(
+        locked, kind=Decision.Kind.RECOGNITION, by=by, issuer=issuer, **numbered_as, **document
+    )
+    for a in against:
+        log_change(
+            a,
+            by=by,
+            action=Action.RECOGNITION_OVERRIDE,
+            field="override_reason",
+            old=verdicts[a.pk].sentence,
+            new=given[a.pk],
+            assessment=a,
+        )
+    return decision
 
 
 @atomic_deferred
@@ -300,10 +334,18 @@ def revoke_assessment(
     assessment: Assessment,
     by: Actor,
     reason: str,
-    reference: str,
-    revoking_decision: Decision | None = None,
-) -> Assessment:
-    """Withdraw a recognition (no national rule; REGULATION §6.6): reason and reference required."""
+    issued_on: datetime.date | str | None = None,
+    signer_title: str = "",
+    signer_name: str = "",
+    place: str = "",
+    signed_for: str = "",
+    legal_bases: str = "",
+    recipients: str = "",
+) -> Decision:
+    """Withdraw a recognition through its own numbered revocation decision (NĐ 30 Art. 18(3): a
+    decision is replaced by a document of the same form; REGULATION §6.6, §13): the decision is
+    issued by the recognizing body (number of its yearly series), the certificates point to it,
+    and the assessment's ``revoke_reference`` is its number. Returns the revocation decision."""
     assessment = lock(assessment)
     if not can_see(by, assessment.unit):
         raise WorkflowError(_("%(unit)s is outside your area.") % {"unit": assessment.unit})
@@ -315,19 +357,34 @@ def revoke_assessment(
     require_status(
         assessment, REVOCABLE, _("Only a recognized assessment can be revoked (it is %(status)s).")
     )
-    reason, reference = nfc(reason), nfc(reference)
-    if not reason or not reference:
-        raise WorkflowError(_("Give the reason and the reference of the revocation."))
+    reason = nfc(reason)
+    if not reason:
+        raise WorkflowError(_("Give the reason for the revocation."))
+    decision = _new_decision(
+        campaign=assessment.campaign,
+        kind=Decision.Kind.REVOCATION,
+        by=by,
+        issuer=authority,
+        reason=reason,
+        issued_on=issued_on,
+        signer_title=signer_title,
+        signer_name=signer_name,
+        place=place,
+        signed_for=signed_for,
+        legal_bases=legal_bases,
+        recipients=recipients,
+    )
+    decision = issue_decision(decision=decision, by=by)
     bump_version(assessment, by)
-    log_event(assessment, by, Action.REVOCATION, "revoke_reference", new=reference)
+    log_event(assessment, by, Action.REVOCATION, "revoke_reference", new=decision.reference)
     set_status(
         assessment,
         by,
         Status.REVOKED,
         revoke_reason=reason,
-        revoke_reference=reference,
+        revoke_reference=decision.reference,
         revoked_at=timezone.now(),
     )
-    revoke_certificates(assessment=assessment, by=by, reason=reason, revoking_decision=revoking_decision)
+    revoke_certificates(assessment=assessment, by=by, reason=reason, revoking_decision=decision)
     rescore(assessment)
-    return assessment
+    return decision

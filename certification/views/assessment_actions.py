@@ -1,6 +1,8 @@
 """Views: the workflow actions on assessments (submit, return, appraise, revoke, entry
 exception) and the approver's batch recognition page. GET shows or confirms, POST acts."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,11 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from antt.errors import WorkflowError
 from antt.text import person_name
 from antt.web.actions import attempt
+from antt.web.downloads import name_download
+from certification.documents.decisions import preview_pdf
 from certification.forms.assessments import ExceptionForm, RecognizeForm, RevokeForm
-from certification.models import Answer, Assessment
-from certification.selectors import assessments, worklist
+from certification.models import Answer, Assessment, Certificate, Decision
+from certification.selectors import assessments, reasons, worklist
 from certification.services import entry, rules, transitions
 from certification.views.assessments import (
     TEMPLATES,
@@ -23,6 +28,28 @@ from certification.views.assessments import (
 )
 from units.access import home_units
 from units.authority import recognizing_authority
+from units.models import Unit
+
+PREVIEW = "preview"  # the name of the "Xem trước (dự thảo)" button on a decision form
+
+
+def signer_initial(request: HttpRequest, issuer: Unit | None) -> dict[str, Any]:
+    """A decision form's signature block, pre-filled from the approver's role at ``issuer``."""
+    title = next(
+        (r.title for r in request.user.roles.all() if issuer and r.unit_id == issuer.pk and r.title), ""
+    )
+    return {
+        "signer_title": title,
+        "signer_name": person_name(request.user),
+        "place": issuer.name if issuer else "",
+    }
+
+
+def draft_response(data: bytes) -> HttpResponse:
+    """A draft decision shown in the browser (marked DỰ THẢO, no number): nothing was saved."""
+    return name_download(
+        HttpResponse(data, content_type="application/pdf"), "du-thao-quyet-dinh.pdf", inline=True
+    )
 
 
 @login_required
@@ -60,7 +87,8 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Returned to the officer; only the listed items reopen."))
             return _to_detail(assessment)
     rows = [{"answer": a} for a in answers]  # the rows of _answers_form.html, as appraise has them
-    return render(request, TEMPLATES + "return.html", {"assessment": assessment, "rows": rows})
+    context = {"assessment": assessment, "rows": rows, "reasons": reasons.for_assessment(assessment)}
+    return render(request, TEMPLATES + "return.html", context)
 
 
 @login_required
@@ -93,7 +121,8 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for a in answers
     ]
-    return render(request, TEMPLATES + "appraise.html", {"assessment": assessment, "rows": rows})
+    context = {"assessment": assessment, "rows": rows, "reasons": reasons.for_assessment(assessment)}
+    return render(request, TEMPLATES + "appraise.html", context)
 
 
 @login_required
@@ -102,12 +131,32 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     authority = recognizing_authority(assessment.unit, assessment.campaign.year)
     if not (authority and assessments.is_approver_of(request.user, authority)):
         raise PermissionDenied
-    form = RevokeForm(request.POST or None)
+    form = RevokeForm(request.POST or None, initial=signer_initial(request, authority))
     if request.method == "POST" and form.is_valid():
-        with attempt(request):
-            transitions.revoke_assessment(assessment=assessment, by=request.user, **form.cleaned_data)
-            messages.success(request, _("The recognition was revoked and its certificates withdrawn."))
-            return _to_detail(assessment)
+        if PREVIEW in request.POST:
+            certificates = assessment.certificates.filter(status=Certificate.Status.VALID)
+            return draft_response(
+                preview_pdf(
+                    kind=Decision.Kind.REVOCATION,
+                    campaign=assessment.campaign,
+                    issuer=authority,
+                    certificates=certificates.order_by("register_number"),
+                    **form.cleaned_data,
+                )
+            )
+        try:
+            decision = transitions.revoke_assessment(
+                assessment=assessment, by=request.user, **form.cleaned_data
+            )
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(
+                request,
+                _("The recognition was revoked by decision %(ref)s and its certificates withdrawn.")
+                % {"ref": decision.reference},
+            )
+            return redirect(decision)
     return render(request, TEMPLATES + "revoke.html", {"assessment": assessment, "form": form})
 
 
@@ -140,23 +189,41 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
         request.user, issuer_id=source.get("issuer"), commune_id=source.get("commune")
     )
     issuer = batch.issuer
-    title = next(
-        (r.title for r in request.user.roles.all() if issuer and r.unit_id == issuer.pk and r.title), ""
-    )
     initial = {
-        "signer_title": title,
-        "signer_name": person_name(request.user),
-        "place": issuer.name if issuer else "",
+        **signer_initial(request, issuer),
         "assessments": [int(x) for x in request.GET.getlist("assessment") if x.isdigit()],
     }
     form = RecognizeForm(request.POST or None, choices=batch.candidates, initial=initial)
+    verdicts = reasons.for_assessments(batch.candidates)
+    overrides = {
+        pk: request.POST.get(f"override-{pk}", "").strip() for pk in verdicts if request.method == "POST"
+    }
     if request.method == "POST" and issuer is not None and form.is_valid():
         data = dict(form.cleaned_data)
         selected = list(data.pop("assessments"))
         outcome, reason = data.pop("outcome"), data.pop("reason")
+        if PREVIEW in request.POST:
+            kind = Decision.Kind.RECOGNITION if outcome == "recognize" else Decision.Kind.NON_RECOGNITION
+            campaign = selected[0].campaign
+            return draft_response(
+                preview_pdf(
+                    kind=kind,
+                    campaign=campaign,
+                    issuer=issuer,
+                    assessments=sorted(selected, key=lambda a: a.unit.code),
+                    reason=reason if kind == Decision.Kind.NON_RECOGNITION else "",
+                    **data,
+                )
+            )
         with attempt(request):
             if outcome == "recognize":
-                decision = transitions.recognize(assessments=selected, by=request.user, issuer=issuer, **data)
+                decision = transitions.recognize(
+                    assessments=selected,
+                    by=request.user,
+                    issuer=issuer,
+                    overrides={a.pk: overrides.get(a.pk, "") for a in selected},
+                    **data,
+                )
             else:
                 decision = transitions.not_recognize(
                     assessments=selected, by=request.user, issuer=issuer, reason=reason, **data
@@ -174,5 +241,6 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
         "communes": batch.communes,
         "commune": batch.commune,
         "candidates": batch.candidates,
+        "rows": [(a, verdicts[a.pk], overrides.get(a.pk, "")) for a in batch.candidates],
     }
     return render(request, TEMPLATES + "recognize.html", context)

@@ -18,6 +18,7 @@ from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
 from certification.models import Assessment, Campaign, Registration
 from certification.selectors import worklist
+from certification.selectors.assessments import registration_is_locked
 from certification.selectors.campaigns import get_campaign_for_user, visible_campaigns
 from certification.services import registration
 from certification.views.assessments import TEMPLATES, Role, _to_detail, has_any_role
@@ -67,6 +68,12 @@ def registration_create(request: HttpRequest) -> HttpResponse:
         elif unit.kind == Unit.Kind.RESIDENTIAL_AREA:
             initial["households_total"] = unit.household_count
     form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
+    locked = bool(
+        initial.get("campaign") and registration_is_locked(initial["campaign"].pk, initial["unit"].pk)
+    )
+    if locked:  # shown read-only; the service refuses a change anyway
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
         with attempt(request):
             registration.register_unit(by=request.user, **form.cleaned_data)
@@ -79,7 +86,7 @@ def registration_create(request: HttpRequest) -> HttpResponse:
             return redirect(
                 reverse("certification:assessment-start") + f"?unit={unit.pk}&campaign={campaign.pk}"
             )
-    return render(request, TEMPLATES + "registration_form.html", {"form": form})
+    return render(request, TEMPLATES + "registration_form.html", {"form": form, "locked": locked})
 
 
 # --- my tasks ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import EvidenceForm
 from certification.forms.filters import AssessmentFilter
 from certification.models import Assessment, Criterion, Evidence, Registration
-from certification.selectors import assessments
+from certification.selectors import assessments, reasons
 from certification.selectors.campaigns import get_campaign_for_user
 from certification.services.entry import add_evidence, delete_evidence, save_answers, start_assessment
 from units.access import get_for_user, require_role, scope_queryset, user_roles
@@ -187,6 +187,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
         "answerable": sum(1 for r in rows if r["answer"]),
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
+        "reasons": reasons.for_assessment(assessment),
+        "revocation": assessments.revocation_of(assessment),
     }
     return render(request, TEMPLATES + "detail.html", context)
 

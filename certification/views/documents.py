@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from antt.errors import WorkflowError
 from antt.text import search_key
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
@@ -25,12 +26,15 @@ from certification.documents import pdf, printing, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
+from certification.documents.decisions import preview_pdf
 from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
+from certification.selectors import reasons
 from certification.selectors.assessments import is_approver_of
 from certification.selectors.documents import DOCUMENT_ROLES, PRINT_ROLES, can_print
 from certification.services.printing import record_download, start_print_job
 from certification.services.transitions import revoke_assessment
+from certification.views.assessment_actions import PREVIEW, draft_response, signer_initial
 from units.access import can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
@@ -82,6 +86,10 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_revoke": is_approver_of(request.user, decision.issuer),
         "can_print": can_print(request.user, decision),
         "print_jobs": decision.print_jobs.all()[:5],
+        "overrides": reasons.overrides_for(decision),
+        "revoked": decision.revoked_certificates.select_related("unit", "decision").order_by(
+            "register_number"
+        ),
     }
     return render(request, "certification/documents/decision_detail.html", context)
 
@@ -110,24 +118,41 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_for_user(
-        request.user, Certificate.objects.select_related("unit", "decision__issuer", "assessment"), pk
+        request.user,
+        Certificate.objects.select_related("unit", "decision__issuer", "decision__campaign", "assessment"),
+        pk,
     )
     issuer = certificate.decision.issuer
     # Like the service: an approver *of* the issuing body, not one higher up.
     if not is_approver_of(request.user, issuer):
         raise PermissionDenied
-    form = RevokeCertificateForm(request.POST or None)
+    form = RevokeCertificateForm(request.POST or None, initial=signer_initial(request, issuer))
     if request.method == "POST" and form.is_valid():
-        with attempt(request, form=form):
-            revoke_assessment(
-                assessment=certificate.assessment,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                reference=form.cleaned_data["reference"],
+        if PREVIEW in request.POST:
+            certificates = certificate.assessment.certificates.filter(status=Certificate.Status.VALID)
+            return draft_response(
+                preview_pdf(
+                    kind=Decision.Kind.REVOCATION,
+                    campaign=certificate.decision.campaign,
+                    issuer=issuer,
+                    certificates=certificates.order_by("register_number"),
+                    **form.cleaned_data,
+                )
             )
-            messages.success(request, _("The certificate was revoked; its verification page says so."))
-            if can_see(request.user, issuer):
-                return redirect(certificate.decision.get_absolute_url())
+        try:
+            revocation = revoke_assessment(
+                assessment=certificate.assessment, by=request.user, **form.cleaned_data
+            )
+        except WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("The certificate was revoked by decision %(ref)s; its verification page says so.")
+                % {"ref": revocation.reference},
+            )
+            if can_see(request.user, revocation.issuer):
+                return redirect(revocation)
             return redirect(certificate.get_verify_url())
     return render(
         request, "certification/documents/certificate_revoke.html", {"certificate": certificate, "form": form}

@@ -143,6 +143,8 @@
     }
     document.querySelectorAll("form[data-once]").forEach(function (once) {
       once.addEventListener("submit", function (event) {
+        // A draft preview opens in another tab and changes nothing: the form stays usable.
+        if (event.submitter && event.submitter.name === "preview") return;
         if (once.dataset.sent) {
           event.preventDefault();
           return;

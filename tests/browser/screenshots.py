@@ -92,7 +92,12 @@ def issue_decisions(campaign, today) -> None:
         unit__kind=Unit.Kind.RESIDENTIAL_AREA,
     ).order_by("appraised_at")[:2]
     fields = decision_fields(commune, issued_on=today, signer_name="Lê Quốc Hùng", place=commune.name)
-    transitions.recognize(assessments=list(waiting), by=approver, **fields)
+    waiting = list(waiting)
+    # A unit the engine fails is recognized only with a written reason (issue 20, point 2).
+    reason = "Đã xác minh thực tế tại địa bàn; số liệu tăng do vụ việc của người ngoài địa bàn."
+    transitions.recognize(
+        assessments=waiting, by=approver, overrides={a.pk: reason for a in waiting}, **fields
+    )
 
 
 def serve():

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from certification.models import Answer, Assessment, Certificate
+from certification.models import Answer, Assessment, Certificate, Decision
 from certification.selectors.criteria import answerable_criteria
 from certification.services import transitions
 from tests.browser.conftest import (
@@ -283,15 +283,19 @@ def test_anyone_verifies_the_certificate_by_its_qr_code_until_it_is_revoked(
     page = page_as(approver)
     page.goto(decision.get_absolute_url())
     page.locator("table.table tbody tr", has_text=area.name).get_by_role("link", name="Thu hồi").click()
+    # The revocation is a decision of its own (NĐ 30 Art. 18(3)), numbered when issued.
     page.get_by_label("Lý do").fill("Phát hiện che giấu vụ việc gây rối trật tự công cộng")
-    page.get_by_label(re.compile("Quyết định thu hồi")).fill(f"15/QĐ-UBND ngày {today:%d/%m/%Y}")
-    page.get_by_role("button", name="Thu hồi Giấy công nhận").click()
-    expect(page.locator("table.table tbody tr", has_text=area.name)).to_contain_text("Đã thu hồi")
+    page.get_by_label("Chức vụ người ký").fill("Chủ tịch")
+    page.get_by_label("Họ tên người ký").fill("Phạm Văn Dũng")
+    page.get_by_role("button", name="Ban hành quyết định thu hồi").click()
+    revocation = Decision.objects.get(kind=Decision.Kind.REVOCATION)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(revocation.reference)
+    expect(page.locator("#revoked")).to_contain_text(area.name)
 
     visitor.reload()
     expect(visitor.locator(".verify-status")).to_have_text("Hết hiệu lực: đã bị thu hồi")
     expect(visitor.locator(".verify-revocation")).to_contain_text("Phát hiện che giấu vụ việc")
-    expect(visitor.locator(".verify-revocation")).to_contain_text("15/QĐ-UBND")
+    expect(visitor.locator(".verify-revocation")).to_contain_text(revocation.reference)
 
 
 def test_an_officer_of_another_commune_reaches_none_of_it(

@@ -69,7 +69,10 @@ def busy_campaign(world, django_capture_on_commit_callbacks):
         assessments=[side.appraised], by=approver, reason="Chưa đạt KDC-3a", **decision_fields(side.commune)
     )
     transitions.revoke_assessment(
-        assessment=side.recognized, by=approver, reason="Sai phạm", reference="QĐ 9/QĐ-UBND"
+        assessment=side.recognized,
+        by=approver,
+        reason="Sai phạm",
+        **{k: v for k, v in decision_fields(side.commune).items() if k != "issuer"},
     )
     with django_capture_on_commit_callbacks(execute=True):
         start_scoring_run(campaign=side.campaign, trigger="cli")
@@ -97,7 +100,7 @@ def test_export_wipe_import_export_gives_back_the_same_campaign_and_files(
         "registrations": 1,
         "assessments": 3,
         "evidence": 1,
-        "decisions": 2,
+        "decisions": 3,  # recognition, non-recognition and the revocation decision
         "certificates": 1,
         "results": len(data["results"]),
         "answers": 15,

@@ -95,7 +95,15 @@ def test_only_an_approver_may_revoke_and_the_verification_page_then_says_revoked
 
     client.force_login(approver)
     assert client.get(url).status_code == 200
-    response = client.post(url, {"reason": "Để xảy ra trọng án", "reference": "15/QĐ-UBND ngày 01/12/2026"})
+    response = client.post(
+        url,
+        {
+            "reason": "Để xảy ra trọng án",
+            "issued_on": "2026-12-01",
+            "signer_title": "Chủ tịch",
+            "signer_name": "Nguyễn Văn Hùng",
+        },
+    )
     assert response.status_code == 302
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
@@ -111,7 +119,7 @@ def test_revoking_without_reason_shows_a_vietnamese_message_and_changes_nothing(
 ):
     client.force_login(approver)
     response = client.post(
-        reverse("certification:certificate-revoke", args=[certificate.pk]), {"reason": " ", "reference": ""}
+        reverse("certification:certificate-revoke", args=[certificate.pk]), {"reason": " "}
     )
     assert response.status_code == 200
     assert (

@@ -60,8 +60,9 @@ def test_events_cannot_be_edited_or_deleted_through_the_application(filled):
         event.delete()
 
 
-def test_decisions_and_revocations_are_audited(recognized, approver):
-    transitions.revoke_assessment(assessment=recognized, by=approver, reason="Sai phạm", reference="QĐ 9")
+def test_decisions_and_revocations_are_audited(recognized, approver, commune):
+    fields = {k: v for k, v in decision_fields(commune).items() if k != "issuer"}
+    transitions.revoke_assessment(assessment=recognized, by=approver, reason="Sai phạm", **fields)
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"decision", "revocation", "status"} <= actions
 

@@ -252,33 +252,44 @@ def test_not_recognizing_needs_a_reason(appraised, approver, commune):
 # --- revoke -------------------------------------------------------------------------------
 
 
-def test_an_approver_revokes_a_recognition_with_reason_and_reference(recognized, approver):
-    transitions.revoke_assessment(
-        assessment=recognized, by=approver, reason="Phát hiện sai phạm", reference="QĐ 15/QĐ-UBND"
+def revocation(issuer, **overrides) -> dict:
+    """The signature block of a revocation decision (``decision_fields`` without the issuer)."""
+    return {k: v for k, v in decision_fields(issuer, **overrides).items() if k != "issuer"}
+
+
+def test_an_approver_revokes_a_recognition_by_a_numbered_decision(recognized, approver, commune):
+    decision = transitions.revoke_assessment(
+        assessment=recognized, by=approver, reason="Phát hiện sai phạm", **revocation(commune)
     )
     recognized.refresh_from_db()
     assert recognized.status == Status.REVOKED
-    assert (recognized.revoke_reason, recognized.revoke_reference) == ("Phát hiện sai phạm", "QĐ 15/QĐ-UBND")
+    assert (recognized.revoke_reason, recognized.revoke_reference) == (
+        "Phát hiện sai phạm",
+        decision.reference,
+    )
+    assert decision.kind == Decision.Kind.REVOCATION and decision.number == 2
     assert set(recognized.certificates.values_list("status", flat=True)) == {Certificate.Status.REVOKED}
 
 
-@pytest.mark.parametrize(("reason", "reference"), [("", "QĐ 1"), ("Sai phạm", "")])
-def test_revocation_needs_reason_and_reference(recognized, approver, reason, reference):
-    with refused(recognized):
-        transitions.revoke_assessment(assessment=recognized, by=approver, reason=reason, reference=reference)
-
-
-@pytest.mark.parametrize("who", ["officer", "appraiser", "colleague", "outsider"])
-def test_only_an_approver_may_revoke(recognized, who, request):
+@pytest.mark.parametrize(("reason", "signer"), [("", "Phạm Văn Dũng"), ("Sai phạm", "")])
+def test_revocation_needs_reason_and_signer(recognized, approver, commune, reason, signer):
     with refused(recognized):
         transitions.revoke_assessment(
-            assessment=recognized, by=request.getfixturevalue(who), reason="x", reference="y"
+            assessment=recognized, by=approver, reason=reason, **revocation(commune, signer_name=signer)
         )
 
 
-def test_only_a_recognized_assessment_can_be_revoked(appraised, approver):
+@pytest.mark.parametrize("who", ["officer", "appraiser", "colleague", "outsider"])
+def test_only_an_approver_may_revoke(recognized, commune, who, request):
+    with refused(recognized):
+        transitions.revoke_assessment(
+            assessment=recognized, by=request.getfixturevalue(who), reason="x", **revocation(commune)
+        )
+
+
+def test_only_a_recognized_assessment_can_be_revoked(appraised, approver, commune):
     with refused(appraised, match="Only a recognized"):
-        transitions.revoke_assessment(assessment=appraised, by=approver, reason="x", reference="y")
+        transitions.revoke_assessment(assessment=appraised, by=approver, reason="x", **revocation(commune))
 
 
 # --- scoring hook -------------------------------------------------------------------------

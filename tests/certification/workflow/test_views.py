@@ -345,10 +345,11 @@ def test_an_approver_of_another_body_cannot_pick_this_communes_assessments(
     assert appraised.unit.full_name not in client.get(url("recognize-batch")).content.decode()
 
 
-def test_an_approver_revokes_through_the_form(as_user, approver, recognized):
+def test_an_approver_revokes_through_the_form(as_user, approver, recognized, today):
     client = as_user(approver)
     assert client.get(url("assessment-revoke", recognized.pk)).status_code == 200
-    client.post(url("assessment-revoke", recognized.pk), {"reason": "Sai phạm", "reference": "QĐ 3"})
+    signature = {"issued_on": today.isoformat(), "signer_title": "Chủ tịch", "signer_name": "Phạm Văn Dũng"}
+    client.post(url("assessment-revoke", recognized.pk), {"reason": "Sai phạm", **signature})
     recognized.refresh_from_db()
     assert recognized.status == Status.REVOKED
 
