@@ -6,6 +6,7 @@ Every key and certificate here is made by the test (a throw-away CA in ``tmp_pat
 
 import datetime
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from certification.documents import signatures
 from certification.documents.certificates import certificate_pdf
 from certification.documents.decisions import decision_pdf
 from certification.exchange import backup
-from certification.models import AuditEvent, Decision
+from certification.models import AuditEvent, Decision, PrintJob
+from certification.services.printing import start_print_job
 from certification.services.signatures import register_signed_decision
 from certification.services.transitions import revoke_assessment
 from units.models import RoleAssignment
@@ -321,3 +323,27 @@ def test_the_chairman_signs_over_the_agency_signature_and_both_are_kept(decision
         ("UBND xã thử", True, True),
         ("Nguyễn Văn Hùng", True, True),
     ]
+
+
+@pytest.mark.django_db
+def test_a_print_job_is_signed_too_and_its_single_pdfs_pass_the_public_check(
+    decision, clerk, keys, settings, media_root, django_capture_on_commit_callbacks, client
+):
+    settings.SIGNATURE_PKCS12_PATH = str(keys["agency"])
+    settings.SIGNATURE_PKCS12_PASSPHRASE = "secret"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_print_job(decision=decision, by=clerk)
+    job.refresh_from_db()
+    assert job.status == PrintJob.Status.DONE and job.zip, job.error
+    merged = (media_root / job.pdf.name).read_bytes()
+    assert [(s.signer, s.intact, s.whole_file) for s in signatures.read_signatures(merged)] == [
+        ("UBND xã thử", True, True)
+    ]
+    with zipfile.ZipFile(media_root / job.zip.name) as archive:
+        singles = [archive.read(name) for name in archive.namelist()]
+    assert len(singles) == decision.certificates.count()
+    for single in singles:
+        assert [s.trusted for s in signatures.read_signatures(single)] == [True]
+        assert "Ủy ban nhân dân xã Kỳ Anh" in pdf_text(single)  # the seal's text on the page
+    response = client.post(reverse("verify-pdf"), {"file": _upload(singles[0])})
+    assert "Đúng bản gốc, còn hiệu lực" in response.content.decode()
