@@ -2,6 +2,8 @@
 19(2)): the clerk uploads the PDF the chairman signed with his own token; it is kept only when
 ``documents.signatures.check_signed`` accepts it."""
 
+import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +31,12 @@ def register_signed_decision(*, decision: Decision, by: Actor, data: bytes) -> D
         raise WorkflowError(_("The signed original of this decision is already registered."))
     # The issued PDF as the clerk downloaded it (kept, rendered now if it never was).
     original = decision_pdf(decision)
-    found = signatures.check_signed(data, original=original, reference=decision.reference)
+    issued_at = None
+    if decision.issued_on:
+        issued_at = datetime.datetime.combine(decision.issued_on, datetime.time(), signatures.VIETNAM)
+    found = signatures.check_signed(
+        data, original=original, reference=decision.reference, issued_at=issued_at
+    )
     digest = signatures.sha256(data)
     name = pdf.store(
         f"decisions/signed/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf", data

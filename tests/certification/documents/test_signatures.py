@@ -95,16 +95,23 @@ class Authority:
         return path
 
 
-def token_sign(data: bytes, p12: Path) -> bytes:
-    """What the chairman's signing tool does: an incremental PAdES signature of the file."""
+def token_sign(data: bytes, p12: Path, *, claimed: datetime.datetime | None = None) -> bytes:
+    """What the chairman's signing tool does: an incremental PAdES signature of the file, with
+    the signing time it claims (``claimed``: a tool lying about it)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
+    class Tool(signers.PdfSigner):
+        def init_signing_session(self, *args, **kwargs):
+            session = super().init_signing_session(*args, **kwargs)
+            session.system_time = claimed or session.system_time
+            return session
+
     signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=b"secret")
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(field_name="ChuTich", subfilter=SigSeedSubFilter.PADES)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    return Tool(meta, signer=signer).sign_pdf(writer).getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +181,9 @@ def _upload(data: bytes):
         ("other_document", "không khớp với quyết định số"),
         ("untrusted", "không do tổ chức tin cậy cấp"),
         ("expired", "hết hạn"),
+        # An expired certificate with a signing time put back to when it was valid: that time is
+        # before the decision existed.
+        ("backdated", "trước ngày ban hành quyết định"),
         ("unsigned", "không có chữ ký số"),
     ],
 )
@@ -196,6 +206,8 @@ def test_a_signed_decision_is_refused_with_its_own_reason_and_nothing_is_kept(
         data = token_sign(issued, keys["stranger"])
     elif case == "expired":
         data = token_sign(issued, keys["expired"])
+    elif case == "backdated":
+        data = token_sign(issued, keys["expired"], claimed=NOW - datetime.timedelta(days=200))
     else:
         data = issued
     client.force_login(clerk)
