@@ -26,16 +26,6 @@ class PdfCheck:
     certificate: Certificate | None = None
     signatures: list[SignatureInfo] = field(default_factory=list)
 
-    @property
-    def in_force(self) -> bool:
-        if self.certificate is not None:
-            return self.certificate.status == Certificate.Status.VALID
-        return self.decision is not None
-
-    @property
-    def revoked(self) -> bool:
-        return self.certificate is not None and self.certificate.status == Certificate.Status.REVOKED
-
 
 def check_pdf(data: bytes) -> PdfCheck:
     if not signatures.is_pdf(data):

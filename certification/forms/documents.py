@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,8 +53,8 @@ class PdfUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.SIGNED_PDF_MAX_BYTES:
             raise forms.ValidationError(
-                _("The file is too large (at most %(mb)s MB).")
-                % {"mb": settings.SIGNED_PDF_MAX_BYTES // 2**20}
+                _("The file is too large (at most %(size)s).")
+                % {"size": filesizeformat(settings.SIGNED_PDF_MAX_BYTES)}
             )
         data = upload.read()
         if not data[:1024].lstrip().startswith(b"%PDF-"):

@@ -285,7 +285,7 @@ def test_the_public_check_says_genuine_altered_or_revoked(
 
 
 @pytest.mark.django_db
-def test_the_public_check_needs_no_login_and_refuses_what_is_not_a_pdf(client, db):
+def test_the_public_check_needs_no_login_and_refuses_what_is_not_a_pdf_or_too_large(client, db, settings):
     url = reverse("verify-pdf")
     assert client.get(url).status_code == 200
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -295,6 +295,9 @@ def test_the_public_check_needs_no_login_and_refuses_what_is_not_a_pdf(client, d
     )
     assert response.status_code == 200
     assert "không phải là PDF" in response.content.decode()
+    settings.SIGNED_PDF_MAX_BYTES = 100
+    response = client.post(url, {"file": _upload(b"%PDF-1.7\n" + b" " * 200)})
+    assert "Tệp quá lớn" in response.content.decode()
 
 
 @pytest.mark.django_db
