@@ -71,15 +71,22 @@ def _load_roots(paths: tuple[str, ...]) -> tuple:
 
 
 def trust_roots() -> tuple:
-    """The configured trust roots (asn1crypto certificates), read once per process."""
-    return _load_roots(tuple(settings.SIGNATURE_TRUST_ROOTS))
+    """The configured trust roots (asn1crypto certificates), read once per process; none when
+    a file cannot be read (the system check names it: nothing is trusted until it is fixed)."""
+    try:
+        return _load_roots(tuple(settings.SIGNATURE_TRUST_ROOTS))
+    except Exception:  # noqa: BLE001 - a missing or malformed file
+        return ()
 
 
 def _roots_with_agency() -> tuple:
     """Trust roots for reading: the configured ones and, when the server signs, the chain of its
     own key (a document the server signed is the register's even where no root is configured)."""
     roots = list(trust_roots())
-    agency = _agency_signer()
+    try:
+        agency = _agency_signer()
+    except ValueError:  # a wrong key setting (the system check names it) does not stop a check
+        agency = None
     if agency is not None:
         roots.append(agency.signing_cert)
     return tuple(roots)
@@ -215,6 +222,44 @@ def check_signed(
 
 def _local(moment: datetime.datetime | None) -> str:
     return moment.astimezone(VIETNAM).isoformat(timespec="seconds") if moment else "?"
+
+
+def check_configuration(app_configs=None, **kwargs) -> list:
+    """``manage.py check`` (and every server start): the trust roots, the agency's key and its
+    images can be read, so a wrong path or passphrase shows at start-up, not at the first
+    issued document."""
+    from django.core import checks
+
+    errors = []
+    for path in settings.SIGNATURE_TRUST_ROOTS:
+        try:
+            _load_roots((path,))
+        except Exception as error:  # noqa: BLE001 - any failure: the file is unusable
+            errors.append(checks.Error(f"SIGNATURE_TRUST_ROOTS: cannot read {path}: {error}", id="antt.E201"))
+    if settings.SIGNATURE_PKCS12_PATH:
+        try:
+            _agency_signer()
+        except Exception as error:  # noqa: BLE001
+            errors.append(
+                checks.Error(
+                    f"SIGNATURE_PKCS12_PATH: cannot read {settings.SIGNATURE_PKCS12_PATH} "
+                    f"with SIGNATURE_PKCS12_PASSPHRASE: {error}",
+                    id="antt.E202",
+                )
+            )
+    images = {
+        "SIGNATURE_SEAL_IMAGE": settings.SIGNATURE_SEAL_IMAGE,
+        "SIGNATURE_SIGNER_IMAGE": settings.SIGNATURE_SIGNER_IMAGE,
+    }
+    for name, path in images.items():
+        if path:
+            try:
+                from PIL import Image
+
+                Image.open(path).verify()
+            except Exception as error:  # noqa: BLE001
+                errors.append(checks.Error(f"{name}: cannot read the image {path}: {error}", id="antt.E203"))
+    return errors
 
 
 # --- the agency's signature ------------------------------------------------------------------------

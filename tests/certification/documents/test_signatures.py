@@ -362,3 +362,13 @@ def test_a_print_job_is_signed_too_and_its_single_pdfs_pass_the_public_check(
         assert "Ủy ban nhân dân xã Kỳ Anh" in pdf_text(single)  # the seal's text on the page
     response = client.post(reverse("verify-pdf"), {"file": _upload(singles[0])})
     assert "Đúng bản gốc, còn hiệu lực" in response.content.decode()
+
+
+def test_a_wrong_key_path_passphrase_or_root_fails_the_system_check(keys, settings, tmp_path):
+    assert signatures.check_configuration() == []
+    settings.SIGNATURE_PKCS12_PATH = str(keys["agency"])
+    settings.SIGNATURE_PKCS12_PASSPHRASE = "secret"
+    assert signatures.check_configuration() == []
+    settings.SIGNATURE_PKCS12_PASSPHRASE = "wrong"
+    settings.SIGNATURE_TRUST_ROOTS = [str(tmp_path / "missing.pem")]
+    assert [e.id for e in signatures.check_configuration()] == ["antt.E201", "antt.E202"]
