@@ -341,12 +341,28 @@ LOGGING = {
     # 403/404 are the client's doing: one line each, no traceback (antt.security).
     "filters": {"client_errors_without_traceback": {"()": "antt.security.ClientErrorFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
+    "loggers": {
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+        # The seal's font subset (pyHanko): a table fontTools drops on purpose, once per document.
+        "fontTools.subset": {"level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
 # Public certificate verification: requests per minute per client address (TRUSTED_PROXY_COUNT).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
+# Digital signatures (NĐ 30/2020, docs/signatures.md). Trust roots: comma-separated paths of PEM or DER
+# CA certificates that a signed decision's chain must reach. The agency's own key (PKCS#12) signs the
+# decisions and certificates the server issues; unset: documents are issued unsigned.
+SIGNATURE_TRUST_ROOTS = env_list("SIGNATURE_TRUST_ROOTS")
+SIGNATURE_PKCS12_PATH = os.environ.get("SIGNATURE_PKCS12_PATH", "")
+SIGNATURE_PKCS12_PASSPHRASE = os.environ.get("SIGNATURE_PKCS12_PASSPHRASE", "")
+# The agency's red seal (PNG, transparent background) and the signer's blue signature image; unset:
+# a plain red ring stands for the seal and no signature image is drawn.
+SIGNATURE_SEAL_IMAGE = os.environ.get("SIGNATURE_SEAL_IMAGE", "")
+SIGNATURE_SIGNER_IMAGE = os.environ.get("SIGNATURE_SIGNER_IMAGE", "")
+# Largest signed PDF accepted (the clerk's upload and the public check).
+SIGNED_PDF_MAX_BYTES = int(os.environ.get("SIGNED_PDF_MAX_BYTES", str(20 * 1024 * 1024)))
 CACHES = {
     "default": {
         "BACKEND": (

@@ -9,8 +9,13 @@ class CertificationConfig(AppConfig):
     verbose_name = _("Certification")
 
     def ready(self) -> None:
+        from django.core import checks
+
         # The audit trail needs the models: only importable once the apps are loaded.
         from certification.audit import Action, log_change
+        from certification.documents import signatures
+
+        checks.register(signatures.check_configuration)
 
         def log_two_factor(sender, *, user, by, old: str, new: str, **kwargs) -> None:
             log_change(user, by=by, action=Action.TWO_FACTOR, field="two_factor", old=old, new=new)

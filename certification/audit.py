@@ -63,6 +63,7 @@ class Action(models.TextChoices):
     CERTIFICATE_REPLACED = "certificate_replaced", _("Certificate replaced")
     PRINT_STARTED = "print_started", _("Printing of certificates started")
     DOCUMENT_DOWNLOADED = "document_downloaded", _("Document downloaded")
+    DECISION_SIGNED = "decision_signed", _("Signed original of the decision registered")
     GRANT_ROLE = "grant_role", _("Role granted")
     REVOKE_ROLE = "revoke_role", _("Role revoked")
     CHANGE_ROLE = "change_role", _("Role changed")

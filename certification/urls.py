@@ -56,6 +56,7 @@ certification_patterns = [
     path("decisions/", documents.decision_list, name="decision-list"),
     path("decisions/<int:pk>/", documents.decision_detail, name="decision-detail"),
     path("decisions/<int:pk>/pdf", documents.decision_pdf, name="decision-pdf"),
+    path("decisions/<int:pk>/sign", documents.decision_sign, name="decision-sign"),
     path("decisions/<int:pk>/print", documents.print_start, name="print-start"),
     path("certificates/<int:pk>/pdf", documents.certificate_pdf, name="certificate-pdf"),
     path("certificates/<int:pk>/revoke", documents.certificate_revoke, name="certificate-revoke"),
@@ -70,6 +71,7 @@ certification_patterns = [
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
+    path("verify/", public.verify_pdf, name="verify-pdf"),
     path("verify/<str:code>", public.verify, name="verify"),
     path("", include((certification_patterns, NAMESPACE))),
 ]

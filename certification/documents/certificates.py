@@ -297,7 +297,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         certificate,
         digest=digest,
         name=f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf",
-        render=lambda: render_certificates_pdf([certificate]),
+        render=lambda: pdf.write_issued_pdf(certificates_html([certificate]), stylesheets=["certificate"]),
     )
 
 

@@ -220,15 +220,21 @@ def content_hash(context: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def render_decision_pdf(decision: Decision, context: dict | None = None) -> bytes:
+def render_decision_pdf(decision: Decision, context: dict | None = None, *, issued: bool = False) -> bytes:
+    """The decision as PDF; ``issued``: signed by the agency where its key is configured."""
     context = context or decision_context(decision)
     html = pdf.render_html(TEMPLATES[0], context)
+    if issued:
+        return pdf.write_issued_pdf(html, stylesheets=["decision"])
     return pdf.write_pdf(html, stylesheets=["decision"])
 
 
 def decision_pdf(decision: Decision) -> bytes:
     """The decision as PDF. An issued decision's PDF is kept and re-rendered only when its
-    content or the template changes; a draft is rendered each time (marked "DỰ THẢO")."""
+    content or the template changes; a draft is rendered each time (marked "DỰ THẢO"). Once the
+    original signed by the competent person is registered, that file is the decision."""
+    if decision.signed_pdf and pdf.exists(decision.signed_pdf.name):
+        return pdf.read(decision.signed_pdf.name)
     context = decision_context(decision)
     if decision.status != Decision.Status.ISSUED:
         return render_decision_pdf(decision, context)
@@ -237,7 +243,7 @@ def decision_pdf(decision: Decision) -> bytes:
         decision,
         digest=digest,
         name=f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf",
-        render=lambda: render_decision_pdf(decision, context),
+        render=lambda: render_decision_pdf(decision, context, issued=True),
     )
 
 

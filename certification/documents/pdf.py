@@ -100,6 +100,22 @@ def write_pdf(html: str, *, stylesheets: Iterable[str] = (), target: BinaryIO | 
     )
 
 
+def write_issued_pdf(html: str, *, stylesheets: Iterable[str] = ()) -> bytes:
+    """An issued document: the PDF, signed by the agency where its key is configured, the
+    visible seal on the element ``#chu-ky`` (signatures.ANCHOR) of the page that holds it."""
+    from weasyprint import HTML
+
+    from certification.documents import signatures
+
+    if not signatures.server_signs():
+        return write_pdf(html, stylesheets=stylesheets)
+    at = signatures.signing_time()
+    document = HTML(string=signatures.with_seal(html, at), url_fetcher=url_fetcher(), base_url=None).render(
+        stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config()
+    )
+    return signatures.sign(document.write_pdf(), place=signatures.anchor_place(document.pages), at=at)
+
+
 # A QR module's value (segno: 1 dark, 0 light) → an 8-bit grey pixel (black, white).
 _QR_PIXELS = bytes([255] + [0] * 255)
 
@@ -171,8 +187,9 @@ def kept(record, *, digest: str, name: str, render: Callable[[], bytes]) -> byte
     data = render()
     store(name, data)
     old = record.pdf.name
-    type(record).objects.filter(pk=record.pk).update(pdf=name, content_hash=digest)
-    record.pdf.name, record.content_hash = name, digest
+    file_hash = hashlib.sha256(data).hexdigest()
+    type(record).objects.filter(pk=record.pk).update(pdf=name, content_hash=digest, file_sha256=file_hash)
+    record.pdf.name, record.content_hash, record.file_sha256 = name, digest, file_hash
     if old and old != name:
         storage_path(old).unlink(missing_ok=True)
     return data

@@ -34,8 +34,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from antt.web.downloads import unique_names
-from certification.documents import pdf
-from certification.documents.certificates import certificate_hash, pdf_filename, render_certificates_pdf
+from certification.documents import pdf, signatures
+from certification.documents.certificates import (
+    certificate_hash,
+    certificate_pdf,
+    pdf_filename,
+    render_certificates_pdf,
+)
 from certification.models import Certificate, Decision, PrintJob
 
 log = logging.getLogger(__name__)
@@ -215,6 +220,17 @@ def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO) -> None:
         raise ValueError(f"{count} pages for {len(filenames)} certificates")
 
 
+def write_signed_zip(job: PrintJob, zip_out: BinaryIO) -> None:
+    """Where the server signs: the zip of each certificate's own signed PDF, with its seal, the
+    very file its single download gives (kept, so the public check knows it), one at a time."""
+    ids = printed_ids(job) or []
+    certificates = Certificate.objects.in_bulk(ids)
+    names = unique_names([pdf_filename(certificates[pk]) for pk in ids])
+    with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for pk, name in zip(ids, names, strict=True):
+            archive.writestr(name, certificate_pdf(certificates[pk]))
+
+
 def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:
     """Everything a print job writes, in one call (the benchmark's pipeline): the chunks (paths
     or file objects, in order) merged into ``pdf_out`` and the zip of single PDFs."""
@@ -281,7 +297,14 @@ def finish_job(job_id: int) -> Next:
     pdf_name, _zip_name = output_names(content_hash, job.decision)
     if not pdf.exists(pdf_name):
         chunks = [pdf.read(chunk_name(c["file"])) for c in job.chunks if c["printed"]]
-        pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh))
+        if signatures.server_signs():
+            # One agency signature over the whole file, no seal drawn: its pages are for paper,
+            # where the clerk stamps the seal (NĐ 30 Art. 18(5)).
+            merged = io.BytesIO()
+            merge_pdfs(chunks, merged)
+            pdf.store(pdf_name, signatures.sign(merged.getvalue()))
+        else:
+            pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh))
     finished = PrintJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
         status=Status.DONE,
         done=job.total,
@@ -307,7 +330,9 @@ def build_zip(job_id: int) -> None:
         return
     _pdf_name, zip_name = output_names(job.content_hash, job.decision)
     try:
-        if not pdf.exists(zip_name):
+        if not pdf.exists(zip_name) and signatures.server_signs():
+            pdf.store(zip_name, lambda fh: write_signed_zip(job, fh))
+        elif not pdf.exists(zip_name):
             data = pdf.read(job.pdf.name)
             pdf.store(zip_name, lambda fh: write_zip(data, _filenames(job), fh))
     except Exception as error:  # noqa: BLE001 - the merged PDF stays available; show why

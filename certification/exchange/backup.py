@@ -50,7 +50,10 @@ FORMAT = "antt-campaign/1"
 DATA_NAME = "campaign.json"
 MEDIA_DIR = "media/"
 # Cached renderings: rebuilt from the data on the next request.
-CACHE_FIELDS = {Decision: {"pdf", "content_hash"}, Certificate: {"pdf", "content_hash"}}
+CACHE_FIELDS = {
+    Decision: {"pdf", "content_hash", "file_sha256"},
+    Certificate: {"pdf", "content_hash", "file_sha256"},
+}
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -145,6 +148,10 @@ def export_campaign(*, year: int, province_code: str) -> Export:
             )
         )
         export.files[f"evidence/{e.token}"] = lambda e=e: _read(e.file)
+    for d in decisions:
+        # The original signed outside (NĐ 30 Art. 19(2)) is no cache: it cannot be made again.
+        if d.signed_pdf:
+            export.files[f"signed/{decision_ref[d.pk]}.pdf"] = lambda d=d: _read(d.signed_pdf)
     issuers = {d.issuer_id for d in decisions}
     export.data = {
         "format": FORMAT,
@@ -174,6 +181,7 @@ def export_campaign(*, year: int, province_code: str) -> Export:
         "decisions": [
             _dump(
                 d,
+                skip={"signed_pdf"},
                 issuer=code(d.issuer_id),
                 created_by=_username(d.created_by_id, users),
                 ref=decision_ref[d.pk],
@@ -359,7 +367,22 @@ def import_campaign(export: Export, *, by=None) -> tuple[Campaign, dict[str, int
 
     _create_rows(Registration, data["registrations"], look, "unit", campaign=campaign)
     decisions_rows = sorted(data["decisions"], key=lambda d: d["ref"])
-    decisions = _create_rows(Decision, decisions_rows, look, "issuer", campaign=campaign)
+    decisions = Decision.objects.bulk_create(
+        Decision(
+            campaign=campaign,
+            issuer_id=look.units[d["issuer"]],
+            created_by_id=look.user(d["created_by"]),
+            **_load(Decision, d, skip={"signed_pdf"}),
+        )
+        for d in decisions_rows
+    )
+    _restore_timestamps(Decision, decisions, decisions_rows)
+    for decision, d in zip(decisions, decisions_rows, strict=True):
+        name = f"signed/{d['ref']}.pdf"
+        if name in export.files:
+            decision.signed_pdf.save(
+                f"{decision.year}/{decision.number}.pdf", ContentFile(export.files[name]())
+            )
     decision_ids = [d.pk for d in decisions]
 
     rows = data["assessments"]

@@ -1,6 +1,8 @@
 """Forms of the documents area: revoking a certificate, choosing a summary report."""
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +27,21 @@ class SummaryReportForm(forms.Form):
             "Choose a commune or province from the list."
         )
         self.fields["year"].initial = timezone.localdate().year
+
+
+class PdfUploadForm(forms.Form):
+    """One PDF file, at most ``SIGNED_PDF_MAX_BYTES``: the signed decision or a PDF to check."""
+
+    file = forms.FileField(label=_("PDF file"))
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SIGNED_PDF_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (at most %(size)s).")
+                % {"size": filesizeformat(settings.SIGNED_PDF_MAX_BYTES)}
+            )
+        data = upload.read()
+        if not data[:1024].lstrip().startswith(b"%PDF-"):
+            raise forms.ValidationError(_("The file is not a PDF."))
+        return data

@@ -44,6 +44,15 @@ class Decision(models.Model):
     pdf = models.FileField(upload_to="decisions/", blank=True, max_length=255)
     # Hash of the content the cached ``pdf`` was rendered from (re-rendered when it changes).
     content_hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the bytes of ``pdf`` as served (the public check finds a document by it).
+    file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # The original signed outside by the competent person (NĐ 30 Art. 13(7), 19(2)): kept as uploaded.
+    signed_pdf = models.FileField(
+        _("signed original"), upload_to="decisions/signed/", blank=True, max_length=255
+    )
+    signed_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    signed_by = models.CharField(_("signed by"), max_length=300, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -116,6 +125,7 @@ class Certificate(models.Model):
     revoke_reference = models.CharField(_("revoked by (reference)"), max_length=200, blank=True)
     replace_reason = models.TextField(_("reason replaced"), blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     pdf = models.FileField(upload_to="certificates/", blank=True, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,6 +6,8 @@ from units.access import Role, has_role
 
 # Download decisions and certificates, follow print jobs.
 DOCUMENT_ROLES: tuple[str, ...] = (Role.CLERK, Role.APPROVER, Role.VIEWER, Role.ADMIN)
+# Register the original a competent person signed outside (the clerk uploads it).
+SIGN_ROLES: tuple[str, ...] = (Role.CLERK, Role.APPROVER)
 # Start print jobs: every document role but the read-only viewer.
 PRINT_ROLES: tuple[str, ...] = (Role.CLERK, Role.APPROVER, Role.ADMIN)
 

@@ -27,12 +27,13 @@ from certification.documents.certificates import certificate_pdf as render_certi
 from certification.documents.certificates import pdf_filename
 from certification.documents.decisions import decision_pdf as render_decision
 from certification.documents.decisions import preview_pdf
-from certification.forms.documents import RevokeCertificateForm, SummaryReportForm
+from certification.forms.documents import PdfUploadForm, RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
 from certification.selectors import reasons
 from certification.selectors.assessments import is_approver_of
-from certification.selectors.documents import DOCUMENT_ROLES, PRINT_ROLES, can_print
+from certification.selectors.documents import DOCUMENT_ROLES, PRINT_ROLES, SIGN_ROLES, can_print
 from certification.services.printing import record_download, start_print_job
+from certification.services.signatures import register_signed_decision
 from certification.services.transitions import revoke_assessment
 from certification.views.assessment_actions import PREVIEW, draft_response, signer_initial
 from units.access import can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
@@ -85,6 +86,8 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_download": has_role(request.user, decision.issuer, *DOCUMENT_ROLES),
         "can_revoke": is_approver_of(request.user, decision.issuer),
         "can_print": can_print(request.user, decision),
+        "can_sign": decision.status == Decision.Status.ISSUED
+        and has_role(request.user, decision.issuer, *SIGN_ROLES),
         "print_jobs": decision.print_jobs.all()[:5],
         "overrides": reasons.overrides_for(decision),
         "revoked": decision.revoked_certificates.select_related("unit", "decision").order_by(
@@ -101,6 +104,24 @@ def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     data, filename = render_decision(decision), _decision_filename(decision)
     record_download(document=decision, by=request.user, filename=filename)
     return _file_response(data, filename)
+
+
+@login_required
+def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The clerk uploads the decision the competent person signed with his own token; it is kept
+    as the original once its signatures, its content and its certificates check out."""
+    decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
+    require_role(request.user, decision.issuer, *SIGN_ROLES)
+    form = PdfUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            register_signed_decision(decision=decision, by=request.user, data=form.cleaned_data["file"])
+        except WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The signed original of the decision is registered."))
+            return redirect(decision.get_absolute_url())
+    return render(request, "certification/documents/decision_sign.html", {"decision": decision, "form": form})
 
 
 @login_required

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from antt.accounts.lockout import rate_limited
+from certification.documents.verification import check_pdf
+from certification.forms.documents import PdfUploadForm
 from certification.models import Certificate
 
 CODE_MAX_LENGTH = 40
@@ -43,3 +45,26 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     if certificate is None:
         return render(request, "public/verify_not_found.html", {"code": code[:CODE_MAX_LENGTH]}, status=404)
     return render(request, "public/verify.html", {"certificate": certificate, "s": certificate.snapshot})
+
+
+def _too_many(request: HttpRequest) -> HttpResponse | None:
+    if rate_limited(request, "verify", settings.VERIFY_RATE_LIMIT):
+        response = render(request, "public/verify_rate_limited.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    return None
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_pdf(request: HttpRequest) -> HttpResponse:
+    """Anyone may upload a PDF and learn whether it is a genuine, unaltered document of the
+    register and whether it is still in force (NĐ 30/2020 Art. 21(2)(a))."""
+    form = PdfUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST":
+        if (limited := _too_many(request)) is not None:
+            return limited
+        if form.is_valid():
+            result = check_pdf(form.cleaned_data["file"])
+    return render(request, "public/verify_pdf.html", {"form": form, "result": result})

@@ -115,6 +115,8 @@ MATRIX: dict[str, Rule] = {
     "verify": Rule(
         allow(ROLES), kwargs=lambda s, w: {"code": s.certificate.code}, public=True, outside=allow(ROLES)
     ),
+    # Anyone may check a PDF (NĐ 30 Art. 21(2)(a)); the form names no object.
+    "verify-pdf": Rule(allow(ROLES), public=True),
     # --- units, users and roles
     "units:unit-list": Rule(allow(SIGNED_IN)),
     "units:unit-detail": Rule(allow(IN_SCOPE), kwargs=unit),
@@ -203,6 +205,8 @@ MATRIX: dict[str, Rule] = {
     "certification:decision-detail": Rule(allow(IN_SCOPE), kwargs=decision),
     "certification:decision-pdf": Rule(allow(DOCUMENTS), kwargs=decision),
     "certification:print-start": Rule(allow(PRINT, 302), kwargs=decision, method="post"),
+    # Register the original signed outside: the issuing body's clerk or approver (and above).
+    "certification:decision-sign": Rule(allow({APPROVER, CLERK, PROVINCE, SUPER}), kwargs=decision),
     "certification:certificate-pdf": Rule(allow(DOCUMENTS), kwargs=certificate),
     "certification:certificate-revoke": Rule(allow({APPROVER, SUPER}), kwargs=certificate),
     "certification:print-detail": Rule(allow(DOCUMENTS), kwargs=job),
@@ -251,6 +255,7 @@ def test_anonymous_users_reach_only_login_health_verification_and_password_reset
         "logout",
         "healthz",
         "verify",
+        "verify-pdf",
         "password_reset",
         "password_reset_done",
         "password_reset_confirm",
