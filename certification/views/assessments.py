@@ -33,6 +33,7 @@ from units.models import RoleAssignment, Unit
 Role = RoleAssignment.Role
 Status = Assessment.Status
 TEMPLATES = "certification/assessments/"
+UPLOAD_TAG = "upload"
 SORTS = {
     "name": "unit__search_name",
     "code": "unit__code",
@@ -174,6 +175,13 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": assessments.timeline(assessment),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
+        "max_evidence_bytes": settings.EVIDENCE_MAX_BYTES,
+        # A refused upload is also said beside the upload form, where the page scrolls to.
+        "upload_messages": [
+            m
+            for m in messages.get_messages(request)
+            if UPLOAD_TAG in m.tags.split() and m.level == messages.ERROR
+        ],
     }
     return render(request, TEMPLATES + "detail.html", context)
 
@@ -282,7 +290,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     codes = list(assessment.answers.values_list("criterion__code", flat=True))
     form = EvidenceForm(request.POST, request.FILES, codes=codes)
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
+        messages.error(request, _("Choose a file to upload."), extra_tags=UPLOAD_TAG)
         return _to_detail(assessment, "evidence")
     try:
         evidence = add_evidence(
@@ -292,7 +300,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
             criterion_code=form.cleaned_data["criterion"],
         )
     except WorkflowError as e:
-        messages.error(request, str(e))
+        messages.error(request, str(e), extra_tags=UPLOAD_TAG)
     else:
         messages.success(request, _("File “%(name)s” attached.") % {"name": evidence.original_name})
     return _to_detail(assessment, "evidence")
