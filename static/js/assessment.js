@@ -116,7 +116,9 @@
     });
   }
 
-  // Edited before this script ran (a slow phone, a restored form): the page's own values differ.
+  // Edited before this script ran (a slow phone): the page's own values differ. The form has
+  // autocomplete="off", so the browser never puts back older values on Back or reload (they
+  // would be sent over someone else's newer ones).
   function differsFromPage(container) {
     return fieldsOf(container).some(function (field) {
       if (field.type === "radio" || field.type === "checkbox") return field.checked !== field.defaultChecked;
