@@ -82,17 +82,24 @@ class Change:
     field: str
     old: str
     new: str
+    action: str = ""
 
 
 def changes_since(assessment: Assessment, version: int) -> list[Change]:
     """What other writers changed after ``version`` (answers, figures, dossier, status)."""
+    return changes_after(assessment, version) or []
+
+
+def changes_after(assessment: Assessment, version: int) -> list[Change] | None:
+    """The changes after ``version``, oldest first; None when ``version`` is not one this
+    assessment went through (nothing can be said about what happened since)."""
     mark = (
         AuditEvent.objects.filter(assessment=assessment, action=Action.VERSION, old=str(version))
         .order_by("id")
         .first()
     )
     if mark is None:
-        return []
+        return None
     events = (
         AuditEvent.objects.filter(assessment=assessment, id__gt=mark.id)
         .exclude(action=Action.VERSION)
@@ -107,6 +114,7 @@ def changes_since(assessment: Assessment, version: int) -> list[Change]:
             field=e.field,
             old=e.old,
             new=e.new,
+            action=e.action,
         )
         for e in events
     ]

@@ -25,9 +25,10 @@ from certification.services.rules import (
     Role,
     audit_value,
     bump_version,
+    changes_seen_since,
     check_answer,
+    check_items,
     check_points,
-    check_version,
     local_today,
     lock,
     log_event,
@@ -180,14 +181,35 @@ def save_answers(
     dossier: dict[str, Any] | None = None,
 ) -> Assessment:
     """Save answers (``{code: {value, number, note, self_points}}``, only the keys given),
-    this year's figures and dossier fields. Refused unless the caller holds the current
-    version (ConflictError), the assessment is editable and entry is open."""
-    assessment = _lock_for_entry(assessment, by, expected_version)
+    this year's figures and dossier fields, while the assessment is editable and entry is open.
+
+    ``expected_version`` is the version the caller saw. The check is per item: refused
+    (ConflictError, nothing written) only when someone else changed one of the criteria or
+    fields being changed now after that version, or the status changed since; a colleague's
+    save of another criterion meanwhile is no conflict."""
+    require_role_on(by, assessment.unit, Role.OFFICER)
+    assessment = lock(assessment)
+    seen_since = changes_seen_since(assessment, expected_version)
+    if not assessment.is_editable:
+        raise WorkflowError(
+            _("The assessment is %(status)s and cannot be edited.")
+            % {"status": assessment.get_status_display()}
+        )
+    require_entry_open(assessment)
     answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
     answer_plan = _plan_answer_changes(assessment, changes or {}, answers)
     field_plan = _plan_fields(assessment, figures, dossier)
     if not answer_plan and not field_plan:
         return assessment
+    check_items(
+        assessment,
+        seen_since,
+        {(Action.ANSWER.value, answer.criterion.code) for answer, *_rest in answer_plan}
+        | {
+            (Action.FIGURES.value if name in Assessment.FIGURE_FIELDS else Action.DOSSIER.value, name)
+            for name, _old, _new in field_plan
+        },
+    )
     bump_version(assessment, by)
     touched = {}
     for answer, name, old, new in answer_plan:

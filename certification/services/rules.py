@@ -4,9 +4,9 @@ value parsing and the optimistic-lock bookkeeping."""
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,13 @@ from antt.text import parse_count
 from certification.audit import Action, Actor, log_change
 from certification.errors import ConflictError
 from certification.models import Answer, Assessment, Campaign, Criterion
-from certification.selectors.assessments import changes_since, entry_deadline, entry_is_open
+from certification.selectors.assessments import (
+    Change,
+    changes_after,
+    changes_since,
+    entry_deadline,
+    entry_is_open,
+)
 from certification.services.scoring import schedule_rescore
 from units.access import can_see, has_role
 from units.models import RoleAssignment, Unit
@@ -206,6 +212,43 @@ def check_version(assessment: Assessment, expected_version: int | None) -> None:
         "Nothing of yours was saved: reload the page, check their changes and enter yours again."
     ) % {"who": ", ".join(who) or _("another user"), "what": ", ".join(what) or _("the status")}
     raise ConflictError(message, current_version=assessment.version, changes=changes)
+
+
+# Changes by others that make any save based on an older version stale (the record moved on).
+WHOLE_RECORD = (Action.STATUS, Action.RETURNED)
+
+
+def changes_seen_since(assessment: Assessment, expected_version: int | None) -> list[Change]:
+    """What changed after the version the caller saw, for the per-item check of entry
+    (``check_items``). A status change since, or a version this record never had, conflicts
+    here as a whole (ConflictError)."""
+    if expected_version is None or int(expected_version) == assessment.version:
+        return []
+    changes = changes_after(assessment, int(expected_version))
+    if changes is None or any(c.action in WHOLE_RECORD for c in changes):
+        check_version(assessment, expected_version)
+    return changes or []
+
+
+def check_items(assessment: Assessment, changes: list[Change], touched: set[tuple[str, str]]) -> None:
+    """Refused only when one of ``changes`` (see ``changes_seen_since``) is an item the caller is
+    changing now: ``("answer", code)``, ``("figures", field)`` or ``("dossier", field)``. Two
+    people on different criteria both save; the same criterion is a conflict naming who changed it."""
+    clashes = [c for c in changes if (c.action, c.subject or c.field) in touched]
+    if not clashes:
+        return
+    labels = {
+        name: str(cast("Field[Any, Any]", Assessment._meta.get_field(name)).verbose_name)
+        for name in (*Assessment.FIGURE_FIELDS, *DOSSIER_FIELDS)
+    }
+    who = ", ".join(sorted({c.actor for c in clashes}))
+    what = ", ".join(dict.fromkeys(c.subject or labels.get(c.field, c.field) for c in clashes))
+    when = timezone.localtime(clashes[-1].at).strftime("%H:%M %d/%m/%Y")
+    message = _(
+        "%(who)s changed %(what)s at %(time)s, after you opened the page. Nothing of yours was "
+        "saved: reload the page, check their change and enter yours again."
+    ) % {"who": who, "what": what, "time": when}
+    raise ConflictError(message, current_version=assessment.version, changes=clashes)
 
 
 def audit_value(value: object) -> object:

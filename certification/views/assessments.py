@@ -35,6 +35,7 @@ from units.models import RoleAssignment, Unit
 Role = RoleAssignment.Role
 Status = Assessment.Status
 TEMPLATES = "certification/assessments/"
+UPLOAD_TAG = "upload"
 SORTS = {
     "name": "unit__search_name",
     "code": "unit__code",
@@ -189,6 +190,13 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
         "reasons": reasons.for_assessment(assessment),
         "revocation": assessments.revocation_of(assessment),
+        "max_evidence_bytes": settings.EVIDENCE_MAX_BYTES,
+        # A refused upload is also said beside the upload form, where the page scrolls to.
+        "upload_messages": [
+            m
+            for m in messages.get_messages(request)
+            if UPLOAD_TAG in m.tags.split() and m.level == messages.ERROR
+        ],
     }
     return render(request, TEMPLATES + "detail.html", context)
 
@@ -295,15 +303,18 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     codes = list(assessment.answers.values_list("criterion__code", flat=True))
     form = EvidenceForm(request.POST, request.FILES, codes=codes)
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
+        messages.error(request, _("Choose a file to upload."), extra_tags=UPLOAD_TAG)
         return _to_detail(assessment, "evidence")
-    with attempt(request):
+    try:
         evidence = add_evidence(
             assessment=assessment,
             by=request.user,
             file=form.cleaned_data["file"],
             criterion_code=form.cleaned_data["criterion"],
         )
+    except WorkflowError as e:
+        messages.error(request, str(e), extra_tags=UPLOAD_TAG)
+    else:
         messages.success(request, _("File “%(name)s” attached.") % {"name": evidence.original_name})
     return _to_detail(assessment, "evidence")
 

@@ -81,8 +81,8 @@ def test_the_entry_page_can_be_completed_with_the_keyboard_only(page_as, officer
     expect_saved(page.locator("#figures"))
     expect_saved(page.locator("#dossier"))
 
-    page.keyboard.press("Enter")  # the form's own "Lưu" button: everything once more, then back here
-    expect_message(page, "Đã lưu.")
+    page.keyboard.press("Enter")  # the form's own "Lưu" button: sends whatever still waits
+    expect(page.locator("#save-bar")).to_contain_text("Đã lưu mọi thay đổi.")
     expect(page.locator("main")).not_to_contain_text("Còn thiếu trước khi gửi")
     tab_to(page, lambda f: f["tag"] == "A" and f["text"] == "Gửi thẩm định")
     page.keyboard.press("Enter")

@@ -3,6 +3,7 @@ outsider of another province; out of scope → 404, wrong role → 403."""
 
 import io
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -128,17 +129,30 @@ def test_the_inline_save_answers_json_with_the_new_version(as_user, officer, dra
     assert response.status_code == 200 and body["ok"] and body["version"] == draft.version + 1
 
 
-def test_a_stale_inline_save_gets_409_with_the_conflict_message(as_user, officer, draft):
+def test_an_inline_save_after_a_colleague_saved_another_criterion_is_saved(as_user, officer, draft):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    opened = draft.version
+    entry.save_answers(
+        assessment=draft, by=officer, expected_version=opened, changes={"KDC-5": {"value": "met"}}
+    )
+    response = inline_save(as_user(officer), answer, opened, "not_met")
+    assert response.status_code == 200 and response.json()["version"] == opened + 2
+    assert draft.answers.get(criterion__code="KDC-1").value == "not_met"
+
+
+def test_a_stale_inline_save_of_the_same_criterion_gets_409_with_the_conflict_message(
+    as_user, officer, draft
+):
     answer = draft.answers.get(criterion__code="KDC-1")
     stale = draft.version
     entry.save_answers(
-        assessment=draft, by=officer, expected_version=stale, changes={"KDC-5": {"value": "met"}}
+        assessment=draft, by=officer, expected_version=stale, changes={"KDC-1": {"value": "met"}}
     )
     response = inline_save(as_user(officer), answer, stale, "not_met")
     assert response.status_code == 409
     body = json.loads(response.content)
-    assert body["conflict"] and "KDC-5" in body["message"]
-    assert draft.answers.get(criterion__code="KDC-1").value == ""
+    assert body["conflict"] and "KDC-1" in body["message"] and "officer" in body["message"]
+    assert draft.answers.get(criterion__code="KDC-1").value == "met"
 
 
 def test_a_refused_inline_save_gets_400_with_the_reason(as_user, officer, draft):
@@ -183,6 +197,24 @@ def test_a_disguised_file_is_refused_with_a_message(as_user, officer, draft):
     )
     assert "Only PDF, JPEG and PNG" in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+def test_a_refused_upload_is_explained_beside_the_upload_form(as_user, officer, draft):
+    """The page comes back scrolled to the evidence: the reason is there, not only at the top."""
+    response = as_user(officer).post(
+        url("evidence-upload", draft.pk), {"file": SimpleUploadedFile("scan.pdf", b"MZ")}, follow=True
+    )
+    assert response.redirect_chain[-1][0].endswith("#evidence")
+    page = response.content.decode()
+    upload_form = page[
+        page.index('id="evidence-upload"') : page.index("</form>", page.index('id="evidence-upload"'))
+    ]
+    problem = re.search(r'id="upload-problem"[^>]*>([^<]*)<', upload_form)
+    assert problem and "Only PDF, JPEG and PNG files are accepted." in problem.group(1)
+    assert " hidden" not in upload_form.split('id="upload-problem"')[1].split(">")[0]
+    # Reloaded, the page no longer says it.
+    page = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    assert "Only PDF, JPEG and PNG" not in page
 
 
 @pytest.mark.parametrize("who", ["colleague", "outsider"])
