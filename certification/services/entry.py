@@ -29,6 +29,7 @@ from certification.services.rules import (
     check_answer,
     check_items,
     check_points,
+    check_version,
     local_today,
     lock,
     log_event,
