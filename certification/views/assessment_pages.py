@@ -68,9 +68,8 @@ def registration_create(request: HttpRequest) -> HttpResponse:
         elif unit.kind == Unit.Kind.RESIDENTIAL_AREA:
             initial["households_total"] = unit.household_count
     form = RegistrationForm(request.POST or None, campaigns=campaigns, units=units, initial=initial)
-    locked = bool(
-        initial.get("campaign") and registration_is_locked(initial["campaign"].pk, initial["unit"].pk)
-    )
+    campaign, unit = initial.get("campaign"), initial.get("unit")  # the open campaign is always chosen
+    locked = bool(campaign and unit and registration_is_locked(campaign.pk, unit.pk))
     if locked:  # shown read-only; the service refuses a change anyway
         for field in form.fields.values():
             field.disabled = True
