@@ -46,7 +46,7 @@ from certification.scoring.engine import (
     ScoreItemSpec,
     SheetSpec,
 )
-from units.models import Unit, valid_q
+from units.models import Unit, UnitChange, valid_q
 
 DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
 BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
@@ -547,6 +547,48 @@ def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) 
             if row[18] is not None:
                 found.existing[unit_id] = row[18]
             found.digests[unit_id] = row[19]
+    missing = [
+        u.id for u in found.units if u.kind == Unit.Kind.RESIDENTIAL_AREA and u.id not in found.last_year
+    ]
+    if missing:
+        found.last_year.update(predecessors_last_year(campaign, missing))
+    return found
+
+
+def predecessors_last_year(campaign: Campaign, unit_ids: Sequence[int]) -> dict[int, Figures]:
+    """Last year's figures of units formed by a merger, rename or transfer (no assessment of
+    their own last year): the sums of their predecessors' (docs/rearrangement.md). A figure
+    is summed only when every predecessor has it; a split part gets none (its share of the
+    incidents is unknown)."""
+    kinds = [
+        UnitChange.Kind.MERGE,
+        UnitChange.Kind.RENAME,
+        UnitChange.Kind.TRANSFER,
+        UnitChange.Kind.CONTINUATION,
+    ]
+    links: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(unit_ids), 5000):
+        for successor_id, predecessor_id in UnitChange.objects.filter(
+            successor_id__in=list(unit_ids[start : start + 5000]), kind__in=kinds
+        ).values_list("successor_id", "predecessor_id"):
+            links[successor_id].append(predecessor_id)
+    if not links:
+        return {}
+    figures = {
+        unit_id: row
+        for unit_id, *row in Assessment.objects.filter(
+            campaign__year=campaign.year - 1,
+            campaign__province_id=campaign.province_id,
+            unit_id__in=[p for ps in links.values() for p in ps],
+        ).values_list("unit_id", *Assessment.FIGURE_FIELDS)
+    }
+    found = {}
+    for successor_id, predecessors in links.items():
+        rows = [figures[p] for p in predecessors if p in figures]
+        if len(rows) != len(predecessors):
+            continue
+        sums = [None if any(r[i] is None for r in rows) else sum(r[i] for r in rows) for i in range(3)]
+        found[successor_id] = Figures(*sums)
     return found
 
 

@@ -11,13 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
-from certification.models import Answer, Assessment, Campaign, Registration
+from certification.models import Answer, Assessment, AuditEvent, Campaign, Registration
 from certification.services.scoring import schedule_rescore
 from units import services as unit_services
 from units.models import Unit
@@ -167,7 +166,6 @@ def _carry(campaign: Campaign, row: Any, unit: Unit, by: Actor, outcome: Outcome
         field="assessment",
         old="; ".join(str(a.pk) for a in assessments),
         new=assessment.pk,
-        assessment=assessment,
     )
     outcome.assessments += 1
     schedule_rescore(unit_id=unit.pk, campaign_id=campaign.pk)
@@ -186,6 +184,12 @@ def undo(*, reference: str, by: Actor, today: datetime.date | None = None) -> in
     if any(link.effective_on is None or link.effective_on <= today for link in links):
         raise WorkflowError(_("A re-arrangement can only be undone before its effective date."))
     new_ids = sorted({link.successor_id for link in links})
+    if AuditEvent.objects.filter(assessment__unit_id__in=new_ids).exists():
+        raise WorkflowError(
+            _(
+                "Assessments of the new units were worked on since; the re-arrangement can no longer be undone."
+            )
+        )
     for assessment in Assessment.objects.filter(unit_id__in=new_ids):
         log_change(
             assessment,
@@ -205,7 +209,7 @@ def undo(*, reference: str, by: Actor, today: datetime.date | None = None) -> in
             new="",
         )
     affected = list(Assessment.objects.filter(unit_id__in=new_ids).values_list("campaign_id", flat=True))
-    Assessment.objects.filter(Q(unit_id__in=new_ids)).delete()
+    Assessment.objects.filter(unit_id__in=new_ids).delete()
     Registration.objects.filter(unit_id__in=new_ids).delete()
     removed = unit_services.undo_rearrangement(reference=reference, by=by, today=today)
     old_ids = {link.predecessor_id for link in links}
