@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Answer, Assessment, AuditEvent, Campaign, Registration
+from certification.selectors.rearrangement import campaigns_across
 from certification.services.scoring import schedule_rescore
 from units import services as unit_services
 from units.models import Unit
@@ -30,19 +31,6 @@ class Outcome:
     registrations: int = 0
     assessments: int = 0
     reentry: int = 0  # answers marked for re-entry (predecessors answered differently)
-
-
-def campaigns_across(commune: Unit, effective_on: datetime.date) -> list[Campaign]:
-    """The campaigns of the commune's province whose units change during their period: they
-    start with the old units and end (their scope date) with the new ones."""
-    ancestor_ids = [int(part) for part in commune.path.split("/") if part]
-    return list(
-        Campaign.objects.filter(
-            province_id__in=ancestor_ids,
-            residential_period_start__lt=effective_on,
-            other_period_end__gte=effective_on,
-        ).exclude(status=Campaign.Status.CLOSED)
-    )
 
 
 @atomic_deferred

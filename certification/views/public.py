@@ -10,6 +10,8 @@ from django.views.decorators.http import require_safe
 
 from antt.accounts.lockout import rate_limited
 from certification.models import Certificate
+from certification.selectors.rearrangement import unit_now
+from units.models import Unit
 
 CODE_MAX_LENGTH = 40
 
@@ -28,6 +30,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
             .select_related("replaced_by", "revoking_decision")
             .only(
                 "code",
+                "unit",
                 "status",
                 "snapshot",
                 "revoked_on",
@@ -42,4 +45,14 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         )
     if certificate is None:
         return render(request, "public/verify_not_found.html", {"code": code[:CODE_MAX_LENGTH]}, status=404)
-    return render(request, "public/verify.html", {"certificate": certificate, "s": certificate.snapshot})
+    # A residential area re-arranged since: say what it is now (only names and dates, public anyway).
+    now = unit_now(Unit.objects.only("valid_from", "valid_to", "path").get(pk=certificate.unit_id))
+    return render(
+        request,
+        "public/verify.html",
+        {
+            "certificate": certificate,
+            "s": certificate.snapshot,
+            "now": [(u.full_name, u.valid_from) for u in now],
+        },
+    )

@@ -197,3 +197,48 @@ def test_the_command_with_user_refuses_a_commune_outside_their_scope(areas, tmp_
             "import_rearrangement", str(path), "--user", outsider_admin.username, stderr=io.StringIO()
         )
     assert not UnitChange.objects.exists()
+
+
+def test_the_upload_previews_the_tree_and_applying_writes_it(areas, commune_admin, login):
+    from django.urls import reverse
+
+    client = login(commune_admin)
+    data = xlsx(
+        [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
+        header=COLUMNS,
+        sheet=SHEET_NAME,
+    )
+    upload = io.BytesIO(data)
+    upload.name = "nq45.xlsx"
+    response = client.post(reverse("certification:rearrangement-upload"), {"file": upload})
+    assert response.status_code == 302
+    preview = client.get(response["Location"])
+    page = preview.content.decode()
+    assert "Tổ dân phố Hải Đông" in page and "Sáp nhập" in page
+    assert not UnitChange.objects.exists()  # a preview writes nothing
+    applied = client.post(response["Location"] + "apply/")
+    assert applied.status_code == 302
+    assert UnitChange.objects.count() == 2
+
+
+def test_a_bad_file_previews_every_error_and_cannot_be_applied(areas, commune_admin, login):
+    from django.urls import reverse
+
+    client = login(commune_admin)
+    upload = io.BytesIO(
+        xlsx([row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01")], header=COLUMNS, sheet=SHEET_NAME)
+    )
+    upload.name = "nq45.xlsx"
+    response = client.post(reverse("certification:rearrangement-upload"), {"file": upload})
+    page = client.get(response["Location"]).content.decode()
+    assert "18823-TDP05" in page  # left out
+    client.post(response["Location"] + "apply/")
+    assert not UnitChange.objects.exists()
+
+
+def test_the_template_download_is_only_for_a_commune_in_scope(areas, commune_admin, outsider_admin, login):
+    from django.urls import reverse
+
+    url = reverse("certification:rearrangement-template") + "?commune=18823"
+    assert login(commune_admin).get(url).status_code == 200
+    assert login(outsider_admin).get(url).status_code == 404

@@ -235,6 +235,7 @@ class _Validator:
         # every old unit named on any row (even a bad one): (row number, form or None)
         self.mentions: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
         self.unit_of: dict[int, Unit] = {}
+        self.first_row_of: dict[int, int] = {}  # commune id → its first row
 
     def error(self, number: int, message: str) -> None:
         self.plan.errors.append(RowError(row=number, message=message))
@@ -291,6 +292,8 @@ class _Validator:
                 _("No commune with code “%(code)s” in your scope.") % {"code": v[COMMUNE]},
             )
             ok = False
+        else:
+            self.first_row_of.setdefault(commune.pk, number)
         name = v.get(NAME, "")
         if not name:
             self.error(number, _("“Tên đơn vị mới” (name of the new unit) is missing."))
@@ -514,10 +517,7 @@ class _Validator:
                     )
 
     def check_left_out(self, uses: dict[int, list[PlannedUnit]]) -> None:
-        first_row: dict[int, int] = {}
-        for row in self.plan.rows:
-            first_row.setdefault(row.commune.pk, row.number)
-        for commune_id, number in first_row.items():
+        for commune_id, number in self.first_row_of.items():
             left = [a for a in self.areas_of[commune_id] if a.pk not in self.mentions]
             if left:
                 self.error(

@@ -136,3 +136,14 @@ def test_undo_is_refused_once_the_new_units_assessment_was_worked_on(campaign, a
     with pytest.raises(WorkflowError):
         rearrangement.undo(reference=REF, by=SystemActor(), today=datetime.date(YEAR, 6, 30))
     assert Assessment.objects.filter(unit=outcome.created[2]).exists()
+
+
+def test_the_verify_page_of_an_old_certificate_says_what_the_unit_is_now(areas):
+    from certification.selectors.rearrangement import unit_now
+
+    new = apply([row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)]).created[
+        2
+    ]
+    areas[0].refresh_from_db()
+    assert unit_now(areas[0], today=datetime.date(YEAR, 8, 1)) == [new]
+    assert unit_now(areas[2], today=datetime.date(YEAR, 8, 1)) == []
