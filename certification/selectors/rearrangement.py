@@ -56,22 +56,41 @@ def impact(rows: Sequence[Any]) -> list[RowImpact]:
             "unit_id", flat=True
         )
     )
-    found = []
     cache: dict[tuple[int, datetime.date], list[Campaign]] = {}
+    campaigns: dict[int, Campaign] = {}
     for row in changed:
         key = (row.commune.pk, row.effective_on)
         if key not in cache:
             cache[key] = campaigns_across(row.commune, row.effective_on)
+            campaigns.update((c.pk, c) for c in cache[key])
+    registered: set[tuple[int, int]] = set()
+    statuses: dict[tuple[int, int], str] = {}
+    labels = dict(Assessment.Status.choices)
+    for start in range(0, len(old_ids), 5000):
+        chunk = sorted(old_ids)[start : start + 5000]
+        registered.update(
+            Registration.objects.filter(campaign__in=list(campaigns), unit_id__in=chunk).values_list(
+                "campaign_id", "unit_id"
+            )
+        )
+        for campaign_id, unit_id, status in Assessment.objects.filter(
+            campaign__in=list(campaigns), unit_id__in=chunk
+        ).values_list("campaign_id", "unit_id", "status"):
+            statuses[(campaign_id, unit_id)] = str(labels[status])
+    found = []
+    for row in changed:
         names = {u.pk: u.full_name for u in row.predecessors}
         item = RowImpact(row=row, certificates=sum(certificates[pk] for pk in names))
-        for campaign in cache[key]:
-            registered = Registration.objects.filter(campaign=campaign, unit_id__in=list(names))
-            assessed = Assessment.objects.filter(campaign=campaign, unit_id__in=list(names))
+        for campaign in cache[(row.commune.pk, row.effective_on)]:
             item.campaigns.append(
                 CampaignImpact(
                     campaign=campaign,
-                    registered=[names[uid] for uid in registered.values_list("unit_id", flat=True)],
-                    assessments=[(names[a.unit_id], a.get_status_display()) for a in assessed],
+                    registered=[name for pk, name in names.items() if (campaign.pk, pk) in registered],
+                    assessments=[
+                        (name, statuses[(campaign.pk, pk)])
+                        for pk, name in names.items()
+                        if (campaign.pk, pk) in statuses
+                    ],
                 )
             )
         found.append(item)

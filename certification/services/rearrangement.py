@@ -18,7 +18,7 @@ from antt.errors import WorkflowError
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change
 from certification.models import Answer, Assessment, AuditEvent, Campaign, Registration
 from certification.selectors.rearrangement import campaigns_across
-from certification.services.scoring import schedule_rescore
+from certification.services.scoring import schedule_rescore, start_scoring_run
 from units import services as unit_services
 from units.models import Unit
 
@@ -33,130 +33,182 @@ class Outcome:
     reentry: int = 0  # answers marked for re-entry (predecessors answered differently)
 
 
+# Above this many new units a whole scoring run is cheaper than rescoring each (and its commune).
+RESCORE_ONE_BY_ONE = 50
+
+
 @atomic_deferred
 def apply(*, rows: Sequence[Any], by: Actor) -> Outcome:
-    """Apply a validated plan's ``rows`` and carry the campaigns across it."""
+    """Apply a validated plan's ``rows`` and carry the campaigns across it; the units are
+    rescored after the commit (a scoring run of each campaign for a large annex)."""
     outcome = Outcome(created=unit_services.apply_rearrangement(rows=rows, by=by))
+    by_campaign: dict[int, tuple[Campaign, list[Any]]] = {}
+    cache: dict[tuple[int, datetime.date], list[Campaign]] = {}
+    for row in rows:
+        if row.form == KEEP:
+            continue
+        key = (row.commune.pk, row.effective_on)
+        if key not in cache:
+            cache[key] = campaigns_across(row.commune, row.effective_on)
+        for campaign in cache[key]:
+            by_campaign.setdefault(campaign.pk, (campaign, []))[1].append(row)
     with translation.override("vi"):  # the carried notes are data, in the documents' language
-        for row in rows:
-            if row.form == KEEP:
-                continue
-            unit = outcome.created[row.number]
-            for campaign in campaigns_across(row.commune, row.effective_on):
-                _carry(campaign, row, unit, by, outcome)
+        for campaign, campaign_rows in by_campaign.values():
+            _carry(campaign, campaign_rows, outcome, by)
+            if len(campaign_rows) > RESCORE_ONE_BY_ONE:
+                start_scoring_run(campaign=campaign, by=by, trigger="cli")
+            else:
+                for row in campaign_rows:
+                    schedule_rescore(unit_id=outcome.created[row.number].pk, campaign_id=campaign.pk)
     return outcome
-
-
-def _share(row: Any) -> tuple[int, int] | None:
-    """A split part's share of its old unit's households (numerator, denominator)."""
-    old = row.predecessors[0].household_count
-    if row.form != SPLIT:
-        return None
-    return (row.household_count or 0, old or 1)
 
 
 def _sum(values: list[int | None]) -> int | None:
     return None if not values or any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-def _carry(campaign: Campaign, row: Any, unit: Unit, by: Actor, outcome: Outcome) -> None:
-    old_ids = [u.pk for u in row.predecessors]
-    names = {u.pk: u.full_name for u in row.predecessors}
-    share = _share(row)
-    registrations = list(Registration.objects.filter(campaign=campaign, unit_id__in=old_ids))
-    if registrations:
-        registered = _sum([r.households_registered for r in registrations])
-        if registered is not None and share is not None:
-            registered = registered * share[0] // share[1]
-        registration = Registration.objects.create(
-            campaign=campaign,
-            unit=unit,
-            registered_on=min(r.registered_on for r in registrations),
-            households_total=unit.household_count,
-            households_registered=registered,
-            resolution_ref=_joined(r.resolution_ref for r in registrations),
-            plan_ref=_joined(r.plan_ref for r in registrations),
-            pledge_ref=_joined(r.pledge_ref for r in registrations),
-            note=_("Carried over from: %(units)s.")
-            % {"units": ", ".join(names[r.unit_id] for r in registrations)},
-            created_by=actor_or_none(by),
+def _carry(campaign: Campaign, rows: list[Any], outcome: Outcome, by: Actor) -> None:
+    """Carry every row's predecessors' registration, assessment and answers in ``campaign`` to
+    its new unit: a few set-based reads and bulk writes for the whole annex."""
+    old_ids = sorted({u.pk for row in rows for u in row.predecessors})
+    registrations = {
+        r.unit_id: r for r in Registration.objects.filter(campaign=campaign, unit_id__in=old_ids)
+    }
+    assessments = {
+        a.unit_id: a
+        for a in Assessment.objects.filter(campaign=campaign, unit_id__in=old_ids).exclude(
+            status=Assessment.Status.REVOKED
         )
+    }
+    criteria_set = campaign.criteria_set_for(Unit.Kind.RESIDENTIAL_AREA)
+    answers: dict[int, list[Answer]] = {}
+    carried = Answer.objects.filter(assessment__in=[a.pk for a in assessments.values()])
+    if criteria_set is not None:
+        carried = carried.filter(criterion__criteria_set=criteria_set)
+    for answer in carried.order_by("pk"):
+        answers.setdefault(answer.assessment_id, []).append(answer)
+    actor = actor_or_none(by)
+    new_registrations, new_assessments, sources = [], [], {}
+    for row in rows:
+        unit = outcome.created[row.number]
+        names = {u.pk: u.full_name for u in row.predecessors}
+        olds = [u.pk for u in row.predecessors]
+        found = [registrations[pk] for pk in olds if pk in registrations]
+        if found:
+            registered = _sum([r.households_registered for r in found])
+            if registered is not None and row.form == SPLIT:
+                registered = (
+                    registered * (row.household_count or 0) // (row.predecessors[0].household_count or 1)
+                )
+            new_registrations.append(
+                Registration(
+                    campaign=campaign,
+                    unit=unit,
+                    registered_on=min(r.registered_on for r in found),
+                    households_total=unit.household_count,
+                    households_registered=registered,
+                    resolution_ref=_joined(r.resolution_ref for r in found),
+                    plan_ref=_joined(r.plan_ref for r in found),
+                    pledge_ref=_joined(r.pledge_ref for r in found),
+                    note=_("Carried over from: %(units)s.")
+                    % {"units": ", ".join(names[r.unit_id] for r in found)},
+                    created_by=actor,
+                )
+            )
+        assessed = [assessments[pk] for pk in olds if pk in assessments]
+        if not assessed:
+            continue
+        complete = len(assessed) == len(olds)
+        figures = {
+            name: (_sum([getattr(a, name) for a in assessed]) if complete and row.form != SPLIT else None)
+            for name in Assessment.FIGURE_FIELDS
+        }
+        new_assessments.append(
+            Assessment(
+                campaign=campaign,
+                unit=unit,
+                criteria_set=criteria_set or assessed[0].criteria_set,
+                note=_("Carried over from: %(units)s.")
+                % {"units": ", ".join(names[a.unit_id] for a in assessed)},
+                **figures,
+            )
+        )
+        sources[unit.pk] = (row, assessed, complete, names)
+    Registration.objects.bulk_create(new_registrations, batch_size=1000)
+    Assessment.objects.bulk_create(new_assessments, batch_size=1000)
+    new_answers = []
+    for assessment in new_assessments:
+        row, assessed, complete, names = sources[assessment.unit_id]
+        new_answers += _carried_answers(assessment, row, assessed, complete, names, answers, outcome, actor)
+    Answer.objects.bulk_create(new_answers, batch_size=5000)
+    for registration in new_registrations:
         log_change(
-            registration,
+            registration, by=by, action=Action.CARRIED_OVER, field="registration", old="", new=registration.pk
+        )
+    for assessment in new_assessments:
+        _row, assessed, _complete, _names = sources[assessment.unit_id]
+        log_change(
+            assessment,
             by=by,
             action=Action.CARRIED_OVER,
-            field="registration",
-            old="; ".join(str(r.pk) for r in registrations),
-            new=registration.pk,
+            field="assessment",
+            old="; ".join(str(a.pk) for a in assessed),
+            new=assessment.pk,
         )
-        outcome.registrations += 1
-    assessments = list(
-        Assessment.objects.filter(campaign=campaign, unit_id__in=old_ids)
-        .exclude(status=Assessment.Status.REVOKED)
-        .order_by("unit_id")
-    )
-    if not assessments:
-        return
-    complete = len({a.unit_id for a in assessments}) == len(old_ids)
-    figures = {
-        name: (_sum([getattr(a, name) for a in assessments]) if complete and share is None else None)
-        for name in Assessment.FIGURE_FIELDS
-    }
-    criteria_set = campaign.criteria_set_for(Unit.Kind.RESIDENTIAL_AREA) or assessments[0].criteria_set
-    assessment = Assessment.objects.create(
-        campaign=campaign,
-        unit=unit,
-        criteria_set=criteria_set,
-        note=_("Carried over from: %(units)s.") % {"units": ", ".join(names[a.unit_id] for a in assessments)},
-        **figures,
-    )
+    outcome.registrations += len(new_registrations)
+    outcome.assessments += len(new_assessments)
+
+
+def _carried_answers(
+    assessment: Assessment,
+    row: Any,
+    assessed: list[Assessment],
+    complete: bool,
+    names: dict[int, str],
+    answers: dict[int, list[Answer]],
+    outcome: Outcome,
+    actor: Any,
+) -> list[Answer]:
+    """The new assessment's answers: an answer the predecessors agree on is carried (figures
+    added up, a split part keeps its old unit's); one they differ on is left for re-entry,
+    with each old answer in the note."""
+    unit_of = {a.pk: a.unit_id for a in assessed}
     by_criterion: dict[int, list[Answer]] = {}
-    for answer in Answer.objects.filter(assessment__in=assessments, criterion__criteria_set=criteria_set):
-        by_criterion.setdefault(answer.criterion_id, []).append(answer)
-    unit_of = {a.pk: a.unit_id for a in assessments}
-    new_answers = []
-    for criterion_id, answers in by_criterion.items():
-        values = {a.effective_value for a in answers}
-        if len(values) == 1 and (complete or len(answers) == len(old_ids)):
-            numbers = [a.number for a in answers]
-            number = numbers[0] if share is not None or len(answers) == 1 else _sum(numbers)
-            new_answers.append(
+    for old in assessed:
+        for answer in answers.get(old.pk, []):
+            by_criterion.setdefault(answer.criterion_id, []).append(answer)
+    found = []
+    for criterion_id, old_answers in by_criterion.items():
+        values = {a.effective_value for a in old_answers}
+        if len(values) == 1 and complete and len(old_answers) == len(assessed):
+            numbers = [a.number for a in old_answers]
+            found.append(
                 Answer(
                     assessment=assessment,
                     criterion_id=criterion_id,
                     value=values.pop(),
-                    number=number,
-                    note="\n".join(a.note for a in answers if a.note),
-                    updated_by=actor_or_none(by),
+                    number=numbers[0] if row.form == SPLIT or len(numbers) == 1 else _sum(numbers),
+                    note="\n".join(a.note for a in old_answers if a.note),
+                    updated_by=actor,
                 )
             )
             continue
         shown = "; ".join(
             f"{names[unit_of[a.assessment_id]]}: {Answer.Value(a.effective_value).label}"
-            for a in sorted(answers, key=lambda a: unit_of[a.assessment_id])
+            for a in sorted(old_answers, key=lambda a: unit_of[a.assessment_id])
         )
-        new_answers.append(
+        found.append(
             Answer(
                 assessment=assessment,
                 criterion_id=criterion_id,
                 value=Answer.Value.EMPTY,
                 note=_("To be entered again after the merger. The old answers: %(answers)s.")
                 % {"answers": shown},
-                updated_by=actor_or_none(by),
+                updated_by=actor,
             )
         )
         outcome.reentry += 1
-    Answer.objects.bulk_create(new_answers)
-    log_change(
-        assessment,
-        by=by,
-        action=Action.CARRIED_OVER,
-        field="assessment",
-        old="; ".join(str(a.pk) for a in assessments),
-        new=assessment.pk,
-    )
-    outcome.assessments += 1
-    schedule_rescore(unit_id=unit.pk, campaign_id=campaign.pk)
+    return found
 
 
 def _joined(values: Iterable[str]) -> str:
