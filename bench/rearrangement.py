@@ -26,6 +26,7 @@ from certification.scoring import results
 from certification.selectors.rearrangement import impact
 from certification.services import rearrangement
 from certification.services.campaigns import open_campaign
+from certification.services.scoring import start_scoring_run
 from units.exchange.rearrangement import COLUMNS, SHEET_NAME, read_upload, validate
 from units.models import Unit, UnitChange
 from units.tree import rebuild_paths
@@ -121,7 +122,7 @@ def timed(label: str, func):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_measure_a_provinces_annex():
+def test_measure_a_provinces_annex(monkeypatch):
     province, campaign, communes = build_world()
     data = annex(communes)
     print(f"\n{COMMUNES * AREAS} old residential areas → {COMMUNES * (AREAS - MERGERS)} after")
@@ -131,11 +132,18 @@ def test_measure_a_provinces_annex():
         assert plan.ok, plan.errors[:5]
         found = timed("impact (the rest of the preview)", lambda: impact(plan.rows))
         assert len(found) == COMMUNES * MERGERS
+        # The scoring run the apply starts at commit is timed on its own below.
+        started = []
+        monkeypatch.setattr(rearrangement, "start_scoring_run", lambda **kwargs: started.append(kwargs))
         outcome = timed(
             "apply (tree, links, audit, carry)", lambda: rearrangement.apply(rows=plan.rows, by=SystemActor())
         )
     assert outcome.assessments == COMMUNES * MERGERS
     assert UnitChange.objects.count() == 2 * COMMUNES * MERGERS
+    assert [kwargs["campaign"] for kwargs in started] == [campaign]
+    timed("the scoring run after it (eager, whole campaign)", lambda: start_scoring_run(**started[0]))
     units = list(results.campaign_units(campaign).values_list("pk", flat=True))
-    timed("rescore the province's units", lambda: results.score_campaign_units(campaign, units))
-    timed("rescore its communes (XA-4)", lambda: results.score_communes(campaign, [c.pk for c in communes]))
+    timed(
+        "rescore the province's units again (nothing changed)",
+        lambda: results.score_campaign_units(campaign, units),
+    )

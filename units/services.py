@@ -320,13 +320,13 @@ def apply_rearrangement(*, rows: Sequence[Any], by) -> dict[int, Unit]:
         created[row.number] = unit
     Unit.objects.bulk_create(list(created.values()), batch_size=1000)
     rebuild_paths([u.pk for u in created.values()])
-    ended = []
+    ended: dict[datetime.date, set[int]] = {}
     for row in changing:
         for old in row.predecessors:
-            unit = locked[old.pk]
-            unit.valid_to = row.effective_on
-            ended.append(unit)
-    Unit.objects.bulk_update(list({u.pk: u for u in ended}.values()), ["valid_to"], batch_size=1000)
+            locked[old.pk].valid_to = row.effective_on
+            ended.setdefault(row.effective_on, set()).add(old.pk)
+    for day, ids in ended.items():  # one UPDATE per effective date
+        Unit.objects.filter(pk__in=sorted(ids)).update(valid_to=day, updated_at=timezone.now())
     UnitChange.objects.bulk_create(
         [
             UnitChange(

@@ -9,7 +9,7 @@ until the effective date.
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,6 +31,20 @@ class Outcome:
     registrations: int = 0
     assessments: int = 0
     reentry: int = 0  # answers marked for re-entry (predecessors answered differently)
+
+
+class OldAnswer(NamedTuple):
+    assessment_id: int
+    criterion_id: int
+    value: str
+    appraised_value: str
+    number: int | None
+    note: str
+
+    @property
+    def effective_value(self) -> str:
+        """As ``Answer.effective_value``: the appraised answer wins."""
+        return self.appraised_value or self.value
 
 
 # Above this many new units a whole scoring run is cheaper than rescoring each (and its commune).
@@ -81,11 +95,13 @@ def _carry(campaign: Campaign, rows: list[Any], outcome: Outcome, by: Actor) -> 
         )
     }
     criteria_set = campaign.criteria_set_for(Unit.Kind.RESIDENTIAL_AREA)
-    answers: dict[int, list[Answer]] = {}
+    # As plain tuples: an annex carries tens of thousands of answers.
+    answers: dict[int, list[OldAnswer]] = {}
     carried = Answer.objects.filter(assessment__in=[a.pk for a in assessments.values()])
     if criteria_set is not None:
         carried = carried.filter(criterion__criteria_set=criteria_set)
-    for answer in carried.order_by("pk"):
+    for values in carried.order_by("pk").values_list(*OldAnswer._fields):
+        answer = OldAnswer(*values)
         answers.setdefault(answer.assessment_id, []).append(answer)
     actor = actor_or_none(by)
     new_registrations, new_assessments, sources = [], [], {}
@@ -165,7 +181,7 @@ def _carried_answers(
     assessed: list[Assessment],
     complete: bool,
     names: dict[int, str],
-    answers: dict[int, list[Answer]],
+    answers: dict[int, list["OldAnswer"]],
     outcome: Outcome,
     actor: Any,
 ) -> list[Answer]:
@@ -173,7 +189,7 @@ def _carried_answers(
     added up, a split part keeps its old unit's); one they differ on is left for re-entry,
     with each old answer in the note."""
     unit_of = {a.pk: a.unit_id for a in assessed}
-    by_criterion: dict[int, list[Answer]] = {}
+    by_criterion: dict[int, list[OldAnswer]] = {}
     for old in assessed:
         for answer in answers.get(old.pk, []):
             by_criterion.setdefault(answer.criterion_id, []).append(answer)
