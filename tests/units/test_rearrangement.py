@@ -242,3 +242,35 @@ def test_the_template_download_is_only_for_a_commune_in_scope(areas, commune_adm
     url = reverse("certification:rearrangement-template") + "?commune=18823"
     assert login(commune_admin).get(url).status_code == 200
     assert login(outsider_admin).get(url).status_code == 404
+
+
+def test_a_transfer_moves_an_area_to_another_commune_and_a_rename_keeps_the_old_unit(areas, other_commune):
+    plan = plan_of(
+        [
+            row("Tổ dân phố 1", "Điều chỉnh", "18823-TDP01", commune=other_commune.code),
+            row("Tổ dân phố Hải Tây", "Đổi tên", "18823-TDP02"),
+            *keep(3, 4, 5),
+        ]
+    )
+    assert plan.ok, messages(plan)
+    created = rearrangement.apply(rows=plan.rows, by=SystemActor()).created
+    moved, renamed = created[2], created[3]
+    assert moved.parent == other_commune and moved.household_count == 101
+    assert UnitChange.objects.get(successor=moved).kind == "transfer"
+    assert UnitChange.objects.get(successor=renamed).kind == "rename"
+    old = Unit.objects.get(code="18823-TDP02")
+    assert old.name == "Tổ dân phố 2" and old.valid_to == datetime.date(2027, 3, 1)  # history kept
+
+
+def test_the_command_acts_as_the_given_user(areas, tmp_path, commune_admin):
+    path = tmp_path / "nq45.xlsx"
+    path.write_bytes(
+        xlsx(
+            [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
+            header=COLUMNS,
+            sheet=SHEET_NAME,
+        )
+    )
+    call_command("import_rearrangement", str(path), "--user", commune_admin.username, stdout=io.StringIO())
+    event = AuditEvent.objects.get(action=Action.REARRANGEMENT_APPLIED)
+    assert event.actor == commune_admin
