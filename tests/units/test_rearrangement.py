@@ -274,3 +274,20 @@ def test_the_command_acts_as_the_given_user(areas, tmp_path, commune_admin):
     call_command("import_rearrangement", str(path), "--user", commune_admin.username, stdout=io.StringIO())
     event = AuditEvent.objects.get(action=Action.REARRANGEMENT_APPLIED)
     assert event.actor == commune_admin
+
+
+def test_the_administrator_undoes_a_resolution_before_its_effective_date(
+    areas, commune_admin, outsider_admin, login
+):
+    from django.urls import reverse
+
+    plan = plan_of([row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)])
+    rearrangement.apply(rows=plan.rows, by=SystemActor())
+    url = reverse("certification:rearrangement-undo")
+    assert login(outsider_admin).post(url, {"reference": REF}).status_code == 404  # not their subtree
+    assert UnitChange.objects.count() == 2
+    page = login(commune_admin).get(reverse("certification:rearrangement-upload")).content.decode()
+    assert REF in page
+    assert login(commune_admin).post(url, {"reference": REF}).status_code == 302
+    assert not UnitChange.objects.exists()
+    assert Unit.objects.get(code="18823-TDP01").valid_to is None
