@@ -72,6 +72,9 @@ class Action(models.TextChoices):
     UNIT_CREATED = "unit_created", _("Unit created")
     UNIT_CHANGED = "unit_changed", _("Unit changed")
     UNIT_DELETED = "unit_deleted", _("Unit deleted")
+    REARRANGEMENT_APPLIED = "rearrangement_applied", _("Re-arrangement of residential areas applied")
+    REARRANGEMENT_UNDONE = "rearrangement_undone", _("Re-arrangement of residential areas undone")
+    CARRIED_OVER = "carried_over", _("Carried over from the units before the re-arrangement")
     # Rows written in the Django admin that no service owns (one event per row, changed fields).
     RECORD_ADDED = "record_added", _("Record added in the admin")
     RECORD_CHANGED = "record_changed", _("Record changed in the admin")

@@ -6,7 +6,16 @@ from django.urls import include, path
 
 from certification.views import assessment_actions as actions
 from certification.views import assessment_pages as pages
-from certification.views import assessments, campaigns, criteria, dashboard, documents, public, scoring
+from certification.views import (
+    assessments,
+    campaigns,
+    criteria,
+    dashboard,
+    documents,
+    public,
+    rearrangement,
+    scoring,
+)
 
 NAMESPACE = "certification"
 
@@ -25,6 +34,11 @@ certification_patterns = [
     ),
     path("criteria/unit/<int:unit_pk>/<int:year>/", criteria.criteria_for_unit, name="criteria-for-unit"),
     path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("rearrangement/", rearrangement.upload, name="rearrangement-upload"),
+    path("rearrangement/template/", rearrangement.template_download, name="rearrangement-template"),
+    path("rearrangement/undo/", rearrangement.undo, name="rearrangement-undo"),
+    path("rearrangement/<str:token>/", rearrangement.preview, name="rearrangement-preview"),
+    path("rearrangement/<str:token>/apply/", rearrangement.apply, name="rearrangement-apply"),
     path("campaigns/open/", campaigns.campaign_open, name="campaign-open"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),

@@ -10,7 +10,9 @@ A user whose last role is removed keeps a :class:`~units.models.LastRole`, so th
 administrators of that unit still find and manage them.
 """
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,7 +29,8 @@ from antt.accounts.sessions import end_sessions
 from antt.errors import WorkflowError
 from certification.audit import Action, actor_or_none, log_change, log_diff
 from units import access
-from units.models import LastRole, RoleAssignment, Unit
+from units.models import LastRole, RoleAssignment, Unit, UnitChange
+from units.tree import rebuild_paths
 
 Role = RoleAssignment.Role
 User = get_user_model()
@@ -266,3 +269,126 @@ def issue_password_link(*, by, user: AbstractBaseUser) -> str:
         "password_reset_confirm",
         kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
     )
+
+
+# Re-arrangement of residential areas (docs/rearrangement.md) --------------------------------
+
+
+def _new_code(commune: Unit, year: int, taken: set[str]) -> str:
+    number = 1
+    while f"{commune.code}-S{year}-{number:03d}" in taken:
+        number += 1
+    code = f"{commune.code}-S{year}-{number:03d}"
+    taken.add(code)
+    return code
+
+
+@transaction.atomic
+def apply_rearrangement(*, rows: Sequence[Any], by) -> dict[int, Unit]:
+    """Write a validated plan (``units.exchange.rearrangement.RearrangementPlan.rows``): every
+    row but “Giữ nguyên” (``form`` ``keep``) becomes a new residential area ``valid_from`` its
+    effective date, its predecessors end (``valid_to``) that day, and one ``UnitChange`` per
+    predecessor (``form`` is the link's kind). Returns the new unit of each row number.
+    Audited: each unit created or ended, and one ``rearrangement_applied`` event per row."""
+    changing = [r for r in rows if r.form != "keep"]
+    old_ids = sorted({u.pk for r in changing for u in r.predecessors})
+    locked = {u.pk: u for u in Unit.objects.select_for_update(no_key=True).filter(pk__in=old_ids)}
+    for row in changing:
+        for unit in row.predecessors:
+            current = locked.get(unit.pk)
+            if current is None or (current.valid_to is not None and current.valid_to <= row.effective_on):
+                raise WorkflowError(
+                    _("“%(unit)s” was changed meanwhile; check the file again.") % {"unit": unit.full_name}
+                )
+    before = unit_snapshots(locked.values())
+    prefixes = {f"{r.commune.code}-S{r.effective_on.year}-" for r in changing}
+    taken: set[str] = set()
+    for prefix in prefixes:
+        taken.update(Unit.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    created: dict[int, Unit] = {}
+    for row in changing:
+        unit = Unit(
+            code=_new_code(row.commune, row.effective_on.year, taken),
+            name=row.name,
+            label=row.label,
+            kind=Unit.Kind.RESIDENTIAL_AREA,
+            parent=row.commune,
+            household_count=row.household_count,
+            valid_from=row.effective_on,
+        )
+        unit.refresh_derived_fields()
+        created[row.number] = unit
+    Unit.objects.bulk_create(list(created.values()), batch_size=1000)
+    rebuild_paths([u.pk for u in created.values()])
+    ended: dict[datetime.date, set[int]] = {}
+    for row in changing:
+        for old in row.predecessors:
+            locked[old.pk].valid_to = row.effective_on
+            ended.setdefault(row.effective_on, set()).add(old.pk)
+    for day, ids in ended.items():  # one UPDATE per effective date
+        Unit.objects.filter(pk__in=sorted(ids)).update(valid_to=day, updated_at=timezone.now())
+    UnitChange.objects.bulk_create(
+        [
+            UnitChange(
+                predecessor_id=old.pk,
+                successor=created[row.number],
+                kind=row.form,
+                effective_on=row.effective_on,
+                reference=row.reference[:200],
+            )
+            for row in changing
+            for old in row.predecessors
+        ],
+        batch_size=1000,
+    )
+    log_unit_changes(by=by, before=before, units=[*locked.values(), *created.values()])
+    for row in changing:
+        log_change(
+            created[row.number],
+            by=by,
+            action=Action.REARRANGEMENT_APPLIED,
+            field=row.form,
+            old="; ".join(u.code for u in row.predecessors),
+            new=row.reference,
+        )
+    return created
+
+
+def rearrangement_links(reference: str) -> QuerySet[UnitChange]:
+    """The links a resolution (its ``Căn cứ``) wrote."""
+    return UnitChange.objects.filter(reference=reference[:200]).select_related("predecessor", "successor")
+
+
+@transaction.atomic
+def undo_rearrangement(*, reference: str, by, today: datetime.date | None = None) -> int:
+    """Remove the units a resolution created and let their predecessors continue, until its
+    effective date (from that day the new units are the ones that exist). Returns how many
+    units were removed. The campaign rows carried to them must be gone first
+    (``certification.services.rearrangement.undo``)."""
+    today = today or timezone.localdate()
+    links = list(rearrangement_links(reference))
+    if not links:
+        raise WorkflowError(_("No re-arrangement with this resolution."))
+    if any(link.effective_on is None or link.effective_on <= today for link in links):
+        raise WorkflowError(_("A re-arrangement can only be undone before its effective date."))
+    successor_ids = sorted({link.successor_id for link in links})
+    if UnitChange.objects.filter(predecessor_id__in=successor_ids).exists():
+        raise WorkflowError(_("The new units were re-arranged again; undo that first."))
+    if Unit.objects.filter(parent_id__in=successor_ids).exists():
+        raise WorkflowError(_("Units were filed under the new units; move them first."))
+    old_ids = sorted({link.predecessor_id for link in links})
+    olds = list(Unit.objects.select_for_update(no_key=True).filter(pk__in=old_ids))
+    before = unit_snapshots(olds)
+    for unit in olds:
+        unit.valid_to = None
+    Unit.objects.bulk_update(olds, ["valid_to"])
+    successors = list(Unit.objects.select_for_update().filter(pk__in=successor_ids))
+    gone = unit_snapshots(successors)
+    for unit in successors:
+        log_diff(unit, by=by, action=Action.UNIT_DELETED, old=gone[unit.pk], new=None)
+        log_change(unit, by=by, action=Action.REARRANGEMENT_UNDONE, field="reference", old=reference, new="")
+    log_unit_changes(by=by, before=before, units=olds)
+    UnitChange.objects.filter(pk__in=[link.pk for link in links]).delete()
+    RoleAssignment.objects.filter(unit_id__in=successor_ids).delete()
+    Unit.objects.filter(pk__in=successor_ids).delete()
+    return len(successors)

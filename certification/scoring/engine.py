@@ -293,8 +293,13 @@ def rollup_xa4(
     base: str = BASE_ALL,
     threshold_percent: int = DEFAULT_THRESHOLD,
     code: str = "XA-4",
+    rearranged: tuple[int, str] | None = None,
 ) -> Xa4Rollup:
-    """XA-4: 100 % of the eligible units under the commune's authority registered, and
+    """``rearranged``: (how many residential areas the commune had before a re-arrangement
+    during the period, their local noun, e.g. "thôn"): the explanation says so, "24 thôn sau
+    sắp xếp (trước: 31)" (the areas counted are those existing at the period's end).
+
+    XA-4: 100 % of the eligible units under the commune's authority registered, and
     recognized × 100 ≥ threshold × total. Base ``all``: residential areas, agencies,
     enterprises and schools together (the text of TT 124); ``residential``: residential areas
     only (TT 23/2012). A decided unit counts by its decision; an undecided one by its computed
@@ -341,6 +346,10 @@ def rollup_xa4(
                 f"{recognized}/{total} {share} — {verdict}"
             )
     sentences = [text]
+    if rearranged is not None:
+        before, area_noun = rearranged
+        after = by_kind.get(RESIDENTIAL_AREA, {}).get("total", 0)
+        sentences.append(f"{after} {area_noun} sau sắp xếp (trước: {before})")
     if total and not enough:
         sentences.append(f"Cần ít nhất {required}/{total} {noun} được công nhận")
     if undecided:

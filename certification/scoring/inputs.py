@@ -17,6 +17,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -45,7 +46,7 @@ from certification.scoring.engine import (
     ScoreItemSpec,
     SheetSpec,
 )
-from units.models import Unit
+from units.models import Unit, UnitChange, valid_q
 
 DETAIL_TYPES = (scoring.COUNT_THRESHOLD, scoring.COMPARISON)
 BITS_PER_WORD = 62  # SUM/BIT_OR of distinct powers of two stays inside a signed 64-bit integer
@@ -546,4 +547,83 @@ def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) 
             if row[18] is not None:
                 found.existing[unit_id] = row[18]
             found.digests[unit_id] = row[19]
+    missing = [
+        u.id for u in found.units if u.kind == Unit.Kind.RESIDENTIAL_AREA and u.id not in found.last_year
+    ]
+    if missing:
+        found.last_year.update(predecessors_last_year(campaign, missing))
+    return found
+
+
+def predecessors_last_year(campaign: Campaign, unit_ids: Sequence[int]) -> dict[int, Figures]:
+    """Last year's figures of units formed by a merger, rename or transfer (no assessment of
+    their own last year): the sums of their predecessors' (docs/rearrangement.md). A figure
+    is summed only when every predecessor has it; a split part gets none (its share of the
+    incidents is unknown)."""
+    kinds = [
+        UnitChange.Kind.MERGE,
+        UnitChange.Kind.RENAME,
+        UnitChange.Kind.TRANSFER,
+        UnitChange.Kind.CONTINUATION,
+    ]
+    links: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(unit_ids), 5000):
+        for successor_id, predecessor_id in UnitChange.objects.filter(
+            successor_id__in=list(unit_ids[start : start + 5000]), kind__in=kinds
+        ).values_list("successor_id", "predecessor_id"):
+            links[successor_id].append(predecessor_id)
+    if not links:
+        return {}
+    figures = {
+        unit_id: row
+        for unit_id, *row in Assessment.objects.filter(
+            campaign__year=campaign.year - 1,
+            campaign__province_id=campaign.province_id,
+            unit_id__in=[p for ps in links.values() for p in ps],
+        ).values_list("unit_id", *Assessment.FIGURE_FIELDS)
+    }
+    found = {}
+    for successor_id, predecessors in links.items():
+        rows = [figures[p] for p in predecessors if p in figures]
+        if len(rows) != len(predecessors):
+            continue
+        sums = [None if any(r[i] is None for r in rows) else sum(r[i] for r in rows) for i in range(3)]
+        found[successor_id] = Figures(*sums)
+    return found
+
+
+def rearranged_communes(
+    campaign: Campaign, commune_ids: Sequence[int], end: date
+) -> dict[int, tuple[int, str]]:
+    """commune id → (its residential areas before a re-arrangement during the campaign's
+    period, their noun) for the communes whose residential areas were re-arranged between the
+    period's start and ``end`` (the scope date); XA-4's explanation says so."""
+    start = campaign.residential_period_start
+    kind = Unit.Kind.RESIDENTIAL_AREA
+    moved = (
+        Unit.objects.filter(parent_id__in=list(commune_ids), kind=kind)
+        .filter(
+            Q(valid_to__gt=start, valid_to__lte=end, successor_links__isnull=False)
+            | Q(valid_from__gt=start, valid_from__lte=end, predecessor_links__isnull=False)
+        )
+        .values_list("id", "parent_id", "valid_to")
+        .distinct()
+    )
+    delta: dict[int, int] = defaultdict(int)
+    for _id, parent_id, valid_to in moved:
+        delta[parent_id] += 1 if valid_to is not None and valid_to <= end else -1
+    if not delta:
+        return {}
+    now: dict[int, int] = defaultdict(int)
+    labels: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for parent_id, label in Unit.objects.filter(
+        valid_q(end), parent_id__in=list(delta), kind=kind
+    ).values_list("parent_id", "label"):
+        now[parent_id] += 1
+        labels[parent_id][label.lower() or "khu dân cư"] += 1
+    found = {}
+    for commune_id, change in delta.items():
+        counts = labels[commune_id]
+        noun = next(iter(counts)) if len(counts) == 1 else "khu dân cư"
+        found[commune_id] = (now[commune_id] + change, noun)
     return found

@@ -37,6 +37,7 @@ from certification.scoring.inputs import (
     decode_answers,
     gather_units,
     load_plans,
+    rearranged_communes,
     unit_where,
 )
 from certification.scoring.store import ResultRow, write_rows
@@ -218,6 +219,13 @@ def _changes(
         [assessment.id for assessment in assessments.values()], None if gathered.existing else plans.bits
     )
 
+    rearranged = (
+        rearranged_communes(
+            campaign, [u.id for u in gathered.units if u.kind == COMMUNE], scope_date(campaign)
+        )
+        if children is not None
+        else {}
+    )
     changed: list[_Changed] = []
     for unit in gathered.units:
         xa4 = xa4_json = None
@@ -235,7 +243,11 @@ def _changes(
                 rollup_set, ("XA-4", scoring.DEFAULT_THRESHOLD, scoring.BASE_ALL)
             )
             xa4 = scoring.rollup_xa4(
-                children.get(unit.id, []), base=base, threshold_percent=threshold, code=code
+                children.get(unit.id, []),
+                base=base,
+                threshold_percent=threshold,
+                code=code,
+                rearranged=rearranged.get(unit.id),
             )
             xa4_json = json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False)
             input_hash = _hash(input_hash, xa4_json)

@@ -12,6 +12,8 @@ from antt.accounts.lockout import rate_limited
 from certification.documents.verification import check_pdf
 from certification.forms.documents import PdfUploadForm
 from certification.models import Certificate
+from certification.selectors.rearrangement import unit_now
+from units.models import Unit
 
 CODE_MAX_LENGTH = 40
 
@@ -30,6 +32,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
             .select_related("replaced_by", "revoking_decision")
             .only(
                 "code",
+                "unit",
                 "status",
                 "snapshot",
                 "revoked_on",
@@ -44,7 +47,17 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         )
     if certificate is None:
         return render(request, "public/verify_not_found.html", {"code": code[:CODE_MAX_LENGTH]}, status=404)
-    return render(request, "public/verify.html", {"certificate": certificate, "s": certificate.snapshot})
+    # A residential area re-arranged since: say what it is now (only names and dates, public anyway).
+    now = unit_now(Unit.objects.only("valid_from", "valid_to", "path").get(pk=certificate.unit_id))
+    return render(
+        request,
+        "public/verify.html",
+        {
+            "certificate": certificate,
+            "s": certificate.snapshot,
+            "now": [(u.full_name, u.valid_from) for u in now],
+        },
+    )
 
 
 def _too_many(request: HttpRequest) -> HttpResponse | None:

@@ -18,11 +18,15 @@ adding a view means deciding who may reach it. The admin site has its own test b
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -73,6 +77,16 @@ class Rule:
     @property
     def names_object(self) -> bool:
         return self.kwargs is not None or self.query is not None
+
+
+def store_rearrangement_token(user) -> str:
+    """A pending re-arrangement file of ``user`` (what the upload stores), without rows."""
+    directory = Path(settings.MEDIA_ROOT) / "rearrangements"
+    directory.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    payload = {"user": user.pk, "filename": "sap-xep.xlsx", "rows": []}
+    (directory / f"{token}.json").write_text(json.dumps(payload), encoding="utf-8")
+    return token
 
 
 def pk_of(name: str):
@@ -128,6 +142,29 @@ MATRIX: dict[str, Rule] = {
         method="post",
         data=lambda s, w: {"token": s.import_token},
         query=lambda s, w: "",
+        role_first=True,
+    ),
+    # Re-arrangement of residential areas (docs/rearrangement.md): administrators of a subtree.
+    "certification:rearrangement-upload": Rule(allow({ADMIN, SUPER})),
+    "certification:rearrangement-template": Rule(
+        allow({ADMIN, SUPER}), query=lambda s, w: f"commune={s.commune.code}", role_first=True
+    ),
+    "certification:rearrangement-undo": Rule(
+        # Only a resolution of one's own subtree not yet in force can be undone; this one is none.
+        {ADMIN: 404, SUPER: 404},
+        method="post",
+        data=lambda s, w: {"reference": "Nghị quyết không có"},
+    ),
+    "certification:rearrangement-preview": Rule(
+        # The token is the commune admin's pending file: only they may see it.
+        {ADMIN: 200, SUPER: 404},
+        kwargs=lambda s, w: {"token": store_rearrangement_token(s.admin)},
+        role_first=True,
+    ),
+    "certification:rearrangement-apply": Rule(
+        {ADMIN: 302, SUPER: 404},
+        kwargs=lambda s, w: {"token": store_rearrangement_token(s.admin)},
+        method="post",
         role_first=True,
     ),
     "units:user-list": Rule(allow({ADMIN, SUPER})),
