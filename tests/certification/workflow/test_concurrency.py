@@ -153,7 +153,7 @@ def test_the_same_criterion_changed_by_two_people_is_a_conflict_naming_who(draft
             changes={"KDC-1": {"note": "Chưa có nghị quyết"}, "KDC-5": {"value": "met"}},
         )
     message = str(excinfo.value)
-    assert message.startswith("Hoa Lê đã sửa KDC-1 lúc ")
+    assert message.startswith("Lê Hoa đã sửa KDC-1 lúc ")
     assert "Thay đổi của bạn chưa được lưu" in message and "KDC-5" not in message
     # Nothing of the refused save was written, not even the other criterion.
     answers = dict(draft.answers.values_list("criterion__code", "value"))
@@ -211,7 +211,7 @@ def test_dossier_and_figures_conflict_per_field(draft, officer, second_officer):
     assert (draft.crime_count, draft.violation_count) == (1, 2)
     with (
         translation.override("vi"),
-        pytest.raises(ConflictError, match=r"(?i)^Hoa Lê đã sửa người chủ trì cuộc họp"),
+        pytest.raises(ConflictError, match=r"(?i)^Lê Hoa đã sửa người chủ trì cuộc họp"),
     ):
         entry.save_answers(
             assessment=draft,
