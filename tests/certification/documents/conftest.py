@@ -171,3 +171,13 @@ def assert_official_pdf(data: bytes, phrases: list[str]) -> str:
 @pytest.fixture
 def media_root(settings) -> Path:
     return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after (the public pages' rate limits count in it)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -4,16 +4,10 @@
 import datetime
 
 import pytest
-from django.core.cache import cache
 
 from units.models import Unit, UnitChange
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # the verify rate limit counts in the cache
 
 
 @pytest.mark.django_db

@@ -145,3 +145,15 @@ def _english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def as_user(client):
+    """Log ``user`` in on the test client, pages in English (the tests read English messages)."""
+
+    def login(user):
+        client.force_login(user)
+        client.cookies["django_language"] = "en"
+        return client
+
+    return login

@@ -53,16 +53,6 @@ def failing(last_year, appraised) -> Assessment:
     return appraised
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.cookies["django_language"] = "en"
-        return client
-
-    return login
-
-
 def batch_url(commune) -> str:
     return reverse("certification:recognize-batch") + f"?issuer={commune.pk}"
 

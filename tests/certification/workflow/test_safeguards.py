@@ -16,16 +16,6 @@ pytestmark = pytest.mark.django_db
 REASON = "Phát hiện che giấu vụ việc gây rối trật tự công cộng"
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        client.cookies["django_language"] = "en"
-        return client
-
-    return login
-
-
 def signature(commune) -> dict:
     """The signature block of a decision form, as posted."""
     fields = decision_fields(commune)
