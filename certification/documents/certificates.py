@@ -260,6 +260,7 @@ def render_context(certificate: Certificate) -> dict:
         # Lines joined by newlines (``white-space: pre-line``): a <br> costs WeasyPrint a box.
         "issuer_text": "\n".join(s.get("issuer_header", [])),
         "signer_text": "\n".join(s.get("signer_lines", [])),
+        "verify_url": verify_url(certificate.code),
         "qr": pdf.qr_data_uri(verify_url(certificate.code)),
     }
 
