@@ -24,7 +24,7 @@ def test_numbers_follow_each_other_per_issuer_and_year_and_series(commune, other
 def test_issuing_numbers_the_decision_and_records_it_in_the_audit_trail(decision):
     assert decision.status == Decision.Status.ISSUED
     assert decision.number == 1
-    assert decision.reference == "1/QĐ-UBND"
+    assert decision.reference == "01/QĐ-UBND"
     assert AuditEvent.objects.filter(action="decision_issued", object_id=str(decision.pk)).count() == 2
 
 
@@ -59,7 +59,7 @@ def test_decision_pdf_has_the_official_header_title_articles_and_annex(decision,
     phrases = [
         "ỦY BAN NHÂN DÂN",
         "PHƯỜNG VŨNG ÁNG",
-        "Số: 1/QĐ-UBND",
+        "Số: 01/QĐ-UBND",
         "Kỳ Anh, ngày 12 tháng 11 năm 2026",
         "QUYẾT ĐỊNH",
         "Về việc công nhận khu dân cư đạt tiêu chuẩn “An toàn về an ninh, trật tự” năm 2026",
@@ -79,7 +79,7 @@ def test_decision_pdf_has_the_official_header_title_articles_and_annex(decision,
         "CHỦ TỊCH",
         "Nguyễn Văn Hùng",
         "Phụ lục",
-        "(Kèm theo Quyết định số 1/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
+        "(Kèm theo Quyết định số 01/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
         "STT Tên đơn vị Loại Thuộc",
     ]
     text = assert_official_pdf(data, phrases)
