@@ -309,7 +309,9 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 def certificate_title(certificate: Certificate) -> str:
     """The PDF's title: 'Giấy công nhận Tổ dân phố 1 năm 2026 (số vào sổ 3)'."""
     s = certificate.snapshot
-    return nfc(f"Giấy công nhận {s.get('unit_name', '')} năm {s.get('year', '')} (số vào sổ {s.get('register_number', '')})")
+    return nfc(
+        f"Giấy công nhận {s.get('unit_name', '')} năm {s.get('year', '')} (số vào sổ {s.get('register_number', '')})"
+    )
 
 
 def pdf_filename(certificate: Certificate) -> str:

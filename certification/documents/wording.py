@@ -134,9 +134,9 @@ def _signs_as_committee(signed_for: str) -> bool:
 
 
 def _signs_as_deputy(signed_for: str, signer_title: str) -> bool:
-    return (signed_for or "").strip().upper().startswith("KT") or (signer_title or "").strip().upper().startswith(
-        "PHÓ"
-    )
+    return (signed_for or "").strip().upper().startswith("KT") or (
+        signer_title or ""
+    ).strip().upper().startswith("PHÓ")
 
 
 def signer_lines(*, signed_for: str, signer_title: str) -> list[str]:

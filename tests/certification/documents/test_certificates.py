@@ -79,7 +79,7 @@ def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
         "đạt tiêu chuẩn “An toàn về an ninh, trật tự” năm 2026",
         "(Kèm theo Quyết định số 01/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
         "Kỳ Anh, ngày 12 tháng 11 năm 2026",
-        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
         "Nguyễn Văn Hùng",
         "Số vào sổ: 1",
     ]
@@ -168,7 +168,7 @@ def test_revocation_records_date_reason_and_revoking_decision(certificate, appro
     assert certificate.status == Certificate.Status.REVOKED
     assert str(certificate.revoked_on) == "2026-12-01"
     assert certificate.revoking_decision == revoking
-    assert certificate.revoke_reference == "7/QĐ-UBND"
+    assert certificate.revoke_reference == "07/QĐ-UBND"
     assert AuditEvent.objects.filter(action="certificate_revoked", object_id=str(certificate.pk)).exists()
 
 
