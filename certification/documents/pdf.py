@@ -121,7 +121,7 @@ def qr_png(url: str, *, border: int = QR_QUIET_ZONE) -> bytes:
     image = ImageOps.expand(modules, border=border, fill=255)
     side = image.width * QR_PIXELS_PER_MODULE
     buffer = io.BytesIO()
-    image.resize((side, side), Image.Resampling.NEAREST).convert("1").save(buffer, "PNG")
+    image.convert("1").resize((side, side), Image.Resampling.NEAREST).save(buffer, "PNG")
     return buffer.getvalue()
 
 
