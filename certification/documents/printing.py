@@ -38,9 +38,6 @@ from certification.documents import pdf, signatures
 from certification.documents.certificates import (
     certificate_hash,
     certificate_pdf,
-from certification.documents import pdf
-from certification.documents.certificates import (
-    certificate_hash,
     certificate_title,
     pdf_filename,
     render_certificates_pdf,
