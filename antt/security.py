@@ -1,6 +1,7 @@
 """Security headers Django does not set itself (Content-Security-Policy, Permissions-Policy),
 numbers too large for the database answered as bad input (400) instead of a server error, the
-deploy check that refuses the development ``SECRET_KEY``, and the log filter that keeps 4xx
+deploy checks that refuse the development ``SECRET_KEY`` and a ``SITE_BASE_URL`` the site is not
+served at, and the log filter that keeps 4xx
 answers to one line (a refused request is the client's doing, not a fault to trace).
 
 The policy (``settings.CONTENT_SECURITY_POLICY``) allows only our own scripts, styles, fonts
@@ -16,10 +17,12 @@ keeps it.
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
 from django.http import HttpRequest, HttpResponse
+from django.http.request import validate_host
 from django.utils.translation import gettext_noop, ngettext
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
@@ -60,6 +63,32 @@ def check_secret_key(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_site_base_url(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``check --deploy`` fails while SITE_BASE_URL is not an address the site answers at: it is
+    printed on every certificate and encoded in its QR code, and paper cannot be corrected."""
+    url = urlsplit(settings.SITE_BASE_URL)
+    problem = ""
+    if url.scheme not in ("http", "https") or not url.hostname:
+        problem = "is not an absolute http(s) address"
+    elif url.hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        problem = "points at this machine"
+    elif not validate_host(url.hostname, settings.ALLOWED_HOSTS):
+        problem = "names a host that is not in ALLOWED_HOSTS"
+    elif settings.HTTPS and url.scheme != "https":
+        problem = "is plain http while HTTPS=1"
+    if not problem:
+        return []
+    return [
+        checks.Error(
+            f"SITE_BASE_URL {settings.SITE_BASE_URL!r} {problem}: certificates would print a QR code "
+            "and a verification address that lead nowhere.",
+            hint="Set SITE_BASE_URL to the public address of the site, e.g. https://antt.example.gov.vn.",
+            id="antt.E002",
+        )
+    ]
 
 
 class ClientErrorFilter(logging.Filter):

@@ -373,7 +373,22 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_URL", "antt"),
     }
 }
-SITE_BASE_URL = os.environ.get("SITE_BASE_URL", "http://127.0.0.1:8000")
+
+
+def site_base_url() -> str:
+    """The address the site is served at, printed on certificates and encoded in their QR codes:
+    SITE_BASE_URL, else the first named host of ALLOWED_HOSTS (https with HTTPS=1), else where
+    scripts/run listens. ``check --deploy`` refuses an address the site does not answer at."""
+    if os.environ.get("SITE_BASE_URL"):
+        return os.environ["SITE_BASE_URL"].rstrip("/")
+    local = {"localhost", "127.0.0.1", "[::1]", "testserver", "0.0.0.0"}
+    named = [h for h in ALLOWED_HOSTS if h not in local and "*" not in h and not h.startswith(".")]
+    if named:
+        return f"{'https' if HTTPS else 'http'}://{named[0]}"
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
+
+
+SITE_BASE_URL = site_base_url()
 
 # E-mail: SMTP when EMAIL_HOST is set; the daily worklist digest only with EMAIL_DIGESTS=1.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

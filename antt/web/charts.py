@@ -38,7 +38,7 @@ def _svg_open(width: float, height: float, title: str, font_family: str, font_si
 
 
 def bar_chart(
-    items: Sequence[tuple[str, float]],
+    items: Sequence[tuple[str, float | None]],
     *,
     width: float = 640,
     bar_height: float = 16,
@@ -52,7 +52,8 @@ def bar_chart(
     font_family: str = "inherit",
     font_size: float = 11,
 ) -> str:
-    """Horizontal bars, one per ``(label, value)``; ``threshold`` draws a dashed marker line."""
+    """Horizontal bars, one per ``(label, value)``; ``threshold`` draws a dashed marker line. A
+    ``None`` value (nothing to measure) draws no bar and prints "—"."""
     top, bottom, value_room = 4, 18, 58
     plot_width = max(width - label_width - value_room, 40)
     height = top + bottom + len(items) * (bar_height + gap)
@@ -73,14 +74,15 @@ def bar_chart(
         )
     for i, (label, value) in enumerate(items):
         y = top + gap / 2 + i * (bar_height + gap)
-        length = max(0.0, min(float(value or 0), max_value)) * scale
+        length = 0.0 if value is None else max(0.0, min(float(value), max_value)) * scale
         text_y = y + bar_height * 0.75
         parts.append(
             f'<text x="{_num(x0 - 6)}" y="{_num(text_y)}" text-anchor="end" fill="#111">'
             f"{escape(_clip(label, max_chars))}</text>"
             f'<rect x="{_num(x0)}" y="{_num(y)}" width="{_num(length)}" height="{_num(bar_height)}" '
             f'fill="{color}"/>'
-            f'<text x="{_num(x0 + length + 4)}" y="{_num(text_y)}" fill="#111">{escape(fmt(value or 0))}</text>'
+            f'<text x="{_num(x0 + length + 4)}" y="{_num(text_y)}" fill="#111">'
+            f"{escape('—' if value is None else fmt(value))}</text>"
         )
     if threshold is not None:
         x = x0 + threshold * scale

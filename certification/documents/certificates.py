@@ -51,7 +51,7 @@ def _decision_part(decision: Decision) -> dict:
         "decision_reference": decision.reference,
         "decision_date": decision.issued_on.isoformat() if decision.issued_on else "",
         "decision_date_text": long_date(decision.issued_on),
-        "decision_authority": wording.chairman(issuer),
+        "decision_authority": wording.authority(issuer, signed_for=decision.signed_for),
         "issuer_name": wording.committee(issuer),
         "issuer_header": wording.issuer_header(issuer),
         "place": decision.place or issuer.name,
@@ -260,6 +260,7 @@ def render_context(certificate: Certificate) -> dict:
         # Lines joined by newlines (``white-space: pre-line``): a <br> costs WeasyPrint a box.
         "issuer_text": "\n".join(s.get("issuer_header", [])),
         "signer_text": "\n".join(s.get("signer_lines", [])),
+        "verify_url": verify_url(certificate.code),
         "qr": pdf.qr_data_uri(verify_url(certificate.code)),
     }
 
@@ -267,7 +268,11 @@ def render_context(certificate: Certificate) -> dict:
 def certificates_html(certificates) -> str:
     """One HTML document with a page per certificate (the same HTML the benchmark feeds raw
     WeasyPrint)."""
-    return pdf.render_html(TEMPLATES[0], {"certificates": [render_context(c) for c in certificates]})
+    certificates = list(certificates)
+    title = certificate_title(certificates[0]) if len(certificates) == 1 else "Giấy công nhận"
+    return pdf.render_html(
+        TEMPLATES[0], {"certificates": [render_context(c) for c in certificates], "title": title}
+    )
 
 
 def render_certificates_pdf(certificates) -> bytes:
@@ -298,6 +303,14 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         digest=digest,
         name=f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf",
         render=lambda: pdf.write_issued_pdf(certificates_html([certificate]), stylesheets=["certificate"]),
+    )
+
+
+def certificate_title(certificate: Certificate) -> str:
+    """The PDF's title: 'Giấy công nhận Tổ dân phố 1 năm 2026 (số vào sổ 3)'."""
+    s = certificate.snapshot
+    return nfc(
+        f"Giấy công nhận {s.get('unit_name', '')} năm {s.get('year', '')} (số vào sổ {s.get('register_number', '')})"
     )
 
 

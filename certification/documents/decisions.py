@@ -191,13 +191,16 @@ def decision_context(decision: Decision, assessments=None, certificates=None) ->
             {"n": n, "name": row["name"], "label": row["label"], "parent": row["parent"]}
         )
     recipients = _lines(decision.recipients) or default_recipients(decision)
+    issued_by = wording.authority(issuer, signed_for=decision.signed_for)
     return {
+        "title": (f"Quyết định số {decision.reference}" if decision.reference else "Dự thảo quyết định")
+        + f" {subject[0].lower()}{subject[1:]}",
         "draft": decision.status == Decision.Status.DRAFT,
         "issuer_header": wording.issuer_header(issuer),
         "number_line": f"Số: {reference}",
         "place_date": place_date(place, decision.issued_on),
         "subject": subject,
-        "authority": wording.chairman(issuer).upper(),
+        "authority": issued_by.upper(),
         "bases": _lines(decision.legal_bases) or default_legal_bases(decision),
         "articles": [{"label": f"Điều {i}.", "text": text} for i, text in enumerate(articles, start=1)],
         "recipients": [line if line.startswith("-") else f"- {line}" for line in recipients],
@@ -207,7 +210,7 @@ def decision_context(decision: Decision, assessments=None, certificates=None) ->
         "signer_name": decision.signer_name,
         "annex": {
             "title": annex_title,
-            "ref": f"(Kèm theo Quyết định số {reference} {date_text} của {wording.chairman(issuer)})",
+            "ref": f"(Kèm theo Quyết định số {reference} {date_text} của {issued_by})",
             "groups": groups,
             "count": len(rows),
             "multi": len(groups) > 1,

@@ -118,26 +118,35 @@ def write_issued_pdf(html: str, *, stylesheets: Iterable[str] = ()) -> bytes:
 
 # A QR module's value (segno: 1 dark, 0 light) → an 8-bit grey pixel (black, white).
 _QR_PIXELS = bytes([255] + [0] * 255)
+# ISO/IEC 18004's quiet zone: four light modules on every side. With less, readers that look for
+# the finder patterns against white (zbar, most phone cameras) miss the code on a coarse image.
+QR_QUIET_ZONE = 4
+# Pixels per module in the embedded image. A one-pixel-per-module image is scaled up by the PDF
+# viewer, and poppler (like a phone's camera) smooths what it enlarges: at 72-100 dpi the modules
+# blur into one another. Scaled down instead, their edges stay sharp (tests/…/test_qr_codes.py).
+QR_PIXELS_PER_MODULE = 8
 
 
-def qr_png(url: str, *, border: int = 1) -> bytes:
-    """The QR code (error correction M, fixed mask) as a greyscale PNG, one pixel per module,
-    encoded by Pillow (already there for WeasyPrint): segno's own PNG writer, in Python, cost
-    about as much as encoding the code."""
+def qr_png(url: str, *, border: int = QR_QUIET_ZONE) -> bytes:
+    """The QR code (error correction M, fixed mask) as a 1-bit PNG, ``QR_PIXELS_PER_MODULE``
+    pixels a module, with the standard quiet zone; encoded by Pillow (already there for
+    WeasyPrint): segno's own PNG writer, in Python, cost about as much as encoding the code."""
     matrix = segno.make(url, error="m", mask=0).matrix
     size = len(matrix)
     modules = Image.frombytes("L", (size, size), b"".join(bytes(row) for row in matrix).translate(_QR_PIXELS))
+    image = ImageOps.expand(modules, border=border, fill=255)
+    side = image.width * QR_PIXELS_PER_MODULE
     buffer = io.BytesIO()
-    ImageOps.expand(modules, border=border, fill=255).save(buffer, "PNG")
+    image.convert("1").resize((side, side), Image.Resampling.NEAREST).save(buffer, "PNG")
     return buffer.getvalue()
 
 
 def qr_data_uri(url: str) -> str:
-    """The QR code as a PNG data URI, one pixel per module (error correction M).
+    """The QR code as a PNG data URI (error correction M, quiet zone of four modules).
 
-    Scaled up with ``image-rendering: pixelated`` (certificate.css) it prints as crisp as an
-    SVG, but WeasyPrint embeds a bitmap instead of parsing an SVG path on every certificate,
-    and a fixed mask spares segno trying all eight (bench/analysis.md).
+    WeasyPrint embeds a bitmap instead of parsing an SVG path on every certificate, and a fixed
+    mask spares segno trying all eight (bench/analysis.md). Printed 36 mm wide
+    (certificate.css), a 53-74 character address decodes from a 72 dpi render.
     """
     return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 

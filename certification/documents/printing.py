@@ -38,6 +38,7 @@ from certification.documents import pdf, signatures
 from certification.documents.certificates import (
     certificate_hash,
     certificate_pdf,
+    certificate_title,
     pdf_filename,
     render_certificates_pdf,
 )
@@ -183,35 +184,56 @@ def record_progress(job_id: int, index: int, *, printed: list[int], file: str) -
         return all("printed" in c for c in job.chunks)
 
 
-def merge_pdfs(chunks: list[bytes], out: BinaryIO) -> None:
+# NĐ 30/2020 Phụ lục I: an electronic document is PDF 1.4 or later. pikepdf writes a new PDF as 1.3
+# unless told otherwise, without a title: every file a job writes carries the version of the pages
+# it holds (WeasyPrint: 1.7), its title and its language.
+MIN_PDF_VERSION = "1.4"
+TITLE = "Giấy công nhận"
+
+
+def _version(*versions: str) -> str:
+    return max((MIN_PDF_VERSION, *versions), key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+def _describe(target: pikepdf.Pdf, title: str) -> None:
+    target.docinfo["/Title"] = pikepdf.String(title)
+    target.Root.Lang = pikepdf.String("vi")
+
+
+def merge_pdfs(chunks: list[bytes], out: BinaryIO, *, title: str = TITLE) -> None:
     """Merge chunk PDFs (in order) into ``out``. pikepdf (qpdf) copies each page with the objects
     it uses as they are, without re-encoding fonts or images."""
     merged = pikepdf.Pdf.new()
+    versions = []
     for chunk in chunks:
-        merged.pages.extend(pikepdf.open(io.BytesIO(chunk)).pages)
-    merged.Root.Lang = pikepdf.String("vi")
-    merged.save(out)
+        source = pikepdf.open(io.BytesIO(chunk))
+        versions.append(source.pdf_version)
+        merged.pages.extend(source.pages)
+    _describe(merged, title)
+    merged.save(out, min_version=_version(*versions))
 
 
-def single_pdfs(data: bytes) -> Iterator[bytes]:
+def single_pdfs(data: bytes, titles: list[str] | None = None) -> Iterator[bytes]:
     """One PDF per page of ``data``, each with only the objects its page uses (its fonts), yielded
-    one at a time rather than held all together."""
+    one at a time rather than held all together; titled ``titles`` in order (else as ``data``)."""
     with pikepdf.open(io.BytesIO(data)) as source:
-        for page in source.pages:
+        version = _version(source.pdf_version)
+        default = str(source.docinfo.get("/Title", TITLE))
+        for n, page in enumerate(source.pages):
             single = pikepdf.Pdf.new()
             single.pages.append(page)
-            single.Root.Lang = pikepdf.String("vi")
+            _describe(single, titles[n] if titles and n < len(titles) else default)
             buffer = io.BytesIO()
-            single.save(buffer)
+            single.save(buffer, min_version=version)
             yield buffer.getvalue()
 
 
-def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO) -> None:
+def write_zip(data: bytes, filenames: list[str], zip_out: BinaryIO, titles: list[str] | None = None) -> None:
     """The zip of one PDF per page of the merged PDF ``data``, named ``filenames`` in order."""
     count = 0
     # PDFs are already compressed: the zip stores them as they are.
     with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
-        for single in single_pdfs(data):
+        for single in single_pdfs(data, titles):
             if count >= len(filenames):
                 raise ValueError(f"more pages than the {len(filenames)} certificates")
             archive.writestr(filenames[count], single)
@@ -231,20 +253,29 @@ def write_signed_zip(job: PrintJob, zip_out: BinaryIO) -> None:
             archive.writestr(name, certificate_pdf(certificates[pk]))
 
 
-def assemble(chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO) -> None:
+def assemble(
+    chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO, titles: list[str] | None = None
+) -> None:
     """Everything a print job writes, in one call (the benchmark's pipeline): the chunks (paths
     or file objects, in order) merged into ``pdf_out`` and the zip of single PDFs."""
     datas = [chunk.read() if hasattr(chunk, "read") else Path(chunk).read_bytes() for chunk in chunks]
     buffer = io.BytesIO()
     merge_pdfs(datas, buffer)
     pdf_out.write(buffer.getvalue())
-    write_zip(buffer.getvalue(), filenames, zip_out)
+    write_zip(buffer.getvalue(), filenames, zip_out, titles)
 
 
-def _filenames(job: PrintJob) -> list[str]:
+def job_title(decision: Decision) -> str:
+    """'Giấy công nhận theo Quyết định số 01/QĐ-UBND'."""
+    return f"{TITLE} theo Quyết định số {decision.reference}" if decision.reference else TITLE
+
+
+def _entries(job: PrintJob) -> tuple[list[str], list[str]]:
+    """The zip's file names and the titles of its PDFs, in page order."""
     ids = printed_ids(job) or []
     certificates = Certificate.objects.in_bulk(ids)
-    return unique_names([pdf_filename(certificates[pk]) for pk in ids])
+    ordered = [certificates[pk] for pk in ids]
+    return unique_names([pdf_filename(c) for c in ordered]), [certificate_title(c) for c in ordered]
 
 
 def _redo(job_id: int) -> tuple[int, ...] | None:
@@ -301,10 +332,10 @@ def finish_job(job_id: int) -> Next:
             # One agency signature over the whole file, no seal drawn: its pages are for paper,
             # where the clerk stamps the seal (NĐ 30 Art. 18(5)).
             merged = io.BytesIO()
-            merge_pdfs(chunks, merged)
+            merge_pdfs(chunks, merged, title=job_title(job.decision))
             pdf.store(pdf_name, signatures.sign(merged.getvalue()))
         else:
-            pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh))
+            pdf.store(pdf_name, lambda fh: merge_pdfs(chunks, fh, title=job_title(job.decision)))
     finished = PrintJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
         status=Status.DONE,
         done=job.total,
@@ -334,7 +365,8 @@ def build_zip(job_id: int) -> None:
             pdf.store(zip_name, lambda fh: write_signed_zip(job, fh))
         elif not pdf.exists(zip_name):
             data = pdf.read(job.pdf.name)
-            pdf.store(zip_name, lambda fh: write_zip(data, _filenames(job), fh))
+            filenames, titles = _entries(job)
+            pdf.store(zip_name, lambda fh: write_zip(data, filenames, fh, titles))
     except Exception as error:  # noqa: BLE001 - the merged PDF stays available; show why
         log.exception("print job %s: zip failed", job_id)
         PrintJob.objects.filter(pk=job_id).update(error=str(error)[:2000])

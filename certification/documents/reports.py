@@ -35,7 +35,7 @@ from antt.text import search_key, sort_key
 from antt.web import charts
 from antt.web.exports import write_sheet
 from certification.documents import pdf, wording
-from certification.models import Assessment, Campaign, Criterion, Registration, Result
+from certification.models import Assessment, Campaign, Criterion, Decision, Registration, Result
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
 from units.models import Unit
@@ -46,6 +46,8 @@ GROUPS = wording.GROUPS
 PROVINCE_MANAGED = 0  # key of the "managed by the province" row in the per-commune table
 TREND_YEARS = 5
 TEMPLATES = ("certification/documents/summary.html", "certification/documents/summary.css")
+# Bars per chart in the PDF: 45 bars of 9 + 3 units and the axis fit in 200 mm of an A4 page.
+CHART_ROWS = 45
 
 
 @dataclass
@@ -125,6 +127,9 @@ class Report:
     trend: list[tuple[int, dict[str, float | None]]]
     sentence: str
     generated_on: datetime.date
+    signer_name: str = ""
+    signer_title: str = ""
+    signed_for: str = "TM."
 
     @property
     def is_province(self) -> bool:
@@ -139,18 +144,34 @@ class Report:
     def scope_name(self) -> str:
         return wording.place_name(self.scope)
 
-    def rate_chart(self, **options) -> str:
-        """Rate per commune (per kind for a commune); while the year runs, the forecast rate."""
+    def rate_items(self) -> list[tuple[str, float | None]]:
+        """One bar per commune (every one, "—" where nothing was registered), or per group of
+        units in a commune's report; while the year runs, the forecast rate."""
 
-        def rate(figures: Figures) -> float:
-            return (figures.forecast_rate if self.is_running else figures.rate) or 0
+        def rate(figures: Figures) -> float | None:
+            return figures.forecast_rate if self.is_running else figures.rate
 
         if self.is_province:
-            items = [(row.name, rate(row.total)) for row in self.communes if row.total.registered]
-        else:
-            items = [(g.title, rate(g.now)) for g in self.groups if g.now.registered]
+            return [(row.name, rate(row.total)) for row in self.communes]
+        return [(g.title, rate(g.now)) for g in self.groups]
+
+    def rate_chart(self, **options) -> str:
         title = "Tỷ lệ dự báo đạt (%)" if self.is_running else "Tỷ lệ đơn vị được công nhận (%)"
-        return charts.bar_chart(items, title=title, threshold=DEFAULT_THRESHOLD, **options)
+        return charts.bar_chart(self.rate_items(), title=title, threshold=DEFAULT_THRESHOLD, **options)
+
+    def rate_charts(self, *, per_chart: int = CHART_ROWS, **options) -> list[str]:
+        """The rate chart in parts of at most ``per_chart`` bars, each with its own axis and small
+        enough for a page: a province of 150 communes gets four charts, none cut off."""
+        items = self.rate_items()
+        parts = [items[start : start + per_chart] for start in range(0, len(items), per_chart)] or [[]]
+        charts_out = []
+        for n, part in enumerate(parts):
+            title = "Tỷ lệ dự báo đạt (%)" if self.is_running else "Tỷ lệ đơn vị được công nhận (%)"
+            if len(parts) > 1:
+                first = n * per_chart + 1
+                title += f", {first}–{first + len(part) - 1} trên {len(items)}"
+            charts_out.append(charts.bar_chart(part, title=title, threshold=DEFAULT_THRESHOLD, **options))
+        return charts_out
 
     def trend_chart(self, **options) -> str:
         titles = {**wording.GROUP_TITLES, "total": "Chung"}
@@ -308,6 +329,7 @@ def _not_recognized(scope: Unit, campaign: Campaign | None) -> tuple[list[dict],
         Assessment.objects.filter(
             campaign=campaign,
             unit__path__startswith=scope.path,
+            unit__kind__in=Unit.ASSESSED_KINDS,
             status__in=[Status.NOT_RECOGNIZED, Status.REVOKED],
         )
         .select_related("unit__parent")
@@ -391,6 +413,12 @@ def build_report(*, scope: Unit, year: int) -> Report:
         ),
     )
     not_recognized, legend = _not_recognized(scope, campaign)
+    signer = (
+        Decision.objects.filter(issuer=scope, year=year, status=Decision.Status.ISSUED)
+        .order_by("-issued_on", "-number")
+        .values("signer_name", "signer_title", "signed_for")
+        .first()
+    ) or {}
     sentence = wording.recognized_sentence({row.group: row.now.recognized for row in groups})
     return Report(
         scope=scope,
@@ -405,6 +433,9 @@ def build_report(*, scope: Unit, year: int) -> Report:
         trend=_trend(scope, province, year) if province else [],
         sentence=sentence,
         generated_on=timezone.localdate(),
+        signer_name=signer.get("signer_name", ""),
+        signer_title=signer.get("signer_title", ""),
+        signed_for=signer.get("signed_for") or "TM.",
     )
 
 
@@ -429,6 +460,52 @@ STATUS_TEXT = {
     Status.REVOKED: "Bị thu hồi",
     "": "—",
 }
+
+
+def lead_sentence(report: Report) -> str:
+    """Section I, from the totals of its table: 'Năm 2026, trên địa bàn tỉnh Hà Tĩnh có 1 xã,
+    phường, 5 khu dân cư và 1 nhà trường được công nhận đạt tiêu chuẩn “An toàn về an ninh, trật
+    tự”, tổng cộng 7 trên 9 đơn vị đăng ký (77,8%).'"""
+    total = report.total.now
+    opening = f"Năm {report.year}, trên địa bàn {report.scope_name}"
+    if not total.recognized:
+        return (
+            f"{opening} chưa có đơn vị nào được công nhận đạt tiêu chuẩn “An toàn về an ninh, trật tự”"
+            f" ({wording.number(total.registered)} đơn vị đăng ký)."
+        )
+    return (
+        f"{opening} có {report.sentence} đạt tiêu chuẩn “An toàn về an ninh, trật tự”, tổng cộng "
+        f"{wording.number(total.recognized)} trên {wording.number(total.registered)} đơn vị đăng ký "
+        f"({rate_text(total.rate)})."
+    )
+
+
+def outcome_sentence(report: Report) -> str:
+    """Section on the units not recognized, from the same totals: 'Trong 11 đơn vị đã đánh giá, 6
+    đơn vị được công nhận, 1 đơn vị không được công nhận hoặc bị thu hồi (danh sách dưới đây), 4
+    đơn vị chưa có quyết định.'"""
+    total = report.total.now
+    if not total.assessed:
+        return f"Năm {report.year} chưa có đơn vị nào được đánh giá."
+    pending = total.assessed - total.recognized - total.not_recognized
+    parts = [
+        f"{wording.number(total.recognized)} đơn vị được công nhận",
+        f"{wording.number(total.not_recognized)} đơn vị không được công nhận hoặc bị thu hồi"
+        + (" (danh sách dưới đây)" if total.not_recognized else ""),
+    ]
+    if pending:
+        parts.append(f"{wording.number(pending)} đơn vị chưa có quyết định")
+    return f"Trong {wording.number(total.assessed)} đơn vị đã đánh giá, {', '.join(parts)}."
+
+
+def report_recipients(report: Report) -> list[str]:
+    province = report.scope.province()
+    if report.is_province:
+        upper = ["Bộ Công an (Cục V05);", "Thường trực Tỉnh ủy, Hội đồng nhân dân tỉnh;"]
+    else:
+        upper = [f"Ủy ban nhân dân {wording.place_name(province)};"] if province else []
+    police = f"Công an {wording.place_name(province)};" if province else ""
+    return [f"- {line}" for line in [*upper, police, "Lưu: VT, CA."] if line]
 
 
 def report_context(report: Report) -> dict:
@@ -472,14 +549,18 @@ def report_context(report: Report) -> dict:
         "previous_year": report.year - 1 if report.previous else None,
         "running": report.is_running,
         "sentence": report.sentence,
+        "lead_sentence": lead_sentence(report),
+        "outcome_sentence": outcome_sentence(report),
+        "recipients": report_recipients(report),
         "groups": groups,
         "communes": communes,
         "is_province": report.is_province,
         "not_recognized": report.not_recognized,
         "legend": report.criteria_legend,
-        "rate_chart": report.rate_chart(width=460, label_width=150, **font),
+        "rate_charts": report.rate_charts(width=460, label_width=170, bar_height=9, gap=3, **font),
         "trend_chart": report.trend_chart(width=460, height=200, **font) if len(report.trend) > 1 else "",
-        "signer_lines": wording.signer_lines(signed_for="TM", signer_title=""),
+        "signer_lines": wording.signer_lines(signed_for=report.signed_for, signer_title=report.signer_title),
+        "signer_name": report.signer_name,
         "has_recognized": report.total.now.recognized > 0,
     }
 

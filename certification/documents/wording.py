@@ -129,9 +129,35 @@ def counted_phrase(kind_counts: dict[str, int]) -> str:
     return join(f"{number(by_group[g])} {DECISION_NOUNS[g]}" for g in GROUPS if by_group.get(g)) or "0 đơn vị"
 
 
+def _signs_as_committee(signed_for: str) -> bool:
+    return (signed_for or "").strip().upper().startswith("TM")
+
+
+def _signs_as_deputy(signed_for: str, signer_title: str) -> bool:
+    return (signed_for or "").strip().upper().startswith("KT") or (
+        signer_title or ""
+    ).strip().upper().startswith("PHÓ")
+
+
 def signer_lines(*, signed_for: str, signer_title: str) -> list[str]:
-    """'TM. ỦY BAN NHÂN DÂN' / 'CHỦ TỊCH', or 'KT. CHỦ TỊCH' / 'PHÓ CHỦ TỊCH'."""
-    title = (signer_title or "").strip().upper()
-    if signed_for.strip().upper().startswith("KT"):
-        return ["KT. CHỦ TỊCH", title or "PHÓ CHỦ TỊCH"]
-    return ["TM. ỦY BAN NHÂN DÂN", title or "CHỦ TỊCH"]
+    """The signature block above the name (NĐ 30/2020 Phụ lục I), agreeing with :func:`authority`:
+
+    * the committee's decision (``TM.``): 'TM. ỦY BAN NHÂN DÂN' / 'CHỦ TỊCH', or with a
+      vice-chairman signing 'TM. ỦY BAN NHÂN DÂN' / 'KT. CHỦ TỊCH' / 'PHÓ CHỦ TỊCH';
+    * the chairman's own decision (no ``TM.``): 'CHỦ TỊCH', or 'KT. CHỦ TỊCH' / 'PHÓ CHỦ TỊCH'.
+
+    A vice-chairman signs ``KT.`` whether ``signed_for`` says so or only the title ('Phó Chủ tịch').
+    """
+    title = nfc((signer_title or "").strip().upper())
+    lines = ["TM. ỦY BAN NHÂN DÂN"] if _signs_as_committee(signed_for) else []
+    if _signs_as_deputy(signed_for, signer_title):
+        return [*lines, "KT. CHỦ TỊCH", title if title.startswith("PHÓ") else "PHÓ CHỦ TỊCH"]
+    return [*lines, title or "CHỦ TỊCH"]
+
+
+def authority(unit: Unit, *, signed_for: str) -> str:
+    """Who issues the decision, as in its authority line and in 'Quyết định số … của …': the
+    committee ('Ủy ban nhân dân phường Vũng Áng') when it is signed ``TM.``, else its chairman
+    ('Chủ tịch Ủy ban nhân dân phường Vũng Áng', TT 124 Art. 9). Always the same as the
+    signature block (:func:`signer_lines`)."""
+    return committee(unit) if _signs_as_committee(signed_for) else chairman(unit)

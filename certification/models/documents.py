@@ -76,7 +76,8 @@ class Decision(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.number}/{self.symbol}" if self.number else ""
+        """'01/QĐ-UBND': numbers below 10 take a leading zero (NĐ 30/2020 Art. 15(1))."""
+        return f"{self.number:02d}/{self.symbol}" if self.number else ""
 
 
 class DecisionCounter(models.Model):

@@ -54,7 +54,7 @@ def test_a_user_sees_the_jobs_they_started_and_not_the_others(
     )
 
     mine = page(client, officer)
-    assert "Printing the certificates of 7/QĐ-UBND: Done (100 %)." in mine
+    assert "Printing the certificates of 07/QĐ-UBND: Done (100 %)." in mine
     assert "Scoring" not in mine
     theirs = page(client, province_viewer)
     assert "Scoring of Năm 2026: Failed" in theirs and "Printing" not in theirs

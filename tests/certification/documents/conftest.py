@@ -5,6 +5,7 @@ import datetime
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,11 @@ def pdf_text(data: bytes) -> str:
     return " ".join(_run("pdftotext", data, trailing=("-",)).split())
 
 
+def pdf_layout_text(data: bytes) -> str:
+    """pdftotext -layout: a table's row stays on one line."""
+    return _run("pdftotext", data, "-layout", trailing=("-",))
+
+
 def pdf_pages(data: bytes) -> int:
     for line in _run("pdfinfo", data).splitlines():
         if line.startswith("Pages:"):
@@ -181,3 +187,51 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def pdf_lines(data: bytes) -> list[dict]:
+    """Every text line of ``data`` as poppler lays it out: its page (from 1), the page's ``size``,
+    ``xMin``, ``yMin``, ``xMax``, ``yMax`` in millimetres from the page's top left corner, ``text``."""
+    root = ET.fromstring(_run("pdftotext", data, "-bbox-layout", trailing=("-",)))
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    lines = []
+    for number, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=1):
+        size = (float(page.get("width")) / MM, float(page.get("height")) / MM)
+        for line in page.iterfind(".//x:line", ns):
+            words = [w.text or "" for w in line.iterfind("x:word", ns)]
+            lines.append(
+                {
+                    "page": number,
+                    "size": size,
+                    **{k: float(line.get(k)) / MM for k in ("xMin", "yMin", "xMax", "yMax")},
+                    "text": " ".join(words),
+                }
+            )
+    return lines
+
+
+def assert_nd30_layout(data: bytes, *, signer_name: str) -> list[dict]:
+    """The page layout of NĐ 30/2020 Phụ lục I (as the decision has it): A4 portrait; the text
+    inside margins of 20-25 mm top and bottom, 30-35 mm left, 15-20 mm right (page numbers
+    from page 2 in the top margin); "Nơi nhận:" bottom left; the signer's name on the right,
+    on the same page, below the signature block. Returns the lines."""
+    lines = pdf_lines(data)
+    assert lines
+    for line in lines:
+        width, height = line["size"]
+        assert abs(width - 210) < 1 and abs(height - 297) < 1, line["size"]
+        assert line["xMin"] >= 30 - 0.5, line  # left margin 30-35 mm
+        assert line["xMax"] <= 210 - 15 + 0.5, line  # right margin 15-20 mm
+        assert line["yMax"] <= 297 - 20 + 0.5, line  # bottom margin 20-25 mm
+        if line["yMin"] < 20 - 0.5:  # only the page number sits in the top margin, from page 2
+            assert line["page"] > 1 and line["text"] == str(line["page"]), line
+    recipients = [line for line in lines if line["text"].startswith("Nơi nhận")]
+    names = [line for line in lines if line["text"] == signer_name]
+    assert len(recipients) == 1 and names, (recipients, names)
+    recipients_line, name = recipients[0], names[-1]
+    assert recipients_line["xMax"] < 105 and name["xMin"] > 105  # left and right halves
+    assert recipients_line["page"] == name["page"] and name["yMin"] > recipients_line["yMin"]
+    return lines

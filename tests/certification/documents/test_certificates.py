@@ -54,7 +54,7 @@ def test_the_snapshot_keeps_the_content_as_issued(certificate, area):
         "commune": "Phường Vũng Áng",
         "province": "Tỉnh Hà Tĩnh",
         "location": "Phường Vũng Áng, tỉnh Hà Tĩnh",
-        "decision_reference": "1/QĐ-UBND",
+        "decision_reference": "01/QĐ-UBND",
         "decision_date": "2026-11-12",
         "issuer_name": "Ủy ban nhân dân phường Vũng Áng",
         "signer_name": "Nguyễn Văn Hùng",
@@ -77,9 +77,9 @@ def test_certificate_pdf_shows_the_recognition_in_vietnamese(certificate):
         "Tổ dân phố 1",
         "Phường Vũng Áng, tỉnh Hà Tĩnh",
         "đạt tiêu chuẩn “An toàn về an ninh, trật tự” năm 2026",
-        "(Kèm theo Quyết định số 1/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
+        "(Kèm theo Quyết định số 01/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
         "Kỳ Anh, ngày 12 tháng 11 năm 2026",
-        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
         "Nguyễn Văn Hùng",
         "Số vào sổ: 1",
     ]
@@ -168,7 +168,7 @@ def test_revocation_records_date_reason_and_revoking_decision(certificate, appro
     assert certificate.status == Certificate.Status.REVOKED
     assert str(certificate.revoked_on) == "2026-12-01"
     assert certificate.revoking_decision == revoking
-    assert certificate.revoke_reference == "7/QĐ-UBND"
+    assert certificate.revoke_reference == "07/QĐ-UBND"
     assert AuditEvent.objects.filter(action="certificate_revoked", object_id=str(certificate.pk)).exists()
 
 

@@ -8,7 +8,13 @@ from certification.documents.certificates import create_certificates
 from certification.documents.decisions import decision_pdf, issue_decision
 from certification.documents.numbering import next_number
 from certification.models import AuditEvent, Decision, DecisionCounter
-from tests.certification.documents.conftest import assert_official_pdf, pdf_fonts, pdf_pages, pdf_text
+from tests.certification.documents.conftest import (
+    assert_nd30_layout,
+    assert_official_pdf,
+    pdf_fonts,
+    pdf_pages,
+    pdf_text,
+)
 
 
 @pytest.mark.django_db
@@ -24,7 +30,7 @@ def test_numbers_follow_each_other_per_issuer_and_year_and_series(commune, other
 def test_issuing_numbers_the_decision_and_records_it_in_the_audit_trail(decision):
     assert decision.status == Decision.Status.ISSUED
     assert decision.number == 1
-    assert decision.reference == "1/QĐ-UBND"
+    assert decision.reference == "01/QĐ-UBND"
     assert AuditEvent.objects.filter(action="decision_issued", object_id=str(decision.pk)).count() == 2
 
 
@@ -59,7 +65,7 @@ def test_decision_pdf_has_the_official_header_title_articles_and_annex(decision,
     phrases = [
         "ỦY BAN NHÂN DÂN",
         "PHƯỜNG VŨNG ÁNG",
-        "Số: 1/QĐ-UBND",
+        "Số: 01/QĐ-UBND",
         "Kỳ Anh, ngày 12 tháng 11 năm 2026",
         "QUYẾT ĐỊNH",
         "Về việc công nhận khu dân cư đạt tiêu chuẩn “An toàn về an ninh, trật tự” năm 2026",
@@ -75,17 +81,16 @@ def test_decision_pdf_has_the_official_header_title_articles_and_annex(decision,
         "Điều 3. Quyết định này có hiệu lực kể từ ngày ký.",
         "Nơi nhận:",
         "- Như Điều 3;",
-        "TM. ỦY BAN NHÂN DÂN",
-        "CHỦ TỊCH",
-        "Nguyễn Văn Hùng",
+        "CHỦ TỊCH Nguyễn Văn Hùng",
         "Phụ lục",
-        "(Kèm theo Quyết định số 1/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
+        "(Kèm theo Quyết định số 01/QĐ-UBND ngày 12 tháng 11 năm 2026 của Chủ tịch Ủy ban nhân dân phường Vũng Áng)",
         "STT Tên đơn vị Loại Thuộc",
     ]
     text = assert_official_pdf(data, phrases)
     for unit in areas:
         assert f"{unit.full_name} Tổ dân phố Phường Vũng Áng" in text
     assert pdf_pages(data) == 2  # the decision, then the annex on its own page
+    assert_nd30_layout(data, signer_name="Nguyễn Văn Hùng")
 
 
 @pytest.mark.django_db

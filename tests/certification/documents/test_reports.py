@@ -1,5 +1,7 @@
 import datetime
 import io
+import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import connection
@@ -7,9 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification.documents.reports import build_report, summary_pdf, summary_xlsx
-from certification.models import Assessment, Campaign, Criterion, Registration, Result
-from tests.certification.documents.conftest import assert_official_pdf, make_campaign
+from certification.documents.reports import build_report, report_context, summary_pdf, summary_xlsx
+from certification.models import Assessment, Campaign, Criterion, Decision, Registration, Result
+from tests.certification.documents.conftest import (
+    assert_nd30_layout,
+    assert_official_pdf,
+    make_campaign,
+    pdf_layout_text,
+    pdf_text,
+)
 from units.models import Unit
 
 S = Assessment.Status
@@ -211,6 +219,107 @@ def running_year(province, commune, other_commune, areas, campaign, kdc_set):
         a = _assess(campaign, unit, S.DRAFT, kdc_set)
         Result.objects.create(campaign=campaign, unit=unit, assessment=a, outcome="pass", is_forecast=True)
     _assess(campaign, areas[4], S.DRAFT, kdc_set, unmet=["KDC-5"])
+
+
+@pytest.fixture
+def signed_report_data(province, province_data, other_commune, kdc_set):
+    """province_data plus a unit assessed but not decided yet, and a decision the province issued
+    in 2026 (its signer signs the report)."""
+    waiting = _unit("W1", "Thôn Đông", "residential_area", other_commune)
+    _assess(province_data, waiting, S.SUBMITTED, kdc_set)
+    Decision.objects.create(
+        campaign=province_data,
+        issuer=province,
+        year=2026,
+        number=4,
+        status=Decision.Status.ISSUED,
+        issued_on=datetime.date(2026, 11, 20),
+        signer_name="Trần Văn Nam",
+        signer_title="Phó Chủ tịch",
+        signed_for="TM.",
+    )
+    return province_data
+
+
+def _int(text: str) -> int:
+    return int(text.replace(".", ""))
+
+
+@pytest.mark.django_db
+def test_every_sentence_of_the_summary_says_what_its_tables_say(province, signed_report_data):
+    report = build_report(scope=province, year=2026)
+    data = summary_pdf(report)
+    text, layout = pdf_text(data), pdf_layout_text(data)
+    number = r"(\d[\d.]*)"
+    rows = {}
+    for title in [
+        "Xã, phường, đặc khu",
+        "Khu dân cư",
+        "Cơ quan, doanh nghiệp",
+        "Cơ sở giáo dục",
+        "Tổng cộng",
+    ]:
+        row = re.escape(title) + rf"\s+{number}\s+{number}\s+{number}\s+{number}\s+{number}\s+(\S+)"
+        # A row on one line of the layout; a title that wraps in its cell: in the flowing text.
+        found = re.search(row, layout) or re.search(row, text)
+        assert found, title
+        rows[title] = [_int(n) for n in found.groups()[:5]] + [found.group(6)]
+    units, eligible, registered, assessed, recognized, rate = rows["Tổng cộng"]
+    lead = re.search(
+        rf"Năm 2026, trên địa bàn tỉnh Hà Tĩnh có (.+?) đạt tiêu chuẩn “An toàn về an ninh, trật tự”, "
+        rf"tổng cộng {number} trên {number} đơn vị đăng ký \((\S+)\)\.",
+        text,
+    )
+    assert lead, text[:2000]
+    assert (_int(lead.group(2)), _int(lead.group(3)), lead.group(4)) == (recognized, registered, rate)
+    nouns = {"xã, phường": "Xã, phường, đặc khu", "khu dân cư": "Khu dân cư", "nhà trường": "Cơ sở giáo dục"}
+    named = {
+        noun: _int(n)
+        for n, noun in re.findall(r"(\d[\d.]*) (xã, phường|khu dân cư|nhà trường)", lead.group(1))
+    }
+    assert named == {noun: rows[title][4] for noun, title in nouns.items() if rows[title][4]}
+    outcome = re.search(
+        rf"Trong {number} đơn vị đã đánh giá, {number} đơn vị được công nhận, {number} đơn vị không được công "
+        rf"nhận hoặc bị thu hồi(?: \(danh sách dưới đây\))?(?:, {number} đơn vị chưa có quyết định)?\.",
+        text,
+    )
+    assert outcome, text
+    said = [_int(n) if n else 0 for n in outcome.groups()]
+    after = text[outcome.end() :]
+    listed = len(report.not_recognized)
+    assert all(row["name"] in after for row in report.not_recognized)
+    assert said == [assessed, recognized, listed, assessed - recognized - listed]
+    assert said[3] == 1  # the unit waiting for its decision is counted, not called unrecognized
+
+
+@pytest.mark.django_db
+def test_the_summary_has_the_layout_of_a_decision_with_recipients_and_signer(province, signed_report_data):
+    data = summary_pdf(build_report(scope=province, year=2026))
+    lines = assert_nd30_layout(data, signer_name="Trần Văn Nam")
+    name = next(line for line in lines if line["text"] == "Trần Văn Nam")
+    label = next(line for line in lines if line["text"].startswith("Nơi nhận"))
+    signature = [
+        line["text"]
+        for line in lines
+        if line["page"] == name["page"]
+        and line["xMin"] > 105
+        and label["yMin"] - 1 < line["yMin"] < name["yMin"]
+    ]
+    assert signature == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    assert "- Lưu: VT, CA." in pdf_text(data)
+
+
+@pytest.fixture
+def many_communes(province, campaign, kdc_set):
+    """150 communes (the most a province has), each with a residential area: recognized, not
+    recognized, waiting or not registered in turn."""
+    statuses = [S.RECOGNIZED, S.NOT_RECOGNIZED, S.SUBMITTED, None]
+    for i in range(150):
+        commune = _unit(f"M{i:03d}", f"Số {i + 1:03d}", "commune", province, label="Xã")
+        area = _unit(f"M{i:03d}-1", "Thôn Một", "residential_area", commune)
+        status = statuses[i % 4]
+        if status is not None:
+            _assess(campaign, area, status, kdc_set)
     return campaign
 
 
@@ -241,3 +350,22 @@ def test_communes_are_listed_in_vietnamese_alphabetical_and_natural_order(provin
     report = build_report(scope=province, year=2026)
     listed = [row.name for row in report.communes if row.name in names]
     assert listed == ["Phường 2", "Phường 10", "Xã An Lạc", "Xã Dương Thủy", "Xã Đông Hà"]
+
+
+@pytest.mark.django_db
+def test_the_rate_chart_shows_every_commune_with_its_axis_on_the_page(province, many_communes):
+    report = build_report(scope=province, year=2026)
+    charts = report_context(report)["rate_charts"]
+    svg = "{http://www.w3.org/2000/svg}"
+    labels, scale = [], 165 / 460  # the chart is 165 mm wide (summary.css) for 460 units
+    for chart in charts:
+        root = ET.fromstring(chart)
+        assert float(root.get("height")) * scale < 297 - 40 - 15  # fits a page with its title
+        labels += [t.text for t in root.iter(f"{svg}text") if t.get("text-anchor") == "end"]
+    names = [f"Xã Số {i:03d}" for i in range(1, 151)]
+    assert labels == names
+    text = pdf_text(summary_pdf(report))
+    for name in names:
+        assert text.count(name) >= 2, name  # in the table and in a chart
+    axes = re.findall(r"\b0 25 50 75 100\b", text)
+    assert len(axes) == len(charts) == 4  # every chart's axis is printed

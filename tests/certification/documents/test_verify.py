@@ -10,7 +10,7 @@ def test_verification_works_without_login_and_is_not_indexed(certificate, client
     html = response.content.decode()
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert "Còn hiệu lực" in html
-    assert "Số 1/QĐ-UBND, ngày 12 tháng 11 năm 2026, của Chủ tịch Ủy ban nhân dân phường Vũng Áng" in html
+    assert "Số 01/QĐ-UBND, ngày 12 tháng 11 năm 2026, của Chủ tịch Ủy ban nhân dân phường Vũng Áng" in html
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 

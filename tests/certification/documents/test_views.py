@@ -74,9 +74,9 @@ def test_anonymous_users_are_sent_to_login(client, decision, certificate):
 def test_decision_list_shows_only_decisions_issued_inside_the_users_subtree(
     client, decision, clerk, colleague_clerk
 ):
-    assert "1/QĐ-UBND" in _get(client, clerk, reverse("certification:decision-list")).content.decode()
+    assert "01/QĐ-UBND" in _get(client, clerk, reverse("certification:decision-list")).content.decode()
     assert (
-        "1/QĐ-UBND"
+        "01/QĐ-UBND"
         not in _get(client, colleague_clerk, reverse("certification:decision-list")).content.decode()
     )
 

@@ -60,7 +60,7 @@ def test_the_draft_preview_is_marked_and_takes_no_number(as_user, approver, comm
     decision = transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
     assert decision.number == 1
     issued = pdf_text(decision_pdf(decision))
-    assert "DỰ THẢO" not in issued and "Số: 1/QĐ-UBND" in issued
+    assert "DỰ THẢO" not in issued and "Số: 01/QĐ-UBND" in issued  # numbers print from 01 (Art. 15(1))
 
 
 # --- revocation: its own numbered decision ---------------------------------------------------
