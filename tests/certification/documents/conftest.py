@@ -235,3 +235,18 @@ def assert_nd30_layout(data: bytes, *, signer_name: str) -> list[dict]:
     assert recipients_line["xMax"] < 105 and name["xMin"] > 105  # left and right halves
     assert recipients_line["page"] == name["page"] and name["yMin"] > recipients_line["yMin"]
     return lines
+
+
+def signature_block(data: bytes, signer_name: str) -> list[str]:
+    """The NĐ 30 layout checked (:func:`assert_nd30_layout`), then the lines of the signature
+    block: on the right, between "Nơi nhận:" and the signer's name."""
+    lines = assert_nd30_layout(data, signer_name=signer_name)
+    name = next(line for line in lines if line["text"] == signer_name)
+    label = next(line for line in lines if line["text"].startswith("Nơi nhận"))
+    return [
+        line["text"]
+        for line in lines
+        if line["page"] == name["page"]
+        and line["xMin"] > 105
+        and label["yMin"] - 1 < line["yMin"] < name["yMin"]
+    ]

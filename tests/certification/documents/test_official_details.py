@@ -13,7 +13,7 @@ from certification.documents.decisions import decision_pdf
 from certification.documents.reports import build_report, summary_pdf
 from certification.models import Decision, PrintJob
 from certification.services.printing import start_print_job
-from tests.certification.documents.conftest import assert_nd30_layout, pdf_lines, pdf_text, recognize
+from tests.certification.documents.conftest import pdf_lines, pdf_text, recognize, signature_block
 
 
 @pytest.mark.django_db
@@ -54,17 +54,7 @@ def test_the_authority_line_and_the_signature_block_agree(
     text = pdf_text(data)
     assert f"năm 2026 {authority.upper()} Căn cứ Luật" in text
     assert f"ngày 12 tháng 11 năm 2026 của {authority})" in text  # the annex names the same author
-    lines = assert_nd30_layout(data, signer_name="Lê Văn An")
-    name = next(line for line in lines if line["text"] == "Lê Văn An")
-    label = next(line for line in lines if line["text"].startswith("Nơi nhận"))
-    signature = [
-        line["text"]
-        for line in lines
-        if line["page"] == name["page"]
-        and line["xMin"] > 105
-        and label["yMin"] - 1 < line["yMin"] < name["yMin"]
-    ]
-    assert signature == block
+    assert signature_block(data, "Lê Văn An") == block
     certificate = decision.certificates.first()
     assert f"của {authority})" in pdf_text(certificate_pdf(certificate))
 

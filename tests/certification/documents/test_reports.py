@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from certification.documents.reports import build_report, report_context, summary_pdf, summary_xlsx
 from certification.models import Assessment, Campaign, Criterion, Decision, Registration, Result
 from tests.certification.documents.conftest import (
-    assert_nd30_layout,
     assert_official_pdf,
     make_campaign,
     pdf_layout_text,
     pdf_text,
+    signature_block,
 )
 from units.models import Unit
 
@@ -295,17 +295,7 @@ def test_every_sentence_of_the_summary_says_what_its_tables_say(province, signed
 @pytest.mark.django_db
 def test_the_summary_has_the_layout_of_a_decision_with_recipients_and_signer(province, signed_report_data):
     data = summary_pdf(build_report(scope=province, year=2026))
-    lines = assert_nd30_layout(data, signer_name="Trần Văn Nam")
-    name = next(line for line in lines if line["text"] == "Trần Văn Nam")
-    label = next(line for line in lines if line["text"].startswith("Nơi nhận"))
-    signature = [
-        line["text"]
-        for line in lines
-        if line["page"] == name["page"]
-        and line["xMin"] > 105
-        and label["yMin"] - 1 < line["yMin"] < name["yMin"]
-    ]
-    assert signature == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    assert signature_block(data, "Trần Văn Nam") == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
     assert "- Lưu: VT, CA." in pdf_text(data)
 
 
