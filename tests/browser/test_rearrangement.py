@@ -50,7 +50,7 @@ def shot(page, name: str) -> None:
 
 
 def commune_appraised(campaign, commune, officer, appraiser, today) -> Assessment:
-    """The commune's own dossier (XA-1, XA-3 met; XA-4 is derived from its areas), appraised.
+    """The commune's own dossier (every criterion entered met; XA-4 is derived from its areas), appraised.
     Built with the services: the commune's entry is not the point of this journey."""
     registration.register_unit(campaign=campaign, unit=commune, by=officer, registered_on=today)
     assessment = entry.start_assessment(campaign=campaign, unit=commune, by=officer)
