@@ -36,6 +36,28 @@ def expect_saved(container: Locator) -> None:
     expect(container.locator(".save-state")).to_have_text(SAVED)
 
 
+def confirm_appraisal(page: Page, assessment) -> None:
+    """The appraiser confirms ``assessment`` from its page (Thẩm định → Xác nhận thẩm định)."""
+    page.goto(assessment.get_absolute_url())
+    page.get_by_role("link", name="Thẩm định", exact=True).click()
+    page.get_by_role("button", name="Xác nhận thẩm định").click()
+    expect_message(page, "Đã ghi nhận kết quả thẩm định. Hồ sơ chờ quyết định.")
+
+
+def fill_meeting(page: Page, *, day, chair: str) -> None:
+    """The residential area's meeting on the entry page (date, chair, two attendees), saved."""
+    dossier = page.locator("#dossier")
+    dossier.get_by_label("Ngày họp").fill(day.isoformat())
+    dossier.get_by_label("Người chủ trì").fill(chair)
+    names, roles = dossier.get_by_label("Họ tên"), dossier.get_by_label("Vai trò")
+    for i, (name, role) in enumerate(
+        [("Trần Thị Bình", "Bí thư chi bộ"), ("Lê Văn Cường", "Công an phường")]
+    ):
+        names.nth(i).fill(name)
+        roles.nth(i).fill(role)
+    expect_saved(dossier)
+
+
 def expect_message(page: Page, text: str) -> None:
     expect(page.locator(".messages")).to_contain_text(text)
 

@@ -19,11 +19,13 @@ from tests.browser.conftest import (
     submitted_assessment,
 )
 from tests.browser.helpers import (
+    confirm_appraisal,
     criterion_row,
     decode_qr,
     download_pdf,
     expect_message,
     expect_saved,
+    fill_meeting,
     have_qr_tools,
     pdf_text,
 )
@@ -78,16 +80,7 @@ def test_an_officer_registers_assesses_and_submits_a_residential_area(page, offi
     figures.get_by_label("Số vụ tệ nạn xã hội").fill("0")
     figures.get_by_label("Số vụ vi phạm pháp luật khác").fill("2")
     expect_saved(figures)
-    dossier = page.locator("#dossier")
-    dossier.get_by_label("Ngày họp").fill(today.isoformat())
-    dossier.get_by_label("Người chủ trì").fill("Nguyễn Văn An, Tổ trưởng tổ dân phố")
-    names, roles = dossier.get_by_label("Họ tên"), dossier.get_by_label("Vai trò")
-    for i, (name, role) in enumerate(
-        [("Trần Thị Bình", "Bí thư chi bộ"), ("Lê Văn Cường", "Công an phường")]
-    ):
-        names.nth(i).fill(name)
-        roles.nth(i).fill(role)
-    expect_saved(dossier)
+    fill_meeting(page, day=today, chair="Nguyễn Văn An, Tổ trưởng tổ dân phố")
 
     # Everything is stored: after a reload nothing is missing.
     page.reload()
@@ -177,10 +170,7 @@ def test_the_approver_recognizes_the_communes_areas_in_one_decision(
 
     # The appraiser confirms the last one.
     page = page_as(appraiser)
-    page.goto(last.get_absolute_url())
-    page.get_by_role("link", name="Thẩm định", exact=True).click()
-    page.get_by_role("button", name="Xác nhận thẩm định").click()
-    expect_message(page, "Đã ghi nhận kết quả thẩm định. Hồ sơ chờ quyết định.")
+    confirm_appraisal(page, last)
 
     # The approver takes all three in one decision.
     page = page_as(approver)

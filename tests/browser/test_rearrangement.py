@@ -19,7 +19,7 @@ from certification.models import Assessment, Registration
 from certification.selectors.criteria import answerable_criteria
 from certification.services import entry, registration, transitions
 from tests.browser.conftest import MINUTES, appraised_assessment, filled_assessment
-from tests.browser.helpers import criterion_row, expect_message, expect_saved
+from tests.browser.helpers import confirm_appraisal, criterion_row, expect_message, fill_meeting
 from tests.builders import make_user
 from units.exchange.rearrangement import COLUMNS, SHEET_NAME
 from units.models import RoleAssignment, UnitChange
@@ -112,26 +112,14 @@ def test_a_province_merges_two_areas_mid_campaign_and_decides_the_commune_after_
     page.goto(draft.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text(merged.full_name)
     expect(criterion_row(page, "KDC-2").get_by_role("radio", name="Đạt", exact=True)).to_be_checked()
-    dossier = page.locator("#dossier")
-    dossier.get_by_label("Ngày họp").fill(today.isoformat())
-    dossier.get_by_label("Người chủ trì").fill("Nguyễn Văn An, Tổ trưởng tổ dân phố Hải Đông")
-    names, roles = dossier.get_by_label("Họ tên"), dossier.get_by_label("Vai trò")
-    for i, (name, role) in enumerate(
-        [("Trần Thị Bình", "Bí thư chi bộ"), ("Lê Văn Cường", "Công an phường")]
-    ):
-        names.nth(i).fill(name)
-        roles.nth(i).fill(role)
-    expect_saved(dossier)
+    fill_meeting(page, day=today, chair="Nguyễn Văn An, Tổ trưởng tổ dân phố Hải Đông")
     page.get_by_role("link", name="Gửi thẩm định").click()
     page.get_by_role("button", name="Gửi", exact=True).click()
     expect_message(page, "Đã gửi thẩm định. Hồ sơ đánh giá đã bị khóa.")
 
     # 3. The appraiser confirms it.
     page = page_as(appraiser)
-    page.goto(draft.get_absolute_url())
-    page.get_by_role("link", name="Thẩm định", exact=True).click()
-    page.get_by_role("button", name="Xác nhận thẩm định").click()
-    expect_message(page, "Đã ghi nhận kết quả thẩm định. Hồ sơ chờ quyết định.")
+    confirm_appraisal(page, draft)
 
     # 4. The commune's approver recognizes the four areas that exist after the merger, at once.
     page = page_as(approver)
