@@ -48,6 +48,7 @@ certification_patterns = [
     path("assessments/recognize/", actions.recognize_batch, name="recognize-batch"),
     path("assessments/excel/", pages.excel_download, name="assessments-excel-download"),
     path("assessments/excel/upload/", pages.excel_upload, name="assessments-excel-upload"),
+    path("assessments/excel/import/<int:pk>/", pages.excel_job, name="assessments-excel-job"),
     path("assessments/<int:pk>/", assessments.assessment_detail, name="assessment-detail"),
     path("assessments/<int:pk>/save/", assessments.assessment_save, name="assessment-save"),
     path("assessments/<int:pk>/submit/", actions.assessment_submit, name="assessment-submit"),

@@ -20,8 +20,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -41,7 +42,15 @@ from antt.spreadsheets import (
 from antt.text import parse_count, unusual
 from certification import audit
 from certification.errors import ConflictError
-from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Registration
+from certification.models import (
+    Answer,
+    Assessment,
+    Campaign,
+    CriteriaSet,
+    Criterion,
+    ImportJob,
+    Registration,
+)
 from certification.models.criteria import UnitKind
 from certification.selectors.assessments import entry_deadline, entry_is_open, item_is_open
 from certification.selectors.criteria import answerable_criteria, ordered_criteria
@@ -635,6 +644,48 @@ def import_workbook(fileobj, *, year: int, user, dry_run: bool = False) -> Impor
     if report.ok and not dry_run:
         apply_plans(report, user=user)
     return report
+
+
+REPORT_ERRORS_SHOWN = 500
+
+
+def summary(report: ImportReport) -> dict:
+    """What the job page shows of a report (JSON): the counts and the first cell errors."""
+    return {
+        "applied": report.applied,
+        "units": len(report.changed_plans),
+        "answers": report.answer_count,
+        "registrations": report.registration_count,
+        "error_count": len(report.errors),
+        "errors": [
+            {"row": e.row, "column": e.column_letter, "header": e.header, "message": e.message}
+            for e in report.errors[:REPORT_ERRORS_SHOWN]
+        ],
+    }
+
+
+def run_import_job(job_id: int) -> None:
+    """Apply a confirmed import (``ImportJob``) all or nothing, with the audit events of the
+    services; the job's row turns DONE with the report in the same transaction, so a second run
+    (a redelivered task) finds it done and writes nothing. An exception rolls everything back and
+    propagates (``tasks.guard.run_guarded`` records it on the job)."""
+    path = ""
+    try:
+        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+            job = ImportJob.objects.select_for_update().select_related("user").get(pk=job_id)
+            if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+                return
+            path = job.path
+            with default_storage.open(path, "rb") as fh:
+                report = import_workbook(fh, year=job.year, user=job.user)
+            job.report = summary(report)
+            job.total = len(report.changed_plans)
+            job.done = job.total if report.applied else 0
+            job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
+            job.save()
+    finally:
+        if path:
+            default_storage.delete(path)
 
 
 def export_filename(campaign: Campaign, today: datetime.date | None = None) -> str:

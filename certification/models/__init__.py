@@ -3,6 +3,7 @@ from certification.models.audit import AuditEvent
 from certification.models.campaign import Campaign
 from certification.models.criteria import CriteriaSet, Criterion, GradeBand, ScoreItem, ScoreSheet
 from certification.models.documents import Certificate, Decision, DecisionCounter, PrintJob
+from certification.models.jobs import ImportJob
 from certification.models.results import Result, ScoringChunk, ScoringRun
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DecisionCounter",
     "Evidence",
     "GradeBand",
+    "ImportJob",
     "PrintJob",
     "Registration",
     "Result",

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,11 +16,11 @@ from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import ExcelUploadForm, RegistrationForm
-from certification.models import Assessment, Campaign, Registration
+from certification.models import Assessment, Campaign, ImportJob, Registration
 from certification.selectors import worklist
 from certification.selectors.assessments import registration_is_locked
 from certification.selectors.campaigns import get_campaign_for_user, visible_campaigns
-from certification.services import registration
+from certification.services import imports, registration
 from certification.views.assessments import TEMPLATES, Role, _to_detail, has_any_role
 from units.access import get_for_user, require_role, visible_units
 from units.models import Unit
@@ -159,6 +159,8 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _excel_confirm(request: HttpRequest) -> HttpResponse:
+    """Check the stored file again (the time of a preview) and queue its import: a worker applies
+    it (``tasks.imports``); the user follows it on the job's page."""
     pending = _pending_imports(request)
     entry = pending.pop(request.POST["token"], None)
     request.session.modified = True
@@ -167,21 +169,23 @@ def _excel_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("certification:assessments-excel-upload")
     try:
         with default_storage.open(entry["path"], "rb") as fh:
-            report = excel.import_workbook(fh, year=entry["year"], user=request.user)
+            report = excel.parse_workbook(fh, year=entry["year"], user=request.user)
     except FileNotFoundError:  # swept after IMPORT_PREVIEW_TTL_SECONDS (manage.py sweep_imports)
         messages.error(request, _("This import was already done or has expired; upload the file again."))
         return redirect("certification:assessments-excel-upload")
-    finally:
+    if not report.ok:  # something changed since the preview
         default_storage.delete(entry["path"])
-    if not report.ok or not report.applied:
         return render(request, TEMPLATES + "excel_preview.html", {"report": report, "year": entry["year"]})
-    messages.success(
-        request,
-        _("Imported: %(units)s unit(s), %(answers)s answer(s), %(regs)s registration(s).")
-        % {
-            "units": len(report.changed_plans),
-            "answers": report.answer_count,
-            "regs": report.registration_count,
-        },
-    )
-    return redirect(reverse("certification:assessment-list") + f"?year={entry['year']}")
+    job = imports.start_import_job(path=entry["path"], year=entry["year"], by=request.user)
+    return redirect("certification:assessments-excel-job", pk=job.pk)
+
+
+@login_required
+def excel_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A confirmed import: "importing…" (the page refreshes itself), then its report. Only the
+    user who confirmed it sees it."""
+    job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+    running = job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    failed = job.status == ImportJob.Status.FAILED
+    context = {"job": job, "report": job.report, "running": running, "failed": failed}
+    return render(request, TEMPLATES + "excel_job.html", context)

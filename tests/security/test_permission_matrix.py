@@ -215,6 +215,10 @@ MATRIX: dict[str, Rule] = {
         colleague=OFFICER,  # the campaign is the province's: they get their own commune's units
     ),
     "certification:assessments-excel-upload": Rule(allow({OFFICER, COLLEAGUE, OUTSIDER, SUPER})),
+    # A confirmed import is its user's alone (the outsider is the officer of side "out").
+    "certification:assessments-excel-job": Rule(
+        {**allow(IN_SCOPE, 404), OFFICER: 200}, kwargs=pk_of("import_job")
+    ),
     "certification:assessment-detail": Rule(allow(IN_SCOPE), kwargs=assessment),
     "certification:assessment-save": Rule(allow({OFFICER, SUPER}, 302), kwargs=assessment, method="post"),
     "certification:assessment-submit": Rule(allow({OFFICER, SUPER}), kwargs=assessment),

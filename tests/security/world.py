@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from certification.documents import pdf
 from certification.documents import printing as print_jobs
-from certification.models import Assessment, Campaign, CriteriaSet, PrintJob
+from certification.models import Assessment, Campaign, CriteriaSet, ImportJob, PrintJob
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
 from certification.services.printing import start_print_job
@@ -126,6 +126,7 @@ class Side:
     assignment: RoleAssignment | None = None
     admin: object = None
     import_token: str = ""
+    import_job: ImportJob | None = None
 
 
 @dataclass
@@ -188,6 +189,19 @@ def build_side(
     side.print_job = print_done(decision, by)
     side.assignment = RoleAssignment.objects.get(user=officer, unit=commune, role=Role.OFFICER)
     side.admin, side.import_token = admin, store_import_token(admin)
+    side.import_job = ImportJob.objects.create(
+        user=officer,
+        year=campaign.year,
+        status=ImportJob.Status.DONE,
+        report={
+            "applied": True,
+            "units": 1,
+            "answers": 1,
+            "registrations": 0,
+            "error_count": 0,
+            "errors": [],
+        },
+    )
     return side
 
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification.models import Assessment, AuditEvent, Decision, Evidence, Registration
+from certification.models import Assessment, AuditEvent, Decision, Evidence, ImportJob, Registration
 from certification.services import entry, transitions
 from tests.builders import decision_fields
 from tests.certification.workflow.conftest import xlsx
@@ -487,7 +487,9 @@ def test_the_excel_download_refuses_other_provinces_and_other_roles(as_user, out
     assert as_user(appraiser).get(url("assessments-excel-download")).status_code == 403
 
 
-def test_the_excel_upload_previews_then_imports_on_confirm(as_user, officer, campaign, areas):
+def test_the_excel_upload_previews_then_imports_on_confirm(
+    as_user, officer, campaign, areas, django_capture_on_commit_callbacks
+):
     client = as_user(officer)
     assert client.get(url("assessments-excel-upload")).status_code == 200
     head = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký", "KDC-1"]
@@ -495,11 +497,58 @@ def test_the_excel_upload_previews_then_imports_on_confirm(as_user, officer, cam
     preview = client.post(url("assessments-excel-upload"), {"year": campaign.year, "file": upload})
     assert preview.status_code == 200 and not Assessment.objects.exists()
     token = preview.context["token"]
-    done = client.post(url("assessments-excel-upload"), {"token": token})
-    assert done.status_code == 302
+    with django_capture_on_commit_callbacks() as queued:
+        done = client.post(url("assessments-excel-upload"), {"token": token})
+    # The request only checks the file again and queues the job: nothing is written yet.
+    job = ImportJob.objects.get(user=officer)
+    assert done.status_code == 302 and done.url == url("assessments-excel-job", job.pk)
+    assert not Assessment.objects.exists()
+    page = client.get(done.url).content.decode()
+    assert "Importing…" in page and 'http-equiv="refresh"' in page
+    for run in queued:
+        run()  # the worker
     assert Assessment.objects.get(unit=areas[0]).answers.get(criterion__code="KDC-1").value == "met"
+    page = client.get(done.url).content.decode()
+    assert "Imported: 1 unit(s), 1 answer(s), 0 registration(s)." in page and "refresh" not in page
     again = client.post(url("assessments-excel-upload"), {"token": token})
     assert again.status_code == 302  # the token is spent: nothing happens twice
+    assert ImportJob.objects.count() == 1
+
+
+def _confirm(client, area, campaign, capture, value="Đạt"):
+    head = ["Mã", "Tên", "Đăng ký", "Số hộ gia đình", "Số hộ đăng ký", "KDC-1"]
+    upload = SimpleUploadedFile("f.xlsx", xlsx([head, [area.code, "", "", None, None, value]]).getvalue())
+    token = client.post(url("assessments-excel-upload"), {"year": campaign.year, "file": upload}).context[
+        "token"
+    ]
+    with capture(execute=True):  # the worker runs once the request's transaction commits
+        done = client.post(url("assessments-excel-upload"), {"token": token})
+    return client.get(done.url)
+
+
+def test_a_failing_import_job_writes_nothing_and_shows_the_error(
+    as_user, officer, campaign, areas, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(entry, "save_answers", broken)
+    events = AuditEvent.objects.count()
+    page = _confirm(as_user(officer), areas[0], campaign, django_capture_on_commit_callbacks)
+    body = page.content.decode()
+    assert "The import failed; nothing was written." in body and "disk full" in body
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+    assert not Assessment.objects.exists()
+    assert AuditEvent.objects.count() == events  # the started assessment was rolled back too
+
+
+def test_an_import_job_is_seen_only_by_its_user(
+    as_user, officer, colleague, campaign, areas, django_capture_on_commit_callbacks
+):
+    page = _confirm(as_user(officer), areas[0], campaign, django_capture_on_commit_callbacks)
+    assert "Imported: 1 unit(s)" in page.content.decode()
+    job = ImportJob.objects.get()
+    assert as_user(colleague).get(url("assessments-excel-job", job.pk)).status_code == 404
 
 
 def test_the_excel_upload_of_another_area_lists_the_rows_and_writes_nothing(
