@@ -162,7 +162,7 @@ def _excel_confirm(request: HttpRequest) -> HttpResponse:
     """Check the stored file again (the time of a preview) and queue its import: a worker applies
     it (``tasks.imports``); the user follows it on the job's page."""
     pending = _pending_imports(request)
-    entry = pending.pop(request.POST["token"], None)
+    entry = pending.pop(request.POST.get("token", ""), None)  # a post without one: "expired", not a 500
     request.session.modified = True
     if entry is None:
         messages.error(request, _("This import was already done or has expired; upload the file again."))
