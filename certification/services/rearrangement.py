@@ -246,25 +246,12 @@ def undo(*, reference: str, by: Actor, today: datetime.date | None = None) -> in
                 "Assessments of the new units were worked on since; the re-arrangement can no longer be undone."
             )
         )
-    for assessment in Assessment.objects.filter(unit_id__in=new_ids):
-        log_change(
-            assessment,
-            by=by,
-            action=Action.REARRANGEMENT_UNDONE,
-            field="assessment",
-            old=assessment.pk,
-            new="",
-        )
-    for registration in Registration.objects.filter(unit_id__in=new_ids):
-        log_change(
-            registration,
-            by=by,
-            action=Action.REARRANGEMENT_UNDONE,
-            field="registration",
-            old=registration.pk,
-            new="",
-        )
-    affected = list(Assessment.objects.filter(unit_id__in=new_ids).values_list("campaign_id", flat=True))
+    assessments = list(Assessment.objects.filter(unit_id__in=new_ids))
+    registrations = list(Registration.objects.filter(unit_id__in=new_ids))
+    for name, rows in (("assessment", assessments), ("registration", registrations)):
+        for row in rows:
+            log_change(row, by=by, action=Action.REARRANGEMENT_UNDONE, field=name, old=row.pk, new="")
+    affected = [a.campaign_id for a in assessments]
     Assessment.objects.filter(unit_id__in=new_ids).delete()
     Registration.objects.filter(unit_id__in=new_ids).delete()
     removed = unit_services.undo_rearrangement(reference=reference, by=by, today=today)
