@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "units",
     "certification",
+    "ninja",  # its docs page then uses the vendored swagger-ui from static/, no CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -351,6 +353,8 @@ LOGGING = {
 
 # Public certificate verification: requests per minute per client address (TRUSTED_PROXY_COUNT).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
+# Requests per API token: "count/period", the period s, m, h or d (e.g. "600/h").
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/m")
 # Digital signatures (NĐ 30/2020, docs/signatures.md). Trust roots: comma-separated paths of PEM or DER
 # CA certificates that a signed decision's chain must reach. The agency's own key (PKCS#12) signs the
 # decisions and certificates the server issues; unset: documents are issued unsigned.

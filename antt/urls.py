@@ -32,6 +32,8 @@ urlpatterns = [
         accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("account/tokens/", include("api.urls")),
+    path("api/v1/", include("api.v1")),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("", include("certification.urls")),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from antt.dates import long_date, place_date
 from antt.errors import WorkflowError
+from antt.text import search_key
 from certification.audit import Action, log_change
 from certification.documents import pdf, wording
 from certification.documents.numbering import next_number
@@ -248,6 +249,12 @@ def decision_pdf(decision: Decision) -> bytes:
         name=f"decisions/{decision.year}/{decision.issuer_id}-{decision.number}-{digest[:12]}.pdf",
         render=lambda: render_decision_pdf(decision, context, issued=True),
     )
+
+
+def decision_filename(decision: Decision) -> str:
+    """The download name of a decision's PDF (the web page and the API serve the same)."""
+    symbol = "-".join(search_key(decision.symbol).replace("/", " ").split()) or "qd"
+    return f"quyet-dinh-{decision.number or 'du-thao'}-{symbol}-{decision.year}.pdf"
 
 
 def preview_pdf(*, kind: str, campaign, issuer, assessments=(), certificates=None, **fields) -> bytes:

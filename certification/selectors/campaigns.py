@@ -47,6 +47,22 @@ def get_campaign_for_user(user: User, pk: int | str) -> Campaign:
         raise Http404 from None
 
 
+def visible_sets(user: User) -> QuerySet[CriteriaSet]:
+    """National sets for everyone signed in; a province's sets for the people of that province."""
+    sets = CriteriaSet.objects.with_in_use().select_related("province", "based_on")
+    ids = related_province_ids(user)
+    if ids is None:
+        return sets
+    return sets.filter(Q(province__isnull=True) | Q(province_id__in=ids))
+
+
+def get_set_for_user(user: User, pk: int | str) -> CriteriaSet:
+    try:
+        return visible_sets(user).get(pk=pk)
+    except (CriteriaSet.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def can_manage_province(user: User, province: Unit) -> bool:
     """Province staff (approver or administrator on the province) edit campaigns and province sets."""
     return has_role(user, province, *MANAGER_ROLES)

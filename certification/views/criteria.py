@@ -7,7 +7,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -29,8 +28,9 @@ from certification.selectors import criteria as selectors
 from certification.selectors.campaigns import (
     can_manage_province,
     criteria_set_for_unit,
+    get_set_for_user,
     managed_provinces,
-    related_province_ids,
+    visible_sets,
 )
 from certification.services import criteria as services
 from units.access import get_for_user, is_global
@@ -40,22 +40,6 @@ SetView = Callable[[HttpRequest, CriteriaSet], HttpResponse]
 AuthorView = Callable[[HttpRequest, int], HttpResponse]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def visible_sets(user) -> QuerySet[CriteriaSet]:
-    """National sets for everyone signed in; a province's sets for the people of that province."""
-    sets = CriteriaSet.objects.with_in_use().select_related("province", "based_on")
-    ids = related_province_ids(user)
-    if ids is None:
-        return sets
-    return sets.filter(Q(province__isnull=True) | Q(province_id__in=ids))
-
-
-def get_set_for_user(user, pk) -> CriteriaSet:
-    try:
-        return visible_sets(user).get(pk=pk)
-    except (CriteriaSet.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def can_author(user, criteria_set: CriteriaSet | None = None, province: Unit | None = None) -> bool:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from antt.errors import WorkflowError
-from antt.text import search_key
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
 from antt.web.exports import XLSX_CONTENT_TYPE
@@ -25,8 +24,8 @@ from antt.web.listing import list_context, sort_queryset
 from certification.documents import pdf, printing, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
+from certification.documents.decisions import decision_filename, preview_pdf
 from certification.documents.decisions import decision_pdf as render_decision
-from certification.documents.decisions import preview_pdf
 from certification.forms.documents import PdfUploadForm, RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
 from certification.selectors import reasons
@@ -55,11 +54,6 @@ def _file_response(
     data: bytes, filename: str, *, content_type: str = "application/pdf", attachment: bool = False
 ) -> HttpResponse:
     return name_download(HttpResponse(data, content_type=content_type), filename, inline=not attachment)
-
-
-def _decision_filename(decision: Decision) -> str:
-    symbol = "-".join(search_key(decision.symbol).replace("/", " ").split()) or "qd"
-    return f"quyet-dinh-{decision.number or 'du-thao'}-{symbol}-{decision.year}.pdf"
 
 
 @login_required
@@ -101,7 +95,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_for_user(request.user, _decisions(request.user), pk, unit_field="issuer")
     require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
-    data, filename = render_decision(decision), _decision_filename(decision)
+    data, filename = render_decision(decision), decision_filename(decision)
     record_download(document=decision, by=request.user, filename=filename)
     return _file_response(data, filename)
 

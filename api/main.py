@@ -1,0 +1,21 @@
+"""The API object: /api/v1/, bearer tokens, per-token rate limits, the docs page from the
+vendored assets django-ninja ships (no CDN)."""
+
+from api.http import Api, TokenAuth, TokenThrottle, add_error_handlers
+from api.read import router as read_router
+from api.write import router as write_router
+
+api = Api(
+    title="antt API",
+    version="1",
+    description=(
+        "Xét duyệt, công nhận “An toàn về an ninh, trật tự”: đơn vị, đợt, bộ tiêu chí, hồ sơ, kết quả, "
+        "quyết định, giấy chứng nhận. Xác thực: Authorization: Bearer <token> (tạo token ở trang Tài khoản)."
+    ),
+    auth=TokenAuth(),
+    throttle=TokenThrottle(),
+    urls_namespace="api-v1",
+)
+add_error_handlers(api)
+api.add_router("", read_router)
+api.add_router("", write_router)

@@ -1,0 +1,10 @@
+"""The URLs of /api/v1/ (namespace ``api-v1``): django-ninja's, each wrapped so that a request
+made with a token leaves a row in that token's trail."""
+
+from api.http import with_trail
+from api.main import api
+
+patterns, app_name, _namespace = api.urls
+for pattern in patterns:
+    pattern.callback = with_trail(pattern.callback)
+urlpatterns = patterns
