@@ -92,7 +92,7 @@ def unit_list(
     return page(units, cursor, limit, unit_row)
 
 
-@router.get("/units/{unit_id}", response=schemas.UnitDetail, tags=["units"])
+@router.get("/units/{int:unit_id}", response=schemas.UnitDetail, tags=["units"])
 def unit_detail(request: HttpRequest, unit_id: int) -> dict[str, Any]:
     """One unit with its ancestors, eligibility and history (what it was formed from, what it became)."""
     unit = get_for_user(request.user, Unit, unit_id)
@@ -170,7 +170,7 @@ def criteria_set_list(
     return page(sets, cursor, limit, set_row)
 
 
-@router.get("/criteria-sets/{set_id}", response=schemas.CriteriaSetDetail, tags=["criteria"])
+@router.get("/criteria-sets/{int:set_id}", response=schemas.CriteriaSetDetail, tags=["criteria"])
 def criteria_set_detail(request: HttpRequest, set_id: int) -> dict[str, Any]:
     criteria_set = get_set_for_user(request.user, set_id)
     criteria = [
@@ -262,7 +262,7 @@ def assessment_detail_row(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-@router.get("/assessments/{assessment_id}", response=schemas.AssessmentDetail, tags=["assessments"])
+@router.get("/assessments/{int:assessment_id}", response=schemas.AssessmentDetail, tags=["assessments"])
 def assessment_detail(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     """An assessment with its answers, status and version (send the version back when saving)."""
     return assessment_detail_row(get_for_user(request.user, _assessments(request), assessment_id))
@@ -387,7 +387,7 @@ def _file(data: bytes, filename: str) -> HttpResponse:
     return name_download(HttpResponse(data, content_type="application/pdf"), filename)
 
 
-@router.get("/decisions/{decision_id}/pdf", tags=["documents"], response={200: None})
+@router.get("/decisions/{int:decision_id}/pdf", tags=["documents"], response={200: None})
 def decision_pdf(request: HttpRequest, decision_id: int) -> HttpResponse:
     """The decision as PDF (as the web page serves it; the download is in the audit)."""
     decision = get_for_user(request.user, _decisions(request), decision_id, unit_field="issuer")
@@ -438,7 +438,7 @@ def certificate_list(
 
 
 @router.get(
-    "/certificates/{certificate_id}/pdf", tags=["documents"], response={200: None, 410: schemas.Problem}
+    "/certificates/{int:certificate_id}/pdf", tags=["documents"], response={200: None, 410: schemas.Problem}
 )
 def certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
     certificate = get_for_user(request.user, _certificates(request), certificate_id)

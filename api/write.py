@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, UploadedFile
+from ninja import File, Form, Router, Status, UploadedFile
 
 from antt.errors import WorkflowError
 from antt.spreadsheets import SpreadsheetRefused, check_size
@@ -38,7 +38,7 @@ def _text(value: Any) -> str:
 
 
 @router.post(
-    "/assessments/{assessment_id}/answers",
+    "/assessments/{int:assessment_id}/answers",
     response={200: schemas.AssessmentDetail, **WRITE},
     tags=["assessments"],
 )
@@ -64,7 +64,7 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
 
 
 @router.post(
-    "/assessments/{assessment_id}/submit",
+    "/assessments/{int:assessment_id}/submit",
     response={200: schemas.AssessmentDetail, **WRITE},
     tags=["assessments"],
 )
@@ -79,7 +79,7 @@ def assessment_submit(request: HttpRequest, assessment_id: int, body: schemas.Su
 @router.post("/units/import", response={200: schemas.ImportResult, **WRITE}, tags=["units"])
 def units_import(
     request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
-) -> dict[str, Any]:
+) -> dict[str, Any] | Status[dict[str, Any]]:
     """The units file of the "Nhập đơn vị" page (xlsx or csv, same template): checked whole, every
     bad row reported with its number and nothing written; ``dry_run``: check only."""
     require_write(request)
@@ -92,7 +92,7 @@ def units_import(
     plan = unit_imports.run_import(rows, user=request.user, commit=not dry_run)
     if not plan.ok:
         problems = [_("Row %(row)s: %(message)s") % {"row": e.row, "message": e.message} for e in plan.errors]
-        return 400, {"detail": _("The file was refused; nothing was imported."), "errors": problems}
+        return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": problems})
     return {"detail": unit_imports.summarize(plan), "count": len(plan.rows), "job_id": None}
 
 
@@ -103,7 +103,7 @@ def units_import(
 )
 def assessments_import(
     request: HttpRequest, year: Form[int], file: File[UploadedFile], dry_run: Form[bool] = False
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """The assessment workbook of the Excel page: checked whole (every bad cell with its row and
     column, nothing written), then applied all-or-nothing by a worker (202 and the job's id)."""
     require_write(request)
@@ -116,18 +116,18 @@ def assessments_import(
     report = excel.parse_workbook(file, year=year, user=request.user)
     if not report.ok:
         errors = [str(e) for e in report.errors]
-        return 400, {"detail": _("The file was refused; nothing was imported."), "errors": errors}
+        return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": errors})
     count = len(report.changed_plans)
     if dry_run or not count:
-        return 200, {"detail": _("%(count)s units would change.") % {"count": count}, "count": count}
+        return Status(200, {"detail": _("%(count)s units would change.") % {"count": count}, "count": count})
     file.seek(0)
     path = default_storage.save(f"imports/{secrets.token_hex(16)}.xlsx", ContentFile(file.read()))
     with transaction.atomic():
         job = import_jobs.start_import_job(path=path, year=year, by=request.user)
-    return 202, {"detail": _("The import is queued."), "count": count, "job_id": job.pk}
+    return Status(202, {"detail": _("The import is queued."), "count": count, "job_id": job.pk})
 
 
-@router.get("/assessments/import/{job_id}", response=schemas.ImportJobOut, tags=["assessments"])
+@router.get("/assessments/import/{int:job_id}", response=schemas.ImportJobOut, tags=["assessments"])
 def assessments_import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """A queued import of the caller (nobody else's): its status, progress and report."""
     job = get_object_or_404(ImportJob, pk=job_id, user=request.user)
