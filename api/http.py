@@ -94,6 +94,10 @@ class Api(NinjaAPI):
     """NinjaAPI with ETags: a GET answered 200 carries the hash of its body; the same hash in
     If-None-Match is answered 304 without a body."""
 
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        """The view's name (``result_list``): what a generated client calls its function."""
+        return str(operation.view_func.__name__)
+
     def create_response(
         self,
         request: HttpRequest,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -466,13 +465,10 @@ def _group(g: reports.GroupRow) -> dict[str, Any]:
 @router.get("/summary", response=schemas.SummaryOut, tags=["results"])
 def summary(request: HttpRequest, scope: int, year: int) -> dict[str, Any]:
     """The yearly summary report of a province or a commune (the figures of the report page)."""
-    unit = get_object_or_404(
-        visible_units(request.user, roles=DOCUMENT_ROLES).filter(
-            kind__in=[Unit.Kind.PROVINCE, Unit.Kind.COMMUNE]
-        ),
-        pk=scope,
-    )
+    unit = get_for_user(request.user, Unit, scope)
     require_role(request.user, unit, *DOCUMENT_ROLES)
+    if unit.kind not in (Unit.Kind.PROVINCE, Unit.Kind.COMMUNE):
+        raise HttpError(400, _("The summary is made for a province or a commune."))
     report = reports.build_report(scope=unit, year=year)
     return {
         "scope_id": unit.pk,

@@ -19,11 +19,11 @@ from api import schemas
 from api.http import require_write
 from api.read import _assessments, assessment_detail_row
 from certification.exchange import assessment_excel as excel
-from certification.models import ImportJob
+from certification.models import Assessment, ImportJob
 from certification.services import imports as import_jobs
 from certification.services.entry import save_answers
 from certification.services.transitions import submit_assessment
-from units.access import get_for_user, is_global, user_roles
+from units.access import get_for_user, is_global, require_role, user_roles
 from units.exchange import imports as unit_imports
 from units.models import RoleAssignment
 from units.services import is_user_admin
@@ -31,6 +31,13 @@ from units.services import is_user_admin
 router = Router()
 Role = RoleAssignment.Role
 WRITE = {400: schemas.ImportProblems, 403: schemas.Problem, 404: schemas.Problem, 409: schemas.Conflict}
+
+
+def _assessment_of_officer(request: HttpRequest, assessment_id: int) -> Assessment:
+    """As the entry page: 404 outside the caller's area, 403 without the officer's role."""
+    assessment = get_for_user(request.user, _assessments(request), assessment_id)
+    require_role(request.user, assessment.unit, Role.OFFICER)
+    return assessment
 
 
 def _text(value: Any) -> str:
@@ -47,7 +54,7 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
     year's figures, as the entry page does. ``version`` is the version read: a change by someone
     else of the same criterion since then is refused with 409 and nothing is written."""
     require_write(request)
-    assessment = get_for_user(request.user, _assessments(request), assessment_id)
+    assessment = _assessment_of_officer(request, assessment_id)
     changes = {
         code: {name: _text(value) for name, value in answer.model_dump(exclude_unset=True).items()}
         for code, answer in body.answers.items()
@@ -71,7 +78,7 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
 def assessment_submit(request: HttpRequest, assessment_id: int, body: schemas.SubmitIn) -> dict[str, Any]:
     """Submit for appraisal (the officer's "Nộp hồ sơ"); the assessment is then locked."""
     require_write(request)
-    assessment = get_for_user(request.user, _assessments(request), assessment_id)
+    assessment = _assessment_of_officer(request, assessment_id)
     submit_assessment(assessment=assessment, by=request.user, expected_version=body.version)
     return assessment_detail_row(_assessments(request).get(pk=assessment.pk))
 

@@ -10,7 +10,7 @@ from certification.audit import Action
 from certification.models import Assessment, AuditEvent
 from certification.services import entry
 from tests.api.conftest import bearer, make_token
-from tests.builders import KDC_LEAVES, fill, make_open_campaign, make_test_sets
+from tests.builders import fill, make_open_campaign, make_test_sets
 from units.exchange.imports import COLUMNS
 from units.models import Unit
 
@@ -28,7 +28,9 @@ def save(client: Client, assessment: Assessment, body: dict):
 @pytest.mark.django_db
 def test_saving_answers_is_audited_like_the_entry_page_and_returns_the_new_version(draft, officer):
     client = bearer(make_token(officer, can_write=True))
-    response = save(client, draft, {"version": draft.version, "answers": {"KDC-1": {"value": "met", "note": "Đủ"}}})
+    response = save(
+        client, draft, {"version": draft.version, "answers": {"KDC-1": {"value": "met", "note": "Đủ"}}}
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["version"] == draft.version + 1
@@ -75,7 +77,7 @@ def test_a_read_only_token_cannot_write(draft, officer):
 def test_a_role_without_entry_rights_cannot_save_even_with_a_write_token(draft, appraiser):
     client = bearer(make_token(appraiser, can_write=True))
     response = save(client, draft, {"version": draft.version, "answers": {"KDC-1": {"value": "met"}}})
-    assert response.status_code == 400  # the service's own refusal: "needs the role"
+    assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.version == 1
 
@@ -117,10 +119,11 @@ def test_a_units_file_with_bad_rows_is_refused_whole_with_each_row_number(provin
     template = client.get("/api/v1/units").json()  # warm: the token works
     assert template["items"]
     before = Unit.objects.count()
-    csv = UNITS_HEADER + f"18823-T01,Thôn Mới,Thôn,{commune.code},120,,,,\n18823-T02,,Thôn,{commune.code},x,,,,\n"
-    response = client.post(
-        "/api/v1/units/import", {"file": _named(csv), "dry_run": "false"}
+    csv = (
+        UNITS_HEADER
+        + f"18823-T01,Thôn Mới,Thôn,{commune.code},120,,,,\n18823-T02,,Thôn,{commune.code},x,,,,\n"
     )
+    response = client.post("/api/v1/units/import", {"file": _named(csv), "dry_run": "false"})
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["errors"] and all(e.startswith("Dòng ") for e in body["errors"]), body
@@ -138,7 +141,9 @@ def test_a_good_units_file_is_checked_by_a_dry_run_then_imported_and_audited(pro
     assert done.status_code == 200 and done.json()["count"] == 1
     unit = Unit.objects.get(code="18823-T01")
     assert unit.parent == commune
-    assert AuditEvent.objects.filter(action=Action.UNIT_CREATED, object_id=str(unit.pk), actor=province_admin).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.UNIT_CREATED, object_id=str(unit.pk), actor=province_admin
+    ).exists()
 
 
 @pytest.mark.django_db
