@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import get_resolver
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("antt", "certification", "units")
+APPS = ("antt", "certification", "units", "api")
 MAX_MODULES_PER_FOLDER = 12
 # The one edge from the project package to an app: settings read the schedule (pure data).
 ANTT_MAY_IMPORT = {("antt.settings", "certification.schedule")}
@@ -180,12 +180,19 @@ def test_units_imports_only_the_audit_chain_from_certification():
     assert not bad, "units may import only certification.audit:\n" + "\n".join(bad)
 
 
+def test_no_app_imports_the_api_and_the_api_imports_no_view():
+    """api/ is an outer layer like views/: it calls selectors and services, nothing calls it."""
+    bad = offending(("antt", "certification", "units"), ("api",))
+    bad += offending(("api",), ("certification.views", "units.views", "certification.tasks"))
+    assert not bad, "api is an interface: nothing imports it, it imports no view:\n" + "\n".join(bad)
+
+
 def test_antt_imports_no_app_except_settings_reading_the_schedule():
     bad = [
         f"{where(source, line)} imports {target}"
         for source, _, target, line, _ in imports()
         if under(source, "antt")
-        and under(target, "certification", "units")
+        and under(target, "certification", "units", "api")
         and (source, target) not in ANTT_MAY_IMPORT
     ]
     assert not bad, "antt imports no app:\n" + "\n".join(bad)
