@@ -9,6 +9,7 @@ province and national scale: ``bench/report.py`` compares both runs when both ex
 
 from __future__ import annotations
 
+import datetime
 import math
 import statistics
 import time
@@ -16,7 +17,9 @@ import time
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from api.tokens import create_token
 from bench.fixtures import BenchUsers, bench_users
 from certification.models import Assessment, Campaign
 from units.models import Unit
@@ -101,7 +104,52 @@ def page_list(users: BenchUsers) -> list[tuple[str, str, object, str]]:
                 f"/assessments/{commune_assessment.pk}/",
             )
         )
+    pages += api_page_list(users, campaign)
     return pages
+
+
+def api_page_list(users: BenchUsers, campaign: Campaign) -> list[tuple[str, str, object, str]]:
+    """The API's pages (docs/api.md), read with a token of the user: the same rule, a constant
+    number of queries whatever the scale (pages of at most ``limit`` rows by cursor)."""
+    commune = users.commune.pk
+    return [
+        (
+            "api_units",
+            "API: units of the province, first page of 100",
+            users.leader,
+            "/api/v1/units?kind=commune",
+        ),
+        (
+            "api_results",
+            "API: a commune's results with their reasons (province leader)",
+            users.leader,
+            f"/api/v1/results?scope={commune}&campaign={campaign.pk}",
+        ),
+        (
+            "api_assessments",
+            "API: the assessments of the officer's commune",
+            users.officer,
+            f"/api/v1/assessments?scope={commune}&campaign={campaign.pk}",
+        ),
+        (
+            "api_unit",
+            "API: a commune with its ancestors and history",
+            users.officer,
+            f"/api/v1/units/{commune}",
+        ),
+    ]
+
+
+def _api_client(user) -> Client:
+    # A token per page, as a province's system would hold one (bench database only).
+    _token, secret = create_token(
+        by=user,
+        name="bench",
+        units=[],
+        can_write=False,
+        expires_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    return Client(headers={"Authorization": f"Bearer {secret}"})
 
 
 def measure_page(client: Client, url: str, *, repeat: int) -> dict:
@@ -131,9 +179,12 @@ def measure(year: int, *, repeat: int = 20) -> dict:
     users = bench_users(year)
     results = {}
     for key, description, user, url in page_list(users):
-        client = Client()
-        if user is not None:
-            client.force_login(user)
+        if url.startswith("/api/"):
+            client = _api_client(user)
+        else:
+            client = Client()
+            if user is not None:
+                client.force_login(user)
         results[key] = {"page": description, "url": url, **measure_page(client, url, repeat=repeat)}
     return {
         "province": str(users.province),
