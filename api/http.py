@@ -138,7 +138,10 @@ def add_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ConflictError)
     def conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
-        changes = [str(c) for c in exc.changes]
+        changes = [
+            {"at": c.at, "actor": c.actor, "subject": c.subject, "field": c.field, "old": c.old, "new": c.new}
+            for c in exc.changes
+        ]
         return respond(request, {"detail": str(exc), "version": exc.current_version, "changes": changes}, 409)
 
     @api.exception_handler(WorkflowError)

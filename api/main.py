@@ -1,16 +1,24 @@
 """The API object: /api/v1/, bearer tokens, per-token rate limits, the docs page from the
 vendored assets django-ninja ships (no CDN)."""
 
+from ninja.renderers import JSONRenderer
+
 from api.http import Api, TokenAuth, TokenThrottle, add_error_handlers
 from api.read import router as read_router
 from api.write import router as write_router
 
+
+class Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Vietnamese as written, UTF-8
+
+
 api = Api(
+    renderer=Renderer(),
     title="antt API",
     version="1",
     description=(
         "Xét duyệt, công nhận “An toàn về an ninh, trật tự”: đơn vị, đợt, bộ tiêu chí, hồ sơ, kết quả, "
-        "quyết định, giấy chứng nhận. Xác thực: Authorization: Bearer <token> (tạo token ở trang Tài khoản)."
+        "quyết định, giấy chứng nhận. Xác thực: `Authorization: Bearer antt_…` (tạo token ở trang Tài khoản → Token API)."
     ),
     auth=TokenAuth(),
     throttle=TokenThrottle(),

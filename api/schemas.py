@@ -12,10 +12,19 @@ class Problem(Schema):
     detail: str
 
 
+class ChangeOut(Schema):
+    at: datetime.datetime
+    actor: str
+    subject: str
+    field: str
+    old: str
+    new: str
+
+
 class Conflict(Schema):
     detail: str
     version: int
-    changes: list[str]
+    changes: list[ChangeOut]
 
 
 class ImportProblems(Schema):

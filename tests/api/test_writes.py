@@ -48,6 +48,9 @@ def test_a_stale_version_of_the_same_criterion_is_409_and_nothing_is_written(dra
     assert response.status_code == 409
     body = response.json()
     assert body["version"] == seen + 1 and body["detail"]
+    assert [(c["subject"], c["field"], c["old"], c["new"]) for c in body["changes"]] == [
+        ("KDC-1", "value", "", "met")
+    ]
     draft.refresh_from_db()
     assert draft.answers.get(criterion__code="KDC-1").value == "met"
 
