@@ -355,6 +355,8 @@ LOGGING = {
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
 # Requests per API token: "count/period", the period s, m, h or d (e.g. "600/h").
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/m")
+# Days the API's per-request trail is kept (manage.py sweep_api_requests).
+API_REQUEST_DAYS = int(os.environ.get("API_REQUEST_DAYS", "90"))
 # Digital signatures (NĐ 30/2020, docs/signatures.md). Trust roots: comma-separated paths of PEM or DER
 # CA certificates that a signed decision's chain must reach. The agency's own key (PKCS#12) signs the
 # decisions and certificates the server issues; unset: documents are issued unsigned.

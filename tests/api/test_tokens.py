@@ -208,3 +208,17 @@ def test_the_token_form_offers_only_units_of_ones_area(officer, commune, other_c
     )
     assert response.status_code == 200 and "secret" not in response.context
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_sweep_deletes_only_the_trail_older_than_the_setting(officer, commune, settings):
+    from django.core.management import call_command
+
+    settings.API_REQUEST_DAYS = 30
+    client = bearer(make_token(officer))
+    client.get(UNITS)
+    client.get(UNITS)
+    old, recent = ApiRequest.objects.order_by("pk")
+    ApiRequest.objects.filter(pk=old.pk).update(at=timezone.now() - datetime.timedelta(days=31))
+    call_command("sweep_api_requests", verbosity=0)
+    assert list(ApiRequest.objects.values_list("pk", flat=True)) == [recent.pk]
