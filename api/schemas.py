@@ -28,8 +28,10 @@ class Conflict(Schema):
 
 
 class ImportProblems(Schema):
+    """A refusal: ``errors`` lists every bad row or cell of a refused file (empty otherwise)."""
+
     detail: str
-    errors: list[str]
+    errors: list[str] = []
 
 
 class UnitOut(Schema):

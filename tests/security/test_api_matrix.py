@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
+from jsonschema import Draft202012Validator
 from django.test import Client
 
 from api.models import ApiRequest
@@ -180,8 +181,10 @@ def test_every_api_operation_answers_every_role_as_designed_and_shows_nothing_ou
     settings.API_RATE_LIMIT = "100000/m"
     clients = {role: bearer(make_token(world.users[role], can_write=True)) for role in TOKEN_ROLES}
     clients[ANON] = Client()
+    spec = Client().get("/api/v1/openapi.json").json()
     wrong: list[str] = []
     leaks: list[str] = []
+    unlike: list[str] = []
     seen: dict[int, int] = {}
     for name, rule in sorted(MATRIX.items()):
         method, route = name.split(" ", 1)
@@ -198,6 +201,14 @@ def test_every_api_operation_answers_every_role_as_designed_and_shows_nothing_ou
                     wrong.append(
                         f"{name} [{side_key}] {role}: {got}, expected {want} {response.content[:120]!r}"
                     )
+                declared = spec["paths"][route][method.lower()]["responses"].get(str(got), {})
+                schema = declared.get("content", {}).get("application/json", {}).get("schema")
+                if schema and response.get("Content-Type", "").startswith("application/json"):
+                    validator = Draft202012Validator({**schema, "components": spec["components"]})
+                    unlike += [
+                        f"{name} [{side_key}] {role} {got}: {e.message}"
+                        for e in validator.iter_errors(response.json())
+                    ]
                 if response.get("Content-Type", "").startswith("application/json"):
                     body = response.content.decode()
                     for marker in forbidden_markers(role):
@@ -206,6 +217,7 @@ def test_every_api_operation_answers_every_role_as_designed_and_shows_nothing_ou
     print(f"API matrix: {len(MATRIX)} operations, answers by code {sorted(seen.items())}")
     assert not wrong, "\n".join(wrong)
     assert not leaks, "\n".join(leaks)
+    assert not unlike, "answers unlike their declared schema:\n" + "\n".join(unlike)
     assert {200, 400, 401, 403, 404} <= set(seen)
 
 
