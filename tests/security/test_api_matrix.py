@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
-from jsonschema import Draft202012Validator
 from django.test import Client
+from jsonschema import Draft202012Validator
 
 from api.models import ApiRequest
 from tests.api.conftest import bearer, make_token
