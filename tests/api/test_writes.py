@@ -161,3 +161,15 @@ def _named(text: str):
     upload = io.BytesIO(text.encode())
     upload.name = "don-vi.csv"
     return upload
+
+
+@pytest.mark.django_db
+def test_a_write_token_narrowed_to_one_area_cannot_write_the_next_one(province, areas, officer):
+    campaign = make_open_campaign(province, make_test_sets())
+    mine, other = (entry.start_assessment(campaign=campaign, unit=a, by=officer) for a in areas[:2])
+    client = bearer(make_token(officer, units=[areas[0]], can_write=True))
+    body = {"version": 1, "answers": {"KDC-1": {"value": "met"}}}
+    assert save(client, other, body).status_code == 404
+    assert save(client, mine, body).status_code == 200
+    other.refresh_from_db()
+    assert other.version == 1
