@@ -116,6 +116,52 @@ def figures(result: dict) -> list[Figure]:
                     unit="s",
                 )
             )
+    paths = scoring.get("in_process") if scoring else None
+    if paths:  # issue 23: the set-based path beside the engine path, from scratch, one process
+        engine, ours = paths["engine_cold"]["seconds"], paths["set_based_cold"]["seconds"]
+        for key, label, value in (
+            (
+                "scoring_engine_path",
+                "1d. From scratch in one process, every unit through the engine (`bench/score.py`)",
+                engine,
+            ),
+            (
+                "scoring_set_based_path",
+                "1e. Same, residential areas and institutions set-based in SQL (communes by the engine)",
+                ours,
+            ),
+        ):
+            out.append(
+                Figure(
+                    key,
+                    label,
+                    value,
+                    f"{_num(value)} s",
+                    base,
+                    f"{_num(base, 2)} s",
+                    f"{_num(value / base if base else None, 1)}×",
+                    "(for comparison)",
+                    None,
+                    unit="s",
+                )
+            )
+    if scoring and scoring["cold"].get("worker_peak_rss_mib"):
+        cold_rss, warm_rss = scoring["cold"], scoring["unchanged"]
+        out.append(
+            Figure(
+                "scoring_memory",
+                "1f. Peak RSS of the Celery workers during national rescoring (largest process; all workers together)",
+                cold_rss["worker_peak_rss_mib"],
+                f"from scratch {_num(cold_rss['worker_peak_rss_mib'])} MiB ({_num(cold_rss['workers_peak_rss_total_mib'])} MiB); "
+                f"unchanged {_num(warm_rss['worker_peak_rss_mib'])} MiB",
+                None,
+                "–",
+                "–",
+                "(stated)",
+                None,
+                unit="MiB",
+            )
+        )
     unit = _section(result, "unit")
     if unit:
         out.append(
