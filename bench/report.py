@@ -21,6 +21,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SVG = ROOT / "docs" / "img" / "benchmarks.svg"
 BEFORE_AFTER = ROOT / "bench" / "before_after.md"
 ANALYSIS = ROOT / "bench" / "analysis.md"
+BEFORE = ROOT / "bench" / "before.json"  # issue 23: before figures measured on the same machine
 PAGE_AIM_MS = 200
 
 
@@ -336,11 +337,18 @@ def _table(result: dict) -> list[str]:
         "| Figure | Measured | Baseline (same run) | Ratio | Aim | Met? |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    before = _before(result["scale"])
     for f in figures(result):
+        measured = f.measured_text + (f"; before: {before[f.key]}" if f.key in before else "")
         rows.append(
-            f"| {f.label} | {f.measured_text} | {f.baseline_text} | {f.ratio_text} | {f.aim} | {_met(f.met)} |"
+            f"| {f.label} | {measured} | {f.baseline_text} | {f.ratio_text} | {f.aim} | {_met(f.met)} |"
         )
     return rows
+
+
+def _before(scale: str) -> dict[str, str]:
+    """Figure key → its "before" figure from the same machine (bench/before.json, by scale)."""
+    return json.loads(BEFORE.read_text()).get(scale, {}) if BEFORE.exists() else {}
 
 
 def _pages_table(results: dict[str, dict]) -> list[str]:
