@@ -14,7 +14,7 @@ import datetime
 import pytest
 from django.db import transaction
 from django.db.models import Q
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from certification.models import Answer, Assessment, Campaign, Criterion, Registration, Result
@@ -167,15 +167,37 @@ def rows(campaign: Campaign) -> list[tuple]:
     )
 
 
+def _unit(households: tuple, value: str) -> dict:
+    return {
+        "kind": Unit.Kind.RESIDENTIAL_AREA,
+        "eligible": True,
+        "reason": "",
+        "household_count": 10,
+        "registration": households,
+        "assessed": True,
+        "status": "submitted",
+        "figures": (1, 0, None),
+        "last_year": (1, 1, 2),
+        "predecessor": False,
+        "answers": [{"value": value, "appraised": "", "note": ""}] * 12,
+    }
+
+
+EXACTLY_70 = {"threshold": 70, "kdc1_na": False, "group": [True], "kdc4_na": False, "extra": []}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=criteria_sets, units=units_of)
+@example(spec=EXACTLY_70, units=[_unit((10, 7), "met"), _unit((10, 6), "met"), _unit((10, 7), "not_met")])
 def test_set_based_rows_are_the_engines(commune, spec, units):
     with transaction.atomic():
         campaign = build(commune, spec, units)
         scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS)
         sql = setbased.score_units(campaign, scope)
         # What the statement leaves to the engine: only the shapes it names (module docstring).
-        assert len(sql.to_engine) <= sum(1 for u in units if u["predecessor"] or u["answers"][1])
+        comparison = 1 + len(spec["group"])  # KDC-4a's place in the answers (after KDC-1, KDC-3x)
+        noted = [u for u in units if u["answers"][comparison] and u["answers"][comparison]["note"]]
+        assert len(sql.to_engine) <= sum(1 for u in units if u["predecessor"] or u in noted)
         engine = results.score_leaves(campaign, Q(pk__in=sql.to_engine), set_based=False)
         set_based = rows(campaign)
         assert sql.scored == len(units)
