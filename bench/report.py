@@ -151,7 +151,7 @@ def figures(result: dict) -> list[Figure]:
         out.append(
             Figure(
                 "scoring_memory",
-                "1f. Peak RSS of the Celery workers during national rescoring (largest process; all workers together)",
+                "1f. Peak RSS of the Celery workers during the rescoring of figures 1 and 1b (largest process; all worker processes together)",
                 cold_rss["worker_peak_rss_mib"],
                 f"from scratch {_num(cold_rss['worker_peak_rss_mib'])} MiB ({_num(cold_rss['workers_peak_rss_total_mib'])} MiB); "
                 f"unchanged {_num(warm_rss['worker_peak_rss_mib'])} MiB",
