@@ -151,6 +151,37 @@ def version() -> str:
     return out.stdout.strip()
 
 
+WRITER_PACKAGE = "libreoffice-writer-nogui"  # Debian: Writer without the GUI (the baseline's need)
+PROBE = (
+    f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document {NS} office:version="1.3" '
+    'office:mimetype="application/vnd.oasis.opendocument.text"><office:body><office:text>'
+    "<text:p>Kiểm tra Writer</text:p></office:text></office:body></office:document>"
+)
+
+
+def writer_problem() -> str:
+    """ "" when LibreOffice Writer converts a text document to PDF here; else what is missing.
+    ``soffice --version`` answers with any LibreOffice package (the Calc-only ``-nogui`` one
+    too), so a one-line .fodt is really converted (a fresh profile, ~2 s) and the PDF checked."""
+    exe = soffice()
+    if not exe:
+        return f"LibreOffice is not installed (apt-get install {WRITER_PACKAGE})"
+    with tempfile.TemporaryDirectory(prefix="antt-lo-probe-") as tmp:
+        folder = Path(tmp)
+        source = folder / "probe.fodt"
+        source.write_text(PROBE, encoding="utf-8")
+        try:
+            _convert(exe, folder / "profile", source, folder)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+            return (
+                f"LibreOffice Writer cannot convert a text document ({error}); "
+                f"install it: apt-get install {WRITER_PACKAGE}"
+            )
+        if not (folder / "probe.pdf").read_bytes().startswith(b"%PDF"):
+            return f"LibreOffice wrote no PDF for a text document: install {WRITER_PACKAGE}"
+    return ""
+
+
 def _convert(exe: str, profile: Path, source: Path, outdir: Path) -> tuple[float, float]:
     """(seconds, peak RSS MiB of the largest LibreOffice process) of one conversion."""
     command = [
@@ -185,8 +216,9 @@ def measure(pages: int = 100, *, rounds: int = 2, single_rounds: int = 3) -> dic
     """LibreOffice converting a ``pages``-page document and a 1-page document (each best of
     its rounds; a new soffice process every time, so the single page includes the start-up)."""
     exe = soffice()
-    if not exe:
-        return {"skipped": "LibreOffice is not installed (apt-get install libreoffice-writer-nogui)"}
+    problem = writer_problem()
+    if not exe or problem:
+        return {"skipped": problem}
     with tempfile.TemporaryDirectory(prefix="antt-lo-") as tmp:
         tmp = Path(tmp)
         profile, out = tmp / "profile", tmp / "out"
@@ -214,3 +246,14 @@ def measure(pages: int = 100, *, rounds: int = 2, single_rounds: int = 3) -> dic
         "peak_rss_mib": max(m for _, m in big_runs),
         "document": "flat ODT (.fodt), one certificate per page, same data and QR codes",
     }
+
+
+if __name__ == "__main__":  # bench/run: `python -m bench.libreoffice --check` before measuring
+    import sys
+
+    if sys.argv[1:] != ["--check"]:
+        sys.exit("usage: python -m bench.libreoffice --check")
+    found = writer_problem()
+    if found:
+        sys.exit(found)
+    print(version())

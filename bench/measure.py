@@ -106,6 +106,9 @@ def section_scoring(year: int, scale: str) -> dict:
         from bench import score
 
         data["in_process_unchanged"] = score.score_year_in_process(year)
+        # Issue 23: the engine path (every unit through the engine) beside the set-based path,
+        # both from scratch in this process.
+        data["in_process"] = score.engine_vs_set_based(year)
     except ImportError:
         pass
     return data

@@ -21,6 +21,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SVG = ROOT / "docs" / "img" / "benchmarks.svg"
 BEFORE_AFTER = ROOT / "bench" / "before_after.md"
 ANALYSIS = ROOT / "bench" / "analysis.md"
+BEFORE = ROOT / "bench" / "before.json"  # issue 23: before figures measured on the same machine
 PAGE_AIM_MS = 200
 
 
@@ -116,6 +117,52 @@ def figures(result: dict) -> list[Figure]:
                     unit="s",
                 )
             )
+    paths = scoring.get("in_process") if scoring else None
+    if paths:  # issue 23: the set-based path beside the engine path, from scratch, one process
+        engine, ours = paths["engine_cold"]["seconds"], paths["set_based_cold"]["seconds"]
+        for key, label, value in (
+            (
+                "scoring_engine_path",
+                "1d. From scratch in one process, every unit through the engine (`bench/score.py`)",
+                engine,
+            ),
+            (
+                "scoring_set_based_path",
+                "1e. Same, residential areas and institutions set-based in SQL (communes by the engine)",
+                ours,
+            ),
+        ):
+            out.append(
+                Figure(
+                    key,
+                    label,
+                    value,
+                    f"{_num(value)} s",
+                    base,
+                    f"{_num(base, 2)} s",
+                    f"{_num(value / base if base else None, 1)}×",
+                    "(for comparison)",
+                    None,
+                    unit="s",
+                )
+            )
+    if scoring and scoring["cold"].get("worker_peak_rss_mib"):
+        cold_rss, warm_rss = scoring["cold"], scoring["unchanged"]
+        out.append(
+            Figure(
+                "scoring_memory",
+                "1f. Peak RSS of the Celery workers during the rescoring of figures 1 and 1b (largest process; all worker processes together)",
+                cold_rss["worker_peak_rss_mib"],
+                f"from scratch {_num(cold_rss['worker_peak_rss_mib'])} MiB ({_num(cold_rss['workers_peak_rss_total_mib'])} MiB); "
+                f"unchanged {_num(warm_rss['worker_peak_rss_mib'])} MiB",
+                None,
+                "–",
+                "–",
+                "(stated)",
+                None,
+                unit="MiB",
+            )
+        )
     unit = _section(result, "unit")
     if unit:
         out.append(
@@ -290,11 +337,18 @@ def _table(result: dict) -> list[str]:
         "| Figure | Measured | Baseline (same run) | Ratio | Aim | Met? |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    before = _before(result["scale"])
     for f in figures(result):
+        measured = f.measured_text + (f"; before: {before[f.key]}" if f.key in before else "")
         rows.append(
-            f"| {f.label} | {f.measured_text} | {f.baseline_text} | {f.ratio_text} | {f.aim} | {_met(f.met)} |"
+            f"| {f.label} | {measured} | {f.baseline_text} | {f.ratio_text} | {f.aim} | {_met(f.met)} |"
         )
     return rows
+
+
+def _before(scale: str) -> dict[str, str]:
+    """Figure key → its "before" figure from the same machine (bench/before.json, by scale)."""
+    return json.loads(BEFORE.read_text()).get(scale, {}) if BEFORE.exists() else {}
 
 
 def _pages_table(results: dict[str, dict]) -> list[str]:

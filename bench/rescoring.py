@@ -14,12 +14,14 @@ baseline measured in the same run.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
 
 from django.db import connection, transaction
 
+from bench.procs import PeakRSS
 from certification.models import Answer, Assessment, Campaign, Result, ScoringRun
 from units.models import Unit
 
@@ -77,15 +79,23 @@ def _wait(run_ids: list[int], timeout: float) -> tuple[float, list[ScoringRun]]:
         time.sleep(0.2)
 
 
+def _worker_roots() -> list[int]:
+    """The Celery worker tree bench/run started (none when run by hand without it)."""
+    pid = os.environ.get("BENCH_CELERY_PID")
+    return [int(pid)] if pid else []
+
+
 def score_year_on_workers(year: int, *, timeout: float) -> dict:
-    """Queue a run for every campaign of ``year`` at once and wait for the last one."""
+    """Queue a run for every campaign of ``year`` at once and wait for the last one; the RSS of
+    the worker processes is sampled meanwhile (peak of the largest one and of all together)."""
     from certification.services.scoring import start_scoring_run
 
     campaigns = list(Campaign.objects.filter(year=year).select_related("province").order_by("pk"))
-    started = time.monotonic()
-    run_ids = [start_scoring_run(campaign=c, trigger="bench").pk for c in campaigns]
-    _elapsed, runs = _wait(run_ids, timeout)
-    seconds = time.monotonic() - started
+    with PeakRSS(_worker_roots, interval=0.05) as peak:
+        started = time.monotonic()
+        run_ids = [start_scoring_run(campaign=c, trigger="bench").pk for c in campaigns]
+        _elapsed, runs = _wait(run_ids, timeout)
+        seconds = time.monotonic() - started
     failed = [f"#{r.pk}: {r.error}" for r in runs if r.status == ScoringRun.Status.FAILED]
     if failed:
         raise RuntimeError("scoring runs failed: " + "; ".join(failed)[:2000])
@@ -94,6 +104,8 @@ def score_year_on_workers(year: int, *, timeout: float) -> dict:
         "campaigns": len(campaigns),
         "units": sum(r.total for r in runs),
         "chunks": sum(r.chunks_total for r in runs),
+        "worker_peak_rss_mib": peak.max_process_mib,  # the largest worker process
+        "workers_peak_rss_total_mib": peak.max_total_mib,  # the whole worker tree
     }
 
 

@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def score_year_in_process(year: int) -> dict:
-    """Every campaign of ``year``: each chunk in its own transaction, then the summary."""
+def score_year_in_process(year: int, *, set_based: bool = True) -> dict:
+    """Every campaign of ``year``: each chunk in its own transaction, then the summary.
+    ``set_based`` False: every unit through the engine (``score_chunk``'s reference path)."""
     from django.db import transaction
 
     from certification.models import Campaign
@@ -38,16 +39,36 @@ def score_year_in_process(year: int) -> dict:
     for campaign in Campaign.objects.filter(year=year).select_related("province").order_by("pk"):
         for parent_ids, _count in plan_chunks(campaign):
             with transaction.atomic():
-                report = score_chunk(campaign, parent_ids)
+                report = score_chunk(campaign, parent_ids, set_based=set_based)
             units += report.scored
             written += report.written
             chunks += 1
         summarize_province(campaign)
     return {
         "seconds": round(time.perf_counter() - started, 3),
+        "set_based": set_based,
         "units": units,
         "written": written,
         "chunks": chunks,
+    }
+
+
+def engine_vs_set_based(year: int, *, rounds: int = 1) -> dict:
+    """From scratch in this process, the engine path and the set-based path alternately (best
+    of ``rounds`` each), the rows deleted before each; the set-based path goes last, so the
+    campaign ends scored as the workers would leave it."""
+    from certification.models import Campaign, Result
+
+    campaign_ids = list(Campaign.objects.filter(year=year).values_list("pk", flat=True))
+    engine, set_based = [], []
+    for _ in range(max(1, rounds)):
+        for path, into in ((False, engine), (True, set_based)):
+            Result.objects.filter(campaign_id__in=campaign_ids).delete()
+            into.append(score_year_in_process(year, set_based=path))
+    return {
+        "engine_cold": min(engine, key=lambda r: r["seconds"]),
+        "set_based_cold": min(set_based, key=lambda r: r["seconds"]),
+        "rounds": rounds,
     }
 
 

@@ -254,14 +254,15 @@ def _log_left_valid(cert: Certificate, *, by, action: Action, assessment: Assess
 def render_context(certificate: Certificate) -> dict:
     """Template data of one certificate, from its snapshot only."""
     s = certificate.snapshot
+    url = verify_url(certificate.code)
     return {
         **s,
         "authority_upper": s.get("decision_authority", "").upper(),
         # Lines joined by newlines (``white-space: pre-line``): a <br> costs WeasyPrint a box.
         "issuer_text": "\n".join(s.get("issuer_header", [])),
         "signer_text": "\n".join(s.get("signer_lines", [])),
-        "verify_url": verify_url(certificate.code),
-        "qr": pdf.qr_data_uri(verify_url(certificate.code)),
+        "verify_url": url,
+        "qr": pdf.qr_data_uri(url),
     }
 
 

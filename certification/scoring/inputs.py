@@ -331,6 +331,7 @@ def answer_details(
     return found
 
 
+NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
 HASH_FORMAT = "sql-1"  # part of every input hash: change it when the hashed text changes
 
 
@@ -343,7 +344,7 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN '1' ELSE '0' END"
 
 
-def _answer_text() -> str:
+def answer_text() -> str:
     """One answer as text, every column the engine can see; a note is spelled with its length
     first, so no separator inside it can make two different answer lists spell the same text."""
     return " || ':' || ".join(
@@ -371,7 +372,7 @@ def answer_digests(
     if not assessment_ids:
         return {}, ({} if bits is not None else None)
     ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
-    row = _answer_text()
+    row = answer_text()
     if connection.vendor != "postgresql":
         # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order.
         sql = f"""SELECT assessment_id, md5(group_concat(t, ',')) FROM (
@@ -501,27 +502,25 @@ class Gathered(NamedTuple):
     digests: dict[int, str]  # the digest of its inputs but the answers
 
 
-def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> Gathered:
-    """Everything per unit in one query: the unit, its assessment and registration in the
-    campaign, last year's figures, the hash of its current result and the digest of its inputs
-    but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
-    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
-    ``whole_campaign`` (the campaign-wide check): plain joins, which the planner hashes, faster
-    over a whole campaign than one lookup per unit (docs/benchmarks.md)."""
+def units_query(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> tuple[str, list[Any]]:
+    """The SELECT of :func:`gather_units` (no ORDER BY), its columns named, and its parameters:
+    ``certification.scoring.setbased`` reads the same rows inside its own statement."""
     where_sql, where_params = unit_where(scope)
     sql = f"""
-        SELECT {UNIT}.id, {UNIT}.kind, {UNIT}.is_eligible, {UNIT}.ineligible_reason, {UNIT}.household_count,
-               s.id, s.criteria_set_id, s.status, s.crime_count, s.social_evil_count, s.violation_count,
-               g.id, g.households_total, g.households_registered,
-               p.id, p.crime_count, p.social_evil_count, p.violation_count,
-               r.input_hash, {_inputs_digest()}
+        SELECT {UNIT}.id AS unit_id, {UNIT}.kind AS kind, {UNIT}.is_eligible AS is_eligible,
+               {UNIT}.ineligible_reason AS ineligible_reason, {UNIT}.household_count AS household_count,
+               s.id AS sid, s.criteria_set_id AS set_id, s.status AS status, s.crime_count AS crime,
+               s.social_evil_count AS social_evil, s.violation_count AS violation,
+               g.id AS gid, g.households_total AS hh_total, g.households_registered AS hh_done,
+               p.id AS pid, p.crime_count AS p_crime, p.social_evil_count AS p_social_evil,
+               p.violation_count AS p_violation,
+               r.input_hash AS existing, {_inputs_digest()} AS digest
         FROM {UNIT}
         {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count", join=whole_campaign)}
         {_lookup(Registration, "g", "id, households_total, households_registered", join=whole_campaign)}
         {_lookup(Result, "r", "input_hash", join=whole_campaign)}
         {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True, join=whole_campaign)}
         WHERE {where_sql}
-        ORDER BY {UNIT}.id
     """
     params = [
         f"{HASH_FORMAT}/{scoring.ENGINE_VERSION}",
@@ -532,6 +531,18 @@ def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) 
         campaign.province_id,
         *where_params,
     ]
+    return sql, params
+
+
+def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> Gathered:
+    """Everything per unit in one query: the unit, its assessment and registration in the
+    campaign, last year's figures, the hash of its current result and the digest of its inputs
+    but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
+    unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
+    ``whole_campaign`` (the campaign-wide check): plain joins, which the planner hashes, faster
+    over a whole campaign than one lookup per unit (docs/benchmarks.md)."""
+    sql, params = units_query(campaign, scope, whole_campaign=whole_campaign)
+    sql += f" ORDER BY {UNIT}.id"
     found = Gathered([], {}, {}, {}, {}, {})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -25,8 +25,10 @@ from django.db.models import F, Q, QuerySet
 from certification.documents.wording import KIND_LABELS
 from certification.models import Assessment, Campaign, Registration, Result
 from certification.scoring import engine as scoring
+from certification.scoring import setbased
 from certification.scoring.engine import AnswerInput, ChildState, UnitInputs
 from certification.scoring.inputs import (
+    NO_ANSWERS,
     UNIT,
     Gathered,
     Plans,
@@ -46,7 +48,6 @@ from units.models import RecognizingAuthority, Unit, valid_q
 COMMUNE = Unit.Kind.COMMUNE.value
 
 
-NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
 NO_MASKS = (0, 0, 0)  # (met, not met, N/A) of a unit without answers
 
 
@@ -435,16 +436,31 @@ def score_communes(
     return _score(campaign, Q(pk__in=commune_ids), children=children)
 
 
+def score_leaves(campaign: Campaign, scope: Q, *, set_based: bool = True) -> ScoreReport:
+    """Residential areas and institutions matching ``scope``: on PostgreSQL in one statement
+    (``certification.scoring.setbased``: the engine's rules in SQL, rows upserted in bulk), the
+    few units it leaves to the engine then by :func:`_score`; elsewhere (or ``set_based`` False)
+    all of them by the engine."""
+    if not set_based or connection.vendor != "postgresql":
+        return _score(campaign, scope)
+    done = setbased.score_units(campaign, scope)
+    if not done.to_engine:
+        return ScoreReport(done.scored, done.written)
+    rest = _score(campaign, Q(pk__in=done.to_engine))
+    return ScoreReport(done.scored, done.written + rest.written)
+
+
 @transaction.atomic
-def score_chunk(campaign: Campaign, parent_ids: Sequence[int]) -> ScoreReport:
+def score_chunk(campaign: Campaign, parent_ids: Sequence[int], *, set_based: bool = True) -> ScoreReport:
     """One slice of a run: the units filed under ``parent_ids`` (communes, or the province and
     its districts for the units they manage directly) and the units delegated to those
-    communes, then the communes themselves."""
+    communes (:func:`score_leaves`), then the communes themselves (the engine, XA-4 read back
+    from their units' rows). ``set_based`` False: every unit by the engine (the reference)."""
     parent_ids = list(parent_ids)
     commune_ids = list(Unit.objects.filter(pk__in=parent_ids, kind=COMMUNE).values_list("id", flat=True))
     managed = find_managed(campaign, commune_ids)
     filed_here = current_q(campaign) & Q(parent_id__in=parent_ids, kind__in=Unit.MANAGED_KINDS)
-    leaves = _score(campaign, filed_here | managed.scope)
+    leaves = score_leaves(campaign, filed_here | managed.scope, set_based=set_based)
     communes = score_communes(campaign, commune_ids, managed=managed) if commune_ids else ScoreReport(0, 0)
     return ScoreReport(leaves.scored + communes.scored, leaves.written + communes.written)
 

@@ -1,0 +1,244 @@
+"""The set-based path (``certification.scoring.setbased``: the engine's rules as one SQL
+statement) writes, for every unit of generated data sets, exactly the row the engine path
+writes: outcome, forecast, codes not met and not answered, explanation, input hash.
+
+Hypothesis generates the criteria set (thresholds, N/A allowed or not, groups), the units
+(eligible or not, households, registrations with figures at, above and below the threshold —
+7/10 at 70 % included —, assessments with figures this year and last, decisions, predecessors
+of re-arranged units) and the answers (missing, N/A, appraised over self, contradictions with
+and without a note); the same data are scored by the set-based path and by the engine
+(``score_chunk(set_based=False)``), and the rows compared one by one."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.db.models import Q
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from certification.models import Answer, Assessment, Campaign, Criterion, Registration, Result
+from certification.scoring import engine as scoring
+from certification.scoring import results, setbased
+from tests.builders import RESULT_COLUMNS, make_campaign, make_set
+from tests.certification.scoring import test_equivalence as reference
+from units.models import Unit, UnitChange
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+YEAR = 2025
+AT = Criterion.AnswerType
+FIELDS = ("unit_id", "assessment_id", *RESULT_COLUMNS, "input_hash")
+
+VALUES = st.sampled_from(["", "met", "met", "not_met", "na"])
+NOTES = st.sampled_from(["", "", "   ", "Giải trình: số vụ tăng do phát hiện sớm"])
+FIGURE = st.one_of(st.none(), st.integers(0, 4))
+HOUSEHOLDS = st.sampled_from([(10, 7), (10, 6), (20, 14), (3, 3), (120, 119), (0, 0), (None, 5), (8, None)])
+
+answers_of = st.fixed_dictionaries(
+    {"value": VALUES, "appraised": st.sampled_from(["", "", "met", "not_met", "na"]), "note": NOTES}
+)
+criteria_sets = st.fixed_dictionaries(
+    {
+        "threshold": st.sampled_from([None, 70, 100]),
+        "kdc1_na": st.booleans(),
+        "group": st.lists(st.booleans(), min_size=0, max_size=3),  # N/A allowed per item of KDC-3
+        "kdc4_na": st.booleans(),
+        "extra": st.lists(st.booleans(), min_size=0, max_size=2),
+    }
+)
+units_of = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from([Unit.Kind.RESIDENTIAL_AREA] * 3 + [Unit.Kind.AGENCY]),
+            "eligible": st.sampled_from([True, True, True, False]),
+            "reason": st.sampled_from(["", "Nhà trẻ"]),
+            "household_count": st.one_of(st.none(), st.integers(0, 30)),
+            "registration": st.one_of(st.none(), HOUSEHOLDS),
+            "assessed": st.sampled_from([True, True, True, False]),
+            "status": st.sampled_from(
+                ["draft", "submitted", "appraised", "recognized", "not_recognized", "revoked"]
+            ),
+            "figures": st.tuples(FIGURE, FIGURE, FIGURE),
+            "last_year": st.one_of(st.none(), st.tuples(FIGURE, FIGURE, FIGURE)),
+            "predecessor": st.sampled_from([False, False, False, True]),
+            "answers": st.lists(st.one_of(st.none(), answers_of), min_size=12, max_size=12),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def build(commune: Unit, spec: dict, units: list[dict]) -> Campaign:
+    items = [("KDC-1", AT.COUNT_THRESHOLD, spec["kdc1_na"], None)]
+    if spec["group"]:
+        items.append(("KDC-3", AT.GROUP, False, None))
+        items += [(f"KDC-3{'abc'[i]}", AT.BOOLEAN, na, "KDC-3") for i, na in enumerate(spec["group"])]
+    items.append(("KDC-4a", AT.COMPARISON, spec["kdc4_na"], None))
+    items += [(f"KDC-{5 + i}", AT.BOOLEAN, na, None) for i, na in enumerate(spec["extra"])]
+    criteria_set = make_set(Unit.Kind.RESIDENTIAL_AREA, "kdc-property", items)
+    Criterion.objects.filter(criteria_set=criteria_set, code="KDC-1").update(
+        threshold_percent=spec["threshold"]
+    )
+    criteria = list(
+        Criterion.objects.filter(criteria_set=criteria_set).exclude(answer_type=AT.GROUP).order_by("order")
+    )
+    end = datetime.date(YEAR, 11, 30)
+    campaign = make_campaign(commune.parent, YEAR, [criteria_set], entry_end=end)
+    last = make_campaign(commune.parent, YEAR - 1, [criteria_set], entry_end=end.replace(year=YEAR - 1))
+    for i, u in enumerate(units):
+        unit = Unit.objects.create(
+            code=f"{commune.code}-P{i:02d}",
+            name=f"Đơn vị {i}",
+            kind=u["kind"],
+            parent=commune,
+            is_eligible=u["eligible"],
+            ineligible_reason="" if u["eligible"] else u["reason"],
+            household_count=u["household_count"],
+        )
+        if u["registration"] is not None:
+            total, done = u["registration"]
+            Registration.objects.create(
+                campaign=campaign,
+                unit=unit,
+                registered_on=datetime.date(YEAR, 3, 1),
+                households_total=total,
+                households_registered=done,
+            )
+        if u["last_year"] is not None:
+            crime, social, violation = u["last_year"]
+            Assessment.objects.create(
+                campaign=last,
+                unit=unit,
+                criteria_set=criteria_set,
+                crime_count=crime,
+                social_evil_count=social,
+                violation_count=violation,
+            )
+        if u["predecessor"]:
+            old = Unit.objects.create(
+                code=f"{commune.code}-Q{i:02d}",
+                name=f"Cũ {i}",
+                kind=u["kind"],
+                parent=commune,
+                valid_to=datetime.date(YEAR - 1, 12, 31),
+            )
+            UnitChange.objects.create(predecessor=old, successor=unit, kind=UnitChange.Kind.MERGE)
+            Assessment.objects.create(
+                campaign=last,
+                unit=old,
+                criteria_set=criteria_set,
+                crime_count=1,
+                social_evil_count=0,
+                violation_count=None,
+            )
+        if not u["assessed"]:
+            continue
+        crime, social, violation = u["figures"]
+        assessment = Assessment.objects.create(
+            campaign=campaign,
+            unit=unit,
+            criteria_set=criteria_set,
+            status=u["status"],
+            crime_count=crime,
+            social_evil_count=social,
+            violation_count=violation,
+        )
+        Answer.objects.bulk_create(
+            Answer(
+                assessment=assessment,
+                criterion=criterion,
+                value=a["value"],
+                appraised_value=a["appraised"],
+                note=a["note"],
+            )
+            for criterion, a in zip(criteria, u["answers"], strict=False)
+            if a is not None
+        )
+    return campaign
+
+
+def rows(campaign: Campaign) -> list[tuple]:
+    return list(
+        Result.objects.filter(campaign=campaign, unit__kind__in=Unit.MANAGED_KINDS)
+        .order_by("unit_id")
+        .values_list(*FIELDS)
+    )
+
+
+def _unit(households: tuple, value: str) -> dict:
+    return {
+        "kind": Unit.Kind.RESIDENTIAL_AREA,
+        "eligible": True,
+        "reason": "",
+        "household_count": 10,
+        "registration": households,
+        "assessed": True,
+        "status": "submitted",
+        "figures": (1, 0, None),
+        "last_year": (1, 1, 2),
+        "predecessor": False,
+        "answers": [{"value": value, "appraised": "", "note": ""}] * 12,
+    }
+
+
+EXACTLY_70 = {"threshold": 70, "kdc1_na": False, "group": [True], "kdc4_na": False, "extra": []}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=criteria_sets, units=units_of)
+@example(spec=EXACTLY_70, units=[_unit((10, 7), "met"), _unit((10, 6), "met"), _unit((10, 7), "not_met")])
+def test_set_based_rows_are_the_engines(commune, spec, units):
+    with transaction.atomic():
+        campaign = build(commune, spec, units)
+        scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS)
+        sql = setbased.score_units(campaign, scope)
+        # What the statement leaves to the engine: only the shapes it names (module docstring).
+        comparison = 1 + len(spec["group"])  # KDC-4a's place in the answers (after KDC-1, KDC-3x)
+        noted = [u for u in units if u["answers"][comparison] and u["answers"][comparison]["note"]]
+        assert len(sql.to_engine) <= sum(1 for u in units if u["predecessor"] or u in noted)
+        engine = results.score_leaves(campaign, Q(pk__in=sql.to_engine), set_based=False)
+        set_based = rows(campaign)
+        assert sql.scored == len(units)
+        assert sql.written + engine.written == len(set_based) == len(units)
+        # Unchanged: nothing is rewritten.
+        again = results.score_leaves(campaign, results.campaign_scope(campaign, Unit.MANAGED_KINDS))
+        assert again.written == 0
+        Result.objects.filter(campaign=campaign).delete()
+        results.score_leaves(campaign, results.campaign_scope(campaign, Unit.MANAGED_KINDS), set_based=False)
+        assert set_based == rows(campaign)
+        transaction.set_rollback(True)
+
+
+def test_the_shapes_the_engine_keeps_go_to_it(commune):
+    """A justified contradiction (the note is quoted) and a predecessor's figures are left to the
+    engine, and still come out as the engine's rows, explained as such."""
+    with transaction.atomic():
+        spec = {"threshold": 70, "kdc1_na": False, "group": [], "kdc4_na": False, "extra": []}
+        unit = {
+            "kind": Unit.Kind.RESIDENTIAL_AREA,
+            "eligible": True,
+            "reason": "",
+            "household_count": 10,
+            "registration": (10, 7),
+            "assessed": True,
+            "status": "submitted",
+            "figures": (3, 0, 0),
+            "last_year": (1, 0, 0),
+            "predecessor": False,
+            "answers": [
+                {"value": "met", "appraised": "", "note": ""},
+                {"value": "met", "appraised": "", "note": "  Đã   xác minh  "},
+            ]
+            + [None] * 10,
+        }
+        campaign = build(commune, spec, [unit])
+        results.score_leaves(campaign, results.campaign_scope(campaign, Unit.MANAGED_KINDS))
+        row = Result.objects.get(campaign=campaign, unit__code__endswith="P00")
+        assert row.outcome == scoring.PASS
+        assert "cán bộ xác định đạt với ghi chú “Đã xác minh”" in row.explanation
+        unit_obj = row.unit
+        expected = scoring.score_unit(reference.engine_inputs(campaign, unit_obj, None))
+        assert (row.outcome, row.explanation) == (expected.outcome, expected.explanation)
+        transaction.set_rollback(True)
