@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "units",
     "certification",
+    "movement",
 ]
 
 MIDDLEWARE = [

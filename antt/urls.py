@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
+    path("movement/", include("movement.urls")),
     path("", include("certification.urls")),
 ]
 
