@@ -25,7 +25,7 @@ from movement.models import (
     TeamRatingRound,
     excellent_cap,
 )
-from units.access import Role, has_role, scope_filter
+from units.access import Role, has_role, is_global, scope_filter
 from units.models import Unit
 
 HOPS = 2
@@ -47,6 +47,8 @@ def successor_fields(field: str = "unit") -> list[str]:
 
 def scope_q(user, field: str = "unit") -> Q:
     """Models kept in the user's subtree, or kept by units that became part of it."""
+    if is_global(user):  # Q() | … would keep only the other side: the whole country, said once
+        return Q()
     q = Q(pk__in=[])
     for name in successor_fields(field):
         q |= scope_filter(user, name)

@@ -187,3 +187,9 @@ def test_the_entry_page_of_xa1_shows_the_communes_models(client, officer, commun
     page = client.get(assessment.get_absolute_url()).content.decode()
     assert page.count("data-movement-panel") == 1  # beside XA-1 only
     assert "Hòm thư tố giác tội phạm xã" in page
+
+
+@pytest.mark.django_db
+def test_the_superuser_sees_every_model(add_model, commune, superuser):
+    model = add_model(commune)
+    assert list(visible_models(superuser)) == [model]
