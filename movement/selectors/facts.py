@@ -6,8 +6,10 @@ criteria on the entry and appraisal pages, and the tables of the yearly summary.
 province has not entered its models yet): the fact is *unknown* (None), the engine leaves the
 officer's answer alone and says nothing. A district officer reads "no model rated effective" as
 a finding about the commune; it would be wrong to report it of every commune of a province that
-simply has not started the register. As soon as one model is recorded in the province, every
-commune, agency, enterprise and school of it gets a known fact (True/False).
+simply has not started the register. The register is "in use" per province **and kind of unit**:
+once one commune of the province keeps a recorded model, every commune of it gets a known fact
+(True/False); agencies, enterprises and schools only once one of their kind does (provinces
+record the communes' models first; the enterprises' would otherwise all fail CQDN-1 that day).
 """
 
 from collections import Counter, defaultdict
@@ -35,20 +37,21 @@ def _root(path: str) -> str:
 
 def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | None]:
     """unit id → a model it keeps (itself, its subtree, or a unit it was formed from) is rated
-    effective in ``year`` (True) / none is (False) / its province's register is empty (None)."""
-    units = list(Unit.objects.filter(pk__in=list(unit_ids), kind__in=KEEPER_KINDS).values_list("pk", "path"))
+    effective in ``year`` (True) / none is (False) / nobody in its province has recorded a model
+    of a unit of its kind yet (None: the register is not in use for it)."""
+    units = list(
+        Unit.objects.filter(pk__in=list(unit_ids), kind__in=KEEPER_KINDS).values_list("pk", "path", "kind")
+    )
     if not units:
         return {}
-    roots = {_root(path) for _, path in units}
-    in_use = {
-        root
-        for root in roots
-        if MovementModel.objects.filter(
-            Q(unit__path__startswith=root)
-            | Q(**{f"{successor_fields()[1]}__path__startswith": root})
-            | Q(**{f"{successor_fields()[2]}__path__startswith": root})
-        ).exists()
-    }
+    wanted = {(_root(path), kind) for _, path, kind in units}
+    in_use = set()
+    for root, kind in wanted:
+        q = Q(pk__in=[])
+        for field in successor_fields():
+            q |= Q(**{f"{field}__path__startswith": root, f"{field}__kind": kind})
+        if MovementModel.objects.filter(q).exists():
+            in_use.add((root, kind))
     if not in_use:
         return {}
     rated = ModelRating.objects.filter(year=year, effective=True)
@@ -56,7 +59,7 @@ def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | Non
     for field in successor_fields("model__unit"):
         for path in rated.exclude(**{f"{field}__isnull": True}).values_list(f"{field}__path", flat=True):
             paths |= _prefixes(path)
-    return {pk: (path in paths) for pk, path in units if _root(path) in in_use}
+    return {pk: (path in paths) for pk, path, kind in units if (_root(path), kind) in in_use}
 
 
 def criterion_panel(unit: Unit, year: int, code: str) -> str:

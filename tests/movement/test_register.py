@@ -193,3 +193,11 @@ def test_the_entry_page_of_xa1_shows_the_communes_models(client, officer, commun
 def test_the_superuser_sees_every_model(add_model, commune, superuser):
     model = add_model(commune)
     assert list(visible_models(superuser)) == [model]
+
+
+@pytest.mark.django_db
+def test_the_register_is_in_use_per_kind_of_unit(add_model, commune, officer):
+    """Communes' models recorded: communes get a fact, the enterprises of the province not yet."""
+    enterprise = make_unit("18823-DN1", "Công ty Hải Phát", Unit.Kind.ENTERPRISE, commune)
+    add_model(commune)
+    assert effective_models([commune.pk, enterprise.pk], YEAR) == {commune.pk: False}
