@@ -7,11 +7,13 @@ draft. Safe to run twice: nothing is added once the province has models."""
 
 import datetime
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from certification.audit import SystemActor
+from movement.data.catalogue import load_catalogue
 from movement.models import Level, ModelType, MovementModel, TeamRating
 from movement.services import teams
 from movement.services.models import rate_model, record_model
@@ -40,6 +42,7 @@ def setup_movement_demo() -> int:
     if province is None or MovementModel.objects.filter(unit__path__startswith=province.path).exists():
         return 0
     year = timezone.localdate().year
+    load_catalogue(django_apps)
     types = {t.code: t for t in ModelType.objects.filter(province=None)}
     system = SystemActor()
     officer, appraiser, chairman = _user("canbo.vungang"), _user("thamdinh.vungang"), _user("chutich.vungang")

@@ -61,7 +61,7 @@ class TeamForm(forms.Form):
     unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Works in"))
     name = forms.CharField(label=_("Name of the team"), max_length=200)
     members = forms.CharField(
-        label=_("Members"),
+        label=_("Team members"),
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("One per line: full name, position (e.g. Nguyễn Văn An, Tổ trưởng)."),
     )

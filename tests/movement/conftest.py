@@ -3,9 +3,17 @@
 import datetime
 
 import pytest
+from django.apps import apps
 
+from movement.data.catalogue import load_catalogue
 from movement.models import ModelType
 from movement.services.models import record_model
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(db) -> None:
+    # A transactional test (the browser's live server) may have flushed what migration 0002 loaded.
+    load_catalogue(apps)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +37,7 @@ from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
 from certification.services.printing import start_print_job
 from certification.services.scoring import start_scoring_run
+from movement.data.catalogue import load_catalogue
 from movement.models import ModelType
 from movement.services import models as movement_models
 from movement.services import teams as movement_teams
@@ -214,6 +216,7 @@ def build_side(
 
 def add_movement(side: Side, officer, marker: str) -> None:
     """A camera model with one file, and one security team whose rating of the year is a draft."""
+    load_catalogue(apps)  # flushed by a transactional test that ran before, perhaps
     camera = ModelType.objects.get(province=None, code="camera-an-ninh")
     model = movement_models.record_model(
         by=officer,

@@ -4,10 +4,12 @@ explanation the appraiser sees, and the rescore when a model is rated."""
 import datetime
 
 import pytest
+from django.apps import apps
 
 from certification.models import Result
 from certification.scoring.results import rescore_unit
 from certification.selectors import reasons
+from movement.data.catalogue import load_catalogue
 from movement.models import ModelType
 from movement.services.models import rate_model, record_model
 
@@ -21,6 +23,7 @@ def test_xa1_ticked_without_an_effective_model_is_explained_and_repaired_by_a_ra
 ):
     assessment = assess(commune)
     assess(other_commune)
+    load_catalogue(apps)
     patrol = ModelType.objects.get(province=None, code="to-tuan-tra")
     model = record_model(
         by=officer, unit=commune, name="Tổ tuần tra", model_type=patrol, started_on=datetime.date(2024, 5, 1)
