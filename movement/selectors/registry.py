@@ -9,7 +9,7 @@ so undoing a re-arrangement needs nothing here (units.history is read, never cop
 
 import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,8 +136,11 @@ def visible_teams(user) -> QuerySet[SecurityTeam]:
 
 
 def round_rows(round_: TeamRatingRound) -> list[TeamRating]:
+    """Each team, then its members."""
     return list(
-        round_.ratings.select_related("team", "team__unit", "member").order_by("team__name", "member_id")
+        round_.ratings.select_related("team", "team__unit", "member").order_by(
+            "team__name", "team_id", F("member_id").asc(nulls_first=True)
+        )
     )
 
 
@@ -182,8 +185,10 @@ def round_permissions(user, round_: TeamRatingRound) -> dict[str, bool]:
     }
 
 
-def round_history(round_: TeamRatingRound) -> list[tuple[AuditEvent, str]]:
-    """The round's steps and every level changed in it, oldest first."""
+def round_history(round_: TeamRatingRound) -> list[tuple[AuditEvent, str, str, str]]:
+    """The round's steps and every level changed in it, oldest first: (event, action, before,
+    after), statuses and levels in words."""
+    words = {**dict(TeamRatingRound.Status.choices), **dict(Level.choices)}
     rows = [str(pk) for pk in round_.ratings.values_list("pk", flat=True)]
     events = (
         AuditEvent.objects.filter(
@@ -193,7 +198,10 @@ def round_history(round_: TeamRatingRound) -> list[tuple[AuditEvent, str]]:
         .select_related("actor")
         .order_by("at", "pk")
     )
-    return [(e, Action.label_of(e.action)) for e in events]
+    return [
+        (e, Action.label_of(e.action), str(words.get(e.old, e.old)), str(words.get(e.new, e.new)))
+        for e in events
+    ]
 
 
 def today() -> datetime.date:

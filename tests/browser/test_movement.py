@@ -18,10 +18,10 @@ from tests.browser.helpers import expect_message
 pytestmark = pytest.mark.browser
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True) -> None:
     target = os.environ.get("ANTT_SCREENSHOTS")
     if target:
-        page.screenshot(path=str(Path(target) / name), full_page=True)
+        page.screenshot(path=str(Path(target) / name), full_page=full_page)
 
 
 @pytest.fixture(autouse=True)
@@ -38,11 +38,11 @@ def test_a_commune_records_and_rates_a_model_and_sees_it_beside_xa1(
     page.get_by_role("link", name="Thêm mô hình").click()
     page.get_by_label("Đơn vị quản lý").select_option(label=commune.full_name)
     page.get_by_label("Tên mô hình").fill("Camera an ninh tổ dân phố")
-    page.get_by_label("Loại", exact=True).select_option(label="Camera an ninh")
+    page.locator("#id_model_type").select_option(label="Camera an ninh")
     page.get_by_label("Khu dân cư được bao phủ").select_option(label=areas[0].full_name)
     page.get_by_label("Ngày bắt đầu").fill(f"15/01/{today.year}")
     page.get_by_role("button", name="Lưu").click()
-    expect_message(page, "Mô hình camera an ninh phải có số camera")  # nothing written
+    expect(page.get_by_role("alert")).to_contain_text("Mô hình camera an ninh phải có số camera")
     assert not MovementModel.objects.exists()
     page.get_by_label("Số camera").fill("24")
     page.get_by_role("button", name="Lưu").click()
@@ -50,7 +50,7 @@ def test_a_commune_records_and_rates_a_model_and_sees_it_beside_xa1(
     expect(page.locator("h1")).to_have_text("Camera an ninh tổ dân phố")
 
     page.get_by_role("link", name="Đánh giá mô hình").click()
-    page.get_by_label("Hiệu quả", exact=True).check()
+    page.locator("#id_effective_0").check()
     page.get_by_label("Người đánh giá (chức danh)").fill("Chủ tịch UBND phường")
     page.get_by_role("button", name="Lưu").click()
     expect_message(page, "Đã lưu đánh giá")
@@ -64,8 +64,8 @@ def test_a_commune_records_and_rates_a_model_and_sees_it_beside_xa1(
     expect(panel).to_have_count(1)
     expect(panel).to_contain_text("Camera an ninh tổ dân phố")
     expect(panel).to_contain_text("Hiệu quả")
-    panel.scroll_into_view_if_needed()
-    shot(page, "movement-xa1.png")
+    panel.evaluate("e => e.closest('.criterion-row').scrollIntoView({block: 'center'})")
+    shot(page, "movement-xa1.png", full_page=False)
 
 
 def test_a_commune_rates_its_security_team_through_review_and_decision(
@@ -110,7 +110,7 @@ def test_a_commune_rates_its_security_team_through_review_and_decision(
     chairman.get_by_role("button", name="Ban hành quyết định").click()
     expect_message(chairman, "Đã ban hành quyết định")
     expect(chairman.locator("main")).to_contain_text("1/QĐ-UBND")
-    expect(chairman.locator("#history")).to_contain_text("decided")
+    expect(chairman.locator("#history")).to_contain_text("Đã thẩm định → Đã có quyết định")
     round_ = TeamRatingRound.objects.get()
     assert round_.status == TeamRatingRound.Status.DECIDED and round_.number == 1
     response = chairman.request.get(f"/movement/ratings/{round_.pk}/decision.pdf")
