@@ -26,6 +26,10 @@ Vietnamese that a district officer can read aloud. The rules, precisely (docs/sc
   stands and the explanation says why. With no comparable figures the officer's answer decides.
 * **derived (XA-4)**: from :func:`rollup_xa4` (100 % of the eligible units under the commune's
   authority registered AND recognized × 100 ≥ threshold × total, integers only).
+* **Self-management models (XA-1, CQDN-1, CSGD-1)**: with ``effective_model`` False (the register
+  is in use and no model of the unit is rated effective that year) "met" counts only with a note,
+  else not met: "XA-1: chưa có mô hình được đánh giá hiệu quả trong năm". None (register not in
+  use) leaves the answer alone.
 * **Decisions win.** Once the unit's assessment is decided (recognized / not recognized /
   revoked) the outcome is the decision's and ``is_forecast`` is False; the computed result is
   still explained. Before that every outcome is a forecast.
