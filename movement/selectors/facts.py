@@ -72,11 +72,11 @@ def criterion_panel(unit: Unit, year: int, code: str) -> str:
 # --- the yearly summary -----------------------------------------------------------------------
 
 
-def _model_counts(scope: Unit, year: int) -> tuple[Counter, Counter, Counter, dict[str, int]]:
+def _model_counts(scope: Unit, year: int) -> tuple[Counter[str], Counter[str], Counter[str], dict[str, int]]:
     """(models by type, effective by type, cameras by type, models by commune name) running in ``year``."""
-    by_type: Counter = Counter()
-    effective: Counter = Counter()
-    cameras: Counter = Counter()
+    by_type: Counter[str] = Counter()
+    effective: Counter[str] = Counter()
+    cameras: Counter[str] = Counter()
     by_commune: dict[str, int] = defaultdict(int)
     models = list(
         MovementModel.objects.filter(unit__path__startswith=scope.path)
@@ -100,13 +100,13 @@ def _model_counts(scope: Unit, year: int) -> tuple[Counter, Counter, Counter, di
     return by_type, effective, cameras, by_commune
 
 
-def _team_counts(scope: Unit, year: int) -> dict[str, Counter]:
+def _team_counts(scope: Unit, year: int) -> dict[str, Counter[str]]:
     ratings = TeamRating.objects.filter(
         round__commune__path__startswith=scope.path,
         round__year=year,
         round__status=TeamRatingRound.Status.DECIDED,
     ).values_list("member_id", "level")
-    found = {"teams": Counter(), "members": Counter()}
+    found: dict[str, Counter[str]] = {"teams": Counter(), "members": Counter()}
     for member_id, level in ratings:
         found["members" if member_id else "teams"][level] += 1
     return found

@@ -13,7 +13,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.audit import Action
+from certification.audit import Action, Actor
 from certification.models import AuditEvent
 from movement.models import (
     Level,
@@ -45,7 +45,7 @@ def successor_fields(field: str = "unit") -> list[str]:
     return fields
 
 
-def scope_q(user, field: str = "unit") -> Q:
+def scope_q(user: Actor, field: str = "unit") -> Q:
     """Models kept in the user's subtree, or kept by units that became part of it."""
     if is_global(user):  # Q() | … would keep only the other side: the whole country, said once
         return Q()
@@ -55,7 +55,7 @@ def scope_q(user, field: str = "unit") -> Q:
     return q
 
 
-def visible_models(user) -> QuerySet[MovementModel]:
+def visible_models(user: Actor) -> QuerySet[MovementModel]:
     ids = MovementModel.objects.filter(scope_q(user)).values("pk")
     return (
         MovementModel.objects.filter(pk__in=ids)
@@ -90,7 +90,7 @@ def rating_of(model: MovementModel, year: int) -> ModelRating | None:
     return next((r for r in model.ratings.all() if r.year == year), None)
 
 
-def can_keep(user, unit: Unit) -> bool:
+def can_keep(user: Actor, unit: Unit) -> bool:
     return has_role(user, unit, *MODEL_ROLES)
 
 
@@ -127,11 +127,11 @@ def teams_of_commune(commune: Unit) -> QuerySet[SecurityTeam]:
     )
 
 
-def visible_rounds(user) -> QuerySet[TeamRatingRound]:
+def visible_rounds(user: Actor) -> QuerySet[TeamRatingRound]:
     return TeamRatingRound.objects.filter(scope_filter(user, "commune")).select_related("commune")
 
 
-def visible_teams(user) -> QuerySet[SecurityTeam]:
+def visible_teams(user: Actor) -> QuerySet[SecurityTeam]:
     return SecurityTeam.objects.filter(scope_filter(user, "unit")).select_related("unit")
 
 
@@ -171,7 +171,7 @@ def cap_problems(ratings: list[TeamRating]) -> list[str]:
     return problems
 
 
-def round_permissions(user, round_: TeamRatingRound) -> dict[str, bool]:
+def round_permissions(user: Actor, round_: TeamRatingRound) -> dict[str, bool]:
     S = TeamRatingRound.Status
     commune = round_.commune
     return {

@@ -45,15 +45,12 @@ def _check(
 
 
 def _rescore(unit: Unit, year: int) -> None:
-    """Rescore the unit keeping the model (and its commune: a commune counts its subtree's models)."""
+    """Rescore the unit keeping the model after the commit (``schedule_rescore`` takes its
+    ancestors too: a commune counts the models of its subtree)."""
     province = unit.province()
     campaign = Campaign.objects.filter(province=province, year=year).first() if province else None
-    if campaign is None:
-        return
-    schedule_rescore(unit_id=unit.pk, campaign_id=campaign.pk)
-    commune = unit if unit.kind == Unit.Kind.COMMUNE else unit.ancestor_of_kind(Unit.Kind.COMMUNE)
-    if commune is not None and commune.pk != unit.pk:
-        schedule_rescore(unit_id=commune.pk, campaign_id=campaign.pk)
+    if campaign is not None:
+        schedule_rescore(unit_id=unit.pk, campaign_id=campaign.pk)
 
 
 @atomic_deferred

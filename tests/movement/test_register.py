@@ -201,3 +201,21 @@ def test_the_register_is_in_use_per_kind_of_unit(add_model, commune, officer):
     enterprise = make_unit("18823-DN1", "Công ty Hải Phát", Unit.Kind.ENTERPRISE, commune)
     add_model(commune)
     assert effective_models([commune.pk, enterprise.pk], YEAR) == {commune.pk: False}
+
+
+@pytest.mark.django_db
+def test_a_province_administrator_adds_a_type_of_their_province_only(client, province, make_user, commune):
+    from django.contrib.auth.models import Permission
+
+    from movement.models import ModelType
+    from movement.selectors.registry import types_for
+
+    admin_user = make_user("tinh_admin", "admin", province, is_staff=True)
+    admin_user.user_permissions.set(Permission.objects.filter(codename__endswith="_modeltype"))
+    client.force_login(admin_user)
+    url = reverse("admin:movement_modeltype_add")
+    response = client.post(url, {"code": "doi-tu-quan", "name": "Đội tự quản an ninh", "province": ""})
+    assert response.status_code == 200 and not ModelType.objects.filter(code="doi-tu-quan").exists()
+    client.post(url, {"code": "doi-tu-quan", "name": "Đội tự quản an ninh", "province": province.pk})
+    added = ModelType.objects.get(code="doi-tu-quan")
+    assert added.province == province and added in types_for(commune)
