@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from antt.spreadsheets import TextWorkbook
-from certification.documents.reports import build_report, report_context, summary_xlsx
+from certification.documents.reports import build_report, report_context, summary_pdf, summary_xlsx
 from movement.exchange.models_excel import COLUMNS, SHEET_NAME, build_template, read_upload, run_import
 from movement.models import Level, MovementModel, TeamRating
 from movement.services import teams
@@ -136,6 +136,12 @@ def test_the_yearly_summary_counts_models_cameras_and_teams_beside_last_year(
     assert by_commune.rows == [[commune.name, 2, 1]]
     assert ["Hoàn thành tốt nhiệm vụ", 1, 0, 1, 0] in by_level.rows
     assert report_context(report)["extra_tables"] == report.extra
+
+    from tests.certification.documents.conftest import pdf_text
+
+    text = pdf_text(summary_pdf(report))
+    for phrase in ("PHONG TRÀO TOÀN DÂN BẢO VỆ AN NINH TỔ QUỐC", "Camera an ninh", "Hoàn thành tốt nhiệm vụ"):
+        assert phrase in text, phrase
 
     book = load_workbook(io.BytesIO(summary_xlsx(report)))
     sheet = book["Mô hình"]

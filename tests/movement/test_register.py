@@ -219,3 +219,17 @@ def test_a_province_administrator_adds_a_type_of_their_province_only(client, pro
     client.post(url, {"code": "doi-tu-quan", "name": "Đội tự quản an ninh", "province": province.pk})
     added = ModelType.objects.get(code="doi-tu-quan")
     assert added.province == province and added in types_for(commune)
+
+
+@pytest.mark.django_db
+def test_changing_a_model_records_before_and_after(add_model, commune, areas, officer, colleague):
+    from movement.services.models import change_model
+
+    model = add_model(commune, members=10)
+    with pytest.raises(WorkflowError):
+        change_model(by=colleague, model=model, members=99)
+    change_model(by=officer, model=model, members=14, covered=[areas[1]])
+    model.refresh_from_db()
+    assert model.members == 14 and list(model.covered.all()) == [areas[1]]
+    last = AuditEvent.objects.filter(action=Action.MOVEMENT_MODEL).order_by("pk").last()
+    assert '"members": "10"' in last.old and '"members": "14"' in last.new and areas[1].code in last.new
