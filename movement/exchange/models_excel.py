@@ -8,7 +8,6 @@ writes on confirmation (``units.exchange.previews``); ``manage.py import_models`
 from a file. The template is written by ``TextWorkbook`` (text stays text).
 """
 
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -18,10 +17,6 @@ from antt.errors import WorkflowError
 from antt.spreadsheets import (
     SpreadsheetRefused,
     TextWorkbook,
-    bounded_rows,
-    cell_text,
-    check_xlsx,
-    open_workbook,
 )
 from antt.text import tidy
 from certification.audit import SystemActor
@@ -30,7 +25,7 @@ from movement.models import ModelType, MovementModel
 from movement.selectors.registry import KEEPER_KINDS, types_for
 from movement.services.models import record_model
 from units.access import can_see, has_role
-from units.exchange.imports import ImportFileError, RawRow, RowError
+from units.exchange.imports import ImportFileError, RawRow, RowError, read_xlsx_table
 from units.exchange.previews import PreviewGone, load_unit_rows, store_unit_rows
 from units.models import Unit
 
@@ -80,30 +75,9 @@ def read_upload(filename: str, data: bytes) -> list[RawRow]:
     if not filename.lower().endswith(".xlsx"):
         raise ImportFileError(_("Upload an Excel workbook (.xlsx)."))
     try:
-        shape = check_xlsx(io.BytesIO(data))
+        table = read_xlsx_table(data, SHEET_NAME)
     except SpreadsheetRefused as e:
         raise ImportFileError(str(e)) from None
-    try:
-        workbook = open_workbook(io.BytesIO(data))
-    except Exception:  # openpyxl raises many kinds of errors for a damaged file
-        raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
-    try:
-        sheets = {tidy(title): title for title in workbook.sheetnames}
-        if SHEET_NAME not in sheets:
-            raise ImportFileError(
-                _("The workbook has no sheet named “%(sheet)s” (found: %(found)s).")
-                % {"sheet": SHEET_NAME, "found": ", ".join(workbook.sheetnames)}
-            )
-        table = []
-        try:
-            for number, row in enumerate(bounded_rows(workbook[sheets[SHEET_NAME]], shape), start=1):
-                cells = [cell_text(v) for v in row]
-                if any(cells):
-                    table.append((number, cells))
-        except SpreadsheetRefused as e:
-            raise ImportFileError(str(e)) from None
-    finally:
-        workbook.close()
     if not table:
         raise ImportFileError(_("The file is empty."))
     header = table[0][1]

@@ -6,7 +6,6 @@ import datetime
 import secrets
 from typing import Any, cast
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change, log_diff, snapshot
-from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
+from certification.exchange.evidence import check_upload
 from certification.models import Campaign
 from certification.services.rules import require_role_on
 from certification.services.scoring import schedule_rescore
@@ -165,23 +164,13 @@ def rate_model(
 def add_model_evidence(*, by: Actor, model: MovementModel, file: "UploadedFile[Any]") -> ModelEvidence:
     """A PDF/JPEG/PNG, checked by content and size as the certification's evidence."""
     require_role_on(by, model.unit, *MODEL_ROLES)
-    size, limit = file.size, settings.EVIDENCE_MAX_BYTES
-    if not size:
-        raise WorkflowError(_("The file is empty."))
-    if size > limit:
-        raise WorkflowError(
-            _("The file is too large (%(size)s MB; at most %(max)s MB).")
-            % {"size": f"{size / 1048576:.1f}", "max": f"{limit / 1048576:g}"}
-        )
-    content_type = sniff_content_type(read_head(file))
-    if content_type is None:
-        raise WorkflowError(_("Only PDF, JPEG and PNG files are accepted."))
+    content_type, name = check_upload(file)
     evidence = ModelEvidence(
         model=model,
         token=secrets.token_hex(20),
-        original_name=safe_filename(getattr(file, "name", "") or "", content_type),
+        original_name=name,
         content_type=content_type,
-        size=size,
+        size=file.size,
         uploaded_by=actor_or_none(by),
     )
     evidence.file.save(evidence.token, file, save=False)

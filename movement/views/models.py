@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from antt.web.actions import attempt
-from antt.web.downloads import name_download
+from antt.web.downloads import name_download, stored_file_response
 from movement.exchange import models_excel
 from movement.forms.registry import EvidenceForm, ImportForm, ModelForm, RatingForm
 from movement.models import ModelEvidence, ModelType, MovementModel
@@ -179,13 +179,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = _evidence(request, pk)
-    try:
-        handle = evidence.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = name_download(FileResponse(handle, content_type=evidence.content_type), evidence.original_name)
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return stored_file_response(evidence.file, evidence.content_type, evidence.original_name)
 
 
 def _evidence(request: HttpRequest, pk: int) -> ModelEvidence:
