@@ -26,8 +26,8 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def check_upload(uploaded) -> tuple[str, str]:
-    """(content type, safe display name) of an evidence upload, read from its content; refused
+def check_upload(uploaded) -> tuple[str, str, int]:
+    """(content type, safe display name, size in bytes) of an evidence upload, read from its content; refused
     (``WorkflowError``, nothing stored) when it is empty, larger than ``EVIDENCE_MAX_BYTES`` or
     not a PDF, JPEG or PNG. The certification's evidence and the movement's model files."""
     size, limit = uploaded.size, settings.EVIDENCE_MAX_BYTES
@@ -41,7 +41,7 @@ def check_upload(uploaded) -> tuple[str, str]:
     content_type = sniff_content_type(read_head(uploaded))
     if content_type is None:
         raise WorkflowError(_("Only PDF, JPEG and PNG files are accepted."))
-    return content_type, safe_filename(getattr(uploaded, "name", "") or "", content_type)
+    return content_type, safe_filename(getattr(uploaded, "name", "") or "", content_type), int(size)
 
 
 def read_head(uploaded, size: int = 16) -> bytes:

@@ -251,14 +251,14 @@ def add_evidence(
         criterion = answer.criterion
     elif not item_is_open(assessment, None):
         raise WorkflowError(_("The dossier was not returned for correction and stays locked."))
-    content_type, name = check_upload(file)
+    content_type, name, size = check_upload(file)
     evidence = Evidence(
         assessment=assessment,
         criterion=criterion,
         token=secrets.token_hex(20),
         original_name=name,
         content_type=content_type,
-        size=file.size,
+        size=size,
         uploaded_by=actor_or_none(by),
     )
     # Files are not transactional: a failure below removes the stored file again.

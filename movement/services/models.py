@@ -164,13 +164,13 @@ def rate_model(
 def add_model_evidence(*, by: Actor, model: MovementModel, file: "UploadedFile[Any]") -> ModelEvidence:
     """A PDF/JPEG/PNG, checked by content and size as the certification's evidence."""
     require_role_on(by, model.unit, *MODEL_ROLES)
-    content_type, name = check_upload(file)
+    content_type, name, size = check_upload(file)
     evidence = ModelEvidence(
         model=model,
         token=secrets.token_hex(20),
         original_name=name,
         content_type=content_type,
-        size=file.size,
+        size=size,
         uploaded_by=actor_or_none(by),
     )
     evidence.file.save(evidence.token, file, save=False)
