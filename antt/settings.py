@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "certification",
     "ninja",  # its docs page then uses the vendored swagger-ui from static/, no CDN
     "api",
+    "movement",
 ]
 
 MIDDLEWARE = [

@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/v1/", include("api.v1")),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
+    path("movement/", include("movement.urls")),
     path("", include("certification.urls")),
 ]
 

@@ -75,6 +75,10 @@ class Action(models.TextChoices):
     REARRANGEMENT_APPLIED = "rearrangement_applied", _("Re-arrangement of residential areas applied")
     REARRANGEMENT_UNDONE = "rearrangement_undone", _("Re-arrangement of residential areas undone")
     CARRIED_OVER = "carried_over", _("Carried over from the units before the re-arrangement")
+    # movement/: the self-management models and the yearly rating of grassroots security teams.
+    MOVEMENT_MODEL = "movement_model", _("Self-management model recorded")
+    MOVEMENT_RATING = "movement_rating", _("Self-management model rated")
+    TEAM_RATING = "team_rating", _("Security team rated")
     # Rows written in the Django admin that no service owns (one event per row, changed fields).
     RECORD_ADDED = "record_added", _("Record added in the admin")
     RECORD_CHANGED = "record_changed", _("Record changed in the admin")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import get_resolver
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("antt", "certification", "units", "api")
+APPS = ("antt", "certification", "units", "api", "movement")
 MAX_MODULES_PER_FOLDER = 12
 # The one edge from the project package to an app: settings read the schedule (pure data).
 ANTT_MAY_IMPORT = {("antt.settings", "certification.schedule")}
@@ -182,9 +182,19 @@ def test_units_imports_only_the_audit_chain_from_certification():
 
 def test_no_app_imports_the_api_and_the_api_imports_no_view():
     """api/ is an outer layer like views/: it calls selectors and services, nothing calls it."""
-    bad = offending(("antt", "certification", "units"), ("api",))
+    bad = offending(("antt", "certification", "units", "movement"), ("api",))
     bad += offending(("api",), ("certification.views", "units.views", "certification.tasks"))
     assert not bad, "api is an interface: nothing imports it, it imports no view:\n" + "\n".join(bad)
+def test_certification_and_units_never_import_movement():
+    bad = offending(("certification", "units"), ("movement",))
+    assert not bad, "movement fills certification.extensions in its AppConfig.ready():\n" + "\n".join(bad)
+
+
+def test_movement_keeps_the_layers_of_certification():
+    bad = offending(("movement.models",), ("movement.services", "movement.selectors", "movement.views"))
+    bad += offending(("movement.selectors",), ("movement.services", "certification.services"))
+    bad += offending(("movement.documents",), ("movement.services", "certification.services"))
+    assert not bad, "movement's layers import upwards:\n" + "\n".join(bad)
 
 
 def test_antt_imports_no_app_except_settings_reading_the_schedule():
@@ -192,7 +202,7 @@ def test_antt_imports_no_app_except_settings_reading_the_schedule():
         f"{where(source, line)} imports {target}"
         for source, _, target, line, _ in imports()
         if under(source, "antt")
-        and under(target, "certification", "units", "api")
+        and under(target, "certification", "units", "api", "movement")
         and (source, target) not in ANTT_MAY_IMPORT
     ]
     assert not bad, "antt imports no app:\n" + "\n".join(bad)
@@ -243,7 +253,7 @@ def test_every_product_folder_holds_at_most_twelve_modules():
 
 
 def test_certification_top_level_holds_only_what_every_layer_shares():
-    shared = {"__init__", "apps", "audit", "errors", "schedule", "urls"}
+    shared = {"__init__", "apps", "audit", "errors", "extensions", "schedule", "urls"}
     extra = sorted({p.stem for p in (ROOT / "certification").glob("*.py")} - shared)
     assert not extra, f"certification/ top level: move {', '.join(extra)} into a layer folder"
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from django.http import HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponseBase
 
 from antt.text import nfc
 
@@ -86,3 +86,15 @@ def unique_names(names: list[str]) -> list[str]:
         seen.add(candidate.lower())
         out.append(candidate)
     return out
+
+
+def stored_file_response(field_file, content_type: str, filename: str) -> FileResponse:
+    """An uploaded evidence file as a download: 404 when it is gone from the storage, its own
+    name, and ``Content-Security-Policy: sandbox`` so a browser never runs what it holds."""
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = name_download(FileResponse(handle, content_type=content_type), filename)
+    response["Content-Security-Policy"] = "sandbox"
+    return response

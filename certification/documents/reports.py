@@ -34,7 +34,9 @@ from antt.spreadsheets import TextWorkbook
 from antt.text import search_key, sort_key
 from antt.web import charts
 from antt.web.exports import write_sheet
+from certification import extensions
 from certification.documents import pdf, wording
+from certification.extensions import SummaryTable
 from certification.models import Assessment, Campaign, Criterion, Decision, Registration, Result
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
@@ -130,6 +132,8 @@ class Report:
     signer_name: str = ""
     signer_title: str = ""
     signed_for: str = "TM."
+    # Tables other apps add (certification.extensions: the movement's models and teams).
+    extra: list[SummaryTable] = field(default_factory=list)
 
     @property
     def is_province(self) -> bool:
@@ -436,6 +440,7 @@ def build_report(*, scope: Unit, year: int) -> Report:
         signer_name=signer.get("signer_name", ""),
         signer_title=signer.get("signer_title", ""),
         signed_for=signer.get("signed_for") or "TM.",
+        extra=extensions.summary_tables(scope, year),
     )
 
 
@@ -562,6 +567,7 @@ def report_context(report: Report) -> dict:
         "signer_lines": wording.signer_lines(signed_for=report.signed_for, signer_title=report.signer_title),
         "signer_name": report.signer_name,
         "has_recognized": report.total.now.recognized > 0,
+        "extra_tables": report.extra,
     }
 
 
@@ -651,6 +657,8 @@ def summary_xlsx(report: Report) -> bytes:
         ),
         widths=[8, 22, 16, 24, 20, 12],
     )
+    for table in report.extra:
+        write_sheet(workbook.create_sheet(table.sheet), table.headers, table.rows, widths=[34] + [14] * 8)
     return workbook.to_bytes()
 
 

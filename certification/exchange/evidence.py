@@ -4,6 +4,11 @@ import re
 import unicodedata
 from pathlib import PurePath
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from antt.errors import WorkflowError
+
 # (content type, what the file must start with)
 SIGNATURES: tuple[tuple[str, bytes], ...] = (
     ("application/pdf", b"%PDF-"),
@@ -19,6 +24,24 @@ def sniff_content_type(head: bytes) -> str | None:
         if head.startswith(magic):
             return content_type
     return None
+
+
+def check_upload(uploaded) -> tuple[str, str, int]:
+    """(content type, safe display name, size in bytes) of an evidence upload, read from its content; refused
+    (``WorkflowError``, nothing stored) when it is empty, larger than ``EVIDENCE_MAX_BYTES`` or
+    not a PDF, JPEG or PNG. The certification's evidence and the movement's model files."""
+    size, limit = uploaded.size, settings.EVIDENCE_MAX_BYTES
+    if not size:
+        raise WorkflowError(_("The file is empty."))
+    if size > limit:
+        raise WorkflowError(
+            _("The file is too large (%(size)s MB; at most %(max)s MB).")
+            % {"size": f"{size / 1048576:.1f}", "max": f"{limit / 1048576:g}"}
+        )
+    content_type = sniff_content_type(read_head(uploaded))
+    if content_type is None:
+        raise WorkflowError(_("Only PDF, JPEG and PNG files are accepted."))
+    return content_type, safe_filename(getattr(uploaded, "name", "") or "", content_type), int(size)
 
 
 def read_head(uploaded, size: int = 16) -> bytes:

@@ -26,6 +26,10 @@ Vietnamese that a district officer can read aloud. The rules, precisely (docs/sc
   stands and the explanation says why. With no comparable figures the officer's answer decides.
 * **derived (XA-4)**: from :func:`rollup_xa4` (100 % of the eligible units under the commune's
   authority registered AND recognized × 100 ≥ threshold × total, integers only).
+* **Self-management models (XA-1, CQDN-1, CSGD-1)**: with ``effective_model`` False (the register
+  is in use and no model of the unit is rated effective that year) "met" counts only with a note,
+  else not met: "XA-1: chưa có mô hình được đánh giá hiệu quả trong năm". None (register not in
+  use) leaves the answer alone.
 * **Decisions win.** Once the unit's assessment is decided (recognized / not recognized /
   revoked) the outcome is the decision's and ``is_forecast`` is False; the computed result is
   still explained. Before that every outcome is a forecast.
@@ -75,6 +79,10 @@ FIGURE_NAMES = (
     ("violation", "vi phạm pháp luật khác"),
 )
 NOTE_QUOTE_CHARS = 120
+# "ít nhất 01 mô hình phong trào toàn dân bảo vệ an ninh Tổ quốc hoạt động hiệu quả": the
+# criteria that need an effective self-management model (UnitInputs.effective_model).
+MODEL_CRITERIA = frozenset({"XA-1", "CQDN-1", "CSGD-1"})
+NO_EFFECTIVE_MODEL = "chưa có mô hình được đánh giá hiệu quả trong năm"
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -234,6 +242,9 @@ class UnitInputs:
     last_year: Figures | None = None
     decision: str = ""  # "" while undecided, else recognized | not_recognized | revoked
     xa4: Xa4Rollup | None = None  # for derived criteria (communes)
+    # XA-1/CQDN-1/CSGD-1: a model rated effective this year (True), none (False), or the
+    # register is not in use for the unit's province (None: the officer's answer decides).
+    effective_model: bool | None = None
 
 
 # --- outputs ----------------------------------------------------------------------------------
@@ -446,6 +457,22 @@ def _comparison(spec: CriterionSpec, answer: AnswerInput | None, inputs: UnitInp
     return _Status(suggestion, reason)
 
 
+def _model(spec: CriterionSpec, answer: AnswerInput | None, inputs: UnitInputs) -> _Status:
+    """XA-1/CQDN-1/CSGD-1 with the register saying no model of the unit was rated effective:
+    "met" counts only with a note (the justification, quoted), like a contradicted KDC-4a."""
+    status = _plain(spec, answer)
+    if inputs.effective_model is not False or status.state == NA:
+        return status
+    note = answer.note.strip() if answer else ""
+    if status.state == MET:
+        if note:
+            return _Status(
+                MET, f"{spec.code}: {NO_EFFECTIVE_MODEL}, cán bộ xác định đạt với ghi chú {_quote(note)}"
+            )
+        return _Status(NOT_MET, f"{spec.code}: {NO_EFFECTIVE_MODEL}")
+    return _Status(status.state, status.reason or f"{spec.code}: {NO_EFFECTIVE_MODEL}")
+
+
 def _derived(spec: CriterionSpec, inputs: UnitInputs) -> _Status:
     if inputs.xa4 is None:
         return _Status(MISSING, f"{spec.code}: chưa tính được")
@@ -457,7 +484,9 @@ def _evaluate(plan: CriteriaPlan, inputs: UnitInputs) -> dict[str, _Status]:
     answers = inputs.answers
     for spec in plan.post_order:  # sub-items first, so a group finds its items decided
         kind = spec.answer_type
-        if kind == BOOLEAN:
+        if kind == BOOLEAN and spec.code in MODEL_CRITERIA:
+            status = _model(spec, answers.get(spec.code), inputs)
+        elif kind == BOOLEAN:
             status = _plain(spec, answers.get(spec.code))
         elif kind == GROUP:
             states = [statuses[child].state for child in plan.children.get(spec.code, ())]

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, cast
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
+from certification import extensions
 from certification.documents.wording import KIND_LABELS
 from certification.models import Assessment, Campaign, Registration, Result
 from certification.scoring import engine as scoring
@@ -180,6 +181,7 @@ class _Changed(NamedTuple):
     xa4: scoring.Xa4Rollup | None
     input_hash: str
     xa4_json: str | None
+    effective_model: bool | None = None
 
 
 @dataclass
@@ -227,6 +229,9 @@ def _changes(
         if children is not None
         else {}
     )
+    # XA-1/CQDN-1/CSGD-1: the self-management models' register (certification.extensions); a
+    # known fact is part of the input hash, so rating a model rescores the unit.
+    models = extensions.model_facts([u.id for u in gathered.units], campaign.year)
     changed: list[_Changed] = []
     for unit in gathered.units:
         xa4 = xa4_json = None
@@ -252,9 +257,12 @@ def _changes(
             )
             xa4_json = json.dumps(xa4.as_dict(), sort_keys=True, ensure_ascii=False)
             input_hash = _hash(input_hash, xa4_json)
+        effective_model = models.get(unit.id)
+        if effective_model is not None:
+            input_hash = _hash(input_hash, "model", effective_model)
         if gathered.existing.get(unit.id) == input_hash:
             continue  # same inputs, same row: nothing to read, compute or write
-        changed.append(_Changed(unit, xa4, input_hash, xa4_json))
+        changed.append(_Changed(unit, xa4, input_hash, xa4_json, effective_model))
     return _Changes(gathered, plans, changed, masks)
 
 
@@ -289,7 +297,7 @@ def _score(
     decode_cache: dict[Any, Any] = {}
     memo: dict[tuple[Any, ...], scoring.UnitScore] = {}
     rows: list[ResultRow] = []
-    for unit, xa4, input_hash, xa4_json in found.changed:
+    for unit, xa4, input_hash, xa4_json, effective_model in found.changed:
         assessment = gathered.assessments.get(unit.id)
         registration = gathered.registrations.get(unit.id)
         set_id = assessment.criteria_set_id if assessment else None
@@ -324,6 +332,7 @@ def _score(
             previous,
             decision,
             xa4_json,
+            effective_model,
         )
         score = memo.get(key)
         if score is None:
@@ -350,6 +359,7 @@ def _score(
                     last_year=previous,
                     decision=decision,
                     xa4=xa4,
+                    effective_model=effective_model,
                 )
             )
         rows.append(

@@ -5,7 +5,6 @@ import datetime
 import secrets
 from typing import Any, cast
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Field
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred
-from certification.exchange.evidence import read_head, safe_filename, sniff_content_type
+from certification.exchange.evidence import check_upload
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
 from certification.selectors.assessments import figures_are_open, item_is_open
 from certification.selectors.criteria import answerable_criteria
@@ -252,23 +251,12 @@ def add_evidence(
         criterion = answer.criterion
     elif not item_is_open(assessment, None):
         raise WorkflowError(_("The dossier was not returned for correction and stays locked."))
-    size = file.size
-    limit = settings.EVIDENCE_MAX_BYTES
-    if not size:
-        raise WorkflowError(_("The file is empty."))
-    if size > limit:
-        raise WorkflowError(
-            _("The file is too large (%(size)s MB; at most %(max)s MB).")
-            % {"size": f"{size / 1048576:.1f}", "max": f"{limit / 1048576:g}"}
-        )
-    content_type = sniff_content_type(read_head(file))
-    if content_type is None:
-        raise WorkflowError(_("Only PDF, JPEG and PNG files are accepted."))
+    content_type, name, size = check_upload(file)
     evidence = Evidence(
         assessment=assessment,
         criterion=criterion,
         token=secrets.token_hex(20),
-        original_name=safe_filename(getattr(file, "name", "") or "", content_type),
+        original_name=name,
         content_type=content_type,
         size=size,
         uploaded_by=actor_or_none(by),

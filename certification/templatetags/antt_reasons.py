@@ -1,5 +1,7 @@
 """``{% load antt_reasons %}``: the engine's reasons on pages outside the certification views.
 
+- ``{% criterion_panel unit year code %}``: what other apps show beside a criterion (the unit's
+  self-management models beside XA-1, CQDN-1, CSGD-1: ``certification.extensions``).
 - ``{% unit_reasons unit %}``: the unit's latest computed result, what is missing and what is
   needed (``selectors.reasons``), and for a commune its XA-4 in words. The units app's own pages
   use it, so ``units`` imports nothing of ``certification`` for it.
@@ -8,7 +10,9 @@
 import dataclasses
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
+from certification import extensions
 from certification.selectors import reasons
 
 register = template.Library()
@@ -25,3 +29,9 @@ def unit_reasons(unit) -> dict:
     }
     found = dataclasses.replace(found, notes=[n for n in found.notes if n not in xa4])
     return {"campaign": campaign, "reasons": found, "xa4": [s for s in xa4 if s not in in_items]}
+
+
+@register.simple_tag
+def criterion_panel(unit, year: int, code: str) -> SafeString:
+    # The providers render their own templates (autoescaped): the HTML is safe as it comes.
+    return mark_safe(extensions.criterion_panel(unit, year, code))  # noqa: S308

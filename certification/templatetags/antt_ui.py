@@ -77,6 +77,12 @@ NAV_ITEMS = [
         "certification:campaign-list",
         {Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
     ),
+    (
+        "star",
+        pgettext_lazy("main menu", "Movement"),
+        "movement:model-list",
+        {Role.OFFICER, Role.ADMIN, Role.APPRAISER, Role.APPROVER, Role.VIEWER},
+    ),
     ("user", pgettext_lazy("main menu", "Users"), "units:user-list", {Role.ADMIN}),
     ("bell", pgettext_lazy("main menu", "Notifications"), "certification:notifications", None),
 ]

@@ -9,7 +9,7 @@ decide everything else and their ``WorkflowError`` becomes a message.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from antt.errors import WorkflowError
 from antt.text import sort_key
 from antt.web.actions import attempt
-from antt.web.downloads import name_download
+from antt.web.downloads import stored_file_response
 from antt.web.exports import xlsx_response
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification.errors import ConflictError
@@ -327,13 +327,7 @@ def _evidence(request: HttpRequest, pk: int) -> Evidence:
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = _evidence(request, pk)
-    try:
-        handle = evidence.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = name_download(FileResponse(handle, content_type=evidence.content_type), evidence.original_name)
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return stored_file_response(evidence.file, evidence.content_type, evidence.original_name)
 
 
 @login_required

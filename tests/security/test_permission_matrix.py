@@ -101,9 +101,36 @@ def unit(s, w):
 assessment, campaign, criteria_set = pk_of("draft"), pk_of("campaign"), pk_of("province_set")
 decision, certificate, member = pk_of("decision"), pk_of("certificate"), pk_of("member")
 job, run = pk_of("print_job"), pk_of("scoring_run")
+movement_model, team_round = pk_of("movement_model"), pk_of("team_round")
+KEEPERS = {OFFICER, ADMIN, SUPER}  # record and rate the models of their commune (movement)
 
 
 MATRIX: dict[str, Rule] = {
+    # --- movement (docs/movement.md): the models' register and the security teams' rating
+    "movement:model-list": Rule(allow(SIGNED_IN)),
+    "movement:model-create": Rule(allow(KEEPERS)),
+    "movement:model-detail": Rule(allow(IN_SCOPE), kwargs=movement_model),
+    "movement:model-edit": Rule(allow(KEEPERS), kwargs=movement_model),
+    "movement:model-rate": Rule(allow(KEEPERS), kwargs=movement_model),
+    "movement:evidence-upload": Rule(allow(KEEPERS, 302), kwargs=movement_model, method="post"),
+    "movement:evidence-download": Rule(allow(IN_SCOPE), kwargs=pk_of("movement_evidence")),
+    "movement:import-upload": Rule(allow(KEEPERS)),
+    "movement:import-template": Rule(allow(KEEPERS)),
+    # A token nobody stored: "expired", back to the upload page.
+    "movement:import-confirm": Rule(
+        allow(KEEPERS, 302), method="post", data=lambda s, w: {"token": "x" * 32}
+    ),
+    "movement:team-list": Rule(allow(SIGNED_IN)),
+    "movement:team-create": Rule(allow({OFFICER, SUPER})),
+    "movement:round-start": Rule(allow({OFFICER, SUPER})),
+    "movement:round-detail": Rule(allow(IN_SCOPE), kwargs=team_round),
+    # Submitting a round with empty levels is refused with a message: back to the round.
+    "movement:round-step": Rule(
+        allow({OFFICER, SUPER}, 302),
+        kwargs=lambda s, w: {"pk": s.team_round.pk, "step": "submit"},
+        method="post",
+    ),
+    "movement:round-pdf": Rule(allow(IN_SCOPE), kwargs=team_round),
     # --- public and account pages
     "home": Rule(allow(SIGNED_IN)),
     "healthz": Rule(allow(ROLES), public=True),

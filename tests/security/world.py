@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +37,10 @@ from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
 from certification.services.printing import start_print_job
 from certification.services.scoring import start_scoring_run
+from movement.data.catalogue import load_catalogue
+from movement.models import ModelType
+from movement.services import models as movement_models
+from movement.services import teams as movement_teams
 from tests.builders import (
     KDC,
     PASSWORD,
@@ -127,6 +132,9 @@ class Side:
     admin: object = None
     import_token: str = ""
     import_job: ImportJob | None = None
+    movement_model: object = None  # a camera model of the commune, with one evidence file
+    movement_evidence: object = None
+    team_round: object = None  # the commune's draft rating of its security team
 
 
 @dataclass
@@ -202,7 +210,30 @@ def build_side(
             "errors": [],
         },
     )
+    add_movement(side, officer, marker)
     return side
+
+
+def add_movement(side: Side, officer, marker: str) -> None:
+    """A camera model with one file, and one security team whose rating of the year is a draft."""
+    load_catalogue(apps)  # flushed by a transactional test that ran before, perhaps
+    camera = ModelType.objects.get(province=None, code="camera-an-ninh")
+    model = movement_models.record_model(
+        by=officer,
+        unit=side.commune,
+        name=f"Camera an ninh {marker}",
+        model_type=camera,
+        started_on=timezone.localdate().replace(month=1, day=1),
+        covered=[side.areas[0]],
+        cameras=5,
+    )
+    upload = SimpleUploadedFile("bien-ban.pdf", PDF_BYTES, content_type="application/pdf")
+    side.movement_model = model
+    side.movement_evidence = movement_models.add_model_evidence(by=officer, model=model, file=upload)
+    movement_teams.add_team(
+        by=officer, unit=side.areas[0], name=f"Tổ bảo vệ {marker}", members=[("Nguyễn Văn An", "Tổ trưởng")]
+    )
+    side.team_round = movement_teams.start_round(by=officer, commune=side.commune, year=side.campaign.year)
 
 
 def build_world() -> World:

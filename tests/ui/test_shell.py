@@ -20,7 +20,15 @@ def labels(user, path="/") -> list[str]:
 
 def test_the_menu_shows_each_role_only_its_entries(officer, clerk, province_viewer, appraiser):
     # Officers read the criteria they assess against (read-only browser).
-    assert labels(officer) == ["Home", "Units", "Assessments", "My tasks", "Criteria", "Notifications"]
+    assert labels(officer) == [
+        "Home",
+        "Units",
+        "Assessments",
+        "My tasks",
+        "Criteria",
+        "Movement",
+        "Notifications",
+    ]
     assert labels(clerk) == ["Home", "Units", "Assessments", "Decisions", "Reports", "Notifications"]
     assert labels(province_viewer) == [
         "Home",
@@ -30,6 +38,7 @@ def test_the_menu_shows_each_role_only_its_entries(officer, clerk, province_view
         "Reports",
         "Criteria",
         "Campaigns",
+        "Movement",
         "Notifications",
     ]
     assert "Criteria" in labels(appraiser) and "Decisions" not in labels(appraiser)

@@ -278,6 +278,13 @@ def read_upload(filename: str, data: bytes) -> list[RawRow]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    return read_xlsx_table(data, SHEET_NAME)
+
+
+def read_xlsx_table(data: bytes, sheet_name: str) -> list[tuple[int, list[str]]]:
+    """(row number, cells as text) of the non-empty rows of the sheet ``sheet_name``, read
+    within the spreadsheet budgets (``SpreadsheetRefused`` beyond them; ``ImportFileError``
+    for a damaged file or a missing sheet). The units import and the movement's import of models."""
     shape = check_xlsx(io.BytesIO(data))
     try:
         workbook = open_workbook(io.BytesIO(data))
@@ -285,12 +292,12 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
         sheets = {tidy(title): title for title in workbook.sheetnames}
-        if SHEET_NAME not in sheets:
+        if sheet_name not in sheets:
             raise ImportFileError(
                 _("The workbook has no sheet named “%(sheet)s” (found: %(found)s).")
-                % {"sheet": SHEET_NAME, "found": ", ".join(workbook.sheetnames)}
+                % {"sheet": sheet_name, "found": ", ".join(workbook.sheetnames)}
             )
-        sheet = workbook[sheets[SHEET_NAME]]
+        sheet = workbook[sheets[sheet_name]]
         table = []
         for number, row in enumerate(bounded_rows(sheet, shape), start=1):
             cells = [cell_text(v) for v in row]
