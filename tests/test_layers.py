@@ -185,6 +185,8 @@ def test_no_app_imports_the_api_and_the_api_imports_no_view():
     bad = offending(("antt", "certification", "units", "movement"), ("api",))
     bad += offending(("api",), ("certification.views", "units.views", "certification.tasks"))
     assert not bad, "api is an interface: nothing imports it, it imports no view:\n" + "\n".join(bad)
+
+
 def test_certification_and_units_never_import_movement():
     bad = offending(("certification", "units"), ("movement",))
     assert not bad, "movement fills certification.extensions in its AppConfig.ready():\n" + "\n".join(bad)

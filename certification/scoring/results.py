@@ -453,11 +453,24 @@ def score_leaves(campaign: Campaign, scope: Q, *, set_based: bool = True) -> Sco
     all of them by the engine."""
     if not set_based or connection.vendor != "postgresql":
         return _score(campaign, scope)
-    done = setbased.score_units(campaign, scope)
-    if not done.to_engine:
+    known = _units_with_model_facts(campaign, scope)
+    done = setbased.score_units(campaign, scope & ~Q(pk__in=known) if known else scope)
+    to_engine = [*done.to_engine, *known]
+    if not to_engine:
         return ScoreReport(done.scored, done.written)
-    rest = _score(campaign, Q(pk__in=done.to_engine))
-    return ScoreReport(done.scored, done.written + rest.written)
+    rest = _score(campaign, Q(pk__in=to_engine))
+    return ScoreReport(done.scored + len(known), done.written + rest.written)
+
+
+def _units_with_model_facts(campaign: Campaign, scope: Q) -> list[int]:
+    """The units of ``scope`` the register of models (``certification.extensions``) knows a fact
+    for: the set-based statement does not read the register, so they go to the engine. None
+    while no app registers the fact or no province of the scope keeps the register."""
+    if not extensions.registry.model_facts:
+        return []
+    unit_ids = list(Unit.objects.filter(scope, kind__in=Unit.INSTITUTION_KINDS).values_list("pk", flat=True))
+    facts = extensions.model_facts(unit_ids, campaign.year) if unit_ids else {}
+    return [unit_id for unit_id, fact in facts.items() if fact is not None]
 
 
 @transaction.atomic
