@@ -147,7 +147,7 @@ def authority_communes(campaign: Campaign, units: Sequence[Unit]) -> set[int]:
     if not units:
         return set()
     rules = _latest_rules([u.pk for u in units], campaign.year)
-    authorities = {rules.get(u.pk, u.parent_id) for u in units} - {None}
+    authorities = {a for u in units if (a := rules.get(u.pk, u.parent_id)) is not None}
     return set(Unit.objects.filter(pk__in=authorities, kind=COMMUNE).values_list("id", flat=True))
 
 

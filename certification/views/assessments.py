@@ -178,7 +178,11 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "meeting_roles": MEETING_ROLES[kind],
         "dossier_evidence": evidence.get(None, []),
         "evidence_form": EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]]),
-        "missing": assessments.missing_for_submission(assessment) if perms["can_submit"] else [],
+        "missing": (
+            assessments.missing_for_submission(assessment, [r["answer"] for r in rows if r["answer"]])
+            if perms["can_submit"]
+            else []
+        ),
         "deadline": assessments.entry_deadline(assessment),
         "registration": Registration.objects.filter(
             campaign=assessment.campaign, unit=assessment.unit

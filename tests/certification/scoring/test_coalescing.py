@@ -40,11 +40,10 @@ def worker_mode(settings, redis_url, monkeypatch):
     return sent
 
 
-def save(assessment_unit, value: str, commit_callbacks, campaign) -> None:
-    """What a save does: change an answer, then ask for the rescoring once it commits."""
-    with commit_callbacks(execute=True):
-        Answer.objects.filter(assessment__unit=assessment_unit, criterion__code="KDC-2").update(value=value)
-        schedule_rescore(unit_id=assessment_unit.pk, campaign_id=campaign.pk)
+def save(unit, value: str, campaign) -> None:
+    """What a save does once it has committed: the answer changed, its unit asked for."""
+    Answer.objects.filter(assessment__unit=unit, criterion__code="KDC-2").update(value=value)
+    tasks.request_rescore(unit.pk, campaign.pk)  # what schedule_rescore's on-commit callback runs
 
 
 def test_a_burst_of_saves_queues_one_drain_that_scores_every_saved_unit_and_their_commune(
@@ -53,10 +52,13 @@ def test_a_burst_of_saves_queues_one_drain_that_scores_every_saved_unit_and_thei
     for unit in areas:
         assess(unit)
     results.score_chunk(campaign, [commune.pk])
+    with django_capture_on_commit_callbacks(execute=True):  # through the service's hook once
+        Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+        schedule_rescore(unit_id=areas[0].pk, campaign_id=campaign.pk)
     for _ in range(3):  # each officer saves several times during the burst
         for area in areas[:3]:
-            save(area, "not_met", django_capture_on_commit_callbacks, campaign)
-    assert worker_mode["drain"] == [((campaign.pk,), 2)]  # nine saves, one drain
+            save(area, "not_met", campaign)
+    assert worker_mode["drain"] == [((campaign.pk,), 2)]  # ten saves, one drain
     assert worker_mode["single"] == []
     assert outcome(campaign, areas[0]) == "pass"  # not yet: the drain has not run
 
@@ -67,17 +69,17 @@ def test_a_burst_of_saves_queues_one_drain_that_scores_every_saved_unit_and_thei
 
 
 def test_a_save_after_the_drain_started_is_scored_by_the_next_drain(
-    campaign, commune, areas, assess, worker_mode, django_capture_on_commit_callbacks
+    campaign, commune, areas, assess, worker_mode
 ):
     for unit in areas[:2]:
         assess(unit)
     results.score_chunk(campaign, [commune.pk])
-    save(areas[0], "not_met", django_capture_on_commit_callbacks, campaign)
+    save(areas[0], "not_met", campaign)
     assert tasks.rescore_pending_task(campaign.pk) == 1
     assert outcome(campaign, areas[0]) == "fail"
 
     # The last change of the burst, committed once the drain had cleared its flag: a new drain.
-    save(areas[0], "met", django_capture_on_commit_callbacks, campaign)
+    save(areas[0], "met", campaign)
     assert len(worker_mode["drain"]) == 2
     assert tasks.rescore_pending_task(campaign.pk) == 1
     assert outcome(campaign, areas[0]) == "pass"
@@ -85,12 +87,12 @@ def test_a_save_after_the_drain_started_is_scored_by_the_next_drain(
 
 
 def test_a_drain_that_fails_puts_its_units_back_and_queues_another(
-    campaign, commune, areas, assess, worker_mode, django_capture_on_commit_callbacks, monkeypatch
+    campaign, commune, areas, assess, worker_mode, monkeypatch
 ):
     for unit in areas[:2]:
         assess(unit)
     results.score_chunk(campaign, [commune.pk])
-    save(areas[1], "not_met", django_capture_on_commit_callbacks, campaign)
+    save(areas[1], "not_met", campaign)
 
     def broken(*args, **kwargs):
         raise RuntimeError("database restarted")
@@ -111,7 +113,9 @@ def test_without_a_broker_a_save_is_rescored_at_once(
     """Tasks in-process (no CELERY_BROKER_URL, as in development): nothing waits."""
     assess(areas[0])
     results.score_chunk(campaign, [commune.pk])
-    save(areas[0], "not_met", django_capture_on_commit_callbacks, campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+        schedule_rescore(unit_id=areas[0].pk, campaign_id=campaign.pk)
     assert outcome(campaign, areas[0]) == "fail"
 
 
