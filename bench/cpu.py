@@ -144,12 +144,12 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
 
     # Officers of the load test (bench.fixtures.load_officers: next year's open campaign, one draft
     # assessment of a residential area each): the first reloads and saves, the others submit.
-    accounts = load_officers(submissions + 2)
+    accounts = load_officers(submissions + 3, prefix="bench-cpu", from_last=True)
     reset_load_assessments([a.assessment_id for a in accounts])
     User = get_user_model()
-    # main reloads and saves; other (of another commune, never submitting) checks the query
-    # counts; the rest submit.
-    main, other, submitters = accounts[0], accounts[-1], accounts[1:-1]
+    # main reloads its form and its home page (its history stays as it is: the form lists it),
+    # saver saves, other (of another commune) checks the query counts, the rest submit.
+    main, saver, other, submitters = accounts[0], accounts[1], accounts[-1], accounts[2:-1]
     counter = QueryCounter()
     samples: dict[str, list[dict]] = {}
     variants: dict[str, dict[str, list[int]]] = {}
@@ -158,18 +158,27 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
         client = Client(enforce_csrf_checks=True)
         client.force_login(User.objects.get(username=main.username))
         form_url = f"/assessments/{main.assessment_id}/"
+        saver_client = Client(enforce_csrf_checks=True)
+        saver_client.force_login(User.objects.get(username=saver.username))
+        save_url = f"/assessments/{saver.assessment_id}/"
         answer_ids = list(
-            Answer.objects.filter(assessment_id=main.assessment_id, criterion__answer_type="boolean")
+            Answer.objects.filter(assessment_id=saver.assessment_id, criterion__answer_type="boolean")
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         other_client = Client(enforce_csrf_checks=True)
         other_client.force_login(User.objects.get(username=other.username))
         other_form = f"/assessments/{other.assessment_id}/"
-        for c, url in ((client, "/__bench/bare/"), (client, form_url), (client, "/"), (other_client, "/")):
+        for c, url in (
+            (client, "/__bench/bare/"),
+            (client, form_url),
+            (client, "/"),
+            (other_client, "/"),
+            (saver_client, save_url),
+        ):
             for _ in range(3):  # warm-up: templates, translations, connection
                 c.get(url)
-        version = _version(client, form_url)
+        version = _version(saver_client, save_url)
         sub_clients = []
         for account in submitters:
             c = Client(enforce_csrf_checks=True)
@@ -192,16 +201,16 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             assert response.status_code == 200, response.status_code
             answer_id = answer_ids[i % min(3, len(answer_ids))]
             data = {
-                "csrfmiddlewaretoken": _csrf(client),
+                "csrfmiddlewaretoken": _csrf(saver_client),
                 "version": version,
                 "only": answer_id,
                 f"value-{answer_id}": "met" if (i // 3) % 2 == 0 else "not_met",
             }
             with measured(samples, "save", counter):
-                response = client.post(
-                    form_url + "save/",
+                response = saver_client.post(
+                    save_url + "save/",
                     data,
-                    headers={"accept": "application/json", "x-csrftoken": _csrf(client)},
+                    headers={"accept": "application/json", "x-csrftoken": _csrf(saver_client)},
                 )
             assert response.status_code == 200, response.content[:300]
             version = response.json()["version"]
