@@ -736,3 +736,24 @@ def test_the_notification_list_counts_what_is_unread(as_user, officer, appraiser
     assert 'id="unread-count"' in first.content.decode()
     again = client.get(url("notifications"))
     assert again.context["unread"] == 0  # seen
+
+
+def test_a_role_revoked_or_granted_takes_effect_at_the_next_request_of_the_same_session(
+    as_user, officer, commune, other_commune, draft
+):
+    """Roles are read once per request (issue 23 kept it so): nothing carries them over to the
+    next request of a logged-in session, so a revocation is not outlived by a cached copy."""
+    from units.models import RoleAssignment
+
+    client = as_user(officer)
+    form = url("assessment-detail", draft.pk)
+    assert client.get(form).status_code == 200
+    RoleAssignment.objects.filter(user=officer, unit=commune).delete()
+    assert client.get(form).status_code == 404  # out of scope at once
+    RoleAssignment.objects.create(user=officer, unit=commune, role="appraiser")
+    assert client.get(form).status_code == 200
+    saved = client.post(url("assessment-save", draft.pk), {"version": draft.version, "note-1": "x"})
+    assert saved.status_code == 403  # sees it, but may no longer enter
+    RoleAssignment.objects.create(user=officer, unit=other_commune, role="officer")
+    assert client.get(form).status_code == 200  # another subtree does not give this one back
+    assert client.post(url("assessment-save", draft.pk), {"version": draft.version}).status_code == 403
