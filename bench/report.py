@@ -253,17 +253,22 @@ def _cpu_figures(result: dict) -> list[Figure]:
         if key == "bare":
             continue
         old = before.get(key)
-        was = f"; before ({cpu['before'].get('revision', 'base')}): {_num(old['cpu_ms'])} ms, " if old else ""
-        was += f"{old['ratio']}×, {'/'.join(map(str, old['queries']))} queries" if old else ""
+        was = ""
+        if old:
+            load = (cpu["before"].get("loadavg_start") or ["?"])[0]
+            was = (
+                f"; before ({cpu['before'].get('revision', 'base')}, load {load}): {_num(old['cpu_ms'])} ms, "
+                f"{_num(old['ratio'])}×, {_queries(old['queries'])}"
+            )
         out.append(
             Figure(
                 f"cpu_{key}",
-                f"6. CPU per request: {row['label']} — {'/'.join(map(str, row['queries']))} queries"
+                f"6. CPU per request: {row['label']} — {_queries(row['queries'])}"
                 f" (median of {row['n']}; web {_num(row['web_ms'])} + database {_num(row['db_ms'])} ms{was})",
                 row["cpu_ms"],
                 f"{_num(row['cpu_ms'])} ms",
                 bare["cpu_ms"],
-                f"{_num(bare['cpu_ms'])} ms (bare view, {'/'.join(map(str, bare['queries']))} queries)",
+                f"{_num(bare['cpu_ms'])} ms (bare view, {_queries(bare['queries'])})",
                 f"{_num(row['ratio'])}×",
                 f"≤ {aim['ratio']:g}× and ≤ {aim['cpu_ms']:g} ms",
                 _cpu_met(row, aim),
@@ -271,6 +276,10 @@ def _cpu_figures(result: dict) -> list[Figure]:
             )
         )
     return out
+
+
+def _queries(counts: list[int]) -> str:
+    return f"{'/'.join(map(str, counts))} {'query' if counts == [1] else 'queries'}"
 
 
 def _cpu_met(row: dict, aim: dict) -> bool | str:

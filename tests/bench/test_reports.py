@@ -87,5 +87,5 @@ def test_the_cpu_rows_show_the_ratio_to_the_bare_view_the_aim_and_the_before_fig
     rows = {f.key: f for f in report.figures(result)}
 
     assert rows["cpu_form"].met is False and rows["cpu_home"].met is True
-    assert "before (0e9e9f9): 36.4 ms, 20.1×, 15 queries" in rows["cpu_form"].label
+    assert "before (0e9e9f9, load ?): 36.4 ms, 20.1×, 15 queries" in rows["cpu_form"].label
     assert rows["cpu_form"].ratio_text == "14.5×" and "cpu_bare" not in rows
