@@ -76,6 +76,12 @@ def _queued_key(campaign_id: int) -> str:
     return f"antt:rescore-queued:{campaign_id}"
 
 
+def _taken_key(campaign_id: int) -> str:
+    """The units a drain took and has not finished: a worker killed midway leaves them for the
+    redelivered task (acks_late) or the next drain."""
+    return f"antt:rescore-taken:{campaign_id}"
+
+
 def _redis() -> Any:
     """A client of the broker's Redis (one connection pool per process and URL)."""
     url = settings.CELERY_BROKER_URL
@@ -125,11 +131,14 @@ def rescore_pending_task(campaign_id: int) -> int:
     """Score every unit saved since the last drain of ``campaign_id``; how many. On failure
     the units go back to the pending set and another drain is queued."""
     client = _redis()
+    pending, taken = _pending_key(campaign_id), _taken_key(campaign_id)
     client.delete(_queued_key(campaign_id))  # first: a save from now on queues the next drain
-    pipe = client.pipeline(transaction=True)  # MULTI/EXEC: taken and emptied at once
-    pipe.smembers(_pending_key(campaign_id))
-    pipe.delete(_pending_key(campaign_id))
-    members = pipe.execute()[0]
+    pipe = client.pipeline(transaction=True)  # MULTI/EXEC: moved and read at once
+    pipe.sunionstore(taken, [taken, pending])
+    pipe.delete(pending)
+    pipe.expire(taken, _PENDING_SECONDS)
+    pipe.smembers(taken)
+    members = pipe.execute()[3]
     unit_ids = sorted(int(m) for m in members)
     if not unit_ids:
         return 0
@@ -138,6 +147,7 @@ def rescore_pending_task(campaign_id: int) -> int:
     except Exception:
         _queue_drain(client, campaign_id, unit_ids)
         raise
+    client.srem(taken, *unit_ids)  # done (a unit saved again meanwhile is pending once more)
     if scored:
         request_province_summary(campaign_id)
     return len(unit_ids)

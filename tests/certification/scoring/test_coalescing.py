@@ -133,3 +133,24 @@ def test_rescoring_many_units_at_once_gives_the_same_results_as_one_by_one(campa
         sorted(Result.objects.filter(campaign=campaign).values_list("unit_id", "outcome", "input_hash"))
         == together
     )
+
+
+def test_units_a_killed_drain_had_taken_are_scored_by_the_next_one(
+    campaign, commune, areas, assess, worker_mode, redis_url
+):
+    """A worker killed in the middle of a drain (the task is delivered again: acks_late) leaves
+    the units it had taken where the next drain finds them."""
+    import redis
+
+    for unit in areas[:2]:
+        assess(unit)
+    results.score_chunk(campaign, [commune.pk])
+    Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+    redis.Redis.from_url(redis_url).sadd(
+        f"antt:rescore-taken:{campaign.pk}", areas[0].pk
+    )  # taken, then killed
+    save(areas[1], "not_met", campaign)
+
+    assert tasks.rescore_pending_task(campaign.pk) == 2
+    assert [outcome(campaign, a) for a in areas[:2]] == ["fail", "fail"]
+    assert tasks.rescore_pending_task(campaign.pk) == 0  # nothing taken and left behind
