@@ -264,6 +264,9 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # Seconds between two province summaries while officers save (certification.scoring.results).
 SCORING_SUMMARY_DELAY = int(os.environ.get("SCORING_SUMMARY_DELAY", "5"))
+# Seconds a saved unit waits for the others of its campaign before one worker pass rescores them
+# all (certification.tasks.scoring.request_rescore); 0: one task per save, at once.
+SCORING_RESCORE_DELAY = int(os.environ.get("SCORING_RESCORE_DELAY", "2"))
 # Communes per chunk of a scoring run (certification.scoring.runs). 40 communes ≈ 2,000 units: a
 # chunk's reads grow with its units, so larger chunks only save round trips; on 2 workers a
 # province from scratch took ~10 % less than with 20. More workers may want smaller chunks.

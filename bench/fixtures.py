@@ -190,9 +190,11 @@ def _load_communes(n: int) -> list[Unit]:
     return [communes[i % len(communes)] for i in range(n)] if communes else []
 
 
-def load_officers(n: int = 200) -> list[LoadAccount]:
+def load_officers(n: int = 200, *, prefix: str = "bench-load", from_last: bool = False) -> list[LoadAccount]:
     """``n`` officers (``bench-load-001`` …), each with a draft assessment of its own residential
-    area in an open campaign, every answer empty: the state at the start of a load run."""
+    area in an open campaign, every answer empty: the state at the start of a load run.
+    ``from_last``: the communes' last areas (``bench/cpu.py``'s officers, so that its saves do not
+    lengthen the history of the load test's assessments)."""
     from certification.services.campaigns import open_campaign
     from certification.services.entry import start_assessment
 
@@ -203,7 +205,7 @@ def load_officers(n: int = 200) -> list[LoadAccount]:
     taken: dict[int, int] = {}
     User = get_user_model()
     for i, commune in enumerate(communes, start=1):
-        username = f"bench-load-{i:03d}"
+        username = f"{prefix}-{i:03d}"
         user, created = User.objects.get_or_create(username=username, defaults={"password": password_hash})
         if not created and not user.check_password(LOAD_PASSWORD):
             user.password = password_hash
@@ -217,7 +219,7 @@ def load_officers(n: int = 200) -> list[LoadAccount]:
         taken[commune.pk] = k + 1
         area = (
             Unit.objects.filter(parent=commune, kind=Unit.Kind.RESIDENTIAL_AREA, is_eligible=True)
-            .order_by("code")[k : k + 1]
+            .order_by("-code" if from_last else "code")[k : k + 1]
             .get()
         )
         existing = start_assessment(campaign=campaign, unit=area, by=user).pk

@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("scoring", "unit", "pdf", "print", "memory", "pages")
+SECTIONS = ("scoring", "unit", "pdf", "print", "memory", "pages", "cpu")
 
 
 def machine() -> dict:
@@ -163,6 +163,13 @@ def section_pages(year: int, scale: str) -> dict:
     from bench import pages
 
     return pages.measure(year, repeat=20)
+
+
+def section_cpu(year: int, scale: str) -> dict:
+    """Issue 23: CPU per request (web + PostgreSQL backend) as a ratio to a bare view."""
+    from bench import cpu
+
+    return cpu.measure(year, rounds=40, submissions=30)
 
 
 def run(scale: str, year: int, only: list[str], budget: float) -> dict:

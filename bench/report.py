@@ -283,7 +283,58 @@ def figures(result: dict) -> list[Figure]:
                     unit="ms",
                 )
             )
+    out += _cpu_figures(result)
     return out
+
+
+def _cpu_figures(result: dict) -> list[Figure]:
+    """Issue 23: CPU per request (web + database) beside the bare view, with the base commit's
+    figures from the same machine (bench/cpu_before.json)."""
+    cpu = _section(result, "cpu")
+    if not cpu:
+        return []
+    rows, before = cpu["rows"], cpu.get("before", {}).get("rows", {})
+    bare, aim = rows["bare"], cpu["aim"]
+    out = []
+    for key, row in rows.items():
+        if key == "bare":
+            continue
+        old = before.get(key)
+        was = ""
+        if old:
+            load = (cpu["before"].get("loadavg_start") or ["?"])[0]
+            was = (
+                f"; before ({cpu['before'].get('revision', 'base')}, load {load}): {_num(old['cpu_ms'])} ms, "
+                f"{_num(old['ratio'])}×, {_queries(old['queries'])}"
+            )
+        out.append(
+            Figure(
+                f"cpu_{key}",
+                f"6. CPU per request: {row['label']} — {_queries(row['queries'])}"
+                f" (median of {row['n']}; web {_num(row['web_ms'])} + database {_num(row['db_ms'])} ms{was})",
+                row["cpu_ms"],
+                f"{_num(row['cpu_ms'])} ms",
+                bare["cpu_ms"],
+                f"{_num(bare['cpu_ms'])} ms (bare view, {_queries(bare['queries'])})",
+                f"{_num(row['ratio'])}×",
+                f"≤ {aim['ratio']:g}× and ≤ {aim['cpu_ms']:g} ms",
+                _cpu_met(row, aim),
+                unit="ms",
+            )
+        )
+    return out
+
+
+def _queries(counts: list[int]) -> str:
+    return f"{'/'.join(map(str, counts))} {'query' if counts == [1] else 'queries'}"
+
+
+def _cpu_met(row: dict, aim: dict) -> bool | str:
+    ratio_ok = row["ratio"] is not None and row["ratio"] <= aim["ratio"]
+    ms_ok = row["cpu_ms"] is not None and row["cpu_ms"] <= aim["cpu_ms"]
+    if ratio_ok == ms_ok:
+        return ratio_ok
+    return f"{'yes' if ratio_ok else '**no**'} (ratio) · {'yes' if ms_ok else '**no**'} (ms)"
 
 
 def _both(ratio_ok: bool, time_ok: bool) -> bool | str:
@@ -405,7 +456,7 @@ def chart(result: dict) -> str:
     """One row per figure: our bar and the baseline's, scaled to the larger of the two, with
     values; green when the aim is met, red when not."""
     rows = [f for f in figures(result) if f.measured is not None and f.baseline is not None]
-    rows = [f for f in rows if not f.key.startswith("page_")] + [
+    rows = [f for f in rows if not f.key.startswith(("page_", "cpu_"))] + [
         f for f in rows if f.key in ("page_communes", "page_assessment_form", "page_dashboard")
     ]
     width, left, bar_w, row_h = 900, 330, 430, 46

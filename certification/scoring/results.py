@@ -8,7 +8,7 @@ untouched (same bytes, same ``computed_at``), which makes scoring idempotent and
 
 Order of a full run: the units under some communes (:func:`score_campaign_units`), then those
 communes (:func:`score_communes`, XA-4 read back from the units' rows), then the province
-summary (:func:`summarize_province`). :func:`rescore_unit` does the same for one unit and its
+summary (:func:`summarize_province`). :func:`rescore_unit` (:func:`rescore_units`) does the same for one unit (a few) and their
 ancestors after an answer or a decision changed.
 """
 
@@ -143,15 +143,14 @@ def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, l
     return find_managed(campaign, commune_ids).by_commune
 
 
-def authority_commune(campaign: Campaign, unit: Unit) -> int | None:
-    """The commune whose XA-4 counts ``unit`` (None when a province or district recognizes it)."""
-    rules = _latest_rules([unit.pk], campaign.year)
-    authority_id = rules.get(unit.pk, unit.parent_id)
-    if authority_id is None:
-        return None
-    if Unit.objects.filter(pk=authority_id, kind=COMMUNE).exists():
-        return authority_id
-    return None
+def authority_communes(campaign: Campaign, units: Sequence[Unit]) -> set[int]:
+    """The communes whose XA-4 counts ``units`` (none for a unit a province or district
+    recognizes). Two queries whatever the number of units."""
+    if not units:
+        return set()
+    rules = _latest_rules([u.pk for u in units], campaign.year)
+    authorities = {a for u in units if (a := rules.get(u.pk, u.parent_id)) is not None}
+    return set(Unit.objects.filter(pk__in=authorities, kind=COMMUNE).values_list("id", flat=True))
 
 
 # --- scoring units ----------------------------------------------------------------------------
@@ -629,17 +628,32 @@ def rescore_unit(unit_id: int, campaign_id: int, *, summarize: bool = True) -> b
     A worker passes ``summarize=False`` and debounces the summary (``certification.tasks.scoring``):
     it aggregates over every unit of the province, most of the cost, and at the deadline hundreds
     of saves a minute would each ask for an identical one."""
-    campaign = Campaign.objects.select_related("province").get(pk=campaign_id)
-    unit = Unit.objects.filter(pk=unit_id).only("id", "kind", "parent_id", "path").first()
-    if unit is None or not unit.path.startswith(campaign.province.path):
+    return rescore_units([unit_id], campaign_id, summarize=summarize)
+
+
+def rescore_units(unit_ids: Sequence[int], campaign_id: int, *, summarize: bool = True) -> bool:
+    """:func:`rescore_unit` for many units at once, set-based: the units (residential areas,
+    institutions), then each commune that counts one of them or is one of them, once. A fixed
+    number of queries whatever the number of units: the worker drains the units saved during a
+    few seconds of a deadline burst in one pass (``certification.tasks.scoring``). False when
+    none of them is in the campaign's province."""
+    campaign = Campaign.objects.select_related("province").filter(pk=campaign_id).first()
+    if campaign is None:
         return False
-    if unit.kind in Unit.MANAGED_KINDS:
-        _score(campaign, Q(pk=unit.pk))
-        commune_id = authority_commune(campaign, unit)
-        if commune_id is not None:
-            score_communes(campaign, [commune_id])
-    elif unit.kind == COMMUNE:
-        score_communes(campaign, [unit.pk])
+    units = list(
+        Unit.objects.filter(pk__in=list(unit_ids), path__startswith=campaign.province.path).only(
+            "id", "kind", "parent_id", "path"
+        )
+    )
+    if not units:
+        return False
+    leaves = [u for u in units if u.kind in Unit.MANAGED_KINDS]
+    communes = {u.pk for u in units if u.kind == COMMUNE}
+    if leaves:
+        score_campaign_units(campaign, [u.pk for u in leaves])
+        communes |= authority_communes(campaign, leaves)
+    if communes:
+        score_communes(campaign, sorted(communes))
     if summarize:
         summarize_province(campaign)
     return True

@@ -5,6 +5,7 @@ other writers changed since a version, and last year's assessment."""
 import datetime
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -129,11 +130,15 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
     )
 
 
-def missing_for_submission(assessment: Assessment) -> list[str]:
-    """What still blocks submission, as readable sentences (empty when it can be submitted)."""
+def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | None = None) -> list[str]:
+    """What still blocks submission, as readable sentences (empty when it can be submitted).
+    ``answers``: the assessment's answers with their criterion, when the caller has them."""
     problems = []
     entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
-    answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+    if answers is None:
+        answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+    else:
+        answers = sorted(answers, key=lambda a: (a.criterion.order, a.pk))
     unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
     if unanswered:
         problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
@@ -315,11 +320,18 @@ def entry_rows(
     if evidence is None:
         evidence = evidence_by_criterion(assessment)
     points = max_points_by_criterion(assessment.criteria_set)
+    # The labels translated once per page (two lists, with and without "not applicable"): lazy
+    # labels would be translated again for every criterion's radio buttons.
+    choices: dict[bool, list[tuple[str, str]]] = {}
     rows = []
     for node in flatten_tree(criteria_tree(assessment.criteria_set)):
         c = node.criterion
         answer = answers.get(c.pk)
+        if answer is not None:
+            answer.criterion = c  # the tree's row: nothing more to read (missing_for_submission)
         editable = bool(answer and can_edit and item_is_open(assessment, answer))
+        if c.na_allowed not in choices:
+            choices[c.na_allowed] = [(value, str(label)) for value, label in value_choices(c)]
         rows.append(
             {
                 "criterion": c,
@@ -328,8 +340,11 @@ def entry_rows(
                 "is_group": c.answer_type == Criterion.AnswerType.GROUP,
                 "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
                 "answer": answer,
+                # The answer's id as text once: the row's ids and names repeat it ten times.
+                "key": str(answer.pk) if answer else "",
+                "has_hints": bool(c.na_condition or c.evidence_hint),
                 "editable": editable,
-                "choices": value_choices(c),
+                "choices": choices[c.na_allowed],
                 "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
                 "max_points": points.get(c.pk),
                 "evidence": evidence.get(c.pk, []),

@@ -9,7 +9,7 @@ from certification.audit import Actor
 from certification.models import Assessment, Campaign, ScoringRun
 from certification.scoring.results import score_campaign_units, score_communes
 from certification.scoring.runs import create_run
-from certification.tasks.scoring import rescore_unit_task, score_campaign_task
+from certification.tasks.scoring import request_rescore, score_campaign_task
 from units.models import Unit
 
 
@@ -46,11 +46,12 @@ class _Rescore:
         self.key = (unit_id, campaign_id)
 
     def __call__(self) -> None:
-        rescore_unit_task.delay(*self.key)
+        request_rescore(*self.key)
 
 
 def schedule_rescore(*, unit_id: int, campaign_id: int) -> None:
-    """Rescore ``unit_id`` and its ancestors on a worker right after the transaction commits."""
+    """Rescore ``unit_id`` and its ancestors on a worker once the transaction commits (coalesced
+    with the campaign's other saves: ``certification.tasks.scoring.request_rescore``)."""
     conn = transaction.get_connection()
     pending = getattr(conn, "run_on_commit", None) or []
     key = (unit_id, campaign_id)

@@ -178,7 +178,11 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "meeting_roles": MEETING_ROLES[kind],
         "dossier_evidence": evidence.get(None, []),
         "evidence_form": EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]]),
-        "missing": assessments.missing_for_submission(assessment) if perms["can_submit"] else [],
+        "missing": (
+            assessments.missing_for_submission(assessment, [r["answer"] for r in rows if r["answer"]])
+            if perms["can_submit"]
+            else []
+        ),
         "deadline": assessments.entry_deadline(assessment),
         "registration": Registration.objects.filter(
             campaign=assessment.campaign, unit=assessment.unit
@@ -206,20 +210,21 @@ def _parse_entry(post, assessment: Assessment) -> tuple[dict, dict | None, dict 
     "dossier" — what the inline save sends; without it the whole form is read."""
     only = post.get("only", "")
     changes: dict[str, dict] = {}
-    for answer in assessment.answers.select_related("criterion"):
-        if only and only != str(answer.pk):
+    # Ids and codes only: the service reads the answers themselves again, locked.
+    for answer_id, code in assessment.answers.values_list("pk", "criterion__code"):
+        if only and only != str(answer_id):
             continue
         data = {}
         for name, key in (
-            ("value", f"value-{answer.pk}"),
-            ("note", f"note-{answer.pk}"),
-            ("number", f"number-{answer.pk}"),
-            ("self_points", f"points-{answer.pk}"),
+            ("value", f"value-{answer_id}"),
+            ("note", f"note-{answer_id}"),
+            ("number", f"number-{answer_id}"),
+            ("self_points", f"points-{answer_id}"),
         ):
             if key in post:
                 data[name] = post.get(key)
         if data:
-            changes[answer.criterion.code] = data
+            changes[code] = data
     figures = None
     if only in ("", "figures"):
         figures = {name: post.get(name) for name in Assessment.FIGURE_FIELDS if name in post} or None

@@ -69,3 +69,23 @@ def test_the_libreoffice_mail_merge_has_one_page_per_certificate():
         if t.get("{urn:oasis:names:tc:opendocument:xmlns:table:1.0}style-name") == "TheadBreak"
     ]
     assert len(breaks) == 2  # a page break before every certificate but the first
+
+
+def test_the_cpu_rows_show_the_ratio_to_the_bare_view_the_aim_and_the_before_figure():
+    result = json.loads(RESULTS.read_text())
+    row = {"label": "Assessment form reload (GET)", "n": 40, "web_ms": 25.0, "db_ms": 4.0, "queries": [13]}
+    result["sections"]["cpu"] = {
+        "rows": {
+            "bare": {**row, "label": "Bare view", "cpu_ms": 2.0, "queries": [1], "ratio": 1.0},
+            "form": {**row, "cpu_ms": 29.0, "ratio": 14.5},
+            "home": {**row, "label": "Officer's home page", "cpu_ms": 7.0, "ratio": 3.5},
+        },
+        "aim": {"ratio": 4.0, "cpu_ms": 12.0},
+        "before": {"revision": "0e9e9f9", "rows": {"form": {"cpu_ms": 36.4, "ratio": 20.1, "queries": [15]}}},
+    }
+
+    rows = {f.key: f for f in report.figures(result)}
+
+    assert rows["cpu_form"].met is False and rows["cpu_home"].met is True
+    assert "before (0e9e9f9, load ?): 36.4 ms, 20.1×, 15 queries" in rows["cpu_form"].label
+    assert rows["cpu_form"].ratio_text == "14.5×" and "cpu_bare" not in rows

@@ -296,3 +296,28 @@ def test_the_home_page_needs_the_same_number_of_queries_whatever_the_data_size(
         large = count()
 
     assert large == small
+
+
+def test_the_officers_counts_are_the_same_whether_the_database_or_the_listed_rows_count_them(
+    officer, campaign, areas, assess, monkeypatch
+):
+    """A commune's units all fit in the list: the counts come from its rows (one query less);
+    a larger area is counted by the database. Both must say the same."""
+    from certification.selectors import dashboard
+
+    assess(areas[0], Status.RETURNED, returned=2)
+    assess(areas[1], Status.SUBMITTED)
+    assess(areas[2], Status.RECOGNIZED, outcome=Result.Outcome.PASS)
+    assess(areas[3], Status.DRAFT, outcome=Result.Outcome.PASS)
+    Registration.objects.create(
+        campaign=campaign, unit=areas[4], registered_on=campaign.registration_deadline
+    )
+
+    from_rows = home_context(officer)["officer"]
+    monkeypatch.setattr(dashboard, "UNIT_LIMIT", 2)
+    from_database = home_context(officer)["officer"]
+
+    assert from_database["truncated"] and len(from_database["rows"]) == 2
+    assert not from_rows["truncated"] and len(from_rows["rows"]) == from_rows["summary"]["total"] > 2
+    assert from_rows["summary"] == from_database["summary"]
+    assert from_rows["summary"]["returned"] == 1 and from_rows["summary"]["managed_forecast"] == 2
