@@ -569,9 +569,76 @@ def _replace_between(path: Path, text: str) -> None:
         path.write_text(current.rstrip("\n") + "\n\n" + block)
 
 
-def report(result: Path) -> None:
+def summary(data: dict) -> dict:
+    """One line of bench/data/<scale>/scaling-history.jsonl: the ratios of one run."""
+
+    def ratios(runs: dict, value: str) -> dict[str, float]:
+        return {label: round(ratio, 2) for label, _m, ratio, _g in _ratio_rows(runs or {}, value, "1 worker")}
+
+    loads = [
+        r[key][0]
+        for group in (list((data.get("web") or {}).values()), list((data.get("celery") or {}).values()))
+        for r in group
+        for key in ("loadavg_before", "loadavg_after")
+    ] + [r[key][0] for r in data.get("audit") or [] for key in ("loadavg_before", "loadavg_after")]
+    pgbench = data.get("pgbench") or []
+    return {
+        "date": data.get("meta", {}).get("date"),
+        "revision": data.get("meta", {}).get("revision"),
+        "loadavg_min": min(loads) if loads else None,
+        "loadavg_max": max(loads) if loads else None,
+        "web": ratios(data.get("web"), "requests_per_second"),
+        "celery": ratios(data.get("celery"), "tasks_per_second"),
+        "app_one_chain_max": max(
+            (r["transactions_per_second"] for r in data.get("audit") or []), default=None
+        ),
+        "app_partitioned_max": max(
+            (r["transactions_per_second"] for r in data.get("audit_partitioned") or []), default=None
+        ),
+        "sql_one_chain_max": max(
+            (r["transactions_per_second"] for r in pgbench if not r["partitioned"]), default=None
+        ),
+        "sql_partitioned_max": max(
+            (r["transactions_per_second"] for r in pgbench if r["partitioned"]), default=None
+        ),
+        "fdatasync_ms": data.get("fdatasync_ms"),
+    }
+
+
+def history_markdown(history: Path) -> str:
+    if not history.exists():
+        return ""
+    runs = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][-10:]
+    lines = [
+        "Runs of `bench/scaling` on this machine (ratios to 1 worker; the highest transactions/s of "
+        "the audit chain's critical section, through the application and in SQL alone):",
+        "",
+        "| Date | Code | Load avg (1 min) | gunicorn 2 / 3 workers | Celery 2 workers | App: one chain → one lock per writer | SQL: one chain → one lock per client | fdatasync |",
+        "| --- | --- | --- | --- | --- | --- | --- | ---: |",
+    ]
+    for r in runs:
+        web, celery = r.get("web") or {}, r.get("celery") or {}
+        lines.append(
+            f"| {(r.get('date') or '')[:16].replace('T', ' ')} | {r.get('revision') or '–'} | "
+            f"{r.get('loadavg_min')}–{r.get('loadavg_max')} | "
+            f"{web.get('2 workers', '–')}× / {web.get('3 workers', '–')}× | {celery.get('2 workers', '–')}× | "
+            f"{r.get('app_one_chain_max') or '–'} → {r.get('app_partitioned_max') or '–'} /s | "
+            f"{r.get('sql_one_chain_max') or '–'} → {r.get('sql_partitioned_max') or '–'} /s | "
+            f"{r.get('fdatasync_ms') or '–'} ms |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def report(result: Path, record: bool = False) -> None:
     data = json.loads(result.read_text())
+    history = result.parent / "scaling-history.jsonl"
+    if record:
+        with history.open("a") as fh:
+            fh.write(json.dumps(summary(data), ensure_ascii=False) + "\n")
     text = rows_markdown(data)
+    runs = history_markdown(history)
+    if runs:
+        text += "\n" + runs
     ROWS.write_text(f"{BEGIN}\n{text}{END}\n")  # bench/report.py copies it into docs/benchmarks.md
     _replace_between(BENCHMARKS_DOC, text)
     _replace_between(
@@ -613,6 +680,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("report")
     p.add_argument("--result", type=Path, required=True)
+    p.add_argument("--record", action="store_true", help="add the run to scaling-history.jsonl")
     args = parser.parse_args()
     if args.command == "audit":
         _django()
@@ -657,7 +725,7 @@ def main() -> None:
         }
         args.out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        report(args.result)
+        report(args.result, record=args.record)
 
 
 if __name__ == "__main__":
