@@ -100,6 +100,8 @@ def test_the_leaders_dashboard_reads_its_aggregates_from_the_replica(client, sco
     assert "Phường" in page.content.decode()  # the communes of the overview are on the page
     assert any("certification_result" in sql for sql in q.on(REPLICA))
     assert not q.writes_on_replica()
+    # The user's roles, hence the scope of the overview, came from the primary.
+    assert not any("units_roleassignment" in sql for sql in q.on(REPLICA))
 
 
 def test_an_officers_home_page_reads_only_the_primary(client, scored, officer):
@@ -121,6 +123,7 @@ def test_the_results_page_and_workbook_read_from_the_replica(client, scored, pro
     assert workbook.status_code == 200
     assert any("certification_result" in sql for sql in q.on(REPLICA))
     assert not q.writes_on_replica()
+    assert not any("units_roleassignment" in sql for sql in q.on(REPLICA))
 
 
 def test_writes_and_the_pages_that_write_never_touch_the_replica(client, scored, province_approver):
