@@ -32,6 +32,9 @@ import threading
 import time
 from pathlib import Path
 
+# The same /proc readings as bench/load (standard library only, no Django).
+from bench.loadtest import _loadavg, _machine_busy
+
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "bench" / "scaling.md"
 SCALING_DOC = ROOT / "docs" / "scaling.md"
@@ -46,15 +49,6 @@ def _django() -> None:
     import django
 
     django.setup()
-
-
-def _loadavg() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-
-
-def _machine_busy() -> float:
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _merge(out: Path, key: str, label: str, value: dict) -> None:
@@ -116,7 +110,7 @@ def audit_ceiling(writers: list[int], seconds: float, events: int, partitioned: 
         results = [queue.get(timeout=seconds + 60) for _ in procs]
         for p in procs:
             p.join()
-        busy = _machine_busy() - busy_before - 1.5 * 0  # the writers idle while waiting to start
+        busy = _machine_busy() - busy_before
         transactions = sum(done for done, _ in results)
         latencies = sorted(x for _, lat in results for x in lat)
         new = AuditEvent.objects.filter(id__gt=mark)
