@@ -4,7 +4,7 @@ With no variable set, antt runs on SQLite in ``var/antt.sqlite3`` and runs Celer
 in-process, so a newcomer needs no server. Production sets:
 
 - ``DATABASE_URL`` (``postgres://user:pass@host:port/name``) or the libpq ``PG*`` variables
-  (``PGDATABASE`` at least) → PostgreSQL;
+  (``PGDATABASE`` at least) → PostgreSQL; ``DATABASE_REPLICA_URL`` → report reads from a replica;
 - ``CELERY_BROKER_URL`` (``redis://host:port/0``) → a separate worker and beat;
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``MEDIA_ROOT``, ``HTTPS`` (secure cookies, HSTS).
 """
@@ -32,20 +32,24 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def postgres_from_url(url: str) -> dict:
+    parsed = urlparse(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
 def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
-        parsed = urlparse(url)
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
+        return postgres_from_url(url)
     if url.startswith("sqlite:///"):
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": url.removeprefix("sqlite:///")}
     if os.environ.get("PGDATABASE"):
@@ -134,6 +138,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_env()}
+# A streaming replica of the PostgreSQL primary (docs/scaling.md). Only the reads marked as report
+# reads (antt.database.replica.report_reads: the summary report, the leaders' dashboard, the
+# results pages) go to it, and only outside a transaction and before any write of the same block;
+# everything else, every write included, goes to the primary. Unset: one database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    if not DATABASE_REPLICA_URL.startswith(("postgres://", "postgresql://")):
+        raise ValueError("DATABASE_REPLICA_URL must be a postgres:// URL")
+    # In tests the alias mirrors the test database (no second test database is created).
+    DATABASES["replica"] = {**postgres_from_url(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["antt.database.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

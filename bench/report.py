@@ -22,6 +22,7 @@ SVG = ROOT / "docs" / "img" / "benchmarks.svg"
 BEFORE_AFTER = ROOT / "bench" / "before_after.md"
 ANALYSIS = ROOT / "bench" / "analysis.md"
 BEFORE = ROOT / "bench" / "before.json"  # issue 23: before figures measured on the same machine
+SCALING = ROOT / "bench" / "scaling.md"  # written by bench/scaling (issue 23, point 4)
 PAGE_AIM_MS = 200
 
 
@@ -550,6 +551,8 @@ def document(results: dict[str, dict], chart_scale: str) -> str:
             "for; the query count is the same on every request.\n"
         )
         parts.append("\n".join(pages) + "\n")
+    if SCALING.exists():
+        parts.append(SCALING.read_text().strip() + "\n")
     if ANALYSIS.exists():
         parts.append(ANALYSIS.read_text().strip() + "\n")
     if BEFORE_AFTER.exists():

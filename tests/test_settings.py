@@ -34,6 +34,8 @@ print(json.dumps({
     "secret_key": settings.SECRET_KEY,
     "allowed_hosts": settings.ALLOWED_HOSTS,
     "media_root": str(settings.MEDIA_ROOT),
+    "aliases": sorted(settings.DATABASES),
+    "replica": {k: str(v) for k, v in settings.DATABASES.get("replica", {}).items()},
 }))
 """
 
@@ -64,6 +66,7 @@ def test_with_no_variables_antt_uses_a_sqlite_file_and_runs_tasks_in_process(tmp
     assert loaded["app_eager"] is True
     assert loaded["debug"] is False
     assert loaded["media_root"] == str(tmp_path / "var" / "media")
+    assert loaded["aliases"] == ["default"]  # one database: no replica without DATABASE_REPLICA_URL
 
 
 def test_a_database_url_and_a_broker_url_switch_to_postgresql_and_a_separate_worker(tmp_path):
@@ -81,6 +84,19 @@ def test_a_database_url_and_a_broker_url_switch_to_postgresql_and_a_separate_wor
     assert loaded["eager"] is False
     assert loaded["app_eager"] is False
     assert loaded["app_broker"] == "redis://redis.example:6379/0"
+
+
+def test_a_replica_url_adds_the_replica_alias_mirrored_in_tests(tmp_path):
+    loaded = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://antt:pw@db.example:5432/antt",
+        DATABASE_REPLICA_URL="postgres://antt:pw@replica.example:5433/antt",
+    )
+
+    assert loaded["aliases"] == ["default", "replica"]
+    replica = loaded["replica"]
+    assert (replica["HOST"], replica["PORT"], replica["NAME"]) == ("replica.example", "5433", "antt")
+    assert "'MIRROR': 'default'" in replica["TEST"]  # tests use the default's test database
 
 
 def test_libpq_pg_variables_also_select_postgresql(tmp_path):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from antt.database.replica import report_reads
 from antt.errors import WorkflowError
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
@@ -283,23 +284,26 @@ def summary_report(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         scope, year = form.cleaned_data["unit"], form.cleaned_data["year"]
         require_role(request.user, scope, *DOCUMENT_ROLES)
-        report = reports.build_report(scope=scope, year=year)
         fmt = request.GET.get("format", "")
-        if fmt == "pdf":
-            return _file_response(reports.summary_pdf(report), reports.filename(report, "pdf"))
-        if fmt == "xlsx":
-            return _file_response(
-                reports.summary_xlsx(report),
-                reports.filename(report, "xlsx"),
-                content_type=XLSX_CONTENT_TYPE,
-                attachment=True,
-            )
+        with report_reads():  # after the access checks: the report itself may come from the replica
+            report = reports.build_report(scope=scope, year=year)
+            if fmt == "pdf":
+                return _file_response(reports.summary_pdf(report), reports.filename(report, "pdf"))
+            if fmt == "xlsx":
+                return _file_response(
+                    reports.summary_xlsx(report),
+                    reports.filename(report, "xlsx"),
+                    content_type=XLSX_CONTENT_TYPE,
+                    attachment=True,
+                )
+            rate_chart = report.rate_chart()
+            trend_chart = report.trend_chart() if len(report.trend) > 1 else ""
         query = request.GET.copy()
         query.pop("format", None)
         context.update(
             report=report,
-            rate_chart=report.rate_chart(),
-            trend_chart=report.trend_chart() if len(report.trend) > 1 else "",
+            rate_chart=rate_chart,
+            trend_chart=trend_chart,
             pdf_url=f"{reverse('certification:report-summary')}?{query.urlencode()}&format=pdf",
             xlsx_url=f"{reverse('certification:report-summary')}?{query.urlencode()}&format=xlsx",
         )

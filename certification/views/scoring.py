@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from antt.database.replica import report_reads
 from antt.web.downloads import name_download
 from certification.documents.wording import KIND_LABELS
 from certification.models import Campaign, Result, ScoringRun
@@ -47,34 +48,36 @@ def _kind_rows(summary: dict) -> list[dict]:
 def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)
     province_level = _province_level(request.user, campaign)
-    summary = {}
-    if province_level:
-        summary = (
-            Result.objects.filter(campaign=campaign, unit=campaign.province)
-            .values_list("rollup", flat=True)
-            .first()
-            or {}
+    can_score = can_manage_province(request.user, campaign.province)
+    with report_reads():  # the results (lazy querysets, read while rendering) from the replica
+        summary = {}
+        if province_level:
+            summary = (
+                Result.objects.filter(campaign=campaign, unit=campaign.province)
+                .values_list("rollup", flat=True)
+                .first()
+                or {}
+            )
+        communes = (
+            Result.objects.filter(
+                campaign=campaign, unit__kind=Unit.Kind.COMMUNE, unit__in=visible_units(request.user)
+            )
+            .select_related("unit")
+            .order_by("unit__path")
         )
-    communes = (
-        Result.objects.filter(
-            campaign=campaign, unit__kind=Unit.Kind.COMMUNE, unit__in=visible_units(request.user)
+        return render(
+            request,
+            "certification/scoring/campaign_results.html",
+            {
+                "campaign": campaign,
+                "province_level": province_level,
+                "kind_rows": _kind_rows(summary),
+                "is_forecast": summary.get("is_forecast", False),
+                "communes": communes,
+                "runs": campaign.scoring_runs.all()[:5] if province_level else [],
+                "can_score": can_score,
+            },
         )
-        .select_related("unit")
-        .order_by("unit__path")
-    )
-    return render(
-        request,
-        "certification/scoring/campaign_results.html",
-        {
-            "campaign": campaign,
-            "province_level": province_level,
-            "kind_rows": _kind_rows(summary),
-            "is_forecast": summary.get("is_forecast", False),
-            "communes": communes,
-            "runs": campaign.scoring_runs.all()[:5] if province_level else [],
-            "can_score": can_manage_province(request.user, campaign.province),
-        },
-    )
 
 
 @login_required
@@ -141,7 +144,8 @@ def results_export(request: HttpRequest, pk: int) -> FileResponse:
     campaign = get_campaign_for_user(request.user, pk)
     units = None if is_global(request.user) else visible_units(request.user)
     handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_results([campaign], handle, units=units)
+    with report_reads():
+        write_results([campaign], handle, units=units)
     handle.seek(0)
     response = FileResponse(
         handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
