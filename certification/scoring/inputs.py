@@ -484,7 +484,7 @@ def units_current(campaign: Campaign, scope: Q) -> bool:
         cursor.execute(
             f"SELECT count(*) FROM ({sql}) q WHERE q.existing IS NULL OR q.existing <> q.digest", params
         )
-        return cursor.fetchone()[0] == 0
+        return bool(cursor.fetchone()[0] == 0)
 
 
 def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> Gathered:
