@@ -348,7 +348,7 @@ def _inputs_digest() -> str:
     columns, its assessment (id, **version**, set, decision, figures), its registration and last
     year's figures. The answers are not read: ``Assessment.version`` is bumped by every service
     that changes an answer, an appraisal, a figure, a note or a status
-    (``certification.services.rules.bump_version``; ``tests/certification/test_versioning.py``),
+    (``certification.services.rules.bump_version``; ``tests/certification/scoring/test_results.py``),
     so (assessment id, version) stands for the assessment's answers. Equal digests ⇒ equal
     engine inputs, so a rerun leaves units whose digests did not change alone (a digest may
     change for something the engine ignores, e.g. a returned item or a plain note: that only
