@@ -20,6 +20,7 @@ import statistics
 import time
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from bench.procs import PeakRSS
 from certification.models import Answer, Assessment, Campaign, Result, ScoringRun
@@ -192,12 +193,15 @@ def unit_rescoring(year: int, *, samples: int = 30, seed: int = 10) -> dict:
         if answer is None:
             continue
         flipped = "not_met" if answer.value != "not_met" else "met"
-        # Bench data only: the service would also audit and queue a rescore on a worker.
+        # Bench data only: the service would also audit and queue a rescore on a worker; it
+        # bumps the version as every service does (scoring knows the answers by it).
         Answer.objects.filter(pk=answer.pk).update(value=flipped, appraised_value="")
+        Assessment.objects.filter(pk=assessment_id).update(version=F("version") + 1)
         started = time.perf_counter()
         rescore_unit(unit_id, campaign.pk)
         ours.append(time.perf_counter() - started)
         Answer.objects.filter(pk=answer.pk).update(value=answer.value, appraised_value=answer.appraised_value)
+        Assessment.objects.filter(pk=assessment_id).update(version=F("version") + 1)
         rescore_unit(unit_id, campaign.pk)  # back to the data set's state (not timed)
         with connection.cursor() as cursor:
             baseline.append(

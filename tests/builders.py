@@ -7,9 +7,10 @@ import datetime
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from certification.models import Assessment, Campaign, CriteriaSet, Criterion, Result
+from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Result
 from certification.models.criteria import UnitKind
 from certification.services import entry
 from units.models import RoleAssignment, Unit
@@ -42,6 +43,15 @@ def result_rows(campaign: Campaign, key: str, *more: str) -> list[tuple]:
     """The campaign's results ordered by ``key``: key, ``more``, RESULT_COLUMNS, input_hash."""
     rows = Result.objects.filter(campaign=campaign).order_by(key)
     return list(rows.values_list(key, *more, *RESULT_COLUMNS, "input_hash"))
+
+
+def change_answers(answers: QuerySet[Answer], **fields) -> None:
+    """Change answers behind the services' back, bumping their assessments' version as every
+    service that changes an answer does (scoring knows an assessment's answers by its id and
+    version: docs/scoring.md)."""
+    assessment_ids = list(answers.values_list("assessment_id", flat=True).distinct())
+    answers.update(**fields)
+    Assessment.objects.filter(pk__in=assessment_ids).update(version=F("version") + 1)
 
 
 def make_unit(code: str, name: str, kind: str, parent: Unit | None = None, label: str = "", **fields) -> Unit:

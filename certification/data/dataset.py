@@ -391,6 +391,9 @@ def _answer_rows(campaign: Campaign, *, seed: int, fill_ratio: float, fail_ratio
         .order_by("id")
     )
     rows = list(queryset)
+    # New answers are a change of these assessments: their version says so, as the services'
+    # (scoring knows an assessment's answers by its id and version).
+    Assessment.objects.filter(pk__in=[row[0] for row in rows]).update(version=models.F("version") + 1)
     leaves = _leaves({row[3] for row in rows})
     # The queries run now, not when the COPY below pulls the first row (one connection).
     return _answer_values(rows, leaves, previous, campaign.year, seed, fill_ratio, fail_ratio)

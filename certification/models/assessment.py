@@ -60,6 +60,9 @@ class Assessment(models.Model):
     unit = models.ForeignKey("units.Unit", models.PROTECT, related_name="assessments")
     criteria_set = models.ForeignKey("certification.CriteriaSet", models.PROTECT, related_name="assessments")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Every service bumps it before changing the assessment or an answer
+    # (services/rules.bump_version); scoring also relies on it: a unit's input hash names the
+    # answers by (assessment id, version) instead of reading them (docs/scoring.md).
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
     # Figures for KDC-4a (this year; last year's come from the previous campaign's assessment).
     crime_count = models.PositiveIntegerField(_("crimes"), null=True, blank=True)

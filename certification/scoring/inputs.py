@@ -331,8 +331,7 @@ def answer_details(
     return found
 
 
-NO_ANSWERS = "-" * 32  # the answers' digest of a unit without assessment or answers
-HASH_FORMAT = "sql-1"  # part of every input hash: change it when the hashed text changes
+HASH_FORMAT = "sql-2"  # part of every input hash: change it when the hashed text changes
 
 
 def _text(expr: str) -> str:
@@ -344,79 +343,16 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN '1' ELSE '0' END"
 
 
-def answer_text() -> str:
-    """One answer as text, every column the engine can see; a note is spelled with its length
-    first, so no separator inside it can make two different answer lists spell the same text."""
-    return " || ':' || ".join(
-        [
-            "CAST(a.criterion_id AS TEXT)",
-            "a.value",
-            "a.appraised_value",
-            _text("a.number"),
-            _text("a.self_points"),
-            _text("a.appraised_points"),
-            "CAST(length(a.note) AS TEXT)",
-            "a.note",
-        ]
-    )
-
-
-def answer_digests(
-    assessment_ids: Sequence[int], bits: dict[int, tuple[int, int]] | None = None
-) -> tuple[dict[int | None, str], dict[int, tuple[int, int, int]] | None]:
-    """(assessment id → md5 of every column of every answer the engine can see, in criterion
-    order; None) for ``assessment_ids``: one GROUP BY, like the answers' masks, computed by the
-    database. With ``bits`` (PostgreSQL; from scratch, when every unit will be scored) the same
-    pass also folds the answers into their masks (:func:`answer_masks`), one read of the
-    answers instead of two: (digests, masks)."""
-    if not assessment_ids:
-        return {}, ({} if bits is not None else None)
-    ids_sql, ids_params = ids_in("a.assessment_id", assessment_ids)
-    row = answer_text()
-    if connection.vendor != "postgresql":
-        # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in row order.
-        sql = f"""SELECT assessment_id, md5(group_concat(t, ',')) FROM (
-            SELECT a.assessment_id, {row} AS t FROM {Answer._meta.db_table} a WHERE {ids_sql}
-            ORDER BY a.assessment_id, a.criterion_id)
-            GROUP BY assessment_id"""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ids_params)
-            digests: dict[int | None, str] = dict(cursor.fetchall())
-        return digests, (answer_masks(assessment_ids, bits) if bits is not None else None)
-    if bits is None:
-        sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id))
-            FROM {Answer._meta.db_table} a WHERE {ids_sql} GROUP BY a.assessment_id"""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ids_params)
-            return dict(cursor.fetchall()), None
-    words = sorted({word for word, _bit in bits.values()}) or [0]
-    mapping_sql, mapping_params = _mapping(bits) if bits else ("(VALUES (NULL::BIGINT, 0::BIGINT, 0))", [])
-    folded = ", ".join(
-        f"BIT_OR(CASE WHEN m.column3 = {int(word)} AND {EFFECTIVE} = '{value}' THEN m.column2 ELSE 0 END)"
-        for word in words
-        for value in (scoring.MET, scoring.NOT_MET, scoring.NA)
-    )
-    sql = f"""SELECT a.assessment_id, md5(string_agg({row}, ',' ORDER BY a.criterion_id)), {folded}
-        FROM {Answer._meta.db_table} a LEFT JOIN {mapping_sql} AS m ON m.column1 = a.criterion_id
-        WHERE {ids_sql} GROUP BY a.assessment_id"""
-    digests = {}
-    masks: dict[int, list[int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*mapping_params, *ids_params])
-        for assessment_id, digest, *values in cursor.fetchall():
-            digests[assessment_id] = digest
-            for i, word in enumerate(words):
-                _fold(masks, assessment_id, word, *values[3 * i : 3 * i + 3])
-    return digests, {k: (v[0], v[1], v[2]) for k, v in masks.items() if any(v)}
-
-
 def _inputs_digest() -> str:
-    """md5, computed by the database, of everything but the answers that a unit's result
-    depends on: the unit's own columns, its assessment (id, set, decision, figures), its
-    registration and last year's figures (:func:`answer_digests` covers the answers). Equal
-    digests ⇒ equal engine inputs, so a rerun leaves units whose digests did not change alone
-    (a digest may change for something the engine ignores, e.g. a note on a plain criterion or
-    an undecided status: that only recomputes an identical row)."""
+    """md5, computed by the database, of everything a unit's result depends on: the unit's own
+    columns, its assessment (id, **version**, set, decision, figures), its registration and last
+    year's figures. The answers are not read: ``Assessment.version`` is bumped by every service
+    that changes an answer, an appraisal, a figure, a note or a status
+    (``certification.services.rules.bump_version``; ``tests/certification/scoring/test_results.py``),
+    so (assessment id, version) stands for the assessment's answers. Equal digests ⇒ equal
+    engine inputs, so a rerun leaves units whose digests did not change alone (a digest may
+    change for something the engine ignores, e.g. a returned item or a plain note: that only
+    recomputes an identical row)."""
     decided = ", ".join(f"'{status}'" for status in scoring.DECIDED)
     parts = [
         "%s",
@@ -426,6 +362,7 @@ def _inputs_digest() -> str:
         f"{UNIT}.ineligible_reason",
         _text(f"{UNIT}.household_count"),
         _text("s.id"),
+        _text("s.version"),
         _text("s.criteria_set_id"),
         f"CASE WHEN s.status IN ({decided}) THEN s.status ELSE '' END",
         _text("s.crime_count"),
@@ -499,7 +436,7 @@ class Gathered(NamedTuple):
     registrations: dict[int, RegistrationRow]
     last_year: dict[int, Figures]
     existing: dict[int, str]  # the input hash of the unit's current result
-    digests: dict[int, str]  # the digest of its inputs but the answers
+    digests: dict[int, str]  # the digest of its inputs (:func:`_inputs_digest`)
 
 
 def units_query(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> tuple[str, list[Any]]:
@@ -516,7 +453,7 @@ def units_query(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -
                p.violation_count AS p_violation,
                r.input_hash AS existing, {_inputs_digest()} AS digest
         FROM {UNIT}
-        {_lookup(Assessment, "s", "id, criteria_set_id, status, crime_count, social_evil_count, violation_count", join=whole_campaign)}
+        {_lookup(Assessment, "s", "id, version, criteria_set_id, status, crime_count, social_evil_count, violation_count", join=whole_campaign)}
         {_lookup(Registration, "g", "id, households_total, households_registered", join=whole_campaign)}
         {_lookup(Result, "r", "input_hash", join=whole_campaign)}
         {_lookup(Assessment, "p", "id, crime_count, social_evil_count, violation_count", previous=True, join=whole_campaign)}
@@ -534,10 +471,26 @@ def units_query(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -
     return sql, params
 
 
+def units_current(campaign: Campaign, scope: Q) -> bool:
+    """True when every unit matching ``scope`` has a row carrying its input digest, decided by
+    the database over the whole scope (hash joins, as ``whole_campaign``): no row reaches
+    Python. False also for a unit whose hash Python extends (a draft set's fingerprint, a
+    commune's XA-4): ask :func:`gather_units` then."""
+    sql, params = units_query(campaign, scope, whole_campaign=True)
+    with connection.cursor() as cursor:
+        # A count, not EXISTS: EXISTS makes the planner bet on an early row (merge joins along
+        # every unit's primary key, ~1 s for one province); all rows are read anyway when
+        # nothing changed, the case this asks about.
+        cursor.execute(
+            f"SELECT count(*) FROM ({sql}) q WHERE q.existing IS NULL OR q.existing <> q.digest", params
+        )
+        return bool(cursor.fetchone()[0] == 0)
+
+
 def gather_units(campaign: Campaign, scope: Q, *, whole_campaign: bool = False) -> Gathered:
     """Everything per unit in one query: the unit, its assessment and registration in the
     campaign, last year's figures, the hash of its current result and the digest of its inputs
-    but the answers (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
+    (:func:`_inputs_digest`). Each related row is one lookup on its (campaign,
     unit) index per unit (:func:`_lookup`): a chunk reads its own units' rows, not the campaign's.
     ``whole_campaign`` (the campaign-wide check): plain joins, which the planner hashes, faster
     over a whole campaign than one lookup per unit (docs/benchmarks.md)."""

@@ -26,7 +26,7 @@ from django.db.models import Q
 
 from certification.models import Answer, Campaign, CriteriaSet, Criterion, Result, ScoreItem, ScoreSheet
 from certification.scoring import engine as scoring
-from certification.scoring.inputs import EFFECTIVE, NO_ANSWERS, answer_text, units_query
+from certification.scoring.inputs import EFFECTIVE, units_query
 from units.models import UnitChange
 
 
@@ -141,21 +141,16 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
     )
     sql = f"""
     WITH u AS MATERIALIZED ({units_sql}),
-    ans AS MATERIALIZED (
-        SELECT a.* FROM {answers} a WHERE a.assessment_id IN (SELECT sid FROM u WHERE sid IS NOT NULL)
-    ),
-    d AS (
-        SELECT a.assessment_id, md5(string_agg({answer_text()}, ',' ORDER BY a.criterion_id)) AS digest
-        FROM ans a GROUP BY a.assessment_id
-    ),
     c AS MATERIALIZED (
-        SELECT u.*, u.digest || COALESCE(d.digest, '{NO_ANSWERS}') AS input_hash,
+        SELECT u.*, u.digest AS input_hash,
                CASE WHEN u.gid IS NOT NULL AND u.hh_total IS NOT NULL THEN u.hh_total ELSE u.household_count END AS hh_total_eff,
                {_figures()} AS figures,
                CASE WHEN {_figures()} IS NULL THEN NULL WHEN {_increased()} THEN 'not_met' ELSE 'met' END AS suggestion,
                CASE WHEN u.status IN ({decided}) THEN u.status ELSE '' END AS decision
-        FROM u LEFT JOIN d ON d.assessment_id = u.sid
-        WHERE u.existing IS DISTINCT FROM u.digest || COALESCE(d.digest, '{NO_ANSWERS}')
+        FROM u WHERE u.existing IS DISTINCT FROM u.digest
+    ),
+    ans AS MATERIALIZED (  -- the changed units' answers only (none when nothing changed)
+        SELECT a.* FROM {answers} a WHERE a.assessment_id IN (SELECT sid FROM c WHERE sid IS NOT NULL)
     ),
     ok_sets AS (
         SELECT cs.id FROM {CriteriaSet._meta.db_table} cs
@@ -186,18 +181,22 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                count(*) FILTER (WHERE state = 'na') AS n_na,
                count(*) FILTER (WHERE state = 'not_met') AS n_unmet,
                count(*) FILTER (WHERE state = 'missing') AS n_missing,
-               jsonb_agg(code ORDER BY ord, cid) FILTER (WHERE state = 'not_met') AS unmet,
-               jsonb_agg(code ORDER BY ord, cid) FILTER (WHERE state = 'missing') AS missing,
-               string_agg(code, ', ' ORDER BY ord, cid) FILTER (WHERE state = 'not_met') AS unmet_text,
-               string_agg(code, ', ' ORDER BY ord, cid) FILTER (WHERE state = 'missing') AS missing_text,
-               string_agg(reason, '. ' ORDER BY ord, cid) FILTER (WHERE reason <> '') AS reasons,
+               array_agg(code) FILTER (WHERE state = 'not_met') AS unmet_codes,
+               array_agg(code) FILTER (WHERE state = 'missing') AS missing_codes,
+               string_agg(reason, '. ') FILTER (WHERE reason <> '') AS reasons,
                bool_or(to_engine) AS to_engine
-        FROM st GROUP BY unit_id
+        -- The lists follow the criteria's order: the aggregates read st sorted by (unit, order,
+        -- id) and keep that order (one sort, instead of one per unit and list for ORDER BY
+        -- inside each aggregate on PostgreSQL 15: a fifth of the statement). The statement
+        -- writes, so it never runs in parallel workers that could interleave the rows.
+        FROM (SELECT * FROM st ORDER BY unit_id, ord, cid) st GROUP BY unit_id
     ),
     f AS (
         SELECT c.unit_id, c.sid, c.input_hash, c.is_eligible, c.decision, c.gid,
-               c.ineligible_reason, agg.n_scored, agg.n_na, agg.n_unmet, agg.n_missing, agg.unmet,
-               agg.missing, agg.unmet_text, agg.missing_text, agg.reasons,
+               c.ineligible_reason, agg.n_scored, agg.n_na, agg.n_unmet, agg.n_missing,
+               to_jsonb(agg.unmet_codes) AS unmet, to_jsonb(agg.missing_codes) AS missing,
+               array_to_string(agg.unmet_codes, ', ') AS unmet_text,
+               array_to_string(agg.missing_codes, ', ') AS missing_text, agg.reasons,
                CASE WHEN agg.n_unmet > 0 THEN 'fail' WHEN agg.n_missing > 0 THEN 'pending' ELSE 'pass' END AS computed,
                c.is_eligible AND c.sid IS NOT NULL AND (
                    c.set_id NOT IN (SELECT id FROM ok_sets) OR COALESCE(agg.to_engine, FALSE)

@@ -13,7 +13,7 @@ from certification.scoring import engine as scoring
 from certification.scoring import results
 from certification.scoring.inputs import load_plans
 from certification.scoring.runs import plan_chunks
-from tests.builders import RESULT_COLUMNS
+from tests.builders import RESULT_COLUMNS, change_answers
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +161,7 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
     # Change a few inputs of different kinds; only those units (and communes whose XA-4 moved)
     # may be rewritten.
     changed_answer = rng.choice([a for a in answers if a.value == "met"])
-    Answer.objects.filter(pk=changed_answer.pk).update(value="not_met", appraised_value="")
+    change_answers(Answer.objects.filter(pk=changed_answer.pk), value="not_met", appraised_value="")
     noted = rng.choice(
         list(
             Answer.objects.filter(
@@ -169,7 +169,7 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
             )
         )
     )
-    Answer.objects.filter(pk=noted.pk).update(value="met", note="Đã xác minh")
+    change_answers(Answer.objects.filter(pk=noted.pk), value="met", note="Đã xác minh")
     decided = Assessment.objects.filter(campaign=campaign).exclude(status="recognized").order_by("pk").first()
     Assessment.objects.filter(pk=decided.pk).update(status="recognized")
     unregistered = Registration.objects.filter(campaign=campaign).order_by("-pk").first()
@@ -208,10 +208,13 @@ def test_the_campaign_wide_check_sees_every_kind_of_change(change):
     area = Assessment.objects.filter(campaign=campaign, unit__kind="residential_area").order_by("pk").first()
     if change == "answer":
         answer = Answer.objects.filter(assessment=area).order_by("pk").first()
-        Answer.objects.filter(pk=answer.pk).update(value="not_met" if answer.value != "not_met" else "met")
+        change_answers(
+            Answer.objects.filter(pk=answer.pk), value="not_met" if answer.value != "not_met" else "met"
+        )
     elif change == "note":
-        Answer.objects.filter(pk=Answer.objects.filter(assessment=area).order_by("pk").first().pk).update(
-            note="mới"
+        change_answers(
+            Answer.objects.filter(pk=Answer.objects.filter(assessment=area).order_by("pk").first().pk),
+            note="mới",
         )
     elif change == "decision":
         Assessment.objects.filter(pk=area.pk).update(status="revoked")
@@ -226,7 +229,7 @@ def test_the_campaign_wide_check_sees_every_kind_of_change(change):
     else:
         commune = Assessment.objects.filter(campaign=campaign, unit__kind="commune").order_by("pk").first()
         answer = Answer.objects.filter(assessment=commune).order_by("pk").first()
-        Answer.objects.filter(pk=answer.pk).update(value="na")
+        change_answers(Answer.objects.filter(pk=answer.pk), value="na")
     assert not results.campaign_unchanged(campaign)
     score_everything(campaign)
     assert results.campaign_unchanged(campaign)

@@ -8,6 +8,7 @@ from certification.models import Answer, Assessment, Result
 from certification.scoring import inputs as results_io
 from certification.scoring import results
 from certification.services.scoring import schedule_rescore
+from tests.builders import change_answers
 from tests.certification.scoring.conftest import YEAR
 from units.models import RecognizingAuthority, Unit
 
@@ -87,7 +88,7 @@ def test_a_rerun_with_identical_inputs_rewrites_nothing(campaign, areas, assess)
 def test_a_changed_answer_rewrites_only_that_units_row(campaign, areas, assess):
     assessments = [assess(unit) for unit in areas]
     results.score_campaign_units(campaign, [u.pk for u in areas])
-    Answer.objects.filter(assessment=assessments[2], criterion__code="KDC-5").update(value="not_met")
+    change_answers(Answer.objects.filter(assessment=assessments[2], criterion__code="KDC-5"), value="not_met")
     report = results.score_campaign_units(campaign, [u.pk for u in areas])
     assert report.written == 1
     assert result(campaign, areas[2]).unmet_codes == ["KDC-5"]
@@ -243,7 +244,7 @@ def test_rescoring_one_unit_updates_its_commune_and_the_province(campaign, provi
     results.score_chunk(campaign, [commune.pk])
     results.summarize_province(campaign)
     for assessment in assessments[:2]:
-        Answer.objects.filter(assessment=assessment, criterion__code="KDC-2").update(value="not_met")
+        change_answers(Answer.objects.filter(assessment=assessment, criterion__code="KDC-2"), value="not_met")
         results.rescore_unit(assessment.unit_id, campaign.pk)
     assert result(campaign, areas[0]).outcome == "fail"
     assert result(campaign, commune).rollup["recognized"] == 3
@@ -270,7 +271,7 @@ def test_on_a_worker_the_province_summary_is_debounced_not_recomputed_after_ever
         summarize_province_task, "apply_async", lambda args, countdown: queued.append((args, countdown))
     )
     for area in areas[:3]:
-        Answer.objects.filter(assessment__unit=area, criterion__code="KDC-2").update(value="not_met")
+        change_answers(Answer.objects.filter(assessment__unit=area, criterion__code="KDC-2"), value="not_met")
         rescore_unit_task(area.pk, campaign.pk)  # what the worker runs
     assert result(campaign, areas[0]).outcome == "fail"  # the unit and its commune: at once
     assert result(campaign, commune).rollup["recognized"] == 2
@@ -335,6 +336,42 @@ def test_an_officers_saved_answer_rescores_the_unit_and_its_commune_after_commit
     assert result(current, area).unmet_codes == ["KDC-2"]
     assert result(current, commune).rollup["recognized"] == 0
     assert result(current, province).rollup["kinds"]["residential_area"]["fail"] == 1
+
+
+def test_answers_changed_through_the_services_are_seen_by_the_next_run(
+    province, campaign, area, officer, appraiser, assess
+):
+    """Scoring knows an assessment's answers by its id and version (docs/scoring.md): every
+    service that changes an answer bumps the version, so the next run rescores the unit."""
+    from django.utils import timezone
+
+    from certification.services.campaigns import open_campaign
+    from certification.services.entry import save_answers
+    from certification.services.transitions import appraise_assessment
+
+    current = open_campaign(year=timezone.localdate().year + 1, province=province)  # entry still open
+    assessment = assess(area, target=current, status="draft")
+    results.score_campaign_units(current, [area.pk])
+    assert result(current, area).outcome == "pass"
+
+    save_answers(
+        assessment=assessment,
+        by=officer,
+        expected_version=assessment.version,
+        changes={"KDC-2": {"value": "not_met"}},
+    )
+    assert results.score_campaign_units(current, [area.pk]).written == 1
+    assert result(current, area).unmet_codes == ["KDC-2"]
+
+    Assessment.objects.filter(pk=assessment.pk).update(status="submitted")
+    appraise_assessment(
+        assessment=Assessment.objects.get(pk=assessment.pk),
+        by=appraiser,
+        values={"KDC-2": {"appraised_value": "met"}, "KDC-5": {"appraised_value": "not_met"}},
+    )
+    assert results.score_campaign_units(current, [area.pk]).written == 1
+    assert result(current, area).unmet_codes == ["KDC-5"]
+    assert results.score_campaign_units(current, [area.pk]).written == 0
 
 
 def test_a_change_to_the_draft_set_a_unit_is_assessed_on_rescores_it(campaign, area, assess):
