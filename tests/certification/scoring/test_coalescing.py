@@ -9,6 +9,7 @@ from certification.models import Answer, Result
 from certification.scoring import results
 from certification.services.scoring import schedule_rescore
 from certification.tasks import scoring as tasks
+from tests.builders import change_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def worker_mode(settings, redis_url, monkeypatch):
 
 def save(unit, value: str, campaign) -> None:
     """What a save does once it has committed: the answer changed, its unit asked for."""
-    Answer.objects.filter(assessment__unit=unit, criterion__code="KDC-2").update(value=value)
+    change_answers(Answer.objects.filter(assessment__unit=unit, criterion__code="KDC-2"), value=value)
     tasks.request_rescore(unit.pk, campaign.pk)  # what schedule_rescore's on-commit callback runs
 
 
@@ -53,7 +54,9 @@ def test_a_burst_of_saves_queues_one_drain_that_scores_every_saved_unit_and_thei
         assess(unit)
     results.score_chunk(campaign, [commune.pk])
     with django_capture_on_commit_callbacks(execute=True):  # through the service's hook once
-        Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+        change_answers(
+            Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2"), value="not_met"
+        )
         schedule_rescore(unit_id=areas[0].pk, campaign_id=campaign.pk)
     for _ in range(3):  # each officer saves several times during the burst
         for area in areas[:3]:
@@ -114,7 +117,9 @@ def test_without_a_broker_a_save_is_rescored_at_once(
     assess(areas[0])
     results.score_chunk(campaign, [commune.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+        change_answers(
+            Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2"), value="not_met"
+        )
         schedule_rescore(unit_id=areas[0].pk, campaign_id=campaign.pk)
     assert outcome(campaign, areas[0]) == "fail"
 
@@ -145,7 +150,7 @@ def test_units_a_killed_drain_had_taken_are_scored_by_the_next_one(
     for unit in areas[:2]:
         assess(unit)
     results.score_chunk(campaign, [commune.pk])
-    Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2").update(value="not_met")
+    change_answers(Answer.objects.filter(assessment__unit=areas[0], criterion__code="KDC-2"), value="not_met")
     redis.Redis.from_url(redis_url).sadd(
         f"antt:rescore-taken:{campaign.pk}", areas[0].pk
     )  # taken, then killed
