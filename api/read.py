@@ -50,6 +50,7 @@ class PageQuery(Schema):
     limit: int = LIMIT
 
 
+# The filters of each list, as query parameters in the order the schema documents them.
 class Scope(Schema):
     scope: int | None = None
 
@@ -64,9 +65,8 @@ class UnitFilters(Scope):
     year: int | None = None
 
 
-class ScopeYearStatus(Scope):
-    year: int | None = None
-    status: str | None = None
+class ScopeYearStatus(YearStatus, Scope):
+    """scope, year, status."""
 
 
 class ScopeYearStatusKind(ScopeYearStatus):
