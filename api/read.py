@@ -3,13 +3,14 @@
 Lists are cursor pages in id order, filtered by ``scope`` (a unit id: its subtree), ``year``,
 ``status`` and ``kind`` (the unit's kind) where they apply."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from antt.web.downloads import name_download
@@ -29,7 +30,7 @@ from certification.selectors.documents import DOCUMENT_ROLES
 from certification.services.printing import record_download
 from units.access import get_for_user, require_role, scope_queryset, visible_units
 from units.history import HistoryEntry, unit_history
-from units.models import Unit
+from units.models import Unit, valid_in_q
 
 router = Router()
 LIMIT = 100
@@ -42,6 +43,75 @@ def _in_scope(request: HttpRequest, queryset: QuerySet, scope: int | None, field
     root = get_for_user(request.user, Unit, scope)
     prefix = f"{field}__" if field else ""
     return queryset.filter(**{f"{prefix}path__startswith": root.path})
+
+
+class PageQuery(Schema):
+    cursor: str | None = None
+    limit: int = LIMIT
+
+
+# The filters of each list, as query parameters in the order the schema documents them.
+class Scope(Schema):
+    scope: int | None = None
+
+
+class YearStatus(Schema):
+    year: int | None = None
+    status: str | None = None
+
+
+class UnitFilters(Scope):
+    kind: str | None = None
+    year: int | None = None
+
+
+class ScopeYearStatus(YearStatus, Scope):
+    """scope, year, status."""
+
+
+class ScopeYearStatusKind(ScopeYearStatus):
+    kind: str | None = None
+
+
+class AssessmentFilters(ScopeYearStatusKind):
+    campaign: int | None = None
+
+
+type Lookup = str | Callable[[Any], Q]
+
+
+def listing[M: Model](
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    filters: Schema,
+    paging: PageQuery,
+    row: Callable[[M], dict[str, Any]],
+    *,
+    unit_field: str = "unit",
+    **lookups: Lookup,
+) -> dict[str, Any]:
+    """A list endpoint's body: ``scope`` (the subtree of a unit, 404 if not visible), then each other
+    filter given a value (``None``, ``0`` or ``""``: no filter) as ``lookups[name]`` (a field lookup,
+    or a function of the value giving a ``Q``; the filter's own name by default), then a cursor page."""
+    values = filters.dict()
+    queryset = _in_scope(request, queryset, values.pop("scope", None), unit_field)
+    for name, value in values.items():
+        if value:
+            lookup = lookups.get(name, name)
+            queryset = queryset.filter(lookup(value) if callable(lookup) else Q(**{lookup: value}))
+    return page(queryset, paging.cursor, paging.limit, row)
+
+
+BY_CAMPAIGN_AND_UNIT: dict[str, Lookup] = {
+    "year": "campaign__year",
+    "kind": "unit__kind",
+    "campaign": "campaign_id",
+}
+
+
+def in_force_q(year: int) -> Q:
+    """Criteria sets in force in ``year``."""
+    return Q(year_from__lte=year) & (Q(year_to__isnull=True) | Q(year_to__gte=year))
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -74,21 +144,11 @@ def _history_row(entry: HistoryEntry) -> dict[str, Any]:
 
 
 @router.get("/units", response=schemas.UnitPage, tags=["units"])
-def unit_list(
-    request: HttpRequest,
-    scope: int | None = None,
-    kind: str | None = None,
-    year: int | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
-) -> dict[str, Any]:
+def unit_list(request: HttpRequest, filters: Query[UnitFilters], paging: Query[PageQuery]) -> dict[str, Any]:
     """The units of the caller's subtrees (the tree: ``parent_id``, ``depth``); ``year``: those existing that year."""
-    units = _in_scope(request, visible_units(request.user), scope, field="")
-    if kind:
-        units = units.filter(kind=kind)
-    if year:
-        units = units.valid_in(year)
-    return page(units, cursor, limit, unit_row)
+    return listing(
+        request, visible_units(request.user), filters, paging, unit_row, unit_field="", year=valid_in_q
+    )
 
 
 @router.get("/units/{int:unit_id}", response=schemas.UnitDetail, tags=["units"])
@@ -123,18 +183,10 @@ def campaign_row(campaign: Campaign) -> dict[str, Any]:
 
 @router.get("/campaigns", response=schemas.CampaignPage, tags=["campaigns"])
 def campaign_list(
-    request: HttpRequest,
-    year: int | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[YearStatus], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     campaigns = visible_campaigns(request.user).prefetch_related("criteria_sets")
-    if year:
-        campaigns = campaigns.filter(year=year)
-    if status:
-        campaigns = campaigns.filter(status=status)
-    return page(campaigns, cursor, limit, campaign_row)
+    return listing(request, campaigns, filters, paging, campaign_row)
 
 
 def set_row(criteria_set: CriteriaSet) -> dict[str, Any]:
@@ -154,19 +206,10 @@ def set_row(criteria_set: CriteriaSet) -> dict[str, Any]:
 
 @router.get("/criteria-sets", response=schemas.CriteriaSetPage, tags=["criteria"])
 def criteria_set_list(
-    request: HttpRequest,
-    year: int | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[YearStatus], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     """National sets and the sets of the caller's provinces; ``year``: the sets in force that year."""
-    sets = visible_sets(request.user)
-    if year:
-        sets = sets.filter(year_from__lte=year).filter(Q(year_to__isnull=True) | Q(year_to__gte=year))
-    if status:
-        sets = sets.filter(status=status)
-    return page(sets, cursor, limit, set_row)
+    return listing(request, visible_sets(request.user), filters, paging, set_row, year=in_force_q)
 
 
 @router.get("/criteria-sets/{int:set_id}", response=schemas.CriteriaSetDetail, tags=["criteria"])
@@ -216,25 +259,9 @@ def _assessments(request: HttpRequest) -> QuerySet[Assessment]:
 
 @router.get("/assessments", response=schemas.AssessmentPage, tags=["assessments"])
 def assessment_list(
-    request: HttpRequest,
-    scope: int | None = None,
-    year: int | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    campaign: int | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[AssessmentFilters], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    found = _in_scope(request, _assessments(request), scope)
-    if year:
-        found = found.filter(campaign__year=year)
-    if status:
-        found = found.filter(status=status)
-    if kind:
-        found = found.filter(unit__kind=kind)
-    if campaign:
-        found = found.filter(campaign_id=campaign)
-    return page(found, cursor, limit, assessment_row)
+    return listing(request, _assessments(request), filters, paging, assessment_row, **BY_CAMPAIGN_AND_UNIT)
 
 
 def assessment_detail_row(assessment: Assessment) -> dict[str, Any]:
@@ -287,30 +314,11 @@ def reasons_row(found: reasons.Reasons) -> dict[str, Any]:
 
 @router.get("/results", response=schemas.ResultPage, tags=["results"])
 def result_list(
-    request: HttpRequest,
-    scope: int | None = None,
-    year: int | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    campaign: int | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[AssessmentFilters], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     """The engine's result of each unit with its reasons in words (``status``: the outcome)."""
-    found = _in_scope(
-        request,
-        scope_queryset(request.user, Result.objects.select_related("unit", "campaign", "assessment")),
-        scope,
-    )
-    if year:
-        found = found.filter(campaign__year=year)
-    if status:
-        found = found.filter(outcome=status)
-    if kind:
-        found = found.filter(unit__kind=kind)
-    if campaign:
-        found = found.filter(campaign_id=campaign)
-    data = page(found, cursor, limit, lambda r: r)
+    results = scope_queryset(request.user, Result.objects.select_related("unit", "campaign", "assessment"))
+    data = listing(request, results, filters, paging, lambda r: r, **BY_CAMPAIGN_AND_UNIT, status="outcome")
     rows: list[Result] = data["items"]
     by_assessment = reasons.for_assessments([r.assessment for r in rows if r.assessment_id])
     data["items"] = [
@@ -367,19 +375,9 @@ def decision_row(d: Decision) -> dict[str, Any]:
 
 @router.get("/decisions", response=schemas.DecisionPage, tags=["documents"])
 def decision_list(
-    request: HttpRequest,
-    scope: int | None = None,
-    year: int | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[ScopeYearStatus], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    found = _in_scope(request, _decisions(request), scope, field="issuer")
-    if year:
-        found = found.filter(year=year)
-    if status:
-        found = found.filter(status=status)
-    return page(found, cursor, limit, decision_row)
+    return listing(request, _decisions(request), filters, paging, decision_row, unit_field="issuer")
 
 
 def _file(data: bytes, filename: str) -> HttpResponse:
@@ -418,22 +416,9 @@ def certificate_row(c: Certificate) -> dict[str, Any]:
 
 @router.get("/certificates", response=schemas.CertificatePage, tags=["documents"])
 def certificate_list(
-    request: HttpRequest,
-    scope: int | None = None,
-    year: int | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    cursor: str | None = None,
-    limit: int = LIMIT,
+    request: HttpRequest, filters: Query[ScopeYearStatusKind], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    found = _in_scope(request, _certificates(request), scope)
-    if year:
-        found = found.filter(year=year)
-    if status:
-        found = found.filter(status=status)
-    if kind:
-        found = found.filter(unit__kind=kind)
-    return page(found, cursor, limit, certificate_row)
+    return listing(request, _certificates(request), filters, paging, certificate_row, kind="unit__kind")
 
 
 @router.get(

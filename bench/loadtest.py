@@ -109,6 +109,23 @@ class Browser:
         return self.cookies.get("csrftoken", "")
 
 
+def save_one_answer(b: Browser, path: str, version: int, answer_id: str) -> str:
+    """What the form's autosave sends when one answer is set to "met"; the JSON answer."""
+    _s, _h, text = b.request(
+        "POST save one answer (JSON)",
+        "POST",
+        f"{path}save/",
+        form={
+            "csrfmiddlewaretoken": b.csrf,
+            "version": version,
+            "only": answer_id,
+            f"value-{answer_id}": "met",
+        },
+        headers={"Accept": "application/json", "X-CSRFToken": b.csrf},
+    )
+    return text
+
+
 def _think(rng: random.Random) -> None:
     time.sleep(rng.uniform(0.5, 2.0))
 
@@ -145,18 +162,7 @@ def officer(
         figures = sorted(set(FIGURE_INPUT.findall(page)))
         for answer_id in list(answers)[:3]:
             _think(rng)
-            _s, _h, text = b.request(
-                "POST save one answer (JSON)",
-                "POST",
-                f"{path}save/",
-                form={
-                    "csrfmiddlewaretoken": b.csrf,
-                    "version": version,
-                    "only": answer_id,
-                    f"value-{answer_id}": "met",
-                },
-                headers={"Accept": "application/json", "X-CSRFToken": b.csrf},
-            )
+            text = save_one_answer(b, path, version, answer_id)
             version = json.loads(text)["version"]
         _think(rng)
         form = [("csrfmiddlewaretoken", b.csrf), ("version", version)]

@@ -9,7 +9,6 @@ province and national scale: ``bench/report.py`` compares both runs when both ex
 
 from __future__ import annotations
 
-import datetime
 import math
 import statistics
 import time
@@ -17,11 +16,10 @@ import time
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from api.tokens import create_token
 from bench.fixtures import BenchUsers, bench_users
 from certification.models import Assessment, Campaign
+from tests.api.conftest import bearer, make_token
 from units.models import Unit
 
 
@@ -142,14 +140,7 @@ def api_page_list(users: BenchUsers, campaign: Campaign) -> list[tuple[str, str,
 
 def _api_client(user) -> Client:
     # A token per page, as a province's system would hold one (bench database only).
-    _token, secret = create_token(
-        by=user,
-        name="bench",
-        units=[],
-        can_write=False,
-        expires_on=timezone.localdate() + datetime.timedelta(days=1),
-    )
-    return Client(headers={"Authorization": f"Bearer {secret}"})
+    return bearer(make_token(user, days=1))
 
 
 def measure_page(client: Client, url: str, *, repeat: int) -> dict:

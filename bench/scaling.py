@@ -217,7 +217,16 @@ def fdatasync_ms(pg_test_fsync: str, directory: Path) -> float | None:
 
 
 def web_throughput(base: str, accounts: list[dict], clients: int, seconds: float, max_requests: int) -> dict:
-    from bench.loadtest import CSRF_INPUT, VALUE_RADIO, VERSION_INPUT, Browser, CpuAccount, Stats, percentile
+    from bench.loadtest import (
+        CSRF_INPUT,
+        VALUE_RADIO,
+        VERSION_INPUT,
+        Browser,
+        CpuAccount,
+        Stats,
+        percentile,
+        save_one_answer,
+    )
 
     stats = Stats()
     browsers = []
@@ -259,18 +268,7 @@ def web_throughput(base: str, accounts: list[dict], clients: int, seconds: float
                 answer_id = VALUE_RADIO.search(page).group(1)
                 if not take():
                     return
-                b.request(
-                    "POST save one answer (JSON)",
-                    "POST",
-                    f"{path}save/",
-                    form={
-                        "csrfmiddlewaretoken": b.csrf,
-                        "version": version,
-                        "only": answer_id,
-                        f"value-{answer_id}": "met",
-                    },
-                    headers={"Accept": "application/json", "X-CSRFToken": b.csrf},
-                )
+                save_one_answer(b, path, version, answer_id)
         except Exception as error:  # noqa: BLE001 - recorded as an error already
             with stats.lock:
                 stats.stopped.append(str(error)[:200])

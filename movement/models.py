@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from certification.models.assessment import EvidenceFile
+
 # "xuất sắc" at most 20 % of those rated "tốt" (Hướng dẫn 01/HD-BCA-V05).
 EXCELLENT_CAP_PERCENT = 20
 
@@ -114,22 +116,13 @@ def model_evidence_path(instance: "ModelEvidence", filename: str) -> str:
     return f"evidence/movement/{instance.model_id}/{instance.token}"
 
 
-class ModelEvidence(models.Model):
+class ModelEvidence(EvidenceFile):
     model = models.ForeignKey(MovementModel, models.CASCADE, related_name="evidence")
-    token = models.CharField(max_length=40, unique=True, editable=False)
     file = models.FileField(upload_to=model_evidence_path, max_length=255)
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("model evidence")
         verbose_name_plural = _("model evidence")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class SecurityTeam(models.Model):

@@ -22,10 +22,15 @@ def valid_q(start: datetime.date, end: datetime.date | None = None) -> Q:
     )
 
 
+def valid_in_q(year: int) -> Q:
+    """Valid on some day of ``year``."""
+    return valid_q(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+
+
 class UnitQuerySet(models.QuerySet):
     def valid_in(self, year: int) -> "UnitQuerySet":
         """Units that existed on some day of ``year``."""
-        return self.filter(valid_q(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
+        return self.filter(valid_in_q(year))
 
 
 class Unit(models.Model):

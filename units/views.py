@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from antt.errors import WorkflowError
 from antt.text import sort_key
 from antt.web.actions import attempt
 from antt.web.downloads import name_download
+from antt.web.uploads import import_upload_step, preview_page
 from units import access, services
 from units.authority import decide_authority
 from units.exchange import imports, previews
@@ -124,22 +126,16 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     _require_importer(request.user)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = imports.read_upload(upload.name, upload.read())
-        except imports.ImportFileError as e:
-            form.add_error("file", str(e))
-        else:
-            plan = imports.validate(rows, user=request.user)
-            token = previews.store_unit_rows(request.user, upload.name, rows) if plan.ok and rows else ""
-            return render(
-                request,
-                "units/import_preview.html",
-                {"plan": plan, "token": token, "filename": upload.name, "rows_count": len(rows)},
-            )
-    return render(request, "units/import_upload.html", {"form": form})
+    return import_upload_step(
+        request,
+        ImportUploadForm(request.POST or None, request.FILES or None),
+        read=imports.read_upload,
+        refused=imports.ImportFileError,
+        validate=lambda rows: imports.validate(rows, user=request.user),
+        keep=lambda name, rows: previews.store_unit_rows(request.user, name, rows),
+        templates=("units/import_upload.html", "units/import_preview.html"),
+        upload_url=reverse("units:import-upload"),
+    )
 
 
 @login_required
@@ -151,10 +147,13 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     # Validated again: the tree or the user's roles may have changed since the preview.
     plan = imports.run_import(rows, user=request.user, commit=True)
     if not plan.ok:
-        return render(
+        return preview_page(
             request,
             "units/import_preview.html",
-            {"plan": plan, "token": "", "filename": payload.get("filename", ""), "rows_count": len(rows)},
+            plan=plan,
+            rows_count=len(rows),
+            upload_url=reverse("units:import-upload"),
+            filename=payload.get("filename", ""),
         )
     path.unlink(missing_ok=True)
     messages.success(request, _("Import done: %(summary)s.") % {"summary": imports.summarize(plan)})

@@ -1,4 +1,5 @@
-"""Request bodies refused by size before they are read.
+"""Request bodies refused by size before they are read; the upload and check steps every Excel
+import page shares (:func:`import_upload_step`, :func:`preview_page`).
 
 ``BoundedUploadHandler`` is the first of ``FILE_UPLOAD_HANDLERS``: Django gives it the
 declared ``Content-Length`` of a multipart body before parsing a byte of it, and every chunk
@@ -9,6 +10,9 @@ says the limit. Bodies that are not multipart are bounded by Django's
 ``DATA_UPLOAD_MAX_MEMORY_SIZE``; in production the proxy's ``client_max_body_size`` refuses
 them even earlier (docs/reliability.md).
 """
+
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -50,3 +54,62 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         }
         return render(request, "413.html", {"message": message}, status=413)
     return django_bad_request(request, exception)
+
+
+def preview_page(
+    request: HttpRequest,
+    template: str,
+    *,
+    plan,
+    rows_count: int,
+    upload_url: str,
+    token: str = "",
+    filename: str = "",
+) -> HttpResponse:
+    """An import's check page (a template extending ``_import_preview.html``): the plan's errors,
+    or its rows with the confirm button when ``token`` is kept for confirmation."""
+    context = {
+        "plan": plan,
+        "token": token,
+        "filename": filename,
+        "rows_count": rows_count,
+        "upload_url": upload_url,
+    }
+    return render(request, template, context)
+
+
+def import_upload_step(
+    request: HttpRequest,
+    form,
+    *,
+    read: Callable[[str, bytes], list],
+    refused: type[Exception],
+    validate: Callable[[list], Any],
+    keep: Callable[[str, list], str],
+    templates: tuple[str, str],
+    upload_url: str,
+) -> HttpResponse:
+    """An import's upload step, the same for every Excel import: the sent file ``read`` into rows
+    (``refused``: its message goes on the file field), checked by ``validate`` (a plan with ``ok``),
+    kept for confirmation by ``keep`` (its token) when clean, and shown on ``templates[1]`` (the
+    check page); the upload page ``templates[0]`` again while there is no valid file."""
+    upload_template, preview_template = templates
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read(upload.name, upload.read())
+        except refused as e:
+            form.add_error("file", str(e))
+        else:
+            plan = validate(rows)
+            token = keep(upload.name, rows) if plan.ok and rows else ""
+            return preview_page(
+                request,
+                preview_template,
+                plan=plan,
+                rows_count=len(rows),
+                upload_url=upload_url,
+                token=token,
+                filename=upload.name,
+            )
+    return render(request, upload_template, {"form": form})

@@ -1,13 +1,17 @@
 """Evidence files: the type is read from the content (magic bytes), never from the name."""
 
 import re
+import secrets
 import unicodedata
+from collections.abc import Callable
 from pathlib import PurePath
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from antt.errors import WorkflowError
+from certification.audit import Actor, actor_or_none
 
 # (content type, what the file must start with)
 SIGNATURES: tuple[tuple[str, bytes], ...] = (
@@ -71,3 +75,29 @@ def safe_filename(name: str, content_type: str | None = None) -> str:
         stem, ext = base, wanted.lstrip(".")
     stem = stem[:140]
     return f"{stem}.{ext}" if ext else stem
+
+
+def evidence_fields(uploaded, by: Actor) -> dict[str, Any]:
+    """The file fields of a new evidence row for ``uploaded`` (checked first by
+    :func:`check_upload`: a refused file is never stored), uploaded by ``by``."""
+    content_type, name, size = check_upload(uploaded)
+    return {
+        "token": secrets.token_hex(20),
+        "original_name": name,
+        "content_type": content_type,
+        "size": size,
+        "uploaded_by": actor_or_none(by),
+    }
+
+
+def store_evidence(evidence, file, record: Callable[[], object]) -> None:
+    """Store ``file`` as ``evidence.file`` (named by its token, never by the user's name), save
+    ``evidence`` and ``record`` it in the audit. Files are not transactional: a failure after the
+    file is stored removes it again. The certification's evidence and the movement's model files."""
+    evidence.file.save(evidence.token, file, save=False)
+    try:
+        evidence.save()
+        record()
+    except Exception:
+        evidence.file.storage.delete(cast(str, evidence.file.name))
+        raise

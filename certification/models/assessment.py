@@ -181,13 +181,12 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.assessment.campaign.year}/{instance.assessment_id}/{instance.token}"
 
 
-class Evidence(models.Model):
-    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="evidence")
-    criterion = models.ForeignKey(
-        "certification.Criterion", models.PROTECT, null=True, blank=True, related_name="evidence"
-    )
+class EvidenceFile(models.Model):
+    """An uploaded evidence file (checked and stored by ``certification.exchange.evidence``): the
+    certification's evidence and the movement's model files. ``file`` is declared by each model
+    with its own ``upload_to`` (stored under ``token``, never the user's file name)."""
+
     token = models.CharField(max_length=40, unique=True, editable=False)
-    file = models.FileField(upload_to=evidence_path, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
@@ -195,8 +194,19 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("evidence")
-        verbose_name_plural = _("evidence")
+        abstract = True
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Evidence(EvidenceFile):
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="evidence")
+    criterion = models.ForeignKey(
+        "certification.Criterion", models.PROTECT, null=True, blank=True, related_name="evidence"
+    )
+    file = models.FileField(upload_to=evidence_path, max_length=255)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")

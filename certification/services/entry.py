@@ -2,7 +2,6 @@
 approver's entry exception after the deadline."""
 
 import datetime
-import secrets
 from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred
-from certification.exchange.evidence import check_upload
+from certification.exchange.evidence import evidence_fields, store_evidence
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
 from certification.selectors.assessments import figures_are_open, item_is_open
 from certification.selectors.criteria import answerable_criteria
@@ -251,25 +250,13 @@ def add_evidence(
         criterion = answer.criterion
     elif not item_is_open(assessment, None):
         raise WorkflowError(_("The dossier was not returned for correction and stays locked."))
-    content_type, name, size = check_upload(file)
-    evidence = Evidence(
-        assessment=assessment,
-        criterion=criterion,
-        token=secrets.token_hex(20),
-        original_name=name,
-        content_type=content_type,
-        size=size,
-        uploaded_by=actor_or_none(by),
+    evidence = Evidence(assessment=assessment, criterion=criterion, **evidence_fields(file, by))
+    code = criterion.code if criterion else ""
+    store_evidence(
+        evidence,
+        file,
+        lambda: log_event(assessment, by, Action.EVIDENCE, code, new=evidence.original_name, on=evidence),
     )
-    # Files are not transactional: a failure below removes the stored file again.
-    evidence.file.save(evidence.token, file, save=False)
-    try:
-        evidence.save()
-        code = criterion.code if criterion else ""
-        log_event(assessment, by, Action.EVIDENCE, code, new=evidence.original_name, on=evidence)
-    except Exception:
-        evidence.file.storage.delete(cast(str, evidence.file.name))
-        raise
     return evidence
 
 

@@ -3,7 +3,6 @@ scoped (``rules.require_role_on``) and audited (``certification.audit``); rating
 engine to rescore the unit that keeps it (XA-1/CQDN-1/CSGD-1 read the register)."""
 
 import datetime
-import secrets
 from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred, log_change, log_diff, snapshot
-from certification.exchange.evidence import check_upload
+from certification.exchange.evidence import evidence_fields, store_evidence
 from certification.models import Campaign
 from certification.services.rules import require_role_on
 from certification.services.scoring import schedule_rescore
@@ -164,20 +163,10 @@ def rate_model(
 def add_model_evidence(*, by: Actor, model: MovementModel, file: "UploadedFile[Any]") -> ModelEvidence:
     """A PDF/JPEG/PNG, checked by content and size as the certification's evidence."""
     require_role_on(by, model.unit, *MODEL_ROLES)
-    content_type, name, size = check_upload(file)
-    evidence = ModelEvidence(
-        model=model,
-        token=secrets.token_hex(20),
-        original_name=name,
-        content_type=content_type,
-        size=size,
-        uploaded_by=actor_or_none(by),
+    evidence = ModelEvidence(model=model, **evidence_fields(file, by))
+    store_evidence(
+        evidence,
+        file,
+        lambda: log_change(evidence, by=by, action=Action.EVIDENCE, field="file", new=evidence.original_name),
     )
-    evidence.file.save(evidence.token, file, save=False)
-    try:
-        evidence.save()
-        log_change(evidence, by=by, action=Action.EVIDENCE, field="file", new=evidence.original_name)
-    except Exception:
-        evidence.file.storage.delete(cast(str, evidence.file.name))
-        raise
     return evidence

@@ -7,11 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from antt.web.actions import attempt
 from antt.web.downloads import name_download, stored_file_response
+from antt.web.uploads import import_upload_step, preview_page
 from movement.exchange import models_excel
 from movement.forms.registry import EvidenceForm, ImportForm, ModelForm, RatingForm
 from movement.models import ModelEvidence, ModelType, MovementModel
@@ -206,22 +208,16 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     _keepers(request.user)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = models_excel.read_upload(upload.name, upload.read())
-        except ImportFileError as e:
-            form.add_error("file", str(e))
-        else:
-            plan = models_excel.validate(rows, user=request.user)
-            token = models_excel.store_preview(request.user, upload.name, rows) if plan.ok and rows else ""
-            return render(
-                request,
-                "movement/import_preview.html",
-                {"plan": plan, "token": token, "filename": upload.name, "rows_count": len(rows)},
-            )
-    return render(request, "movement/import_upload.html", {"form": form})
+    return import_upload_step(
+        request,
+        ImportForm(request.POST or None, request.FILES or None),
+        read=models_excel.read_upload,
+        refused=ImportFileError,
+        validate=lambda rows: models_excel.validate(rows, user=request.user),
+        keep=lambda name, rows: models_excel.store_preview(request.user, name, rows),
+        templates=("movement/import_upload.html", "movement/import_preview.html"),
+        upload_url=reverse("movement:import-upload"),
+    )
 
 
 @login_required
@@ -236,10 +232,12 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     # Checked again: the tree or the user's roles may have changed since the preview.
     plan = models_excel.run_import(rows, user=request.user, commit=True)
     if not plan.ok:
-        return render(
+        return preview_page(
             request,
             "movement/import_preview.html",
-            {"plan": plan, "token": "", "filename": "", "rows_count": len(rows)},
+            plan=plan,
+            rows_count=len(rows),
+            upload_url=reverse("movement:import-upload"),
         )
     messages.success(request, _("Import done: %(count)s models recorded.") % {"count": len(plan.created)})
     return redirect("movement:model-list")

@@ -3,20 +3,12 @@
 import pytest
 
 from certification.models import Assessment
-from certification.services import entry
-from certification.services.scoring import score_now
-from tests.api.conftest import bearer, make_token
-from tests.builders import fill, make_open_campaign, make_test_sets
+from tests.api.conftest import bearer, make_token, score_areas
 
 
 @pytest.fixture
 def scored(province, commune, areas, officer):
-    campaign = make_open_campaign(province, make_test_sets())
-    drafts = [entry.start_assessment(campaign=campaign, unit=a, by=officer) for a in areas[:3]]
-    fill(drafts[0], officer)
-    fill(drafts[1], officer, value="not_met")
-    score_now(drafts)
-    return campaign
+    return score_areas(province, areas[:3], officer)
 
 
 def rows(client, path: str, **query) -> list[dict]:

@@ -8,22 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from certification.services import entry
-from certification.services.scoring import score_now
-from tests.api.conftest import make_token
-from tests.builders import fill, make_open_campaign, make_test_sets
+from tests.api.conftest import make_token, score_areas
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 
 
 @pytest.fixture
 def scored_commune(province, commune, areas, officer):
-    campaign = make_open_campaign(province, make_test_sets())
-    drafts = [entry.start_assessment(campaign=campaign, unit=a, by=officer) for a in areas[:2]]
-    fill(drafts[0], officer)
-    fill(drafts[1], officer, value="not_met")
-    score_now(drafts)
-    return campaign
+    return score_areas(province, areas[:2], officer)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,6 +5,7 @@ request leaves a row in the token's trail and the token's last use."""
 import datetime
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -173,14 +174,18 @@ def test_the_cursor_walks_every_unit_once_in_a_stable_order(province_viewer, pro
     assert client.get(UNITS, {"cursor": "%%%"}).status_code == 400
 
 
+def post_token_form(user, data: dict) -> tuple[Client, HttpResponse]:
+    """``user`` logged in sends the token form with ``data`` and an expiry 30 days ahead."""
+    client = Client()
+    client.force_login(user)
+    expires = (timezone.localdate() + datetime.timedelta(days=30)).strftime("%d/%m/%Y")
+    return client, client.post(reverse("api:token-create"), {**data, "expires_on": expires})
+
+
 @pytest.mark.django_db
 def test_the_account_pages_make_list_and_revoke_ones_own_tokens(officer, commune, colleague):
-    client = Client()
-    client.force_login(officer)
-    expires = (timezone.localdate() + datetime.timedelta(days=30)).strftime("%d/%m/%Y")
-    response = client.post(
-        reverse("api:token-create"),
-        {"name": "Văn phòng điện tử", "units": [commune.pk], "can_write": "", "expires_on": expires},
+    client, response = post_token_form(
+        officer, {"name": "Văn phòng điện tử", "units": [commune.pk], "can_write": ""}
     )
     assert response.status_code == 200
     secret = response.context["secret"]
@@ -200,12 +205,7 @@ def test_the_account_pages_make_list_and_revoke_ones_own_tokens(officer, commune
 
 @pytest.mark.django_db
 def test_the_token_form_offers_only_units_of_ones_area(officer, commune, other_commune):
-    client = Client()
-    client.force_login(officer)
-    expires = (timezone.localdate() + datetime.timedelta(days=30)).strftime("%d/%m/%Y")
-    response = client.post(
-        reverse("api:token-create"), {"name": "x", "units": [other_commune.pk], "expires_on": expires}
-    )
+    _client, response = post_token_form(officer, {"name": "x", "units": [other_commune.pk]})
     assert response.status_code == 200 and "secret" not in response.context
     assert not ApiToken.objects.exists()
 

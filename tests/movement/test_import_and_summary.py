@@ -9,24 +9,18 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from antt.spreadsheets import TextWorkbook
 from certification.documents.reports import build_report, report_context, summary_pdf, summary_xlsx
 from movement.exchange.models_excel import COLUMNS, SHEET_NAME, build_template, read_upload, run_import
 from movement.models import Level, MovementModel, TeamRating
 from movement.services import teams
 from movement.services.models import rate_model
+from tests.units.conftest import xlsx
 
 YEAR = 2026
 
 
 def workbook(rows: list[list[str]]) -> bytes:
-    book = TextWorkbook()
-    sheet = book.active
-    sheet.title = SHEET_NAME
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    return book.to_bytes()
+    return xlsx(rows, header=COLUMNS, sheet=SHEET_NAME)
 
 
 def good_rows(commune, areas):

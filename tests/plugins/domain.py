@@ -80,6 +80,19 @@ province_viewer = role_user("leader", Role.VIEWER, "province")
 colleague = role_user("colleague", Role.OFFICER, "other_commune")  # an officer of another commune
 outsider = role_user("outsider", Role.OFFICER, "other_province")
 province_admin = role_user("province_admin", Role.ADMIN, "province")
+commune_admin = role_user("commune_admin", Role.ADMIN, "commune")
+outsider_admin = role_user("outsider_admin", Role.ADMIN, "other_province")
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)``: the test client, logged in as ``user``."""
+
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    return as_user
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from tests.security.world import (
     SUPER,
     Side,
     World,
+    expected_outside,
 )
 from units.exchange.imports import COLUMNS
 
@@ -147,13 +148,8 @@ def expected(rule: Rule, role: str, side: str) -> int:
     if not rule.names_object:
         return rule.ok.get(role, 403)
     if side == "out":
-        if role in rule.outside:
-            return rule.outside[role]
-        if role == SUPER:
-            return rule.ok.get(SUPER, 403)
-        if role == OUTSIDER:  # their own side, where they are the officer
-            return rule.ok.get(OFFICER, 403)
-        return 404
+        found = expected_outside(rule, role)
+        return 404 if found is None else found
     if role == COLLEAGUE:
         return rule.colleague if rule.colleague != 200 else rule.ok.get(OFFICER, 403)
     if role == OUTSIDER:

@@ -47,6 +47,7 @@ from tests.security.world import (
     VIEWER,
     Side,
     World,
+    expected_outside,
 )
 
 SIGNED_IN = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, COLLEAGUE, OUTSIDER, SUPER}
@@ -340,12 +341,9 @@ def expected(rule: Rule, role: str, side: str) -> int:
     if role == ANON and not rule.public:
         return 302
     if side == "out" and rule.names_object:
-        if role in rule.outside:
-            return rule.outside[role]
-        if role == SUPER:
-            return rule.ok.get(SUPER, 403)
-        if role == OUTSIDER:  # their own side, where they are the officer
-            return rule.ok.get(OFFICER, 403)
+        found = expected_outside(rule, role)
+        if found is not None:
+            return found
         if role == ANON:
             return rule.ok[ANON]
         acting_as = OFFICER if role == COLLEAGUE else role

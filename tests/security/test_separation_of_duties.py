@@ -9,24 +9,11 @@ from django.urls import reverse
 
 from antt.errors import WorkflowError
 from certification.models import AuditEvent
-from tests.plugins.domain import role_user
 from units import services
 from units.models import LastRole, RoleAssignment
 
 Role = RoleAssignment.Role
 OWN_ROLES = "Bạn không thể tự thay đổi vai trò của mình."
-
-commune_admin = role_user("commune_admin", Role.ADMIN, "commune")
-outsider_admin = role_user("outsider_admin", Role.ADMIN, "other_province")
-
-
-@pytest.fixture
-def login(client):
-    def as_user(user):
-        client.force_login(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

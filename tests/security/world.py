@@ -71,6 +71,21 @@ COLLEAGUE = "colleague"
 OUTSIDER = "outsider"
 SUPER = "superuser"
 ROLES = (ANON, OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, COLLEAGUE, OUTSIDER, SUPER)
+
+
+def expected_outside(rule, role: str) -> int | None:
+    """What a matrix rule (web or API) expects for ``role`` on an object of the other side, when
+    that does not depend on the matrix: the rule's ``outside`` entry, the superuser as anywhere, the
+    outsider as the officer of their own side; None: the matrix decides."""
+    if role in rule.outside:
+        return rule.outside[role]
+    if role == SUPER:
+        return rule.ok.get(SUPER, 403)
+    if role == OUTSIDER:  # their own side, where they are the officer
+        return rule.ok.get(OFFICER, 403)
+    return None
+
+
 COMMUNE_ROLES = {
     OFFICER: Role.OFFICER,
     APPRAISER: Role.APPRAISER,

@@ -154,15 +154,18 @@ def test_undo_on_or_after_the_effective_date_is_refused(areas):
     assert UnitChange.objects.count() == 2
 
 
+def merge_workbook() -> bytes:
+    """The re-arrangement file of the tests: Hải Đông formed from TDP01 and TDP02, 3-5 kept."""
+    return xlsx(
+        [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
+        header=COLUMNS,
+        sheet=SHEET_NAME,
+    )
+
+
 def test_the_command_dry_run_writes_nothing_and_the_real_run_applies(areas, tmp_path):
     path = tmp_path / "nq45.xlsx"
-    path.write_bytes(
-        xlsx(
-            [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
-            header=COLUMNS,
-            sheet=SHEET_NAME,
-        )
-    )
+    path.write_bytes(merge_workbook())
     out = io.StringIO()
     call_command("import_rearrangement", str(path), "--dry-run", stdout=out)
     assert not UnitChange.objects.exists()
@@ -185,13 +188,7 @@ def test_the_command_lists_bad_rows_and_writes_nothing(areas, tmp_path):
 
 def test_the_command_with_user_refuses_a_commune_outside_their_scope(areas, tmp_path, outsider_admin):
     path = tmp_path / "nq45.xlsx"
-    path.write_bytes(
-        xlsx(
-            [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
-            header=COLUMNS,
-            sheet=SHEET_NAME,
-        )
-    )
+    path.write_bytes(merge_workbook())
     with pytest.raises(CommandError):
         call_command(
             "import_rearrangement", str(path), "--user", outsider_admin.username, stderr=io.StringIO()
@@ -203,11 +200,7 @@ def test_the_upload_previews_the_tree_and_applying_writes_it(areas, commune_admi
     from django.urls import reverse
 
     client = login(commune_admin)
-    data = xlsx(
-        [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
-        header=COLUMNS,
-        sheet=SHEET_NAME,
-    )
+    data = merge_workbook()
     upload = io.BytesIO(data)
     upload.name = "nq45.xlsx"
     response = client.post(reverse("certification:rearrangement-upload"), {"file": upload})
@@ -264,13 +257,7 @@ def test_a_transfer_moves_an_area_to_another_commune_and_a_rename_keeps_the_old_
 
 def test_the_command_acts_as_the_given_user(areas, tmp_path, commune_admin):
     path = tmp_path / "nq45.xlsx"
-    path.write_bytes(
-        xlsx(
-            [row("Tổ dân phố Hải Đông", "Sáp nhập", "18823-TDP01; 18823-TDP02"), *keep(3, 4, 5)],
-            header=COLUMNS,
-            sheet=SHEET_NAME,
-        )
-    )
+    path.write_bytes(merge_workbook())
     call_command("import_rearrangement", str(path), "--user", commune_admin.username, stdout=io.StringIO())
     event = AuditEvent.objects.get(action=Action.REARRANGEMENT_APPLIED)
     assert event.actor == commune_admin

@@ -74,18 +74,27 @@ class Queries:
         return [sql for sql in self.on(REPLICA) if sql.lstrip().upper().startswith(WRITES)]
 
 
+def get_on_replica(client, url: str, query=None, reads: str = "certification_result"):
+    """GET ``url``: answered 200, the table ``reads`` read on the replica and nothing written
+    there; returns the response and the queries."""
+    with Queries() as q:
+        response = client.get(url, query or {})
+    assert response.status_code == 200
+    assert any(reads in sql for sql in q.on(REPLICA))
+    assert not q.writes_on_replica()
+    return response, q
+
+
 @pytest.mark.parametrize("fmt", ["", "pdf", "xlsx"])
 def test_the_summary_report_reads_its_figures_from_the_replica(
     client, scored, province, province_viewer, fmt
 ):
     client.force_login(province_viewer)
     query = {"unit": province.pk, "year": scored.year} | ({"format": fmt} if fmt else {})
-    with Queries() as q:
-        response = client.get(reverse("certification:report-summary"), query)
-    assert response.status_code == 200
+    _response, q = get_on_replica(
+        client, reverse("certification:report-summary"), query, "certification_assessment"
+    )
     replica = q.on(REPLICA)
-    assert any("certification_assessment" in sql for sql in replica)
-    assert not q.writes_on_replica()
     # The session, the user and the access check were read on the primary.
     assert any("accounts_usersession" in sql or "django_session" in sql for sql in q.on("default"))
     assert not any("auth_user" in sql or "session" in sql for sql in replica)
@@ -94,12 +103,8 @@ def test_the_summary_report_reads_its_figures_from_the_replica(
 
 def test_the_leaders_dashboard_reads_its_aggregates_from_the_replica(client, scored, province_viewer):
     client.force_login(province_viewer)
-    with Queries() as q:
-        page = client.get(reverse("home"))
-    assert page.status_code == 200
+    page, q = get_on_replica(client, reverse("home"))
     assert "Phường" in page.content.decode()  # the communes of the overview are on the page
-    assert any("certification_result" in sql for sql in q.on(REPLICA))
-    assert not q.writes_on_replica()
     # The user's roles, hence the scope of the overview, came from the primary.
     assert not any("units_roleassignment" in sql for sql in q.on(REPLICA))
 
@@ -113,16 +118,9 @@ def test_an_officers_home_page_reads_only_the_primary(client, scored, officer):
 
 def test_the_results_page_and_workbook_read_from_the_replica(client, scored, province_approver):
     client.force_login(province_approver)
-    with Queries() as q:
-        page = client.get(reverse("certification:scoring-campaign", args=[scored.pk]))
-    assert page.status_code == 200 and "Khu dân cư" in page.content.decode()
-    assert any("certification_result" in sql for sql in q.on(REPLICA))
-    assert not q.writes_on_replica()
-    with Queries() as q:
-        workbook = client.get(reverse("certification:scoring-export", args=[scored.pk]))
-    assert workbook.status_code == 200
-    assert any("certification_result" in sql for sql in q.on(REPLICA))
-    assert not q.writes_on_replica()
+    page, _q = get_on_replica(client, reverse("certification:scoring-campaign", args=[scored.pk]))
+    assert "Khu dân cư" in page.content.decode()
+    _workbook, q = get_on_replica(client, reverse("certification:scoring-export", args=[scored.pk]))
     assert not any("units_roleassignment" in sql for sql in q.on(REPLICA))
 
 
