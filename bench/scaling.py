@@ -78,7 +78,11 @@ def _audit_writer(index: int, start_at: float, seconds: float, events: int, part
         t0 = time.perf_counter()
         with transaction.atomic(), audit.deferred():
             for k in range(events):
-                audit.log_change(unit, by=None, action=audit.Action.DATA_GENERATED, field="bench", new=k)
+                # the writer in the field: with one lock per writer, two writers may chain onto the same
+                # tail at the same instant; their events must still differ (the hash is unique)
+                audit.log_change(
+                    unit, by=None, action=audit.Action.DATA_GENERATED, field=f"bench-{index}", new=k
+                )
         latencies.append(time.perf_counter() - t0)
         done += 1
     connection.close()
