@@ -130,8 +130,10 @@ QR_PIXELS_PER_MODULE = 8
 def qr_png(url: str, *, border: int = QR_QUIET_ZONE) -> bytes:
     """The QR code (error correction M, fixed mask) as a 1-bit PNG, ``QR_PIXELS_PER_MODULE``
     pixels a module, with the standard quiet zone; encoded by Pillow (already there for
-    WeasyPrint): segno's own PNG writer, in Python, cost about as much as encoding the code."""
-    matrix = segno.make(url, error="m", mask=0).matrix
+    WeasyPrint): segno's own PNG writer, in Python, cost about as much as encoding the code.
+    Level M exactly (``boost_error`` would try higher levels that fit the same version) and never
+    a Micro QR: a third of segno's time per code (1.5 → 1.0 ms)."""
+    matrix = segno.make(url, error="m", mask=0, micro=False, boost_error=False).matrix
     size = len(matrix)
     modules = Image.frombytes("L", (size, size), b"".join(bytes(row) for row in matrix).translate(_QR_PIXELS))
     image = ImageOps.expand(modules, border=border, fill=255)

@@ -63,3 +63,26 @@ def test_a_single_pdf_carries_only_what_its_page_uses(chunks):
 def test_a_damaged_chunk_is_refused_rather_than_merged_into_a_broken_pdf():
     with pytest.raises(pikepdf.PdfError):
         merged([b"%PDF-1.7\nnot really a pdf"])
+
+
+def _drawn_images(page: pikepdf.Page) -> set[str]:
+    return {
+        str(operands[0]) for operands, operator in pikepdf.parse_content_stream(page) if str(operator) == "Do"
+    }
+
+
+@pytest.mark.django_db
+def test_a_single_pdf_holds_only_its_own_qr_code_not_those_of_its_chunk(chunks):
+    data = merged(chunks)
+    with pikepdf.open(io.BytesIO(data)) as source:
+        drawn = [_drawn_images(page) for page in source.pages]
+
+    for n, single in enumerate(print_jobs.single_pdfs(data)):
+        with pikepdf.open(io.BytesIO(single)) as pdf:
+            images = [
+                obj
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"
+            ]
+            assert len(images) == len(drawn[n]) == 1  # the certificate's QR code
+            assert set(pdf.pages[0].Resources.XObject.keys()) == drawn[n]
