@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from certification.audit import Action, Actor, actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
+from certification.scoring.fingerprint import campaign_fingerprint
 from certification.scoring.results import (
     COMMUNE,
     campaign_unchanged,
@@ -120,12 +121,17 @@ def plan_run(run_id: int) -> Planned:
         if run.status not in ACTIVE:
             return Planned([], all_done=False)
         if not run.chunks.exists():
+            # First (before any check reads the rows): the fingerprint of what this run starts from.
+            fingerprint = campaign_fingerprint(run.campaign)
+            run.fingerprint = fingerprint.full if fingerprint else ""
             chunks = plan_chunks(run.campaign, run.chunk_size or None)
             # Nothing changed since the last scoring (officers' saves are rescored as they
             # happen, so this is the common case): every chunk would rewrite no row, so they
-            # are recorded done without being sent (one campaign-wide check instead of the
-            # same reads chunk by chunk).
-            done_at = timezone.now() if chunks and campaign_unchanged(run.campaign) else None
+            # are recorded done without being sent. Known at once when the campaign's
+            # fingerprint is one a finished run verified (``_verified_before``), else by one
+            # campaign-wide check instead of the same reads chunk by chunk.
+            unchanged = bool(chunks) and (_verified_before(run) or campaign_unchanged(run.campaign))
+            done_at = timezone.now() if unchanged else None
             ScoringChunk.objects.bulk_create(
                 ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n, done_at=done_at)
                 for i, (ids, n) in enumerate(chunks)
@@ -135,7 +141,7 @@ def plan_run(run_id: int) -> Planned:
             if done_at is not None:
                 run.done, run.chunks_done = run.total, run.chunks_total
             run.status = Status.RUNNING
-            run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status"])
+            run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status", "fingerprint"])
         todo = list(run.chunks.filter(done_at__isnull=True).order_by("index").values_list("index", flat=True))
     return Planned(todo, all_done=not todo and _all_done(run_id))
 
@@ -170,10 +176,35 @@ def finalize_run(run_id: int) -> None:
         run = ScoringRun.objects.select_for_update().select_related("campaign__province").get(pk=run_id)
         if run.status != Status.RUNNING or run.chunks_done < run.chunks_total:
             return
-        summarize_province(run.campaign)
+        if not _verified_before(run):
+            summarize_province(run.campaign)
+            run.fingerprint = _verified_now(run)
         run.status = Status.DONE
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        run.save(update_fields=["status", "finished_at", "fingerprint"])
+
+
+def _verified_before(run: ScoringRun) -> bool:
+    """The campaign's fingerprint when ``run`` was planned is one a finished run recorded as
+    verified: every row (units, communes, the province summary) was current in that state, and
+    nothing a run reads or writes has changed since, so every row is current now."""
+    return bool(run.fingerprint) and (
+        ScoringRun.objects.filter(
+            campaign_id=run.campaign_id, status=Status.DONE, fingerprint=run.fingerprint
+        )
+        .exclude(pk=run.pk)
+        .exists()
+    )
+
+
+def _verified_now(run: ScoringRun) -> str:
+    """The fingerprint to record on ``run`` as it ends, its chunks done and the summary written:
+    the campaign's current one when nothing the run reads has changed since it was planned (so
+    every chunk and the summary read that same state, and every row is current), else ""."""
+    if not run.fingerprint:
+        return ""
+    now = campaign_fingerprint(run.campaign)
+    return now.full if now is not None and now.inputs == run.fingerprint[: len(now.inputs)] else ""
 
 
 def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes=10)) -> list[int]:
