@@ -31,7 +31,7 @@ Rows are combined by summing a 64-bit hash of each row's (id, xmin) (order-free:
 text built per row: ~10 ms for a province of ~5,000 units), with the count.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -65,9 +65,12 @@ class Fingerprint(NamedTuple):
 
 def rows_stamp(table: str, where: str = "TRUE") -> str:
     """SQL: the count of the rows of ``table`` AS t WHERE ``where`` and the sum of a 64-bit hash
-    of each row's (id, xmin): changes whenever one of those rows is inserted, updated or deleted."""
+    of each row's (id, xmin, cmin): changes whenever one of those rows is inserted, updated or
+    deleted (``cmin``, the command within its transaction, tells apart two versions one
+    transaction wrote, as a test's single transaction does)."""
     return (
-        "(SELECT count(*)::text || ':' || COALESCE(sum(hashint8extended(t.id, t.xmin::text::bigint)), 0)::text"
+        "(SELECT count(*)::text || ':' || COALESCE(sum(hashint8extended(t.id,"
+        " (t.xmin::text::bigint << 32) + t.cmin::text::bigint)), 0)::text"
         f" FROM {table} t WHERE {where})"
     )
 
@@ -84,7 +87,7 @@ def campaign_fingerprint(campaign: Campaign) -> Fingerprint | None:
     in_province = f"(SELECT u.id FROM {units} u WHERE u.path LIKE %s)"
     last_year = f"(SELECT pc.id FROM {Campaign._meta.db_table} pc WHERE pc.year = %s AND pc.province_id = %s)"
     links = Campaign.criteria_sets.through._meta.db_table
-    parts = [
+    parts: list[tuple[str, list[Any]]] = [
         ("%s", [f"{FORMAT}/{HASH_FORMAT}/{scoring.ENGINE_VERSION}/{stamp}"]),
         (rows_stamp(Campaign._meta.db_table, "t.id = %s"), [campaign.pk]),
         (rows_stamp(links, "t.campaign_id = %s"), [campaign.pk]),
