@@ -1,8 +1,8 @@
 """Scoring a whole campaign on Celery workers: plan, chunks, finish.
 
-A run is split by commune into chunks (``SCORING_CHUNK_COMMUNES`` communes each, plus one chunk
-for the units the province manages directly). Each chunk scores its residential areas and
-institutions, then its communes, in ONE transaction that also marks the chunk done and adds its
+A run is split by commune into chunks (at most ``SCORING_CHUNK_COMMUNES`` communes each, even
+sizes; the units the province manages directly go with the first). Each chunk scores its
+residential areas and institutions, then its communes, in ONE transaction that also marks the chunk done and adds its
 units to the run's progress (``F()`` updates). So a worker killed midway leaves whole chunks
 or nothing, a redelivered chunk finds itself done and does nothing, and a new run (which
 supersedes the unfinished one) recomputes the same rows. The steps here never send a task: each
@@ -86,8 +86,10 @@ def create_run(
 
 
 def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[int], int]]:
-    """[(parent ids, units counted)]: first the province (and any districts) for the units
-    filed directly under them, then the communes in tree order, ``size`` at a time."""
+    """[(parent ids, units counted)]: the communes in tree order, in chunks of at most ``size``
+    communes of even sizes (168 communes by 120: two chunks of 84, not 120 and 48, so two
+    workers finish together); the province (and any districts), for the units filed directly
+    under them, join the first chunk (one transaction and one task fewer per run)."""
     province = campaign.province
     per_parent = Counter(
         dict(
@@ -104,14 +106,18 @@ def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[
         .order_by("path")
         .values_list("id", flat=True)
     )
-    chunks = []
-    if any(per_parent[pk] for pk in upper):
-        chunks.append((upper, sum(per_parent[pk] for pk in upper)))
+    upper = upper if any(per_parent[pk] for pk in upper) else []
     size = size or chunk_size()
-    for start in range(0, len(communes), size):
-        ids = communes[start : start + size]
-        chunks.append((ids, len(ids) + sum(per_parent[pk] for pk in ids)))
-    return chunks
+    count = -(-len(communes) // size)  # chunks needed at ``size`` communes each
+    even = -(-len(communes) // count) if count else size
+    groups = [communes[start : start + even] for start in range(0, len(communes), even)] or [[]]
+    groups[0] = upper + groups[0]
+    is_commune = set(communes)
+    return [
+        (ids, sum(per_parent[pk] for pk in ids) + sum(1 for pk in ids if pk in is_commune))
+        for ids in groups
+        if ids
+    ]
 
 
 def plan_run(run_id: int) -> Planned:
