@@ -40,6 +40,9 @@ Status = ScoringRun.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 
 
+MIN_CHUNKS = 2  # a campaign's communes go to at least this many chunks (the workers of one machine)
+
+
 def chunk_size() -> int:
     return max(1, settings.SCORING_CHUNK_COMMUNES)
 
@@ -88,8 +91,9 @@ def create_run(
 def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[int], int]]:
     """[(parent ids, units counted)]: the communes in tree order, in chunks of at most ``size``
     communes of even sizes (168 communes by 120: two chunks of 84, not 120 and 48, so two
-    workers finish together); the province (and any districts), for the units filed directly
-    under them, join the first chunk (one transaction and one task fewer per run)."""
+    workers finish together), at least ``MIN_CHUNKS`` of them; the province (and any
+    districts), for the units filed directly under them, join the first chunk (one transaction
+    and one task fewer per run)."""
     province = campaign.province
     per_parent = Counter(
         dict(
@@ -108,7 +112,9 @@ def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[
     )
     upper = upper if any(per_parent[pk] for pk in upper) else []
     size = size or chunk_size()
-    count = -(-len(communes) // size)  # chunks needed at ``size`` communes each
+    # Chunks needed at ``size`` communes each, and at least MIN_CHUNKS: one province scored
+    # alone (the "Chấm ngay" button) still keeps both workers of docker-compose.yml busy.
+    count = min(len(communes), max(MIN_CHUNKS, -(-len(communes) // size)))
     even = -(-len(communes) // count) if count else size
     groups = [communes[start : start + even] for start in range(0, len(communes), even)] or [[]]
     groups[0] = upper + groups[0]
