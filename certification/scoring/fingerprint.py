@@ -17,8 +17,8 @@ ordinary check once. Over-inclusion only ever costs a run that check:
 * the campaign's row, its criteria sets and the (small) criteria, score-sheet and grade-band
   tables;
 * every unit of the province's subtree (kind, eligibility, households, parent, validity, name,
-  code: the summary shows them), the ``RecognizingAuthority`` rules and ``UnitChange`` links
-  touching one of them;
+  code: the summary shows them) and any unit elsewhere that a rule gives to one of its communes,
+  the ``RecognizingAuthority`` rules and ``UnitChange`` links touching one of them;
 * the assessments of the campaign and of last year's campaign of the province (id and
   **version**: the version stands for the answers, as in the units' input digests,
   ``inputs._inputs_digest``), the registrations of the campaign;
@@ -96,6 +96,16 @@ def campaign_fingerprint(campaign: Campaign) -> Fingerprint | None:
             for model in (CriteriaSet, Criterion, ScoreSheet, ScoreItem, GradeBand)
         ),
         (rows_stamp(units, "t.path LIKE %s"), [campaign.province.path + "%"]),
+        # Units elsewhere that a rule gives to an authority of the province (two parts: an OR
+        # would cost the path index).
+        (
+            rows_stamp(
+                units,
+                f"t.id IN (SELECT a.unit_id FROM {RecognizingAuthority._meta.db_table} a"
+                f" WHERE a.authority_id IN {in_province}) AND t.path NOT LIKE %s",
+            ),
+            [campaign.province.path + "%"] * 2,
+        ),
         (
             rows_stamp(
                 RecognizingAuthority._meta.db_table,

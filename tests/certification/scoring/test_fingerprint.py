@@ -146,3 +146,13 @@ def test_a_change_while_the_run_scores_leaves_its_fingerprint_unverified(
     # So the next run does not trust it: it checks, finds the change and scores it.
     run_once(scored, django_capture_on_commit_callbacks)
     assert Result.objects.get(campaign=scored, unit=areas[0]).outcome == "fail"
+
+
+def test_a_unit_of_another_province_that_a_commune_recognizes_counts_in_the_fingerprint(
+    scored, commune, other_province
+):
+    far = Unit.objects.create(code="40-CQ1", name="Đơn vị xa", kind=Unit.Kind.AGENCY, parent=other_province)
+    RecognizingAuthority.objects.create(unit=far, authority=commune, from_year=scored.year)
+    before = campaign_fingerprint(scored)
+    Unit.objects.filter(pk=far.pk).update(is_eligible=False)
+    assert campaign_fingerprint(scored) != before
