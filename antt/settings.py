@@ -285,7 +285,7 @@ SCORING_RESCORE_DELAY = int(os.environ.get("SCORING_RESCORE_DELAY", "2"))
 # Communes per chunk of a scoring run (certification.scoring.runs). 40 communes ≈ 2,000 units: a
 # chunk's reads grow with its units, so larger chunks only save round trips; on 2 workers a
 # province from scratch took ~10 % less than with 20. More workers may want smaller chunks.
-SCORING_CHUNK_COMMUNES = int(os.environ.get("SCORING_CHUNK_COMMUNES", "40"))
+SCORING_CHUNK_COMMUNES = int(os.environ.get("SCORING_CHUNK_COMMUNES", "120"))
 # Redis down: these tasks (short, safe to run twice, awaited by a user) run in the web process
 # instead of being dropped (antt.broker).
 BROKER_DOWN_INLINE_TASKS = env_list(

@@ -13,6 +13,9 @@ from typing import Any
 
 # unit ids, year → {unit id: True (an effective model) | False (none) | None (unknown)}.
 ModelFacts = Callable[[Iterable[int], int], Mapping[int, bool | None]]
+# (province path, year) → a text that changes whenever a model fact of a unit of that province may
+# change (certification.scoring.fingerprint: a run where nothing changed is recognized by it).
+ModelFactsStamp = Callable[[str, int], str]
 # (unit, year, criterion code) → HTML (already escaped) to show beside the criterion, or "".
 CriterionPanel = Callable[[Any, int, str], str]
 
@@ -35,6 +38,7 @@ SummaryTables = Callable[[Any, int], list[SummaryTable]]
 @dataclass
 class _Registry:
     model_facts: list[ModelFacts] = field(default_factory=list)
+    model_facts_stamps: list[ModelFactsStamp] = field(default_factory=list)
     criterion_panels: list[CriterionPanel] = field(default_factory=list)
     summary_tables: list[SummaryTables] = field(default_factory=list)
 
@@ -50,6 +54,10 @@ def _add[F](found: list[F], function: F) -> F:
 
 def register_model_facts(function: ModelFacts) -> ModelFacts:
     return _add(registry.model_facts, function)
+
+
+def register_model_facts_stamp(function: ModelFactsStamp) -> ModelFactsStamp:
+    return _add(registry.model_facts_stamps, function)
 
 
 def register_criterion_panel(function: CriterionPanel) -> CriterionPanel:
@@ -70,6 +78,14 @@ def model_facts(unit_ids: Iterable[int], year: int) -> dict[int, bool | None]:
             if fact is not None:
                 found[unit_id] = bool(found.get(unit_id)) or fact
     return found
+
+
+def model_facts_stamp(province_path: str, year: int) -> str | None:
+    """The stamps of the model facts of a province's units ("" when no app gives facts); None
+    when an app gives facts without a stamp (nothing then says the facts did not change)."""
+    if len(registry.model_facts_stamps) < len(registry.model_facts):
+        return None
+    return "/".join(stamp(province_path, year) for stamp in registry.model_facts_stamps)
 
 
 def criterion_panel(unit: Any, year: int, code: str) -> str:

@@ -14,5 +14,6 @@ class MovementConfig(AppConfig):
         from movement.selectors import facts
 
         extensions.register_model_facts(facts.effective_models)
+        extensions.register_model_facts_stamp(facts.facts_stamp)
         extensions.register_criterion_panel(facts.criterion_panel)
         extensions.register_summary_tables(facts.summary_tables)

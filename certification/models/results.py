@@ -58,6 +58,9 @@ class ScoringRun(Job):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
+    # certification.scoring.fingerprint: while running, the campaign's fingerprint when planned;
+    # once done, the fingerprint of a state where every row was current ("" when not known).
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("scoring run")

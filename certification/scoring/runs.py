@@ -1,8 +1,8 @@
 """Scoring a whole campaign on Celery workers: plan, chunks, finish.
 
-A run is split by commune into chunks (``SCORING_CHUNK_COMMUNES`` communes each, plus one chunk
-for the units the province manages directly). Each chunk scores its residential areas and
-institutions, then its communes, in ONE transaction that also marks the chunk done and adds its
+A run is split by commune into chunks (at most ``SCORING_CHUNK_COMMUNES`` communes each, even
+sizes; the units the province manages directly go with the first). Each chunk scores its
+residential areas and institutions, then its communes, in ONE transaction that also marks the chunk done and adds its
 units to the run's progress (``F()`` updates). So a worker killed midway leaves whole chunks
 or nothing, a redelivered chunk finds itself done and does nothing, and a new run (which
 supersedes the unfinished one) recomputes the same rows. The steps here never send a task: each
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from certification.audit import Action, Actor, actor_or_none, log_change
 from certification.models import Campaign, ScoringChunk, ScoringRun
+from certification.scoring.fingerprint import campaign_fingerprint
 from certification.scoring.results import (
     COMMUNE,
     campaign_unchanged,
@@ -37,6 +38,9 @@ from units.models import Unit
 logger = logging.getLogger(__name__)
 Status = ScoringRun.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
+MIN_CHUNKS = 2  # a campaign's communes go to at least this many chunks (the workers of one machine)
 
 
 def chunk_size() -> int:
@@ -85,8 +89,11 @@ def create_run(
 
 
 def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[int], int]]:
-    """[(parent ids, units counted)]: first the province (and any districts) for the units
-    filed directly under them, then the communes in tree order, ``size`` at a time."""
+    """[(parent ids, units counted)]: the communes in tree order, in chunks of at most ``size``
+    communes of even sizes (168 communes by 120: two chunks of 84, not 120 and 48, so two
+    workers finish together), at least ``MIN_CHUNKS`` of them; the province (and any
+    districts), for the units filed directly under them, join the first chunk (one transaction
+    and one task fewer per run)."""
     province = campaign.province
     per_parent = Counter(
         dict(
@@ -103,14 +110,20 @@ def plan_chunks(campaign: Campaign, size: int | None = None) -> list[tuple[list[
         .order_by("path")
         .values_list("id", flat=True)
     )
-    chunks = []
-    if any(per_parent[pk] for pk in upper):
-        chunks.append((upper, sum(per_parent[pk] for pk in upper)))
+    upper = upper if any(per_parent[pk] for pk in upper) else []
     size = size or chunk_size()
-    for start in range(0, len(communes), size):
-        ids = communes[start : start + size]
-        chunks.append((ids, len(ids) + sum(per_parent[pk] for pk in ids)))
-    return chunks
+    # Chunks needed at ``size`` communes each, and at least MIN_CHUNKS: one province scored
+    # alone (the "Chấm ngay" button) still keeps both workers of docker-compose.yml busy.
+    count = min(len(communes), max(MIN_CHUNKS, -(-len(communes) // size)))
+    even = -(-len(communes) // count) if count else size
+    groups = [communes[start : start + even] for start in range(0, len(communes), even)] or [[]]
+    groups[0] = upper + groups[0]
+    is_commune = set(communes)
+    return [
+        (ids, sum(per_parent[pk] for pk in ids) + sum(1 for pk in ids if pk in is_commune))
+        for ids in groups
+        if ids
+    ]
 
 
 def plan_run(run_id: int) -> Planned:
@@ -120,12 +133,17 @@ def plan_run(run_id: int) -> Planned:
         if run.status not in ACTIVE:
             return Planned([], all_done=False)
         if not run.chunks.exists():
+            # First (before any check reads the rows): the fingerprint of what this run starts from.
+            fingerprint = campaign_fingerprint(run.campaign)
+            run.fingerprint = fingerprint.full if fingerprint else ""
             chunks = plan_chunks(run.campaign, run.chunk_size or None)
             # Nothing changed since the last scoring (officers' saves are rescored as they
             # happen, so this is the common case): every chunk would rewrite no row, so they
-            # are recorded done without being sent (one campaign-wide check instead of the
-            # same reads chunk by chunk).
-            done_at = timezone.now() if chunks and campaign_unchanged(run.campaign) else None
+            # are recorded done without being sent. Known at once when the campaign's
+            # fingerprint is one a finished run verified (``_verified_before``), else by one
+            # campaign-wide check instead of the same reads chunk by chunk.
+            unchanged = bool(chunks) and (_verified_before(run) or campaign_unchanged(run.campaign))
+            done_at = timezone.now() if unchanged else None
             ScoringChunk.objects.bulk_create(
                 ScoringChunk(run=run, index=i, parent_ids=ids, unit_count=n, done_at=done_at)
                 for i, (ids, n) in enumerate(chunks)
@@ -135,7 +153,7 @@ def plan_run(run_id: int) -> Planned:
             if done_at is not None:
                 run.done, run.chunks_done = run.total, run.chunks_total
             run.status = Status.RUNNING
-            run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status"])
+            run.save(update_fields=["total", "chunks_total", "done", "chunks_done", "status", "fingerprint"])
         todo = list(run.chunks.filter(done_at__isnull=True).order_by("index").values_list("index", flat=True))
     return Planned(todo, all_done=not todo and _all_done(run_id))
 
@@ -170,10 +188,35 @@ def finalize_run(run_id: int) -> None:
         run = ScoringRun.objects.select_for_update().select_related("campaign__province").get(pk=run_id)
         if run.status != Status.RUNNING or run.chunks_done < run.chunks_total:
             return
-        summarize_province(run.campaign)
+        if not _verified_before(run):
+            summarize_province(run.campaign)
+            run.fingerprint = _verified_now(run)
         run.status = Status.DONE
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        run.save(update_fields=["status", "finished_at", "fingerprint"])
+
+
+def _verified_before(run: ScoringRun) -> bool:
+    """The campaign's fingerprint when ``run`` was planned is one a finished run recorded as
+    verified: every row (units, communes, the province summary) was current in that state, and
+    nothing a run reads or writes has changed since, so every row is current now."""
+    return bool(run.fingerprint) and (
+        ScoringRun.objects.filter(
+            campaign_id=run.campaign_id, status=Status.DONE, fingerprint=run.fingerprint
+        )
+        .exclude(pk=run.pk)
+        .exists()
+    )
+
+
+def _verified_now(run: ScoringRun) -> str:
+    """The fingerprint to record on ``run`` as it ends, its chunks done and the summary written:
+    the campaign's current one when nothing the run reads has changed since it was planned (so
+    every chunk and the summary read that same state, and every row is current), else ""."""
+    if not run.fingerprint:
+        return ""
+    now = campaign_fingerprint(run.campaign)
+    return now.full if now is not None and now.inputs == run.fingerprint[: len(now.inputs)] else ""
 
 
 def resume_stalled_runs(*, idle: datetime.timedelta = datetime.timedelta(minutes=10)) -> list[int]:

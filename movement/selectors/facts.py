@@ -15,10 +15,12 @@ record the communes' models first; the enterprises' would otherwise all fail CQD
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 
 from certification.extensions import SummaryTable
+from certification.scoring.fingerprint import rows_stamp
 from movement.models import Level, ModelRating, MovementModel, TeamRating, TeamRatingRound
 from movement.selectors.registry import KEEPER_KINDS, models_of_unit, rating_of, successor_fields
 from units.models import Unit
@@ -39,6 +41,8 @@ def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | Non
     """unit id → a model it keeps (itself, its subtree, or a unit it was formed from) is rated
     effective in ``year`` (True) / none is (False) / nobody in its province has recorded a model
     of a unit of its kind yet (None: the register is not in use for it)."""
+    if not MovementModel.objects.exists():  # no register anywhere: nothing known (one cheap query)
+        return {}
     units = list(
         Unit.objects.filter(pk__in=list(unit_ids), kind__in=KEEPER_KINDS).values_list("pk", "path", "kind")
     )
@@ -60,6 +64,18 @@ def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | Non
         for path in rated.exclude(**{f"{field}__isnull": True}).values_list(f"{field}__path", flat=True):
             paths |= _prefixes(path)
     return {pk: (path in paths) for pk, path, kind in units if (_root(path), kind) in in_use}
+
+
+def facts_stamp(province_path: str, year: int) -> str:
+    """Changes whenever :func:`effective_models` may answer differently for a unit of the
+    province (certification.scoring.fingerprint): the register's models and ratings, whole
+    (a model kept elsewhere may count here through a unit's successor links). PostgreSQL only,
+    as the fingerprint."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows_stamp(MovementModel._meta.db_table)}, {rows_stamp(ModelRating._meta.db_table)}"
+        )
+        return "movement:" + ",".join(cursor.fetchone())
 
 
 def criterion_panel(unit: Unit, year: int, code: str) -> str:

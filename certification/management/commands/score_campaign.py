@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--province", help="Mã tỉnh, ví dụ 42 (mặc định: mọi tỉnh có đợt xét năm đó).")
         parser.add_argument("--wait", action="store_true", help="Chờ đến khi chấm xong, in tiến độ.")
         parser.add_argument(
-            "--chunk-size", type=int, help="Số xã mỗi nhóm chấm (mặc định: SCORING_CHUNK_COMMUNES, 40)."
+            "--chunk-size", type=int, help="Số xã mỗi nhóm chấm (mặc định: SCORING_CHUNK_COMMUNES, 120)."
         )
         parser.add_argument("--interval", type=float, default=1.0, help="Số giây giữa hai lần in tiến độ.")
         parser.add_argument(

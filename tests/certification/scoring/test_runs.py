@@ -43,7 +43,10 @@ def test_a_run_scores_leaves_communes_and_the_province(
         run = start_scoring_run(campaign=scored_province, trigger="cli")
     run.refresh_from_db()
     assert run.status == ScoringRun.Status.DONE
-    assert (run.chunks_total, run.chunks_done) == (3, 3)  # province-level units, then one chunk per commune
+    assert (run.chunks_total, run.chunks_done) == (
+        2,
+        2,
+    )  # one chunk per commune, province-level units in the first
     assert run.done == run.total == 9  # 5 + 1 residential areas, 1 hospital, 2 communes
     assert Result.objects.get(campaign=scored_province, unit=commune).rollup["recognized"] == 5
     assert (
@@ -93,7 +96,7 @@ def test_a_redelivered_chunk_does_nothing_and_is_not_counted_twice(scored_provin
 
 
 def test_only_the_last_chunk_reports_that_the_run_can_finish(scored_province):
-    run = ScoringRun.objects.create(campaign=scored_province)
+    run = ScoringRun.objects.create(campaign=scored_province, chunk_size=1)  # one chunk per commune
     planned = scoring_runs.plan_run(run.pk)
     assert len(planned.todo) > 1 and not planned.all_done
     reports = [scoring_runs.run_chunk(run.pk, index) for index in planned.todo]
