@@ -520,24 +520,36 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-@transaction.atomic
-def summarize_province(campaign: Campaign) -> Result:
-    """Rates per kind and per commune, stored in the province's ``Result.rollup``."""
-    province = campaign.province
-    empty = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
-    kinds: dict[str, dict[str, int]] = {kind: {**empty} for kind in Unit.ASSESSED_KINDS}
+_EMPTY_COUNTS = {"units": 0, "eligible": 0, "registered": 0, "decided": 0, "recognized": 0, "forecast": 0}
+_OUTCOMES = (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE)
+_XA4_KEYS = ("met", "total", "registered", "recognized", "required", "undecided")
+# The figures of a kind that the units', registrations' and assessments' rows decide (not the
+# ``Result`` rows): a delta update recounts them, see :func:`_update_summary`.
+_UNIT_FIGURES = ("units", "eligible", "registered", "decided", "recognized")
+
+
+def _kind_counts(campaign: Campaign, *, with_results: bool = True) -> dict[str, dict[str, int]]:
+    """Per kind of the campaign's scope: units, eligible, registered, decided, recognized and
+    (``with_results``) the outcomes and forecasts of their ``Result`` rows. One aggregate."""
+    kinds: dict[str, dict[str, int]] = {kind: {**_EMPTY_COUNTS} for kind in Unit.ASSESSED_KINDS}
     where_sql, where_params = unit_where(campaign_scope(campaign))
+    if with_results:
+        outcome = "r.outcome, r.is_forecast"
+        join = f"LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s"
+    else:
+        outcome, join = "NULL, NULL", ""
     sql = f"""
-        SELECT {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status, COUNT(*)
+        SELECT {UNIT}.kind, {UNIT}.is_eligible, {outcome}, g.id IS NOT NULL, s.status, COUNT(*)
         FROM {UNIT}
-        LEFT JOIN {Result._meta.db_table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s
+        {join}
         LEFT JOIN {Registration._meta.db_table} g ON g.unit_id = {UNIT}.id AND g.campaign_id = %s
         LEFT JOIN {Assessment._meta.db_table} s ON s.unit_id = {UNIT}.id AND s.campaign_id = %s
         WHERE {where_sql}
-        GROUP BY {UNIT}.kind, {UNIT}.is_eligible, r.outcome, r.is_forecast, g.id IS NOT NULL, s.status
+        GROUP BY 1, 2, 3, 4, 5, 6
     """
+    params = [campaign.pk] * (3 if with_results else 2)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
+        cursor.execute(sql, [*params, *where_params])
         groups = cursor.fetchall()
     for kind, eligible, outcome, forecast, registered, status, n in groups:
         counts = kinds[kind]
@@ -556,33 +568,45 @@ def summarize_province(campaign: Campaign) -> Result:
             if status == scoring.RECOGNIZED:
                 counts["recognized"] += n
     for counts in kinds.values():
-        for outcome in (scoring.PASS, scoring.FAIL, scoring.PENDING, scoring.NOT_ELIGIBLE):
+        for outcome in _OUTCOMES:
             counts.setdefault(outcome, 0)
-    xa4_keys = ("met", "total", "registered", "recognized", "required", "undecided")
-    communes = [
+    return kinds
+
+
+def _commune_entries(campaign: Campaign, commune_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """The communes' lines of the summary (all, or ``commune_ids``), in tree order: only the
+    figures of each roll-up, not its explanation."""
+    rows = Result.objects.filter(campaign=campaign, unit__kind=COMMUNE)
+    if commune_ids is not None:
+        rows = rows.filter(unit_id__in=list(commune_ids))
+    return [
         {
             "id": uid,
             "code": code,
             "name": Unit.compose_full_name(name, label),
             "outcome": outcome,
             "is_forecast": forecast,
-            "xa4": dict(zip(xa4_keys, xa4, strict=True)),
+            "xa4": dict(zip(_XA4_KEYS, xa4, strict=True)),
         }
-        for uid, code, name, label, outcome, forecast, *xa4 in Result.objects.filter(
-            campaign=campaign, unit__kind=COMMUNE
-        )
-        .order_by("unit__path")
-        # Only the figures, not each commune's whole roll-up with its explanation.
-        .values_list(
+        for uid, code, name, label, outcome, forecast, *xa4 in rows.order_by("unit__path").values_list(
             "unit_id",
             "unit__code",
             "unit__name",
             "unit__label",
             "outcome",
             "is_forecast",
-            *(f"rollup__{key}" for key in xa4_keys),
+            *(f"rollup__{key}" for key in _XA4_KEYS),
         )
     ]
+
+
+def _write_summary(
+    campaign: Campaign,
+    kinds: dict[str, dict[str, int]],
+    communes: list[dict[str, Any]],
+    current_hash: str | None,
+) -> bool:
+    """Explain and upsert the province's row unless its hash is ``current_hash``; True if written."""
     is_forecast = any(c["forecast"] for c in kinds.values())
     rollup = {"kinds": kinds, "communes": communes, "is_forecast": is_forecast}
     sentences = []
@@ -597,14 +621,13 @@ def summarize_province(campaign: Campaign) -> Result:
         sentences.append("Có kết quả dự báo (chưa có quyết định)")
     explanation = ". ".join(sentences) or "Chưa có đơn vị nào được chấm"
     input_hash = _hash(scoring.ENGINE_VERSION, json.dumps(rollup, sort_keys=True, ensure_ascii=False))
-    current = Result.objects.filter(campaign=campaign, unit=province).first()
-    if current is not None and current.input_hash == input_hash:
-        return current
+    if current_hash == input_hash:
+        return False
     write_rows(
         [
             ResultRow(
                 campaign_id=campaign.pk,
-                unit_id=province.pk,
+                unit_id=campaign.province_id,
                 assessment_id=None,
                 outcome=scoring.NOT_ELIGIBLE,
                 is_forecast=is_forecast,
@@ -618,7 +641,104 @@ def summarize_province(campaign: Campaign) -> Result:
             )
         ]
     )
-    return Result.objects.get(campaign=campaign, unit=province)
+    return True
+
+
+@transaction.atomic
+def summarize_province(campaign: Campaign) -> Result:
+    """Rates per kind and per commune, stored in the province's ``Result.rollup``, recomputed
+    from every unit of the province (the reference for :func:`_update_summary`)."""
+    current = Result.objects.filter(campaign=campaign, unit_id=campaign.province_id).first()
+    written = _write_summary(
+        campaign, _kind_counts(campaign), _commune_entries(campaign), current.input_hash if current else None
+    )
+    if current is not None and not written:
+        return current
+    return Result.objects.get(campaign=campaign, unit_id=campaign.province_id)
+
+
+class _Counted(NamedTuple):
+    """What the province summary counts of one unit's ``Result`` row."""
+
+    kind: str
+    outcome: str
+    is_forecast: bool
+
+
+def _counted(campaign: Campaign, unit_ids: Iterable[int]) -> dict[int, _Counted]:
+    """unit id → its row as the summary counts it, for the units of ``unit_ids`` in the
+    campaign's scope that have a row. One query on the (campaign, unit) index."""
+    return {
+        uid: _Counted(kind, outcome, forecast)
+        for uid, kind, outcome, forecast in Result.objects.filter(
+            Q(campaign=campaign, unit_id__in=list(unit_ids))
+            & Q(unit__in=Unit.objects.filter(campaign_scope(campaign)).values("pk"))
+        ).values_list("unit_id", "unit__kind", "outcome", "is_forecast")
+    }
+
+
+def _locked_summary(campaign: Campaign) -> tuple[str, dict[str, Any]] | None:
+    """The province row's (input hash, roll-up), locked until the transaction ends, so two
+    delta updates of one summary never interleave; None without a usable row."""
+    row = (
+        Result.objects.select_for_update()
+        .filter(campaign=campaign, unit_id=campaign.province_id)
+        .values_list("input_hash", "rollup")
+        .first()
+    )
+    if row is None or not isinstance(row[1], dict):
+        return None
+    kinds, communes = row[1].get("kinds"), row[1].get("communes")
+    if (
+        not isinstance(kinds, dict)
+        or set(kinds) != set(Unit.ASSESSED_KINDS)
+        or not isinstance(communes, list)
+    ):
+        return None
+    return row[0], row[1]
+
+
+def _update_summary(
+    campaign: Campaign,
+    stored: tuple[str, dict[str, Any]],
+    before: dict[int, _Counted],
+    after: dict[int, _Counted],
+    communes: set[int],
+) -> None:
+    """The province summary updated from the old → new ``Result`` rows of the units and
+    communes just rescored (a delta), instead of recounting every row of the province:
+
+    * per kind, the outcomes and forecasts: minus each rescored row as it was, plus as it is;
+    * per kind, units, eligible, registered, decided and recognized: these follow the units',
+      registrations' and assessments' own rows, which a service may have changed before the
+      rescoring (a decision, a registration): recounted by one aggregate without the results;
+    * the communes' lines: the rescored communes' lines replaced in place.
+
+    Equal to :func:`summarize_province` from scratch when the stored summary was current
+    before this rescoring (``tests/certification/scoring/test_summary_delta.py``); a commune
+    without a line yet (or a line without a row) falls back to the full recount."""
+    input_hash, rollup = stored
+    kinds = {kind: dict(counts) for kind, counts in rollup["kinds"].items()}
+    for sign, rows in ((-1, before), (1, after)):
+        for row in rows.values():
+            counts = kinds[row.kind]
+            counts[row.outcome] = counts.get(row.outcome, 0) + sign
+            if row.is_forecast and row.outcome != scoring.NOT_ELIGIBLE:
+                counts["forecast"] += sign
+    for kind, fresh in _kind_counts(campaign, with_results=False).items():
+        for key in _UNIT_FIGURES:
+            kinds[kind][key] = fresh[key]
+    lines = list(rollup["communes"])
+    fresh_lines = (
+        {line["id"]: line for line in _commune_entries(campaign, sorted(communes))} if communes else {}
+    )
+    at = {line["id"]: i for i, line in enumerate(lines)}
+    if set(fresh_lines) != communes & set(at):  # a commune's first row, or a row gone
+        _write_summary(campaign, _kind_counts(campaign), _commune_entries(campaign), input_hash)
+        return
+    for commune_id, line in fresh_lines.items():
+        lines[at[commune_id]] = line
+    _write_summary(campaign, kinds, lines, input_hash)
 
 
 # --- one unit after a change ------------------------------------------------------------------
@@ -635,6 +755,7 @@ def rescore_unit(unit_id: int, campaign_id: int, *, summarize: bool = True) -> b
     return rescore_units([unit_id], campaign_id, summarize=summarize)
 
 
+@transaction.atomic
 def rescore_units(unit_ids: Sequence[int], campaign_id: int, *, summarize: bool = True) -> bool:
     """:func:`rescore_unit` for many units at once, set-based: the units (residential areas,
     institutions), then each commune that counts one of them or is one of them, once. A fixed
@@ -654,11 +775,17 @@ def rescore_units(unit_ids: Sequence[int], campaign_id: int, *, summarize: bool 
     leaves = [u for u in units if u.kind in Unit.MANAGED_KINDS]
     communes = {u.pk for u in units if u.kind == COMMUNE}
     if leaves:
-        score_campaign_units(campaign, [u.pk for u in leaves])
         communes |= authority_communes(campaign, leaves)
+    rescored = [u.pk for u in leaves] + sorted(communes)
+    stored = _locked_summary(campaign) if summarize else None
+    before = _counted(campaign, rescored) if stored is not None else {}
+    if leaves:
+        score_campaign_units(campaign, [u.pk for u in leaves])
     if communes:
         score_communes(campaign, sorted(communes))
-    if summarize:
+    if stored is not None:
+        _update_summary(campaign, stored, before, _counted(campaign, rescored), communes)
+    elif summarize:
         summarize_province(campaign)
     return True
 
