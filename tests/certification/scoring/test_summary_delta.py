@@ -56,14 +56,15 @@ def test_a_delta_updated_summary_equals_the_summary_recomputed_from_scratch(
     def unregister(unit: Unit) -> None:
         Registration.objects.filter(campaign=campaign, unit=unit).delete()
 
-    steps = [
-        (areas[0], lambda u: flip(assessed[u.pk], "not_met")),  # 5/6 recognized: still met
-        (areas[1], lambda u: flip(assessed[u.pk], "not_met")),  # 4/6 < 70 %: the commune fails
+    steps = [  # XA-4 of ``commune`` counts 7 units and needs 5 recognized
+        (areas[0], lambda u: flip(assessed[u.pk], "not_met")),  # 6/7: met
+        (areas[1], lambda u: flip(assessed[u.pk], "not_met")),  # 5/7: met, at the line
+        (areas[3], lambda u: flip(assessed[u.pk], "not_met")),  # 4/7 < 70 %: the commune fails
         (others[0], lambda u: flip(assessed[u.pk], "not_met")),  # the other commune: 2/3 fails
-        (areas[1], lambda u: flip(assessed[u.pk], "met")),  # back over the line
+        (areas[3], lambda u: flip(assessed[u.pk], "met")),  # back over the line
         (agency, decide),  # a decision: decided +1, no longer a forecast
         (areas[2], unregister),  # a registration gone: registered −1, KDC-1 not met
-        (kindergarten, lambda u: flip(assessed[u.pk], "not_met")),  # not eligible: nothing moves
+        (kindergarten, lambda u: flip(assessed[u.pk], "not_met")),
         (others[0], lambda u: flip(assessed[u.pk], "met")),
         (commune, lambda u: None),  # the commune itself, nothing changed
     ]
@@ -74,13 +75,13 @@ def test_a_delta_updated_summary_equals_the_summary_recomputed_from_scratch(
             patched.setattr(results, "summarize_province", forbidden)
             results.rescore_unit(unit.pk, campaign.pk)
         updated = summary(campaign)
-        crossed.append(xa4_line(campaign, commune)["xa4"]["met"])
+        crossed.append(xa4_line(campaign, commune)["xa4"])
         assert updated == from_scratch(campaign), f"after rescoring {unit.code}"
-    assert crossed[:4] == [True, False, False, True]
+    assert [x["met"] for x in crossed[:5]] == [True, True, False, False, True], crossed
     kinds = summary(campaign)[0]["kinds"]
     assert kinds["agency"]["decided"] == 1
     assert kinds["residential_area"]["registered"] == 7
-    assert kinds["residential_area"]["fail"] == 2  # areas[0] and areas[2] (no registration)
+    assert kinds["residential_area"]["fail"] == 3  # areas[0], areas[1] and areas[2] (no registration)
 
 
 def test_without_a_summary_yet_the_rescoring_computes_it_from_scratch(
