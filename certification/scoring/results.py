@@ -665,16 +665,19 @@ class _Counted(NamedTuple):
     is_forecast: bool
 
 
-def _counted(campaign: Campaign, unit_ids: Iterable[int]) -> dict[int, _Counted]:
-    """unit id → its row as the summary counts it, for the units of ``unit_ids`` in the
-    campaign's scope that have a row. One query on the (campaign, unit) index."""
-    return {
-        uid: _Counted(kind, outcome, forecast)
-        for uid, kind, outcome, forecast in Result.objects.filter(
-            Q(campaign=campaign, unit_id__in=list(unit_ids))
-            & Q(unit__in=Unit.objects.filter(campaign_scope(campaign)).values("pk"))
-        ).values_list("unit_id", "unit__kind", "outcome", "is_forecast")
-    }
+def _counted(campaign: Campaign, where: tuple[str, list[Any]]) -> dict[int, _Counted]:
+    """unit id → its row as the summary counts it, for the units matching ``where`` (a
+    :func:`unit_where` of the campaign's scope and a few ids) that have a row; one query on the
+    (campaign, unit) index."""
+    where_sql, where_params = where
+    sql = f"""
+        SELECT {UNIT}.id, {UNIT}.kind, r.outcome, r.is_forecast
+        FROM {UNIT} JOIN {Result._meta.db_table} r ON r.campaign_id = %s AND r.unit_id = {UNIT}.id
+        WHERE {where_sql}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, *where_params])
+        return {uid: _Counted(kind, outcome, forecast) for uid, kind, outcome, forecast in cursor.fetchall()}
 
 
 def _locked_summary(campaign: Campaign) -> tuple[str, dict[str, Any]] | None:
@@ -747,11 +750,12 @@ def _update_summary(
 @transaction.atomic
 def rescore_unit(unit_id: int, campaign_id: int, *, summarize: bool = True) -> bool:
     """Rescore a unit, then the commune that counts it in XA-4, then (``summarize``) the province
-    summary. False when the unit is gone or outside the campaign's province: nothing to do.
+    summary, updated from the rescored rows (:func:`_update_summary`; from scratch when there is
+    none yet). False when the unit is gone or outside the campaign's province: nothing to do.
 
     A worker passes ``summarize=False`` and debounces the summary (``certification.tasks.scoring``):
-    it aggregates over every unit of the province, most of the cost, and at the deadline hundreds
-    of saves a minute would each ask for an identical one."""
+    at the deadline hundreds of saves a minute would each lock and rewrite the province's row,
+    and the debounced summary is recounted from scratch."""
     return rescore_units([unit_id], campaign_id, summarize=summarize)
 
 
@@ -776,9 +780,10 @@ def rescore_units(unit_ids: Sequence[int], campaign_id: int, *, summarize: bool 
     communes = {u.pk for u in units if u.kind == COMMUNE}
     if leaves:
         communes |= authority_communes(campaign, leaves)
-    rescored = [u.pk for u in leaves] + sorted(communes)
     stored = _locked_summary(campaign) if summarize else None
-    before = _counted(campaign, rescored) if stored is not None else {}
+    if stored is not None:  # the rescored rows as the summary counted them
+        rescored = unit_where(campaign_scope(campaign) & Q(pk__in=[*(u.pk for u in leaves), *communes]))
+        before = _counted(campaign, rescored)
     if leaves:
         score_campaign_units(campaign, [u.pk for u in leaves])
     if communes:
