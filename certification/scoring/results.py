@@ -37,6 +37,7 @@ from certification.scoring.inputs import (
     answer_masks,
     decode_answers,
     gather_units,
+    ids_in,
     load_plans,
     rearranged_communes,
     unit_where,
@@ -575,29 +576,42 @@ def _kind_counts(campaign: Campaign, *, with_results: bool = True) -> dict[str, 
 
 def _commune_entries(campaign: Campaign, commune_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """The communes' lines of the summary (all, or ``commune_ids``), in tree order: only the
-    figures of each roll-up, not its explanation."""
-    rows = Result.objects.filter(campaign=campaign, unit__kind=COMMUNE)
+    figures of each roll-up, not its explanation. One raw query (the ORM's compilation of six
+    JSON key lookups cost more than the query itself)."""
+    where_sql = ""
+    where_params: list[Any] = []
     if commune_ids is not None:
-        rows = rows.filter(unit_id__in=list(commune_ids))
-    return [
-        {
-            "id": uid,
-            "code": code,
-            "name": Unit.compose_full_name(name, label),
-            "outcome": outcome,
-            "is_forecast": forecast,
-            "xa4": dict(zip(_XA4_KEYS, xa4, strict=True)),
-        }
-        for uid, code, name, label, outcome, forecast, *xa4 in rows.order_by("unit__path").values_list(
-            "unit_id",
-            "unit__code",
-            "unit__name",
-            "unit__label",
-            "outcome",
-            "is_forecast",
-            *(f"rollup__{key}" for key in _XA4_KEYS),
+        ids_sql, where_params = ids_in("r.unit_id", commune_ids)
+        where_sql = f"AND {ids_sql}"
+    sql = f"""
+        SELECT r.unit_id, u.code, u.name, u.label, r.outcome, r.is_forecast, r.rollup
+        FROM {Result._meta.db_table} r JOIN {UNIT} u ON u.id = r.unit_id
+        WHERE r.campaign_id = %s AND u.kind = %s {where_sql}
+        ORDER BY u.path
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, COMMUNE, *where_params])
+        rows = cursor.fetchall()
+    lines = []
+    for uid, code, name, label, outcome, forecast, rollup in rows:
+        xa4 = _json(rollup)
+        lines.append(
+            {
+                "id": uid,
+                "code": code,
+                "name": Unit.compose_full_name(name, label),
+                "outcome": outcome,
+                "is_forecast": bool(forecast),
+                "xa4": {key: xa4.get(key) if isinstance(xa4, dict) else None for key in _XA4_KEYS},
+            }
         )
-    ]
+    return lines
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as a raw cursor returns it (text with Django's PostgreSQL and SQLite
+    backends) decoded."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _write_summary(
@@ -683,22 +697,24 @@ def _counted(campaign: Campaign, where: tuple[str, list[Any]]) -> dict[int, _Cou
 def _locked_summary(campaign: Campaign) -> tuple[str, dict[str, Any]] | None:
     """The province row's (input hash, roll-up), locked until the transaction ends, so two
     delta updates of one summary never interleave; None without a usable row."""
-    row = (
-        Result.objects.select_for_update()
-        .filter(campaign=campaign, unit_id=campaign.province_id)
-        .values_list("input_hash", "rollup")
-        .first()
-    )
-    if row is None or not isinstance(row[1], dict):
+    with connection.cursor() as cursor:
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        cursor.execute(
+            f"SELECT input_hash, rollup FROM {Result._meta.db_table} WHERE campaign_id = %s AND unit_id = %s{lock}",
+            [campaign.pk, campaign.province_id],
+        )
+        row = cursor.fetchone()
+    rollup = _json(row[1]) if row is not None else None
+    if not isinstance(rollup, dict):
         return None
-    kinds, communes = row[1].get("kinds"), row[1].get("communes")
+    kinds, communes = rollup.get("kinds"), rollup.get("communes")
     if (
         not isinstance(kinds, dict)
         or set(kinds) != set(Unit.ASSESSED_KINDS)
         or not isinstance(communes, list)
     ):
         return None
-    return row[0], row[1]
+    return row[0], rollup
 
 
 def _update_summary(
