@@ -160,6 +160,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "assessment": assessment,
         "rows": rows,
+        "criteria_key": assessments.criteria_block_key(assessment, rows),
         "can": perms,
         "has_comparison": any(r["criterion"].answer_type == Criterion.AnswerType.COMPARISON for r in rows),
         "has_points": any(r["max_points"] is not None for r in rows),
