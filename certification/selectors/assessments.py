@@ -32,8 +32,14 @@ from certification.models import (
     Decision,
     Evidence,
     Registration,
+    ScoreItem,
 )
-from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
+from certification.selectors.criteria import (
+    answerable_criteria,
+    criteria_tree,
+    flatten_tree,
+    kept_for_published,
+)
 from units.access import has_role
 from units.authority import recognizing_authority
 from units.models import RoleAssignment, Unit
@@ -128,6 +134,7 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
     """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
     return (
         Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
+        .select_related("campaign")  # the form shows its year
         .order_by("-campaign__year")
         .first()
     )
@@ -302,10 +309,16 @@ def value_choices(criterion: Criterion) -> list[tuple[str, str | Promise]]:
 
 
 def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
-    sheet = getattr(criteria_set, "score_sheet", None)
-    if sheet is None:
-        return {}
-    return {item.criterion_id: item.max_points for item in sheet.items.all()}
+    """criterion id → its maximum points on the set's score sheet (kept for a published set)."""
+
+    def read() -> dict[int, object]:
+        return dict(
+            ScoreItem.objects.filter(sheet__criteria_set=criteria_set).values_list(
+                "criterion_id", "max_points"
+            )
+        )
+
+    return kept_for_published(criteria_set, "max_points", read)
 
 
 def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:

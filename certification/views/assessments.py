@@ -193,7 +193,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
         "answerable": sum(1 for r in rows if r["answer"]),
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
-        "reasons": reasons.for_assessment(assessment),
+        "reasons": reasons.for_assessment(assessment, {r["criterion"].code: r["text"] for r in rows}),
         "revocation": assessments.revocation_of(assessment),
         "max_evidence_bytes": settings.EVIDENCE_MAX_BYTES,
         # A refused upload is also said beside the upload form, where the page scrolls to.
