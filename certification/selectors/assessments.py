@@ -39,6 +39,7 @@ from certification.selectors.criteria import (
     criteria_tree,
     flatten_tree,
     kept_for_published,
+    ordered_criteria,
 )
 from units.access import has_role
 from units.authority import recognizing_authority
@@ -145,14 +146,23 @@ def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | N
     ``answers``: the assessment's answers with their criterion, when the caller has them."""
     problems = []
     entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
+    # (criterion, answer id, value): without ``answers``, the values alone are read and the
+    # criteria come from the set's tree (kept for a published set: issue 23).
+    rows: list[tuple[Criterion, int, str | None]]
     if answers is None:
-        answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+        criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+        rows = [
+            (criteria[criterion_id], pk, value)
+            for pk, criterion_id, value in assessment.answers.values_list("pk", "criterion_id", "value")
+            if criterion_id in criteria
+        ]
     else:
-        answers = sorted(answers, key=lambda a: (a.criterion.order, a.pk))
-    unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
+        rows = [(a.criterion, a.pk, a.value) for a in answers]
+    rows.sort(key=lambda row: (row[0].order, row[1]))
+    unanswered = [c.code for c, _pk, value in rows if c.pk in entered and not value]
     if unanswered:
         problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
-    needs_figures = any(a.criterion.answer_type == Criterion.AnswerType.COMPARISON for a in answers)
+    needs_figures = any(c.answer_type == Criterion.AnswerType.COMPARISON for c, _pk, _value in rows)
     if needs_figures and any(getattr(assessment, f) is None for f in Assessment.FIGURE_FIELDS):
         problems.append(_("Enter this year's crime, social-evil and violation figures."))
     if not (assessment.meeting_date and assessment.meeting_chair and assessment.meeting_attendees):

@@ -206,26 +206,25 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATES + "detail.html", context)
 
 
+# The entry form's inputs of an answer: ``<prefix>-<answer id>`` → the service's field.
+ANSWER_INPUTS = {"value": "value", "note": "note", "number": "number", "points": "self_points"}
+
+
 def _parse_entry(post, assessment: Assessment) -> tuple[dict, dict | None, dict | None]:
     """Read the entry form. ``only`` limits it to one row (an answer's id), "figures" or
     "dossier" — what the inline save sends; without it the whole form is read."""
     only = post.get("only", "")
-    changes: dict[str, dict] = {}
-    # Ids and codes only: the service reads the answers themselves again, locked.
-    for answer_id, code in assessment.answers.values_list("pk", "criterion__code"):
-        if only and only != str(answer_id):
+    # By answer id, as posted: the service reads the answers (locked) and matches them; no query
+    # here (issue 23).
+    changes: dict[int, dict] = {}
+    for key in post:
+        prefix, dash, answer_id = key.partition("-")
+        name = ANSWER_INPUTS.get(prefix)
+        if not (dash and name and answer_id.isascii() and answer_id.isdigit() and answer_id[0] != "0"):
             continue
-        data = {}
-        for name, key in (
-            ("value", f"value-{answer_id}"),
-            ("note", f"note-{answer_id}"),
-            ("number", f"number-{answer_id}"),
-            ("self_points", f"points-{answer_id}"),
-        ):
-            if key in post:
-                data[name] = post.get(key)
-        if data:
-            changes[code] = data
+        if only and only != answer_id:
+            continue
+        changes.setdefault(int(answer_id), {})[name] = post.get(key)
     figures = None
     if only in ("", "figures"):
         figures = {name: post.get(name) for name in Assessment.FIGURE_FIELDS if name in post} or None
@@ -274,7 +273,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
             assessment=assessment,
             by=request.user,
             expected_version=expected,
-            changes=changes,
+            changes_by_answer=changes,
             figures=figures,
             dossier=dossier,
         )
