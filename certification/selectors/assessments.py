@@ -3,7 +3,6 @@ enforce and the pages ask to show their buttons), what still blocks submission, 
 other writers changed since a version, and last year's assessment."""
 
 import datetime
-import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -16,10 +15,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from antt.text import person_name
+from antt.web.fragments import fragment_key
 from certification import extensions
 from certification.audit import Action, Actor, events_for
 from certification.models import (
@@ -386,19 +386,17 @@ def entry_rows(
 def criteria_block_key(assessment: Assessment, rows: list[dict[str, Any]]) -> str:
     """The cache key of the entry form's rendered criteria (``{% cache %}`` in detail.html): made
     of everything the block shows, so that any change gives another key and nothing needs to be
-    forgotten. The answers are known by the assessment's version (every change of an answer,
-    status, return or appraisal bumps it); the criteria by their published set (never edited);
-    what may change without a new version is in the key itself: which rows are editable (an entry
-    period that ends), the evidence files, the other apps' panels, the language."""
-    parts = [
+    forgotten (``antt.web.fragments``). The answers are known by the assessment's version (every
+    change of an answer, status, return or appraisal bumps it); the criteria by their published
+    set (never edited); what may change without a new version is in the key itself: which rows
+    are editable (an entry period that ends), the evidence files, the other apps' panels."""
+    return fragment_key(
         assessment.pk,
         assessment.version,
         assessment.status,
         assessment.criteria_set_id,
-        get_language(),
         [(r["key"], r["editable"], [e.pk for e in r["evidence"]], r["panel"]) for r in rows if r["answer"]],
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    )
 
 
 def permissions(user: User, assessment: Assessment) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 from antt.database.replica import report_reads
 from antt.text import sort_key
 from antt.web import charts
+from antt.web.fragments import fragment_key
 from certification.models import (
     Answer,
     Assessment,
@@ -415,6 +416,8 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name")[:5]),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
+        # The rendered rows are kept under a key made of everything they show (issue 23).
+        "rows_key": fragment_key([(r, r.unit.kind) for r in rows]),
         "summary": summary,
         "truncated": summary["total"] > len(rows),
         "xa4": xa4,
