@@ -15,7 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404
 
-from antt.accounts.identity import cached, forget_user, replace_stamps, user_stamp
+from antt.accounts.identity import cached, forget_user, read_with_user, replace_stamps, user_stamp
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -28,15 +28,25 @@ def forget_units() -> None:
     replace_stamps(UNITS_STAMP)
 
 
+def _roles_entry(user_id: int) -> tuple[str, list[str]]:
+    """The cache key of a user's roles and the stamps they carry (antt/accounts/identity.py)."""
+    return f"identity:roles:{user_id}", [user_stamp(user_id), UNITS_STAMP]
+
+
+read_with_user(_roles_entry)  # read in the same round trip as the user
+
+
 def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignment]:
     if not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_antt_roles", None)
     if cache is None:
+        key, stamps = _roles_entry(user.pk)
         cache = cached(
-            f"identity:roles:{user.pk}",
+            key,
             lambda: list(RoleAssignment.objects.filter(user=user).select_related("unit")),
-            stamps=[user_stamp(user.pk), UNITS_STAMP],
+            stamps=stamps,
+            read=getattr(user, "identity_read", None),
         )
         user._antt_roles = cache
     if roles is None:

@@ -65,12 +65,28 @@ def forget_user(user_id: int) -> None:
     replace_stamps(user_stamp(user_id))
 
 
-def cached(key: str, load: Callable[[], Any], *, stamps: Iterable[str]) -> Any:
+# Read = (the keys asked, what was found): one round trip for the user and what is registered with
+# ``read_with_user`` (the roles: units.access), kept on the user for the rest of the request.
+Read = tuple[frozenset[str], dict[str, Any]]
+_WITH_USER: list[Callable[[int], tuple[str, list[str]]]] = []
+
+
+def read_with_user(entry: Callable[[int], tuple[str, list[str]]]) -> None:
+    """Register an entry read in the same round trip as the user: ``entry(user_id)`` gives its
+    key and the names of its stamps; pass ``user.identity_read`` to ``cached(..., read=)``."""
+    _WITH_USER.append(entry)
+
+
+def cached(key: str, load: Callable[[], Any], *, stamps: Iterable[str], read: Read | None = None) -> Any:
     """``load()``'s value kept under ``key`` while every stamp named in ``stamps`` (``user_stamp``
-    or a shared name given to ``replace_stamps``) is unchanged; one cache round trip when kept."""
+    or a shared name given to ``replace_stamps``) is unchanged; one cache round trip when kept,
+    none when ``read`` already holds the key and its stamps."""
     cache = identity_cache()
     stamp_keys = [_stamp_key(n) for n in stamps]
-    found = cache.get_many([key, *stamp_keys])
+    if read is not None and read[0].issuperset([key, *stamp_keys]):
+        found = read[1]
+    else:
+        found = cache.get_many([key, *stamp_keys])
     current = [found.get(k) for k in stamp_keys]
     entry = found.get(key)
     if entry is not None and None not in current and entry[0] == current:
@@ -103,10 +119,14 @@ def _load_user(request: HttpRequest):
         pk = user_model._meta.pk.to_python(user_id)
     except Exception:
         return auth.get_user(request)
+    entries = [(f"identity:user:{pk}", [user_stamp(pk)])] + [entry(pk) for entry in _WITH_USER]
+    keys = frozenset(k for key, stamps in entries for k in (key, *(_stamp_key(n) for n in stamps)))
+    read = (keys, identity_cache().get_many(list(keys)))
     user = cached(
-        f"identity:user:{pk}",
+        entries[0][0],
         lambda: user_model._default_manager.filter(pk=pk).first(),
-        stamps=[user_stamp(pk)],
+        stamps=entries[0][1],
+        read=read,
     )
     session_hash = session.get(auth.HASH_SESSION_KEY)
     if (
@@ -116,6 +136,7 @@ def _load_user(request: HttpRequest):
         or not constant_time_compare(session_hash, user.get_session_auth_hash())
     ):
         return auth.get_user(request)
+    user.identity_read = read
     return user
 
 
