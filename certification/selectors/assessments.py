@@ -37,6 +37,7 @@ from certification.models import (
 from certification.selectors.criteria import (
     answerable_criteria,
     criteria_tree,
+    criterion_text,
     flatten_tree,
     kept_for_published,
     ordered_criteria,
@@ -363,7 +364,7 @@ def entry_rows(
             {
                 "criterion": c,
                 "depth": node.depth,
-                "text": cast(Criterion, c.source).text if c.source_id and not c.text else c.text,
+                "text": criterion_text(c),
                 "is_group": c.answer_type == Criterion.AnswerType.GROUP,
                 "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
                 "answer": answer,

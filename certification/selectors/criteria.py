@@ -122,6 +122,20 @@ def ordered_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     return [node.criterion for node in flatten_tree(criteria_tree(criteria_set))]
 
 
+def criterion_text(criterion: Criterion) -> str:
+    """The requirement as shown: its own text, else the text of the criterion it reuses."""
+    if criterion.source_id and not criterion.text and criterion.source:
+        return criterion.source.text
+    return criterion.text
+
+
+def criterion_texts(criteria_set: CriteriaSet) -> dict[str, str]:
+    """code → :func:`criterion_text` of the set's criteria (kept for a published set)."""
+    return kept_for_published(
+        criteria_set, "texts", lambda: {c.code: criterion_text(c) for c in ordered_criteria(criteria_set)}
+    )
+
+
 def answerable_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     """The items an officer answers, in order: no groups, nothing derived (XA-4, computed by the
     scoring engine)."""

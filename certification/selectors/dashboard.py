@@ -373,11 +373,12 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         summary = officer_counts_of(listed)
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
     to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
-    # Why the forecast fails, in the engine's words (two queries for all the listed units).
+    # Why the forecast fails, in the engine's words (one query for all the listed units).
+    # (The criteria sets come along: their texts are kept per published set, no query for them.)
     why = for_assessments(
-        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id]).only(
-            "id", "campaign_id", "unit_id", "criteria_set_id"
-        )
+        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id])
+        .select_related("criteria_set")
+        .only("id", "campaign_id", "unit_id", "criteria_set")
     )
     rows = []
     for u in listed:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from certification.audit import Action
 from certification.models import Assessment, AuditEvent, Campaign, Criterion, Decision, Result
 from certification.scoring import engine
+from certification.selectors.criteria import criterion_texts
 from units.models import Unit
 
 NOT_MET, MISSING = "not_met", "missing"
@@ -186,6 +187,15 @@ def for_assessments(
     if texts is not None:
         by_set = {
             (a.criteria_set_id, code): texts[code] for a in assessments for code in codes if code in texts
+        }
+    elif all(Assessment.criteria_set.is_cached(a) for a in assessments):
+        # The sets came with the assessments: their texts are kept per published set (no query).
+        sets = {a.criteria_set_id: a.criteria_set for a in assessments}
+        by_set = {
+            (set_id, code): text
+            for set_id, criteria_set in sets.items()
+            for code, text in criterion_texts(criteria_set).items()
+            if code in codes
         }
     else:
         by_set = _texts({a.criteria_set_id for a in assessments}, codes) if codes else {}
