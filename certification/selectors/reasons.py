@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from certification.audit import Action
 from certification.models import Assessment, AuditEvent, Campaign, Criterion, Decision, Result
 from certification.scoring import engine
-from certification.selectors.criteria import criterion_texts
+from certification.selectors.criteria import criterion_text, criterion_texts
 from units.models import Unit
 
 NOT_MET, MISSING = "not_met", "missing"
@@ -165,10 +165,7 @@ def _texts(set_ids: Iterable[int], codes: Iterable[str]) -> dict[tuple[int, str]
     rows = Criterion.objects.filter(criteria_set_id__in=set(set_ids), code__in=set(codes)).select_related(
         "source"
     )
-    return {
-        (c.criteria_set_id, c.code): (c.source.text if c.source_id and not c.text and c.source else c.text)
-        for c in rows
-    }
+    return {(c.criteria_set_id, c.code): criterion_text(c) for c in rows}
 
 
 def for_assessments(
