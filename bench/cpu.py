@@ -15,6 +15,10 @@ ticks when schedstat is missing). The kinds are measured round-robin, so a neigh
 disturbs them alike; each figure is the median of many requests. CPU time is what contention
 disturbs least on a shared machine (wall time includes waiting for the cores).
 
+The caches are production's (``CACHE_URL``: Redis): the identity cache of sessions, users and
+roles (antt/accounts/identity.py) is Redis here too, the one bench/run starts (``_caches``), so its
+client's CPU is counted; the bare view then reads its session from Redis, not from PostgreSQL.
+
 Queries per request must be constant: the same on every repeat, and the same for a small and a
 large commune (the officer of the largest commune of the province against a load-test officer);
 a difference is reported as the section's error, with the figures.
