@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "antt.web.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "antt.accounts.identity.IdentityMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "antt.accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -176,6 +176,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions carry their user's id in a column, so that a user's other sessions can be ended
 # (password changed, two-step verification turned on, "log out everywhere"): antt.accounts.sessions.
 SESSION_ENGINE = "antt.accounts.sessions"
+# Sessions, users and roles are read through the ``identity`` cache (CACHES below).
+SESSION_CACHE_ALIAS = "identity"
 
 # The client's address behind reverse proxies (antt.accounts.lockout, docs/reliability.md "Behind
 # the proxy"): TRUSTED_PROXY_COUNT is the number of proxies in front of gunicorn that append the
@@ -396,7 +398,19 @@ CACHES = {
             else "django.core.cache.backends.locmem.LocMemCache"
         ),
         "LOCATION": os.environ.get("CACHE_URL", "antt"),
-    }
+    },
+    # Sessions, users and their roles (antt/accounts/identity.py): only in a cache every process
+    # shares, so that an ended session or a revoked role takes effect at once everywhere; without
+    # CACHE_URL nothing is kept (each request reads them from the database).
+    "identity": {
+        "BACKEND": (
+            "django.core.cache.backends.redis.RedisCache"
+            if os.environ.get("CACHE_URL")
+            else "django.core.cache.backends.dummy.DummyCache"
+        ),
+        "LOCATION": os.environ.get("CACHE_URL", ""),
+        "KEY_PREFIX": "antt",
+    },
 }
 
 

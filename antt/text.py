@@ -8,6 +8,7 @@ spaces → a space, doubled spaces → one). What stays odd is named by ``strang
 error a user reads ("ký tự lạ U+0410"), never refused with a difference nobody can see.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -103,10 +104,12 @@ _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 _TOKENS = re.compile(r"\d+|\s+|.", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=65536)
 def sort_key(value: str | None) -> tuple:
     """Sort key of a name for people: Vietnamese alphabetical order (a < ă < â < b … đ after d)
     and numbers by their value ('Tổ dân phố 2' before 'Tổ dân phố 10'). Use it wherever a list
-    of units is sorted in Python for people: ``sorted(units, key=lambda u: sort_key(u.name))``."""
+    of units is sorted in Python for people: ``sorted(units, key=lambda u: sort_key(u.name))``.
+    Kept per name (the same units' names are sorted on every home page: issue 23)."""
     text = tidy(value).lower()
     letters: list[tuple[int, int]] = []
     tones: list[int] = []

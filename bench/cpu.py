@@ -15,6 +15,10 @@ ticks when schedstat is missing). The kinds are measured round-robin, so a neigh
 disturbs them alike; each figure is the median of many requests. CPU time is what contention
 disturbs least on a shared machine (wall time includes waiting for the cores).
 
+The caches are production's (``CACHE_URL``: Redis): the identity cache of sessions, users and
+roles (antt/accounts/identity.py) is Redis here too, the one bench/run starts (``_caches``), so its
+client's CPU is counted; the bare view then reads its session from Redis, not from PostgreSQL.
+
 Queries per request must be constant: the same on every repeat, and the same for a small and a
 large commune (the officer of the largest commune of the province against a load-test officer);
 a difference is reported as the section's error, with the figures.
@@ -136,6 +140,24 @@ def _summary(rows: list[dict]) -> dict:
     }
 
 
+def _caches() -> dict:
+    """The caches as production has them (``CACHE_URL``: Redis, which the identity cache of
+    sessions, users and roles needs): bench/run leaves ``CACHE_URL`` unset, so the Redis it started
+    for Celery (another database number) stands in for it."""
+    from django.conf import settings
+
+    caches = dict(settings.CACHES)
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if caches["identity"]["BACKEND"].endswith("DummyCache") and broker.startswith("redis://"):
+        url = broker.rsplit("/", 1)[0] + "/3"
+        caches["identity"] = {
+            **caches["identity"],
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+        }
+    return caches
+
+
 def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
     from django.contrib.auth import get_user_model
 
@@ -154,7 +176,11 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
     samples: dict[str, list[dict]] = {}
     variants: dict[str, dict[str, list[int]]] = {}
 
-    with override_settings(ROOT_URLCONF="bench.cpu_urls"), connection.execute_wrapper(counter):
+    caches = _caches()
+    with (
+        override_settings(ROOT_URLCONF="bench.cpu_urls", CACHES=caches),
+        connection.execute_wrapper(counter),
+    ):
         client = Client(enforce_csrf_checks=True)
         client.force_login(User.objects.get(username=main.username))
         form_url = f"/assessments/{main.assessment_id}/"
@@ -257,6 +283,7 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
         "loadavg_start": [round(x, 2) for x in loadavg_start],
         "loadavg_end": [round(x, 2) for x in loadavg_end],
         "rounds": rounds,
+        "identity_cache": caches["identity"]["BACKEND"].rsplit(".", 1)[1],
         "aim": {"ratio": AIM_RATIO, "cpu_ms": AIM_MS},
         "before": _before(),
     }

@@ -7,6 +7,19 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
+def _identity_cache(settings):
+    """The identity cache (sessions, users, roles: antt/accounts/identity.py) is on in the tests, as
+    with CACHE_URL in production: each test gets an empty one in memory (one process)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "identity": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "identity"},
+    }
+    from django.core.cache import caches
+
+    caches["identity"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (the default is per process: one test's cached
     dashboard rows must not leak into the next), and so do the trees of published criteria sets."""

@@ -11,11 +11,29 @@ from operator import or_
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import Http404
 
+from antt.accounts.identity import cached, forget_user, read_with_user, replace_stamps, user_stamp
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
+# The stamp every cached list of roles carries (antt/accounts/identity.py): replaced when a unit
+# is saved, deleted or moved (``units.tree.rebuild_paths``), since the list holds the units.
+UNITS_STAMP = "units"
+
+
+def forget_units() -> None:
+    replace_stamps(UNITS_STAMP)
+
+
+def _roles_entry(user_id: int) -> tuple[str, list[str]]:
+    """The cache key of a user's roles and the stamps they carry (antt/accounts/identity.py)."""
+    return f"identity:roles:{user_id}", [user_stamp(user_id), UNITS_STAMP]
+
+
+read_with_user(_roles_entry)  # read in the same round trip as the user
 
 
 def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignment]:
@@ -23,7 +41,13 @@ def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignmen
         return []
     cache = getattr(user, "_antt_roles", None)
     if cache is None:
-        cache = list(RoleAssignment.objects.filter(user=user).select_related("unit"))
+        key, stamps = _roles_entry(user.pk)
+        cache = cached(
+            key,
+            lambda: list(RoleAssignment.objects.filter(user=user).select_related("unit")),
+            stamps=stamps,
+            read=getattr(user, "identity_read", None),
+        )
         user._antt_roles = cache
     if roles is None:
         return cache
@@ -104,3 +128,15 @@ def user_roles(user) -> set[str]:
 def home_units(user, roles: Iterable[str] | None = None) -> list[Unit]:
     """The units the user's roles are attached to (their scope roots)."""
     return [a.unit for a in _assignments(user, roles)]
+
+
+@receiver(post_save, sender=RoleAssignment)
+@receiver(post_delete, sender=RoleAssignment)
+def _roles_changed(sender, instance: RoleAssignment, **kwargs) -> None:
+    forget_user(instance.user_id)
+
+
+@receiver(post_save, sender=Unit)
+@receiver(post_delete, sender=Unit)
+def _unit_changed(sender, instance: Unit, **kwargs) -> None:
+    forget_units()

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from units.access import forget_units
 from units.models import Unit
 
 # Ids per statement: well under SQLite's limit of 32,766 query parameters.
@@ -73,6 +74,7 @@ def rebuild_paths(queryset_or_root: "QuerySet[Unit] | Unit | Iterable[int] | Non
             total += Unit.objects.filter(pk__in=chunk).update(**update)
             next_ids.extend(Unit.objects.filter(parent_id__in=chunk).values_list("pk", flat=True))
         level_ids = next_ids
+    forget_units()  # the roles kept in the identity cache hold their units' paths
     return total
 
 

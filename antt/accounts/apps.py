@@ -13,3 +13,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the deploy checks (``check --deploy``) of the project's security settings.
         from antt import security  # noqa: F401
+        from antt.accounts import identity  # noqa: F401  (its signal receivers)

@@ -5,15 +5,19 @@ A password change already ends the other sessions by itself (Django keeps a hash
 in each session and refuses a session whose hash no longer matches); turning on two-step
 verification and "log out everywhere" change nothing Django would notice, so they delete the
 rows. Password changes delete them too: the rows go at once instead of at their next request.
+
+The sessions are read through the ``identity`` cache (Django's ``cached_db`` engine on that cache,
+``antt.accounts.identity``): ending sessions deletes their cached copies with their rows.
 """
 
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 
+from antt.accounts.identity import identity_cache
 from antt.accounts.models import UserSession
 
 
-class SessionStore(DBStore):
+class SessionStore(CachedDBStore):
     @classmethod
     def get_model_class(cls) -> type[UserSession]:
         return UserSession
@@ -32,4 +36,7 @@ def end_sessions(user_id: int, *, keep: str | None = None) -> int:
     sessions = UserSession.objects.filter(user_id=user_id)
     if keep:
         sessions = sessions.exclude(session_key=keep)
-    return sessions.delete()[0]
+    keys = list(sessions.values_list("session_key", flat=True))
+    ended = UserSession.objects.filter(session_key__in=keys).delete()[0]
+    identity_cache().delete_many([SessionStore.cache_key_prefix + key for key in keys])
+    return ended

@@ -13,11 +13,14 @@ from django.contrib.auth.models import User
 from django.db.models import Field
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from antt.text import person_name
+from antt.web.fragments import fragment_key
+from certification import extensions
 from certification.audit import Action, Actor, events_for
 from certification.models import (
     Answer,
@@ -29,8 +32,16 @@ from certification.models import (
     Decision,
     Evidence,
     Registration,
+    ScoreItem,
 )
-from certification.selectors.criteria import answerable_criteria, criteria_tree, flatten_tree
+from certification.selectors.criteria import (
+    answerable_criteria,
+    criteria_tree,
+    criterion_text,
+    flatten_tree,
+    kept_for_published,
+    ordered_criteria,
+)
 from units.access import has_role
 from units.authority import recognizing_authority
 from units.models import RoleAssignment, Unit
@@ -125,6 +136,7 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
     """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
     return (
         Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
+        .select_related("campaign")  # the form shows its year
         .order_by("-campaign__year")
         .first()
     )
@@ -135,14 +147,23 @@ def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | N
     ``answers``: the assessment's answers with their criterion, when the caller has them."""
     problems = []
     entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
+    # (criterion, answer id, value): without ``answers``, the values alone are read and the
+    # criteria come from the set's tree (kept for a published set: issue 23).
+    rows: list[tuple[Criterion, int, str | None]]
     if answers is None:
-        answers = list(assessment.answers.select_related("criterion").order_by("criterion__order"))
+        criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+        rows = [
+            (criteria[criterion_id], pk, value)
+            for pk, criterion_id, value in assessment.answers.values_list("pk", "criterion_id", "value")
+            if criterion_id in criteria
+        ]
     else:
-        answers = sorted(answers, key=lambda a: (a.criterion.order, a.pk))
-    unanswered = [a.criterion.code for a in answers if a.criterion_id in entered and not a.value]
+        rows = [(a.criterion, a.pk, a.value) for a in answers]
+    rows.sort(key=lambda row: (row[0].order, row[1]))
+    unanswered = [c.code for c, _pk, value in rows if c.pk in entered and not value]
     if unanswered:
         problems.append(_("Criteria not answered: %(codes)s.") % {"codes": ", ".join(unanswered)})
-    needs_figures = any(a.criterion.answer_type == Criterion.AnswerType.COMPARISON for a in answers)
+    needs_figures = any(c.answer_type == Criterion.AnswerType.COMPARISON for c, _pk, _value in rows)
     if needs_figures and any(getattr(assessment, f) is None for f in Assessment.FIGURE_FIELDS):
         problems.append(_("Enter this year's crime, social-evil and violation figures."))
     if not (assessment.meeting_date and assessment.meeting_chair and assessment.meeting_attendees):
@@ -299,10 +320,16 @@ def value_choices(criterion: Criterion) -> list[tuple[str, str | Promise]]:
 
 
 def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
-    sheet = getattr(criteria_set, "score_sheet", None)
-    if sheet is None:
-        return {}
-    return {item.criterion_id: item.max_points for item in sheet.items.all()}
+    """criterion id → its maximum points on the set's score sheet (kept for a published set)."""
+
+    def read() -> dict[int, object]:
+        return dict(
+            ScoreItem.objects.filter(sheet__criteria_set=criteria_set).values_list(
+                "criterion_id", "max_points"
+            )
+        )
+
+    return kept_for_published(criteria_set, "max_points", read)
 
 
 def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
@@ -324,6 +351,7 @@ def entry_rows(
     # labels would be translated again for every criterion's radio buttons.
     choices: dict[bool, list[tuple[str, str]]] = {}
     rows = []
+    unit, year = assessment.unit, assessment.campaign.year
     for node in flatten_tree(criteria_tree(assessment.criteria_set)):
         c = node.criterion
         answer = answers.get(c.pk)
@@ -336,7 +364,7 @@ def entry_rows(
             {
                 "criterion": c,
                 "depth": node.depth,
-                "text": cast(Criterion, c.source).text if c.source_id and not c.text else c.text,
+                "text": criterion_text(c),
                 "is_group": c.answer_type == Criterion.AnswerType.GROUP,
                 "is_computed": c.answer_type == Criterion.AnswerType.DERIVED,
                 "answer": answer,
@@ -348,9 +376,28 @@ def entry_rows(
                 "show_number": c.answer_type == Criterion.AnswerType.COUNT_THRESHOLD,
                 "max_points": points.get(c.pk),
                 "evidence": evidence.get(c.pk, []),
+                # What other apps show beside the criterion (their data: part of the block's key).
+                # The providers render their own templates (autoescaped): the HTML is safe as it comes.
+                "panel": mark_safe(extensions.criterion_panel(unit, year, c.code)) if answer else "",  # noqa: S308
             }
         )
     return rows
+
+
+def criteria_block_key(assessment: Assessment, rows: list[dict[str, Any]]) -> str:
+    """The cache key of the entry form's rendered criteria (``{% cache %}`` in detail.html): made
+    of everything the block shows, so that any change gives another key and nothing needs to be
+    forgotten (``antt.web.fragments``). The answers are known by the assessment's version (every
+    change of an answer, status, return or appraisal bumps it); the criteria by their published
+    set (never edited); what may change without a new version is in the key itself: which rows
+    are editable (an entry period that ends), the evidence files, the other apps' panels."""
+    return fragment_key(
+        assessment.pk,
+        assessment.version,
+        assessment.status,
+        assessment.criteria_set_id,
+        [(r["key"], r["editable"], [e.pk for e in r["evidence"]], r["panel"]) for r in rows if r["answer"]],
+    )
 
 
 def permissions(user: User, assessment: Assessment) -> dict[str, Any]:

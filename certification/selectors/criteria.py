@@ -3,7 +3,7 @@ unit kind and year, references (``family@version:code``) and the diff of two ver
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -54,35 +54,37 @@ class CriterionNode:
     children: list[CriterionNode] = field(default_factory=list)
 
 
-# Trees of published sets, shared by the requests of this process (issue 23: reading and building
-# a set's ~50 criteria was ~4 ms of CPU of every form, save and submission). Keyed by the set's
-# id, status and publication time, so a set is never confused with another one.
-_PUBLISHED_TREES: dict[tuple[Any, ...], list[CriterionNode]] = {}
-_PUBLISHED_TREES_MAX = 256
+# What is read of published sets (their trees, their score sheets' maximum points), shared by the
+# requests of this process (issue 23: reading and building a set's ~50 criteria was ~4 ms of CPU
+# of every form, save and submission). Keyed by what is kept, the set's id, status and publication
+# time, so a set is never confused with another one.
+_PUBLISHED: dict[tuple[Any, ...], Any] = {}
+_PUBLISHED_MAX = 512
 
 
 def forget_published_trees() -> None:
-    """Drop the trees kept by :func:`criteria_tree` (tests that write a published set behind
-    its back, as no code path of the application does)."""
-    _PUBLISHED_TREES.clear()
+    """Drop what :func:`kept_for_published` keeps (tests that write a published set behind its
+    back, as no code path of the application does)."""
+    _PUBLISHED.clear()
+
+
+def kept_for_published[T](criteria_set: CriteriaSet, name: str, build: Callable[[], T]) -> T:
+    """``build()``, read once per process for a published set (``PartOfSet``: it never changes)
+    and every time for a draft. Callers must not change what it returns (it is shared)."""
+    if criteria_set.is_editable:
+        return build()
+    key = (name, criteria_set.pk, criteria_set.status, criteria_set.published_at)
+    if key not in _PUBLISHED:
+        if len(_PUBLISHED) >= _PUBLISHED_MAX:
+            _PUBLISHED.clear()
+        _PUBLISHED[key] = build()
+    return cast(T, _PUBLISHED[key])
 
 
 def criteria_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
-    """The set's criteria as a tree (roots in order, children in order).
-
-    A published set never changes (``Criterion.save`` refuses), so its tree is read once per
-    process and kept (the nodes are shared: callers must not change them); a draft's is read
-    every time."""
-    if criteria_set.is_editable:
-        return list(_build_tree(criteria_set))
-    key = (criteria_set.pk, criteria_set.status, criteria_set.published_at)
-    roots = _PUBLISHED_TREES.get(key)
-    if roots is None:
-        roots = _build_tree(criteria_set)
-        if len(_PUBLISHED_TREES) >= _PUBLISHED_TREES_MAX:
-            _PUBLISHED_TREES.clear()
-        _PUBLISHED_TREES[key] = roots
-    return list(roots)
+    """The set's criteria as a tree (roots in order, children in order); a published set's is
+    read once per process and kept (the nodes are shared: callers must not change them)."""
+    return list(kept_for_published(criteria_set, "tree", lambda: _build_tree(criteria_set)))
 
 
 def _build_tree(criteria_set: CriteriaSet) -> list[CriterionNode]:
@@ -118,6 +120,20 @@ def flatten_tree(nodes: list[CriterionNode]) -> list[CriterionNode]:
 
 def ordered_criteria(criteria_set: CriteriaSet) -> list[Criterion]:
     return [node.criterion for node in flatten_tree(criteria_tree(criteria_set))]
+
+
+def criterion_text(criterion: Criterion) -> str:
+    """The requirement as shown: its own text, else the text of the criterion it reuses."""
+    if criterion.source_id and not criterion.text and criterion.source:
+        return criterion.source.text
+    return criterion.text
+
+
+def criterion_texts(criteria_set: CriteriaSet) -> dict[str, str]:
+    """code → :func:`criterion_text` of the set's criteria (kept for a published set)."""
+    return kept_for_published(
+        criteria_set, "texts", lambda: {c.code: criterion_text(c) for c in ordered_criteria(criteria_set)}
+    )
 
 
 def answerable_criteria(criteria_set: CriteriaSet) -> list[Criterion]:

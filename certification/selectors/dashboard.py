@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 from antt.database.replica import report_reads
 from antt.text import sort_key
 from antt.web import charts
+from antt.web.fragments import fragment_key
 from certification.models import (
     Answer,
     Assessment,
@@ -372,11 +373,12 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         summary = officer_counts_of(listed)
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
     to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
-    # Why the forecast fails, in the engine's words (two queries for all the listed units).
+    # Why the forecast fails, in the engine's words (one query for all the listed units).
+    # (The criteria sets come along: their texts are kept per published set, no query for them.)
     why = for_assessments(
-        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id]).only(
-            "id", "campaign_id", "unit_id", "criteria_set_id"
-        )
+        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id])
+        .select_related("criteria_set")
+        .only("id", "campaign_id", "unit_id", "criteria_set")
     )
     rows = []
     for u in listed:
@@ -415,6 +417,8 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name")[:5]),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
+        # The rendered rows are kept under a key made of everything they show (issue 23).
+        "rows_key": fragment_key([(r, r.unit.kind) for r in rows]),
         "summary": summary,
         "truncated": summary["total"] > len(rows),
         "xa4": xa4,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from certification.audit import Action
 from certification.models import Assessment, AuditEvent, Campaign, Criterion, Decision, Result
 from certification.scoring import engine
+from certification.selectors.criteria import criterion_text, criterion_texts
 from units.models import Unit
 
 NOT_MET, MISSING = "not_met", "missing"
@@ -164,14 +165,14 @@ def _texts(set_ids: Iterable[int], codes: Iterable[str]) -> dict[tuple[int, str]
     rows = Criterion.objects.filter(criteria_set_id__in=set(set_ids), code__in=set(codes)).select_related(
         "source"
     )
-    return {
-        (c.criteria_set_id, c.code): (c.source.text if c.source_id and not c.text and c.source else c.text)
-        for c in rows
-    }
+    return {(c.criteria_set_id, c.code): criterion_text(c) for c in rows}
 
 
-def for_assessments(assessments: Iterable[Assessment]) -> dict[int, Reasons]:
-    """assessment id → its reasons: two queries whatever the number of assessments."""
+def for_assessments(
+    assessments: Iterable[Assessment], texts: dict[str, str] | None = None
+) -> dict[int, Reasons]:
+    """assessment id → its reasons: two queries whatever the number of assessments; one with
+    ``texts`` (code → text of the criteria of one set, when the caller has read them already)."""
     assessments = list(assessments)
     results = {
         (r.campaign_id, r.unit_id): r
@@ -180,17 +181,32 @@ def for_assessments(assessments: Iterable[Assessment]) -> dict[int, Reasons]:
         )
     }
     codes = {c for r in results.values() for c in (*r.unmet_codes, *r.missing_codes)}
-    texts = _texts({a.criteria_set_id for a in assessments}, codes) if codes else {}
+    if texts is not None:
+        by_set = {
+            (a.criteria_set_id, code): texts[code] for a in assessments for code in codes if code in texts
+        }
+    elif all(Assessment.criteria_set.is_cached(a) for a in assessments):
+        # The sets came with the assessments: their texts are kept per published set (no query).
+        sets = {a.criteria_set_id: a.criteria_set for a in assessments}
+        by_set = {
+            (set_id, code): text
+            for set_id, criteria_set in sets.items()
+            for code, text in criterion_texts(criteria_set).items()
+            if code in codes
+        }
+    else:
+        by_set = _texts({a.criteria_set_id for a in assessments}, codes) if codes else {}
     found = {}
     for a in assessments:
         result = results.get((a.campaign_id, a.unit_id))
-        own = {code: text for (set_id, code), text in texts.items() if set_id == a.criteria_set_id}
+        own = {code: text for (set_id, code), text in by_set.items() if set_id == a.criteria_set_id}
         found[a.pk] = from_result(result, own)
     return found
 
 
-def for_assessment(assessment: Assessment) -> Reasons:
-    return for_assessments([assessment])[assessment.pk]
+def for_assessment(assessment: Assessment, texts: dict[str, str] | None = None) -> Reasons:
+    """``texts``: its criteria's code → text, when the caller has them (the entry form's rows)."""
+    return for_assessments([assessment], texts)[assessment.pk]
 
 
 def xa4_sentences(result: Result | None) -> list[str]:

@@ -39,6 +39,7 @@ from certification.selectors.assessments import (
     missing_for_submission,
     unmet_codes,
 )
+from certification.selectors.criteria import ordered_criteria
 from certification.services.rules import (
     DOSSIER,
     Role,
@@ -75,11 +76,16 @@ def submit_assessment(
         assessment, SUBMITTABLE, _("Only a draft or returned assessment can be submitted (it is %(status)s).")
     )
     require_entry_open(assessment)
-    problems = missing_for_submission(assessment)
+    # The answers read once, their criteria from the set's kept tree (issue 23: one query).
+    criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+    answers = list(assessment.answers.only("pk", "assessment_id", "criterion_id", "value", "is_returned"))
+    for answer in answers:
+        answer.criterion = criteria[answer.criterion_id]
+    problems = missing_for_submission(assessment, answers)
     if problems:
         raise WorkflowError(" ".join(problems))
     bump_version(assessment, by)
-    returned = list(assessment.answers.filter(is_returned=True).select_related("criterion"))
+    returned = [a for a in answers if a.is_returned]
     for answer in returned:
         log_event(assessment, by, Action.ANSWER, "is_returned", old=True, new=False, on=answer)
     if returned:

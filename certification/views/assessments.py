@@ -160,6 +160,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "assessment": assessment,
         "rows": rows,
+        "criteria_key": assessments.criteria_block_key(assessment, rows),
         "can": perms,
         "has_comparison": any(r["criterion"].answer_type == Criterion.AnswerType.COMPARISON for r in rows),
         "has_points": any(r["max_points"] is not None for r in rows),
@@ -192,7 +193,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
         "answerable": sum(1 for r in rows if r["answer"]),
         "max_evidence_mb": f"{settings.EVIDENCE_MAX_BYTES / 1048576:g}",
-        "reasons": reasons.for_assessment(assessment),
+        "reasons": reasons.for_assessment(assessment, {r["criterion"].code: r["text"] for r in rows}),
         "revocation": assessments.revocation_of(assessment),
         "max_evidence_bytes": settings.EVIDENCE_MAX_BYTES,
         # A refused upload is also said beside the upload form, where the page scrolls to.
@@ -205,26 +206,25 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATES + "detail.html", context)
 
 
+# The entry form's inputs of an answer: ``<prefix>-<answer id>`` → the service's field.
+ANSWER_INPUTS = {"value": "value", "note": "note", "number": "number", "points": "self_points"}
+
+
 def _parse_entry(post, assessment: Assessment) -> tuple[dict, dict | None, dict | None]:
     """Read the entry form. ``only`` limits it to one row (an answer's id), "figures" or
     "dossier" — what the inline save sends; without it the whole form is read."""
     only = post.get("only", "")
-    changes: dict[str, dict] = {}
-    # Ids and codes only: the service reads the answers themselves again, locked.
-    for answer_id, code in assessment.answers.values_list("pk", "criterion__code"):
-        if only and only != str(answer_id):
+    # By answer id, as posted: the service reads the answers (locked) and matches them; no query
+    # here (issue 23).
+    changes: dict[int, dict] = {}
+    for key in post:
+        prefix, dash, answer_id = key.partition("-")
+        name = ANSWER_INPUTS.get(prefix)
+        if not (dash and name and answer_id.isascii() and answer_id.isdigit() and answer_id[0] != "0"):
             continue
-        data = {}
-        for name, key in (
-            ("value", f"value-{answer_id}"),
-            ("note", f"note-{answer_id}"),
-            ("number", f"number-{answer_id}"),
-            ("self_points", f"points-{answer_id}"),
-        ):
-            if key in post:
-                data[name] = post.get(key)
-        if data:
-            changes[code] = data
+        if only and only != answer_id:
+            continue
+        changes.setdefault(int(answer_id), {})[name] = post.get(key)
     figures = None
     if only in ("", "figures"):
         figures = {name: post.get(name) for name in Assessment.FIGURE_FIELDS if name in post} or None
@@ -273,7 +273,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
             assessment=assessment,
             by=request.user,
             expected_version=expected,
-            changes=changes,
+            changes_by_answer=changes,
             figures=figures,
             dossier=dossier,
         )

@@ -89,7 +89,10 @@ def get_on_replica(client, url: str, query=None, reads: str = "certification_res
 def test_the_summary_report_reads_its_figures_from_the_replica(
     client, scored, province, province_viewer, fmt
 ):
+    from django.core.cache import caches
+
     client.force_login(province_viewer)
+    caches["identity"].clear()  # the session, the user and the roles are read from a database
     query = {"unit": province.pk, "year": scored.year} | ({"format": fmt} if fmt else {})
     _response, q = get_on_replica(
         client, reverse("certification:report-summary"), query, "certification_assessment"

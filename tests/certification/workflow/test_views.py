@@ -586,6 +586,7 @@ def _queries(fn) -> int:
 
 def test_saving_every_answer_at_once_costs_as_many_queries_as_saving_one(as_user, officer, draft):
     client = as_user(officer)
+    client.get(url("assessment-detail", draft.pk))  # the session, user and roles kept from here on
     answers = list(draft.answers.select_related("criterion"))
     one = _queries(
         lambda: client.post(

@@ -1,0 +1,101 @@
+"""Rendered fragments kept with ``{% cache %}`` under a key made of what they show (issue 23,
+``antt.web.fragments``): the entry form's criteria (``selectors.assessments.criteria_block_key``)
+and the officer's units on the home page. Every change they show appears at the very next reload,
+and no kept fragment carries a session's CSRF token."""
+
+import datetime
+
+from django.urls import reverse
+
+from certification.services import transitions
+from tests.builders import fill
+
+
+def url(name, *args):
+    return reverse(f"certification:{name}", args=args)
+
+
+def page(client, assessment) -> str:
+    response = client.get(url("assessment-detail", assessment.pk))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_saved_answer_shows_at_the_next_reload(as_user, officer, draft):
+    client = as_user(officer)
+    answer = draft.answers.exclude(criterion__answer_type__in=["derived", "group"]).first()
+    assert "Đã kiểm tra sổ sách" not in page(client, draft)
+    saved = client.post(
+        url("assessment-save", draft.pk),
+        {"version": draft.version, f"note-{answer.pk}": "Đã kiểm tra sổ sách"},
+    )
+    assert saved.status_code == 302
+    assert "Đã kiểm tra sổ sách" in page(client, draft)
+
+
+def test_a_closed_entry_period_makes_the_rows_read_only_at_the_next_reload(as_user, officer, draft, today):
+    client = as_user(officer)
+    answer = draft.answers.exclude(criterion__answer_type__in=["derived", "group"]).first()
+    assert f'name="note-{answer.pk}"' in page(client, draft)
+    campaign = draft.campaign
+    campaign.residential_period_end = campaign.other_period_end = today - datetime.timedelta(days=1)
+    campaign.save()
+    assert f'name="note-{answer.pk}"' not in page(client, draft)
+
+
+def test_a_submission_makes_the_rows_read_only_at_the_next_reload(as_user, officer, draft):
+    client = as_user(officer)
+    answer = draft.answers.exclude(criterion__answer_type__in=["derived", "group"]).first()
+    assert f'name="note-{answer.pk}"' in page(client, draft)
+    transitions.submit_assessment(assessment=fill(draft, officer), by=officer)
+    assert f'name="note-{answer.pk}"' not in page(client, draft)
+
+
+def test_the_kept_block_holds_no_csrf_token(as_user, officer, draft):
+    """The token is per session: it stays outside the kept block (rendered on every request)."""
+    page_ = page(as_user(officer), draft)
+    assert "csrfmiddlewaretoken" in page_
+    assert "csrfmiddlewaretoken" not in page_.split('id="criteria"')[1].split("</section>")[0]
+
+
+# --- the officer's units on the home page -------------------------------------------------------
+
+
+def home_rows(client) -> str:
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response.content.decode().split('id="my-units"')[1].split("</section>")[0]
+
+
+def test_the_home_rows_are_kept_and_a_reload_gives_the_same_page(as_user, officer, draft):
+    from certification.selectors.dashboard import home_context
+
+    client = as_user(officer)
+    first = home_rows(client)
+    assert home_context(officer)["officer"]["rows_key"] == home_context(officer)["officer"]["rows_key"]
+    assert home_rows(client) == first
+
+
+def test_a_submission_shows_on_the_home_rows_at_the_next_reload(as_user, officer, draft):
+    client = as_user(officer)
+    before = home_rows(client)
+    transitions.submit_assessment(assessment=fill(draft, officer), by=officer)
+    after = home_rows(client)
+    assert after != before
+
+
+def test_a_renamed_unit_shows_on_the_home_rows_at_the_next_reload(as_user, officer, draft, area):
+    client = as_user(officer)
+    assert "Tổ dân phố Hoa Sen" not in home_rows(client)
+    area.name, area.label = "Hoa Sen", "Tổ dân phố"
+    area.save()
+    assert "Tổ dân phố Hoa Sen" in home_rows(client)
+
+
+def test_an_ended_entry_period_shows_on_the_home_rows_at_the_next_reload(as_user, officer, draft, today):
+    client = as_user(officer)
+    before = home_rows(client)
+    campaign = draft.campaign
+    campaign.residential_period_end = campaign.other_period_end = today - datetime.timedelta(days=1)
+    campaign.save()
+    assert home_rows(client) != before
