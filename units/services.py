@@ -233,7 +233,10 @@ def unit_snapshots(units: Iterable[Unit]) -> dict[int, dict[str, str]]:
 
 def log_unit_changes(*, by, before: dict[int, dict[str, str]], units: Iterable[Unit]) -> int:
     """One event per unit of ``units`` that was created (not in ``before``) or whose audited
-    fields differ from ``before``; returns how many were logged."""
+    fields differ from ``before``; returns how many were logged. Every bulk write of units ends
+    here (imports, re-arrangements, the divisions' load): the roles kept in the identity cache
+    hold their units, so they are forgotten too (a bulk write sends no ``post_save``)."""
+    access.forget_units()
     units = list(units)
     logged = 0
     after = unit_snapshots(units)

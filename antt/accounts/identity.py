@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.core.cache import BaseCache, caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -77,10 +77,19 @@ def read_with_user(entry: Callable[[int], tuple[str, list[str]]]) -> None:
     _WITH_USER.append(entry)
 
 
+def _inside_a_transaction() -> bool:
+    """True inside ``transaction.atomic`` (a test case's own blocks aside: they stand for the
+    autocommit of a real request). What is read there may be rolled back, and a rollback runs no
+    ``on_commit``: a role granted, read and kept, then rolled back, would stay kept under the stamp
+    its grant put in place."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
 def cached(key: str, load: Callable[[], Any], *, stamps: Iterable[str], read: Read | None = None) -> Any:
     """``load()``'s value kept under ``key`` while every stamp named in ``stamps`` (``user_stamp``
     or a shared name given to ``replace_stamps``) is unchanged; one cache round trip when kept,
-    none when ``read`` already holds the key and its stamps."""
+    none when ``read`` already holds the key and its stamps. Only what is read outside a
+    transaction is kept (``_inside_a_transaction``)."""
     cache = identity_cache()
     stamp_keys = [_stamp_key(n) for n in stamps]
     if read is not None and read[0].issuperset([key, *stamp_keys]):
@@ -99,7 +108,7 @@ def cached(key: str, load: Callable[[], Any], *, stamps: Iterable[str], read: Re
         found = cache.get_many(stamp_keys)
         current = [found.get(k) for k in stamp_keys]
     value = load()
-    if None not in current:
+    if None not in current and not _inside_a_transaction():
         cache.set(key, (current, value), TIMEOUT)
     return value
 

@@ -68,3 +68,25 @@ def test_the_officers_commune_moved_elsewhere_keeps_its_areas_in_scope_at_once(
     area.refresh_from_db()
     assert area.path.startswith(other_province.path)
     assert client.get(unit_page(area)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_role_granted_and_read_in_a_transaction_rolled_back_is_not_kept(login, officer, other_commune):
+    """A grant rolled back (a failed request, a form refused after the save) must leave no
+    trace in the roles kept for the next requests."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from units import access
+    from units.models import RoleAssignment
+
+    client = login(officer)
+    assert client.get(unit_page(other_commune)).status_code == 404
+    with transaction.atomic():
+        RoleAssignment.objects.create(user=officer, unit=other_commune, role=RoleAssignment.Role.OFFICER)
+        fresh = get_user_model().objects.get(pk=officer.pk)
+        assert access.can_see(fresh, other_commune)  # read, inside the transaction
+        transaction.set_rollback(True)
+
+    assert not access.can_see(get_user_model().objects.get(pk=officer.pk), other_commune)
+    assert client.get(unit_page(other_commune)).status_code == 404
