@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -32,6 +33,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -368,9 +370,40 @@ LIMIT %(limit)s
 """
 
 
+def _officer_queryset(user: User, year: int) -> QuerySet[Unit]:
+    """The officer's units of ``year`` with the facts of ``_unit_annotations``."""
+    return (
+        Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER]))
+        .filter(kind__in=Unit.ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True)
+        .annotate(**_unit_annotations(year))
+    )
+
+
+def _officer_units_orm(user: User, year: int) -> list[Any]:
+    """``_officer_units`` through the ORM: the reference of the plain SQL (a test compares them
+    row for row) and the path on databases other than PostgreSQL (the SQLite demo)."""
+    action_order = Case(
+        When(a_status=Status.RETURNED, then=Value(0)),
+        When(reg=False, then=Value(1)),
+        When(a_id__isnull=True, then=Value(2)),
+        When(a_status=Status.DRAFT, then=Value(3)),
+        When(a_status=Status.SUBMITTED, then=Value(4)),
+        When(a_status=Status.APPRAISED, then=Value(5)),
+        default=Value(6),
+        output_field=IntegerField(),
+    )
+    return list(
+        _officer_queryset(user, year)
+        .annotate(action_rank=action_order, kind_rank=KIND_ORDER)
+        .order_by("action_rank", "kind_rank", Length("search_name"), "search_name", "pk")[: UNIT_LIMIT + 1]
+    )
+
+
 def _officer_units(user: User, year: int) -> list[Any]:
     """The officer's units of ``year`` (``UNIT_LIMIT`` + 1 at most), each with the facts of
     ``_unit_annotations`` and its ``action_rank`` and ``kind_rank``."""
+    if connection.vendor != "postgresql":
+        return _officer_units_orm(user, year)
     params: dict[str, Any] = {
         "year": year,
         "kinds": [str(k) for k in Unit.ASSESSED_KINDS],
@@ -406,12 +439,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     listed = _officer_units(user, campaign.year)
     if len(listed) > UNIT_LIMIT:
         listed = listed[:UNIT_LIMIT]
-        units = (
-            Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER]))
-            .filter(kind__in=Unit.ASSESSED_KINDS, valid_to__isnull=True, is_eligible=True)
-            .annotate(**_unit_annotations(campaign.year))
-        )
-        summary = _officer_counts(units)
+        summary = _officer_counts(_officer_queryset(user, campaign.year))
     else:
         summary = officer_counts_of(listed)
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
