@@ -390,27 +390,21 @@ SIGNATURE_SEAL_IMAGE = os.environ.get("SIGNATURE_SEAL_IMAGE", "")
 SIGNATURE_SIGNER_IMAGE = os.environ.get("SIGNATURE_SIGNER_IMAGE", "")
 # Largest signed PDF accepted (the clerk's upload and the public check).
 SIGNED_PDF_MAX_BYTES = int(os.environ.get("SIGNED_PDF_MAX_BYTES", str(20 * 1024 * 1024)))
+CACHE_URL = os.environ.get("CACHE_URL", "")
+
+
+def _cache(without: str, location: str = "", **options: str) -> dict[str, str]:
+    """Redis at ``CACHE_URL`` when it is set, else the ``without`` backend."""
+    backend = "django.core.cache.backends.redis.RedisCache" if CACHE_URL else without
+    return {"BACKEND": backend, "LOCATION": CACHE_URL or location, **options}
+
+
 CACHES = {
-    "default": {
-        "BACKEND": (
-            "django.core.cache.backends.redis.RedisCache"
-            if os.environ.get("CACHE_URL")
-            else "django.core.cache.backends.locmem.LocMemCache"
-        ),
-        "LOCATION": os.environ.get("CACHE_URL", "antt"),
-    },
+    "default": _cache("django.core.cache.backends.locmem.LocMemCache", "antt"),
     # Sessions, users and their roles (antt/accounts/identity.py): only in a cache every process
     # shares, so that an ended session or a revoked role takes effect at once everywhere; without
     # CACHE_URL nothing is kept (each request reads them from the database).
-    "identity": {
-        "BACKEND": (
-            "django.core.cache.backends.redis.RedisCache"
-            if os.environ.get("CACHE_URL")
-            else "django.core.cache.backends.dummy.DummyCache"
-        ),
-        "LOCATION": os.environ.get("CACHE_URL", ""),
-        "KEY_PREFIX": "antt",
-    },
+    "identity": _cache("django.core.cache.backends.dummy.DummyCache", KEY_PREFIX="antt"),
 }
 
 

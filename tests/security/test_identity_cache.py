@@ -26,21 +26,22 @@ def test_a_request_after_the_first_reads_no_session_user_or_role_row(login, offi
     assert not [q["sql"] for q in queries if any(f'FROM "{t}"' in q["sql"] for t in tables)]
 
 
-@pytest.mark.django_db
-def test_a_deactivated_user_is_out_at_the_next_request(login, officer, area):
-    client = login(officer)
-    assert client.get(unit_page(area)).status_code == 200
-    officer.is_active = False
-    officer.save()
-    response = client.get(unit_page(area))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+def _deactivate(user) -> None:
+    user.is_active = False
+
+
+def _new_password(user) -> None:
+    user.set_password("Một-mật-khẩu-khác-2026")
 
 
 @pytest.mark.django_db
-def test_a_password_set_elsewhere_ends_the_session_at_the_next_request(login, officer, area):
+@pytest.mark.parametrize(
+    "change", [_deactivate, _new_password], ids=["deactivated", "password set elsewhere"]
+)
+def test_a_user_deactivated_or_given_a_new_password_is_out_at_the_next_request(login, officer, area, change):
     client = login(officer)
     assert client.get(unit_page(area)).status_code == 200
-    officer.set_password("Một-mật-khẩu-khác-2026")
+    change(officer)
     officer.save()
     response = client.get(unit_page(area))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
