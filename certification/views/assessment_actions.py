@@ -234,6 +234,16 @@ def recognize_batch(request: HttpRequest) -> HttpResponse:
                 % {"ref": decision.reference, "count": len(selected)},
             )
             return redirect(decision)
+    if request.method == "POST" and form.has_error("assessments", "invalid_choice"):
+        # Chosen in a page shown before another decision took them (a second click, a colleague):
+        # the list below no longer holds them, so say why nothing was issued.
+        messages.error(
+            request,
+            _(
+                "Some of the chosen assessments are no longer waiting for a decision (decided "
+                "meanwhile): nothing was issued. Check the list and choose again."
+            ),
+        )
     context = {
         "form": form,
         "issuer": issuer,

@@ -11,6 +11,7 @@ the audit chain), and the two races through the HTTP views, as browsers cause th
 
 import json
 import time
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -130,11 +131,12 @@ def _signed_in(user) -> Client:
     return client
 
 
-def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_with_areas):
+def _recognition(commune_with_areas) -> tuple[Any, dict[str, Any]]:
+    """An approver of the commune and the form that recognizes three appraised areas."""
     commune, areas, campaign, kdc = commune_with_areas
     approver = make_user("approver", Role.APPROVER, commune)
     chosen = [appraised(campaign, unit, kdc) for unit in areas[:3]]
-    form = {
+    return approver, {
         "issuer": commune.pk,
         "outcome": "recognize",
         "assessments": [a.pk for a in chosen],
@@ -143,6 +145,10 @@ def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_wi
         "signer_name": "Phạm Văn Dũng",
         "place": "Vũng Áng",
     }
+
+
+def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_with_areas):
+    approver, form = _recognition(commune_with_areas)
     url = reverse("certification:recognize-batch")
     clients = [_signed_in(approver), _signed_in(approver)]
 
@@ -156,6 +162,21 @@ def test_a_double_clicked_recognize_button_makes_exactly_one_decision(commune_wi
     assert set(Assessment.objects.values_list("decision", flat=True)) == {decision.pk}
     refused = next(o for o in outcomes if o.status_code == 200).content.decode()
     assert "msg-error" in refused
+
+
+def test_the_same_recognition_sent_again_after_it_was_issued_says_why_nothing_was_issued(
+    commune_with_areas,
+):
+    """The second click that comes after the first finished (no race left): the page says so."""
+    approver, form = _recognition(commune_with_areas)
+    url = reverse("certification:recognize-batch")
+    client = _signed_in(approver)
+
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form, follow=False)
+
+    assert again.status_code == 200 and Decision.objects.count() == 1
+    assert "không còn chờ quyết định" in again.content.decode()
 
 
 def test_two_editors_saving_the_same_version_at_once_lose_no_update(commune_with_areas):
