@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antt.settings")
 # empty: a service that imports one task module must not pull in every other one (and their
 # services), which would make the services import one another in a circle.
 TASK_MODULES = [
+    "api.tasks",
     "certification.tasks.digests",
     "certification.tasks.housekeeping",
     "certification.tasks.printing",

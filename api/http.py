@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils.cache import parse_etags
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -27,16 +28,41 @@ from certification.errors import ConflictError
 MAX_LIMIT = 500
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer antt_…``; the request then acts as the token's narrowed owner."""
+    """``Authorization: Bearer antt_…``; the request then acts as the token's narrowed owner.
+
+    A read-only token asking for anything but a read is refused here, 403, before the request is
+    parsed or any endpoint runs: no write endpoint can forget it (the refusal is in the trail)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = tokens.find_token(token.strip())
         if found is None:
             return None
-        request.user = tokens.scoped_user(found)
         tokens.touch(found)
+        if request.method not in READ_METHODS and not found.can_write:
+            tokens.record_request(
+                token=found, method=request.method or "", path=request.get_full_path(), status=403
+            )
+            raise HttpError(403, _("This token is read-only."))
+        request.user = tokens.scoped_user(found)
         return found
+
+
+def token_user(request: HttpRequest) -> User:
+    """The user an endpoint acts as: the token's owner, narrowed to its units (``TokenAuth``)."""
+    user = request.user
+    if not isinstance(user, User):  # every endpoint is behind TokenAuth: never anonymous here
+        raise AuthenticationError
+    return user
+
+
+def request_token(request: HttpRequest) -> ApiToken | None:
+    """The token ``TokenAuth`` accepted for this request (ninja keeps it as ``request.auth``)."""
+    token = getattr(request, "auth", None)
+    return token if isinstance(token, ApiToken) else None
 
 
 class TokenThrottle(SimpleRateThrottle):
@@ -51,13 +77,8 @@ class TokenThrottle(SimpleRateThrottle):
         return super().allow_request(request)
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
-        token = getattr(request, "auth", None)
-        return f"api-throttle-{token.pk}" if isinstance(token, ApiToken) else None
-
-
-def require_write(request: HttpRequest) -> None:
-    if not request.auth.can_write:  # type: ignore[attr-defined]
-        raise HttpError(403, _("This token is read-only."))
+        token = request_token(request)
+        return f"api-throttle-{token.pk}" if token is not None else None
 
 
 # --- cursor pages: opaque, stable (by id) ----------------------------------------------------
@@ -74,9 +95,7 @@ def _encode(pk: int) -> str:
     return base64.urlsafe_b64encode(f"after:{pk}".encode()).decode().rstrip("=")
 
 
-def page[M: Model](
-    queryset: QuerySet[M], cursor: str | None, limit: int, row: Callable[[M], dict[str, Any]]
-) -> dict[str, Any]:
+def page_of[M: Model](queryset: QuerySet[M], cursor: str | None, limit: int) -> tuple[list[M], str | None]:
     """``limit`` rows after the cursor by id, and the cursor of the next page (None at the end)."""
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
@@ -84,7 +103,15 @@ def page[M: Model](
     found = list(queryset.order_by("pk")[: limit + 1])
     more = len(found) > limit
     found = found[:limit]
-    return {"items": [row(o) for o in found], "next_cursor": _encode(found[-1].pk) if more else None}
+    return found, _encode(found[-1].pk) if more else None
+
+
+def page[M: Model](
+    queryset: QuerySet[M], cursor: str | None, limit: int, row: Callable[[M], dict[str, Any]]
+) -> dict[str, Any]:
+    """A list's body: the rows of :func:`page_of` as ``row`` writes them, and the next cursor."""
+    found, next_cursor = page_of(queryset, cursor, limit)
+    return {"items": [row(o) for o in found], "next_cursor": next_cursor}
 
 
 # --- the API object ----------------------------------------------------------------------------
@@ -163,8 +190,8 @@ def with_trail(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        token = getattr(request, "auth", None)
-        if isinstance(token, ApiToken):
+        token = request_token(request)
+        if token is not None:
             tokens.record_request(
                 token=token,
                 method=request.method or "",

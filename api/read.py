@@ -3,7 +3,7 @@
 Lists are cursor pages in id order, filtered by ``scope`` (a unit id: its subtree), ``year``,
 ``status`` and ``kind`` (the unit's kind) where they apply."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 
 from antt.web.downloads import name_download
 from api import schemas
-from api.http import page
+from api.http import page, page_of, token_user
 from certification.documents import reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
@@ -36,11 +36,13 @@ router = Router()
 LIMIT = 100
 
 
-def _in_scope(request: HttpRequest, queryset: QuerySet, scope: int | None, field: str = "unit") -> QuerySet:
+def _in_scope[M: Model](
+    request: HttpRequest, queryset: QuerySet[M], scope: int | None, field: str = "unit"
+) -> QuerySet[M]:
     """Narrow to the subtree of ``scope`` (a unit the caller can see; 404 otherwise)."""
     if scope is None:
         return queryset
-    root = get_for_user(request.user, Unit, scope)
+    root = get_for_user(token_user(request), Unit, scope)
     prefix = f"{field}__" if field else ""
     return queryset.filter(**{f"{prefix}path__startswith": root.path})
 
@@ -80,6 +82,26 @@ class AssessmentFilters(ScopeYearStatusKind):
 type Lookup = str | Callable[[Any], Q]
 
 
+def filtered[M: Model](
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    filters: Schema,
+    *,
+    unit_field: str = "unit",
+    lookups: Mapping[str, Lookup] | None = None,
+) -> QuerySet[M]:
+    """A list's rows: ``scope`` (the subtree of a unit, 404 if not visible), then each other filter
+    given a value (``None``, ``0`` or ``""``: no filter) as ``lookups[name]`` (a field lookup, or a
+    function of the value giving a ``Q``; the filter's own name by default)."""
+    values = filters.dict()
+    queryset = _in_scope(request, queryset, values.pop("scope", None), unit_field)
+    for name, value in values.items():
+        if value:
+            lookup = (lookups or {}).get(name, name)
+            queryset = queryset.filter(lookup(value) if callable(lookup) else Q(**{lookup: value}))
+    return queryset
+
+
 def listing[M: Model](
     request: HttpRequest,
     queryset: QuerySet[M],
@@ -88,18 +110,11 @@ def listing[M: Model](
     row: Callable[[M], dict[str, Any]],
     *,
     unit_field: str = "unit",
-    **lookups: Lookup,
+    lookups: Mapping[str, Lookup] | None = None,
 ) -> dict[str, Any]:
-    """A list endpoint's body: ``scope`` (the subtree of a unit, 404 if not visible), then each other
-    filter given a value (``None``, ``0`` or ``""``: no filter) as ``lookups[name]`` (a field lookup,
-    or a function of the value giving a ``Q``; the filter's own name by default), then a cursor page."""
-    values = filters.dict()
-    queryset = _in_scope(request, queryset, values.pop("scope", None), unit_field)
-    for name, value in values.items():
-        if value:
-            lookup = lookups.get(name, name)
-            queryset = queryset.filter(lookup(value) if callable(lookup) else Q(**{lookup: value}))
-    return page(queryset, paging.cursor, paging.limit, row)
+    """A list endpoint's body: the :func:`filtered` rows as a cursor page."""
+    rows = filtered(request, queryset, filters, unit_field=unit_field, lookups=lookups)
+    return page(rows, paging.cursor, paging.limit, row)
 
 
 BY_CAMPAIGN_AND_UNIT: dict[str, Lookup] = {
@@ -147,14 +162,20 @@ def _history_row(entry: HistoryEntry) -> dict[str, Any]:
 def unit_list(request: HttpRequest, filters: Query[UnitFilters], paging: Query[PageQuery]) -> dict[str, Any]:
     """The units of the caller's subtrees (the tree: ``parent_id``, ``depth``); ``year``: those existing that year."""
     return listing(
-        request, visible_units(request.user), filters, paging, unit_row, unit_field="", year=valid_in_q
+        request,
+        visible_units(token_user(request)),
+        filters,
+        paging,
+        unit_row,
+        unit_field="",
+        lookups={"year": valid_in_q},
     )
 
 
 @router.get("/units/{int:unit_id}", response=schemas.UnitDetail, tags=["units"])
 def unit_detail(request: HttpRequest, unit_id: int) -> dict[str, Any]:
     """One unit with its ancestors, eligibility and history (what it was formed from, what it became)."""
-    unit = get_for_user(request.user, Unit, unit_id)
+    unit = get_for_user(token_user(request), Unit, unit_id)
     history = unit_history(unit)
     return {
         **unit_row(unit),
@@ -185,7 +206,7 @@ def campaign_row(campaign: Campaign) -> dict[str, Any]:
 def campaign_list(
     request: HttpRequest, filters: Query[YearStatus], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    campaigns = visible_campaigns(request.user).prefetch_related("criteria_sets")
+    campaigns = visible_campaigns(token_user(request)).prefetch_related("criteria_sets")
     return listing(request, campaigns, filters, paging, campaign_row)
 
 
@@ -209,12 +230,14 @@ def criteria_set_list(
     request: HttpRequest, filters: Query[YearStatus], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     """National sets and the sets of the caller's provinces; ``year``: the sets in force that year."""
-    return listing(request, visible_sets(request.user), filters, paging, set_row, year=in_force_q)
+    return listing(
+        request, visible_sets(token_user(request)), filters, paging, set_row, lookups={"year": in_force_q}
+    )
 
 
 @router.get("/criteria-sets/{int:set_id}", response=schemas.CriteriaSetDetail, tags=["criteria"])
 def criteria_set_detail(request: HttpRequest, set_id: int) -> dict[str, Any]:
-    criteria_set = get_set_for_user(request.user, set_id)
+    criteria_set = get_set_for_user(token_user(request), set_id)
     criteria = [
         {
             "id": c.pk,
@@ -254,14 +277,16 @@ def assessment_row(a: Assessment) -> dict[str, Any]:
 
 
 def _assessments(request: HttpRequest) -> QuerySet[Assessment]:
-    return scope_queryset(request.user, Assessment.objects.select_related("unit", "campaign"))
+    return scope_queryset(token_user(request), Assessment.objects.select_related("unit", "campaign"))
 
 
 @router.get("/assessments", response=schemas.AssessmentPage, tags=["assessments"])
 def assessment_list(
     request: HttpRequest, filters: Query[AssessmentFilters], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    return listing(request, _assessments(request), filters, paging, assessment_row, **BY_CAMPAIGN_AND_UNIT)
+    return listing(
+        request, _assessments(request), filters, paging, assessment_row, lookups=BY_CAMPAIGN_AND_UNIT
+    )
 
 
 def assessment_detail_row(assessment: Assessment) -> dict[str, Any]:
@@ -291,7 +316,7 @@ def assessment_detail_row(assessment: Assessment) -> dict[str, Any]:
 @router.get("/assessments/{int:assessment_id}", response=schemas.AssessmentDetail, tags=["assessments"])
 def assessment_detail(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     """An assessment with its answers, status and version (send the version back when saving)."""
-    return assessment_detail_row(get_for_user(request.user, _assessments(request), assessment_id))
+    return assessment_detail_row(get_for_user(token_user(request), _assessments(request), assessment_id))
 
 
 # --- results with their explanations ------------------------------------------------------------
@@ -317,11 +342,15 @@ def result_list(
     request: HttpRequest, filters: Query[AssessmentFilters], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     """The engine's result of each unit with its reasons in words (``status``: the outcome)."""
-    results = scope_queryset(request.user, Result.objects.select_related("unit", "campaign", "assessment"))
-    data = listing(request, results, filters, paging, lambda r: r, **BY_CAMPAIGN_AND_UNIT, status="outcome")
-    rows: list[Result] = data["items"]
-    by_assessment = reasons.for_assessments([r.assessment for r in rows if r.assessment_id])
-    data["items"] = [
+    results = scope_queryset(
+        token_user(request), Result.objects.select_related("unit", "campaign", "assessment")
+    )
+    lookups = {**BY_CAMPAIGN_AND_UNIT, "status": "outcome"}
+    rows, next_cursor = page_of(
+        filtered(request, results, filters, lookups=lookups), paging.cursor, paging.limit
+    )
+    by_assessment = reasons.for_assessments([r.assessment for r in rows if r.assessment is not None])
+    items = [
         {
             "id": r.pk,
             "unit_id": r.unit_id,
@@ -331,7 +360,7 @@ def result_list(
             "campaign_id": r.campaign_id,
             "year": r.campaign.year,
             "assessment_id": r.assessment_id,
-            "assessment_status": r.assessment.status if r.assessment_id else None,
+            "assessment_status": r.assessment.status if r.assessment is not None else None,
             "outcome": r.outcome,
             "is_forecast": r.is_forecast,
             "points": r.points,
@@ -345,14 +374,14 @@ def result_list(
         }
         for r in rows
     ]
-    return data
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # --- decisions and certificates ------------------------------------------------------------------
 
 
 def _decisions(request: HttpRequest) -> QuerySet[Decision]:
-    return scope_queryset(request.user, Decision.objects.select_related("issuer"), unit_field="issuer")
+    return scope_queryset(token_user(request), Decision.objects.select_related("issuer"), unit_field="issuer")
 
 
 def decision_row(d: Decision) -> dict[str, Any]:
@@ -387,15 +416,15 @@ def _file(data: bytes, filename: str) -> HttpResponse:
 @router.get("/decisions/{int:decision_id}/pdf", tags=["documents"], response={200: None})
 def decision_pdf(request: HttpRequest, decision_id: int) -> HttpResponse:
     """The decision as PDF (as the web page serves it; the download is in the audit)."""
-    decision = get_for_user(request.user, _decisions(request), decision_id, unit_field="issuer")
-    require_role(request.user, decision.issuer, *DOCUMENT_ROLES)
+    decision = get_for_user(token_user(request), _decisions(request), decision_id, unit_field="issuer")
+    require_role(token_user(request), decision.issuer, *DOCUMENT_ROLES)
     data, filename = render_decision(decision), decision_filename(decision)
-    record_download(document=decision, by=request.user, filename=filename)
+    record_download(document=decision, by=token_user(request), filename=filename)
     return _file(data, filename)
 
 
 def _certificates(request: HttpRequest) -> QuerySet[Certificate]:
-    return scope_queryset(request.user, Certificate.objects.select_related("unit"))
+    return scope_queryset(token_user(request), Certificate.objects.select_related("unit"))
 
 
 def certificate_row(c: Certificate) -> dict[str, Any]:
@@ -418,19 +447,21 @@ def certificate_row(c: Certificate) -> dict[str, Any]:
 def certificate_list(
     request: HttpRequest, filters: Query[ScopeYearStatusKind], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    return listing(request, _certificates(request), filters, paging, certificate_row, kind="unit__kind")
+    return listing(
+        request, _certificates(request), filters, paging, certificate_row, lookups={"kind": "unit__kind"}
+    )
 
 
 @router.get(
     "/certificates/{int:certificate_id}/pdf", tags=["documents"], response={200: None, 410: schemas.Problem}
 )
 def certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
-    certificate = get_for_user(request.user, _certificates(request), certificate_id)
-    require_role(request.user, certificate.unit, *DOCUMENT_ROLES)
+    certificate = get_for_user(token_user(request), _certificates(request), certificate_id)
+    require_role(token_user(request), certificate.unit, *DOCUMENT_ROLES)
     if certificate.status != Certificate.Status.VALID:
         raise HttpError(410, _("This certificate is no longer in force and cannot be printed."))
     data, filename = render_certificate(certificate), pdf_filename(certificate)
-    record_download(document=certificate, by=request.user, filename=filename)
+    record_download(document=certificate, by=token_user(request), filename=filename)
     return _file(data, filename)
 
 
@@ -450,8 +481,8 @@ def _group(g: reports.GroupRow) -> dict[str, Any]:
 @router.get("/summary", response=schemas.SummaryOut, tags=["results"])
 def summary(request: HttpRequest, scope: int, year: int) -> dict[str, Any]:
     """The yearly summary report of a province or a commune (the figures of the report page)."""
-    unit = get_for_user(request.user, Unit, scope)
-    require_role(request.user, unit, *DOCUMENT_ROLES)
+    unit = get_for_user(token_user(request), Unit, scope)
+    require_role(token_user(request), unit, *DOCUMENT_ROLES)
     if unit.kind not in (Unit.Kind.PROVINCE, Unit.Kind.COMMUNE):
         raise HttpError(400, _("The summary is made for a province or a commune."))
     report = reports.build_report(scope=unit, year=year)

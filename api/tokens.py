@@ -10,7 +10,8 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from antt.errors import WorkflowError
 from api.models import PREFIX, ApiRequest, ApiToken, digest
 from certification.audit import Action, log_change
-from units.access import can_see, is_global
+from units.access import act_with, assignments, can_see, user_roles
 from units.models import RoleAssignment, Unit
 
 MAX_DAYS = 366
@@ -28,7 +29,7 @@ TOUCH_EVERY = datetime.timedelta(minutes=1)  # last use is written at most once 
 @transaction.atomic
 def create_token(
     *,
-    by: AbstractBaseUser,
+    by: User,
     name: str,
     units: Iterable[Unit],
     can_write: bool,
@@ -49,7 +50,7 @@ def create_token(
         raise WorkflowError(
             _("%(units)s is outside your area.") % {"units": ", ".join(str(u) for u in outside)}
         )
-    if not units and not is_global(by) and not RoleAssignment.objects.filter(user=by).exists():
+    if not units and not user_roles(by):
         raise WorkflowError(_("You have no role: a token would reach nothing."))
     secret = PREFIX + secrets.token_urlsafe(32)
     expires_at = timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time.max))
@@ -74,7 +75,7 @@ def create_token(
 
 
 @transaction.atomic
-def revoke_token(*, token: ApiToken, by: AbstractBaseUser) -> ApiToken:
+def revoke_token(*, token: ApiToken, by: User) -> ApiToken:
     if token.user_id != by.pk:
         raise WorkflowError(_("Only its owner can revoke a token."))
     if token.revoked_at is None:
@@ -99,29 +100,30 @@ def find_token(secret: str) -> ApiToken | None:
     return token
 
 
-def scoped_user(token: ApiToken) -> AbstractBaseUser:
+def scoped_user(token: ApiToken) -> User:
     """The token's owner with their role assignments narrowed to the token's units.
 
-    ``units.access`` caches a user's assignments on the user object: filling that cache here
-    makes every scope and role check see the token's scope. A superuser's token limited to units
+    The owner's assignments are read where every role check reads them (``units.access.assignments``:
+    the identity cache) and the narrowed ones handed back with ``units.access.act_with``: every
+    scope and role check — ``has_role``, ``is_approver_of`` (``has_role_at``), the selectors and
+    services — then sees the token's scope. A superuser's token limited to units
     acts as holding every role there and is global no more (only in memory: nothing is saved)."""
     user = token.user
     units = list(token.units.all())
-    assignments = list(RoleAssignment.objects.filter(user=user).select_related("unit"))
-    if units:
-        if user.is_superuser:
-            narrowed = [RoleAssignment(user=user, unit=u, role=r) for u in units for r in RoleAssignment.Role]
-            user.is_superuser = False
-        else:
-            narrowed = []
-            for a in assignments:
-                for u in units:
-                    if u.path.startswith(a.unit.path):
-                        narrowed.append(RoleAssignment(user=user, unit=u, role=a.role, title=a.title))
-                    elif a.unit.path.startswith(u.path):
-                        narrowed.append(a)
-        assignments = narrowed
-    user._antt_roles = assignments
+    if not units:
+        return user  # the owner's whole scope: their roles as a session reads them
+    if user.is_superuser:
+        narrowed = [RoleAssignment(user=user, unit=u, role=r) for u in units for r in RoleAssignment.Role]
+        user.is_superuser = False
+    else:
+        narrowed = []
+        for a in assignments(user):
+            for u in units:
+                if u.path.startswith(a.unit.path):
+                    narrowed.append(RoleAssignment(user=user, unit=u, role=a.role, title=a.title))
+                elif a.unit.path.startswith(u.path):
+                    narrowed.append(a)
+    act_with(user, narrowed)
     return user
 
 
@@ -134,3 +136,11 @@ def touch(token: ApiToken) -> None:
 
 def record_request(*, token: ApiToken, method: str, path: str, status: int) -> None:
     ApiRequest.objects.create(token=token, method=method, path=path[:300], status=status)
+
+
+def sweep_requests() -> int:
+    """Delete the trail older than ``API_REQUEST_DAYS`` (``manage.py sweep_api_requests``, daily by
+    celery beat); the writes stay in the audit chain. Returns the number of rows deleted."""
+    before = timezone.now() - datetime.timedelta(days=settings.API_REQUEST_DAYS)
+    deleted, _by_model = ApiRequest.objects.filter(at__lt=before).delete()
+    return deleted

@@ -7,5 +7,6 @@ from api.main import api
 patterns, _app_name, namespace = api.urls
 app_name = namespace  # "api-v1": ninja's docs page reverses its schema URL by it
 for pattern in patterns:
-    pattern.callback = with_trail(pattern.callback)
+    if pattern.callback is not None:
+        pattern.callback = with_trail(pattern.callback)
 urlpatterns = patterns

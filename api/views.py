@@ -3,6 +3,7 @@ like the other account pages; the API itself takes only tokens)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,15 +16,21 @@ from api.forms import TokenForm
 from api.models import ApiToken
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a ``login_required`` view: its user is signed in (django-stubs' pattern)."""
+
+    user: User
+
+
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     found = ApiToken.objects.filter(user=request.user).prefetch_related("units")
     return render(request, "api/token_list.html", {"tokens": found})
 
 
 @never_cache
 @login_required
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with attempt(request, form=form):
@@ -41,7 +48,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     with attempt(request):
         tokens.revoke_token(token=token, by=request.user)

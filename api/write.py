@@ -16,7 +16,7 @@ from ninja import File, Form, Router, Status, UploadedFile
 from antt.errors import WorkflowError
 from antt.spreadsheets import SpreadsheetRefused, check_size
 from api import schemas
-from api.http import require_write
+from api.http import token_user
 from api.read import _assessments, assessment_detail_row
 from certification.exchange import assessment_excel as excel
 from certification.models import Assessment, ImportJob
@@ -35,8 +35,8 @@ WRITE = {400: schemas.ImportProblems, 403: schemas.Problem, 404: schemas.Problem
 
 def _assessment_of_officer(request: HttpRequest, assessment_id: int) -> Assessment:
     """As the entry page: 404 outside the caller's area, 403 without the officer's role."""
-    assessment = get_for_user(request.user, _assessments(request), assessment_id)
-    require_role(request.user, assessment.unit, Role.OFFICER)
+    assessment = get_for_user(token_user(request), _assessments(request), assessment_id)
+    require_role(token_user(request), assessment.unit, Role.OFFICER)
     return assessment
 
 
@@ -53,7 +53,6 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
     """Save answers (``{code: {value, number, note, self_points}}``, only the fields given) and the
     year's figures, as the entry page does. ``version`` is the version read: a change by someone
     else of the same criterion since then is refused with 409 and nothing is written."""
-    require_write(request)
     assessment = _assessment_of_officer(request, assessment_id)
     changes = {
         code: {name: _text(value) for name, value in answer.model_dump(exclude_unset=True).items()}
@@ -62,7 +61,7 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
     figures = {name: _text(value) for name, value in body.figures.items()} if body.figures else None
     saved = save_answers(
         assessment=assessment,
-        by=request.user,
+        by=token_user(request),
         expected_version=body.version,
         changes=changes,
         figures=figures,
@@ -77,9 +76,8 @@ def assessment_save(request: HttpRequest, assessment_id: int, body: schemas.Save
 )
 def assessment_submit(request: HttpRequest, assessment_id: int, body: schemas.SubmitIn) -> dict[str, Any]:
     """Submit for appraisal (the officer's "Nộp hồ sơ"); the assessment is then locked."""
-    require_write(request)
     assessment = _assessment_of_officer(request, assessment_id)
-    submit_assessment(assessment=assessment, by=request.user, expected_version=body.version)
+    submit_assessment(assessment=assessment, by=token_user(request), expected_version=body.version)
     return assessment_detail_row(_assessments(request).get(pk=assessment.pk))
 
 
@@ -89,14 +87,13 @@ def units_import(
 ) -> dict[str, Any] | Status[dict[str, Any]]:
     """The units file of the "Nhập đơn vị" page (xlsx or csv, same template): checked whole, every
     bad row reported with its number and nothing written; ``dry_run``: check only."""
-    require_write(request)
-    if not is_user_admin(request.user):
+    if not is_user_admin(token_user(request)):
         raise PermissionDenied
     try:
         rows = unit_imports.read_upload(file.name or "", file.read())
     except unit_imports.ImportFileError as e:
         raise WorkflowError(str(e)) from None
-    plan = unit_imports.run_import(rows, user=request.user, commit=not dry_run)
+    plan = unit_imports.run_import(rows, user=token_user(request), commit=not dry_run)
     if not plan.ok:
         problems = [_("Row %(row)s: %(message)s") % {"row": e.row, "message": e.message} for e in plan.errors]
         return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": problems})
@@ -113,14 +110,13 @@ def assessments_import(
 ) -> Status[dict[str, Any]]:
     """The assessment workbook of the Excel page: checked whole (every bad cell with its row and
     column, nothing written), then applied all-or-nothing by a worker (202 and the job's id)."""
-    require_write(request)
-    if not (is_global(request.user) or Role.OFFICER in user_roles(request.user)):
+    if not (is_global(token_user(request)) or Role.OFFICER in user_roles(token_user(request))):
         raise PermissionDenied
     try:
         check_size(file.size or 0)
     except SpreadsheetRefused as e:
         raise WorkflowError(str(e)) from None
-    report = excel.parse_workbook(file, year=year, user=request.user)
+    report = excel.parse_workbook(file, year=year, user=token_user(request))
     if not report.ok:
         errors = [str(e) for e in report.errors]
         return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": errors})
@@ -130,14 +126,14 @@ def assessments_import(
     file.seek(0)
     path = default_storage.save(f"imports/{secrets.token_hex(16)}.xlsx", ContentFile(file.read()))
     with transaction.atomic():
-        job = import_jobs.start_import_job(path=path, year=year, by=request.user)
+        job = import_jobs.start_import_job(path=path, year=year, by=token_user(request))
     return Status(202, {"detail": _("The import is queued."), "count": count, "job_id": job.pk})
 
 
 @router.get("/assessments/import/{int:job_id}", response=schemas.ImportJobOut, tags=["assessments"])
 def assessments_import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """A queued import of the caller (nobody else's): its status, progress and report."""
-    job = get_object_or_404(ImportJob, pk=job_id, user=request.user)
+    job = get_object_or_404(ImportJob, pk=job_id, user=token_user(request))
     return {
         "id": job.pk,
         "status": job.status,

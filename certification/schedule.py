@@ -1,4 +1,5 @@
-"""Celery beat entries of the certification app (no Django import: settings may import it).
+"""Celery beat entries of the deployment (no Django import: settings may import it), the other
+apps' by their task's name only (the API's trail: ``api.tasks``).
 
 In ``antt/settings.py``::
 
@@ -23,6 +24,11 @@ BEAT_SCHEDULE = {
     "sweep-import-previews": {
         "task": "certification.tasks.housekeeping.sweep_import_previews_task",
         "schedule": crontab(minute=17),
+    },
+    # The API's per-request trail older than API_REQUEST_DAYS, each night.
+    "sweep-api-requests": {
+        "task": "api.tasks.sweep_api_requests_task",
+        "schedule": crontab(hour=2, minute=40),
     },
     # Each morning, what waits for each user (only with EMAIL_DIGESTS=1).
     "send-worklist-digests": {

@@ -36,7 +36,10 @@ def _roles_entry(user_id: int) -> tuple[str, list[str]]:
 read_with_user(_roles_entry)  # read in the same round trip as the user
 
 
-def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignment]:
+def assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignment]:
+    """The user's role assignments (with ``roles``) as every check of this module sees them: the
+    ones an API token narrowed (:func:`act_with`), else the identity cache's, else the database's.
+    Anything deciding on a user's roles reads them here, never ``RoleAssignment.objects``."""
     if not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_antt_roles", None)
@@ -57,7 +60,7 @@ def _assignments(user, roles: Iterable[str] | None = None) -> list[RoleAssignmen
 
 def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
     """Paths of the subtrees the user may reach (with any of ``roles``), without nesting."""
-    paths = sorted({a.unit.path for a in _assignments(user, roles)})
+    paths = sorted({a.unit.path for a in assignments(user, roles)})
     kept: list[str] = []
     for p in paths:
         if not any(p.startswith(k) for k in kept):
@@ -84,7 +87,9 @@ def visible_units(user, roles: Iterable[str] | None = None) -> QuerySet[Unit]:
     return Unit.objects.filter(scope_filter(user, roles=roles))
 
 
-def scope_queryset(user, queryset: QuerySet, unit_field: str = "unit", roles: Iterable[str] | None = None):
+def scope_queryset[M: Model](
+    user, queryset: QuerySet[M], unit_field: str = "unit", roles: Iterable[str] | None = None
+) -> QuerySet[M]:
     return queryset.filter(scope_filter(user, unit_field, roles))
 
 
@@ -96,7 +101,26 @@ def has_role(user, unit: Unit, *roles: str) -> bool:
     """True when the user holds one of ``roles`` on ``unit`` or one of its ancestors."""
     if is_global(user):
         return True
-    return any(unit.path.startswith(a.unit.path) for a in _assignments(user, roles))
+    return any(unit.path.startswith(a.unit.path) for a in assignments(user, roles))
+
+
+def assignments_at(user, unit: Unit) -> list[RoleAssignment]:
+    """The user's assignments on ``unit`` itself (not on an ancestor)."""
+    return [a for a in assignments(user) if a.unit_id == unit.pk]
+
+
+def has_role_at(user, unit: Unit, *roles: str) -> bool:
+    """True when the user holds one of ``roles`` on ``unit`` itself: a role higher up does not
+    count (an approver *of* a recognizing body signs its decisions)."""
+    if is_global(user):
+        return True
+    return any(a.role in roles for a in assignments_at(user, unit))
+
+
+def act_with(user, narrowed: list[RoleAssignment]) -> None:
+    """Make every check of this module see ``narrowed`` as the user's roles from now on (an API
+    token's narrowing, ``api/tokens.scoped_user``): kept on this user object, never cached."""
+    user._antt_roles = narrowed
 
 
 def require_role(user, unit: Unit, *roles: str) -> None:
@@ -106,7 +130,9 @@ def require_role(user, unit: Unit, *roles: str) -> None:
         raise PermissionDenied
 
 
-def get_for_user(user, model_or_queryset, pk, unit_field: str = "unit") -> Model:
+def get_for_user[M: Model](
+    user, model_or_queryset: type[M] | QuerySet[M], pk: object, unit_field: str = "unit"
+) -> M:
     """Fetch one object whose unit lies in the user's scope, else 404."""
     queryset = (
         model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
@@ -122,12 +148,12 @@ def get_for_user(user, model_or_queryset, pk, unit_field: str = "unit") -> Model
 def user_roles(user) -> set[str]:
     if is_global(user):
         return {r.value for r in Role}
-    return {a.role for a in _assignments(user)}
+    return {a.role for a in assignments(user)}
 
 
 def home_units(user, roles: Iterable[str] | None = None) -> list[Unit]:
     """The units the user's roles are attached to (their scope roots)."""
-    return [a.unit for a in _assignments(user, roles)]
+    return [a.unit for a in assignments(user, roles)]
 
 
 @receiver(post_save, sender=RoleAssignment)

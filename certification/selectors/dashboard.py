@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -552,10 +552,7 @@ def _with_rule_authority(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
 
 def appraisal_queue(user: User) -> QuerySet[Assessment]:
     qs = Assessment.objects.filter(status=Status.SUBMITTED)
-    return cast(
-        "QuerySet[Assessment]",
-        scope_queryset(user, qs, roles=[Role.APPRAISER]).order_by("submitted_at", "pk"),
-    )
+    return scope_queryset(user, qs, roles=[Role.APPRAISER]).order_by("submitted_at", "pk")
 
 
 def decision_queue(user: User) -> QuerySet[Assessment]:
@@ -584,7 +581,7 @@ def _queue(qs: QuerySet[Assessment], since_field: str, now: datetime.datetime) -
 
 
 def clerk_section(user: User) -> dict[str, Any]:
-    decisions = list(
+    decisions: list[Any] = list(  # annotated instances with their url added below
         scope_queryset(user, Decision.objects.filter(status=Decision.Status.ISSUED), unit_field="issuer")
         .select_related("issuer")
         .annotate(certificate_count=Count("certificates", distinct=True))

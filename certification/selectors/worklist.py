@@ -33,16 +33,11 @@ class TaskGroup:
 
 
 def _base(user: User, role: str) -> QuerySet[Assessment]:
-    return cast(
-        "QuerySet[Assessment]",
-        scope_queryset(
-            user,
-            Assessment.objects.select_related("unit", "campaign").filter(
-                campaign__status=Campaign.Status.OPEN
-            ),
-            roles=[role],
-        ).order_by("unit__path"),
-    )
+    return scope_queryset(
+        user,
+        Assessment.objects.select_related("unit", "campaign").filter(campaign__status=Campaign.Status.OPEN),
+        roles=[role],
+    ).order_by("unit__path")
 
 
 def returned_to(user: User) -> QuerySet[Assessment]:

@@ -26,7 +26,7 @@ from certification.views.assessments import (
     _to_detail,
     posted_version,
 )
-from units.access import home_units
+from units.access import assignments_at, home_units
 from units.authority import recognizing_authority
 from units.models import Unit
 
@@ -35,9 +35,7 @@ PREVIEW = "preview"  # the name of the "Xem trước (dự thảo)" button on a 
 
 def signer_initial(request: HttpRequest, issuer: Unit | None) -> dict[str, Any]:
     """A decision form's signature block, pre-filled from the approver's role at ``issuer``."""
-    title = next(
-        (r.title for r in request.user.roles.all() if issuer and r.unit_id == issuer.pk and r.title), ""
-    )
+    title = next((a.title for a in assignments_at(request.user, issuer) if a.title), "") if issuer else ""
     return {
         "signer_title": title,
         "signer_name": person_name(request.user),

@@ -222,3 +222,20 @@ def test_the_sweep_deletes_only_the_trail_older_than_the_setting(officer, commun
     ApiRequest.objects.filter(pk=old.pk).update(at=timezone.now() - datetime.timedelta(days=31))
     call_command("sweep_api_requests", verbosity=0)
     assert list(ApiRequest.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+@pytest.mark.django_db
+def test_celery_beat_sweeps_the_trail_each_night_with_a_task_workers_know(officer, commune, settings):
+    from celery import current_app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-api-requests"]
+    current_app.loader.import_default_modules()  # what a worker imports when it starts
+    task = current_app.tasks[entry["task"]]
+    settings.API_REQUEST_DAYS = 30
+    client = bearer(make_token(officer))
+    client.get(UNITS)
+    client.get(UNITS)
+    old, recent = ApiRequest.objects.order_by("pk")
+    ApiRequest.objects.filter(pk=old.pk).update(at=timezone.now() - datetime.timedelta(days=31))
+    assert task.apply().get() == 1
+    assert list(ApiRequest.objects.values_list("pk", flat=True)) == [recent.pk]
