@@ -33,7 +33,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("account/tokens/", include("api.urls")),
-    path("api/v1/", include("api.v1")),
+    path("api/v1/", include("api.main")),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("movement/", include("movement.urls")),

@@ -1,9 +1,11 @@
 """The API object: /api/v1/, bearer tokens, per-token rate limits, the docs page from the
-vendored assets django-ninja ships (no CDN)."""
+vendored assets django-ninja ships (no CDN); and its URLs (namespace ``api-v1``, included by
+``antt/urls.py``): django-ninja's, each wrapped so that a request made with a token leaves a row
+in that token's trail."""
 
 from ninja.renderers import JSONRenderer
 
-from api.http import Api, TokenAuth, TokenThrottle, add_error_handlers
+from api.http import Api, TokenAuth, TokenThrottle, add_error_handlers, with_trail
 from api.read import router as read_router
 from api.write import router as write_router
 
@@ -27,3 +29,10 @@ api = Api(
 add_error_handlers(api)
 api.add_router("", read_router)
 api.add_router("", write_router)
+
+patterns, _app_name, namespace = api.urls
+app_name = namespace  # "api-v1": ninja's docs page reverses its schema URL by it
+for pattern in patterns:
+    if pattern.callback is not None:
+        pattern.callback = with_trail(pattern.callback)
+urlpatterns = patterns

@@ -66,8 +66,8 @@ def test_only_a_token_reaching_the_recognizing_body_itself_acts_as_its_approver(
 def test_a_token_below_the_recognizing_body_cannot_recognize_and_nothing_changes(
     appraised, approver, commune, area
 ):
-    events = AuditEvent.objects.count()
     actor = acting_as(approver, units=[area], can_write=True)
+    events = AuditEvent.objects.count()
     with pytest.raises(WorkflowError, match=APPROVER_ONLY):
         transitions.recognize(assessments=[appraised], by=actor, **decision_fields(commune))
     with pytest.raises(WorkflowError, match=APPROVER_ONLY):
