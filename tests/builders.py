@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Result
 from certification.models.criteria import UnitKind
-from certification.services import entry
+from certification.services import entry, transitions
 from units.models import RoleAssignment, Unit
 
 AT = Criterion.AnswerType
@@ -187,3 +187,10 @@ def decision_fields(issuer: Unit, **overrides) -> dict:
         "place": "Vũng Áng",
     }
     return fields | overrides
+
+
+def recognized(appraised: Assessment, approver, issuer: Unit) -> Assessment:
+    """``appraised`` recognized by ``approver`` in a decision of ``issuer`` issued today."""
+    transitions.recognize(assessments=[appraised], by=approver, **decision_fields(issuer))
+    appraised.refresh_from_db()
+    return appraised

@@ -107,7 +107,7 @@ def _require_importer(user) -> None:
 
 def _load_upload(user, token: str) -> tuple[Path, dict]:
     try:
-        return previews.load_unit_rows(user, token)
+        return previews.load_preview(user, token)
     except previews.PreviewGone:
         raise Http404 from None
 

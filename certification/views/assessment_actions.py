@@ -50,6 +50,21 @@ def draft_response(data: bytes) -> HttpResponse:
     )
 
 
+def revocation_draft(assessment: Assessment, issuer: Unit, fields: dict[str, Any]) -> HttpResponse:
+    """The draft of the decision revoking ``assessment``'s certificates still in force (the
+    "Xem trước" of the revocation pages: the assessment's and the certificate's)."""
+    certificates = assessment.certificates.filter(status=Certificate.Status.VALID)
+    return draft_response(
+        preview_pdf(
+            kind=Decision.Kind.REVOCATION,
+            campaign=assessment.campaign,
+            issuer=issuer,
+            certificates=certificates.order_by("register_number"),
+            **fields,
+        )
+    )
+
+
 @login_required
 def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk, Role.OFFICER)
@@ -132,16 +147,7 @@ def assessment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     form = RevokeForm(request.POST or None, initial=signer_initial(request, authority))
     if request.method == "POST" and form.is_valid():
         if PREVIEW in request.POST:
-            certificates = assessment.certificates.filter(status=Certificate.Status.VALID)
-            return draft_response(
-                preview_pdf(
-                    kind=Decision.Kind.REVOCATION,
-                    campaign=assessment.campaign,
-                    issuer=authority,
-                    certificates=certificates.order_by("register_number"),
-                    **form.cleaned_data,
-                )
-            )
+            return revocation_draft(assessment, authority, form.cleaned_data)
         try:
             decision = transitions.revoke_assessment(
                 assessment=assessment, by=request.user, **form.cleaned_data

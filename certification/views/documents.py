@@ -25,7 +25,7 @@ from antt.web.listing import list_context, sort_queryset
 from certification.documents import pdf, printing, reports
 from certification.documents.certificates import certificate_pdf as render_certificate
 from certification.documents.certificates import pdf_filename
-from certification.documents.decisions import decision_filename, preview_pdf
+from certification.documents.decisions import decision_filename
 from certification.documents.decisions import decision_pdf as render_decision
 from certification.forms.documents import PdfUploadForm, RevokeCertificateForm, SummaryReportForm
 from certification.models import Certificate, Decision, PrintJob
@@ -35,7 +35,7 @@ from certification.selectors.documents import DOCUMENT_ROLES, PRINT_ROLES, SIGN_
 from certification.services.printing import record_download, start_print_job
 from certification.services.signatures import register_signed_decision
 from certification.services.transitions import revoke_assessment
-from certification.views.assessment_actions import PREVIEW, draft_response, signer_initial
+from certification.views.assessment_actions import PREVIEW, revocation_draft, signer_initial
 from units.access import can_see, get_for_user, has_role, require_role, scope_queryset, visible_units
 from units.models import Unit
 
@@ -145,16 +145,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     form = RevokeCertificateForm(request.POST or None, initial=signer_initial(request, issuer))
     if request.method == "POST" and form.is_valid():
         if PREVIEW in request.POST:
-            certificates = certificate.assessment.certificates.filter(status=Certificate.Status.VALID)
-            return draft_response(
-                preview_pdf(
-                    kind=Decision.Kind.REVOCATION,
-                    campaign=certificate.decision.campaign,
-                    issuer=issuer,
-                    certificates=certificates.order_by("register_number"),
-                    **form.cleaned_data,
-                )
-            )
+            return revocation_draft(certificate.assessment, issuer, form.cleaned_data)
         try:
             revocation = revoke_assessment(
                 assessment=certificate.assessment, by=request.user, **form.cleaned_data

@@ -4,14 +4,9 @@ registration, assessment and certificate) → apply; undo until the effective da
 rows wait server-side (``MEDIA_ROOT/rearrangements/<token>.json``, the uploader's id inside),
 never re-sent by the browser, and are validated again when applied."""
 
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -26,12 +21,11 @@ from antt.web.downloads import name_download
 from certification.selectors import rearrangement as selectors
 from certification.services import rearrangement
 from units import access, services
+from units.exchange import previews
 from units.exchange.imports import ImportFileError
 from units.exchange.rearrangement import build_template, read_upload, validate
 from units.models import RoleAssignment, Unit
 
-TTL_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -57,30 +51,14 @@ def _require_admin(user) -> None:
         raise PermissionDenied
 
 
-def _directory() -> Path:
-    directory = Path(settings.MEDIA_ROOT) / "rearrangements"
-    directory.mkdir(parents=True, exist_ok=True)
-    limit = time.time() - TTL_SECONDS
-    for old in directory.glob("*.json"):
-        try:
-            if old.stat().st_mtime < limit:
-                old.unlink()
-        except OSError:
-            pass
-    return directory
-
-
-def _load(user, token: str) -> tuple[Path, dict]:
-    if not _TOKEN.match(token or ""):
-        raise Http404
-    path = _directory() / f"{token}.json"
+def _pending(user, token: str) -> tuple[Path, dict]:
+    """The administrator's uploaded file ``token`` waiting to be applied: (its path, its rows);
+    403 for anyone but an administrator, 404 when gone, expired or someone else's."""
+    _require_admin(user)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return previews.load_preview(user, token, folder=previews.REARRANGEMENTS)
+    except previews.PreviewGone:
         raise Http404 from None
-    if payload.get("user") != user.pk:
-        raise Http404
-    return path, payload
 
 
 @login_required
@@ -109,11 +87,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         except ImportFileError as e:
             form.add_error("file", str(e))
         else:
-            token = secrets.token_urlsafe(24)
-            payload = {"user": request.user.pk, "filename": form.cleaned_data["file"].name, "rows": rows}
-            (_directory() / f"{token}.json").write_text(
-                json.dumps(payload, ensure_ascii=False), encoding="utf-8"
-            )
+            name = form.cleaned_data["file"].name
+            token = previews.store_preview(request.user, name, rows, folder=previews.REARRANGEMENTS)
             return redirect("certification:rearrangement-preview", token)
     return render(
         request,
@@ -130,8 +105,7 @@ def _plan(request: HttpRequest, payload: dict):
 @login_required
 @require_safe
 def preview(request: HttpRequest, token: str) -> HttpResponse:
-    _require_admin(request.user)
-    _path, payload = _load(request.user, token)
+    _path, payload = _pending(request.user, token)
     plan = _plan(request, payload)
     return render(
         request,
@@ -148,8 +122,7 @@ def preview(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def apply(request: HttpRequest, token: str) -> HttpResponse:
-    _require_admin(request.user)
-    path, payload = _load(request.user, token)
+    path, payload = _pending(request.user, token)
     # Validated again: the tree or the user's roles may have changed since the preview.
     plan = _plan(request, payload)
     if not plan.ok or not plan.rows:

@@ -25,8 +25,9 @@ from movement.models import ModelType, MovementModel
 from movement.selectors.registry import KEEPER_KINDS, types_for
 from movement.services.models import record_model
 from units.access import can_see, has_role
+from units.exchange import previews
 from units.exchange.imports import ImportFileError, RawRow, RowError, read_xlsx_table
-from units.exchange.previews import PreviewGone, load_unit_rows, store_unit_rows
+from units.exchange.previews import PreviewGone
 from units.models import Unit
 
 SHEET_NAME = "Mô hình"
@@ -201,13 +202,13 @@ def run_import(rows: list[RawRow], *, user, commit: bool = True) -> ModelPlan:
 def store_preview(user, filename: str, rows: list[RawRow]) -> str:
     """The checked rows kept for the user's confirmation (the units import's previews, swept
     after ``IMPORT_PREVIEW_TTL_SECONDS``)."""
-    return store_unit_rows(user, filename, rows)
+    return previews.store_unit_rows(user, filename, rows)
 
 
 def load_preview(user, token: str) -> list[RawRow]:
     """The rows of the user's preview ``token``; PreviewGone when expired, someone else's or not
     a preview of models. Read once: a second confirmation finds nothing."""
-    path, payload = load_unit_rows(user, token)
+    path, payload = previews.load_preview(user, token)
     rows = [
         RawRow(int(n), {k: tidy(v) for k, v in values.items() if k in COLUMNS})
         for n, values in payload["rows"]

@@ -14,6 +14,7 @@ from api.models import ApiRequest
 from certification.models import Assessment, AuditEvent, Certificate, Decision
 from certification.selectors.assessments import can_decide, can_revoke, is_approver_of
 from certification.services import entry, transitions
+from tests import builders
 from tests.api.conftest import bearer, make_token
 from tests.builders import decision_fields, fill, make_open_campaign, make_test_sets
 
@@ -37,9 +38,7 @@ def appraised(province, areas, officer, appraiser) -> Assessment:
 
 @pytest.fixture
 def recognized(appraised, approver, commune) -> Assessment:
-    transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
-    appraised.refresh_from_db()
-    return appraised
+    return builders.recognized(appraised, approver, commune)
 
 
 @pytest.mark.django_db

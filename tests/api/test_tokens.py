@@ -3,6 +3,7 @@ missing → 401; a read-only token cannot write; past the rate limit → 429 wit
 request leaves a row in the token's trail and the token's last use."""
 
 import datetime
+import io
 
 import pytest
 from django.http import HttpResponse
@@ -210,32 +211,31 @@ def test_the_token_form_offers_only_units_of_ones_area(officer, commune, other_c
     assert not ApiToken.objects.exists()
 
 
-@pytest.mark.django_db
-def test_the_sweep_deletes_only_the_trail_older_than_the_setting(officer, commune, settings):
-    from django.core.management import call_command
-
-    settings.API_REQUEST_DAYS = 30
-    client = bearer(make_token(officer))
-    client.get(UNITS)
-    client.get(UNITS)
-    old, recent = ApiRequest.objects.order_by("pk")
-    ApiRequest.objects.filter(pk=old.pk).update(at=timezone.now() - datetime.timedelta(days=31))
-    call_command("sweep_api_requests", verbosity=0)
-    assert list(ApiRequest.objects.values_list("pk", flat=True)) == [recent.pk]
-
-
-@pytest.mark.django_db
-def test_celery_beat_sweeps_the_trail_each_night_with_a_task_workers_know(officer, commune, settings):
+def sweep_by_beat(settings) -> int:
+    """Run the task celery beat's entry names, as a worker knows it."""
     from celery import current_app
 
-    entry = settings.CELERY_BEAT_SCHEDULE["sweep-api-requests"]
     current_app.loader.import_default_modules()  # what a worker imports when it starts
-    task = current_app.tasks[entry["task"]]
+    task = current_app.tasks[settings.CELERY_BEAT_SCHEDULE["sweep-api-requests"]["task"]]
+    return task.apply().get()
+
+
+def sweep_by_command(settings) -> int:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("sweep_api_requests", stdout=out)
+    return int(out.getvalue().split()[0])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sweep", [sweep_by_command, sweep_by_beat])
+def test_the_trail_older_than_the_setting_is_swept_by_hand_and_each_night(sweep, officer, commune, settings):
     settings.API_REQUEST_DAYS = 30
     client = bearer(make_token(officer))
     client.get(UNITS)
     client.get(UNITS)
     old, recent = ApiRequest.objects.order_by("pk")
     ApiRequest.objects.filter(pk=old.pk).update(at=timezone.now() - datetime.timedelta(days=31))
-    assert task.apply().get() == 1
+    assert sweep(settings) == 1
     assert list(ApiRequest.objects.values_list("pk", flat=True)) == [recent.pk]

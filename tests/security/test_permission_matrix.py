@@ -18,15 +18,11 @@ adding a view means deciding who may reach it. The admin site has its own test b
 
 from __future__ import annotations
 
-import json
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -49,6 +45,7 @@ from tests.security.world import (
     World,
     expected_outside,
 )
+from units.exchange.previews import REARRANGEMENTS, store_preview
 
 SIGNED_IN = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, COLLEAGUE, OUTSIDER, SUPER}
 IN_SCOPE = {OFFICER, APPRAISER, APPROVER, CLERK, VIEWER, ADMIN, PROVINCE, SUPER}
@@ -78,16 +75,6 @@ class Rule:
     @property
     def names_object(self) -> bool:
         return self.kwargs is not None or self.query is not None
-
-
-def store_rearrangement_token(user) -> str:
-    """A pending re-arrangement file of ``user`` (what the upload stores), without rows."""
-    directory = Path(settings.MEDIA_ROOT) / "rearrangements"
-    directory.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    payload = {"user": user.pk, "filename": "sap-xep.xlsx", "rows": []}
-    (directory / f"{token}.json").write_text(json.dumps(payload), encoding="utf-8")
-    return token
 
 
 def pk_of(name: str):
@@ -190,12 +177,12 @@ MATRIX: dict[str, Rule] = {
     "certification:rearrangement-preview": Rule(
         # The token is the commune admin's pending file: only they may see it.
         {ADMIN: 200, SUPER: 404},
-        kwargs=lambda s, w: {"token": store_rearrangement_token(s.admin)},
+        kwargs=lambda s, w: {"token": store_preview(s.admin, "sap-xep.xlsx", [], folder=REARRANGEMENTS)},
         role_first=True,
     ),
     "certification:rearrangement-apply": Rule(
         {ADMIN: 302, SUPER: 404},
-        kwargs=lambda s, w: {"token": store_rearrangement_token(s.admin)},
+        kwargs=lambda s, w: {"token": store_preview(s.admin, "sap-xep.xlsx", [], folder=REARRANGEMENTS)},
         method="post",
         role_first=True,
     ),

@@ -18,14 +18,10 @@ of a side the user may not see.
 from __future__ import annotations
 
 import io
-import json
-import secrets
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -54,6 +50,7 @@ from tests.builders import (
     make_test_sets,
     make_user,
 )
+from units.exchange.previews import store_preview
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -112,16 +109,6 @@ def print_done(decision, by) -> PrintJob:
     job = start_print_job(decision=decision, by=by)
     assert job.status == PrintJob.Status.DONE
     return job
-
-
-def store_import_token(user) -> str:
-    """A pending units import of ``user`` (what units.views stores after a preview)."""
-    directory = Path(settings.MEDIA_ROOT) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    payload = {"user": user.pk, "filename": "don-vi.xlsx", "rows": []}
-    (directory / f"{token}.json").write_text(json.dumps(payload), encoding="utf-8")
-    return token
 
 
 @dataclass
@@ -211,7 +198,7 @@ def build_side(
     side.scoring_run = start_scoring_run(campaign=campaign, by=by, trigger="ui")
     side.print_job = print_done(decision, by)
     side.assignment = RoleAssignment.objects.get(user=officer, unit=commune, role=Role.OFFICER)
-    side.admin, side.import_token = admin, store_import_token(admin)
+    side.admin, side.import_token = admin, store_preview(admin, "don-vi.xlsx", [])
     side.import_job = ImportJob.objects.create(
         user=officer,
         year=campaign.year,

@@ -1,10 +1,12 @@
-"""Previews of imports waiting for the user's confirmation, kept in ``MEDIA_ROOT/imports/``.
+"""Previews of imports waiting for the user's confirmation, kept in ``MEDIA_ROOT/imports/``
+(and ``MEDIA_ROOT/rearrangements/``: the re-arrangement files of ``certification.views.rearrangement``).
 
 The unit import keeps the checked rows (``<token>.json``), the assessment import the uploaded
-workbook (``<token>.xlsx``, written by ``certification.views.assessment_pages``). A preview
-never confirmed is deleted after ``settings.IMPORT_PREVIEW_TTL_SECONDS``: by
-:func:`sweep_previews` (``manage.py sweep_imports``, run hourly by celery beat) and, for unit
-imports, each time a new one is stored. An expired preview cannot be confirmed.
+workbook (``<token>.xlsx``, written by ``certification.views.assessment_pages``), the
+re-arrangement its parsed rows (``<token>.json``). A preview never confirmed is deleted after
+``settings.IMPORT_PREVIEW_TTL_SECONDS``: by :func:`sweep_previews` (``manage.py sweep_imports``,
+run hourly by celery beat) and each time a new one is stored in its folder. An expired preview
+cannot be confirmed.
 """
 
 import json
@@ -24,8 +26,13 @@ class PreviewGone(Exception):
     """No such preview for this user, or it has expired."""
 
 
-def previews_dir() -> Path:
-    directory = Path(settings.MEDIA_ROOT) / "imports"
+IMPORTS = "imports"
+REARRANGEMENTS = "rearrangements"
+FOLDERS = (IMPORTS, REARRANGEMENTS)
+
+
+def previews_dir(folder: str = IMPORTS) -> Path:
+    directory = Path(settings.MEDIA_ROOT) / folder
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 
@@ -37,30 +44,38 @@ def _expired(path: Path, now: float) -> bool:
         return False  # already gone
 
 
-def sweep_previews(now: float | None = None) -> int:
+def sweep_previews(now: float | None = None, folders: tuple[str, ...] = FOLDERS) -> int:
     """Delete the previews older than the TTL; return how many were deleted."""
     now = time.time() if now is None else now
     deleted = 0
-    for path in previews_dir().iterdir():
-        if path.is_file() and _expired(path, now):
-            path.unlink(missing_ok=True)
-            deleted += 1
+    for folder in folders:
+        for path in previews_dir(folder).iterdir():
+            if path.is_file() and _expired(path, now):
+                path.unlink(missing_ok=True)
+                deleted += 1
     return deleted
 
 
-def store_unit_rows(user, filename: str, rows: list[RawRow]) -> str:
-    sweep_previews()
+def store_preview(user, filename: str, rows: list, *, folder: str = IMPORTS) -> str:
+    """Keep ``rows`` (as JSON) for ``user`` to confirm; returns the preview's token."""
+    sweep_previews(folders=(folder,))
     token = secrets.token_urlsafe(24)
-    payload = {"user": user.pk, "filename": filename, "rows": [r.to_json() for r in rows]}
-    (previews_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    payload = {"user": user.pk, "filename": filename, "rows": rows}
+    (previews_dir(folder) / f"{token}.json").write_text(
+        json.dumps(payload, ensure_ascii=False), encoding="utf-8"
+    )
     return token
 
 
-def load_unit_rows(user, token: str) -> tuple[Path, dict]:
+def store_unit_rows(user, filename: str, rows: list[RawRow]) -> str:
+    return store_preview(user, filename, [r.to_json() for r in rows])
+
+
+def load_preview(user, token: str, *, folder: str = IMPORTS) -> tuple[Path, dict]:
     """The stored preview ``token`` of ``user``: (its path, its payload)."""
     if not _TOKEN.match(token or ""):
         raise PreviewGone
-    path = previews_dir() / f"{token}.json"
+    path = previews_dir(folder) / f"{token}.json"
     if _expired(path, time.time()):
         path.unlink(missing_ok=True)
         raise PreviewGone

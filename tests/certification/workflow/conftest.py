@@ -13,7 +13,8 @@ from antt.errors import WorkflowError
 from certification.models import Assessment, Campaign, CriteriaSet
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
-from tests.builders import KDC, XA, decision_fields, fill, make_campaign, make_set
+from tests import builders
+from tests.builders import KDC, XA, fill, make_campaign, make_set
 
 
 @pytest.fixture
@@ -67,9 +68,7 @@ def appraised(submitted, appraiser) -> Assessment:
 
 @pytest.fixture
 def recognized(appraised, approver, commune) -> Assessment:
-    transitions.recognize(assessments=[appraised], by=approver, **decision_fields(commune))
-    appraised.refresh_from_db()
-    return appraised
+    return builders.recognized(appraised, approver, commune)
 
 
 def snapshot(assessment: Assessment) -> tuple:
