@@ -103,11 +103,12 @@ def find_token(secret: str) -> ApiToken | None:
 def scoped_user(token: ApiToken) -> User:
     """The token's owner with their role assignments narrowed to the token's units.
 
-    The owner's assignments are read where every role check reads them (``units.access.assignments``:
-    the identity cache) and the narrowed ones handed back with ``units.access.act_with``: every
-    scope and role check — ``has_role``, ``is_approver_of`` (``has_role_at``), the selectors and
-    services — then sees the token's scope. A superuser's token limited to units
-    acts as holding every role there and is global no more (only in memory: nothing is saved)."""
+    The owner's assignments are read where every role check reads them
+    (``units.access.assignments``: the identity cache) and the narrowed ones handed back with
+    ``units.access.act_with``: every scope and role check — ``has_role``, ``is_approver_of``
+    (``has_role_at``), the selectors and services — then sees the token's scope. A superuser's
+    token limited to units acts as holding every role there and is global no more (only in
+    memory: nothing is saved)."""
     user = token.user
     units = list(token.units.all())
     if not units:
