@@ -416,10 +416,11 @@ def _file(data: bytes, filename: str) -> HttpResponse:
 @router.get("/decisions/{int:decision_id}/pdf", tags=["documents"], response={200: None})
 def decision_pdf(request: HttpRequest, decision_id: int) -> HttpResponse:
     """The decision as PDF (as the web page serves it; the download is in the audit)."""
-    decision = get_for_user(token_user(request), _decisions(request), decision_id, unit_field="issuer")
-    require_role(token_user(request), decision.issuer, *DOCUMENT_ROLES)
+    user = token_user(request)
+    decision = get_for_user(user, _decisions(request), decision_id, unit_field="issuer")
+    require_role(user, decision.issuer, *DOCUMENT_ROLES)
     data, filename = render_decision(decision), decision_filename(decision)
-    record_download(document=decision, by=token_user(request), filename=filename)
+    record_download(document=decision, by=user, filename=filename)
     return _file(data, filename)
 
 
@@ -456,12 +457,13 @@ def certificate_list(
     "/certificates/{int:certificate_id}/pdf", tags=["documents"], response={200: None, 410: schemas.Problem}
 )
 def certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
-    certificate = get_for_user(token_user(request), _certificates(request), certificate_id)
-    require_role(token_user(request), certificate.unit, *DOCUMENT_ROLES)
+    user = token_user(request)
+    certificate = get_for_user(user, _certificates(request), certificate_id)
+    require_role(user, certificate.unit, *DOCUMENT_ROLES)
     if certificate.status != Certificate.Status.VALID:
         raise HttpError(410, _("This certificate is no longer in force and cannot be printed."))
     data, filename = render_certificate(certificate), pdf_filename(certificate)
-    record_download(document=certificate, by=token_user(request), filename=filename)
+    record_download(document=certificate, by=user, filename=filename)
     return _file(data, filename)
 
 
@@ -481,8 +483,9 @@ def _group(g: reports.GroupRow) -> dict[str, Any]:
 @router.get("/summary", response=schemas.SummaryOut, tags=["results"])
 def summary(request: HttpRequest, scope: int, year: int) -> dict[str, Any]:
     """The yearly summary report of a province or a commune (the figures of the report page)."""
-    unit = get_for_user(token_user(request), Unit, scope)
-    require_role(token_user(request), unit, *DOCUMENT_ROLES)
+    user = token_user(request)
+    unit = get_for_user(user, Unit, scope)
+    require_role(user, unit, *DOCUMENT_ROLES)
     if unit.kind not in (Unit.Kind.PROVINCE, Unit.Kind.COMMUNE):
         raise HttpError(400, _("The summary is made for a province or a commune."))
     report = reports.build_report(scope=unit, year=year)

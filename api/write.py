@@ -35,8 +35,9 @@ WRITE = {400: schemas.ImportProblems, 403: schemas.Problem, 404: schemas.Problem
 
 def _assessment_of_officer(request: HttpRequest, assessment_id: int) -> Assessment:
     """As the entry page: 404 outside the caller's area, 403 without the officer's role."""
-    assessment = get_for_user(token_user(request), _assessments(request), assessment_id)
-    require_role(token_user(request), assessment.unit, Role.OFFICER)
+    user = token_user(request)
+    assessment = get_for_user(user, _assessments(request), assessment_id)
+    require_role(user, assessment.unit, Role.OFFICER)
     return assessment
 
 
@@ -87,13 +88,14 @@ def units_import(
 ) -> dict[str, Any] | Status[dict[str, Any]]:
     """The units file of the "Nhập đơn vị" page (xlsx or csv, same template): checked whole, every
     bad row reported with its number and nothing written; ``dry_run``: check only."""
-    if not is_user_admin(token_user(request)):
+    user = token_user(request)
+    if not is_user_admin(user):
         raise PermissionDenied
     try:
         rows = unit_imports.read_upload(file.name or "", file.read())
     except unit_imports.ImportFileError as e:
         raise WorkflowError(str(e)) from None
-    plan = unit_imports.run_import(rows, user=token_user(request), commit=not dry_run)
+    plan = unit_imports.run_import(rows, user=user, commit=not dry_run)
     if not plan.ok:
         problems = [_("Row %(row)s: %(message)s") % {"row": e.row, "message": e.message} for e in plan.errors]
         return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": problems})
@@ -110,13 +112,14 @@ def assessments_import(
 ) -> Status[dict[str, Any]]:
     """The assessment workbook of the Excel page: checked whole (every bad cell with its row and
     column, nothing written), then applied all-or-nothing by a worker (202 and the job's id)."""
-    if not (is_global(token_user(request)) or Role.OFFICER in user_roles(token_user(request))):
+    user = token_user(request)
+    if not (is_global(user) or Role.OFFICER in user_roles(user)):
         raise PermissionDenied
     try:
         check_size(file.size or 0)
     except SpreadsheetRefused as e:
         raise WorkflowError(str(e)) from None
-    report = excel.parse_workbook(file, year=year, user=token_user(request))
+    report = excel.parse_workbook(file, year=year, user=user)
     if not report.ok:
         errors = [str(e) for e in report.errors]
         return Status(400, {"detail": _("The file was refused; nothing was imported."), "errors": errors})
@@ -126,7 +129,7 @@ def assessments_import(
     file.seek(0)
     path = default_storage.save(f"imports/{secrets.token_hex(16)}.xlsx", ContentFile(file.read()))
     with transaction.atomic():
-        job = import_jobs.start_import_job(path=path, year=year, by=token_user(request))
+        job = import_jobs.start_import_job(path=path, year=year, by=user)
     return Status(202, {"detail": _("The import is queued."), "count": count, "job_id": job.pk})
 
 
