@@ -131,8 +131,10 @@ class Certificate(models.Model):
     # The QR code it prints (a PNG of the verification address ``qr_url``), drawn once when the
     # certificate is issued and reused by every print and reprint; derived from ``code`` and
     # SITE_BASE_URL like ``pdf`` from the snapshot, drawn again when the address changes.
-    qr_url = models.CharField(max_length=300, blank=True, editable=False)
-    qr_png = models.BinaryField(blank=True, default=b"", editable=False)
+    # Defaults in the database too: code that does not know the columns yet (a web worker of
+    # the previous release during a deploy) still inserts certificates.
+    qr_url = models.CharField(max_length=300, blank=True, default="", db_default="", editable=False)
+    qr_png = models.BinaryField(blank=True, default=b"", db_default=b"", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

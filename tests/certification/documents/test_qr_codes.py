@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from certification.documents import pdf
 from certification.documents.certificates import (
     certificate_pdf,
+    keep_qr_codes,
     render_certificates_pdf,
     replace_certificate,
     verify_url,
@@ -128,6 +130,30 @@ def test_a_new_site_address_prints_codes_of_the_new_address_and_keeps_them(
     expected = [f"https://antt.congan.hatinh.gov.vn/verify/{c.code}" for c in certificates]
     assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == expected
     assert [c.qr_url for c in certificates] == expected
+
+
+OLD_COLUMNS = (
+    "decision_id, assessment_id, unit_id, year, register_number, code, status, snapshot, revoke_reason, "
+    "revoke_reference, replace_reason, content_hash, file_sha256, pdf, created_at"
+)
+
+
+@pytest.mark.django_db
+def test_code_that_does_not_know_the_qr_columns_still_issues_certificates(certificate, tmp_path):
+    """A web worker of the previous release, during a deploy, inserts without the two columns."""
+    copied = OLD_COLUMNS.replace("register_number", "register_number + 100").replace("code", "code || 'x'")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO certification_certificate ({OLD_COLUMNS}) "  # noqa: S608 - constant columns
+            f"SELECT {copied} FROM certification_certificate WHERE id = %s RETURNING id",
+            [certificate.pk],
+        )
+        (pk,) = cursor.fetchone()
+    inserted = Certificate.objects.get(pk=pk)
+    assert (inserted.qr_url, bytes(inserted.qr_png)) == ("", b"")
+    keep_qr_codes([inserted])
+    inserted.refresh_from_db()
+    assert _decode_png(bytes(inserted.qr_png), tmp_path) == inserted.qr_url == verify_url(inserted.code)
 
 
 def _settings_probe(**env: str) -> subprocess.CompletedProcess:
