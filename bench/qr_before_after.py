@@ -1,5 +1,8 @@
 """Before/after of the QR change (SVG path → one-pixel-per-module PNG): CPU per certificate page,
 both variants alternating in one process, on the demo database of ``scripts/run``.
+Historical (2026-11): since 2026-12-07 a certificate keeps its QR code from the day it is issued
+(``Certificate.qr_png``) and printing no longer calls ``qr_data_uri``, so this script no longer
+measures the printing path; its figures are in bench/before_after.md.
 
     .venv/bin/python bench/qr_before_after.py
 """

@@ -33,6 +33,26 @@ def verify_url(code: str) -> str:
     return settings.SITE_BASE_URL.rstrip("/") + reverse("verify", args=[code])
 
 
+def draw_qr_code(certificate: Certificate, url: str = "") -> bool:
+    """Give ``certificate`` the QR code of its verification address (``qr_png``, ``qr_url``),
+    unless it already holds that very one. True when it was drawn now, i.e. it is not kept yet
+    (a certificate issued before codes were kept, or SITE_BASE_URL changed since)."""
+    url = url or verify_url(certificate.code)
+    if certificate.qr_url == url and certificate.qr_png:
+        return False
+    certificate.qr_png, certificate.qr_url = pdf.qr_png(url), url
+    return True
+
+
+def keep_qr_codes(certificates: list[Certificate]) -> None:
+    """Draw the QR codes these saved certificates do not hold yet and keep them, so the next
+    print or download reuses them. Writes only the two derived columns (like the cached PDF:
+    no content, status or number changes, so nothing for the audit chain)."""
+    drawn = [c for c in certificates if draw_qr_code(c)]
+    if drawn:
+        Certificate.objects.bulk_update(drawn, ["qr_png", "qr_url"])
+
+
 def _nfc_tree(value):
     if isinstance(value, str):
         return nfc(value)
@@ -146,6 +166,8 @@ def create_certificates(*, decision: Decision, by) -> list[Certificate]:
             )
             for a, number in zip(todo, numbers, strict=True)
         ]
+        for certificate in certificates:  # drawn once here, reused by every print
+            draw_qr_code(certificate)
         Certificate.objects.bulk_create(certificates)
         for cert in Certificate.objects.filter(decision=decision, assessment__in=todo).select_related(
             "unit", "assessment"
@@ -207,7 +229,7 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
     number = next_number(issuer=decision.issuer, year=decision.year, series=CERTIFICATE)
     snapshot = build_snapshot(decision=decision, unit=old.unit, register_number=number)
     snapshot["replaces_register_number"] = old.register_number
-    new = Certificate.objects.create(
+    new = Certificate(
         decision=decision,
         assessment_id=old.assessment_id,
         unit=old.unit,
@@ -215,6 +237,8 @@ def replace_certificate(*, certificate: Certificate, by, reason: str) -> Certifi
         register_number=number,
         snapshot=snapshot,
     )
+    draw_qr_code(new)
+    new.save(force_insert=True)
     old.status = Certificate.Status.REPLACED
     old.replaced_by = new
     old.replace_reason = reason
@@ -255,6 +279,7 @@ def render_context(certificate: Certificate) -> dict:
     """Template data of one certificate, from its snapshot only."""
     s = certificate.snapshot
     url = verify_url(certificate.code)
+    draw_qr_code(certificate, url)  # kept since it was issued: drawn here only when it is not
     return {
         **s,
         "authority_upper": s.get("decision_authority", "").upper(),
@@ -262,7 +287,7 @@ def render_context(certificate: Certificate) -> dict:
         "issuer_text": "\n".join(s.get("issuer_header", [])),
         "signer_text": "\n".join(s.get("signer_lines", [])),
         "verify_url": url,
-        "qr": pdf.qr_data_uri(url),
+        "qr": pdf.png_data_uri(certificate.qr_png),
     }
 
 
@@ -303,8 +328,14 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         certificate,
         digest=digest,
         name=f"certificates/{certificate.year}/{certificate.code}-{digest[:12]}.pdf",
-        render=lambda: pdf.write_issued_pdf(certificates_html([certificate]), stylesheets=["certificate"]),
+        render=lambda: _render_one(certificate),
     )
+
+
+def _render_one(certificate: Certificate) -> bytes:
+    if certificate.pk:
+        keep_qr_codes([certificate])
+    return pdf.write_issued_pdf(certificates_html([certificate]), stylesheets=["certificate"])
 
 
 def certificate_title(certificate: Certificate) -> str:

@@ -150,7 +150,12 @@ def qr_data_uri(url: str) -> str:
     mask spares segno trying all eight (bench/analysis.md). Printed 36 mm wide
     (certificate.css), a 53-74 character address decodes from a 72 dpi render.
     """
-    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
+    return png_data_uri(qr_png(url))
+
+
+def png_data_uri(png: bytes) -> str:
+    """A PNG (e.g. a QR code kept on its certificate) as a data URI for a document's HTML."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def storage_path(name: str) -> Path:

@@ -25,7 +25,6 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 import pikepdf
@@ -39,6 +38,7 @@ from certification.documents.certificates import (
     certificate_hash,
     certificate_pdf,
     certificate_title,
+    keep_qr_codes,
     pdf_filename,
     render_certificates_pdf,
 )
@@ -167,7 +167,9 @@ def render_chunk(job_id: int, index: int) -> Next:
         file = _digest([h for pk, h in zip(chunk["ids"], chunk["cert_hashes"], strict=True) if pk in kept])
     if printed and not pdf.exists(chunk_name(file)):
         by_id = Certificate.objects.in_bulk(printed)
-        pdf.store(chunk_name(file), render_certificates_pdf([by_id[pk] for pk in printed]))
+        certificates = [by_id[pk] for pk in printed]
+        keep_qr_codes(certificates)  # drawn when issued; kept now for those issued before that
+        pdf.store(chunk_name(file), render_certificates_pdf(certificates))
     return Next(finish=record_progress(job_id, index, printed=printed, file=file if printed else ""))
 
 
@@ -264,18 +266,6 @@ def write_signed_zip(job: PrintJob, zip_out: BinaryIO) -> None:
     with zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
         for pk, name in zip(ids, names, strict=True):
             archive.writestr(name, certificate_pdf(certificates[pk]))
-
-
-def assemble(
-    chunks, filenames: list[str], pdf_out: BinaryIO, zip_out: BinaryIO, titles: list[str] | None = None
-) -> None:
-    """Everything a print job writes, in one call (the benchmark's pipeline): the chunks (paths
-    or file objects, in order) merged into ``pdf_out`` and the zip of single PDFs."""
-    datas = [chunk.read() if hasattr(chunk, "read") else Path(chunk).read_bytes() for chunk in chunks]
-    buffer = io.BytesIO()
-    merge_pdfs(datas, buffer)
-    pdf_out.write(buffer.getvalue())
-    write_zip(buffer.getvalue(), filenames, zip_out, titles)
 
 
 def job_title(decision: Decision) -> str:

@@ -49,10 +49,11 @@ from units.models import Unit
 FORMAT = "antt-campaign/1"
 DATA_NAME = "campaign.json"
 MEDIA_DIR = "media/"
-# Cached renderings: rebuilt from the data on the next request.
+# Cached renderings: rebuilt from the data on the next request (a certificate's QR code on its
+# next print or download).
 CACHE_FIELDS = {
     Decision: {"pdf", "content_hash", "file_sha256"},
-    Certificate: {"pdf", "content_hash", "file_sha256"},
+    Certificate: {"pdf", "content_hash", "file_sha256", "qr_png", "qr_url"},
 }
 
 

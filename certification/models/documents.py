@@ -128,6 +128,13 @@ class Certificate(models.Model):
     content_hash = models.CharField(max_length=64, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     pdf = models.FileField(upload_to="certificates/", blank=True, max_length=255)
+    # The QR code it prints (a PNG of the verification address ``qr_url``), drawn once when the
+    # certificate is issued and reused by every print and reprint; derived from ``code`` and
+    # SITE_BASE_URL like ``pdf`` from the snapshot, drawn again when the address changes.
+    # Defaults in the database too: code that does not know the columns yet (a web worker of
+    # the previous release during a deploy) still inserts certificates.
+    qr_url = models.CharField(max_length=300, blank=True, default="", db_default="", editable=False)
+    qr_png = models.BinaryField(blank=True, default=b"", db_default=b"", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,9 +7,18 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
-from certification.documents.certificates import render_certificates_pdf, verify_url
-from certification.models import Certificate
+from certification.documents import pdf
+from certification.documents.certificates import (
+    certificate_pdf,
+    keep_qr_codes,
+    render_certificates_pdf,
+    replace_certificate,
+    verify_url,
+)
+from certification.models import Certificate, PrintJob
+from certification.services.printing import start_print_job
 from tests.certification.documents.conftest import ROOT, pdf_text
 
 # Codes are random; these cover short and long verification addresses (QR versions 4 and 5).
@@ -44,6 +53,107 @@ def test_the_certificate_prints_the_verification_address_too(certificate, settin
     text = pdf_text(render_certificates_pdf([certificate]))
     assert verify_url(certificate.code) in text.replace(" ", "")
     assert verify_url(certificate.code).startswith("https://antt.congan.hatinh.gov.vn/verify/")
+
+
+def _decode_png(png: bytes, tmp_path) -> str:
+    image = tmp_path / "qr.png"
+    image.write_bytes(png)
+    return subprocess.run(["zbarimg", "--raw", "-q", image], capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def no_drawing(monkeypatch):
+    """From here on, drawing a QR code fails the test: printing must reuse the kept ones."""
+
+    def must_not_draw(url: str, **kwargs) -> bytes:
+        raise AssertionError(f"QR code drawn again for {url}")
+
+    monkeypatch.setattr(pdf, "qr_png", must_not_draw)
+
+
+def _print(decision, by, capture) -> PrintJob:
+    with capture(execute=True):
+        job = start_print_job(decision=decision, by=by)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.mark.django_db
+def test_issuing_draws_each_qr_code_once_and_prints_and_reprints_reuse_it(
+    decision, clerk, tmp_path, no_drawing, django_capture_on_commit_callbacks
+):
+    certificates = list(decision.certificates.order_by("register_number"))
+    for certificate in certificates:
+        assert certificate.qr_url == verify_url(certificate.code)
+        assert _decode_png(bytes(certificate.qr_png), tmp_path) == certificate.qr_url
+    assert _decode(render_certificates_pdf(certificates), 100, tmp_path) == [c.qr_url for c in certificates]
+    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE, job.error
+    assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == [c.qr_url for c in certificates]
+    assert _decode_png(bytes(certificates[0].qr_png), tmp_path) == verify_url(certificates[0].code)
+    assert certificate_pdf(certificates[0])  # the single download too
+
+
+@pytest.mark.django_db
+def test_the_replacement_carries_the_code_of_its_own_address(certificate, approver, tmp_path):
+    new = replace_certificate(certificate=certificate, by=approver, reason="Bị mất")
+    new.refresh_from_db()
+    assert new.qr_url == verify_url(new.code) != certificate.qr_url
+    assert _decode_png(bytes(new.qr_png), tmp_path) == new.qr_url
+
+
+@pytest.mark.django_db
+def test_certificates_issued_before_codes_were_kept_get_them_on_their_first_print(
+    decision, clerk, tmp_path, django_capture_on_commit_callbacks
+):
+    Certificate.objects.filter(decision=decision).update(qr_png=b"", qr_url="")
+    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE, job.error
+    certificates = list(decision.certificates.order_by("register_number"))
+    assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == [verify_url(c.code) for c in certificates]
+    for certificate in certificates:  # kept: the next print draws none
+        assert (
+            _decode_png(bytes(certificate.qr_png), tmp_path)
+            == certificate.qr_url
+            == verify_url(certificate.code)
+        )
+
+
+@pytest.mark.django_db
+def test_a_new_site_address_prints_codes_of_the_new_address_and_keeps_them(
+    decision, clerk, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.SITE_BASE_URL = "https://antt.congan.hatinh.gov.vn"
+    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE, job.error
+    certificates = list(decision.certificates.order_by("register_number"))
+    expected = [f"https://antt.congan.hatinh.gov.vn/verify/{c.code}" for c in certificates]
+    assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == expected
+    assert [c.qr_url for c in certificates] == expected
+
+
+OLD_COLUMNS = (
+    "decision_id, assessment_id, unit_id, year, register_number, code, status, snapshot, revoke_reason, "
+    "revoke_reference, replace_reason, content_hash, file_sha256, pdf, created_at"
+)
+
+
+@pytest.mark.django_db
+def test_code_that_does_not_know_the_qr_columns_still_issues_certificates(certificate, tmp_path):
+    """A web worker of the previous release, during a deploy, inserts without the two columns."""
+    copied = OLD_COLUMNS.replace("register_number", "register_number + 100").replace("code", "code || 'x'")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO certification_certificate ({OLD_COLUMNS}) "  # noqa: S608 - constant columns
+            f"SELECT {copied} FROM certification_certificate WHERE id = %s RETURNING id",
+            [certificate.pk],
+        )
+        (pk,) = cursor.fetchone()
+    inserted = Certificate.objects.get(pk=pk)
+    assert (inserted.qr_url, bytes(inserted.qr_png)) == ("", b"")
+    keep_qr_codes([inserted])
+    inserted.refresh_from_db()
+    assert _decode_png(bytes(inserted.qr_png), tmp_path) == inserted.qr_url == verify_url(inserted.code)
 
 
 def _settings_probe(**env: str) -> subprocess.CompletedProcess:
