@@ -406,29 +406,32 @@ def _child_states(
             FROM {UNIT}
             WHERE {where_sql}
         """
-    outcomes, statuses, registered = {}, {}, set()
+    # unit id → (computed outcome, decision, registered); a unit without a row is pending. A
+    # decided child's row holds the decision; XA-4 reads the decision itself.
+    facts: dict[int, tuple[str, str, bool]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
         for unit_id, outcome, status, registration in cursor.fetchall():
-            if outcome is not None:
-                outcomes[unit_id] = outcome
-            if status is not None:
-                statuses[unit_id] = status
-            if registration is not None:
-                registered.add(unit_id)
+            facts[unit_id] = (outcome or scoring.PENDING, _decision(status), registration is not None)
+    unknown = (scoring.PENDING, "", False)
+    # ChildState is frozen: the few distinct states are built once and shared by their units.
+    shared: dict[tuple[str, bool, str, str, bool], ChildState] = {}
     states: dict[int, list[ChildState]] = {}
     for commune_id, units in managed.by_commune.items():
-        states[commune_id] = [
-            ChildState(
-                kind=kind,
-                is_eligible=eligible,
-                registered=uid in registered,
-                decision=_decision(statuses.get(uid)),
-                # A decided child's row holds the decision; XA-4 reads the decision itself.
-                computed_outcome=outcomes.get(uid, scoring.PENDING),
-            )
-            for uid, kind, eligible in units
-        ]
+        children = states[commune_id] = []
+        for uid, kind, eligible in units:
+            outcome, decision, registered = facts.get(uid, unknown)
+            key = (kind, eligible, outcome, decision, registered)
+            state = shared.get(key)
+            if state is None:
+                state = shared[key] = ChildState(
+                    kind=kind,
+                    is_eligible=eligible,
+                    registered=registered,
+                    decision=decision,
+                    computed_outcome=outcome,
+                )
+            children.append(state)
     return states
 
 
