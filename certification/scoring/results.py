@@ -95,52 +95,71 @@ def _latest_rules(unit_ids: Iterable[int], year: int) -> dict[int, int]:
 
 @dataclass
 class Managed:
-    """The units some communes recognize: ``by_commune`` maps a commune id to
-    [(unit id, kind, eligible)]; ``scope`` selects all of them (and perhaps a few more)."""
+    """The units some communes recognize: the current residential areas and institutions of
+    ``scope`` whose authority is one of ``commune_ids``: the authority of a unit in ``rules``
+    (unit id → the authority of its ``RecognizingAuthority`` rule in force) is its rule's,
+    every other unit's is its parent (:func:`authority_of`). ``scope`` selects all of them (and
+    perhaps a few more); :func:`managed_units` lists them per commune."""
 
-    by_commune: dict[int, list[tuple[int, str, bool]]]
+    commune_ids: list[int]
+    rules: dict[int, int]
     scope: Q
+
+
+def authority_of(managed: Managed, unit_id: int | None, parent_id: int | None) -> int | None:
+    """The unit's recognizing authority as :class:`Managed` knows it (default: its parent)."""
+    if unit_id is not None and unit_id in managed.rules:
+        return managed.rules[unit_id]
+    return parent_id
 
 
 def find_managed(campaign: Campaign, commune_ids: Sequence[int]) -> Managed:
     """Default (units.authority): the residential areas and institutions filed directly under
     the commune; a ``RecognizingAuthority`` rule in force for the year moves a unit to another
-    authority (delegation, Art. 10(5)) or away. At most four queries whatever the number of
-    communes."""
+    authority (delegation, Art. 10(5)) or away. Two queries whatever the number of communes,
+    none per unit: the units themselves are read by whoever needs them (:func:`managed_units`,
+    the XA-4 counts of :func:`_child_states`)."""
     commune_ids = list(commune_ids)
-    managed: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in commune_ids}
-    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=Unit.MANAGED_KINDS)
     if not commune_ids:
-        return Managed(managed, Q(pk__in=[]))
-    rows = list(Unit.objects.filter(under).values_list("id", "parent_id", "kind", "is_eligible"))
+        return Managed([], {}, Q(pk__in=[]))
+    under = current_q(campaign) & Q(parent_id__in=commune_ids, kind__in=Unit.MANAGED_KINDS)
     candidates = set(
         RecognizingAuthority.objects.in_force(campaign.year)
         .filter(Q(authority_id__in=commune_ids) | Q(unit__parent_id__in=commune_ids))
         .values_list("unit_id", flat=True)
     )
     rules = _latest_rules(candidates, campaign.year) if candidates else {}
-    seen = set()
-    for unit_id, parent_id, kind, eligible in rows:
-        authority = rules.get(unit_id, parent_id)
-        if authority in managed:
-            managed[authority].append((unit_id, kind, eligible))
-            seen.add(unit_id)
-    incoming = [uid for uid, authority in rules.items() if authority in managed and uid not in seen]
-    if incoming:
-        for unit_id, kind, eligible in (
-            Unit.objects.filter(current_q(campaign), pk__in=incoming, kind__in=Unit.MANAGED_KINDS)
-            .values_list("id", "kind", "is_eligible")
-            .order_by("id")
-        ):
-            managed[rules[unit_id]].append((unit_id, kind, eligible))
-    for units in managed.values():
-        units.sort()
-    return Managed(managed, under | Q(pk__in=incoming) if incoming else under)
+    communes = set(commune_ids)
+    incoming = sorted(uid for uid, authority in rules.items() if authority in communes)
+    return Managed(commune_ids, rules, under | Q(pk__in=incoming) if incoming else under)
+
+
+def _managed_where(campaign: Campaign, managed: Managed) -> tuple[str, list[Any]]:
+    """The current residential areas and institutions of ``managed.scope`` as a WHERE condition
+    on ``units_unit`` (the units recognized elsewhere are dropped by :func:`authority_of`)."""
+    return unit_where(current_q(campaign) & Q(kind__in=Unit.MANAGED_KINDS) & managed.scope)
 
 
 def managed_units(campaign: Campaign, commune_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
     """commune id → [(unit id, kind, eligible)] of the units its People's Committee recognizes."""
-    return find_managed(campaign, commune_ids).by_commune
+    managed = find_managed(campaign, commune_ids)
+    by_commune: dict[int, list[tuple[int, str, bool]]] = {cid: [] for cid in managed.commune_ids}
+    if not managed.commune_ids:
+        return by_commune
+    where_sql, where_params = _managed_where(campaign, managed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {UNIT}.id, {UNIT}.parent_id, {UNIT}.kind, {UNIT}.is_eligible FROM {UNIT} WHERE {where_sql}",
+            where_params,
+        )
+        for unit_id, parent_id, kind, eligible in cursor.fetchall():
+            authority = authority_of(managed, unit_id, parent_id)
+            units = by_commune.get(authority) if authority is not None else None
+            if units is not None:
+                units.append((unit_id, kind, bool(eligible)))
+    for units in by_commune.values():
+        units.sort()
+    return by_commune
 
 
 def authority_communes(campaign: Campaign, units: Sequence[Unit]) -> set[int]:
@@ -380,55 +399,61 @@ def score_campaign_units(campaign: Campaign, unit_ids: Sequence[int]) -> ScoreRe
 def _child_states(
     campaign: Campaign, managed: Managed, *, whole_campaign: bool = False
 ) -> dict[int, list[ChildState]]:
-    where_sql, where_params = unit_where(managed.scope)
+    """commune id → the units it recognizes as XA-4 sees them (``ChildState``), for every
+    commune of ``managed``. The database counts the units by what XA-4 reads (parent or rule,
+    kind, eligibility, computed outcome, assessment status, registration): a few rows per
+    commune reach Python instead of one per unit, and the units of one kind of state share one
+    (frozen) ``ChildState``; ``engine.rollup_xa4`` only counts them."""
+    where_sql, where_params = _managed_where(campaign, managed)
+    # A unit with a rule is its own group: its authority is its rule's (authority_of).
+    ruled_sql, ruled_params = ids_in(f"{UNIT}.id", sorted(managed.rules))
     # One lookup per unit on each (campaign, unit) unique index, whatever the planner estimates:
     # joins planned on missing statistics could compare every unit with every registration of
     # the campaign (seconds for a whole province). ``whole_campaign`` (the campaign-wide check):
     # plain joins, which the planner hashes (3 × 164,000 lookups took ~2 s nationally).
     if whole_campaign:
-        sql = f"""
-            SELECT {UNIT}.id, r.outcome, s.status, g.id
-            FROM {UNIT}
+        facts = "r.outcome AS outcome, s.status AS status, g.id IS NOT NULL AS registered"
+        joins = f"""
             LEFT JOIN {Result._meta.db_table} r ON r.campaign_id = %s AND r.unit_id = {UNIT}.id
             LEFT JOIN {Assessment._meta.db_table} s ON s.campaign_id = %s AND s.unit_id = {UNIT}.id
-            LEFT JOIN {Registration._meta.db_table} g ON g.campaign_id = %s AND g.unit_id = {UNIT}.id
-            WHERE {where_sql}
-        """
+            LEFT JOIN {Registration._meta.db_table} g ON g.campaign_id = %s AND g.unit_id = {UNIT}.id"""
     else:
-        sql = f"""
-            SELECT {UNIT}.id,
-                   (SELECT r.outcome FROM {Result._meta.db_table} r
-                    WHERE r.campaign_id = %s AND r.unit_id = {UNIT}.id),
-                   (SELECT s.status FROM {Assessment._meta.db_table} s
-                    WHERE s.campaign_id = %s AND s.unit_id = {UNIT}.id),
-                   (SELECT g.id FROM {Registration._meta.db_table} g
-                    WHERE g.campaign_id = %s AND g.unit_id = {UNIT}.id)
-            FROM {UNIT}
-            WHERE {where_sql}
-        """
-    outcomes, statuses, registered = {}, {}, set()
+        facts = f"""
+            (SELECT r.outcome FROM {Result._meta.db_table} r
+             WHERE r.campaign_id = %s AND r.unit_id = {UNIT}.id) AS outcome,
+            (SELECT s.status FROM {Assessment._meta.db_table} s
+             WHERE s.campaign_id = %s AND s.unit_id = {UNIT}.id) AS status,
+            EXISTS (SELECT 1 FROM {Registration._meta.db_table} g
+                    WHERE g.campaign_id = %s AND g.unit_id = {UNIT}.id) AS registered"""
+        joins = ""
+    sql = f"""
+        SELECT ruled, parent_id, kind, is_eligible, outcome, status, registered, COUNT(*)
+        FROM (SELECT CASE WHEN {ruled_sql} THEN {UNIT}.id END AS ruled, {UNIT}.parent_id AS parent_id,
+                     {UNIT}.kind AS kind, {UNIT}.is_eligible AS is_eligible, {facts}
+              FROM {UNIT} {joins}
+              WHERE {where_sql}) q
+        GROUP BY ruled, parent_id, kind, is_eligible, outcome, status, registered
+    """
+    states: dict[int, list[ChildState]] = {cid: [] for cid in managed.commune_ids}
+    # ChildState is frozen: the few distinct states are built once and shared by their units.
+    shared: dict[tuple[str, bool, str, str, bool], ChildState] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.pk, campaign.pk, *where_params])
-        for unit_id, outcome, status, registration in cursor.fetchall():
-            if outcome is not None:
-                outcomes[unit_id] = outcome
-            if status is not None:
-                statuses[unit_id] = status
-            if registration is not None:
-                registered.add(unit_id)
-    states: dict[int, list[ChildState]] = {}
-    for commune_id, units in managed.by_commune.items():
-        states[commune_id] = [
-            ChildState(
-                kind=kind,
-                is_eligible=eligible,
-                registered=uid in registered,
-                decision=_decision(statuses.get(uid)),
-                # A decided child's row holds the decision; XA-4 reads the decision itself.
-                computed_outcome=outcomes.get(uid, scoring.PENDING),
+        cursor.execute(sql, [*ruled_params, campaign.pk, campaign.pk, campaign.pk, *where_params])
+        groups = cursor.fetchall()
+    for ruled, parent_id, kind, eligible, outcome, status, registered, count in groups:
+        authority = authority_of(managed, ruled, parent_id)
+        children = states.get(authority) if authority is not None else None
+        if children is None:  # recognized by another authority
+            continue
+        # A unit without a row is pending; a decided child's row holds the decision, and
+        # XA-4 reads the decision itself.
+        key = (kind, bool(eligible), outcome or scoring.PENDING, _decision(status), bool(registered))
+        state = shared.get(key)
+        if state is None:
+            state = shared[key] = ChildState(
+                kind=kind, is_eligible=key[1], computed_outcome=key[2], decision=key[3], registered=key[4]
             )
-            for uid, kind, eligible in units
-        ]
+        children.extend([state] * count)
     return states
 
 

@@ -67,6 +67,13 @@ def _figures() -> str:
     return f"NULLIF(concat_ws(', ', {', '.join(parts)}), '')"
 
 
+def _comparable() -> str:
+    """Some figure is known in both years: :func:`_figures` is not NULL (without building it)."""
+    return " OR ".join(
+        f"({c} IS NOT NULL AND p_{c} IS NOT NULL)" for c in ("crime", "social_evil", "violation")
+    )
+
+
 def _increased() -> str:
     return " OR ".join(f"COALESCE({c} > p_{c}, FALSE)" for c in ("crime", "social_evil", "violation"))
 
@@ -145,7 +152,7 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
         SELECT u.*, u.digest AS input_hash,
                CASE WHEN u.gid IS NOT NULL AND u.hh_total IS NOT NULL THEN u.hh_total ELSE u.household_count END AS hh_total_eff,
                {_figures()} AS figures,
-               CASE WHEN {_figures()} IS NULL THEN NULL WHEN {_increased()} THEN 'not_met' ELSE 'met' END AS suggestion,
+               CASE WHEN NOT ({_comparable()}) THEN NULL WHEN {_increased()} THEN 'not_met' ELSE 'met' END AS suggestion,
                CASE WHEN u.status IN ({decided}) THEN u.status ELSE '' END AS decision
         FROM u WHERE u.existing IS DISTINCT FROM u.digest
     ),

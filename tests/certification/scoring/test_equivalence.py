@@ -14,7 +14,7 @@ from certification.scoring import results
 from certification.scoring.inputs import load_plans
 from certification.scoring.runs import plan_chunks
 from tests.builders import RESULT_COLUMNS, change_answers
-from units.models import Unit
+from units.models import RecognizingAuthority, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,18 @@ def test_every_row_is_what_the_engine_decides_from_scratch_after_changes_and_unc
         answer.appraised_value = rng.choice(["", "", "met", "not_met"])
         answer.note = rng.choice(["", "  có ghi chú  ", "Giải trình: số vụ tăng do phát hiện"])
         answer.save()
+    # Delegations (Art. 10(5)): XA-4 counts these units where their rule says, not under their
+    # parent: an area moved to another commune, a province-level institution to a commune.
+    communes = list(results.campaign_units(campaign, [Unit.Kind.COMMUNE]).order_by("pk"))
+    moved = Unit.objects.filter(parent=communes[0], kind=Unit.Kind.RESIDENTIAL_AREA).order_by("pk").first()
+    upper = (
+        Unit.objects.filter(parent_id=campaign.province_id, kind__in=Unit.INSTITUTION_KINDS, is_eligible=True)
+        .order_by("pk")
+        .first()
+    )
+    assert moved is not None and upper is not None
+    RecognizingAuthority.objects.create(unit=moved, authority=communes[1], from_year=YEAR)
+    RecognizingAuthority.objects.create(unit=upper, authority=communes[2], from_year=YEAR)
 
     assert not results.campaign_unchanged(campaign)  # nothing scored yet
     score_everything(campaign)
