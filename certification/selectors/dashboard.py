@@ -57,6 +57,7 @@ from certification.models import (
 )
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
+from certification.selectors.criteria import answerable_criteria
 from certification.selectors.reasons import Reasons, for_assessments, xa4_of_communes
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
 from units.authority import default_authority_q
@@ -205,6 +206,7 @@ def _unit_annotations(year: int) -> dict[str, Any]:
     return {
         "reg": Exists(Registration.objects.filter(unit=OuterRef("pk"), campaign__year=year)),
         "a_id": Subquery(assessment.values("pk")[:1]),
+        "a_campaign": Subquery(assessment.values("campaign_id")[:1]),
         "a_status": Subquery(assessment.values("status")[:1]),
         "a_set": Subquery(assessment.values("criteria_set_id")[:1]),
         "a_meeting": Subquery(assessment.values("meeting_date")[:1]),
@@ -232,14 +234,20 @@ def _unit_annotations(year: int) -> dict[str, Any]:
     }
 
 
-def _to_answer_counts(set_ids: Iterable[int]) -> dict[int, int]:
-    rows = (
-        Criterion.objects.filter(criteria_set_id__in=set_ids)
-        .exclude(answer_type__in=[Criterion.AnswerType.GROUP, Criterion.AnswerType.DERIVED])
-        .values("criteria_set_id")
-        .annotate(n=Count("pk"))
-    )
-    return {r["criteria_set_id"]: r["n"] for r in rows}
+def _to_answer_counts(criteria_sets: Iterable[CriteriaSet]) -> dict[int, int]:
+    """Criteria set id → how many items an officer answers in it: a published set's from its
+    tree, kept per process (no query, issue 23); the draft sets' by one query."""
+    counts = {s.pk: len(answerable_criteria(s)) for s in criteria_sets if not s.is_editable}
+    drafts = [s.pk for s in criteria_sets if s.is_editable]
+    if drafts:
+        rows = (
+            Criterion.objects.filter(criteria_set_id__in=drafts)
+            .exclude(answer_type__in=[Criterion.AnswerType.GROUP, Criterion.AnswerType.DERIVED])
+            .values("criteria_set_id")
+            .annotate(n=Count("pk"))
+        )
+        counts.update({r["criteria_set_id"]: r["n"] for r in rows})
+    return counts
 
 
 def _missing(u: Any, campaign: Campaign, today: datetime.date, to_answer: dict[int, int]) -> list[str]:
@@ -338,7 +346,8 @@ def officer_counts_of(units: Iterable[Any]) -> dict[str, int]:
 # What needs the officer's hand first, then by kind and by name as people sort (antt.text.sort_key):
 # the units of ``_unit_annotations`` as one plain SQL statement, the same facts under the same names.
 _OFFICER_UNITS_SQL = """
-SELECT u.*, g.reg, a.id AS a_id, a.status AS a_status, a.criteria_set_id AS a_set,
+SELECT u.*, g.reg, a.id AS a_id, a.campaign_id AS a_campaign, a.status AS a_status,
+       a.criteria_set_id AS a_set,
        a.meeting_date AS a_meeting, a.entry_exception_until AS a_exception,
        (SELECT NULLIF(count(*), 0) FROM certification_answer x
         WHERE x.assessment_id = a.id AND x.value <> '') AS answered,
@@ -360,7 +369,7 @@ CROSS JOIN LATERAL (
                    WHERE r.unit_id = u.id AND rc.year = %(year)s) AS reg
 ) g
 LEFT JOIN LATERAL (
-    SELECT s.id, s.status, s.criteria_set_id, s.meeting_date, s.entry_exception_until
+    SELECT s.id, s.campaign_id, s.status, s.criteria_set_id, s.meeting_date, s.entry_exception_until
     FROM certification_assessment s JOIN certification_campaign sc ON sc.id = s.campaign_id
     WHERE s.unit_id = u.id AND sc.year = %(year)s LIMIT 1
 ) a ON TRUE
@@ -443,13 +452,16 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     else:
         summary = officer_counts_of(listed)
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
-    to_answer = _to_answer_counts({u.a_set for u in listed if u.a_set})
-    # Why the forecast fails, in the engine's words (one query for all the listed units).
-    # (The criteria sets come along: their texts are kept per published set, no query for them.)
+    # The listed assessments' criteria sets, one query: the items to answer and the criteria's
+    # texts are kept per published set (no query for them).
+    sets = CriteriaSet.objects.in_bulk({u.a_set for u in listed if u.a_set})
+    to_answer = _to_answer_counts(sets.values())
+    # Why the forecast fails, in the engine's words (one query for all the listed units). The
+    # rows carry what ``for_assessments`` reads of each assessment: no query for them.
     why = for_assessments(
-        Assessment.objects.filter(pk__in=[u.a_id for u in listed if u.a_id])
-        .select_related("criteria_set")
-        .only("id", "campaign_id", "unit_id", "criteria_set")
+        Assessment(pk=u.a_id, campaign_id=u.a_campaign, unit_id=u.pk, criteria_set=sets[u.a_set])
+        for u in listed
+        if u.a_id
     )
     rows = []
     for u in listed:

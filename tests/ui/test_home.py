@@ -347,7 +347,7 @@ def test_the_officers_units_say_what_the_annotated_queryset_says(officer, campai
     Registration.objects.create(
         campaign=campaign, unit=areas[4], registered_on=campaign.registration_deadline
     )
-    facts = ("pk", "reg", "a_id", "a_status", "a_set", "a_meeting", "a_exception", "answered")
+    facts = ("pk", "reg", "a_id", "a_campaign", "a_status", "a_set", "a_meeting", "a_exception", "answered")
     facts += ("returned_items", "evidence_count", "outcome", "action_rank", "kind_rank")
 
     def rows(units):
@@ -355,4 +355,34 @@ def test_the_officers_units_say_what_the_annotated_queryset_says(officer, campai
 
     expected = rows(dashboard._officer_units_orm(officer, campaign.year))
     assert rows(dashboard._officer_units(officer, campaign.year)) == expected
-    assert {r[3] for r in expected} >= {Status.RETURNED, Status.DRAFT, None} and any(r[9] for r in expected)
+    assert {r[4] for r in expected} >= {Status.RETURNED, Status.DRAFT, None} and any(r[10] for r in expected)
+
+
+def test_the_officers_rows_say_what_their_assessments_and_criteria_sets_say(officer, campaign, areas, assess):
+    """The rows' reasons and "n of m criteria not answered" come from the listed units' facts and
+    the criteria sets kept per published set (issue 23, round 5: no query of the assessments or
+    of the criteria counts): the same as read from the assessments themselves."""
+    from certification.models import Criterion
+    from certification.selectors.criteria import criterion_text
+    from certification.selectors.reasons import for_assessment
+
+    draft = assess(areas[0], Status.DRAFT, answered=0.5, outcome=Result.Outcome.FAIL)
+    leaves = Criterion.objects.filter(criteria_set=draft.criteria_set).exclude(
+        answer_type__in=[Criterion.AnswerType.GROUP, Criterion.AnswerType.DERIVED]
+    )
+    first, second = leaves.order_by("order")[:2]
+    Result.objects.filter(assessment=draft).update(unmet_codes=[first.code], missing_codes=[second.code])
+    submitted = assess(areas[1], Status.SUBMITTED, outcome=Result.Outcome.PASS)
+
+    rows = {r.unit.pk: r for r in home_context(officer)["officer"]["rows"]}
+
+    for a in (draft, submitted):
+        assert rows[a.unit_id].reasons == for_assessment(Assessment.objects.get(pk=a.pk))
+    not_met, missing = rows[draft.unit_id].reasons.not_met, rows[draft.unit_id].reasons.missing
+    assert [(i.code, i.requirement) for i in not_met] == [(first.code, criterion_text(first))]
+    assert [i.code for i in missing] == [second.code]
+    unanswered = draft.answers.filter(value="").count()
+    assert (
+        unanswered
+        and f"{unanswered} of {leaves.count()} criteria not answered" in rows[draft.unit_id].missing
+    )
