@@ -497,7 +497,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     return {
         "campaign": campaign,
         "links": _counter_links(campaign),
-        "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name")[:5]),
+        "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name", "pk")[:5]),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
         # The rendered rows are kept under a key made of everything they show (issue 23).

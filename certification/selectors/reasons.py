@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from certification.audit import Action
@@ -218,7 +219,18 @@ def xa4_sentences(result: Result | None) -> list[str]:
 
 
 def xa4_of_communes(campaign: Campaign, communes: Iterable[Unit]) -> list[tuple[Unit, list[str]]]:
-    """(commune, its XA-4 sentences) for the communes given, in their order, one query."""
+    """(commune, its XA-4 sentences) for the communes given, in their order, one query. A
+    queryset of communes, ordered by ``search_name``, is not read on its own: its communes come
+    with their results (issue 23: one query less on the officer's home)."""
+    if isinstance(communes, QuerySet):
+        found = Result.objects.filter(campaign=campaign, unit__in=communes.values("pk")).select_related(
+            "unit"
+        )
+        return [
+            (r.unit, xa4_sentences(r))
+            for r in found.order_by("unit__search_name", "unit_id")
+            if xa4_sentences(r)
+        ]
     communes = list(communes)
     results = {
         r.unit_id: r for r in Result.objects.filter(campaign=campaign, unit_id__in=[c.pk for c in communes])

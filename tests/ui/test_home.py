@@ -386,3 +386,26 @@ def test_the_officers_rows_say_what_their_assessments_and_criteria_sets_say(offi
         unanswered
         and f"{unanswered} of {leaves.count()} criteria not answered" in rows[draft.unit_id].missing
     )
+
+
+def test_the_officer_sees_the_xa4_sentences_of_the_communes_in_the_area_only(
+    make_user, officer, campaign, province, commune, other_commune
+):
+    """The communes' XA-4 sentences come with their results in one query (issue 23, round 5):
+    the same as reading the communes first, and only the communes in the officer's area."""
+    from certification.selectors.reasons import xa4_of_communes, xa4_sentences
+
+    explanation = "XA-4: 1/5 khu dân cư được công nhận (20%) < 70% — chưa đạt. Cần ít nhất 4/5."
+    for unit in (commune, other_commune):
+        Result.objects.create(
+            campaign=campaign, unit=unit, outcome=Result.Outcome.FAIL, rollup={"explanation": explanation}
+        )
+    leader = make_user("province_officer", Role.OFFICER, province)
+    communes = Unit.objects.filter(kind=Unit.Kind.COMMUNE).order_by("search_name", "pk")
+
+    assert xa4_of_communes(campaign, communes[:5]) == xa4_of_communes(campaign, list(communes[:5]))
+    sentences = xa4_sentences(Result.objects.get(unit=commune))
+    assert len(sentences) == 2
+    assert home_context(officer)["officer"]["xa4_reasons"] == [(commune, sentences)]
+    seen = home_context(leader)["officer"]["xa4_reasons"]
+    assert [c for c, _s in seen] == list(communes) and len(seen) == 2
