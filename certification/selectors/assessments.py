@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from antt.database.compiled import Compiled
 from antt.text import person_name
 from antt.web.fragments import fragment_key
 from certification import extensions
@@ -332,10 +333,28 @@ def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
     return kept_for_published(criteria_set, "max_points", read)
 
 
+# What the entry form reads on every reload, compiled once per process (issue 23, round 5).
+_ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
+_EVIDENCE = Compiled(
+    lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by("uploaded_at")
+)
+_REGISTRATION = Compiled(
+    lambda campaign_id, unit_id: Registration.objects.filter(
+        campaign_id=campaign_id, unit_id=unit_id
+    ).order_by("pk")[:1]
+)
+
+
+def registration_of(assessment: Assessment) -> Registration | None:
+    """The registration of the assessment's unit in its campaign."""
+    found = _REGISTRATION(assessment.campaign_id, assessment.unit_id)
+    return found[0] if found else None
+
+
 def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
     """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
     evidence: dict[int | None, list[Evidence]] = {}
-    for e in assessment.evidence.order_by("uploaded_at"):
+    for e in _EVIDENCE(assessment.pk):
         evidence.setdefault(e.criterion_id, []).append(e)
     return evidence
 
@@ -343,7 +362,8 @@ def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evide
 def entry_rows(
     assessment: Assessment, *, can_edit: bool, evidence: dict[int | None, list[Evidence]] | None = None
 ) -> list[dict[str, Any]]:
-    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+    # Who last changed an answer is not shown on the form: no user row per answer (issue 23).
+    answers = {a.criterion_id: a for a in _ANSWERS(assessment.pk)}
     if evidence is None:
         evidence = evidence_by_criterion(assessment)
     points = max_points_by_criterion(assessment.criteria_set)

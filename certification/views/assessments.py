@@ -185,9 +185,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else []
         ),
         "deadline": assessments.entry_deadline(assessment),
-        "registration": Registration.objects.filter(
-            campaign=assessment.campaign, unit=assessment.unit
-        ).first(),
+        "registration": assessments.registration_of(assessment),
         "timeline": assessments.timeline(assessment),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
