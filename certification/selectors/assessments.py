@@ -133,14 +133,16 @@ def changes_after(assessment: Assessment, version: int) -> list[Change] | None:
     ]
 
 
+_PREVIOUS = Compiled(
+    lambda unit_id, year: Assessment.objects.filter(unit_id=unit_id, campaign__year=year).order_by("pk")[:1]
+)
+
+
 def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
-    return (
-        Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
-        .select_related("campaign")  # the form shows its year
-        .order_by("-campaign__year")
-        .first()
-    )
+    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year); its
+    campaign is not read (its year is this year's minus one)."""
+    found = _PREVIOUS(assessment.unit_id, assessment.campaign.year - 1)
+    return found[0] if found else None
 
 
 def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | None = None) -> list[str]:

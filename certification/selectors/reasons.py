@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from antt.database.compiled import Compiled
 from certification.audit import Action
 from certification.models import Assessment, AuditEvent, Campaign, Criterion, Decision, Result
 from certification.scoring import engine
@@ -169,18 +170,25 @@ def _texts(set_ids: Iterable[int], codes: Iterable[str]) -> dict[tuple[int, str]
     return {(c.criteria_set_id, c.code): criterion_text(c) for c in rows}
 
 
+_RESULT = Compiled(
+    lambda campaign_id, unit_id: Result.objects.filter(campaign_id=campaign_id, unit_id=unit_id)
+)
+
+
 def for_assessments(
     assessments: Iterable[Assessment], texts: dict[str, str] | None = None
 ) -> dict[int, Reasons]:
     """assessment id → its reasons: two queries whatever the number of assessments; one with
     ``texts`` (code → text of the criteria of one set, when the caller has read them already)."""
     assessments = list(assessments)
-    results = {
-        (r.campaign_id, r.unit_id): r
-        for r in Result.objects.filter(
+    rows: Iterable[Result]
+    if len(assessments) == 1:  # the entry form: compiled once per process (issue 23)
+        rows = _RESULT(assessments[0].campaign_id, assessments[0].unit_id)
+    else:
+        rows = Result.objects.filter(
             campaign_id__in={a.campaign_id for a in assessments}, unit_id__in={a.unit_id for a in assessments}
         )
-    }
+    results = {(r.campaign_id, r.unit_id): r for r in rows}
     codes = {c for r in results.values() for c in (*r.unmet_codes, *r.missing_codes)}
     if texts is not None:
         by_set = {
