@@ -40,6 +40,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from antt.database.compiled import Compiled
 from antt.database.replica import report_reads
 from antt.text import sort_key
 from antt.web import charts
@@ -648,15 +649,23 @@ def _sum_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
 
 
+def _commune_sets(campaign_ids: Iterable[int]) -> QuerySet[CriteriaSet]:
+    return CriteriaSet.objects.filter(campaign__in=campaign_ids, unit_kind=UnitKind.COMMUNE).order_by(
+        "-province_id", "-version"
+    )
+
+
+# One campaign (the officer's home): compiled once per process (issue 23).
+_COMMUNE_SET = Compiled(lambda campaign_id: _commune_sets([campaign_id])[:1])
+
+
 def _threshold(campaigns: list[Campaign]) -> tuple[int, str]:
     """The 70 % rule of the commune criteria set in use (threshold, base)."""
-    criteria_set = (
-        CriteriaSet.objects.filter(campaign__in=campaigns, unit_kind=UnitKind.COMMUNE)
-        .order_by("-province_id", "-version")
-        .first()
-        if campaigns
-        else None
-    )
+    criteria_set: CriteriaSet | None = None
+    if len(campaigns) == 1:
+        criteria_set = next(iter(_COMMUNE_SET(campaigns[0].pk)), None)
+    elif campaigns:
+        criteria_set = _commune_sets([c.pk for c in campaigns]).first()
     if criteria_set is None:
         return DEFAULT_THRESHOLD, CriteriaSet.RollupBase.ALL_KINDS
     return criteria_set.rollup_threshold_percent, criteria_set.rollup_base

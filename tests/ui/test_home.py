@@ -409,3 +409,18 @@ def test_the_officer_sees_the_xa4_sentences_of_the_communes_in_the_area_only(
     assert home_context(officer)["officer"]["xa4_reasons"] == [(commune, sentences)]
     seen = home_context(leader)["officer"]["xa4_reasons"]
     assert [c for c, _s in seen] == list(communes) and len(seen) == 2
+
+
+def test_the_officers_xa4_threshold_is_the_campaigns_commune_set_as_it_is_now(officer, campaign, areas):
+    """Read through a compiled queryset (issue 23, round 5): the SQL is kept, not the set."""
+    from certification.models import CriteriaSet
+    from certification.selectors import dashboard
+
+    commune_set = CriteriaSet.objects.get(campaign=campaign, unit_kind="commune")
+    before = home_context(officer)["officer"]["xa4"].threshold
+    assert before == commune_set.rollup_threshold_percent
+    CriteriaSet.objects.filter(pk=commune_set.pk).update(rollup_threshold_percent=before + 10)
+    assert home_context(officer)["officer"]["xa4"].threshold == before + 10
+    other = make_campaign(campaign.province, campaign.year + 1)  # the same sets: the same rule
+    assert dashboard._threshold([campaign]) == dashboard._threshold([campaign, other])
+    assert dashboard._threshold([campaign]) == (before + 10, commune_set.rollup_base)
