@@ -47,14 +47,39 @@ def test_one_query_per_call_and_the_first_of_a_sliced_queryset():
     assert len(queries) == 2
 
 
-def test_what_it_cannot_keep_is_refused_when_compiled():
+def test_joined_rows_and_annotations_are_made_as_the_queryset_makes_them():
+    from django.db.models import Count
+
     province = make_province()
-    with pytest.raises(ValueError, match="one table"):
-        Compiled(lambda parent_id: Unit.objects.filter(parent_id=parent_id).select_related("parent"))(
-            province.pk
+    commune = make_commune(province)
+    make_areas(commune, 2)
+
+    def with_parents(depth: int):
+        return (
+            Unit.objects.filter(depth=depth)
+            .select_related("parent__parent")
+            .annotate(n_children=Count("children"))
+            .order_by("code")
         )
+
+    read = Compiled(with_parents)
+    for depth in (0, 1, 2):
+        expected = [(u.pk, u.parent, u.parent and u.parent.parent, u.n_children) for u in with_parents(depth)]
+        with CaptureQueriesContext(connection) as queries:
+            found = [(u.pk, u.parent, u.parent and u.parent.parent, u.n_children) for u in read(depth)]
+        assert found == expected and len(queries) == 1  # the parents came with the rows
+    assert read(2)[0].parent.parent == province
+
+
+def test_what_it_cannot_keep_is_refused_when_compiled():
+    commune = make_commune(make_province())
     with pytest.raises(ValueError, match="not used as it is"):
         Compiled(lambda depth: Unit.objects.filter(depth=depth - 1))(1)
+    with pytest.raises(ValueError, match="a plain queryset"):
+        Compiled(lambda depth: Unit.objects.filter(depth=depth).prefetch_related("children"))(1)
+    with pytest.raises(ValueError, match="shape depends"):
+        Compiled(lambda depth: Unit.objects.filter(pk__in=range(depth - 10_000)))(1)
+    assert commune.depth == 1
 
 
 def test_a_small_integer_argument_and_a_constant_equal_to_a_stand_in():

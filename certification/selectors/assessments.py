@@ -256,11 +256,14 @@ def _field_label(field: str) -> str:
     return field
 
 
+_EVENTS = Compiled(events_for)
+
+
 def timeline(assessment: Assessment) -> list[dict[str, Any]]:
     rows = []
     labels: dict[str, str] = {}  # translated once per page, not once per event
     field_labels: dict[str, str] = {}
-    for e in events_for(assessment):
+    for e in _EVENTS(assessment.pk):
         if e.action not in labels:
             labels[e.action] = Action.label_of(e.action)
         if e.field and e.field not in field_labels:
@@ -336,6 +339,21 @@ def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
 
 
 # What the entry form reads on every reload, compiled once per process (issue 23, round 5).
+_ASSESSMENT = Compiled(
+    lambda pk: Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision").filter(pk=pk)
+)
+_ID_MAX = 2**63 - 1  # the ids' column (bigint)
+
+
+def assessment_by_id(pk: int) -> Assessment | None:
+    """The assessment with its unit, campaign, criteria set and decision; None when there is none
+    (whether the user may see it is the caller's question: ``units.access.can_see``)."""
+    if not 0 < pk <= _ID_MAX:
+        return None
+    found = _ASSESSMENT(pk)
+    return found[0] if found else None
+
+
 _ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
 _EVIDENCE = Compiled(
     lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by("uploaded_at")
