@@ -59,7 +59,7 @@ from certification.models import (
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
 from certification.selectors.criteria import answerable_criteria
-from certification.selectors.reasons import Reasons, for_assessments, xa4_of_communes
+from certification.selectors.reasons import Reasons, for_assessments, xa4_of_commune, xa4_of_communes
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
 from units.authority import default_authority_q
 from units.models import RecognizingAuthority, RoleAssignment, Unit
@@ -492,13 +492,10 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         forecast=summary["managed_forecast"],
         threshold=_threshold([campaign])[0],
     )
-    communes = Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER])).filter(
-        kind=Unit.Kind.COMMUNE, valid_to__isnull=True
-    )
     return {
         "campaign": campaign,
         "links": _counter_links(campaign),
-        "xa4_reasons": xa4_of_communes(campaign, communes.order_by("search_name", "pk")[:5]),
+        "xa4_reasons": _xa4_reasons(user, campaign, own),
         "deadlines": campaign_deadlines(campaign, today),
         "rows": rows,
         # The rendered rows are kept under a key made of everything they show (issue 23).
@@ -508,6 +505,17 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         "xa4": xa4,
         "todo": [r for r in rows if r.missing],
     }
+
+
+def _xa4_reasons(user: User, campaign: Campaign, own: list[Unit]) -> list[tuple[Unit, list[str]]]:
+    """The XA-4 sentences of the first five communes in the officer's area. An officer of one
+    unit below the province (the usual case) has at most one commune: that unit itself."""
+    if not is_global(user) and len(own) == 1 and own[0].kind not in (Kind.PROVINCE, Kind.DISTRICT):
+        return xa4_of_commune(campaign, own[0].pk)
+    communes = Unit.objects.filter(scope_filter(user, roles=[Role.OFFICER])).filter(
+        kind=Unit.Kind.COMMUNE, valid_to__isnull=True
+    )
+    return xa4_of_communes(campaign, communes.order_by("search_name", "pk")[:5])
 
 
 def _next_step_url(u: Any, campaign: Campaign) -> str:

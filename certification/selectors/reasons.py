@@ -226,6 +226,19 @@ def xa4_sentences(result: Result | None) -> list[str]:
     return split_sentences(str(result.rollup.get("explanation", "")))
 
 
+_COMMUNE_RESULT = Compiled(
+    lambda campaign_id, unit_id: Result.objects.filter(
+        campaign_id=campaign_id, unit_id=unit_id, unit__kind=Unit.Kind.COMMUNE, unit__valid_to__isnull=True
+    ).select_related("unit")
+)
+
+
+def xa4_of_commune(campaign: Campaign, unit_id: int) -> list[tuple[Unit, list[str]]]:
+    """``xa4_of_communes`` of one unit: nothing unless it is a commune in force with sentences
+    (one query, compiled once per process: issue 23)."""
+    return [(r.unit, xa4_sentences(r)) for r in _COMMUNE_RESULT(campaign.pk, unit_id) if xa4_sentences(r)]
+
+
 def xa4_of_communes(campaign: Campaign, communes: Iterable[Unit]) -> list[tuple[Unit, list[str]]]:
     """(commune, its XA-4 sentences) for the communes given, in their order, one query. A
     queryset of communes, ordered by ``search_name``, is not read on its own: its communes come

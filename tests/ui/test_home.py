@@ -409,6 +409,18 @@ def test_the_officer_sees_the_xa4_sentences_of_the_communes_in_the_area_only(
     assert home_context(officer)["officer"]["xa4_reasons"] == [(commune, sentences)]
     seen = home_context(leader)["officer"]["xa4_reasons"]
     assert [c for c, _s in seen] == list(communes) and len(seen) == 2
+    # An officer of one unit below the province: that unit's own result, when it is a commune.
+    area = Unit.objects.create(
+        code="18823-X", name="Khu phố 9", kind=Unit.Kind.RESIDENTIAL_AREA, parent=commune
+    )
+    Result.objects.create(
+        campaign=campaign, unit=area, outcome=Result.Outcome.FAIL, rollup={"explanation": explanation}
+    )
+    assert home_context(make_user("area_officer", Role.OFFICER, area))["officer"]["xa4_reasons"] == []
+    Unit.objects.filter(pk=commune.pk).update(name="Phường Mới")
+    assert home_context(officer)["officer"]["xa4_reasons"][0][0].name == "Phường Mới"
+    Unit.objects.filter(pk=commune.pk).update(valid_to=campaign.registration_deadline)
+    assert home_context(officer)["officer"]["xa4_reasons"] == []
 
 
 def test_the_officers_xa4_threshold_is_the_campaigns_commune_set_as_it_is_now(officer, campaign, areas):
