@@ -176,13 +176,21 @@ def province_ids(user: User) -> list[int] | None:
     return sorted({int(u.path.split("/", 1)[0]) for u in home_units(user) if u.path})
 
 
-def current_campaigns(user: User) -> list[Campaign]:
-    """The latest non-draft campaign year in the user's provinces (one campaign per province)."""
+def _campaigns_of(ids: list[int] | None) -> QuerySet[Campaign]:
     qs = Campaign.objects.exclude(status=Campaign.Status.DRAFT).select_related("province")
-    ids = province_ids(user)
     if ids is not None:
         qs = qs.filter(province_id__in=ids)
-    campaigns = list(qs.order_by("-year", "province__name"))
+    return qs.order_by("-year", "province__name")
+
+
+# The user of one province (nearly everyone): compiled once per process (issue 23).
+_PROVINCE_CAMPAIGNS = Compiled(lambda province_id: _campaigns_of([province_id]))
+
+
+def current_campaigns(user: User) -> list[Campaign]:
+    """The latest non-draft campaign year in the user's provinces (one campaign per province)."""
+    ids = province_ids(user)
+    campaigns = _PROVINCE_CAMPAIGNS(ids[0]) if ids is not None and len(ids) == 1 else list(_campaigns_of(ids))
     return [c for c in campaigns if c.year == campaigns[0].year] if campaigns else []
 
 
