@@ -93,3 +93,13 @@ def test_a_small_integer_argument_and_a_constant_equal_to_a_stand_in():
     for depth in (0, 1, 2):
         assert [u.pk for u in read(depth)] == [u.pk for u in crowded(depth)]
     assert len(read(2)) == 2
+
+
+def test_a_few_ids_in_a_list_are_compiled_once_per_number_of_ids():
+    commune = make_commune(make_province())
+    areas = make_areas(commune, 4)
+    read = Compiled(lambda *ids: Unit.objects.filter(pk__in=ids).order_by("pk"))
+    for ids in ([areas[0].pk], [areas[2].pk, commune.pk], [a.pk for a in areas[1:]], [areas[3].pk]):
+        assert [u.pk for u in read(*ids)] == sorted(ids)
+    with pytest.raises(ValueError, match="at most 8"):
+        read(*range(1, 10))

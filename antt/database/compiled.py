@@ -10,8 +10,10 @@ queryset stays the one description of the query: no SQL written by hand, and not
 rows is kept (a change shows at the next call, whoever wrote it).
 
 For lookups by ids and years: integer arguments compared as they are (an argument changed before
-use, ``year - 1``, is refused when compiling), in a query whose shape does not depend on them (no
-list whose length varies). Order and slice in ``build`` (``.order_by("pk")[:1]`` for a
+use, ``year - 1``, is refused when compiling), in a query whose shape does not depend on their
+values; a few ids in a list (``lambda *ids: ….filter(pk__in=ids)``, at most eight) are compiled
+once per number of ids. The kept compiler converts the values of other threads' rows too (its
+connection's converters hold no state; the SQL runs on the caller's connection). Order and slice in ``build`` (``.order_by("pk")[:1]`` for a
 ``first()``). Ids out of the database's range are the caller's to refuse (the ORM would find
 nothing, the database refuses them).
 """
@@ -37,14 +39,17 @@ class Compiled[M: Model]:
     def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
         self._build = build
         self._model: type[M] | None = None
-        self._kept: dict[str, Kept] = {}  # by database alias
+        self._kept: dict[tuple[str, int], Kept] = {}  # by database alias and number of arguments
 
     def __call__(self, *args: int) -> list[M]:
+        if len(args) > len(_FIRST):
+            raise ValueError(f"Compiled: at most {len(_FIRST)} arguments")
         model = self._model or self._compile_model(len(args))
         using = router.db_for_read(model)
-        if using not in self._kept:
-            self._kept[using] = self._compile(using, len(args))
-        sql, slots, compiler = self._kept[using]
+        key = (using, len(args))
+        if key not in self._kept:
+            self._kept[key] = self._compile(using, len(args))
+        sql, slots, compiler = self._kept[key]
         params = [args[i] if i is not None else constant for i, constant in slots]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)

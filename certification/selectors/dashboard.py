@@ -183,6 +183,7 @@ def _campaigns_of(ids: list[int] | None) -> QuerySet[Campaign]:
     return qs.order_by("-year", "province__name")
 
 
+_SETS = Compiled(lambda *ids: CriteriaSet.objects.filter(pk__in=ids))
 # The user of one province (nearly everyone): compiled once per process (issue 23).
 _PROVINCE_CAMPAIGNS = Compiled(lambda province_id: _campaigns_of([province_id]))
 
@@ -463,7 +464,9 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     listed.sort(key=lambda u: (u.action_rank, u.kind_rank, sort_key(u.name), sort_key(u.full_name)))
     # The listed assessments' criteria sets, one query: the items to answer and the criteria's
     # texts are kept per published set (no query for them).
-    sets = CriteriaSet.objects.in_bulk({u.a_set for u in listed if u.a_set})
+    set_ids = sorted({u.a_set for u in listed if u.a_set})
+    found = _SETS(*set_ids) if 0 < len(set_ids) <= 8 else CriteriaSet.objects.filter(pk__in=set_ids)
+    sets = {s.pk: s for s in found}
     to_answer = _to_answer_counts(sets.values())
     # Why the forecast fails, in the engine's words (one query for all the listed units). The
     # rows carry what ``for_assessments`` reads of each assessment: no query for them.
