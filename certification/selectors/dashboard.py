@@ -476,6 +476,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         if u.a_id
     )
     rows = []
+    paths: dict[str, str] = {}
     for u in listed:
         state = u.a_status or ("registered" if u.reg else "not_registered")
         label, badge = STATE_LABELS[state]
@@ -487,7 +488,7 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
                 label=str(label),
                 badge=badge,
                 assessment_id=u.a_id,
-                url=_next_step_url(u, campaign),
+                url=_next_step_url(u, campaign, paths),
                 missing=_missing(u, campaign, today, to_answer),
                 deadline=deadline,
                 days_left=(deadline - today).days,
@@ -529,15 +530,17 @@ def _xa4_reasons(user: User, campaign: Campaign, own: list[Unit]) -> list[tuple[
     return xa4_of_communes(campaign, communes.order_by("search_name", "pk")[:5])
 
 
-def _next_step_url(u: Any, campaign: Campaign) -> str:
+def _next_step_url(u: Any, campaign: Campaign, paths: dict[str, str]) -> str:
     """Where a unit's row leads: its assessment; the registration form when it is not
-    registered; the page that opens its assessment when it is registered but not started."""
+    registered; the page that opens its assessment when it is registered but not started.
+    ``paths``: the pages without arguments, reversed once per home page (issue 23: ~20 µs a
+    ``reverse()``, and most rows of a campaign's start lead to the same two pages)."""
     if u.a_id:
         return reverse("certification:assessment-detail", args=[u.a_id])
-    query = f"?unit={u.pk}&campaign={campaign.pk}"
-    if not u.reg:
-        return reverse("certification:registration-create") + query
-    return reverse("certification:assessment-start") + query
+    name = "certification:assessment-start" if u.reg else "certification:registration-create"
+    if name not in paths:
+        paths[name] = reverse(name)
+    return paths[name] + f"?unit={u.pk}&campaign={campaign.pk}"
 
 
 def _counter_links(campaign: Campaign) -> dict[str, str]:
