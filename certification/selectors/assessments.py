@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from antt.database.compiled import Compiled
 from antt.text import person_name
 from antt.web.fragments import fragment_key
 from certification import extensions
@@ -132,14 +133,16 @@ def changes_after(assessment: Assessment, version: int) -> list[Change] | None:
     ]
 
 
+_PREVIOUS = Compiled(
+    lambda unit_id, year: Assessment.objects.filter(unit_id=unit_id, campaign__year=year).order_by("pk")[:1]
+)
+
+
 def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year)."""
-    return (
-        Assessment.objects.filter(unit_id=assessment.unit_id, campaign__year=assessment.campaign.year - 1)
-        .select_related("campaign")  # the form shows its year
-        .order_by("-campaign__year")
-        .first()
-    )
+    """The same unit's assessment in the previous year (for KDC-4a: this year vs last year); its
+    campaign is not read (its year is this year's minus one)."""
+    found = _PREVIOUS(assessment.unit_id, assessment.campaign.year - 1)
+    return found[0] if found else None
 
 
 def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | None = None) -> list[str]:
@@ -253,11 +256,14 @@ def _field_label(field: str) -> str:
     return field
 
 
+_EVENTS = Compiled(events_for)
+
+
 def timeline(assessment: Assessment) -> list[dict[str, Any]]:
     rows = []
     labels: dict[str, str] = {}  # translated once per page, not once per event
     field_labels: dict[str, str] = {}
-    for e in events_for(assessment):
+    for e in _EVENTS(assessment.pk):
         if e.action not in labels:
             labels[e.action] = Action.label_of(e.action)
         if e.field and e.field not in field_labels:
@@ -332,10 +338,43 @@ def max_points_by_criterion(criteria_set: CriteriaSet) -> dict[int, object]:
     return kept_for_published(criteria_set, "max_points", read)
 
 
+# What the entry form reads on every reload, compiled once per process (issue 23, round 5).
+_ASSESSMENT = Compiled(
+    lambda pk: Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision").filter(pk=pk)
+)
+_ID_MAX = 2**63 - 1  # the ids' column (bigint)
+
+
+def assessment_by_id(pk: int) -> Assessment | None:
+    """The assessment with its unit, campaign, criteria set and decision; None when there is none
+    (whether the user may see it is the caller's question: ``units.access.can_see``)."""
+    if not 0 < pk <= _ID_MAX:
+        return None
+    found = _ASSESSMENT(pk)
+    return found[0] if found else None
+
+
+_ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
+_EVIDENCE = Compiled(
+    lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by("uploaded_at")
+)
+_REGISTRATION = Compiled(
+    lambda campaign_id, unit_id: Registration.objects.filter(
+        campaign_id=campaign_id, unit_id=unit_id
+    ).order_by("pk")[:1]
+)
+
+
+def registration_of(assessment: Assessment) -> Registration | None:
+    """The registration of the assessment's unit in its campaign."""
+    found = _REGISTRATION(assessment.campaign_id, assessment.unit_id)
+    return found[0] if found else None
+
+
 def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evidence]]:
     """The assessment's files by criterion id (``None``: the dossier's), oldest first."""
     evidence: dict[int | None, list[Evidence]] = {}
-    for e in assessment.evidence.order_by("uploaded_at"):
+    for e in _EVIDENCE(assessment.pk):
         evidence.setdefault(e.criterion_id, []).append(e)
     return evidence
 
@@ -343,7 +382,8 @@ def evidence_by_criterion(assessment: Assessment) -> dict[int | None, list[Evide
 def entry_rows(
     assessment: Assessment, *, can_edit: bool, evidence: dict[int | None, list[Evidence]] | None = None
 ) -> list[dict[str, Any]]:
-    answers = {a.criterion_id: a for a in assessment.answers.select_related("updated_by")}
+    # Who last changed an answer is not shown on the form: no user row per answer (issue 23).
+    answers = {a.criterion_id: a for a in _ANSWERS(assessment.pk)}
     if evidence is None:
         evidence = evidence_by_criterion(assessment)
     points = max_points_by_criterion(assessment.criteria_set)

@@ -9,7 +9,7 @@ decide everything else and their ``WorkflowError`` becomes a message.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from certification.models import Assessment, Criterion, Evidence, Registration
 from certification.selectors import assessments, reasons
 from certification.selectors.campaigns import get_campaign_for_user
 from certification.services.entry import add_evidence, delete_evidence, save_answers, start_assessment
-from units.access import get_for_user, require_role, scope_queryset, user_roles
+from units.access import can_see, get_for_user, require_role, scope_queryset, user_roles
 from units.models import RoleAssignment, Unit
 
 Role = RoleAssignment.Role
@@ -66,8 +66,9 @@ MEETING_ROLES = {
 def _assessment(request: HttpRequest, pk: int, role: str | None = None) -> Assessment:
     """The assessment, if in the user's subtree (404 otherwise) and, with ``role``, if the user
     holds that role on its unit (403 otherwise)."""
-    queryset = Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision")
-    assessment = get_for_user(request.user, queryset, pk)
+    assessment = assessments.assessment_by_id(pk)
+    if assessment is None or not can_see(request.user, assessment.unit):
+        raise Http404
     if role is not None:
         require_role(request.user, assessment.unit, role)
     return assessment
@@ -185,9 +186,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else []
         ),
         "deadline": assessments.entry_deadline(assessment),
-        "registration": Registration.objects.filter(
-            campaign=assessment.campaign, unit=assessment.unit
-        ).first(),
+        "registration": assessments.registration_of(assessment),
         "timeline": assessments.timeline(assessment),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),

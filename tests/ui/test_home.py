@@ -347,7 +347,7 @@ def test_the_officers_units_say_what_the_annotated_queryset_says(officer, campai
     Registration.objects.create(
         campaign=campaign, unit=areas[4], registered_on=campaign.registration_deadline
     )
-    facts = ("pk", "reg", "a_id", "a_status", "a_set", "a_meeting", "a_exception", "answered")
+    facts = ("pk", "reg", "a_id", "a_campaign", "a_status", "a_set", "a_meeting", "a_exception", "answered")
     facts += ("returned_items", "evidence_count", "outcome", "action_rank", "kind_rank")
 
     def rows(units):
@@ -355,4 +355,84 @@ def test_the_officers_units_say_what_the_annotated_queryset_says(officer, campai
 
     expected = rows(dashboard._officer_units_orm(officer, campaign.year))
     assert rows(dashboard._officer_units(officer, campaign.year)) == expected
-    assert {r[3] for r in expected} >= {Status.RETURNED, Status.DRAFT, None} and any(r[9] for r in expected)
+    assert {r[4] for r in expected} >= {Status.RETURNED, Status.DRAFT, None} and any(r[10] for r in expected)
+
+
+def test_the_officers_rows_say_what_their_assessments_and_criteria_sets_say(officer, campaign, areas, assess):
+    """The rows' reasons and "n of m criteria not answered" come from the listed units' facts and
+    the criteria sets kept per published set (issue 23, round 5: no query of the assessments or
+    of the criteria counts): the same as read from the assessments themselves."""
+    from certification.models import Criterion
+    from certification.selectors.criteria import criterion_text
+    from certification.selectors.reasons import for_assessment
+
+    draft = assess(areas[0], Status.DRAFT, answered=0.5, outcome=Result.Outcome.FAIL)
+    leaves = Criterion.objects.filter(criteria_set=draft.criteria_set).exclude(
+        answer_type__in=[Criterion.AnswerType.GROUP, Criterion.AnswerType.DERIVED]
+    )
+    first, second = leaves.order_by("order")[:2]
+    Result.objects.filter(assessment=draft).update(unmet_codes=[first.code], missing_codes=[second.code])
+    submitted = assess(areas[1], Status.SUBMITTED, outcome=Result.Outcome.PASS)
+
+    rows = {r.unit.pk: r for r in home_context(officer)["officer"]["rows"]}
+
+    for a in (draft, submitted):
+        assert rows[a.unit_id].reasons == for_assessment(Assessment.objects.get(pk=a.pk))
+    not_met, missing = rows[draft.unit_id].reasons.not_met, rows[draft.unit_id].reasons.missing
+    assert [(i.code, i.requirement) for i in not_met] == [(first.code, criterion_text(first))]
+    assert [i.code for i in missing] == [second.code]
+    unanswered = draft.answers.filter(value="").count()
+    assert (
+        unanswered
+        and f"{unanswered} of {leaves.count()} criteria not answered" in rows[draft.unit_id].missing
+    )
+
+
+def test_the_officer_sees_the_xa4_sentences_of_the_communes_in_the_area_only(
+    make_user, officer, campaign, province, commune, other_commune
+):
+    """The communes' XA-4 sentences come with their results in one query (issue 23, round 5):
+    the same as reading the communes first, and only the communes in the officer's area."""
+    from certification.selectors.reasons import xa4_of_communes, xa4_sentences
+
+    explanation = "XA-4: 1/5 khu dân cư được công nhận (20%) < 70% — chưa đạt. Cần ít nhất 4/5."
+    for unit in (commune, other_commune):
+        Result.objects.create(
+            campaign=campaign, unit=unit, outcome=Result.Outcome.FAIL, rollup={"explanation": explanation}
+        )
+    leader = make_user("province_officer", Role.OFFICER, province)
+    communes = Unit.objects.filter(kind=Unit.Kind.COMMUNE).order_by("search_name", "pk")
+
+    assert xa4_of_communes(campaign, communes[:5]) == xa4_of_communes(campaign, list(communes[:5]))
+    sentences = xa4_sentences(Result.objects.get(unit=commune))
+    assert len(sentences) == 2
+    assert home_context(officer)["officer"]["xa4_reasons"] == [(commune, sentences)]
+    seen = home_context(leader)["officer"]["xa4_reasons"]
+    assert [c for c, _s in seen] == list(communes) and len(seen) == 2
+    # An officer of one unit below the province: that unit's own result, when it is a commune.
+    area = Unit.objects.create(
+        code="18823-X", name="Khu phố 9", kind=Unit.Kind.RESIDENTIAL_AREA, parent=commune
+    )
+    Result.objects.create(
+        campaign=campaign, unit=area, outcome=Result.Outcome.FAIL, rollup={"explanation": explanation}
+    )
+    assert home_context(make_user("area_officer", Role.OFFICER, area))["officer"]["xa4_reasons"] == []
+    Unit.objects.filter(pk=commune.pk).update(name="Phường Mới")
+    assert home_context(officer)["officer"]["xa4_reasons"][0][0].name == "Phường Mới"
+    Unit.objects.filter(pk=commune.pk).update(valid_to=campaign.registration_deadline)
+    assert home_context(officer)["officer"]["xa4_reasons"] == []
+
+
+def test_the_officers_xa4_threshold_is_the_campaigns_commune_set_as_it_is_now(officer, campaign, areas):
+    """Read through a compiled queryset (issue 23, round 5): the SQL is kept, not the set."""
+    from certification.models import CriteriaSet
+    from certification.selectors import dashboard
+
+    commune_set = CriteriaSet.objects.get(campaign=campaign, unit_kind="commune")
+    before = home_context(officer)["officer"]["xa4"].threshold
+    assert before == commune_set.rollup_threshold_percent
+    CriteriaSet.objects.filter(pk=commune_set.pk).update(rollup_threshold_percent=before + 10)
+    assert home_context(officer)["officer"]["xa4"].threshold == before + 10
+    other = make_campaign(campaign.province, campaign.year + 1)  # the same sets: the same rule
+    assert dashboard._threshold([campaign]) == dashboard._threshold([campaign, other])
+    assert dashboard._threshold([campaign]) == (before + 10, commune_set.rollup_base)

@@ -71,6 +71,31 @@ def test_the_rendered_menu_links_the_allowed_pages(client, officer):
     assert 'action="/logout/"' in page and 'method="post"' in page
 
 
+def test_the_kept_menu_follows_the_roles_the_page_and_the_language(client, officer, commune):
+    """The rendered menu is kept per process by language and what it shows (issue 23): a role
+    granted, another page or another language shows at the next request."""
+    from django.utils import translation
+
+    decisions = f'href="{reverse("certification:decision-list")}"'
+    client.force_login(officer)
+    assert decisions not in client.get(reverse("home")).content.decode()
+    RoleAssignment.objects.create(user=officer, unit=commune, role=Role.CLERK)
+    assert decisions in client.get(reverse("home")).content.decode()
+    listing = reverse("certification:assessment-list")
+    page = client.get(listing).content.decode()
+    assert f'href="{listing}" aria-current="page"' in page
+    assert f'href="{reverse("home")}" aria-current="page"' not in page
+
+    def menu(language: str) -> str:
+        request = RequestFactory().get("/")
+        with translation.override(language):
+            return Template("{% load antt_ui %}{% main_nav %}").render(
+                Context({"request": request, "user": officer})
+            )
+
+    assert "Assessments" in menu("en") and "Đánh giá" in menu("vi") and "Assessments" not in menu("vi")
+
+
 def test_the_login_page_is_in_vietnamese(client, vietnamese):
     page = client.get(reverse("login")).content.decode()
     assert '<html lang="vi">' in page

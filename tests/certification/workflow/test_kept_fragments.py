@@ -99,3 +99,58 @@ def test_an_ended_entry_period_shows_on_the_home_rows_at_the_next_reload(as_user
     campaign.residential_period_end = campaign.other_period_end = today - datetime.timedelta(days=1)
     campaign.save()
     assert home_rows(client) != before
+
+
+def test_last_years_figures_the_registration_the_files_and_the_result_show_as_they_are_at_each_reload(
+    as_user, officer, draft, province, kdc_set, xa_set, area, today
+):
+    """The entry form reads them through querysets compiled once per process (issue 23, round 5:
+    ``antt.database.compiled``): only the SQL is kept, so a change, even one written outside the
+    ORM (the set-based scoring writes results in SQL), shows at the next reload."""
+    from django.db import connection
+
+    from certification.models import Assessment, Evidence, Registration, Result
+    from tests.builders import make_campaign
+
+    last_campaign = make_campaign(
+        province, today.year - 1, [kdc_set, xa_set], entry_end=today.replace(year=today.year - 1)
+    )
+    last = Assessment.objects.create(campaign=last_campaign, unit=area, criteria_set=kdc_set, crime_count=7)
+    client = as_user(officer)
+    label = f"Last year ({today.year - 1})"
+    assert f'data-label="{label}">7</td>' in page(client, draft)
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE certification_assessment SET crime_count = 9 WHERE id = %s", [last.pk])
+    body = page(client, draft)
+    assert f'data-label="{label}">9</td>' in body and "No registration recorded for this year." in body
+
+    Registration.objects.create(
+        campaign=draft.campaign,
+        unit=area,
+        registered_on=today,
+        households_total=120,
+        households_registered=118,
+    )
+    Evidence.objects.create(
+        assessment=draft,
+        token="t-1",
+        original_name="bien-ban-hop.pdf",
+        content_type="application/pdf",
+        size=1,
+    )
+    Result.objects.create(
+        campaign=draft.campaign,
+        unit=area,
+        assessment=draft,
+        outcome=Result.Outcome.FAIL,
+        missing_codes=["KDC-1"],
+    )
+    body = page(client, draft)
+    assert "118 of 120 households registered." in body and "bien-ban-hop.pdf" in body
+    assert "KDC-1" in body.split('id="result"', 1)[1].split("</section>", 1)[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE certification_registration SET households_registered = 120 WHERE unit_id = %s", [area.pk]
+        )
+    assert "120 of 120 households registered." in page(client, draft)

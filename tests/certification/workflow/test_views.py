@@ -680,7 +680,8 @@ def test_the_home_counters_are_links_and_an_unregistered_unit_opens_its_registra
     for key in ("not_registered", "being_assessed", "returned", "waiting", "decided"):
         assert links[key].replace("&", "&amp;") in html
     rows = {r.unit.pk: r for r in section["rows"]}
-    assert rows[areas[1].pk].url == url("registration-create") + f"?unit={areas[1].pk}&campaign={campaign.pk}"
+    for area in (areas[1], areas[3]):  # the pages without arguments are reversed once per page
+        assert rows[area.pk].url == url("registration-create") + f"?unit={area.pk}&campaign={campaign.pk}"
     assert rows[draft.unit.pk].url == url("assessment-detail", draft.pk)
     # The counters' lists: "waiting" and "decided" group the statuses as the counters count them.
     page = client.get(links["not_registered"])
@@ -689,6 +690,13 @@ def test_the_home_counters_are_links_and_an_unregistered_unit_opens_its_registra
     assert {a.pk for a in areas[1:]} <= {u.pk for u in listed} and not any(u.is_registered for u in listed)
     assert client.get(links["being_assessed"]).context["page_obj"].paginator.count == 1
     assert client.get(links["waiting"]).context["page_obj"].paginator.count == 0
+    # Registered, not started: the row opens the page that starts the assessment.
+    Registration.objects.create(
+        campaign=campaign, unit=areas[2], registered_on=campaign.registration_deadline
+    )
+    rows = {r.unit.pk: r for r in home_context(officer)["officer"]["rows"]}
+    assert rows[areas[2].pk].url == url("assessment-start") + f"?unit={areas[2].pk}&campaign={campaign.pk}"
+    assert rows[areas[1].pk].url == url("registration-create") + f"?unit={areas[1].pk}&campaign={campaign.pk}"
 
 
 # --- issue 20, point 9: words --------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""Querysets compiled to SQL once per process (issue 23, round 5).
+
+Building and compiling a queryset costs ~0.5-1 ms of CPU per query, more than PostgreSQL's own
+work for a lookup by id, and the pages read during a deadline (the entry form, the officer's
+home) run the same few lookups all day. ``Compiled(build)`` calls ``build`` once per database
+with stand-ins for its arguments and keeps the compiled SQL with its compiler; each call then
+runs that SQL with the caller's values and makes the model instances as ``QuerySet`` does
+(``ModelIterable``: the row's converters, ``select_related`` objects, annotations). The
+queryset stays the one description of the query: no SQL written by hand, and nothing of the
+rows is kept (a change shows at the next call, whoever wrote it).
+
+For lookups by ids and years: integer arguments compared as they are (an argument changed before
+use, ``year - 1``, is refused when compiling), in a query whose shape does not depend on their
+values; a few ids in a list (``lambda *ids: ….filter(pk__in=ids)``, at most eight) are compiled
+once per number of ids. The kept compiler converts the values of other threads' rows too (its
+connection's converters hold no state; the SQL runs on the caller's connection). Order and slice in ``build`` (``.order_by("pk")[:1]`` for a
+``first()``). Ids out of the database's range are the caller's to refuse (the ORM would find
+nothing, the database refuses them).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
+
+# The arguments' stand-ins of two compilations: a parameter that follows them is that argument,
+# one that does not change is a constant (valid values of any integer field, small ones included).
+_FIRST = tuple(10_001 + i for i in range(8))
+_SECOND = tuple(20_001 + i for i in range(8))
+
+# The SQL, each parameter ((index of the argument, None) or (None, constant)), the compiler.
+Kept = tuple[str, list[tuple[int | None, Any]], SQLCompiler]
+
+
+class Compiled[M: Model]:
+    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
+        self._build = build
+        self._model: type[M] | None = None
+        self._kept: dict[tuple[str, int], Kept] = {}  # by database alias and number of arguments
+
+    def __call__(self, *args: int) -> list[M]:
+        if len(args) > len(_FIRST):
+            raise ValueError(f"Compiled: at most {len(_FIRST)} arguments")
+        model = self._model or self._compile_model(len(args))
+        using = router.db_for_read(model)
+        key = (using, len(args))
+        if key not in self._kept:
+            self._kept[key] = self._compile(using, len(args))
+        sql, slots, compiler = self._kept[key]
+        params = [args[i] if i is not None else constant for i, constant in slots]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if compiler.has_extra_select:
+            rows = [row[: compiler.col_count] for row in rows]
+        return _instances(compiler, using, rows)
+
+    def _compile_model(self, arity: int) -> type[M]:
+        self._model = self._build(*_FIRST[:arity]).model
+        return self._model
+
+    def _sql(self, using: str, stand_ins: tuple[int, ...]) -> tuple[str, tuple[Any, ...], SQLCompiler]:
+        queryset = self._build(*stand_ins)
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:  # type: ignore[attr-defined]
+            raise ValueError("Compiled: a plain queryset only (no prefetch_related, no related manager)")
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        return sql, tuple(params), compiler
+
+    def _compile(self, using: str, arity: int) -> Kept:
+        first, second = _FIRST[:arity], _SECOND[:arity]
+        sql, params, compiler = self._sql(using, first)
+        again, other_params, _other = self._sql(using, second)
+        if again != sql or len(other_params) != len(params):
+            raise ValueError("Compiled: the query's shape depends on the arguments")
+        slots: list[tuple[int | None, Any]] = []
+        for p, q in zip(params, other_params, strict=True):
+            if p == q:
+                slots.append((None, p))
+            elif p in first and q in second and first.index(p) == second.index(q):
+                slots.append((first.index(p), None))
+            else:
+                raise ValueError("Compiled: an argument is not used as it is")
+        if {i for i, _constant in slots if i is not None} != set(range(arity)):
+            raise ValueError("Compiled: an argument is not used as it is")
+        return sql, slots, compiler
+
+
+def _instances(compiler: SQLCompiler, db: str, rows: list[Any]) -> list[Any]:
+    """The model instances of ``rows``, as ``django.db.models.query.ModelIterable`` makes them."""
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    assert klass_info is not None  # a query of model instances
+    model_cls = klass_info["model"]
+    select_fields = klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, db)
+    found = []
+    for row in compiler.results_iter([rows]):
+        obj = model_cls.from_db(db, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attr_name, col_pos in (annotation_col_map or {}).items():
+            setattr(obj, attr_name, row[col_pos])
+        found.append(obj)
+    return found

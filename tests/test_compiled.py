@@ -1,0 +1,105 @@
+"""antt/database/compiled.py: a queryset's SQL compiled once, its rows read at every call (issue 23)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from antt.database.compiled import Compiled
+from tests.builders import make_areas, make_commune, make_province
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def children(parent_id: int):
+    return Unit.objects.filter(parent_id=parent_id, valid_to__isnull=True).order_by("code")
+
+
+def test_the_rows_are_the_querysets_for_each_argument_and_changes_show_at_the_next_call():
+    province = make_province()
+    communes = [make_commune(province, "18823"), make_commune(province, "18832")]
+    make_areas(communes[0], 3, code="A")
+    make_areas(communes[1], 2, code="B")
+    read = Compiled(children)
+
+    for parent in (province, *communes):
+        found = read(parent.pk)
+        assert [(u.pk, u.name, u.path) for u in found] == [
+            (u.pk, u.name, u.path) for u in children(parent.pk)
+        ]
+        assert all(isinstance(u, Unit) for u in found)
+
+    with connection.cursor() as cursor:  # a writer outside the ORM: nothing of the rows is kept
+        cursor.execute("UPDATE units_unit SET name = 'Thôn Mới' WHERE id = %s", [read(communes[1].pk)[0].pk])
+    make_areas(communes[1], 3, code="C")
+    assert [u.name for u in read(communes[1].pk)] == [u.name for u in children(communes[1].pk)]
+    assert "Thôn Mới" in [u.name for u in read(communes[1].pk)] and len(read(communes[1].pk)) == 5
+
+
+def test_one_query_per_call_and_the_first_of_a_sliced_queryset():
+    province = make_province()
+    commune = make_commune(province)
+    first = Compiled(lambda parent_id: children(parent_id)[:1])
+    first(province.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert [u.pk for u in first(province.pk)] == [commune.pk]
+        assert first(commune.pk) == []
+    assert len(queries) == 2
+
+
+def test_joined_rows_and_annotations_are_made_as_the_queryset_makes_them():
+    from django.db.models import Count
+
+    province = make_province()
+    commune = make_commune(province)
+    make_areas(commune, 2)
+
+    def with_parents(depth: int):
+        return (
+            Unit.objects.filter(depth=depth)
+            .select_related("parent__parent")
+            .annotate(n_children=Count("children"))
+            .order_by("code")
+        )
+
+    read = Compiled(with_parents)
+    for depth in (0, 1, 2):
+        expected = [(u.pk, u.parent, u.parent and u.parent.parent, u.n_children) for u in with_parents(depth)]
+        with CaptureQueriesContext(connection) as queries:
+            found = [(u.pk, u.parent, u.parent and u.parent.parent, u.n_children) for u in read(depth)]
+        assert found == expected and len(queries) == 1  # the parents came with the rows
+    assert read(2)[0].parent.parent == province
+
+
+def test_what_it_cannot_keep_is_refused_when_compiled():
+    commune = make_commune(make_province())
+    with pytest.raises(ValueError, match="not used as it is"):
+        Compiled(lambda depth: Unit.objects.filter(depth=depth - 1))(1)
+    with pytest.raises(ValueError, match="a plain queryset"):
+        Compiled(lambda depth: Unit.objects.filter(depth=depth).prefetch_related("children"))(1)
+    with pytest.raises(ValueError, match="shape depends"):
+        Compiled(lambda depth: Unit.objects.filter(pk__in=range(depth - 10_000)))(1)
+    assert commune.depth == 1
+
+
+def test_a_small_integer_argument_and_a_constant_equal_to_a_stand_in():
+    commune = make_commune(make_province())
+    make_areas(commune, 3, households=lambda i: 9_999 + i)  # 10,000 to 10,002: 10,001 is a stand-in
+
+    def crowded(depth: int):
+        return Unit.objects.filter(depth=depth, household_count__gte=10_001).order_by("pk")
+
+    read = Compiled(crowded)
+    for depth in (0, 1, 2):
+        assert [u.pk for u in read(depth)] == [u.pk for u in crowded(depth)]
+    assert len(read(2)) == 2
+
+
+def test_a_few_ids_in_a_list_are_compiled_once_per_number_of_ids():
+    commune = make_commune(make_province())
+    areas = make_areas(commune, 4)
+    read = Compiled(lambda *ids: Unit.objects.filter(pk__in=ids).order_by("pk"))
+    for ids in ([areas[0].pk], [areas[2].pk, commune.pk], [a.pk for a in areas[1:]], [areas[3].pk]):
+        assert [u.pk for u in read(*ids)] == sorted(ids)
+    with pytest.raises(ValueError, match="at most 8"):
+        read(*range(1, 10))
