@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Result
+from certification.models import Answer, Assessment, Campaign, CriteriaSet, Criterion, Evidence, Result
 from certification.models.criteria import UnitKind
 from certification.services import entry, transitions
 from units.models import RoleAssignment, Unit
@@ -194,3 +194,9 @@ def recognized(appraised: Assessment, approver, issuer: Unit) -> Assessment:
     transitions.recognize(assessments=[appraised], by=approver, **decision_fields(issuer))
     appraised.refresh_from_db()
     return appraised
+
+
+def attach_minutes(assessment: Assessment, token: str = "t-1", **fields) -> Evidence:
+    """A one-byte PDF of meeting minutes attached to ``assessment`` (the row only)."""
+    fields = {"original_name": "bien-ban-hop.pdf", "content_type": "application/pdf", "size": 1, **fields}
+    return Evidence.objects.create(assessment=assessment, token=token, **fields)

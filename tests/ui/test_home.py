@@ -9,6 +9,7 @@ from django.urls import reverse
 from certification.models import Assessment, Registration, Result
 from certification.selectors.criteria import forget_published_trees
 from certification.selectors.dashboard import home_context
+from tests.builders import attach_minutes
 from tests.ui.demo import make_campaign
 from units.models import RoleAssignment, Unit
 
@@ -329,19 +330,11 @@ def test_the_officers_counts_are_the_same_whether_the_database_or_the_listed_row
 def test_the_officers_units_say_what_the_annotated_queryset_says(officer, campaign, areas, assess):
     """The officer's rows come from plain SQL (issue 23): every fact and the order must be those
     of the queryset annotated by ``_unit_annotations``, which documents them."""
-    from certification.models import Evidence
     from certification.selectors import dashboard
 
     assess(areas[0], Status.RETURNED, returned=2)
     draft = assess(areas[1], Status.DRAFT, answered=0.5)
-    Evidence.objects.create(
-        assessment=draft,
-        token="t1",
-        original_name="bien-ban.pdf",
-        content_type="application/pdf",
-        size=1,
-        file="e/b.pdf",
-    )
+    attach_minutes(draft, token="t1", original_name="bien-ban.pdf", file="e/b.pdf")
     assess(areas[2], Status.RECOGNIZED, outcome=Result.Outcome.PASS)
     assess(areas[3], Status.SUBMITTED, outcome=Result.Outcome.FAIL)
     Registration.objects.create(

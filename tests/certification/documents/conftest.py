@@ -12,8 +12,9 @@ import pytest
 
 from certification.documents.certificates import create_certificates
 from certification.documents.decisions import issue_decision
-from certification.models import Assessment, Campaign, CriteriaSet, Decision
+from certification.models import Assessment, Campaign, CriteriaSet, Decision, PrintJob
 from certification.models.criteria import UnitKind
+from certification.services.printing import start_print_job
 from units.models import RoleAssignment, Unit
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,6 +85,15 @@ def recognize(assessments, *, issuer: Unit, by, issued_on=datetime.date(YEAR, 11
     decision = issue_decision(decision=decision, by=by)
     create_certificates(decision=decision, by=by)
     return decision
+
+
+def print_decision(decision: Decision, by, capture) -> PrintJob:
+    """Print ``decision`` as a clerk does, its tasks run on commit (``capture``:
+    ``django_capture_on_commit_callbacks``); the job as it ended."""
+    with capture(execute=True):
+        job = start_print_job(decision=decision, by=by)
+    job.refresh_from_db()
+    return job
 
 
 @pytest.fixture

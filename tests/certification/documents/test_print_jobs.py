@@ -9,7 +9,7 @@ from certification.documents import printing as print_jobs
 from certification.documents.certificates import revoke_certificates
 from certification.models import PrintJob
 from certification.services.printing import start_print_job
-from tests.certification.documents.conftest import pdf_text
+from tests.certification.documents.conftest import pdf_text, print_decision
 
 
 @pytest.fixture
@@ -17,18 +17,11 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 2)  # 5 certificates → 3 chunks, 3 tasks
 
 
-def _run(decision, user, django_capture_on_commit_callbacks) -> PrintJob:
-    with django_capture_on_commit_callbacks(execute=True):
-        job = start_print_job(decision=decision, by=user)
-    job.refresh_from_db()
-    return job
-
-
 @pytest.mark.django_db
 def test_printing_a_decision_gives_one_pdf_and_a_zip_of_single_pdfs(
     decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks
 ):
-    job = _run(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE, job.error
     assert (job.done, job.total, job.percent) == (5, 5, 100)
     merged = (media_root / job.pdf.name).read_bytes()
@@ -51,13 +44,13 @@ def test_printing_a_decision_gives_one_pdf_and_a_zip_of_single_pdfs(
 def test_printing_again_reuses_the_files_when_nothing_changed(
     decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, monkeypatch
 ):
-    first = _run(decision, clerk, django_capture_on_commit_callbacks)
+    first = print_decision(decision, clerk, django_capture_on_commit_callbacks)
 
     def must_not_render(*args, **kwargs):
         raise AssertionError("re-rendered unchanged certificates")
 
     monkeypatch.setattr(print_jobs, "render_certificates_pdf", must_not_render)
-    second = _run(decision, clerk, django_capture_on_commit_callbacks)
+    second = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert second.pk != first.pk
     assert second.status == PrintJob.Status.DONE
     assert (second.pdf.name, second.zip.name) == (first.pdf.name, first.zip.name)
@@ -67,11 +60,11 @@ def test_printing_again_reuses_the_files_when_nothing_changed(
 def test_a_changed_certificate_prints_anew(
     decision, clerk, approver, small_chunks, django_capture_on_commit_callbacks
 ):
-    first = _run(decision, clerk, django_capture_on_commit_callbacks)
+    first = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     revoke_certificates(
         assessment=decision.certificates.get(register_number=3).assessment, by=approver, reason="x"
     )
-    second = _run(decision, clerk, django_capture_on_commit_callbacks)
+    second = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert second.status == PrintJob.Status.DONE
     assert second.pdf.name != first.pdf.name
     assert second.total == 4
@@ -91,7 +84,7 @@ def test_a_print_that_dies_midway_leaves_no_partial_file_and_a_rerun_completes(
         return real(certificates)
 
     monkeypatch.setattr(print_jobs, "render_certificates_pdf", dies_on_the_second_chunk)
-    failed = _run(decision, clerk, django_capture_on_commit_callbacks)
+    failed = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert failed.status == PrintJob.Status.FAILED
     assert "worker killed" in failed.error
     assert not failed.pdf and not failed.zip
@@ -102,7 +95,7 @@ def test_a_print_that_dies_midway_leaves_no_partial_file_and_a_rerun_completes(
         assert len(PdfReader(chunk).pages) == 2
 
     monkeypatch.setattr(print_jobs, "render_certificates_pdf", real)
-    rerun = _run(decision, clerk, django_capture_on_commit_callbacks)
+    rerun = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert rerun.status == PrintJob.Status.DONE
     assert len(PdfReader(media_root / rerun.pdf.name).pages) == 5
 
@@ -130,7 +123,7 @@ def zip_task_held(monkeypatch):
 def test_the_job_is_done_with_the_merged_pdf_and_the_zip_is_built_by_its_own_task(
     decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, zip_task_held
 ):
-    job = _run(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE and job.pdf and not job.zip
     assert zip_task_held == [job.pk]
     assert len(PdfReader(media_root / job.pdf.name).pages) == 5
@@ -157,12 +150,12 @@ def test_a_failed_zip_leaves_the_pdf_downloadable_and_printing_again_builds_it(
         raise OSError("disk full")
 
     monkeypatch.setattr(print_jobs, "write_zip", broken)
-    job = _run(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE and (media_root / job.pdf.name).is_file()
     assert not job.zip and "disk full" in job.error
     assert not list(media_root.rglob("*.zip")) and not list(media_root.rglob("*.tmp"))
 
     monkeypatch.setattr(print_jobs, "write_zip", real)
-    again = _run(decision, clerk, django_capture_on_commit_callbacks)
+    again = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert again.status == PrintJob.Status.DONE and again.pdf.name == job.pdf.name
     assert again.zip and (media_root / again.zip.name).is_file() and not again.error

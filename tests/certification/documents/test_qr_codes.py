@@ -18,8 +18,7 @@ from certification.documents.certificates import (
     verify_url,
 )
 from certification.models import Certificate, PrintJob
-from certification.services.printing import start_print_job
-from tests.certification.documents.conftest import ROOT, pdf_text
+from tests.certification.documents.conftest import ROOT, pdf_text, print_decision
 
 # Codes are random; these cover short and long verification addresses (QR versions 4 and 5).
 CODES = ["A5nkeuUwcJnB6cdvH1iUmQ", "f93IARUcocZstd_HH6skeQ", "AdNczZpwadvo-ldcOIO6-Q"]
@@ -71,13 +70,6 @@ def no_drawing(monkeypatch):
     monkeypatch.setattr(pdf, "qr_png", must_not_draw)
 
 
-def _print(decision, by, capture) -> PrintJob:
-    with capture(execute=True):
-        job = start_print_job(decision=decision, by=by)
-    job.refresh_from_db()
-    return job
-
-
 @pytest.mark.django_db
 def test_issuing_draws_each_qr_code_once_and_prints_and_reprints_reuse_it(
     decision, clerk, tmp_path, no_drawing, django_capture_on_commit_callbacks
@@ -87,7 +79,7 @@ def test_issuing_draws_each_qr_code_once_and_prints_and_reprints_reuse_it(
         assert certificate.qr_url == verify_url(certificate.code)
         assert _decode_png(bytes(certificate.qr_png), tmp_path) == certificate.qr_url
     assert _decode(render_certificates_pdf(certificates), 100, tmp_path) == [c.qr_url for c in certificates]
-    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE, job.error
     assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == [c.qr_url for c in certificates]
     assert _decode_png(bytes(certificates[0].qr_png), tmp_path) == verify_url(certificates[0].code)
@@ -103,11 +95,11 @@ def test_the_replacement_carries_the_code_of_its_own_address(certificate, approv
 
 
 @pytest.mark.django_db
-def test_certificates_issued_before_codes_were_kept_get_them_on_their_first_print(
+def test_certificates_issued_before_codes_were_kept_get_them_on_their_firstprint_decision(
     decision, clerk, tmp_path, django_capture_on_commit_callbacks
 ):
     Certificate.objects.filter(decision=decision).update(qr_png=b"", qr_url="")
-    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE, job.error
     certificates = list(decision.certificates.order_by("register_number"))
     assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == [verify_url(c.code) for c in certificates]
@@ -124,7 +116,7 @@ def test_a_new_site_address_prints_codes_of_the_new_address_and_keeps_them(
     decision, clerk, settings, tmp_path, django_capture_on_commit_callbacks
 ):
     settings.SITE_BASE_URL = "https://antt.congan.hatinh.gov.vn"
-    job = _print(decision, clerk, django_capture_on_commit_callbacks)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert job.status == PrintJob.Status.DONE, job.error
     certificates = list(decision.certificates.order_by("register_number"))
     expected = [f"https://antt.congan.hatinh.gov.vn/verify/{c.code}" for c in certificates]

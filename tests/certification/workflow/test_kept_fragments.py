@@ -8,7 +8,7 @@ import datetime
 from django.urls import reverse
 
 from certification.services import transitions
-from tests.builders import fill
+from tests.builders import attach_minutes, fill
 
 
 def url(name, *args):
@@ -109,7 +109,7 @@ def test_last_years_figures_the_registration_the_files_and_the_result_show_as_th
     ORM (the set-based scoring writes results in SQL), shows at the next reload."""
     from django.db import connection
 
-    from certification.models import Assessment, Evidence, Registration, Result
+    from certification.models import Assessment, Registration, Result
     from tests.builders import make_campaign
 
     last_campaign = make_campaign(
@@ -132,13 +132,7 @@ def test_last_years_figures_the_registration_the_files_and_the_result_show_as_th
         households_total=120,
         households_registered=118,
     )
-    Evidence.objects.create(
-        assessment=draft,
-        token="t-1",
-        original_name="bien-ban-hop.pdf",
-        content_type="application/pdf",
-        size=1,
-    )
+    attach_minutes(draft)
     Result.objects.create(
         campaign=draft.campaign,
         unit=area,
