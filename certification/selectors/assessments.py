@@ -355,6 +355,21 @@ def assessment_by_id(pk: int) -> Assessment | None:
 
 
 _ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
+
+
+def answers_of(assessment: Assessment) -> list[Answer]:
+    """The assessment's answers, unordered, in one query compiled once per process, each with its
+    criterion from the set's tree (kept for a published set: issue 23, round 6). The criteria are
+    shared: callers must not change them."""
+    criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+    answers = _ANSWERS(assessment.pk)
+    for answer in answers:
+        criterion = criteria.get(answer.criterion_id)
+        if criterion is not None:  # else read when asked for, as the ORM would
+            answer.criterion = criterion
+    return answers
+
+
 _EVIDENCE = Compiled(
     lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by("uploaded_at")
 )
