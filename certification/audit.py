@@ -17,6 +17,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from antt.database.compiled import Compiled
 from certification.models import AuditEvent
 
 
@@ -226,6 +227,10 @@ def snapshot(obj, fields: "list[str] | None" = None) -> dict[str, str]:
     return found
 
 
+# The chain's tail, compiled once per process (issue 23, round 6: every write reads it).
+_LAST = Compiled(lambda: AuditEvent.objects.only("hash").order_by("-id")[:1])
+
+
 @transaction.atomic(savepoint=False)  # inside the caller's transaction: no SAVEPOINT round trips
 def _append(events: list[AuditEvent]) -> None:
     """Chain ``events`` after the last one and insert them in one statement. Writers are
@@ -235,7 +240,8 @@ def _append(events: list[AuditEvent]) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-    prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    last = _LAST()
+    prev = last[0].hash if last else GENESIS
     at = timezone.now()
     for event in events:
         event.at, event.prev_hash = at, prev

@@ -103,3 +103,19 @@ def test_a_few_ids_in_a_list_are_compiled_once_per_number_of_ids():
         assert [u.pk for u in read(*ids)] == sorted(ids)
     with pytest.raises(ValueError, match="at most 8"):
         read(*range(1, 10))
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit outside the block, as in a request
+def test_a_row_lock_is_taken_inside_a_transaction_and_refused_outside():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    commune = make_commune(make_province())
+    read = Compiled(lambda pk: Unit.objects.select_for_update(of=("self",)).filter(pk=pk))
+    with pytest.raises(TransactionManagementError):  # compiling outside a transaction
+        read(commune.pk)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert [u.pk for u in read(commune.pk)] == [commune.pk]
+    assert queries[-1]["sql"].endswith('FOR UPDATE OF "units_unit"')
+    with pytest.raises(TransactionManagementError):  # and once compiled: a lock in autocommit ends at once
+        read(commune.pk)

@@ -16,6 +16,10 @@ once per number of ids. The kept compiler converts the values of other threads' 
 connection's converters hold no state; the SQL runs on the caller's connection). Order and slice in ``build`` (``.order_by("pk")[:1]`` for a
 ``first()``). Ids out of the database's range are the caller's to refuse (the ORM would find
 nothing, the database refuses them).
+
+A row lock (``select_for_update``, round 6: the lock of a write service) is read from the
+database of writes and, as the ORM has it, only inside a transaction (``TransactionManagementError``
+otherwise: a lock in autocommit would end with the statement).
 """
 
 from collections.abc import Callable
@@ -25,6 +29,7 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 
 # The arguments' stand-ins of two compilations: a parameter that follows them is that argument,
 # one that does not change is a constant (valid values of any integer field, small ones included).
@@ -39,13 +44,16 @@ class Compiled[M: Model]:
     def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
         self._build = build
         self._model: type[M] | None = None
+        self._for_update = False
         self._kept: dict[tuple[str, int], Kept] = {}  # by database alias and number of arguments
 
     def __call__(self, *args: int) -> list[M]:
         if len(args) > len(_FIRST):
             raise ValueError(f"Compiled: at most {len(_FIRST)} arguments")
         model = self._model or self._compile_model(len(args))
-        using = router.db_for_read(model)
+        using = router.db_for_write(model) if self._for_update else router.db_for_read(model)
+        if self._for_update and connections[using].get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         key = (using, len(args))
         if key not in self._kept:
             self._kept[key] = self._compile(using, len(args))
@@ -59,7 +67,9 @@ class Compiled[M: Model]:
         return _instances(compiler, using, rows)
 
     def _compile_model(self, arity: int) -> type[M]:
-        self._model = self._build(*_FIRST[:arity]).model
+        queryset = self._build(*_FIRST[:arity])
+        self._for_update = queryset.query.select_for_update
+        self._model = queryset.model
         return self._model
 
     def _sql(self, using: str, stand_ins: tuple[int, ...]) -> tuple[str, tuple[Any, ...], SQLCompiler]:

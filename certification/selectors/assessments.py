@@ -150,18 +150,13 @@ def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | N
     ``answers``: the assessment's answers with their criterion, when the caller has them."""
     problems = []
     entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
-    # (criterion, answer id, value): without ``answers``, the values alone are read and the
-    # criteria come from the set's tree (kept for a published set: issue 23).
-    rows: list[tuple[Criterion, int, str | None]]
+    # (criterion, answer id, value): without ``answers``, they are read in the query compiled
+    # once (``answers_of``) and the criteria come from the set's tree (kept for a published set:
+    # issue 23); an answer of a criterion outside the tree is left out.
     if answers is None:
-        criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
-        rows = [
-            (criteria[criterion_id], pk, value)
-            for pk, criterion_id, value in assessment.answers.values_list("pk", "criterion_id", "value")
-            if criterion_id in criteria
-        ]
-    else:
-        rows = [(a.criterion, a.pk, a.value) for a in answers]
+        in_tree = {c.pk for c in ordered_criteria(assessment.criteria_set)}
+        answers = [a for a in answers_of(assessment) if a.criterion_id in in_tree]
+    rows: list[tuple[Criterion, int, str | None]] = [(a.criterion, a.pk, a.value) for a in answers]
     rows.sort(key=lambda row: (row[0].order, row[1]))
     unanswered = [c.code for c, _pk, value in rows if c.pk in entered and not value]
     if unanswered:
@@ -355,6 +350,21 @@ def assessment_by_id(pk: int) -> Assessment | None:
 
 
 _ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
+
+
+def answers_of(assessment: Assessment) -> list[Answer]:
+    """The assessment's answers, unordered, in one query compiled once per process, each with its
+    criterion from the set's tree (kept for a published set: issue 23, round 6). The criteria are
+    shared: callers must not change them."""
+    criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+    answers = _ANSWERS(assessment.pk)
+    for answer in answers:
+        criterion = criteria.get(answer.criterion_id)
+        if criterion is not None:  # else read when asked for, as the ORM would
+            answer.criterion = criterion
+    return answers
+
+
 _EVIDENCE = Compiled(
     lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by("uploaded_at")
 )

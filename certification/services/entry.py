@@ -15,7 +15,7 @@ from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred
 from certification.exchange.evidence import evidence_fields, store_evidence
 from certification.models import Answer, Assessment, Campaign, Criterion, Evidence
-from certification.selectors.assessments import figures_are_open, item_is_open
+from certification.selectors.assessments import answers_of, figures_are_open, item_is_open
 from certification.selectors.criteria import answerable_criteria
 from certification.services.rules import (
     ANSWER_FIELDS,
@@ -198,7 +198,7 @@ def save_answers(
             % {"status": assessment.get_status_display()}
         )
     require_entry_open(assessment)
-    answers = {a.criterion.code: a for a in assessment.answers.select_related("criterion")}
+    answers = {a.criterion.code: a for a in answers_of(assessment)}
     changes = dict(changes or {})
     if changes_by_answer:
         code_of = {a.pk: code for code, a in answers.items()}

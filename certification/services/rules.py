@@ -10,6 +10,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.database.compiled import Compiled
 from antt.errors import WorkflowError
 from antt.text import parse_count
 from certification.audit import Action, Actor, log_change
@@ -60,12 +61,22 @@ def require_role_on(by: Actor, unit: Unit, *roles: str) -> None:
         raise WorkflowError(_("This needs the role: %(roles)s.") % {"roles": labels})
 
 
-def lock(assessment: Assessment) -> Assessment:
-    return (
+# The row lock every workflow change takes first, compiled once per process (issue 23, round 6).
+_LOCKED = Compiled(
+    lambda pk: (
         Assessment.objects.select_for_update(of=("self",))
         .select_related("unit", "campaign", "criteria_set")
-        .get(pk=assessment.pk)
+        .filter(pk=pk)
     )
+)
+
+
+def lock(assessment: Assessment) -> Assessment:
+    """The assessment read again, locked until the transaction ends, with its unit, campaign and set."""
+    found = _LOCKED(assessment.pk)
+    if not found:
+        raise Assessment.DoesNotExist("Assessment matching query does not exist.")
+    return found[0]
 
 
 def log_event(

@@ -35,11 +35,11 @@ from certification.selectors.assessments import (
     RETURNABLE,
     REVOCABLE,
     SUBMITTABLE,
+    answers_of,
     is_approver_of,
     missing_for_submission,
     unmet_codes,
 )
-from certification.selectors.criteria import ordered_criteria
 from certification.services.rules import (
     DOSSIER,
     Role,
@@ -77,10 +77,7 @@ def submit_assessment(
     )
     require_entry_open(assessment)
     # The answers read once, their criteria from the set's kept tree (issue 23: one query).
-    criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
-    answers = list(assessment.answers.only("pk", "assessment_id", "criterion_id", "value", "is_returned"))
-    for answer in answers:
-        answer.criterion = criteria[answer.criterion_id]
+    answers = answers_of(assessment)
     problems = missing_for_submission(assessment, answers)
     if problems:
         raise WorkflowError(" ".join(problems))
