@@ -301,6 +301,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the worker's database connections before and after every task
+# unless this is set (then after this many tasks): a new PostgreSQL backend per task, ~25 ms of
+# its CPU each (issue 23, round 7). With it, CONN_MAX_AGE and the health check decide, as for
+# web requests (antt.celery closes old or broken connections around each task).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
