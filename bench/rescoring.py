@@ -77,7 +77,7 @@ def _wait(run_ids: list[int], timeout: float) -> tuple[float, list[ScoringRun]]:
             return time.monotonic() - started, runs
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"scoring runs not finished after {timeout:.0f} s")
-        time.sleep(0.2)
+        time.sleep(0.05)  # the figure's resolution: 0.2 s added ~0.1 s on average to 1 and 1b
 
 
 def _worker_roots() -> list[int]:

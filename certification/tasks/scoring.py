@@ -18,8 +18,13 @@ from certification.scoring import runs as scoring_runs
 from certification.tasks.guard import run_guarded
 
 
-def _finalize_when_committed(run_id: int) -> None:
-    transaction.on_commit(lambda: finalize_run_task.delay(run_id))
+def _finalize(run_id: int) -> None:
+    """The run's last step (province summary, fingerprint, status) in the task that found every
+    chunk done, once its own transaction is committed: no task of its own to queue behind the
+    other campaigns' chunks and to receive (issue 23, round 7). Twice is harmless; a worker
+    killed here has its chunk task redelivered (acks_late), which finds the chunk done and
+    finalizes again."""
+    transaction.on_commit(lambda: run_guarded(ScoringRun, run_id, scoring_runs.finalize_run))
 
 
 @shared_task(acks_late=True)
@@ -29,7 +34,7 @@ def score_campaign_task(run_id: int) -> int:
     for index in planned.todo:
         score_chunk_task.delay(run_id, index)
     if planned.all_done:
-        _finalize_when_committed(run_id)
+        _finalize(run_id)
     return len(planned.todo)
 
 
@@ -37,12 +42,13 @@ def score_campaign_task(run_id: int) -> int:
 def score_chunk_task(run_id: int, index: int) -> bool:
     chunk = run_guarded(ScoringRun, run_id, scoring_runs.run_chunk, index)
     if chunk.all_done:
-        _finalize_when_committed(run_id)
+        _finalize(run_id)
     return chunk.scored
 
 
 @shared_task(acks_late=True)
 def finalize_run_task(run_id: int) -> None:
+    """Kept for messages queued by an earlier version (the steps now finalize in place)."""
     run_guarded(ScoringRun, run_id, scoring_runs.finalize_run)
 
 

@@ -84,6 +84,32 @@ def test_score_campaign_runs_on_a_real_worker_and_a_rerun_changes_nothing(campai
     )
 
 
+def _cut_other_connections() -> int:
+    """Terminate every other backend of the test database (the worker's), as a PostgreSQL
+    restart or a proxy dropping idle connections would; how many there were."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_worker_keeps_its_database_connection_and_recovers_when_it_is_cut(campaign, celery_worker):
+    # Celery's Django fixup used to open a new PostgreSQL connection for every task (issue 23,
+    # round 7): the worker processes now keep theirs between tasks, and one cut meanwhile is
+    # replaced at the next task (CONN_HEALTH_CHECKS), not turned into a failed run.
+    first = score_through_worker(campaign, celery_worker)
+    expected = snapshot(campaign)
+    assert _cut_other_connections() >= 1
+
+    Result.objects.filter(campaign=campaign).delete()
+    second = score_through_worker(campaign, celery_worker)
+    assert second.pk != first.pk
+    assert (second.chunks_done, second.done) == (first.chunks_done, first.done)
+    assert snapshot(campaign) == expected
+
+
 def _block(unit_ids: list[int], campaign: Campaign) -> psycopg.Connection:
     """Another connection holding uncommitted Result rows for ``unit_ids``."""
     db = connection.settings_dict
