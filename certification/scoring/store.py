@@ -35,14 +35,45 @@ WRITE_BATCH = 1000
 COPY_FROM_ROWS = 200  # below this a single INSERT beats the staging table's five statements
 
 
+_UPDATES = ", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATED)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else EMPTY_JSON[type(value)]
+
+
+def _insert_values(rows: list[ResultRow]) -> None:
+    """A few rows (a chunk's ~60 communes): one ``INSERT … VALUES … ON CONFLICT`` with the rows
+    as parameters, as the COPY path writes them (``computed_at``: now()), without building a
+    model instance per row (issue 23, round 7: ``bulk_create`` cost ~10 ms of a worker's Python
+    per chunk)."""
+    one = "(" + ", ".join("%s::jsonb" if name in JSON_FIELDS else "%s" for name in COLUMNS) + ", now())"
+    params: list[Any] = []
+    for row in rows:
+        params.extend(
+            _json(value) if name in JSON_FIELDS else value for name, value in zip(COLUMNS, row, strict=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Result._meta.db_table} ({', '.join(COLUMNS)}, computed_at) "
+            f"VALUES {', '.join([one] * len(rows))} "
+            f"ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {_UPDATES}",
+            params,
+        )
+
+
 def write_rows(rows: list[ResultRow]) -> None:
     """Upsert result rows on (campaign, unit), in unit order so concurrent writers lock rows in
     the same order. PostgreSQL: COPY into a temporary table and one INSERT … ON CONFLICT DO
-    UPDATE; few rows or another database: ``bulk_create(update_conflicts=True)``."""
+    UPDATE, or for fewer than ``COPY_FROM_ROWS`` rows one INSERT … VALUES … ON CONFLICT; another
+    database: ``bulk_create(update_conflicts=True)``."""
     if not rows:
         return
     rows = sorted(rows, key=lambda row: row.unit_id)
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ROWS:
+    if connection.vendor == "postgresql" and len(rows) < COPY_FROM_ROWS:
+        _insert_values(rows)
+        return
+    if connection.vendor != "postgresql":
         Result.objects.bulk_create(
             [Result(**row._asdict()) for row in rows],
             batch_size=WRITE_BATCH,
@@ -54,7 +85,6 @@ def write_rows(rows: list[ResultRow]) -> None:
     table = Result._meta.db_table
     columns = ", ".join(COLUMNS)
     json_at = [i for i, name in enumerate(COLUMNS) if name in JSON_FIELDS]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATED)
     # ON COMMIT DELETE ROWS: the staging rows live only inside this transaction.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -66,13 +96,9 @@ def write_rows(rows: list[ResultRow]) -> None:
             for row in rows:
                 values = list(row)
                 for i in json_at:
-                    values[i] = (
-                        json.dumps(values[i], ensure_ascii=False)
-                        if values[i]
-                        else EMPTY_JSON[type(values[i])]
-                    )
+                    values[i] = _json(values[i])
                 copy.write_row(values)
         cursor.execute(
             f"INSERT INTO {table} ({columns}, computed_at) SELECT {columns}, now() FROM result_stage "
-            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updates}"
+            f"ORDER BY unit_id ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {_UPDATES}"
         )
