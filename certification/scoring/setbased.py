@@ -170,6 +170,7 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
             "rollup input_hash computed_at"
         ).split()
     )
+    v = f"COALESCE({EFFECTIVE}, '')"
     key = "set_id, fn, fa, fx, " + ", ".join(f"r_{kind}" for kind in _KINDS)
     same = " AND ".join(f"x.{column} = uf.{column}" for column in key.split(", "))
     bits = ", ".join(
@@ -192,9 +193,6 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                CASE WHEN u.status IN ({decided}) THEN u.status ELSE '' END AS decision
         FROM u WHERE u.existing IS DISTINCT FROM u.digest
     ),
-    ans AS MATERIALIZED (  -- the changed units' answers only (none when nothing changed)
-        SELECT a.* FROM {answers} a WHERE a.assessment_id IN (SELECT sid FROM c WHERE sid IS NOT NULL)
-    ),
     ok_sets AS MATERIALIZED (
         SELECT cs.id FROM {CriteriaSet._meta.db_table} cs
         WHERE cs.id IN (SELECT set_id FROM c) AND cs.status = ANY(%s)
@@ -213,24 +211,22 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                COALESCE(bit_or(bit) FILTER (WHERE answer_type NOT IN ({ct}, {cmp})), 0) AS plain
         FROM pos GROUP BY set_id
     ),
-    am AS (  -- each scored unit's answers folded into masks: one aggregate per assessment
-        SELECT x.unit_id,
-               bit_or(CASE WHEN x.v = 'met' THEN x.bit ELSE 0 END) AS m,
-               bit_or(CASE WHEN x.v = 'not_met' THEN x.bit ELSE 0 END) AS n,
-               bit_or(CASE WHEN x.v = 'na' THEN x.bit ELSE 0 END) AS a,
-               bit_or(CASE WHEN x.v NOT IN ('', 'met', 'not_met', 'na') THEN x.bit ELSE 0 END) AS o,
-               bit_or(CASE WHEN x.note <> '' THEN x.bit ELSE 0 END) AS t
-        FROM (SELECT c.unit_id, p.bit, COALESCE({EFFECTIVE}, '') AS v, COALESCE(a.note, '') AS note
-              FROM c JOIN ans a ON a.assessment_id = c.sid
-              JOIN pos p ON p.cid = a.criterion_id AND p.set_id = c.set_id
-              WHERE c.is_eligible) x
-        GROUP BY x.unit_id
+    am AS (  -- the changed units' answers folded into masks: one aggregate per assessment (none when nothing changed)
+        SELECT a.assessment_id AS sid, p.set_id,
+               bit_or(CASE WHEN {v} = 'met' THEN p.bit ELSE 0 END) AS m,
+               bit_or(CASE WHEN {v} = 'not_met' THEN p.bit ELSE 0 END) AS n,
+               bit_or(CASE WHEN {v} = 'na' THEN p.bit ELSE 0 END) AS a,
+               bit_or(CASE WHEN {v} NOT IN ('', 'met', 'not_met', 'na') THEN p.bit ELSE 0 END) AS o,
+               bit_or(CASE WHEN a.note <> '' THEN p.bit ELSE 0 END) AS t
+        FROM {answers} a JOIN pos p ON p.cid = a.criterion_id
+        WHERE a.assessment_id IN (SELECT sid FROM c WHERE c.is_eligible AND c.sid IS NOT NULL)
+        GROUP BY a.assessment_id, p.set_id
     ),
     um AS MATERIALIZED (
         SELECT c.unit_id, c.set_id, c.gid, c.hh_total_eff, c.hh_done, c.suggestion,
                COALESCE(am.m, 0) AS m, COALESCE(am.n, 0) AS n, COALESCE(am.a, 0) AS a,
                COALESCE(am.o, 0) AS o, COALESCE(am.t, 0) AS t, COALESCE(sm.na_ok, 0) AS na_ok, sm.plain
-        FROM c JOIN sm ON sm.set_id = c.set_id LEFT JOIN am ON am.unit_id = c.unit_id
+        FROM c JOIN sm ON sm.set_id = c.set_id LEFT JOIN am ON am.sid = c.sid AND am.set_id = c.set_id
         WHERE c.is_eligible
     ),
     sp AS (  -- the count and comparison criteria read the unit's figures: one row per unit and such criterion
