@@ -78,73 +78,68 @@ def _increased() -> str:
     return " OR ".join(f"COALESCE({c} > p_{c}, FALSE)" for c in ("crime", "social_evil", "violation"))
 
 
-# The count and comparison criteria of a unit: (state, kind of reason, needs the engine). ``v``
-# is the effective answer ('' when none, '?' for a value that is none of met / not met / N/A),
-# ``note`` is 'x' when the answer has a note; ``k`` the criterion, the unit's columns in ``c``.
-# A kind of reason stands for the engine's sentence, spelled once per pattern (:func:`_reason`).
-_PLAIN_STATE = "CASE v WHEN 'met' THEN 'met' WHEN 'not_met' THEN 'not_met' WHEN 'na' THEN (CASE WHEN k.na_allowed THEN 'na' ELSE 'not_met' END) ELSE 'missing' END"
-_PLAIN_KIND = "CASE WHEN v = 'na' AND NOT k.na_allowed THEN 'plain' END"
-# The kinds of reason, each a bit mask of the criteria it applies to (in the pattern's key).
-_KINDS = ("plain", "unreg", "below", "judged", "agree", "contra_met", "contra_not_met")
-# Stand-ins in a pattern's text for the unit's own words, replaced per unit.
+# One criterion of a pattern (``k``: the criterion, the pattern's answer and the unit facts its
+# units share): its state, its kind of reason and whether it needs the engine. ``k.v`` is the
+# effective answer ('' when none, '?' for a value that is none of met / not met / N/A),
+# ``k.note`` 'x' when the answer has a note. A kind of reason stands for the engine's sentence
+# (:func:`_reason`); the unit's own words in it are stand-ins replaced per unit.
+_PLAIN_STATE = "CASE k.v WHEN 'met' THEN 'met' WHEN 'not_met' THEN 'not_met' WHEN 'na' THEN (CASE WHEN k.na_allowed THEN 'na' ELSE 'not_met' END) ELSE 'missing' END"
+_PLAIN_KIND = "CASE WHEN k.v = 'na' AND NOT k.na_allowed THEN 'plain' END"
 _SHARE, _FIGURES = "chr(1)", "chr(2)"
 
 
-def _special() -> tuple[str, str, str]:
+def _criterion() -> tuple[str, str, str]:
     ct, cmp = _lit(scoring.COUNT_THRESHOLD), _lit(scoring.COMPARISON)
-    threshold = "COALESCE(k.threshold_percent, 100)"
-    figures_known = "c.hh_total_eff IS NOT NULL AND c.hh_total_eff <> 0 AND c.hh_done IS NOT NULL"
-    below = f"c.hh_done::bigint * 100 < {threshold}::bigint * c.hh_total_eff"
-    na_ok = "v = 'na' AND k.na_allowed"
-    agrees = "(v = '' OR v = c.suggestion)"
+    na_ok = "k.v = 'na' AND k.na_allowed"
+    agrees = "(k.v = '' OR k.v = k.suggestion)"
     state = f"""CASE
         WHEN k.answer_type = {ct} THEN CASE
             WHEN {na_ok} THEN 'na'
-            WHEN c.gid IS NULL THEN 'not_met'
-            WHEN {figures_known} THEN CASE WHEN {below} OR v = 'not_met' THEN 'not_met' ELSE 'met' END
+            WHEN k.unregistered THEN 'not_met'
+            WHEN k.figures_known THEN CASE WHEN k.below OR k.v = 'not_met' THEN 'not_met' ELSE 'met' END
             ELSE {_PLAIN_STATE} END
-        ELSE CASE
+        WHEN k.answer_type = {cmp} THEN CASE
             WHEN {na_ok} THEN 'na'
-            WHEN c.suggestion IS NULL THEN {_PLAIN_STATE}
-            WHEN {agrees} THEN c.suggestion
-            WHEN v IN ('met', 'not_met') AND note <> '' THEN v
-            ELSE c.suggestion END
-        END"""
+            WHEN k.suggestion IS NULL THEN {_PLAIN_STATE}
+            WHEN {agrees} THEN k.suggestion
+            WHEN k.v IN ('met', 'not_met') AND k.note <> '' THEN k.v
+            ELSE k.suggestion END
+        ELSE {_PLAIN_STATE} END"""
     kind = f"""CASE
         WHEN k.answer_type = {ct} THEN CASE
             WHEN {na_ok} THEN NULL
-            WHEN c.gid IS NULL THEN 'unreg'
-            WHEN {figures_known} THEN CASE WHEN {below} THEN 'below' WHEN v = 'not_met' THEN 'judged' END
+            WHEN k.unregistered THEN 'unreg'
+            WHEN k.figures_known THEN CASE WHEN k.below THEN 'below' WHEN k.v = 'not_met' THEN 'judged' END
             ELSE {_PLAIN_KIND} END
-        ELSE CASE
+        WHEN k.answer_type = {cmp} THEN CASE
             WHEN {na_ok} THEN NULL
-            WHEN c.suggestion IS NULL THEN {_PLAIN_KIND}
-            WHEN {agrees} THEN CASE WHEN c.suggestion = 'not_met' THEN 'agree' END
-            WHEN v IN ('met', 'not_met') AND note <> '' THEN NULL
-            ELSE 'contra_' || c.suggestion
+            WHEN k.suggestion IS NULL THEN {_PLAIN_KIND}
+            WHEN {agrees} THEN CASE WHEN k.suggestion = 'not_met' THEN 'agree' END
+            WHEN k.v IN ('met', 'not_met') AND k.note <> '' THEN NULL
+            ELSE 'contra_' || k.suggestion
             END
-        END"""
+        ELSE {_PLAIN_KIND} END"""
     # A justified contradiction quotes the note: the engine trims and quotes it.
-    engine = f"k.answer_type = {cmp} AND c.suggestion IS NOT NULL AND NOT ({na_ok}) AND NOT {agrees} AND v IN ('met', 'not_met') AND note <> ''"
+    engine = f"k.answer_type = {cmp} AND k.suggestion IS NOT NULL AND NOT ({na_ok}) AND NOT {agrees} AND k.v IN ('met', 'not_met') AND k.note <> ''"
     return state, kind, engine
 
 
 def _reason() -> str:
-    """The engine's sentence for criterion ``k`` of pattern ``p`` (NULL: none); the unit's
-    household share and figures are the stand-ins :data:`_SHARE` and :data:`_FIGURES`."""
+    """The engine's sentence for criterion ``k`` of a pattern (NULL: none), from its kind; the
+    unit's household share and figures are the stand-ins :data:`_SHARE` and :data:`_FIGURES`."""
     threshold = "COALESCE(k.threshold_percent, 100)"
+    unjustified = _lit("; câu trả lời khác số liệu nhưng không có ghi chú giải trình nên không được tính")
     sentences = {
         "plain": _lit(": được đánh dấu “không áp dụng” nhưng tiêu chí này bắt buộc"),
         "unreg": _lit(": chưa đăng ký phấn đấu đạt tiêu chuẩn"),
         "below": f"': ' || {_SHARE} || ' < ' || {threshold} || '%%'",
         "judged": f"': ' || {_SHARE} || {_lit(', nhưng được đánh giá chưa đạt')}",
         "agree": f"': ' || {_FIGURES} || {_lit(' — chưa đạt')}",
+        "contra_met": f"': ' || {_FIGURES} || {_lit(' — đạt')} || {unjustified}",
+        "contra_not_met": f"': ' || {_FIGURES} || {_lit(' — chưa đạt')} || {unjustified}",
     }
-    unjustified = _lit("; câu trả lời khác số liệu nhưng không có ghi chú giải trình nên không được tính")
-    sentences["contra_met"] = f"': ' || {_FIGURES} || {_lit(' — đạt')} || {unjustified}"
-    sentences["contra_not_met"] = f"': ' || {_FIGURES} || {_lit(' — chưa đạt')} || {unjustified}"
-    cases = " ".join(f"WHEN p.r_{kind} & k.bit <> 0 THEN k.code || {sentences[kind]}" for kind in _KINDS)
-    return f"CASE {cases} END"
+    cases = " ".join(f"WHEN {_lit(kind)} THEN k.code || {text}" for kind, text in sentences.items())
+    return f"CASE k.kind {cases} END"
 
 
 def _share() -> str:
@@ -157,7 +152,7 @@ def _share() -> str:
 
 def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
     units_sql, units_params = units_query(campaign, scope)
-    state, kind, engine = _special()
+    state, kind, engine = _criterion()
     answers, criteria = Answer._meta.db_table, Criterion._meta.db_table
     ct, cmp, group = _lit(scoring.COUNT_THRESHOLD), _lit(scoring.COMPARISON), _lit(scoring.GROUP)
     decided = ", ".join(_lit(s) for s in scoring.DECIDED)
@@ -171,19 +166,11 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
         ).split()
     )
     v = f"COALESCE({EFFECTIVE}, '')"
-    key = "set_id, fn, fa, fx, " + ", ".join(f"r_{kind}" for kind in _KINDS)
-    same = " AND ".join(f"x.{column} = uf.{column}" for column in key.split(", "))
-    bits = ", ".join(
-        f"bit_or(CASE WHEN s.kind = {_lit(kind)} THEN s.bit ELSE 0 END) AS r_{kind}" for kind in _KINDS
-    )
-    unit_kinds = ", ".join(
-        ("(um.a & ~um.na_ok & um.plain) | COALESCE(sp.r_plain, 0) AS r_plain",)
-        + tuple(f"COALESCE(sp.r_{kind}, 0) AS r_{kind}" for kind in _KINDS[1:])
-    )
-    share_kinds = " | ".join(f"x.r_{kind}" for kind in ("below", "judged"))
-    figure_kinds = " | ".join(f"x.r_{kind}" for kind in ("agree", "contra_met", "contra_not_met"))
-    body = f"CASE WHEN ({share_kinds}) <> 0 THEN replace(x.body, {_SHARE}, {_share()}) ELSE x.body END"
-    body = f"CASE WHEN ({figure_kinds}) <> 0 THEN replace({body}, {_FIGURES}, {_figures()}) ELSE {body} END"
+    figures_known = "c.hh_total_eff IS NOT NULL AND c.hh_total_eff <> 0 AND c.hh_done IS NOT NULL"
+    key = "set_id, m, n, a, o, t, unregistered, figures_known, below, suggestion"
+    same = " AND ".join(f"x.{column} = uk.{column}" for column in key.split(", "))
+    body = f"CASE WHEN x.has_share THEN replace(x.body, {_SHARE}, {_share()}) ELSE x.body END"
+    body = f"CASE WHEN x.has_figures THEN replace({body}, {_FIGURES}, {_figures()}) ELSE {body} END"
     sql = f"""
     WITH u AS MATERIALIZED ({units_sql}),
     c AS MATERIALIZED (
@@ -206,9 +193,12 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                (1::bigint << (row_number() OVER (PARTITION BY k.criteria_set_id ORDER BY k."order", k.id) - 1)::int) AS bit
         FROM {criteria} k WHERE k.criteria_set_id IN (SELECT id FROM ok_sets) AND k.answer_type <> {group}
     ),
-    sm AS MATERIALIZED (
-        SELECT set_id, bit_or(bit) FILTER (WHERE na_allowed) AS na_ok,
-               COALESCE(bit_or(bit) FILTER (WHERE answer_type NOT IN ({ct}, {cmp})), 0) AS plain
+    sm AS MATERIALIZED (  -- per set: the masks of its N/A-allowed, count and comparison criteria
+        SELECT set_id, COALESCE(bit_or(bit) FILTER (WHERE na_allowed), 0) AS na_ok,
+               COALESCE(bit_or(bit) FILTER (WHERE answer_type = {ct}), 0) AS counts,
+               COALESCE(bit_or(bit) FILTER (WHERE answer_type = {cmp}), 0) AS comparisons,
+               array_agg(bit) FILTER (WHERE answer_type = {ct}) AS count_bits,
+               array_agg(COALESCE(threshold_percent, 100)) FILTER (WHERE answer_type = {ct}) AS count_thresholds
         FROM pos GROUP BY set_id
     ),
     am AS (  -- the changed units' answers folded into masks: one aggregate per assessment (none when nothing changed)
@@ -222,54 +212,47 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
         WHERE a.assessment_id IN (SELECT sid FROM c WHERE c.is_eligible AND c.sid IS NOT NULL)
         GROUP BY a.assessment_id, p.set_id
     ),
-    um AS MATERIALIZED (
-        SELECT c.unit_id, c.set_id, c.gid, c.hh_total_eff, c.hh_done, c.suggestion,
-               COALESCE(am.m, 0) AS m, COALESCE(am.n, 0) AS n, COALESCE(am.a, 0) AS a,
-               COALESCE(am.o, 0) AS o, COALESCE(am.t, 0) AS t, COALESCE(sm.na_ok, 0) AS na_ok, sm.plain
+    uk AS MATERIALIZED (  -- each scored unit's key: its answers' masks and the few facts its criteria read
+        SELECT c.unit_id, c.set_id, COALESCE(am.m, 0) AS m, COALESCE(am.n, 0) AS n, COALESCE(am.a, 0) AS a,
+               COALESCE(am.o, 0) AS o, COALESCE(am.t, 0) & sm.comparisons AS t,
+               sm.counts <> 0 AND c.gid IS NULL AS unregistered,
+               sm.counts <> 0 AND COALESCE({figures_known}, FALSE) AS figures_known,
+               CASE WHEN sm.counts = 0 OR NOT COALESCE({figures_known}, FALSE) THEN 0
+                    ELSE (SELECT COALESCE(bit_or(x.bit), 0) FROM unnest(sm.count_bits, sm.count_thresholds) AS x(bit, threshold)
+                          WHERE c.hh_done::bigint * 100 < x.threshold::bigint * c.hh_total_eff) END AS below,
+               CASE WHEN sm.comparisons <> 0 THEN COALESCE(c.suggestion, '') ELSE '' END AS suggestion  -- '': none
         FROM c JOIN sm ON sm.set_id = c.set_id LEFT JOIN am ON am.sid = c.sid AND am.set_id = c.set_id
         WHERE c.is_eligible
     ),
-    sp AS (  -- the count and comparison criteria read the unit's figures: one row per unit and such criterion
-        SELECT s.unit_id,
-               bit_or(CASE WHEN s.state = 'met' THEN s.bit ELSE 0 END) AS met,
-               bit_or(CASE WHEN s.state = 'not_met' THEN s.bit ELSE 0 END) AS not_met,
-               bit_or(CASE WHEN s.state = 'na' THEN s.bit ELSE 0 END) AS na,
-               bit_or(CASE WHEN s.state = 'missing' THEN s.bit ELSE 0 END) AS missing,
-               {bits}, bool_or(s.to_engine) AS to_engine
-        FROM (SELECT c.unit_id, k.bit, {state} AS state, {kind} AS kind, {engine} AS to_engine
-              FROM (SELECT um.*, p.cid AS kid,
-                           CASE WHEN um.m & p.bit <> 0 THEN 'met' WHEN um.n & p.bit <> 0 THEN 'not_met'
-                                WHEN um.a & p.bit <> 0 THEN 'na' WHEN um.o & p.bit <> 0 THEN '?' ELSE '' END AS v,
-                           CASE WHEN um.t & p.bit <> 0 THEN 'x' ELSE '' END AS note
-                    FROM um JOIN pos p ON p.set_id = um.set_id AND p.answer_type IN ({ct}, {cmp})) c
-              JOIN pos k ON k.cid = c.kid) s
-        GROUP BY s.unit_id
+    pat AS MATERIALIZED (  -- the distinct keys: most units share a handful
+        SELECT row_number() OVER () AS pid, d.* FROM (SELECT DISTINCT {key} FROM uk) d
     ),
-    uf AS MATERIALIZED (  -- each unit's final states as masks (not met, N/A, missing) and kinds of reason
-        SELECT um.unit_id, um.set_id,
-               ((um.n | (um.a & ~um.na_ok)) & um.plain) | COALESCE(sp.not_met, 0) AS fn,
-               (um.a & um.na_ok & um.plain) | COALESCE(sp.na, 0) AS fa,
-               (um.plain & ~(um.m | um.n | um.a)) | COALESCE(sp.missing, 0) AS fx,
-               {unit_kinds}, COALESCE(sp.to_engine, FALSE) AS to_engine
-        FROM um LEFT JOIN sp ON sp.unit_id = um.unit_id
-    ),
-    pat AS MATERIALIZED (  -- the distinct patterns: most units share a handful
-        SELECT row_number() OVER () AS pid, d.* FROM (SELECT DISTINCT {key} FROM uf WHERE NOT to_engine) d
-    ),
-    agg AS (  -- each pattern's lists, counts and reasons, once, in the criteria's order
-        SELECT p.pid,
-               count(*) AS n_scored,
-               count(*) FILTER (WHERE p.fa & k.bit <> 0) AS n_na,
-               count(*) FILTER (WHERE p.fn & k.bit <> 0) AS n_unmet,
-               count(*) FILTER (WHERE p.fx & k.bit <> 0) AS n_missing,
-               array_agg(k.code ORDER BY k.bit) FILTER (WHERE p.fn & k.bit <> 0) AS unmet_codes,
-               array_agg(k.code ORDER BY k.bit) FILTER (WHERE p.fx & k.bit <> 0) AS missing_codes,
-               string_agg({_reason()}, '. ' ORDER BY k.bit) AS reasons
+    pk AS (  -- each pattern's criteria, with their answer
+        SELECT p.pid, k.bit, k.code, k.answer_type, k.na_allowed, k.threshold_percent,
+               p.unregistered, p.figures_known, p.below & k.bit <> 0 AS below, NULLIF(p.suggestion, '') AS suggestion,
+               CASE WHEN p.m & k.bit <> 0 THEN 'met' WHEN p.n & k.bit <> 0 THEN 'not_met'
+                    WHEN p.a & k.bit <> 0 THEN 'na' WHEN p.o & k.bit <> 0 THEN '?' ELSE '' END AS v,
+               CASE WHEN p.t & k.bit <> 0 THEN 'x' ELSE '' END AS note
         FROM pat p JOIN pos k ON k.set_id = p.set_id
-        GROUP BY p.pid
+    ),
+    ps AS (SELECT k.*, {state} AS state, {kind} AS kind, {engine} AS to_engine FROM pk k),
+    agg AS (  -- each pattern's lists, counts and reasons, once, in the criteria's order
+        SELECT k.pid,
+               count(*) AS n_scored,
+               count(*) FILTER (WHERE k.state = 'na') AS n_na,
+               count(*) FILTER (WHERE k.state = 'not_met') AS n_unmet,
+               count(*) FILTER (WHERE k.state = 'missing') AS n_missing,
+               array_agg(k.code ORDER BY k.bit) FILTER (WHERE k.state = 'not_met') AS unmet_codes,
+               array_agg(k.code ORDER BY k.bit) FILTER (WHERE k.state = 'missing') AS missing_codes,
+               string_agg({_reason()}, '. ' ORDER BY k.bit) AS reasons,
+               COALESCE(bool_or(k.kind IN ('below', 'judged')), FALSE) AS has_share,
+               COALESCE(bool_or(k.kind IN ('agree', 'contra_met', 'contra_not_met')), FALSE) AS has_figures,
+               bool_or(k.to_engine) AS to_engine
+        FROM ps k
+        GROUP BY k.pid
     ),
     pt AS (
-        SELECT pat.*, computed,
+        SELECT pat.*, computed, agg.has_share, agg.has_figures, agg.to_engine,
                to_jsonb(agg.unmet_codes) AS unmet, to_jsonb(agg.missing_codes) AS missing,
                concat_ws('. ',
                    CASE computed
@@ -280,18 +263,19 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                    agg.reasons,
                    CASE WHEN computed = 'fail' AND agg.n_missing > 0
                         THEN {_lit("Chưa đánh giá: ")} || array_to_string(agg.missing_codes, ', ') END) AS body
-        FROM pat JOIN agg ON agg.pid = pat.pid, LATERAL (SELECT CASE WHEN agg.n_unmet > 0 THEN 'fail' WHEN agg.n_missing > 0 THEN 'pending' ELSE 'pass' END AS computed) o
+        FROM pat JOIN agg ON agg.pid = pat.pid,
+             LATERAL (SELECT CASE WHEN agg.n_unmet > 0 THEN 'fail' WHEN agg.n_missing > 0 THEN 'pending' ELSE 'pass' END AS computed) o
     ),
     f AS (
         SELECT c.unit_id, c.sid, c.input_hash, c.is_eligible, c.decision, c.gid, c.ineligible_reason,
                x.unmet, x.missing, COALESCE(x.computed, 'pass') AS computed,
                COALESCE({body}, {_lit("Đạt: đáp ứng đủ 0 tiêu chí")}) AS body,
                c.is_eligible AND c.sid IS NOT NULL AND (
-                   c.set_id NOT IN (SELECT id FROM ok_sets) OR COALESCE(uf.to_engine, FALSE)
+                   c.set_id NOT IN (SELECT id FROM ok_sets) OR COALESCE(x.to_engine, FALSE)
                    OR (c.kind = {residential} AND c.pid IS NULL
                        AND EXISTS (SELECT 1 FROM {UnitChange._meta.db_table} x WHERE x.successor_id = c.unit_id))
                ) AS to_engine_unit
-        FROM c LEFT JOIN uf ON uf.unit_id = c.unit_id
+        FROM c LEFT JOIN uk ON uk.unit_id = c.unit_id
         LEFT JOIN pt x ON {same}
     ),
     rows AS (
