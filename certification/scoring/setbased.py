@@ -201,16 +201,18 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                array_agg(COALESCE(threshold_percent, 100)) FILTER (WHERE answer_type = {ct}) AS count_thresholds
         FROM pos GROUP BY set_id
     ),
-    am AS (  -- the changed units' answers folded into masks: one aggregate per assessment (none when nothing changed)
-        SELECT a.assessment_id AS sid, p.set_id,
-               bit_or(CASE WHEN {v} = 'met' THEN p.bit ELSE 0 END) AS m,
-               bit_or(CASE WHEN {v} = 'not_met' THEN p.bit ELSE 0 END) AS n,
-               bit_or(CASE WHEN {v} = 'na' THEN p.bit ELSE 0 END) AS a,
-               bit_or(CASE WHEN {v} NOT IN ('', 'met', 'not_met', 'na') THEN p.bit ELSE 0 END) AS o,
-               bit_or(CASE WHEN a.note <> '' THEN p.bit ELSE 0 END) AS t
-        FROM {answers} a JOIN pos p ON p.cid = a.criterion_id
-        WHERE a.assessment_id IN (SELECT sid FROM c WHERE c.is_eligible AND c.sid IS NOT NULL)
-        GROUP BY a.assessment_id, p.set_id
+    am AS (  -- the changed units' answers folded into masks: per assessment, its answers' bits by value and note, then one row (none when nothing changed)
+        SELECT x.sid, x.set_id,
+               bit_or(CASE WHEN x.v = 'met' THEN x.bits ELSE 0 END) AS m,
+               bit_or(CASE WHEN x.v = 'not_met' THEN x.bits ELSE 0 END) AS n,
+               bit_or(CASE WHEN x.v = 'na' THEN x.bits ELSE 0 END) AS a,
+               bit_or(CASE WHEN x.v NOT IN ('', 'met', 'not_met', 'na') THEN x.bits ELSE 0 END) AS o,
+               bit_or(CASE WHEN x.noted THEN x.bits ELSE 0 END) AS t
+        FROM (SELECT a.assessment_id AS sid, p.set_id, {v} AS v, a.note <> '' AS noted, bit_or(p.bit) AS bits
+              FROM {answers} a JOIN pos p ON p.cid = a.criterion_id
+              WHERE a.assessment_id IN (SELECT sid FROM c WHERE c.is_eligible AND c.sid IS NOT NULL)
+              GROUP BY 1, 2, 3, 4) x
+        GROUP BY x.sid, x.set_id
     ),
     uk AS MATERIALIZED (  -- each scored unit's key: its answers' masks and the few facts its criteria read
         SELECT c.unit_id, c.set_id, COALESCE(am.m, 0) AS m, COALESCE(am.n, 0) AS n, COALESCE(am.a, 0) AS a,
