@@ -5,11 +5,16 @@ scope, exactly the ``Result`` row the engine would (outcome, forecast, the codes
 answered, the Vietnamese explanation, the input hash), in PostgreSQL and in bulk, and upserts
 the rows whose input hash changed, in the same statement. Nothing per unit crosses into Python.
 
+No row per unit × criterion: each unit's answers are folded into bit masks (one bit per scored
+criterion, in its set's order); the units sharing a key (masks and the few facts their criteria
+read) share one evaluation of the criteria, lists and text, which each unit gets back by a join.
+
 A unit goes back to the engine (its id is returned; ``results._score`` scores it) when its
 result needs something this statement does not spell:
 
 * its criteria set is not published (a draft's content is part of its hash), has a score sheet
-  (points and grades) or a derived criterion (XA-4: communes are scored by the engine);
+  (points and grades) or a derived criterion (XA-4: communes are scored by the engine), or more
+  scored criteria than a mask has bits (``inputs.BITS_PER_WORD``);
 * a KDC-4a-style comparison answer contradicts the figures' suggestion with a note (the note is
   quoted, trimmed as Python trims);
 * a residential area without its own assessment last year that has predecessors (last year's
