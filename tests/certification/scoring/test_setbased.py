@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from certification.models import Answer, Assessment, Campaign, Criterion, Registration, Result
 from certification.scoring import engine as scoring
 from certification.scoring import results, setbased
+from certification.scoring.inputs import BITS_PER_WORD
 from tests.builders import RESULT_COLUMNS, make_campaign, make_set
 from tests.certification.scoring import test_equivalence as reference
 from units.models import Unit, UnitChange
@@ -241,4 +242,91 @@ def test_the_shapes_the_engine_keeps_go_to_it(commune):
         unit_obj = row.unit
         expected = scoring.score_unit(reference.engine_inputs(campaign, unit_obj, None))
         assert (row.outcome, row.explanation) == (expected.outcome, expected.explanation)
+        transaction.set_rollback(True)
+
+
+def _scored_both_ways(campaign: Campaign) -> tuple[list[int], list[tuple], list[tuple]]:
+    """The set-based rows (with what it leaves to the engine scored by the engine), then the
+    engine's rows of the same data, and the ids the statement left to the engine."""
+    scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS)
+    sql = setbased.score_units(campaign, scope)
+    results.score_leaves(campaign, Q(pk__in=sql.to_engine), set_based=False)
+    set_based = rows(campaign)
+    Result.objects.filter(campaign=campaign).delete()
+    results.score_leaves(campaign, scope, set_based=False)
+    return sql.to_engine, set_based, rows(campaign)
+
+
+def _assessed_unit(commune: Unit, campaign: Campaign, index: int, households: tuple | None) -> Assessment:
+    unit = Unit.objects.create(
+        code=f"{commune.code}-W{index:02d}",
+        name=f"Đơn vị {index}",
+        kind=Unit.Kind.RESIDENTIAL_AREA,
+        parent=commune,
+        household_count=10,
+    )
+    if households is not None:
+        Registration.objects.create(
+            campaign=campaign,
+            unit=unit,
+            registered_on=datetime.date(YEAR, 3, 1),
+            households_total=households[0],
+            households_registered=households[1],
+        )
+    return Assessment.objects.create(
+        campaign=campaign, unit=unit, criteria_set=campaign.criteria_sets.get(), status="submitted"
+    )
+
+
+def test_two_count_criteria_and_unknown_values_match_the_engine(commune):
+    """Two household-share criteria with different thresholds (each its own below-threshold
+    bit) and an answer value outside met / not met / N/A: the statement scores them all, as
+    the engine does."""
+    with transaction.atomic():
+        items = [
+            ("KDC-1", AT.COUNT_THRESHOLD, False, None),
+            ("KDC-2", AT.COUNT_THRESHOLD, True, None),
+            ("KDC-4a", AT.COMPARISON, False, None),
+            ("KDC-5", AT.BOOLEAN, False, None),
+        ]
+        criteria_set = make_set(Unit.Kind.RESIDENTIAL_AREA, "kdc-two-counts", items)
+        Criterion.objects.filter(criteria_set=criteria_set, code="KDC-1").update(threshold_percent=70)
+        Criterion.objects.filter(criteria_set=criteria_set, code="KDC-2").update(threshold_percent=100)
+        criteria = list(Criterion.objects.filter(criteria_set=criteria_set).order_by("order"))
+        campaign = make_campaign(commune.parent, YEAR, [criteria_set], entry_end=datetime.date(YEAR, 11, 30))
+        cases = [
+            ((10, 7), ["met", "met", "", "met"]),  # KDC-1 met at exactly 70 %, KDC-2 below 100 %
+            ((10, 10), ["met", "not_met", "", "met"]),  # both shares reached, KDC-2 judged not met
+            ((10, 6), ["na", "na", "xyz", "xyz"]),  # below both; N/A refused and allowed; unknown values
+            (None, ["met", "", "", ""]),  # not registered
+        ]
+        for index, (households, values) in enumerate(cases):
+            assessment = _assessed_unit(commune, campaign, index, households)
+            Answer.objects.bulk_create(
+                Answer(assessment=assessment, criterion=criterion, value=value)
+                for criterion, value in zip(criteria, values, strict=True)
+            )
+        to_engine, set_based, engine = _scored_both_ways(campaign)
+        assert to_engine == []
+        assert set_based == engine
+        assert len(engine) == len(cases)
+        transaction.set_rollback(True)
+
+
+def test_a_set_wider_than_the_masks_goes_to_the_engine(commune):
+    """A set with more scored criteria than a mask has bits is left to the engine whole."""
+    with transaction.atomic():
+        width = BITS_PER_WORD + 1
+        items = [(f"TC-{i:02d}", AT.BOOLEAN, i % 2 == 0, None) for i in range(width)]
+        criteria_set = make_set(Unit.Kind.RESIDENTIAL_AREA, "wide", items)
+        criteria = list(Criterion.objects.filter(criteria_set=criteria_set).order_by("order"))
+        campaign = make_campaign(commune.parent, YEAR, [criteria_set], entry_end=datetime.date(YEAR, 11, 30))
+        assessment = _assessed_unit(commune, campaign, 0, (10, 7))
+        Answer.objects.bulk_create(
+            Answer(assessment=assessment, criterion=criterion, value=("met", "na", "not_met", "")[i % 4])
+            for i, criterion in enumerate(criteria)
+        )
+        to_engine, set_based, engine = _scored_both_ways(campaign)
+        assert to_engine == [assessment.unit_id]
+        assert set_based == engine
         transaction.set_rollback(True)
