@@ -395,7 +395,7 @@ CACHE_URL = os.environ.get("CACHE_URL", "")
 
 def _cache(without: str, location: str = "", **options: str) -> dict[str, str]:
     """Redis at ``CACHE_URL`` when it is set, else the ``without`` backend."""
-    backend = "django.core.cache.backends.redis.RedisCache" if CACHE_URL else without
+    backend = "antt.database.cache.RedisCache" if CACHE_URL else without
     return {"BACKEND": backend, "LOCATION": CACHE_URL or location, **options}
 
 

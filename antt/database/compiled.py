@@ -36,8 +36,9 @@ from django.db.transaction import TransactionManagementError
 _FIRST = tuple(10_001 + i for i in range(8))
 _SECOND = tuple(20_001 + i for i in range(8))
 
-# The SQL, each parameter ((index of the argument, None) or (None, constant)), the compiler.
-Kept = tuple[str, list[tuple[int | None, Any]], SQLCompiler]
+# The SQL, each parameter ((index of the argument, None) or (None, constant)), how rows become
+# instances.
+Kept = tuple[str, list[tuple[int | None, Any]], "_Reader"]
 
 
 class Compiled[M: Model]:
@@ -57,14 +58,12 @@ class Compiled[M: Model]:
         key = (using, len(args))
         if key not in self._kept:
             self._kept[key] = self._compile(using, len(args))
-        sql, slots, compiler = self._kept[key]
+        sql, slots, reader = self._kept[key]
         params = [args[i] if i is not None else constant for i, constant in slots]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if compiler.has_extra_select:
-            rows = [row[: compiler.col_count] for row in rows]
-        return _instances(compiler, using, rows)
+        return reader.instances(rows)
 
     def _compile_model(self, arity: int) -> type[M]:
         queryset = self._build(*_FIRST[:arity])
@@ -96,24 +95,48 @@ class Compiled[M: Model]:
                 raise ValueError("Compiled: an argument is not used as it is")
         if {i for i, _constant in slots if i is not None} != set(range(arity)):
             raise ValueError("Compiled: an argument is not used as it is")
-        return sql, slots, compiler
+        return sql, slots, _Reader(compiler, using)
 
 
-def _instances(compiler: SQLCompiler, db: str, rows: list[Any]) -> list[Any]:
-    """The model instances of ``rows``, as ``django.db.models.query.ModelIterable`` makes them."""
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    assert klass_info is not None  # a query of model instances
-    model_cls = klass_info["model"]
-    select_fields = klass_info["select_fields"]
-    start, end = select_fields[0], select_fields[-1] + 1
-    init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
-    found = []
-    for row in compiler.results_iter([rows]):
-        obj = model_cls.from_db(db, init_list, row[start:end])
-        for populator in related_populators:
-            populator.populate(row, obj)
-        for attr_name, col_pos in (annotation_col_map or {}).items():
-            setattr(obj, attr_name, row[col_pos])
-        found.append(obj)
-    return found
+class _Reader:
+    """Makes the model instances of a kept query's rows as ``django.db.models.query.
+    ModelIterable`` does, with what depends only on the query worked out once (round 7): the
+    columns' converters (``SQLCompiler.get_converters``, ~200 calls of ``get_db_converters`` per
+    submission when asked at each call), the fields' names, the ``select_related`` populators and
+    the annotations' columns. None of them keeps anything of a row."""
+
+    def __init__(self, compiler: SQLCompiler, db: str) -> None:
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None  # a query of model instances
+        fields = [s[0] for s in select[: compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("Compiled: no composite primary key")
+        self._db = db
+        self._connection = compiler.connection
+        self._col_count = compiler.col_count if compiler.has_extra_select else None
+        self._converters = list(compiler.get_converters(fields).items())
+        self._model = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        self._start, self._end = select_fields[0], select_fields[-1] + 1
+        self._init_list = [f[0].target.attname for f in select[self._start : self._end]]
+        self._populators = get_related_populators(klass_info, select, db)
+        self._annotations = list((compiler.annotation_col_map or {}).items())
+
+    def instances(self, rows: list[Any]) -> list[Any]:
+        db, connection, converters = self._db, self._connection, self._converters
+        model, init_list, start, end = self._model, self._init_list, self._start, self._end
+        found = []
+        for fetched in rows:
+            row = list(fetched[: self._col_count] if self._col_count is not None else fetched)
+            for pos, (convs, expression) in converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            obj = model.from_db(db, init_list, row[start:end])
+            for populator in self._populators:
+                populator.populate(row, obj)
+            for attr_name, col_pos in self._annotations:
+                setattr(obj, attr_name, row[col_pos])
+            found.append(obj)
+        return found
