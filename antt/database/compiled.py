@@ -20,14 +20,22 @@ nothing, the database refuses them).
 A row lock (``select_for_update``, round 6: the lock of a write service) is read from the
 database of writes and, as the ORM has it, only inside a transaction (``TransactionManagementError``
 otherwise: a lock in autocommit would end with the statement).
+
+``raw_instances(Model, sql, params)`` (round 7) is ``list(Model.objects.raw(sql, params))`` for
+plain SQL that a queryset cannot say (the officer's units on the home page): the same instances,
+with the columns' order and converters worked out once per process for each list of columns
+(``RawQuerySet`` works them out at every call, reading the cursor's columns again for each field
+of the model: ~0.3 ms for 34 units).
 """
 
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
@@ -138,5 +146,79 @@ class _Reader:
                 populator.populate(row, obj)
             for attr_name, col_pos in self._annotations:
                 setattr(obj, attr_name, row[col_pos])
+            found.append(obj)
+        return found
+
+
+_RAW_KEPT_MAX = 64
+_RAW: dict[tuple[type[Model], str, tuple[str, ...]], "_RawReader"] = {}
+
+
+def raw_instances[M: Model](
+    model: type[M], sql: str, params: Any = None, *, using: str | None = None
+) -> list[M]:
+    """``list(model.objects.raw(sql, params, using=using))``: the row's columns that are the model's
+    fields make the instance (the others are deferred), every other column is an attribute."""
+    using = using or router.db_for_read(model)
+    connection = connections[using]
+    adapt = connection.ops.adapt_unknown_value  # as ``RawQuery`` passes the values
+    if isinstance(params, dict):
+        params = {name: adapt(value) for name, value in params.items()}
+    elif params is not None:
+        params = tuple(adapt(value) for value in params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        convert = connection.introspection.identifier_converter
+        columns = tuple(convert(column[0]) for column in cursor.description or ())
+        rows = cursor.fetchall()
+    key = (model, using, columns)
+    reader = _RAW.get(key)
+    if reader is None:
+        reader = _RawReader(model, using, columns)
+        if len(_RAW) >= _RAW_KEPT_MAX:
+            _RAW.clear()
+        _RAW[key] = reader
+    return reader.instances(rows)
+
+
+class _RawReader:
+    """``django.db.models.query.RawModelIterable`` with its per-query work done once."""
+
+    def __init__(self, model: type[Model], db: str, columns: tuple[str, ...]) -> None:
+        connection = connections[db]
+        convert = connection.introspection.identifier_converter
+        by_column = {convert(f.column): f for f in model._meta.fields}
+        init = [f for f in model._meta.fields if convert(f.column) in columns]
+        if model._meta.pk is None or model._meta.pk.attname not in [f.attname for f in init]:
+            raise FieldDoesNotExist("Raw query must include the primary key")
+        cols = [f.get_col(f.model._meta.db_table) if f else None for f in (by_column.get(c) for c in columns)]
+        compiler = Query(model).get_compiler(connection=connection)
+        if compiler.has_composite_fields(cols):
+            raise ValueError("raw_instances: no composite primary key")
+        self._db, self._connection, self._model = db, connection, model
+        self._converters = list(compiler.get_converters(cols).items())
+        self._names = [f.attname for f in init]
+        self._positions = [columns.index(convert(f.column)) for f in init]
+        self._annotations = [(c, i) for i, c in enumerate(columns) if c not in by_column]
+
+    def instances(self, rows: list[Any]) -> list[Any]:
+        db, connection, model, names, positions = (
+            self._db,
+            self._connection,
+            self._model,
+            self._names,
+            self._positions,
+        )
+        found = []
+        for fetched in rows:
+            row = list(fetched)
+            for pos, (convs, expression) in self._converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            obj = model.from_db(db, names, [row[p] for p in positions])
+            for column, pos in self._annotations:
+                setattr(obj, column, row[pos])
             found.append(obj)
         return found

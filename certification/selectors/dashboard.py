@@ -40,7 +40,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from antt.database.compiled import Compiled
+from antt.database.compiled import Compiled, raw_instances
 from antt.database.replica import report_reads
 from antt.text import sort_key
 from antt.web import charts
@@ -440,7 +440,7 @@ def _officer_units(user: User, year: int) -> list[Any]:
         for i, path in enumerate(paths):
             params[f"path{i}"] = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         scope = " OR ".join(f"u.path LIKE %(path{i})s" for i in range(len(paths))) or "FALSE"
-    return list(Unit.objects.raw(_OFFICER_UNITS_SQL.format(scope=scope), params))
+    return raw_instances(Unit, _OFFICER_UNITS_SQL.format(scope=scope), params)
 
 
 def officer_section(user: User, campaigns: list[Campaign], today: datetime.date) -> dict[str, Any]:
