@@ -157,3 +157,38 @@ def test_plain_sql_rows_are_the_raw_querysets_instances():
     assert {u.name for u in raw_instances(Unit, narrow, [commune.pk])} == {"Thôn Đổi"}
     with pytest.raises(Exception, match="primary key"):
         raw_instances(Unit, "SELECT name FROM units_unit")
+
+
+def test_the_kept_sql_is_prepared_once_per_connection_unless_turned_off():
+    """On PostgreSQL a kept query runs as a prepared statement of the connection (round 7): one
+    for every call, the rows read each time; none with DATABASE_PREPARED_STATEMENTS=0 (psycopg's
+    threshold None), for a connection pooler that does not keep them."""
+    province = make_province()
+    commune = make_commune(province)
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ['%"units_unit"."code" DESC, "units_unit"."name" DESC%'],
+            )
+            return cursor.fetchone()[0]
+
+    read = Compiled(lambda parent_id: Unit.objects.filter(parent_id=parent_id).order_by("-code", "-name"))
+    before = prepared()
+    assert [u.pk for u in read(province.pk)] == [commune.pk]
+    assert read(commune.pk) == []
+    assert prepared() == before + 1
+    Unit.objects.filter(pk=commune.pk).update(name="Xã Mới")
+    assert [u.name for u in read(province.pk)] == ["Xã Mới"]
+
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        off = Compiled(
+            lambda parent_id: Unit.objects.filter(parent_id=parent_id).order_by("-code", "-name", "pk")
+        )
+        assert [u.pk for u in off(province.pk)] == [commune.pk]
+        assert prepared() == before + 1
+    finally:
+        raw.prepare_threshold = threshold
