@@ -32,6 +32,19 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# The lookups compiled once per process (antt/database/compiled.py) run as prepared statements:
+# planned once per connection. Set to 0 behind a connection pooler in transaction mode that does
+# not keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+
+
+def _postgres_options() -> dict:
+    # psycopg's threshold: a number lets the statements asked to be prepared be prepared (Django's
+    # own cursors bind on the client and never are; the number of executions before psycopg would
+    # prepare a statement by itself is never reached by them). None: nothing is prepared.
+    return {"prepare_threshold": 5 if DATABASE_PREPARED_STATEMENTS else None}
+
+
 def postgres_from_url(url: str) -> dict:
     parsed = urlparse(url)
     return {
@@ -43,6 +56,7 @@ def postgres_from_url(url: str) -> dict:
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": _postgres_options(),
     }
 
 
@@ -59,6 +73,7 @@ def database_from_env() -> dict:
             "NAME": os.environ["PGDATABASE"],
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": _postgres_options(),
         }
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default must work on a fresh clone
     return {
@@ -400,7 +415,7 @@ CACHE_URL = os.environ.get("CACHE_URL", "")
 
 def _cache(without: str, location: str = "", **options: str) -> dict[str, str]:
     """Redis at ``CACHE_URL`` when it is set, else the ``without`` backend."""
-    backend = "django.core.cache.backends.redis.RedisCache" if CACHE_URL else without
+    backend = "antt.database.cache.RedisCache" if CACHE_URL else without
     return {"BACKEND": backend, "LOCATION": CACHE_URL or location, **options}
 
 

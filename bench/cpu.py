@@ -146,13 +146,15 @@ def _caches() -> dict:
     for Celery (another database number) stands in for it."""
     from django.conf import settings
 
+    from antt.database.cache import RedisCache
+
     caches = dict(settings.CACHES)
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if caches["identity"]["BACKEND"].endswith("DummyCache") and broker.startswith("redis://"):
         url = broker.rsplit("/", 1)[0] + "/3"
         caches["identity"] = {
             **caches["identity"],
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": f"{RedisCache.__module__}.{RedisCache.__qualname__}",  # settings' with CACHE_URL
             "LOCATION": url,
         }
     return caches

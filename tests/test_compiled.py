@@ -119,3 +119,76 @@ def test_a_row_lock_is_taken_inside_a_transaction_and_refused_outside():
     assert queries[-1]["sql"].endswith('FOR UPDATE OF "units_unit"')
     with pytest.raises(TransactionManagementError):  # and once compiled: a lock in autocommit ends at once
         read(commune.pk)
+
+
+def test_plain_sql_rows_are_the_raw_querysets_instances():
+    """``raw_instances``: the same instances as ``Model.objects.raw`` (fields, deferred fields,
+    extra columns as attributes), whatever columns the SQL gives, and a change shows at once."""
+    from antt.database.compiled import raw_instances
+
+    province = make_province()
+    commune = make_commune(province)
+    make_areas(commune, 3)
+    sql = (
+        "SELECT u.*, p.name AS parent_name, u.depth * 10 AS rank FROM units_unit u "
+        "JOIN units_unit p ON p.id = u.parent_id WHERE u.path LIKE %(path)s ORDER BY u.code"
+    )
+    narrow = "SELECT id, name, 7 AS extra FROM units_unit WHERE parent_id = %s ORDER BY id"
+
+    def facts(units, names):
+        return [tuple(getattr(u, n) for n in names) for u in units]
+
+    for query, params, names in (
+        (
+            sql,
+            {"path": f"{province.path}%"},
+            ("pk", "code", "name", "path", "valid_from", "parent_name", "rank"),
+        ),
+        (narrow, [commune.pk], ("pk", "name", "extra")),
+    ):
+        expected = list(Unit.objects.raw(query, params))
+        found = raw_instances(Unit, query, params)
+        assert facts(found, names) == facts(expected, names) and len(found) >= 3
+        assert all(type(u) is Unit for u in found)
+        assert [sorted(u.get_deferred_fields()) for u in found] == [
+            sorted(u.get_deferred_fields()) for u in expected
+        ]
+    Unit.objects.filter(parent=commune).update(name="Thôn Đổi")
+    assert {u.name for u in raw_instances(Unit, narrow, [commune.pk])} == {"Thôn Đổi"}
+    with pytest.raises(Exception, match="primary key"):
+        raw_instances(Unit, "SELECT name FROM units_unit")
+
+
+def test_the_kept_sql_is_prepared_once_per_connection_unless_turned_off():
+    """On PostgreSQL a kept query runs as a prepared statement of the connection (round 7): one
+    for every call, the rows read each time; none with DATABASE_PREPARED_STATEMENTS=0 (psycopg's
+    threshold None), for a connection pooler that does not keep them."""
+    province = make_province()
+    commune = make_commune(province)
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ['%"units_unit"."code" DESC, "units_unit"."name" DESC%'],
+            )
+            return cursor.fetchone()[0]
+
+    read = Compiled(lambda parent_id: Unit.objects.filter(parent_id=parent_id).order_by("-code", "-name"))
+    before = prepared()
+    assert [u.pk for u in read(province.pk)] == [commune.pk]
+    assert read(commune.pk) == []
+    assert prepared() == before + 1
+    Unit.objects.filter(pk=commune.pk).update(name="Xã Mới")
+    assert [u.name for u in read(province.pk)] == ["Xã Mới"]
+
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        off = Compiled(
+            lambda parent_id: Unit.objects.filter(parent_id=parent_id).order_by("-code", "-name", "pk")
+        )
+        assert [u.pk for u in off(province.pk)] == [commune.pk]
+        assert prepared() == before + 1
+    finally:
+        raw.prepare_threshold = threshold

@@ -36,6 +36,7 @@ print(json.dumps({
     "media_root": str(settings.MEDIA_ROOT),
     "aliases": sorted(settings.DATABASES),
     "replica": {k: str(v) for k, v in settings.DATABASES.get("replica", {}).items()},
+    "options": {k: str(v) for k, v in db.get("OPTIONS", {}).items()},
 }))
 """
 
@@ -97,6 +98,23 @@ def test_a_replica_url_adds_the_replica_alias_mirrored_in_tests(tmp_path):
     replica = loaded["replica"]
     assert (replica["HOST"], replica["PORT"], replica["NAME"]) == ("replica.example", "5433", "antt")
     assert "'MIRROR': 'default'" in replica["TEST"]  # tests use the default's test database
+
+
+def test_prepared_statements_are_on_unless_a_pooler_needs_them_off(tmp_path):
+    """The compiled lookups' prepared statements (antt/database/compiled.py): psycopg's threshold
+    set, and None (nothing prepared) with DATABASE_PREPARED_STATEMENTS=0, for both aliases."""
+    url = "postgres://antt:pw@db.example:5432/antt"
+    on = settings_with(tmp_path, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
+    off = settings_with(
+        tmp_path, DATABASE_URL=url, DATABASE_REPLICA_URL=url, DATABASE_PREPARED_STATEMENTS="0"
+    )
+    libpq_off = settings_with(tmp_path, PGDATABASE="antt", DATABASE_PREPARED_STATEMENTS="0")
+
+    assert (
+        on["options"]["prepare_threshold"] != "None" and "'prepare_threshold': 5" in on["replica"]["OPTIONS"]
+    )
+    assert off["options"]["prepare_threshold"] == "None" == libpq_off["options"]["prepare_threshold"]
+    assert "'prepare_threshold': None" in off["replica"]["OPTIONS"]
 
 
 def test_libpq_pg_variables_also_select_postgresql(tmp_path):

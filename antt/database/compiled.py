@@ -20,14 +20,31 @@ nothing, the database refuses them).
 A row lock (``select_for_update``, round 6: the lock of a write service) is read from the
 database of writes and, as the ORM has it, only inside a transaction (``TransactionManagementError``
 otherwise: a lock in autocommit would end with the statement).
+
+On PostgreSQL the kept SQL runs as a prepared statement of the connection (round 7): parsed and
+planned once per connection, not at every call. The assessment with its unit, campaign, set and
+decision cost PostgreSQL ~0.8 ms per call to plan and ~0.1 ms prepared. Django turns psycopg's
+prepared statements off (``prepare_threshold`` None, for connection poolers that do not keep
+them); ``DATABASE_PREPARED_STATEMENTS`` (antt/settings.py) turns them on for these statements
+only (Django's own cursors bind on the client and never prepare).
+
+``raw_instances(Model, sql, params)`` (round 7) is ``list(Model.objects.raw(sql, params))`` for
+plain SQL that a queryset cannot say (the officer's units on the home page): the same instances,
+with the columns' order and converters worked out once per process for each list of columns
+(``RawQuerySet`` works them out at every call, reading the cursor's columns again for each field
+of the model: ~0.3 ms for 34 units).
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
@@ -36,8 +53,9 @@ from django.db.transaction import TransactionManagementError
 _FIRST = tuple(10_001 + i for i in range(8))
 _SECOND = tuple(20_001 + i for i in range(8))
 
-# The SQL, each parameter ((index of the argument, None) or (None, constant)), the compiler.
-Kept = tuple[str, list[tuple[int | None, Any]], SQLCompiler]
+# The SQL, each parameter ((index of the argument, None) or (None, constant)), how rows become
+# instances.
+Kept = tuple[str, list[tuple[int | None, Any]], "_Reader"]
 
 
 class Compiled[M: Model]:
@@ -57,14 +75,12 @@ class Compiled[M: Model]:
         key = (using, len(args))
         if key not in self._kept:
             self._kept[key] = self._compile(using, len(args))
-        sql, slots, compiler = self._kept[key]
+        sql, slots, reader = self._kept[key]
         params = [args[i] if i is not None else constant for i, constant in slots]
-        with connections[using].cursor() as cursor:
+        with _cursor(using) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if compiler.has_extra_select:
-            rows = [row[: compiler.col_count] for row in rows]
-        return _instances(compiler, using, rows)
+        return reader.instances(rows)
 
     def _compile_model(self, arity: int) -> type[M]:
         queryset = self._build(*_FIRST[:arity])
@@ -96,24 +112,147 @@ class Compiled[M: Model]:
                 raise ValueError("Compiled: an argument is not used as it is")
         if {i for i, _constant in slots if i is not None} != set(range(arity)):
             raise ValueError("Compiled: an argument is not used as it is")
-        return sql, slots, compiler
+        return sql, slots, _Reader(compiler, using)
 
 
-def _instances(compiler: SQLCompiler, db: str, rows: list[Any]) -> list[Any]:
-    """The model instances of ``rows``, as ``django.db.models.query.ModelIterable`` makes them."""
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    assert klass_info is not None  # a query of model instances
-    model_cls = klass_info["model"]
-    select_fields = klass_info["select_fields"]
-    start, end = select_fields[0], select_fields[-1] + 1
-    init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
-    found = []
-    for row in compiler.results_iter([rows]):
-        obj = model_cls.from_db(db, init_list, row[start:end])
-        for populator in related_populators:
-            populator.populate(row, obj)
-        for attr_name, col_pos in (annotation_col_map or {}).items():
-            setattr(obj, attr_name, row[col_pos])
-        found.append(obj)
-    return found
+class _PreparedCursor(psycopg.Cursor[Any]):
+    """A server-binding cursor running each statement prepared (psycopg keeps the connection's
+    prepared statements, ``prepared_max`` of them, and prepares again what it dropped)."""
+
+    def execute(self, query: Any, params: Any = None, **_options: Any) -> "_PreparedCursor":
+        return super().execute(query, params, prepare=True)
+
+
+def _cursor(using: str) -> CursorWrapper:
+    """A cursor of ``using`` as ``connection.cursor()`` gives it (the same checks and execute
+    wrappers), prepared on a psycopg connection that allows it. While queries are logged (DEBUG,
+    a test capturing them) the connection's own cursor: the log shows each SQL with its values,
+    which a prepared statement's execution does not give back."""
+    db = connections[using]
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    if not isinstance(raw, psycopg.Connection) or raw.prepare_threshold is None or db.queries_logged:
+        return db.cursor()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        cursor = _PreparedCursor(raw)
+    return db.make_cursor(cursor)
+
+
+class _Reader:
+    """Makes the model instances of a kept query's rows as ``django.db.models.query.
+    ModelIterable`` does, with what depends only on the query worked out once (round 7): the
+    columns' converters (``SQLCompiler.get_converters``, ~200 calls of ``get_db_converters`` per
+    submission when asked at each call), the fields' names, the ``select_related`` populators and
+    the annotations' columns. None of them keeps anything of a row."""
+
+    def __init__(self, compiler: SQLCompiler, db: str) -> None:
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None  # a query of model instances
+        fields = [s[0] for s in select[: compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("Compiled: no composite primary key")
+        self._db = db
+        self._connection = compiler.connection
+        self._col_count = compiler.col_count if compiler.has_extra_select else None
+        self._converters = list(compiler.get_converters(fields).items())
+        self._model = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        self._start, self._end = select_fields[0], select_fields[-1] + 1
+        self._init_list = [f[0].target.attname for f in select[self._start : self._end]]
+        self._populators = get_related_populators(klass_info, select, db)
+        self._annotations = list((compiler.annotation_col_map or {}).items())
+
+    def instances(self, rows: list[Any]) -> list[Any]:
+        db, connection, converters = self._db, self._connection, self._converters
+        model, init_list, start, end = self._model, self._init_list, self._start, self._end
+        found = []
+        for fetched in rows:
+            row = list(fetched[: self._col_count] if self._col_count is not None else fetched)
+            for pos, (convs, expression) in converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            obj = model.from_db(db, init_list, row[start:end])
+            for populator in self._populators:
+                populator.populate(row, obj)
+            for attr_name, col_pos in self._annotations:
+                setattr(obj, attr_name, row[col_pos])
+            found.append(obj)
+        return found
+
+
+_RAW_KEPT_MAX = 64
+_RAW: dict[tuple[type[Model], str, tuple[str, ...]], "_RawReader"] = {}
+
+
+def raw_instances[M: Model](
+    model: type[M], sql: str, params: Any = None, *, using: str | None = None
+) -> list[M]:
+    """``list(model.objects.raw(sql, params, using=using))``: the row's columns that are the model's
+    fields make the instance (the others are deferred), every other column is an attribute."""
+    using = using or router.db_for_read(model)
+    connection = connections[using]
+    adapt = connection.ops.adapt_unknown_value  # as ``RawQuery`` passes the values
+    if isinstance(params, dict):
+        params = {name: adapt(value) for name, value in params.items()}
+    elif params is not None:
+        params = tuple(adapt(value) for value in params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        convert = connection.introspection.identifier_converter
+        columns = tuple(convert(column[0]) for column in cursor.description or ())
+        rows = cursor.fetchall()
+    key = (model, using, columns)
+    reader = _RAW.get(key)
+    if reader is None:
+        reader = _RawReader(model, using, columns)
+        if len(_RAW) >= _RAW_KEPT_MAX:
+            _RAW.clear()
+        _RAW[key] = reader
+    return reader.instances(rows)
+
+
+class _RawReader:
+    """``django.db.models.query.RawModelIterable`` with its per-query work done once."""
+
+    def __init__(self, model: type[Model], db: str, columns: tuple[str, ...]) -> None:
+        connection = connections[db]
+        convert = connection.introspection.identifier_converter
+        by_column = {convert(f.column): f for f in model._meta.fields}
+        init = [f for f in model._meta.fields if convert(f.column) in columns]
+        if model._meta.pk is None or model._meta.pk.attname not in [f.attname for f in init]:
+            raise FieldDoesNotExist("Raw query must include the primary key")
+        cols = [f.get_col(f.model._meta.db_table) if f else None for f in (by_column.get(c) for c in columns)]
+        compiler = Query(model).get_compiler(connection=connection)
+        if compiler.has_composite_fields(cols):
+            raise ValueError("raw_instances: no composite primary key")
+        self._db, self._connection, self._model = db, connection, model
+        self._converters = list(compiler.get_converters(cols).items())
+        self._names = [f.attname for f in init]
+        self._positions = [columns.index(convert(f.column)) for f in init]
+        self._annotations = [(c, i) for i, c in enumerate(columns) if c not in by_column]
+
+    def instances(self, rows: list[Any]) -> list[Any]:
+        db, connection, model, names, positions = (
+            self._db,
+            self._connection,
+            self._model,
+            self._names,
+            self._positions,
+        )
+        found = []
+        for fetched in rows:
+            row = list(fetched)
+            for pos, (convs, expression) in self._converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            obj = model.from_db(db, names, [row[p] for p in positions])
+            for column, pos in self._annotations:
+                setattr(obj, column, row[pos])
+            found.append(obj)
+        return found

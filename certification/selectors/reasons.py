@@ -84,6 +84,8 @@ NO_RESULT = Reasons("", "", True, "", [], [])
 def split_sentences(text: str) -> list[str]:
     """The engine's explanation back into its sentences: split on ". " outside quotes (an
     officer's note is quoted “…” and may hold full stops of its own)."""
+    if "“" not in text:  # nothing quoted (most results): the same split, in C (issue 23, round 7)
+        return [s for s in (part.strip() for part in text.split(". ")) if s]
     sentences: list[str] = []
     current: list[str] = []
     depth = 0

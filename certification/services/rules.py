@@ -95,11 +95,17 @@ def log_event(
     log_change(obj, by=by, action=action, field=field, old=old, new=new, assessment=assessment)
 
 
-def bump_version(assessment: Assessment, by: Actor) -> None:
-    """Bump the version and log it before the changes it covers (see ConflictError)."""
+def bump_version(assessment: Assessment, by: Actor, *, write: bool = True) -> None:
+    """Bump the version and log it before the changes it covers (see ConflictError).
+    ``write=False``: the caller writes the new version with its own UPDATE of the assessment in
+    the same transaction (``set_status(…, version=assessment.version)``): one statement, not two
+    (issue 23, round 7)."""
     old = assessment.version
     assessment.version = old + 1
-    Assessment.objects.filter(pk=assessment.pk).update(version=assessment.version, updated_at=timezone.now())
+    if write:
+        Assessment.objects.filter(pk=assessment.pk).update(
+            version=assessment.version, updated_at=timezone.now()
+        )
     log_event(assessment, by, Action.VERSION, "version", old=old, new=old + 1)
 
 

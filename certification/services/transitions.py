@@ -81,13 +81,14 @@ def submit_assessment(
     problems = missing_for_submission(assessment, answers)
     if problems:
         raise WorkflowError(" ".join(problems))
-    bump_version(assessment, by)
+    # The new version is written with the status: one UPDATE of the locked row (issue 23).
+    bump_version(assessment, by, write=False)
     returned = [a for a in answers if a.is_returned]
     for answer in returned:
         log_event(assessment, by, Action.ANSWER, "is_returned", old=True, new=False, on=answer)
     if returned:
         assessment.answers.filter(pk__in=[a.pk for a in returned]).update(is_returned=False)
-    set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now())
+    set_status(assessment, by, Status.SUBMITTED, submitted_at=timezone.now(), version=assessment.version)
     rescore(assessment)
     return assessment
 

@@ -215,3 +215,10 @@ def test_a_failing_unit_cannot_be_slipped_through_without_the_field(failing, app
     """The check is the service's, not the page's: a request without the field is refused too."""
     with pytest.raises(WorkflowError):
         transitions.recognize(assessments=[failing], by=approver, overrides={}, **decision_fields(commune))
+
+
+def test_sentences_without_quotes_split_as_with_them():
+    """The unquoted text's shortcut (issue 23) splits as the quote-aware reading does."""
+    for text in ("A. B. C", "a. . b", "a.. b", " x.  y .", "Điểm: 5/10. ", "", "no stop", "a.b. c"):
+        quoted = text + ". “q. r”"
+        assert reasons.split_sentences(quoted)[:-1] == reasons.split_sentences(text), text
