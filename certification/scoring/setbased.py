@@ -206,7 +206,7 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
                array_agg(COALESCE(threshold_percent, 100)) FILTER (WHERE answer_type = {ct}) AS count_thresholds
         FROM pos GROUP BY set_id
     ),
-    am AS (  -- the changed units' answers folded into masks: per assessment, its answers' bits by value and note, then one row (none when nothing changed)
+    am AS MATERIALIZED (  -- the changed units' answers folded into masks: per assessment, its answers' bits by value and note, then one row (none when nothing changed)
         SELECT x.sid, x.set_id,
                bit_or(CASE WHEN x.v = 'met' THEN x.bits ELSE 0 END) AS m,
                bit_or(CASE WHEN x.v = 'not_met' THEN x.bits ELSE 0 END) AS n,
@@ -258,7 +258,7 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
         FROM ps k
         GROUP BY k.pid
     ),
-    pt AS (
+    pt AS MATERIALIZED (
         SELECT pat.*, computed, agg.has_share, agg.has_figures, agg.to_engine,
                to_jsonb(agg.unmet_codes) AS unmet, to_jsonb(agg.missing_codes) AS missing,
                concat_ws('. ',
