@@ -127,7 +127,7 @@ def section_pdf(year: int, scale: str) -> dict:
     from bench import pdf as pdf_bench
 
     return {
-        "bulk": pdf_bench.bulk_throughput(100, workers=1, rounds=2),
+        "bulk": pdf_bench.bulk_throughput(100, workers=1, rounds=4),
         "single": pdf_bench.single_latency(repeat=20),
         "libreoffice": libreoffice.measure(100, rounds=2, single_rounds=3),
     }
