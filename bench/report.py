@@ -194,6 +194,11 @@ def figures(result: dict) -> list[Figure]:
                 + (
                     ", to the merged PDF; QR codes drawn when issued, the zip of single PDFs in "
                     "its own task) vs raw WeasyPrint, same HTML"
+                    + (
+                        f", best of {bulk['rounds']} alternating rounds of process CPU"
+                        if bulk.get("clock") == "process CPU"
+                        else ""
+                    )
                     if "zip_seconds" in bulk
                     else ", merged PDF + zip) vs raw WeasyPrint, same HTML"
                 ),
