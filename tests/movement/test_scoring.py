@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.db.models import Q
 
+from certification import extensions
 from certification.models import Answer, Assessment, Criterion, Result
 from certification.models.criteria import UnitKind
 from certification.scoring import results
@@ -70,8 +71,6 @@ def test_the_register_is_asked_about_units_only_once_it_is_in_use(
     """No model recorded anywhere: the scoring learns it from one question and reads no unit to
     ask about (a national run asked about every institution of every chunk to be told "none");
     the first model recorded puts the register in use."""
-    from certification import extensions
-
     campaign = make_campaign(commune.parent, YEAR, [], entry_end=datetime.date(YEAR, 11, 30))
     make_unit(f"{commune.code}-CQ9", "UBND xã Kỳ Hà", Unit.Kind.AGENCY, commune)
     scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS) & Q(parent=commune)
