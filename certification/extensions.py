@@ -16,6 +16,9 @@ ModelFacts = Callable[[Iterable[int], int], Mapping[int, bool | None]]
 # (province path, year) → a text that changes whenever a model fact of a unit of that province may
 # change (certification.scoring.fingerprint: a run where nothing changed is recognized by it).
 ModelFactsStamp = Callable[[str, int], str]
+# year → False only when no unit can have a known model fact that year (the register is not in
+# use): the scoring then skips reading the units it would ask about (results._units_with_model_facts).
+ModelFactsInUse = Callable[[int], bool]
 # (unit, year, criterion code) → HTML (already escaped) to show beside the criterion, or "".
 CriterionPanel = Callable[[Any, int, str], str]
 
@@ -39,6 +42,7 @@ SummaryTables = Callable[[Any, int], list[SummaryTable]]
 class _Registry:
     model_facts: list[ModelFacts] = field(default_factory=list)
     model_facts_stamps: list[ModelFactsStamp] = field(default_factory=list)
+    model_facts_in_use: list[ModelFactsInUse] = field(default_factory=list)
     criterion_panels: list[CriterionPanel] = field(default_factory=list)
     summary_tables: list[SummaryTables] = field(default_factory=list)
 
@@ -60,6 +64,10 @@ def register_model_facts_stamp(function: ModelFactsStamp) -> ModelFactsStamp:
     return _add(registry.model_facts_stamps, function)
 
 
+def register_model_facts_in_use(function: ModelFactsInUse) -> ModelFactsInUse:
+    return _add(registry.model_facts_in_use, function)
+
+
 def register_criterion_panel(function: CriterionPanel) -> CriterionPanel:
     return _add(registry.criterion_panels, function)
 
@@ -78,6 +86,15 @@ def model_facts(unit_ids: Iterable[int], year: int) -> dict[int, bool | None]:
             if fact is not None:
                 found[unit_id] = bool(found.get(unit_id)) or fact
     return found
+
+
+def model_facts_in_use(year: int) -> bool:
+    """False when :func:`model_facts` would answer None for every unit in ``year`` (no app gives
+    facts, or every app that does says its register is not in use): a cheap question asked
+    before reading the units to ask about. True when an app gives facts without saying."""
+    if len(registry.model_facts_in_use) < len(registry.model_facts):
+        return bool(registry.model_facts)
+    return any(in_use(year) for in_use in registry.model_facts_in_use)
 
 
 def model_facts_stamp(province_path: str, year: int) -> str | None:

@@ -15,5 +15,6 @@ class MovementConfig(AppConfig):
 
         extensions.register_model_facts(facts.effective_models)
         extensions.register_model_facts_stamp(facts.facts_stamp)
+        extensions.register_model_facts_in_use(facts.register_in_use)
         extensions.register_criterion_panel(facts.criterion_panel)
         extensions.register_summary_tables(facts.summary_tables)

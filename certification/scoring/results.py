@@ -492,8 +492,9 @@ def score_leaves(campaign: Campaign, scope: Q, *, set_based: bool = True) -> Sco
 def _units_with_model_facts(campaign: Campaign, scope: Q) -> list[int]:
     """The units of ``scope`` the register of models (``certification.extensions``) knows a fact
     for: the set-based statement does not read the register, so they go to the engine. None
-    while no app registers the fact or no province of the scope keeps the register."""
-    if not extensions.registry.model_facts:
+    while no app registers the fact or no register is in use (``extensions.model_facts_in_use``:
+    one cheap query instead of reading the scope's institutions to be told "none")."""
+    if not extensions.model_facts_in_use(campaign.year):
         return []
     unit_ids = list(Unit.objects.filter(scope, kind__in=Unit.INSTITUTION_KINDS).values_list("pk", flat=True))
     facts = extensions.model_facts(unit_ids, campaign.year) if unit_ids else {}

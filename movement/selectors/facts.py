@@ -41,7 +41,7 @@ def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | Non
     """unit id → a model it keeps (itself, its subtree, or a unit it was formed from) is rated
     effective in ``year`` (True) / none is (False) / nobody in its province has recorded a model
     of a unit of its kind yet (None: the register is not in use for it)."""
-    if not MovementModel.objects.exists():  # no register anywhere: nothing known (one cheap query)
+    if not register_in_use(year):  # no register anywhere: nothing known (one cheap query)
         return {}
     units = list(
         Unit.objects.filter(pk__in=list(unit_ids), kind__in=KEEPER_KINDS).values_list("pk", "path", "kind")
@@ -64,6 +64,12 @@ def effective_models(unit_ids: Iterable[int], year: int) -> dict[int, bool | Non
         for path in rated.exclude(**{f"{field}__isnull": True}).values_list(f"{field}__path", flat=True):
             paths |= _prefixes(path)
     return {pk: (path in paths) for pk, path, kind in units if (_root(path), kind) in in_use}
+
+
+def register_in_use(year: int) -> bool:
+    """Whether :func:`effective_models` may know a fact for some unit (``certification.extensions
+    .model_facts_in_use``): it knows none while no model is recorded anywhere."""
+    return MovementModel.objects.exists()
 
 
 def facts_stamp(province_path: str, year: int) -> str:

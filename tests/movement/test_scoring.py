@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.db.models import Q
 
+from certification import extensions
 from certification.models import Answer, Assessment, Criterion, Result
 from certification.models.criteria import UnitKind
 from certification.scoring import results
@@ -61,3 +62,20 @@ def test_a_chunk_scored_set_based_reads_the_register_as_the_engine_does(add_mode
     Result.objects.filter(campaign=campaign).delete()
     results.score_leaves(campaign, scope, set_based=False)
     assert _rows(campaign) == set_based
+
+
+@pytest.mark.django_db
+def test_the_register_is_asked_about_units_only_once_it_is_in_use(
+    add_model, commune, django_assert_max_num_queries
+):
+    """No model recorded anywhere: the scoring learns it from one question and reads no unit to
+    ask about (a national run asked about every institution of every chunk to be told "none");
+    the first model recorded puts the register in use."""
+    campaign = make_campaign(commune.parent, YEAR, [], entry_end=datetime.date(YEAR, 11, 30))
+    make_unit(f"{commune.code}-CQ9", "UBND xã Kỳ Hà", Unit.Kind.AGENCY, commune)
+    scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS) & Q(parent=commune)
+    assert not extensions.model_facts_in_use(YEAR)
+    with django_assert_max_num_queries(1):
+        assert results._units_with_model_facts(campaign, scope) == []
+    add_model(commune)
+    assert extensions.model_facts_in_use(YEAR)
