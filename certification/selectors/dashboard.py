@@ -34,6 +34,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Length
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -478,15 +479,18 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     )
     rows = []
     paths: dict[str, str] = {}
+    labels: dict[str, str] = {}  # each state's label translated once per page, not once per row
     for u in listed:
         state = u.a_status or ("registered" if u.reg else "not_registered")
         label, badge = STATE_LABELS[state]
+        if state not in labels:
+            labels[state] = str(label)
         deadline = campaign.entry_deadline_for(u.kind)
         rows.append(
             UnitRow(
                 unit=u,
                 state=state,
-                label=str(label),
+                label=labels[state],
                 badge=badge,
                 assessment_id=u.a_id,
                 url=_next_step_url(u, campaign, paths),
@@ -505,14 +509,30 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
         forecast=summary["managed_forecast"],
         threshold=_threshold([campaign])[0],
     )
+    links = _counter_links(campaign)
+    xa4_reasons = _xa4_reasons(user, campaign, own)
+    deadlines = campaign_deadlines(campaign, today)
+    rows_key = fragment_key([(r, r.unit.kind) for r in rows])
     return {
         "campaign": campaign,
-        "links": _counter_links(campaign),
-        "xa4_reasons": _xa4_reasons(user, campaign, own),
-        "deadlines": campaign_deadlines(campaign, today),
+        "links": links,
+        "xa4_reasons": xa4_reasons,
+        "deadlines": deadlines,
         "rows": rows,
-        # The rendered rows are kept under a key made of everything they show (issue 23).
-        "rows_key": fragment_key([(r, r.unit.kind) for r in rows]),
+        "rows_key": rows_key,
+        # The rendered section is kept under a key made of everything it shows (issue 23): the
+        # rows (``rows_key``), the counters and their links (the list's URL with them), the
+        # deadlines, XA-4 and the icons' sprite. Rendering it cost ~0.8 ms besides the rows (round 8).
+        "key": fragment_key(
+            rows_key,
+            campaign.year,
+            links,
+            summary,
+            deadlines,
+            xa4,
+            [(commune.pk, commune.full_name, sentences) for commune, sentences in xa4_reasons],
+            static("icons/sprite.svg"),
+        ),
         "summary": summary,
         "truncated": summary["total"] > len(rows),
         "xa4": xa4,
