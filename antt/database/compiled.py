@@ -189,10 +189,12 @@ _RAW: dict[tuple[type[Model], str, tuple[str, ...]], "_RawReader"] = {}
 
 
 def raw_instances[M: Model](
-    model: type[M], sql: str, params: Any = None, *, using: str | None = None
+    model: type[M], sql: str, params: Any = None, *, using: str | None = None, prepare: bool = False
 ) -> list[M]:
     """``list(model.objects.raw(sql, params, using=using))``: the row's columns that are the model's
-    fields make the instance (the others are deferred), every other column is an attribute."""
+    fields make the instance (the others are deferred), every other column is an attribute.
+    ``prepare``: run as a prepared statement of the connection, as the kept querysets are (round 8:
+    for SQL whose plan does not depend on its values; the same conditions as ``_cursor``'s)."""
     using = using or router.db_for_read(model)
     connection = connections[using]
     adapt = connection.ops.adapt_unknown_value  # as ``RawQuery`` passes the values
@@ -200,7 +202,7 @@ def raw_instances[M: Model](
         params = {name: adapt(value) for name, value in params.items()}
     elif params is not None:
         params = tuple(adapt(value) for value in params)
-    with connection.cursor() as cursor:
+    with _cursor(using) if prepare else connection.cursor() as cursor:
         cursor.execute(sql, params)
         convert = connection.introspection.identifier_converter
         columns = tuple(convert(column[0]) for column in cursor.description or ())

@@ -429,3 +429,27 @@ def test_the_officers_xa4_threshold_is_the_campaigns_commune_set_as_it_is_now(of
     other = make_campaign(campaign.province, campaign.year + 1)  # the same sets: the same rule
     assert dashboard._threshold([campaign]) == dashboard._threshold([campaign, other])
     assert dashboard._threshold([campaign]) == (before + 10, commune_set.rollup_base)
+
+
+def test_an_officer_of_two_communes_sees_the_units_of_both_as_the_annotated_queryset_says(
+    officer, other_commune, campaign, areas, other_area, assess
+):
+    """The plain SQL finds the units below each unit of the officer's roles by that unit's id
+    (issue 23, round 8: no path among its parameters, so that it runs prepared): the units of
+    both communes, nothing else, in the queryset's order."""
+    from certification.selectors import dashboard
+
+    RoleAssignment.objects.create(user=officer, unit=other_commune, role=Role.OFFICER)
+    officer = type(officer).objects.get(pk=officer.pk)  # its roles read again
+    assess(other_area, Status.RETURNED, returned=1)
+    assess(areas[0], Status.SUBMITTED)
+
+    units = dashboard._officer_units(officer, campaign.year)
+    facts = [(u.pk, u.a_id, u.a_status, u.action_rank, u.kind_rank) for u in units]
+
+    assert {a.pk for a in areas} | {other_area.pk} <= {u.pk for u in units}
+    assert all(u.path.startswith((areas[0].parent.path, other_commune.path)) for u in units)
+    assert facts == [
+        (u.pk, u.a_id, u.a_status, u.action_rank, u.kind_rank)
+        for u in dashboard._officer_units_orm(officer, campaign.year)
+    ]

@@ -148,3 +148,18 @@ def test_last_years_figures_the_registration_the_files_and_the_result_show_as_th
             "UPDATE certification_registration SET households_registered = 120 WHERE unit_id = %s", [area.pk]
         )
     assert "120 of 120 households registered." in page(client, draft)
+
+
+def test_a_registration_shows_on_the_home_counters_at_the_next_reload(as_user, officer, draft, areas):
+    """The whole officer's section is kept (round 8): its counters are part of the key."""
+    from certification.models import Registration
+
+    client = as_user(officer)
+    response = client.get(reverse("home"))
+    before = response.content.decode().split('class="stats"')[1].split("</div>")[0]
+    unregistered = next(a for a in areas if not Registration.objects.filter(unit=a).exists())
+    Registration.objects.create(
+        campaign=draft.campaign, unit=unregistered, registered_on=draft.campaign.registration_deadline
+    )
+    after = client.get(reverse("home")).content.decode().split('class="stats"')[1].split("</div>")[0]
+    assert after != before
