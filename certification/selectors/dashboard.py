@@ -488,18 +488,15 @@ def officer_section(user: User, campaigns: list[Campaign], today: datetime.date)
     )
     rows = []
     paths: dict[str, str] = {}
-    labels: dict[str, str] = {}  # each state's label translated once per page, not once per row
     for u in listed:
         state = u.a_status or ("registered" if u.reg else "not_registered")
         label, badge = STATE_LABELS[state]
-        if state not in labels:
-            labels[state] = str(label)
         deadline = campaign.entry_deadline_for(u.kind)
         rows.append(
             UnitRow(
                 unit=u,
                 state=state,
-                label=labels[state],
+                label=str(label),
                 badge=badge,
                 assessment_id=u.a_id,
                 url=_next_step_url(u, campaign, paths),

@@ -21,7 +21,7 @@ from certification.models import Answer, Assessment, Campaign, Criterion, Regist
 from certification.scoring import engine as scoring
 from certification.scoring import results, setbased
 from certification.scoring.inputs import BITS_PER_WORD
-from tests.builders import RESULT_COLUMNS, make_campaign, make_set
+from tests.builders import RESULT_COLUMNS, make_campaign, make_set, make_unit
 from tests.certification.scoring import test_equivalence as reference
 from units.models import Unit, UnitChange
 
@@ -258,11 +258,11 @@ def _scored_both_ways(campaign: Campaign) -> tuple[list[int], list[tuple], list[
 
 
 def _assessed_unit(commune: Unit, campaign: Campaign, index: int, households: tuple | None) -> Assessment:
-    unit = Unit.objects.create(
-        code=f"{commune.code}-W{index:02d}",
-        name=f"Đơn vị {index}",
-        kind=Unit.Kind.RESIDENTIAL_AREA,
-        parent=commune,
+    unit = make_unit(
+        f"{commune.code}-W{index:02d}",
+        f"Đơn vị {index}",
+        Unit.Kind.RESIDENTIAL_AREA,
+        commune,
         household_count=10,
     )
     if households is not None:
