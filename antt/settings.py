@@ -303,6 +303,9 @@ SCORING_RESCORE_DELAY = int(os.environ.get("SCORING_RESCORE_DELAY", "2"))
 # chunk's reads grow with its units, so larger chunks only save round trips; on 2 workers a
 # province from scratch took ~10 % less than with 20. More workers may want smaller chunks.
 SCORING_CHUNK_COMMUNES = int(os.environ.get("SCORING_CHUNK_COMMUNES", "120"))
+# Celery worker processes that share a print job's chunks (docker-compose: --concurrency=2): a
+# job is cut into a multiple of this many chunks of equal size (certification.documents.printing).
+PRINT_WORKERS = int(os.environ.get("PRINT_WORKERS", "2"))
 # Redis down: these tasks (short, safe to run twice, awaited by a user) run in the web process
 # instead of being dropped (antt.broker).
 BROKER_DOWN_INLINE_TASKS = env_list(

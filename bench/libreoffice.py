@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -182,8 +183,9 @@ def writer_problem() -> str:
     return ""
 
 
-def _convert(exe: str, profile: Path, source: Path, outdir: Path) -> tuple[float, float]:
-    """(seconds, peak RSS MiB of the largest LibreOffice process) of one conversion."""
+def _convert(exe: str, profile: Path, source: Path, outdir: Path, *, nice: int = 0) -> tuple[float, float]:
+    """(seconds, peak RSS MiB of the largest LibreOffice process) of one conversion, run at
+    ``nice`` (figure 3b: the workers' niceness, ``bench.printing.WORKER_NICE``)."""
     command = [
         exe,
         f"-env:UserInstallation={profile.as_uri()}",
@@ -196,6 +198,8 @@ def _convert(exe: str, profile: Path, source: Path, outdir: Path) -> tuple[float
         str(source),
     ]
     started = time.perf_counter()
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with PeakRSS([process.pid]) as peak:
         _out, err = process.communicate(timeout=600)
@@ -204,6 +208,16 @@ def _convert(exe: str, profile: Path, source: Path, outdir: Path) -> tuple[float
     if process.returncode != 0 or not target.exists():
         raise RuntimeError(f"soffice failed ({process.returncode}): {err.decode(errors='replace')[-500:]}")
     return seconds, peak.max_process_mib
+
+
+def convert_cpu(exe: str, profile: Path, source: Path, outdir: Path, *, nice: int = 0) -> dict:
+    """One conversion: wall seconds, CPU seconds of the LibreOffice processes (user + system,
+    from the rusage of the children this process reaped: soffice and soffice.bin), peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, peak_mib = _convert(exe, profile, source, outdir, nice=nice)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak_mib}
 
 
 def _page_count(path: Path) -> int:

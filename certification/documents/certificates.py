@@ -35,10 +35,11 @@ def verify_url(code: str) -> str:
 
 def draw_qr_code(certificate: Certificate, url: str = "") -> bool:
     """Give ``certificate`` the QR code of its verification address (``qr_png``, ``qr_url``),
-    unless it already holds that very one. True when it was drawn now, i.e. it is not kept yet
-    (a certificate issued before codes were kept, or SITE_BASE_URL changed since)."""
+    unless it already holds that very one, as :func:`pdf.qr_png` draws it now. True when it was
+    drawn now, i.e. it is not kept yet (a certificate issued before codes were kept, or
+    SITE_BASE_URL changed since, or its code kept as a 1-bit PNG before issue 23, round 9)."""
     url = url or verify_url(certificate.code)
-    if certificate.qr_url == url and certificate.qr_png:
+    if certificate.qr_url == url and pdf.qr_png_is_current(certificate.qr_png):
         return False
     certificate.qr_png, certificate.qr_url = pdf.qr_png(url), url
     return True

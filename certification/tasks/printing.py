@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.db import transaction
 
 from certification.documents import printing
@@ -52,3 +53,16 @@ def finish_job_task(job_id: int) -> None:
 @shared_task(acks_late=True)
 def build_zip_task(job_id: int) -> None:
     printing.build_zip(job_id)  # a failure is recorded on the job, which stays done
+
+
+@worker_init.connect
+def warm_up_printing(sender: object = None, **kwargs: object) -> None:
+    """Load what a worker's first certificate pays for (WeasyPrint, fonts, the certificate's
+    stylesheet and template, pikepdf: ~0.55 s of CPU) once in the worker's parent, before it
+    forks its pool: the first bulk print job no longer pays it in one chunk (issue 23, round 9).
+    A worker that cannot render (fonts missing?) still starts and serves every other task; its
+    first print shows the error on the job."""
+    try:
+        printing.warm_up()
+    except Exception:  # noqa: BLE001 - a worker must start even if printing is broken
+        log.exception("certificate warm-up failed")

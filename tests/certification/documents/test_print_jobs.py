@@ -14,7 +14,42 @@ from tests.certification.documents.conftest import pdf_text, print_decision
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 2)  # 5 certificates → 3 chunks, 3 tasks
+    monkeypatch.setattr(print_jobs, "CHUNK_SIZE", 2)  # 5 certificates → 4 chunks (2 workers), 4 tasks
+
+
+@pytest.mark.parametrize(
+    ("total", "workers", "sizes"),
+    [
+        (101, 2, [51, 50]),  # cut every 50: 50/50/1, one worker rendering the last page alone
+        (149, 2, [38, 37, 37, 37]),
+        (60, 2, [30, 30]),
+        (100, 1, [50, 50]),
+        (1, 2, [1]),
+        (0, 2, []),
+    ],
+)
+def test_a_job_is_cut_into_equal_chunks_the_workers_share_evenly(total, workers, sizes):
+    bounds = print_jobs.chunk_bounds(total, size=50, workers=workers)
+    assert [end - start for start, end in bounds] == sizes
+
+
+@pytest.mark.parametrize("total", [2, 7, 50, 74, 75, 99, 250, 1003])
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_every_certificate_is_in_one_chunk_in_order_and_no_chunk_is_much_larger(total, workers):
+    bounds = print_jobs.chunk_bounds(total, size=50, workers=workers)
+    assert [i for start, end in bounds for i in range(start, end)] == list(range(total))
+    sizes = [end - start for start, end in bounds]
+    assert max(sizes) - min(sizes) <= 1 and max(sizes) <= 75
+    assert len(bounds) % min(workers, total) == 0
+
+
+@pytest.mark.django_db
+def test_the_plan_follows_the_number_of_print_workers(decision, small_chunks, settings):
+    certificates = list(print_jobs.printable(decision))
+    settings.PRINT_WORKERS = 1
+    assert [len(chunk["ids"]) for chunk in print_jobs.plan(certificates)[1]] == [2, 2, 1]
+    settings.PRINT_WORKERS = 2
+    assert [len(chunk["ids"]) for chunk in print_jobs.plan(certificates)[1]] == [2, 1, 1, 1]
 
 
 @pytest.mark.django_db

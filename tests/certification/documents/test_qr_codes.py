@@ -2,12 +2,14 @@
 coarse render (72 dpi, what a phone photo of a print resolves to), and it carries the address the
 site is really served at."""
 
+import io
 import os
 import subprocess
 import sys
 
 import pytest
 from django.db import connection
+from PIL import Image
 
 from certification.documents import pdf
 from certification.documents.certificates import (
@@ -122,6 +124,33 @@ def test_a_new_site_address_prints_codes_of_the_new_address_and_keeps_them(
     expected = [f"https://antt.congan.hatinh.gov.vn/verify/{c.code}" for c in certificates]
     assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == expected
     assert [c.qr_url for c in certificates] == expected
+
+
+def _one_bit(png: bytes) -> bytes:
+    """The same code as a 1-bit PNG, as certificates issued before issue 23, round 9 keep it."""
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("1").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_codes_kept_as_1_bit_pngs_are_redrawn_8_bit_on_the_next_print_to_the_same_address(
+    decision, clerk, tmp_path, django_capture_on_commit_callbacks
+):
+    for certificate in decision.certificates.all():
+        assert Image.open(io.BytesIO(bytes(certificate.qr_png))).mode == "L"  # as issued now
+        Certificate.objects.filter(pk=certificate.pk).update(qr_png=_one_bit(bytes(certificate.qr_png)))
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE, job.error
+    certificates = list(decision.certificates.order_by("register_number"))
+    assert _decode(pdf.read(job.pdf.name), 72, tmp_path) == [verify_url(c.code) for c in certificates]
+    for certificate in certificates:
+        assert Image.open(io.BytesIO(bytes(certificate.qr_png))).mode == "L"
+        assert (
+            _decode_png(bytes(certificate.qr_png), tmp_path)
+            == certificate.qr_url
+            == verify_url(certificate.code)
+        )
 
 
 OLD_COLUMNS = (
