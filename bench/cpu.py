@@ -7,7 +7,10 @@ benchmark database, side by side in one run:
 - ``form``: the officer reloads the assessment form of a residential area (GET);
 - ``save``: one answer saved as the page's script sends it (JSON POST ``…/save/`` with ``only``);
 - ``submit``: the officer submits a complete assessment (POST ``…/submit/``);
-- ``home``: the officer's home page.
+- ``home``: the officer's home page;
+- ``form_miss``, ``home_miss`` (issue 23, round 9): the same two pages, first view after the
+  officer saved an answer (not measured): what follows every saved answer in the deadline burst,
+  where a page or fragment kept from the previous view no longer matches.
 
 CPU of a request = this process's CPU (``time.process_time``) + the CPU of the PostgreSQL backend
 serving this connection (``/proc/<pg_backend_pid>/schedstat``, nanoseconds; ``/proc/<pid>/stat``
@@ -46,6 +49,8 @@ KINDS = {
     "save": "One saved answer (JSON POST, as the page's script)",
     "submit": "Submission (POST)",
     "home": "Officer's home page",
+    "form_miss": "Assessment form, first view after a saved answer",
+    "home_miss": "Officer's home page, first view after a saved answer",
 }
 
 
@@ -171,8 +176,9 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
     accounts = load_officers(submissions + 3, prefix="bench-cpu", from_last=True)
     reset_load_assessments([a.assessment_id for a in accounts])
     User = get_user_model()
-    # main reloads its form and its home page (its history stays as it is: the form lists it),
-    # saver saves, other (of another commune) checks the query counts, the rest submit.
+    # main reloads its form and its home page and saves one of its answers before the first view
+    # of each round (the misses), saver saves, other (of another commune) checks the query
+    # counts, the rest submit.
     main, saver, other, submitters = accounts[0], accounts[1], accounts[-1], accounts[2:-1]
     counter = QueryCounter()
     samples: dict[str, list[dict]] = {}
@@ -207,6 +213,12 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             for _ in range(3):  # warm-up: templates, translations, connection
                 c.get(url)
         version = _version(saver_client, save_url)
+        main_version = _version(client, form_url)
+        main_answers = list(
+            Answer.objects.filter(assessment_id=main.assessment_id, criterion__answer_type="boolean")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         sub_clients = []
         for account in submitters:
             c = Client(enforce_csrf_checks=True)
@@ -224,6 +236,25 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
         for i in range(rounds):
             with measured(samples, "bare", counter):
                 client.get("/__bench/bare/")
+            answer_id = main_answers[i % min(3, len(main_answers))]
+            response = client.post(  # the officer's own change: both pages show it
+                form_url + "save/",
+                {
+                    "csrfmiddlewaretoken": _csrf(client),
+                    "version": main_version,
+                    "only": answer_id,
+                    f"value-{answer_id}": "met" if i % 2 == 0 else "not_met",
+                },
+                headers={"accept": "application/json", "x-csrftoken": _csrf(client)},
+            )
+            assert response.status_code == 200, response.content[:300]
+            main_version = response.json()["version"]
+            with measured(samples, "form_miss", counter):
+                response = client.get(form_url)
+            assert response.status_code == 200, response.status_code
+            with measured(samples, "home_miss", counter):
+                response = client.get("/")
+            assert response.status_code == 200, response.status_code
             with measured(samples, "form", counter):
                 response = client.get(form_url)
             assert response.status_code == 200, response.status_code
