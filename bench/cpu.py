@@ -8,9 +8,11 @@ benchmark database, side by side in one run:
 - ``save``: one answer saved as the page's script sends it (JSON POST ``…/save/`` with ``only``);
 - ``submit``: the officer submits a complete assessment (POST ``…/submit/``);
 - ``home``: the officer's home page;
-- ``form_miss``, ``home_miss`` (issue 23, round 9): the same two pages, first view after the
+- ``form_miss``, ``home_miss`` (issue 23, round 9): the same two pages, first view after their
   officer saved an answer (not measured): what follows every saved answer in the deadline burst,
-  where a page or fragment kept from the previous view no longer matches.
+  where a page or fragment kept from the previous view no longer matches. Another officer each
+  round (viewed once before the rounds), so that no history grows from run to run: the entry
+  form lists every change.
 
 CPU of a request = this process's CPU (``time.process_time``) + the CPU of the PostgreSQL backend
 serving this connection (``/proc/<pg_backend_pid>/schedstat``, nanoseconds; ``/proc/<pid>/stat``
@@ -173,13 +175,14 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
 
     # Officers of the load test (bench.fixtures.load_officers: next year's open campaign, one draft
     # assessment of a residential area each): the first reloads and saves, the others submit.
-    accounts = load_officers(submissions + 3, prefix="bench-cpu", from_last=True)
+    accounts = load_officers(submissions + 3 + rounds, prefix="bench-cpu", from_last=True)
     reset_load_assessments([a.assessment_id for a in accounts])
     User = get_user_model()
-    # main reloads its form and its home page and saves one of its answers before the first view
-    # of each round (the misses), saver saves, other (of another commune) checks the query
-    # counts, the rest submit.
-    main, saver, other, submitters = accounts[0], accounts[1], accounts[-1], accounts[2:-1]
+    # main reloads its form and its home page (its history stays as it is: the form lists it),
+    # saver saves, other (of another commune) checks the query counts, submitters submit, each of
+    # the missers saves an answer and views both pages once.
+    main, saver, other = accounts[0], accounts[1], accounts[submissions + 2]
+    submitters, missers = accounts[2 : submissions + 2], accounts[submissions + 3 :]
     counter = QueryCounter()
     samples: dict[str, list[dict]] = {}
     variants: dict[str, dict[str, list[int]]] = {}
@@ -208,17 +211,12 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             (client, form_url),
             (client, "/"),
             (other_client, "/"),
+            (other_client, other_form),
             (saver_client, save_url),
         ):
             for _ in range(3):  # warm-up: templates, translations, connection
                 c.get(url)
         version = _version(saver_client, save_url)
-        main_version = _version(client, form_url)
-        main_answers = list(
-            Answer.objects.filter(assessment_id=main.assessment_id, criterion__answer_type="boolean")
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
         sub_clients = []
         for account in submitters:
             c = Client(enforce_csrf_checks=True)
@@ -231,30 +229,23 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             response = c.post(url + "save/", form)
             assert response.status_code == 302, response.status_code
             sub_clients.append((c, url, _version(c, url)))
+        miss_clients = []
+        for account in missers:
+            c = Client(enforce_csrf_checks=True)
+            c.force_login(User.objects.get(username=account.username))
+            url = f"/assessments/{account.assessment_id}/"
+            c.get("/")
+            answer_id = (
+                Answer.objects.filter(assessment_id=account.assessment_id, criterion__answer_type="boolean")
+                .order_by("pk")
+                .values_list("pk", flat=True)[0]
+            )
+            miss_clients.append((c, url, _version(c, url), answer_id))
 
         loadavg_start = os.getloadavg()
         for i in range(rounds):
             with measured(samples, "bare", counter):
                 client.get("/__bench/bare/")
-            answer_id = main_answers[i % min(3, len(main_answers))]
-            response = client.post(  # the officer's own change: both pages show it
-                form_url + "save/",
-                {
-                    "csrfmiddlewaretoken": _csrf(client),
-                    "version": main_version,
-                    "only": answer_id,
-                    f"value-{answer_id}": "met" if i % 2 == 0 else "not_met",
-                },
-                headers={"accept": "application/json", "x-csrftoken": _csrf(client)},
-            )
-            assert response.status_code == 200, response.content[:300]
-            main_version = response.json()["version"]
-            with measured(samples, "form_miss", counter):
-                response = client.get(form_url)
-            assert response.status_code == 200, response.status_code
-            with measured(samples, "home_miss", counter):
-                response = client.get("/")
-            assert response.status_code == 200, response.status_code
             with measured(samples, "form", counter):
                 response = client.get(form_url)
             assert response.status_code == 200, response.status_code
@@ -275,6 +266,24 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             version = response.json()["version"]
             with measured(samples, "home", counter):
                 response = client.get("/")
+            assert response.status_code == 200, response.status_code
+            c, url, v, answer_id = miss_clients[i]
+            response = c.post(  # the officer's own change: both pages show it
+                url + "save/",
+                {
+                    "csrfmiddlewaretoken": _csrf(c),
+                    "version": v,
+                    "only": answer_id,
+                    f"value-{answer_id}": "met",
+                },
+                headers={"accept": "application/json", "x-csrftoken": _csrf(c)},
+            )
+            assert response.status_code == 200, response.content[:300]
+            with measured(samples, "form_miss", counter):
+                response = c.get(url)
+            assert response.status_code == 200, response.status_code
+            with measured(samples, "home_miss", counter):
+                response = c.get("/")
             assert response.status_code == 200, response.status_code
             if i < len(sub_clients):
                 c, url, v = sub_clients[i]
