@@ -10,11 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from antt.web import fragments
+from certification.models import Registration
 from certification.services import transitions
 from tests.builders import fill, make_user
 from units.models import RoleAssignment
 
 Role = RoleAssignment.Role
+NOT_ANSWERED = re.compile(r"(\d+) of \d+ criteria not answered")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -28,6 +30,11 @@ def save_url(assessment) -> str:
 
 def without_tokens(response) -> str:
     return TOKEN.sub("", response.content.decode())
+
+
+def not_answered(response) -> int:
+    found = NOT_ANSWERED.search(response.content.decode())
+    return int(found.group(1)) if found else 0
 
 
 def first_answer(assessment):
@@ -160,3 +167,48 @@ def test_nothing_is_kept_when_pages_are_not_kept(as_user, officer, draft, settin
     client = as_user(officer)
     client.get(detail(draft))
     assert client.get(detail(draft)).templates
+
+
+# --- the commune officer's home -----------------------------------------------------------------
+
+
+def test_the_home_of_a_commune_officer_is_kept_and_shows_a_colleagues_answer(
+    as_user, officer, second_officer, draft
+):
+    """The number of criteria not answered on the officer's row changes when another officer of
+    the commune answers one (the answers are stamped through their assessment's version)."""
+    Registration.objects.create(
+        campaign=draft.campaign, unit=draft.unit, registered_on=draft.campaign.registration_deadline
+    )
+    client = as_user(officer)
+    first = client.get(reverse("home"))
+    assert not_answered(first) > 0
+    assert first.templates and not client.get(reverse("home")).templates
+    answer = first_answer(draft)
+    saved = logged_in(second_officer).post(
+        save_url(draft), {"version": draft.version, f"value-{answer.pk}": "met"}
+    )
+    assert saved.status_code == 302
+    assert not_answered(client.get(reverse("home"))) == not_answered(first) - 1
+
+
+def test_a_submission_by_another_officer_shows_on_the_kept_home(as_user, officer, second_officer, draft):
+    client = as_user(officer)
+    before = without_tokens(client.get(reverse("home")))
+    transitions.submit_assessment(assessment=fill(draft, second_officer), by=second_officer)
+    assert without_tokens(client.get(reverse("home"))) != before
+
+
+def test_the_home_is_not_kept_for_an_officer_with_another_role(as_user, officer, commune, draft):
+    RoleAssignment.objects.create(user=officer, unit=commune, role=Role.APPRAISER)
+    client = as_user(officer)
+    client.get(reverse("home"))
+    assert client.get(reverse("home")).templates
+
+
+def test_each_officer_gets_the_home_of_their_own_commune(as_user, officer, colleague, draft, area):
+    assert area.name in as_user(officer).get(reverse("home")).content.decode()
+    page = logged_in(colleague).get(reverse("home"))
+    assert page.templates
+    assert f"?unit={area.pk}&" not in page.content.decode()
+    assert reverse("certification:assessment-detail", args=[draft.pk]) not in page.content.decode()
