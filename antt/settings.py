@@ -414,6 +414,10 @@ SIGNATURE_SIGNER_IMAGE = os.environ.get("SIGNATURE_SIGNER_IMAGE", "")
 # Largest signed PDF accepted (the clerk's upload and the public check).
 SIGNED_PDF_MAX_BYTES = int(os.environ.get("SIGNED_PDF_MAX_BYTES", str(20 * 1024 * 1024)))
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# How long the entry form and the officer's home stay kept whole (antt/web/fragments.py, issue 23,
+# round 9): a kept page is never stale (its key changes with any of its rows), the time only
+# bounds the memory of pages nobody opens again. 0: render every request.
+PAGES_KEPT_SECONDS = int(os.environ.get("PAGES_KEPT_SECONDS", "3600"))
 
 
 def _cache(without: str, location: str = "", **options: str) -> dict[str, str]:

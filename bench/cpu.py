@@ -7,7 +7,12 @@ benchmark database, side by side in one run:
 - ``form``: the officer reloads the assessment form of a residential area (GET);
 - ``save``: one answer saved as the page's script sends it (JSON POST ``…/save/`` with ``only``);
 - ``submit``: the officer submits a complete assessment (POST ``…/submit/``);
-- ``home``: the officer's home page.
+- ``home``: the officer's home page;
+- ``form_miss``, ``home_miss`` (issue 23, round 9): the same two pages, first view after their
+  officer saved an answer (not measured): what follows every saved answer in the deadline burst,
+  where a page or fragment kept from the previous view no longer matches. Another officer each
+  round (viewed once before the rounds), so that no history grows from run to run: the entry
+  form lists every change.
 
 CPU of a request = this process's CPU (``time.process_time``) + the CPU of the PostgreSQL backend
 serving this connection (``/proc/<pg_backend_pid>/schedstat``, nanoseconds; ``/proc/<pid>/stat``
@@ -46,6 +51,8 @@ KINDS = {
     "save": "One saved answer (JSON POST, as the page's script)",
     "submit": "Submission (POST)",
     "home": "Officer's home page",
+    "form_miss": "Assessment form, first view after a saved answer",
+    "home_miss": "Officer's home page, first view after a saved answer",
 }
 
 
@@ -143,7 +150,9 @@ def _summary(rows: list[dict]) -> dict:
 def _caches() -> dict:
     """The caches as production has them (``CACHE_URL``: Redis, which the identity cache of
     sessions, users and roles needs): bench/run leaves ``CACHE_URL`` unset, so the Redis it started
-    for Celery (another database number) stands in for it."""
+    for Celery (another database number) stands in for it, for both caches as with ``CACHE_URL``
+    (round 9: the default one too; in memory it holds 300 entries, fewer than the pages and
+    fragments kept by the officers of a run, and culled a third of them at random moments)."""
     from django.conf import settings
 
     from antt.database.cache import RedisCache
@@ -152,11 +161,12 @@ def _caches() -> dict:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if caches["identity"]["BACKEND"].endswith("DummyCache") and broker.startswith("redis://"):
         url = broker.rsplit("/", 1)[0] + "/3"
-        caches["identity"] = {
-            **caches["identity"],
-            "BACKEND": f"{RedisCache.__module__}.{RedisCache.__qualname__}",  # settings' with CACHE_URL
-            "LOCATION": url,
-        }
+        for name in ("default", "identity"):
+            caches[name] = {
+                **caches[name],
+                "BACKEND": f"{RedisCache.__module__}.{RedisCache.__qualname__}",  # settings' with CACHE_URL
+                "LOCATION": url,
+            }
     return caches
 
 
@@ -168,12 +178,14 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
 
     # Officers of the load test (bench.fixtures.load_officers: next year's open campaign, one draft
     # assessment of a residential area each): the first reloads and saves, the others submit.
-    accounts = load_officers(submissions + 3, prefix="bench-cpu", from_last=True)
+    accounts = load_officers(submissions + 3 + rounds, prefix="bench-cpu", from_last=True)
     reset_load_assessments([a.assessment_id for a in accounts])
     User = get_user_model()
     # main reloads its form and its home page (its history stays as it is: the form lists it),
-    # saver saves, other (of another commune) checks the query counts, the rest submit.
-    main, saver, other, submitters = accounts[0], accounts[1], accounts[-1], accounts[2:-1]
+    # saver saves, other (of another commune) checks the query counts, submitters submit, each of
+    # the missers saves an answer and views both pages once.
+    main, saver, other = accounts[0], accounts[1], accounts[submissions + 2]
+    submitters, missers = accounts[2 : submissions + 2], accounts[submissions + 3 :]
     counter = QueryCounter()
     samples: dict[str, list[dict]] = {}
     variants: dict[str, dict[str, list[int]]] = {}
@@ -183,6 +195,9 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
         override_settings(ROOT_URLCONF="bench.cpu_urls", CACHES=caches),
         connection.execute_wrapper(counter),
     ):
+        from django.core.cache import cache
+
+        cache.clear()  # nothing kept by an earlier run (the same Redis database)
         client = Client(enforce_csrf_checks=True)
         client.force_login(User.objects.get(username=main.username))
         form_url = f"/assessments/{main.assessment_id}/"
@@ -202,6 +217,7 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             (client, form_url),
             (client, "/"),
             (other_client, "/"),
+            (other_client, other_form),
             (saver_client, save_url),
         ):
             for _ in range(3):  # warm-up: templates, translations, connection
@@ -219,6 +235,18 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             response = c.post(url + "save/", form)
             assert response.status_code == 302, response.status_code
             sub_clients.append((c, url, _version(c, url)))
+        miss_clients = []
+        for account in missers:
+            c = Client(enforce_csrf_checks=True)
+            c.force_login(User.objects.get(username=account.username))
+            url = f"/assessments/{account.assessment_id}/"
+            c.get("/")
+            answer_id = (
+                Answer.objects.filter(assessment_id=account.assessment_id, criterion__answer_type="boolean")
+                .order_by("pk")
+                .values_list("pk", flat=True)[0]
+            )
+            miss_clients.append((c, url, _version(c, url), answer_id))
 
         loadavg_start = os.getloadavg()
         for i in range(rounds):
@@ -244,6 +272,24 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             version = response.json()["version"]
             with measured(samples, "home", counter):
                 response = client.get("/")
+            assert response.status_code == 200, response.status_code
+            c, url, v, answer_id = miss_clients[i]
+            response = c.post(  # the officer's own change: both pages show it
+                url + "save/",
+                {
+                    "csrfmiddlewaretoken": _csrf(c),
+                    "version": v,
+                    "only": answer_id,
+                    f"value-{answer_id}": "met",
+                },
+                headers={"accept": "application/json", "x-csrftoken": _csrf(c)},
+            )
+            assert response.status_code == 200, response.content[:300]
+            with measured(samples, "form_miss", counter):
+                response = c.get(url)
+            assert response.status_code == 200, response.status_code
+            with measured(samples, "home_miss", counter):
+                response = c.get("/")
             assert response.status_code == 200, response.status_code
             if i < len(sub_clients):
                 c, url, v = sub_clients[i]
@@ -286,6 +332,7 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
         "loadavg_end": [round(x, 2) for x in loadavg_end],
         "rounds": rounds,
         "identity_cache": caches["identity"]["BACKEND"].rsplit(".", 1)[1],
+        "default_cache": caches["default"]["BACKEND"].rsplit(".", 1)[1],
         "aim": {"ratio": AIM_RATIO, "cpu_ms": AIM_MS},
         "before": _before(),
     }

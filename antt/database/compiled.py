@@ -258,3 +258,13 @@ class _RawReader:
                 setattr(obj, column, row[pos])
             found.append(obj)
         return found
+
+
+def prepared_value(sql: str, params: Any, *, using: str = "default") -> Any:
+    """The first column of the first row of plain SQL (None without a row), run as a prepared
+    statement of the connection under ``_cursor``'s conditions (issue 23, round 9: the keys of
+    kept pages, read at every reload)."""
+    with _cursor(using) as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -3,6 +3,7 @@ enforce and the pages ask to show their buttons), what still blocks submission, 
 other writers changed since a version, and last year's assessment."""
 
 import datetime
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from antt.database.compiled import Compiled
+from antt.database.compiled import Compiled, prepared_value
 from antt.text import person_name
 from antt.web.fragments import fragment_key
 from certification import extensions
@@ -27,14 +28,17 @@ from certification.models import (
     Answer,
     Assessment,
     AuditEvent,
+    Campaign,
     Certificate,
     CriteriaSet,
     Criterion,
     Decision,
     Evidence,
     Registration,
+    Result,
     ScoreItem,
 )
+from certification.scoring.fingerprint import rows_stamp
 from certification.selectors.criteria import (
     answerable_criteria,
     criteria_tree,
@@ -460,6 +464,89 @@ def criteria_block_key(assessment: Assessment, rows: list[dict[str, Any]]) -> st
         assessment.status,
         assessment.criteria_set_id,
         [(r["key"], r["editable"], [e.pk for e in r["evidence"]], r["panel"]) for r in rows if r["answer"]],
+    )
+
+
+@functools.cache
+def _page_key_sql() -> str:
+    """The stamps (``rows_stamp``: count and hash of id, xmin, cmin) of every row the entry form
+    shows, in one statement: the assessment with its unit, campaign, set and decision, its
+    answers, files, registration, last year's assessment, timeline and the actors in it, result
+    (the reasons), certificates and the decisions that revoked them; the user and their roles
+    (the header, the menu, the buttons)."""
+    table = {
+        m: m._meta.db_table
+        for m in (Assessment, Answer, Campaign, CriteriaSet, Decision, Evidence, Registration, Result)
+    }
+    events, certificates = AuditEvent._meta.db_table, Certificate._meta.db_table
+    stamps = [
+        rows_stamp(table[Assessment], "t.id = a.id"),
+        rows_stamp(Unit._meta.db_table, "t.id = a.unit_id"),
+        rows_stamp(table[Campaign], "t.id = a.campaign_id"),
+        rows_stamp(table[CriteriaSet], "t.id = a.criteria_set_id"),
+        rows_stamp(table[Decision], "t.id = a.decision_id"),
+        rows_stamp(table[Answer], "t.assessment_id = a.id"),
+        rows_stamp(table[Evidence], "t.assessment_id = a.id"),
+        rows_stamp(table[Registration], "t.campaign_id = a.campaign_id AND t.unit_id = a.unit_id"),
+        rows_stamp(
+            table[Assessment],
+            f"t.unit_id = a.unit_id AND t.campaign_id IN"
+            f" (SELECT p.id FROM {table[Campaign]} p WHERE p.year = c.year - 1)",
+        ),
+        rows_stamp(events, "t.assessment_id = a.id"),
+        rows_stamp(
+            User._meta.db_table, f"t.id IN (SELECT e.actor_id FROM {events} e WHERE e.assessment_id = a.id)"
+        ),
+        rows_stamp(table[Result], "t.campaign_id = a.campaign_id AND t.unit_id = a.unit_id"),
+        rows_stamp(certificates, "t.assessment_id = a.id"),
+        rows_stamp(
+            table[Decision],
+            f"t.id IN (SELECT x.revoking_decision_id FROM {certificates} x WHERE x.assessment_id = a.id)",
+        ),
+        rows_stamp(User._meta.db_table, "t.id = %(user)s"),
+        rows_stamp(RoleAssignment._meta.db_table, "t.user_id = %(user)s"),
+    ]
+    return (
+        f"SELECT concat_ws('|', {', '.join(stamps)}) FROM {table[Assessment]} a"
+        f" JOIN {table[Campaign]} c ON c.id = a.campaign_id WHERE a.id = %(assessment)s"
+    )
+
+
+def page_key(assessment: Assessment, user: User) -> str:
+    """The key of the entry form as ``user`` sees it (``antt.web.fragments.kept_page``, issue 23,
+    round 9): the stamps of its rows, read in one prepared statement, with the day (the entry
+    period, the days left). Not for a unit whose criteria show other apps' panels: their rows
+    are not in it (``keeps_page``)."""
+    stamps = prepared_value(_page_key_sql(), {"assessment": assessment.pk, "user": user.pk})
+    return fragment_key("entry-form", assessment.pk, user.pk, timezone.localdate(), stamps)
+
+
+def keeps_page(assessment: Assessment) -> bool:
+    """Whether the entry form may be kept whole: a residential area's, whose criteria show no
+    other app's panel (the movement register's panels are for communes and institutions: their
+    rows are not in ``page_key``)."""
+    return assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA
+
+
+_ANSWER_FIELDS = [f.attname for f in Answer._meta.concrete_fields]
+
+
+def criterion_row_key(row: dict[str, Any]) -> str:
+    """The cache key of one rendered row of the entry form (``antt_ui.criteria_rows``, issue 23,
+    round 9): the criterion of its published set, the answer's every field, whether it is
+    editable, its files and points, the other apps' panel. After one saved answer, the first view
+    renders that row only (the whole block took ~5 ms of CPU, a third of that view)."""
+    answer, criterion = row["answer"], row["criterion"]
+    return fragment_key(
+        "criterion-row",
+        criterion.criteria_set_id,
+        criterion.pk,
+        row["depth"],
+        row["editable"],
+        row["max_points"],
+        [(e.pk, e.original_name) for e in row["evidence"]],
+        row["panel"],
+        [getattr(answer, name) for name in _ANSWER_FIELDS] if answer else None,
     )
 
 

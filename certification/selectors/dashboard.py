@@ -10,6 +10,7 @@ Every number comes from aggregate queries: the number of queries does not grow w
 """
 
 import datetime
+import functools
 import hashlib
 import math
 from collections import defaultdict
@@ -41,7 +42,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from antt.database.compiled import Compiled, raw_instances
+from antt.database.compiled import Compiled, prepared_value, raw_instances
 from antt.database.replica import report_reads
 from antt.text import sort_key
 from antt.web import charts
@@ -59,6 +60,7 @@ from certification.models import (
 )
 from certification.models.criteria import UnitKind
 from certification.scoring.engine import DEFAULT_THRESHOLD
+from certification.scoring.fingerprint import rows_stamp
 from certification.selectors.criteria import answerable_criteria
 from certification.selectors.reasons import Reasons, for_assessments, xa4_of_commune, xa4_of_communes
 from units.access import home_units, is_global, scope_filter, scope_paths, scope_queryset, user_roles
@@ -891,6 +893,64 @@ def overview_section(user: User, campaigns: list[Campaign]) -> dict[str, Any]:
 
 
 # --- entry point ---------------------------------------------------------------------------
+
+
+def keeps_home(user: User) -> bool:
+    """Whether the home page may be kept whole (issue 23, round 9: ``antt.web.fragments.kept_page``):
+    for a user whose only role is commune officer, the page of the deadline burst; the other
+    roles' sections read rows ``home_key`` does not stamp (queues, the leaders' aggregates)."""
+    return (
+        not is_global(user)
+        and user_roles(user) == {Role.OFFICER.value}
+        and all(u.kind == Kind.COMMUNE for u in home_units(user, [Role.OFFICER]))
+    )
+
+
+@functools.cache
+def _home_key_sql(roots: int) -> str:
+    """The stamps (``rows_stamp``: count and hash of id, xmin, cmin) of every row a commune
+    officer's home shows, in one statement: the units of the communes (``_SCOPE_JOIN``'s range on
+    ``path``), their assessments and files, registrations and results (the forecasts, the
+    reasons, XA-4), the campaigns with their sets (deadlines, the 70 % rule) and the criteria of
+    draft sets; the user and their roles (the header, the menu). Not the answers (the counts of
+    the rows): only the services write them, each bumping the assessment's version
+    (``services.rules.bump_version``), so the assessment's stamp changes with them; stamping the
+    1,100 answers of a commune of 50 units was half of the statement's time."""
+    units, assessments = Unit._meta.db_table, Assessment._meta.db_table
+    # The roots one by one (as ``_SCOPE_JOIN``), not ``= ANY(array)``: PostgreSQL keeps a generic
+    # plan of this statement then, and planned it anew at each call with the array (~1 ms).
+    in_roots = ", ".join(f"%(root{i})s" for i in range(roots)) or "NULL"
+    sets, links = CriteriaSet._meta.db_table, Campaign.criteria_sets.through._meta.db_table
+    stamps = [
+        rows_stamp(units, "t.id IN (SELECT id FROM s)"),
+        rows_stamp(assessments, "t.id IN (SELECT id FROM a)"),
+        rows_stamp(Evidence._meta.db_table, "t.assessment_id IN (SELECT id FROM a)"),
+        rows_stamp(Registration._meta.db_table, "t.unit_id IN (SELECT id FROM s)"),
+        rows_stamp(Result._meta.db_table, "t.unit_id IN (SELECT id FROM s)"),
+        rows_stamp(Campaign._meta.db_table),
+        rows_stamp(links),
+        rows_stamp(sets),
+        rows_stamp(
+            Criterion._meta.db_table,
+            f"t.criteria_set_id IN (SELECT d.id FROM {sets} d WHERE d.status = '{CriteriaSet.Status.DRAFT}')",
+        ),
+        rows_stamp(User._meta.db_table, "t.id = %(user)s"),
+        rows_stamp(RoleAssignment._meta.db_table, "t.user_id = %(user)s"),
+    ]
+    return f"""WITH s AS (
+    SELECT u.id FROM {units} u JOIN {units} p ON p.id IN ({in_roots}) AND u.path ~>=~ p.path
+        AND u.path ~<~ (p.path || chr(1114111)) AND starts_with(u.path, p.path)
+), a AS (SELECT x.id FROM {assessments} x WHERE x.unit_id IN (SELECT id FROM s))
+SELECT concat_ws('|', {", ".join(stamps)})"""
+
+
+def home_key(user: User) -> str:
+    """The key of the home page of ``user`` (``keeps_home``): the stamps of its rows, read in one
+    prepared statement, with the day (days left, deadlines passed)."""
+    roots = sorted(u.pk for u in home_units(user, [Role.OFFICER]))
+    params = {f"root{i}": pk for i, pk in enumerate(roots)}
+    stamps = prepared_value(_home_key_sql(len(roots)), {**params, "user": user.pk})
+    return fragment_key("home", user.pk, timezone.localdate(), stamps)
 
 
 def home_context(user: User) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.template.loader import get_template
+from django.core.cache import cache
+from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape, format_html
@@ -222,3 +223,30 @@ def answer_radios(row: dict, not_assessed: str) -> SafeString:
             f'{"" if answer.value else " checked"}><label for="v-{key}-none">{escape(not_assessed)}</label>'
         )
     return mark_safe("\n            ".join(parts))  # noqa: S308 - built from escaped parts above
+
+
+ROWS_TEMPLATE = "certification/assessments/_criteria_rows.html"
+ROW_SEPARATOR = "\x00"  # in no rendered row (PostgreSQL's text holds no NUL)
+ROWS_KEPT_SECONDS = 3600  # as the block of rows (detail.html)
+
+
+@register.simple_tag
+def criteria_rows(rows: list[dict], assessment_id: int) -> SafeString:
+    """The entry form's criteria rows, each kept under ``criterion_row_key`` (issue 23, round 9),
+    all of an assessment's in one cache entry (one read, and one entry rather than fifty in a
+    per-process cache that holds 300): the rows not kept are rendered in one pass of
+    ``ROWS_TEMPLATE``, which puts ``ROW_SEPARATOR`` before each, and the entry is replaced by the
+    rows shown now."""
+    from antt.web.fragments import fragment_key
+    from certification.selectors.assessments import criterion_row_key
+
+    entry = fragment_key("criteria-rows", assessment_id)
+    keys = [criterion_row_key(row) for row in rows]
+    kept = cache.get(entry) or {}
+    missing = [i for i, key in enumerate(keys) if key not in kept]
+    if missing:
+        html = render_to_string(ROWS_TEMPLATE, {"rows": [rows[i] for i in missing], "sep": ROW_SEPARATOR})
+        kept.update(zip((keys[i] for i in missing), html.split(ROW_SEPARATOR)[1:], strict=True))
+        kept = {key: kept[key] for key in keys}
+        cache.set(entry, kept, ROWS_KEPT_SECONDS)
+    return mark_safe("".join(kept[key] for key in keys))  # noqa: S308 - rendered by the template

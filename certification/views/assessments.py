@@ -21,6 +21,7 @@ from antt.text import sort_key
 from antt.web.actions import attempt
 from antt.web.downloads import stored_file_response
 from antt.web.exports import xlsx_response
+from antt.web.fragments import kept_page, pages_are_kept
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification.errors import ConflictError
 from certification.exchange import assessment_excel as excel
@@ -152,7 +153,17 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = _assessment(request, pk)  # whose page it is: checked before any kept page
+    if pages_are_kept(request) and assessments.keeps_page(assessment):
+        # Kept whole (issue 23, round 9): a reload reads the key and the cache, nothing else.
+        key = assessments.page_key(assessment, request.user)
+        return kept_page(
+            request, TEMPLATES + "detail.html", key, lambda: _detail_context(request, assessment)
+        )
+    return render(request, TEMPLATES + "detail.html", _detail_context(request, assessment))
+
+
+def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
     perms = assessments.permissions(request.user, assessment)
     evidence = assessments.evidence_by_criterion(assessment)
     rows = assessments.entry_rows(assessment, can_edit=perms["can_edit"], evidence=evidence)
@@ -206,7 +217,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if UPLOAD_TAG in m.tags.split() and m.level == messages.ERROR
         ],
     }
-    return render(request, TEMPLATES + "detail.html", context)
+    return context
 
 
 # The entry form's inputs of an answer: ``<prefix>-<answer id>`` → the service's field.

@@ -8,12 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from certification.selectors.dashboard import home_context
+from antt.web.fragments import kept_page, pages_are_kept
+from certification.selectors.dashboard import home_context, home_key, keeps_home
 from certification.selectors.notifications import notifications_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if pages_are_kept(request) and keeps_home(request.user):
+        # A commune officer's home kept whole (issue 23, round 9): a reload reads the key only.
+        return kept_page(request, "home.html", home_key(request.user), lambda: home_context(request.user))
     return render(request, "home.html", home_context(request.user))
 
 
