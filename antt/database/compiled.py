@@ -291,7 +291,8 @@ class KeptUpdate[M: Model]:
     """``Model.objects.filter(pk=pk).update(**values)`` compiled once per database and set of
     field names (a field's name or its ``attname``: ``decision_id`` for the decision). ``also``:
     a row of another model updated by the same statement, as a data-modifying ``WITH`` (the
-    version of an assessment bumped with its answer: one statement, not two). Returns how many
+    version of an assessment bumped with its answer: one statement, not two; two statements on a
+    database without them, SQLite). Returns how many
     rows of ``model`` were updated. No signals, no ``auto_now`` (see the module's docstring)."""
 
     def __init__(self, model: type[M]) -> None:
@@ -312,6 +313,9 @@ class KeptUpdate[M: Model]:
             other, other_pk, other_values = also
             if router.db_for_write(other.model) != using:
                 raise ValueError("KeptUpdate: both rows in one database")
+            if connections[using].vendor != "postgresql":  # no UPDATE inside WITH (SQLite)
+                other(other_pk, other_values)
+                return self(pk, values)
             key += (other.model, tuple(other_values))
         kept = self._kept.get(key)
         if kept is None:
@@ -335,7 +339,7 @@ class KeptUpdate[M: Model]:
         self, using: str, names: tuple[str, ...], offset: int, which: int
     ) -> tuple[str, list[tuple[int | None, int | None]], list["Field[Any, Any]"]]:
         opts = self.model._meta
-        fields: list["Field[Any, Any]"] = []
+        fields: list[Field[Any, Any]] = []
         for name in names:
             field = opts.get_field(name)
             if not isinstance(field, Field) or not field.concrete or field.primary_key:
@@ -384,7 +388,7 @@ class KeptInsert[M: Model]:
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self._kept: dict[str, tuple[str, list["Field[Any, Any]"]] | None] = {}
+        self._kept: dict[str, tuple[str, list[Field[Any, Any]]] | None] = {}
 
     def __call__(self, objs: Sequence[M]) -> None:
         if not objs:
