@@ -603,8 +603,11 @@ def test_saving_every_answer_at_once_costs_as_many_queries_as_saving_two(as_user
     every = save(answers, "met")
     assert len(answers) >= 5
     assert every == two  # one UPDATE for the answers, one INSERT for their audit events
-    # One answer (the inline save): its UPDATE writes the assessment's new version too (round 9).
-    assert one == two - 1
+    # One answer (the inline save): its UPDATE writes the assessment's new version too (round 9;
+    # PostgreSQL: SQLite has no UPDATE inside WITH).
+    from django.db import connection
+
+    assert one == (two - 1 if connection.vendor == "postgresql" else two)
     assert list(draft.answers.values_list("value", flat=True).distinct()) == ["met"]
 
 
