@@ -283,3 +283,36 @@ def test_a_kept_insert_stores_what_bulk_create_stores_in_one_statement_for_any_n
     before = prepared()
     insert(events(5, 30))
     assert before >= 1 and prepared() == before
+
+
+def test_the_kept_writes_write_the_same_with_prepared_statements_turned_off():
+    """DATABASE_PREPARED_STATEMENTS=0 (psycopg's threshold None): Django's own cursor, which binds
+    on the client; the same rows written."""
+    from django.utils import timezone
+
+    from certification.models import AuditEvent
+
+    province = make_province()
+    commune = make_commune(province)
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        write = KeptUpdate(Unit)
+        assert write(commune.pk, {"note": "xã"}, also=(write, province.pk, {"household_count": None})) == 1
+        at = timezone.now()
+        events = [
+            AuditEvent(
+                at=at, action="test", object_type="x", object_id=str(i), object_repr="Tổ", hash=f"{i:064d}"
+            )
+            for i in range(2)
+        ]
+        KeptInsert(AuditEvent)(events)
+    finally:
+        raw.prepare_threshold = threshold
+    assert (
+        Unit.objects.get(pk=commune.pk).note == "xã"
+        and Unit.objects.get(pk=province.pk).household_count is None
+    )
+    assert list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).values_list("hash", flat=True)) == [
+        e.hash for e in events
+    ]
