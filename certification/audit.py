@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from antt.database.compiled import Compiled
+from antt.database.compiled import Compiled, KeptInsert
 from certification.models import AuditEvent
 
 
@@ -229,6 +229,10 @@ def snapshot(obj, fields: "list[str] | None" = None) -> dict[str, str]:
 
 # The chain's tail, compiled once per process (issue 23, round 6: every write reads it).
 _LAST = Compiled(lambda: AuditEvent.objects.only("hash").order_by("-id")[:1])
+# The events' INSERT, one prepared statement for any number of events (issue 23, round 9: the
+# ORM's save() or bulk_create() built and compiled it at every write, ~0.5 ms). No post_save:
+# nothing listens to AuditEvent.
+_INSERT = KeptInsert(AuditEvent)
 
 
 @transaction.atomic(savepoint=False)  # inside the caller's transaction: no SAVEPOINT round trips
@@ -246,10 +250,7 @@ def _append(events: list[AuditEvent]) -> None:
     for event in events:
         event.at, event.prev_hash = at, prev
         event.hash = prev = _digest(event)
-    if len(events) == 1:
-        events[0].save()
-    else:
-        AuditEvent.objects.bulk_create(events)
+    _INSERT(events)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from antt.database.compiled import Compiled
+from antt.database.compiled import Compiled, KeptInsert, KeptUpdate
 from tests.builders import make_areas, make_commune, make_province
 from units.models import Unit
 
@@ -192,3 +192,127 @@ def test_the_kept_sql_is_prepared_once_per_connection_unless_turned_off():
         assert prepared() == before + 1
     finally:
         raw.prepare_threshold = threshold
+
+
+def test_a_kept_update_writes_what_the_querysets_update_writes_and_counts_the_rows():
+    """KeptUpdate (round 9): the values converted by their fields (a date, an empty value, a foreign
+    key by its attname); a row that does not exist is 0 rows, as ``update()`` says."""
+    import datetime
+
+    province = make_province()
+    communes = [make_commune(province, "18823"), make_commune(province, "18832")]
+    write = KeptUpdate(Unit)
+    assert write(communes[0].pk, {"name": "Xã Mới", "valid_to": datetime.date(2025, 6, 30)}) == 1
+    assert write(communes[1].pk, {"name": "Xã Khác", "valid_to": None, "parent_id": communes[0].pk}) == 1
+    assert write(10**9, {"name": "Không có"}) == 0
+    found = {
+        u.pk: (u.name, u.valid_to, u.parent_id) for u in Unit.objects.filter(pk__in=[c.pk for c in communes])
+    }
+    assert found == {
+        communes[0].pk: ("Xã Mới", datetime.date(2025, 6, 30), province.pk),
+        communes[1].pk: ("Xã Khác", None, communes[0].pk),
+    }
+    with pytest.raises(ValueError, match="not a column"):
+        write(communes[0].pk, {"children": []})
+
+
+def test_a_kept_update_with_another_row_writes_both_in_one_statement():
+    province = make_province()
+    commune = make_commune(province)
+    write = KeptUpdate(Unit)
+    write(commune.pk, {"note": "trước"}, also=(write, province.pk, {"note": "trước", "household_count": 1}))
+    with CaptureQueriesContext(connection) as queries:
+        updated = write(
+            commune.pk, {"note": "sau"}, also=(write, province.pk, {"note": "tỉnh", "household_count": 7})
+        )
+    assert updated == 1 and len(queries) == 1
+    assert Unit.objects.get(pk=commune.pk).note == "sau"
+    assert (Unit.objects.get(pk=province.pk).note, Unit.objects.get(pk=province.pk).household_count) == (
+        "tỉnh",
+        7,
+    )
+
+
+def test_a_kept_insert_stores_what_bulk_create_stores_in_one_statement_for_any_number_of_rows():
+    """KeptInsert (round 9): the instances get their ids; one prepared statement, whatever the
+    number of rows."""
+    from django.utils import timezone
+
+    from certification.models import AuditEvent
+
+    def events(n: int, start: int) -> list[AuditEvent]:
+        at = timezone.now()
+        return [
+            AuditEvent(
+                at=at,
+                action="test",
+                object_type="x",
+                object_id=str(i),
+                object_repr=f"Tổ {i}",
+                field="",
+                old="",
+                new="mới",
+                prev_hash="0" * 64,
+                hash=f"{start + i:064d}",
+            )
+            for i in range(n)
+        ]
+
+    insert = KeptInsert(AuditEvent)
+    one, three = events(1, 0), events(3, 10)
+    with CaptureQueriesContext(connection) as queries:
+        insert(one)
+        insert(three)
+    assert len(queries) == 2
+    ids = [e.pk for e in one + three]
+    assert None not in ids and len(set(ids)) == 4
+    stored = {
+        e.pk: (e.at, e.actor_id, e.object_repr, e.new, e.hash) for e in AuditEvent.objects.filter(pk__in=ids)
+    }
+    assert stored == {e.pk: (e.at, None, e.object_repr, "mới", e.hash) for e in one + three}
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ['INSERT INTO "certification_auditevent"%'],
+            )
+            return cursor.fetchone()[0]
+
+    insert(events(2, 20))  # queries not logged: prepared
+    before = prepared()
+    insert(events(5, 30))
+    assert before >= 1 and prepared() == before
+
+
+def test_the_kept_writes_write_the_same_with_prepared_statements_turned_off():
+    """DATABASE_PREPARED_STATEMENTS=0 (psycopg's threshold None): Django's own cursor, which binds
+    on the client; the same rows written."""
+    from django.utils import timezone
+
+    from certification.models import AuditEvent
+
+    province = make_province()
+    commune = make_commune(province)
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        write = KeptUpdate(Unit)
+        assert write(commune.pk, {"note": "xã"}, also=(write, province.pk, {"household_count": None})) == 1
+        at = timezone.now()
+        events = [
+            AuditEvent(
+                at=at, action="test", object_type="x", object_id=str(i), object_repr="Tổ", hash=f"{i:064d}"
+            )
+            for i in range(2)
+        ]
+        KeptInsert(AuditEvent)(events)
+    finally:
+        raw.prepare_threshold = threshold
+    assert (
+        Unit.objects.get(pk=commune.pk).note == "xã"
+        and Unit.objects.get(pk=province.pk).household_count is None
+    )
+    assert list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).values_list("hash", flat=True)) == [
+        e.hash for e in events
+    ]

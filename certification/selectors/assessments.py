@@ -151,7 +151,7 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
 
 _ANSWER_VALUES = Compiled(
     lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id).only(
-        "id", "criterion_id", "value"
+        "id", "criterion_id", "value", "is_returned"
     )
 )
 
@@ -161,8 +161,9 @@ def missing_for_submission(assessment: Assessment, answers: Iterable[Answer] | N
     ``answers``: the assessment's answers with their criterion, when the caller has them."""
     problems = []
     entered = {c.pk for c in answerable_criteria(assessment.criteria_set)}
-    # (criterion, answer id, value): without ``answers``, only these three are read, in a query
-    # compiled once (issue 23, round 7: no other column loaded), and the criteria come from the
+    # (criterion, answer id, value): without ``answers``, only these (and ``is_returned``, for the
+    # submission's ``answer_states``) are read, in a query compiled once (issue 23, round 7: no
+    # other column loaded), and the criteria come from the
     # set's tree (kept for a published set); an answer of a criterion outside the tree is left out.
     rows: list[tuple[Criterion, int, str | None]]
     if answers is None:
@@ -369,12 +370,46 @@ def assessment_by_id(pk: int) -> Assessment | None:
 _ANSWERS = Compiled(lambda assessment_id: Answer.objects.filter(assessment_id=assessment_id))
 
 
-def answers_of(assessment: Assessment) -> list[Answer]:
+# A few of them by id (at most seven: the assessment's id is the eighth argument).
+_SOME_ANSWERS = Compiled(
+    lambda assessment_id, *ids: Answer.objects.filter(assessment_id=assessment_id, pk__in=ids)
+)
+SOME_ANSWERS_MAX = 7
+
+
+def answer_states(assessment: Assessment) -> list[Answer]:
+    """The assessment's answers with only their criterion, value and ``is_returned`` read (the
+    other columns deferred), each with its criterion from the set's tree: what a submission
+    checks and writes, in a query kept once per process (issue 23, round 9: the other nine
+    columns of 15-40 rows were read and converted for nothing)."""
+    criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
+    answers = _ANSWER_VALUES(assessment.pk)
+    for answer in answers:
+        criterion = criteria.get(answer.criterion_id)
+        if criterion is not None:  # else read when asked for, as the ORM would
+            answer.criterion = criterion
+    return answers
+
+
+def answers_of(assessment: Assessment, ids: Iterable[int] | None = None) -> list[Answer]:
     """The assessment's answers, unordered, in one query compiled once per process, each with its
     criterion from the set's tree (kept for a published set: issue 23, round 6). The criteria are
-    shared: callers must not change them."""
+    shared: callers must not change them. ``ids``: only those of them (ids of other assessments'
+    answers, or out of the column's range, are not found), in a query kept for up to
+    ``SOME_ANSWERS_MAX`` ids: the inline save reads its one answer, not the 15-40 rows of the
+    form (issue 23, round 9)."""
     criteria = {c.pk: c for c in ordered_criteria(assessment.criteria_set)}
-    answers = _ANSWERS(assessment.pk)
+    if ids is None:
+        answers = _ANSWERS(assessment.pk)
+    else:
+        wanted = sorted({pk for pk in ids if 0 < pk <= _ID_MAX})
+        if not wanted:
+            return []
+        if len(wanted) <= SOME_ANSWERS_MAX:
+            answers = _SOME_ANSWERS(assessment.pk, *wanted)
+        else:  # the whole form: all of them, kept, rather than a query compiled at each call
+            chosen = set(wanted)
+            answers = [a for a in _ANSWERS(assessment.pk) if a.pk in chosen]
     for answer in answers:
         criterion = criteria.get(answer.criterion_id)
         if criterion is not None:  # else read when asked for, as the ORM would

@@ -10,6 +10,7 @@ from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antt.database.compiled import KeptUpdate
 from antt.errors import WorkflowError
 from antt.text import tidy
 from certification.audit import Action, Actor, actor_or_none, atomic_deferred
@@ -19,6 +20,7 @@ from certification.selectors.assessments import answers_of, figures_are_open, it
 from certification.selectors.criteria import answerable_criteria
 from certification.services.rules import (
     ANSWER_FIELDS,
+    ASSESSMENT_ROW,
     DOSSIER_FIELDS,
     Role,
     audit_value,
@@ -39,8 +41,14 @@ from certification.services.rules import (
     require_role_on,
     require_status,
     rescore,
+    version_values,
+    write_assessment,
 )
 from units.models import Unit
+
+# One answer's UPDATE, kept (issue 23, round 9); with the assessment's new version as its ``also``:
+# the inline save writes both in one statement. No post_save: nothing listens to Answer.
+_ANSWER_ROW = KeptUpdate(Answer)
 
 
 @atomic_deferred
@@ -198,7 +206,13 @@ def save_answers(
             % {"status": assessment.get_status_display()}
         )
     require_entry_open(assessment)
-    answers = {a.criterion.code: a for a in answers_of(assessment)}
+    # Only the answers being saved when they come by id (the form's inline save: one row, not the
+    # whole form; issue 23, round 9); by code (the API, an import), all of them.
+    if changes:
+        found = answers_of(assessment)
+    else:
+        found = answers_of(assessment, changes_by_answer or ())
+    answers = {a.criterion.code: a for a in found}
     changes = dict(changes or {})
     if changes_by_answer:
         code_of = {a.pk: code for code, a in answers.items()}
@@ -216,7 +230,11 @@ def save_answers(
             for name, _old, _new in field_plan
         },
     )
-    bump_version(assessment, by)
+    # The new version is written with the assessment's own fields, else with the one answer
+    # saved, else alone: one UPDATE of the assessment either way, and none of its own for the
+    # inline save (round 9: 9 → 8 queries).
+    bump_version(assessment, by, write=False)
+    version_pending = not field_plan
     touched = {}
     for answer, name, old, new in answer_plan:
         setattr(answer, name, new)
@@ -231,15 +249,21 @@ def save_answers(
             # One answer (the form's inline save): a plain UPDATE; bulk_update's CASE per field
             # costs ~2 ms of CPU to build for one row (issue 23).
             [answer] = touched.values()
-            Answer.objects.filter(pk=answer.pk).update(**{name: getattr(answer, name) for name in fields})
+            values = {name: getattr(answer, name) for name in ANSWER_FIELDS}
+            values.update(updated_by_id=answer.updated_by_id, updated_at=now)
+            bumped = (ASSESSMENT_ROW, assessment.pk, version_values(assessment)) if version_pending else None
+            _ANSWER_ROW(answer.pk, values, also=bumped)
+            version_pending = False
         else:
             Answer.objects.bulk_update(touched.values(), fields)
+    if version_pending:
+        ASSESSMENT_ROW(assessment.pk, version_values(assessment))
     for name, old, new in field_plan:
         setattr(assessment, name, new)
         action = Action.FIGURES if name in Assessment.FIGURE_FIELDS else Action.DOSSIER
         log_event(assessment, by, action, name, old=audit_value(old), new=audit_value(new))
     if field_plan:
-        assessment.save(update_fields=[name for name, _old, _new in field_plan] + ["updated_at"])
+        write_assessment(assessment, [*(name for name, _old, _new in field_plan), "version"])
     rescore(assessment)
     return assessment
 

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
+from django.db import DatabaseError
 from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from antt.database.compiled import Compiled
+from antt.database.compiled import Compiled, KeptUpdate
 from antt.errors import WorkflowError
 from antt.text import parse_count
 from certification.audit import Action, Actor, log_change
@@ -95,18 +96,42 @@ def log_event(
     log_change(obj, by=by, action=action, field=field, old=old, new=new, assessment=assessment)
 
 
+# The UPDATEs of an assessment's row, prepared and compiled once per process and set of columns
+# (issue 23, round 9). They send no post_save: nothing listens to Assessment (or Answer).
+ASSESSMENT_ROW = KeptUpdate(Assessment)
+
+
 def bump_version(assessment: Assessment, by: Actor, *, write: bool = True) -> None:
     """Bump the version and log it before the changes it covers (see ConflictError).
     ``write=False``: the caller writes the new version with its own UPDATE of the assessment in
     the same transaction (``set_status(…, version=assessment.version)``): one statement, not two
-    (issue 23, round 7)."""
+    (issue 23, round 7); or with the UPDATE of the one answer it saves (``entry.save_answers``,
+    round 9)."""
     old = assessment.version
     assessment.version = old + 1
     if write:
-        Assessment.objects.filter(pk=assessment.pk).update(
-            version=assessment.version, updated_at=timezone.now()
-        )
+        ASSESSMENT_ROW(assessment.pk, version_values(assessment))
     log_event(assessment, by, Action.VERSION, "version", old=old, new=old + 1)
+
+
+def version_values(assessment: Assessment) -> dict[str, Any]:
+    """The assessment's (bumped) version and a new ``updated_at``, as ``ASSESSMENT_ROW`` writes
+    them: alone, or as the ``also`` of another row's kept UPDATE."""
+    assessment.updated_at = timezone.now()
+    return {"version": assessment.version, "updated_at": assessment.updated_at}
+
+
+def write_assessment(assessment: Assessment, names: Iterable[str]) -> None:
+    """``assessment.save(update_fields=[*names, "updated_at"])`` as one kept UPDATE (round 9):
+    the row is the caller's, locked (``lock``); a row gone is the same error as ``save()``'s."""
+    assessment.updated_at = timezone.now()
+    opts = Assessment._meta
+    values = {}
+    for name in (*names, "updated_at"):
+        attname = cast("Field[Any, Any]", opts.get_field(name)).attname
+        values[attname] = getattr(assessment, attname)
+    if not ASSESSMENT_ROW(assessment.pk, values):
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> None:
@@ -114,7 +139,7 @@ def set_status(assessment: Assessment, by: Actor, new: str, **fields: Any) -> No
     assessment.status = new
     for name, value in fields.items():
         setattr(assessment, name, value)
-    assessment.save(update_fields=["status", "updated_at", *fields])
+    write_assessment(assessment, ["status", *fields])
     log_event(assessment, by, Action.STATUS, "status", old=old, new=new)
 
 

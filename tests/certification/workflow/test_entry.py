@@ -140,6 +140,70 @@ def test_saving_answers_bumps_the_version_and_audits_before_and_after(draft, off
     assert (event.old, event.new, event.actor) == ("", "met", officer)
 
 
+def test_saving_one_answer_by_id_writes_it_with_the_new_version_and_audits_who_and_before_after(
+    draft, officer
+):
+    """The inline save (round 9): the answer and the assessment's new version in one statement,
+    the events chained as every save's."""
+    from certification.audit import verify_chain
+
+    answer = draft.answers.get(criterion__code="KDC-1")
+    version, updated = draft.version, Assessment.objects.get(pk=draft.pk).updated_at
+    saved = entry.save_answers(
+        assessment=draft,
+        by=officer,
+        expected_version=version,
+        changes_by_answer={answer.pk: {"value": "met", "note": "Có biên bản"}},
+    )
+    draft.refresh_from_db()
+    answer.refresh_from_db()
+    assert saved.version == draft.version == version + 1 and draft.updated_at > updated
+    assert (answer.value, answer.note, answer.updated_by) == ("met", "Có biên bản", officer)
+    events = {
+        e.field: (e.old, e.new, e.actor)
+        for e in AuditEvent.objects.filter(assessment=draft, action__in=["answer", "version"])
+    }
+    assert events == {
+        "version": (str(version), str(version + 1), officer),
+        "value": ("", "met", officer),
+        "note": ("", "Có biên bản", officer),
+    }
+    assert verify_chain() == (True, None)
+
+
+def test_answers_of_another_assessment_posted_by_id_are_ignored(draft, officer, campaign, areas):
+    neighbour = entry.start_assessment(campaign=campaign, unit=areas[1], by=officer)
+    mine = draft.answers.get(criterion__code="KDC-1")
+    theirs = neighbour.answers.get(criterion__code="KDC-1")
+    entry.save_answers(
+        assessment=draft,
+        by=officer,
+        expected_version=draft.version,
+        changes_by_answer={mine.pk: {"value": "met"}, theirs.pk: {"value": "met"}, 2**70: {"value": "met"}},
+    )
+    assert Answer.objects.get(pk=mine.pk).value == "met"
+    assert Answer.objects.get(pk=theirs.pk).value == ""
+    assert Assessment.objects.get(pk=neighbour.pk).version == neighbour.version
+
+
+def test_figures_and_one_answer_saved_together_bump_the_version_once(draft, officer):
+    answer = draft.answers.get(criterion__code="KDC-1")
+    version = draft.version
+    entry.save_answers(
+        assessment=draft,
+        by=officer,
+        expected_version=version,
+        changes_by_answer={answer.pk: {"value": "met"}},
+        figures={"crime_count": "3"},
+    )
+    draft.refresh_from_db()
+    assert (draft.version, draft.crime_count, Answer.objects.get(pk=answer.pk).value) == (
+        version + 1,
+        3,
+        "met",
+    )
+
+
 def test_saving_the_same_values_again_changes_nothing(draft, officer):
     save(draft, officer, changes={"KDC-1": {"value": "met"}})
     before = snapshot(draft)

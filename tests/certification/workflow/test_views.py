@@ -584,24 +584,31 @@ def _queries(fn) -> int:
     return len(captured.captured_queries)
 
 
-def test_saving_every_answer_at_once_costs_as_many_queries_as_saving_one(as_user, officer, draft):
+def test_saving_every_answer_at_once_costs_as_many_queries_as_saving_two(as_user, officer, draft):
     client = as_user(officer)
     client.get(url("assessment-detail", draft.pk))  # the session, user and roles kept from here on
     answers = list(draft.answers.select_related("criterion"))
-    one = _queries(
-        lambda: client.post(
-            url("assessment-save", draft.pk), {"version": draft.version, f"value-{answers[0].pk}": "met"}
+
+    def save(chosen, value: str) -> int:
+        draft.refresh_from_db()
+        return _queries(
+            lambda: client.post(
+                url("assessment-save", draft.pk),
+                {"version": draft.version, **{f"value-{a.pk}": value for a in chosen}},
+            )
         )
-    )
-    draft.refresh_from_db()
-    every = _queries(
-        lambda: client.post(
-            url("assessment-save", draft.pk),
-            {"version": draft.version, **{f"value-{a.pk}": "not_met" for a in answers}},
-        )
-    )
+
+    one = save(answers[:1], "met")
+    two = save(answers[:2], "not_met")
+    every = save(answers, "met")
     assert len(answers) >= 5
-    assert every == one  # one UPDATE for the answers, one INSERT for their audit events
+    assert every == two  # one UPDATE for the answers, one INSERT for their audit events
+    # One answer (the inline save): its UPDATE writes the assessment's new version too (round 9;
+    # PostgreSQL: SQLite has no UPDATE inside WITH).
+    from django.db import connection
+
+    assert one == (two - 1 if connection.vendor == "postgresql" else two)
+    assert list(draft.answers.values_list("value", flat=True).distinct()) == ["met"]
 
 
 def test_the_entry_page_reads_the_criteria_at_most_once(as_user, officer, filled):
