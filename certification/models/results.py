@@ -14,8 +14,8 @@ class Result(models.Model):
         NOT_ELIGIBLE = "not_eligible", _("Not covered")
         PENDING = "pending", _("Not assessed yet")
 
-    # No index of its own: the (campaign, outcome) index leads with it, and one index less is
-    # less work for every row a scoring run writes.
+    # No index of its own: the (campaign, unit) and (campaign, outcome) indexes lead with it, and
+    # one index less is less work for every row a scoring run writes.
     # No foreign-key constraints in the database (``db_constraint=False``, issue 23 round 4): a
     # result is derived data that every scoring run rewrites from the very campaign, unit and
     # assessment rows it reads in the same transaction, and Django applies ``on_delete`` itself.
@@ -24,11 +24,7 @@ class Result(models.Model):
     campaign = models.ForeignKey(
         "certification.Campaign", models.CASCADE, related_name="results", db_index=False, db_constraint=False
     )
-    # No index of its own either (issue 23, round 9): the unique (unit, campaign) index leads with
-    # it, so a unit's rows and a unit's row in a campaign share one index, four in all.
-    unit = models.ForeignKey(
-        "units.Unit", models.CASCADE, related_name="results", db_index=False, db_constraint=False
-    )
+    unit = models.ForeignKey("units.Unit", models.CASCADE, related_name="results", db_constraint=False)
     assessment = models.OneToOneField(
         "certification.Assessment",
         models.SET_NULL,
@@ -53,10 +49,7 @@ class Result(models.Model):
         verbose_name = _("result")
         verbose_name_plural = _("results")
         constraints = [
-            # Unit first: it serves the lookups by unit (deleting a unit, its results page) that
-            # the single-column unit index served; ON CONFLICT (campaign_id, unit_id) infers it
-            # all the same (a conflict target is a set of columns).
-            models.UniqueConstraint(fields=["unit", "campaign"], name="unique_result_unit_campaign"),
+            models.UniqueConstraint(fields=["campaign", "unit"], name="unique_result_campaign_unit"),
         ]
         indexes = [models.Index(fields=["campaign", "outcome"], name="result_campaign_outcome")]
 

@@ -6,8 +6,7 @@ written by ``certification.scoring.store``).
   answerable criterion);
 * the figures, notes and points of the few criteria that need them, as rows;
 * one query for each unit's assessment, registration, last year's figures and the hash of its
-  current result, each looked up on its table's unique (campaign, unit) index (``Result``'s
-  leads with the unit: migration 0015).
+  current result, each looked up on its (campaign, unit) index.
 
 Units are selected by a ``Q`` on Unit's own columns, compiled into the WHERE of the raw
 queries; their answers then by the assessment ids found, bound as one array parameter on
@@ -385,7 +384,7 @@ def _lookup(
 ) -> str:
     """A LEFT JOIN on ``model``'s row of the unit in the campaign (last year's campaign with
     ``previous``: a scalar subquery, one campaign per year and province) through its unique
-    (campaign, unit) index ((unit, campaign) for ``Result``). ``OFFSET 0`` keeps the subquery from being flattened into a join,
+    (campaign, unit) index. ``OFFSET 0`` keeps the subquery from being flattened into a join,
     so the planner cannot hash every row of the campaign for a chunk of a few hundred units:
     the read stays proportional to the chunk. ``join``: a plain join, which the planner may hash
     (faster when the scope is the whole campaign)."""
