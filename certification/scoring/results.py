@@ -607,7 +607,7 @@ def _commune_entries(campaign: Campaign, commune_ids: Sequence[int] | None = Non
 
     The communes filed under the province (their path, current or not), then each one's row by
     one lookup on the (campaign, unit) index (``OFFSET 0``: not flattened into a join), instead
-    of reading every row of the campaign for its ~1 % of communes (issue 23, round 9). A commune
+    of reading every row of the campaign for its ~2 % of communes (issue 23, round 9). A commune
     with a row of the campaign that has since left the province is not a line of it."""
     scope = Q(kind=COMMUNE, path__startswith=campaign.province.path)
     where_sql, where_params = unit_where(

@@ -327,7 +327,7 @@ def _statement(campaign: Campaign, scope: Q, *, has_rows: bool = True) -> tuple[
 
 
 def _has_rows(campaign: Campaign) -> bool:
-    """Some ``Result`` row of the campaign exists (one probe of its (campaign, outcome) index)."""
+    """Some ``Result`` row of the campaign exists (one index probe)."""
     return Result.objects.filter(campaign=campaign).exists()
 
 
