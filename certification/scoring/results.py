@@ -603,20 +603,32 @@ def _kind_counts(campaign: Campaign, *, with_results: bool = True) -> dict[str, 
 def _commune_entries(campaign: Campaign, commune_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """The communes' lines of the summary (all, or ``commune_ids``), in tree order: only the
     figures of each roll-up, not its explanation. One raw query (the ORM's compilation of six
-    JSON key lookups cost more than the query itself)."""
-    where_sql = ""
-    where_params: list[Any] = []
-    if commune_ids is not None:
-        ids_sql, where_params = ids_in("r.unit_id", commune_ids)
-        where_sql = f"AND {ids_sql}"
+    JSON key lookups cost more than the query itself).
+
+    The communes filed under the province (their path, current or not), then each one's row by
+    one lookup on the (campaign, unit) index (``OFFSET 0``: not flattened into a join), instead
+    of reading every row of the campaign for its ~2 % of communes (issue 23, round 9). A commune
+    with a row of the campaign that has since left the province is not a line of it."""
+    scope = Q(kind=COMMUNE, path__startswith=campaign.province.path)
+    where_sql, where_params = unit_where(
+        scope & Q(pk__in=list(commune_ids)) if commune_ids is not None else scope
+    )
+    table = Result._meta.db_table
+    if connection.vendor == "postgresql":
+        result = f"""JOIN LATERAL (
+            SELECT r.outcome, r.is_forecast, r.rollup FROM {table} r
+            WHERE r.unit_id = {UNIT}.id AND r.campaign_id = %s OFFSET 0
+        ) r ON TRUE"""
+    else:  # SQLite has no LATERAL
+        result = f"JOIN {table} r ON r.unit_id = {UNIT}.id AND r.campaign_id = %s"
     sql = f"""
-        SELECT r.unit_id, u.code, u.name, u.label, r.outcome, r.is_forecast, r.rollup
-        FROM {Result._meta.db_table} r JOIN {UNIT} u ON u.id = r.unit_id
-        WHERE r.campaign_id = %s AND u.kind = %s {where_sql}
-        ORDER BY u.path
+        SELECT {UNIT}.id, {UNIT}.code, {UNIT}.name, {UNIT}.label, r.outcome, r.is_forecast, r.rollup
+        FROM {UNIT} {result}
+        WHERE {where_sql}
+        ORDER BY {UNIT}.path
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, COMMUNE, *where_params])
+        cursor.execute(sql, [campaign.pk, *where_params])
         rows = cursor.fetchall()
     lines = []
     for uid, code, name, label, outcome, forecast, rollup in rows:

@@ -26,7 +26,7 @@ The rule-to-SQL mapping and why the two agree are in docs/scoring.md ("The set-b
 
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from certification.models import Answer, Campaign, CriteriaSet, Criterion, Result, ScoreItem, ScoreSheet
@@ -155,8 +155,10 @@ def _share() -> str:
     )
 
 
-def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
-    units_sql, units_params = units_query(campaign, scope)
+def _statement(campaign: Campaign, scope: Q, *, has_rows: bool = True) -> tuple[str, list[Any]]:
+    """``has_rows`` False (the campaign has no ``Result`` row yet): no lookup of each unit's
+    current row and a plain INSERT, no arbiter lookup per row (issue 23, round 9)."""
+    units_sql, units_params = units_query(campaign, scope, existing=has_rows)
     state, kind, engine = _criterion()
     answers, criteria = Answer._meta.db_table, Criterion._meta.db_table
     ct, cmp, group = _lit(scoring.COUNT_THRESHOLD), _lit(scoring.COMPARISON), _lit(scoring.GROUP)
@@ -314,7 +316,7 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
         SELECT %s, unit_id, sid, outcome, is_forecast, NULL, '', unmet, missing, explanation, '{{}}'::jsonb,
                input_hash, now()
         FROM rows ORDER BY unit_id
-        ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updated}
+        {f"ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {updated}" if has_rows else ""}
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM written),
@@ -324,14 +326,29 @@ def _statement(campaign: Campaign, scope: Q) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def _has_rows(campaign: Campaign) -> bool:
+    """Some ``Result`` row of the campaign exists (one index probe)."""
+    return Result.objects.filter(campaign=campaign).exists()
+
+
 def score_units(campaign: Campaign, scope: Q) -> SetScored:
     """Score the residential areas and institutions matching ``scope`` in one statement;
     upsert the rows whose input hash changed; return the changed units left to the engine."""
-    sql, params = _statement(campaign, scope)
+    # From scratch (a campaign's first run: its chunks find no row) there is no row to look up
+    # or to conflict with. A row written meanwhile by another transaction (a unit rescored after
+    # a save) makes the plain INSERT fail: then the upsert, in the same transaction.
+    has_rows = _has_rows(campaign)
     with transaction.atomic(), connection.cursor() as cursor:
         # The planner's estimates of these CTEs are far too high (hundreds of thousands of rows
         # for a chunk's ~2,000): JIT would then compile for ~0.6 s a statement that runs in less.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
+        if not has_rows:
+            try:
+                with transaction.atomic():  # a savepoint: the upsert below can follow a failure
+                    cursor.execute(*_statement(campaign, scope, has_rows=False))
+            except IntegrityError:
+                has_rows = True
+        if has_rows:
+            cursor.execute(*_statement(campaign, scope))
         scored, written, to_engine = cursor.fetchone()
     return SetScored(int(scored), int(written), list(to_engine))

@@ -8,7 +8,7 @@ from certification.models import Answer, Assessment, Result
 from certification.scoring import inputs as results_io
 from certification.scoring import results
 from certification.services.scoring import schedule_rescore
-from tests.builders import change_answers
+from tests.builders import change_answers, make_commune, make_unit
 from tests.certification.scoring.conftest import YEAR
 from units.models import RecognizingAuthority, Unit
 
@@ -236,6 +236,35 @@ def test_the_province_summary_has_rates_per_kind_and_per_commune(
     assert kinds["residential_area"]["registered"] == 5
     assert [c["code"] for c in row.rollup["communes"]] == [commune.code, other_commune.code]
     assert "Khu dân cư: 4/5 đạt (80%)" in row.explanation
+
+
+def test_the_summary_lines_are_the_communes_filed_under_the_province_with_a_row(
+    province, other_province, campaign, commune, other_commune, areas, assess
+):
+    """Issue 23, round 9: the lines are read through the province's communes, in tree order,
+    with each one's figures as its row has them; a commune without a row has no line, and a
+    commune that has left the province is no longer a line of it (nor counted by kind)."""
+    leaving = make_commune(province, "17200")
+    for unit in areas:
+        assess(unit)
+    assess(commune)
+    results.score_chunk(campaign, [commune.pk, other_commune.pk, leaving.pk])
+    unscored = make_unit("18900", "Kỳ Tân", Unit.Kind.COMMUNE, province, label="Xã")
+    leaving.parent = other_province
+    leaving.save()
+    row = results.summarize_province(campaign)
+    expected = [
+        (r.unit_id, r.outcome, r.is_forecast, r.rollup["met"])
+        for r in Result.objects.filter(campaign=campaign, unit__in=[commune, other_commune]).order_by(
+            "unit__path"
+        )
+    ]
+    lines = row.rollup["communes"]
+    assert [(c["id"], c["outcome"], c["is_forecast"], c["xa4"]["met"]) for c in lines] == expected
+    assert [c["name"] for c in lines] == [commune.full_name, other_commune.full_name]
+    assert unscored.pk not in {c["id"] for c in lines}
+    assert Result.objects.filter(campaign=campaign, unit=leaving).exists()
+    assert row.rollup["kinds"]["commune"]["units"] == 3  # the two lines' and the unscored commune
 
 
 def test_rescoring_one_unit_updates_its_commune_and_the_province(campaign, province, commune, areas, assess):

@@ -330,3 +330,29 @@ def test_a_set_wider_than_the_masks_goes_to_the_engine(commune):
         assert to_engine == [assessment.unit_id]
         assert set_based == engine
         transaction.set_rollback(True)
+
+
+def test_from_scratch_the_rows_are_inserted_without_looking_up_and_a_row_written_meanwhile_is_upserted(
+    commune, monkeypatch
+):
+    """Issue 23, round 9: a campaign without rows is scored by a plain INSERT (nothing to look
+    up); a row another transaction wrote after that check (a unit rescored after a save during
+    the first run) makes the INSERT fail, and the statement upserts instead: the run does not
+    fail and every row is the engine's."""
+    with transaction.atomic():
+        spec = {"threshold": 70, "kdc1_na": False, "group": [True], "kdc4_na": False, "extra": [False]}
+        campaign = build(
+            commune, spec, [_unit((10, 7), "met"), _unit((10, 6), "met"), _unit((10, 7), "not_met")]
+        )
+        scope = results.campaign_scope(campaign, Unit.MANAGED_KINDS)
+        first = Unit.objects.filter(scope).order_by("pk").first()
+        results.score_leaves(campaign, Q(pk=first.pk), set_based=False)
+        monkeypatch.setattr(setbased, "_has_rows", lambda campaign: False)
+        scored = setbased.score_units(campaign, scope)
+        assert (scored.scored, scored.to_engine) == (3, [])
+        set_based = rows(campaign)
+        Result.objects.filter(campaign=campaign).delete()
+        results.score_leaves(campaign, scope, set_based=False)
+        assert set_based == rows(campaign)
+        assert len(set_based) == 3
+        transaction.set_rollback(True)
