@@ -89,3 +89,48 @@ def test_the_cpu_rows_show_the_ratio_to_the_bare_view_the_aim_and_the_before_fig
     assert rows["cpu_form"].met is False and rows["cpu_home"].met is True
     assert "before (0e9e9f9, load ?): 36.4 ms, 20.1×, 15 queries" in rows["cpu_form"].label
     assert rows["cpu_form"].ratio_text == "14.5×" and "cpu_bare" not in rows
+
+
+def test_a_new_checkout_keeps_the_documented_load_runs_in_the_table(tmp_path, monkeypatch):
+    """bench/data/ is not in git: the first run of a new checkout starts its history from the
+    "Recent runs" rows of docs/reliability.md instead of dropping them (round 9)."""
+    doc = tmp_path / "docs" / "reliability.md"
+    doc.parent.mkdir()
+    doc.write_text(
+        "## Load\n\nRecent runs (same command, same machine; …):\n\n"
+        "| Date | Code | gunicorn | Load avg before → after | Others' CPU-s | p50 ms | p95 ms "
+        "| p95 without login | submit p95 | Errors | Submitted |\n"
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| 2026-12-07 05:05 | 8386470 | 3×4 | 0.89 → 1.14 | 0 | 44 | 127 | 121 | 196 | 0 | 200/200 |\n"
+        "| 2026-12-07 12:12 | a52faab | 3×4 | 0.72 → 0.66 | 2 | 16 | 1,071 | 35 | 22 | 1 | 199/200 |\n"
+        "\n## Backup\n"
+    )
+    monkeypatch.setattr(load_tools, "DOC", doc)
+    monkeypatch.setattr(load_tools, "ROOT", tmp_path)
+    run = {
+        "meta": {
+            "date": "2026-12-08T09:00:00+07:00",
+            "revision": "abc1234",
+            "gunicorn": "3 workers × 4 threads",
+        },
+        "loadavg_start": [0.5],
+        "loadavg_end": [0.6],
+        "requests": 2200,
+        "seconds": 140,
+        "overall": {"p50_ms": 17.0, "p95_ms": 70.0, "errors": 0},
+        "overall_without_login": {"p95_ms": 33.0},
+        "database": {"submitted": 200},
+        "officers": 200,
+        "cpu_seconds": {"gunicorn": 38.0},
+        "machine_busy_cpu_seconds": 40.0,
+        "by_type": {"POST submit": {"p95_ms": 20.0}},
+    }
+
+    load_tools._append_history(tmp_path, run, "province")
+
+    rows = [row for row in load_tools._history_rows("province") if row.startswith("| 2026")]
+    assert rows == [
+        "| 2026-12-07 05:05 | 8386470 | 3×4 | 0.89 → 1.14 | 0 | 44 | 127 | 121 | 196 | 0 | 200/200 |",
+        "| 2026-12-07 12:12 | a52faab | 3×4 | 0.72 → 0.66 | 2 | 16 | 1,071 | 35 | 22 | 1 | 199/200 |",
+        "| 2026-12-08 09:00 | abc1234 | 3×4 | 0.5 → 0.6 | 2 | 17 | 70 | 33 | 20 | 0 | 200/200 |",
+    ]
