@@ -486,22 +486,6 @@ def entry_rows(
     return rows
 
 
-def criteria_block_key(assessment: Assessment, rows: list[dict[str, Any]]) -> str:
-    """The cache key of the entry form's rendered criteria (``{% cache %}`` in detail.html): made
-    of everything the block shows, so that any change gives another key and nothing needs to be
-    forgotten (``antt.web.fragments``). The answers are known by the assessment's version (every
-    change of an answer, status, return or appraisal bumps it); the criteria by their published
-    set (never edited); what may change without a new version is in the key itself: which rows
-    are editable (an entry period that ends), the evidence files, the other apps' panels."""
-    return fragment_key(
-        assessment.pk,
-        assessment.version,
-        assessment.status,
-        assessment.criteria_set_id,
-        [(r["key"], r["editable"], [e.pk for e in r["evidence"]], r["panel"]) for r in rows if r["answer"]],
-    )
-
-
 @functools.cache
 def _page_key_sql() -> str:
     """The stamps (``rows_stamp``: count and hash of id, xmin, cmin) of every row the entry form

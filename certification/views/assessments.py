@@ -21,7 +21,7 @@ from antt.text import sort_key
 from antt.web.actions import attempt
 from antt.web.downloads import stored_file_response
 from antt.web.exports import xlsx_response
-from antt.web.fragments import kept_page, pages_are_kept
+from antt.web.fragments import fragment_key, kept_page, pages_are_kept
 from antt.web.listing import list_context, sort_queryset, wants_export
 from certification.errors import ConflictError
 from certification.exchange import assessment_excel as excel
@@ -170,10 +170,10 @@ def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
     previous = assessments.previous_assessment(assessment)
     attendees = list(assessment.meeting_attendees or [])
     kind = "residential" if assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA else "institution"
+    codes = [r["criterion"].code for r in rows if r["answer"]]
     context = {
         "assessment": assessment,
         "rows": rows,
-        "criteria_key": assessments.criteria_block_key(assessment, rows),
         "can": perms,
         "has_comparison": any(r["criterion"].answer_type == Criterion.AnswerType.COMPARISON for r in rows),
         "has_points": any(r["max_points"] is not None for r in rows),
@@ -191,10 +191,11 @@ def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
         "attendees": attendees + [{"name": "", "role": ""}] * 3,
         "meeting_roles": MEETING_ROLES[kind],
         "dossier_evidence": evidence.get(None, []),
-        # Made only when the kept upload inputs are rendered again (issue 23: ~0.2 ms a reload).
-        "evidence_form": SimpleLazyObject(
-            lambda: EvidenceForm(codes=[r["criterion"].code for r in rows if r["answer"]])
-        ),
+        # Made only when the kept upload inputs are rendered again (issue 23: ~0.2 ms a reload),
+        # kept under the codes they list, not the assessment's version (round 9: a saved answer
+        # rendered them again, ~2 ms of the first view after it).
+        "evidence_form": SimpleLazyObject(lambda: EvidenceForm(codes=codes)),
+        "evidence_inputs_key": fragment_key("evidence-inputs", codes),
         "missing": (
             assessments.missing_for_submission(assessment, [r["answer"] for r in rows if r["answer"]])
             if perms["can_submit"]

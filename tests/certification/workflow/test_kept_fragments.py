@@ -1,6 +1,6 @@
 """Rendered fragments kept with ``{% cache %}`` under a key made of what they show (issue 23,
-``antt.web.fragments``): the entry form's criteria (``selectors.assessments.criteria_block_key``)
-and the officer's units on the home page. Every change they show appears at the very next reload,
+``antt.web.fragments``): the entry form's criteria and its upload inputs, and the officer's units
+on the home page. Every change they show appears at the very next reload,
 and no kept fragment carries a session's CSRF token."""
 
 import datetime
@@ -31,6 +31,25 @@ def test_a_saved_answer_shows_at_the_next_reload(as_user, officer, draft):
     )
     assert saved.status_code == 302
     assert "Đã kiểm tra sổ sách" in page(client, draft)
+
+
+def test_the_upload_inputs_list_the_criteria_of_the_assessment_as_they_are(as_user, officer, draft):
+    """The upload form's select of criteria is kept under the codes it lists (round 9), not the
+    assessment's version: a saved answer keeps it, a different list of criteria gets its own."""
+    client = as_user(officer)
+    answers = list(draft.answers.exclude(criterion__answer_type__in=["derived", "group"]).order_by("pk"))
+    first = page(client, draft)
+    for answer in answers:
+        assert f'<option value="{answer.criterion.code}">' in first
+    saved = client.post(
+        url("assessment-save", draft.pk), {"version": draft.version, f"note-{answers[0].pk}": "Ghi chú"}
+    )
+    assert saved.status_code == 302
+    assert f'<option value="{answers[-1].criterion.code}">' in page(client, draft)
+    gone = answers[-1].criterion.code
+    answers[-1].delete()  # another list of criteria (not a user's action: the key is what is tested)
+    assert f'<option value="{gone}">' not in page(client, draft)
+    assert f'<option value="{answers[0].criterion.code}">' in page(client, draft)
 
 
 def test_a_closed_entry_period_makes_the_rows_read_only_at_the_next_reload(as_user, officer, draft, today):
