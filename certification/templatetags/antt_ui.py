@@ -227,7 +227,7 @@ def answer_radios(row: dict, not_assessed: str) -> SafeString:
 
 ROWS_TEMPLATE = "certification/assessments/_criteria_rows.html"
 ROW_SEPARATOR = "\x00"  # in no rendered row (PostgreSQL's text holds no NUL)
-ROWS_KEPT_SECONDS = 3600  # as the block of rows (detail.html)
+ROWS_KEPT_SECONDS = 3600  # as the upload inputs' fragment (detail.html); a row changed gets another key
 
 
 @register.simple_tag
