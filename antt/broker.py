@@ -31,8 +31,9 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 def _mark_down() -> None:
     from django.core.cache import cache
 
-    from antt.health import BROKER_CACHE_KEY, BROKER_CACHE_SECONDS
+    from antt.health import BROKER_CACHE_KEY, BROKER_CACHE_SECONDS, forget_broker_state
 
+    forget_broker_state()  # this process's pages show the banner at once
     try:
         cache.set(BROKER_CACHE_KEY, False, BROKER_CACHE_SECONDS)
     except Exception:  # noqa: BLE001 - the cache may be the same Redis: nothing more to do

@@ -25,7 +25,9 @@ def _empty_cache():
     dashboard rows must not leak into the next), and so do the trees of published criteria sets."""
     from django.core.cache import cache
 
+    from antt.health import forget_broker_state
     from certification.selectors.criteria import forget_published_trees
 
     cache.clear()
+    forget_broker_state()  # what a process read of the broker, as the cache: per test
     forget_published_trees()  # some tests write a published set behind its back

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.auth.models import User
-from django.db.models import Field
+from django.db.models import Field, TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
@@ -487,12 +488,13 @@ def entry_rows(
 
 
 @functools.cache
-def _page_key_sql() -> str:
+def _page_key_sql(assessment: str = "%(assessment)s", user: str = "%(user)s") -> str:
     """The stamps (``rows_stamp``: count and hash of id, xmin, cmin) of every row the entry form
     shows, in one statement: the assessment with its unit, campaign, set and decision, its
     answers, files, registration, last year's assessment, timeline and the actors in it, result
     (the reasons), certificates and the decisions that revoked them; the user and their roles
-    (the header, the menu, the buttons)."""
+    (the header, the menu, the buttons). ``assessment`` and ``user``: the SQL of the two ids
+    (named parameters by default; the outer row's id and ``%s`` in ``_ASSESSMENT_WITH_KEY``)."""
     table = {
         m: m._meta.db_table
         for m in (Assessment, Answer, Campaign, CriteriaSet, Decision, Evidence, Registration, Result)
@@ -522,13 +524,44 @@ def _page_key_sql() -> str:
             table[Decision],
             f"t.id IN (SELECT x.revoking_decision_id FROM {certificates} x WHERE x.assessment_id = a.id)",
         ),
-        rows_stamp(User._meta.db_table, "t.id = %(user)s"),
-        rows_stamp(RoleAssignment._meta.db_table, "t.user_id = %(user)s"),
+        rows_stamp(User._meta.db_table, f"t.id = {user}"),
+        rows_stamp(RoleAssignment._meta.db_table, f"t.user_id = {user}"),
     ]
     return (
         f"SELECT concat_ws('|', {', '.join(stamps)}) FROM {table[Assessment]} a"
-        f" JOIN {table[Campaign]} c ON c.id = a.campaign_id WHERE a.id = %(assessment)s"
+        f" JOIN {table[Campaign]} c ON c.id = a.campaign_id WHERE a.id = {assessment}"
     )
+
+
+# The entry form's assessment and its page's stamps in one statement (issue 23, round 10: a
+# reload made two round trips, the assessment and then its key): the stamps as a subquery of the
+# outer row, read in the same snapshot; the user's id is the second argument.
+_ASSESSMENT_WITH_KEY = Compiled(
+    lambda pk, user: (
+        Assessment.objects.select_related("unit", "campaign", "criteria_set", "decision")
+        .annotate(
+            page_stamps=RawSQL(
+                _page_key_sql(f'"{Assessment._meta.db_table}"."id"', "%s"),
+                (user, user),
+                output_field=TextField(),
+            )
+        )
+        .filter(pk=pk)
+    )
+)
+
+
+def assessment_with_page_key(pk: int, user: User) -> Assessment | None:
+    """``assessment_by_id`` with the stamps of the page ``user`` would see (``page_key`` reads
+    them from it instead of asking again). Read them only to serve a kept page: the caller
+    still checks that the user may see the assessment."""
+    if not 0 < pk <= _ID_MAX:
+        return None
+    found = _ASSESSMENT_WITH_KEY(pk, user.pk)
+    if not found:
+        return None
+    found[0].page_stamps_of = user.pk  # type: ignore[attr-defined]
+    return found[0]
 
 
 def page_key(assessment: Assessment, user: User) -> str:
@@ -536,7 +569,10 @@ def page_key(assessment: Assessment, user: User) -> str:
     round 9): the stamps of its rows, read in one prepared statement, with the day (the entry
     period, the days left). Not for a unit whose criteria show other apps' panels: their rows
     are not in it (``keeps_page``)."""
-    stamps = prepared_value(_page_key_sql(), {"assessment": assessment.pk, "user": user.pk})
+    if getattr(assessment, "page_stamps_of", None) == user.pk:  # assessment_with_page_key
+        stamps = assessment.page_stamps  # type: ignore[attr-defined]
+    else:
+        stamps = prepared_value(_page_key_sql(), {"assessment": assessment.pk, "user": user.pk})
     return fragment_key("entry-form", assessment.pk, user.pk, timezone.localdate(), stamps)
 
 

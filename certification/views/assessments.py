@@ -65,10 +65,16 @@ MEETING_ROLES = {
 }
 
 
-def _assessment(request: HttpRequest, pk: int, role: str | None = None) -> Assessment:
+def _assessment(
+    request: HttpRequest, pk: int, role: str | None = None, *, page_key: bool = False
+) -> Assessment:
     """The assessment, if in the user's subtree (404 otherwise) and, with ``role``, if the user
-    holds that role on its unit (403 otherwise)."""
-    assessment = assessments.assessment_by_id(pk)
+    holds that role on its unit (403 otherwise). ``page_key``: read the stamps of its kept page
+    in the same statement (``assessments.assessment_with_page_key``)."""
+    if page_key:
+        assessment = assessments.assessment_with_page_key(pk, request.user)
+    else:
+        assessment = assessments.assessment_by_id(pk)
     if assessment is None or not can_see(request.user, assessment.unit):
         raise Http404
     if role is not None:
@@ -153,8 +159,11 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)  # whose page it is: checked before any kept page
-    if pages_are_kept(request) and assessments.keeps_page(assessment):
+    kept = pages_are_kept(request)
+    # Whose page it is: checked before any kept page is served. The page's stamps come with the
+    # assessment (one statement: issue 23, round 10).
+    assessment = _assessment(request, pk, page_key=kept)
+    if kept and assessments.keeps_page(assessment):
         # Kept whole (issue 23, round 9): a reload reads the key and the cache, nothing else.
         key = assessments.page_key(assessment, request.user)
         return kept_page(

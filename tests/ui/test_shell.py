@@ -149,6 +149,36 @@ def test_the_broker_check_is_cached_for_thirty_seconds(settings, monkeypatch):
     assert len(calls) == 1
 
 
+def test_each_process_reads_the_shared_broker_state_at_most_every_few_seconds(settings, monkeypatch):
+    from django.core.cache import cache
+
+    from antt import health
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    cache.set(health.BROKER_CACHE_KEY, True, 30)
+    clock = [1000.0]
+    monkeypatch.setattr(health.time, "monotonic", lambda: clock[0])
+    assert health.broker_available() is True
+
+    cache.set(health.BROKER_CACHE_KEY, False, 30)  # another process found it down
+    assert health.broker_available() is True  # this process still goes by what it read
+    clock[0] += health.BROKER_LOCAL_SECONDS + 0.1
+    assert health.broker_available() is False
+
+
+def test_a_process_that_fails_to_send_a_task_shows_the_banner_at_once(settings):
+    from django.core.cache import cache
+
+    from antt import broker, health
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    cache.set(health.BROKER_CACHE_KEY, True, 30)
+    assert health.broker_available() is True
+
+    broker._mark_down()
+    assert health.broker_available() is False
+
+
 def test_anonymous_pages_show_no_menu_and_no_banner(client, settings):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{unused_port()}/0"
     page = client.get(reverse("login")).content.decode()

@@ -212,3 +212,20 @@ def test_each_officer_gets_the_home_of_their_own_commune(as_user, officer, colle
     assert page.templates
     assert f"?unit={area.pk}&" not in page.content.decode()
     assert reverse("certification:assessment-detail", args=[draft.pk]) not in page.content.decode()
+
+
+def test_the_stamps_read_with_the_assessment_are_the_key_of_the_users_own_page(officer, appraiser, draft):
+    from certification.selectors import assessments
+
+    with_key = assessments.assessment_with_page_key(draft.pk, officer)
+    plain = assessments.assessment_by_id(draft.pk)
+    assert assessments.page_key(with_key, officer) == assessments.page_key(plain, officer)
+    # Read for the officer, they are not the appraiser's (whose roles are other rows).
+    assert assessments.page_key(with_key, appraiser) == assessments.page_key(plain, appraiser)
+    assert assessments.page_key(with_key, appraiser) != assessments.page_key(with_key, officer)
+
+    RoleAssignment.objects.create(user=officer, unit=draft.unit, role=Role.VIEWER)
+    assert assessments.page_key(assessments.assessment_with_page_key(draft.pk, officer), officer) != (
+        assessments.page_key(with_key, officer)
+    )
+    assert assessments.assessment_with_page_key(0, officer) is None
