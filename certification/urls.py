@@ -51,6 +51,7 @@ certification_patterns = [
     path("assessments/excel/import/<int:pk>/", pages.excel_job, name="assessments-excel-job"),
     path("assessments/<int:pk>/", assessments.assessment_detail, name="assessment-detail"),
     path("assessments/<int:pk>/save/", assessments.assessment_save, name="assessment-save"),
+    path("assessments/<int:pk>/history/", assessments.assessment_history, name="assessment-history"),
     path("assessments/<int:pk>/submit/", actions.assessment_submit, name="assessment-submit"),
     path("assessments/<int:pk>/return/", actions.assessment_return, name="assessment-return"),
     path("assessments/<int:pk>/appraise/", actions.assessment_appraise, name="assessment-appraise"),

@@ -4,27 +4,23 @@ other writers changed since a version, and last year's assessment."""
 
 import datetime
 import functools
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Field, TextField
+from django.db.models import TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from antt.database.compiled import Compiled, prepared_value
 from antt.text import person_name
 from antt.web.fragments import fragment_key
 from certification import extensions
-from certification.audit import Action, Actor, events_for
+from certification.audit import Action, Actor
 from certification.models import (
     Answer,
     Assessment,
@@ -198,20 +194,6 @@ def unmet_codes(assessment: Assessment) -> list[str]:
     ]
 
 
-# Fields the timeline names that have no model field of their own (or no translated verbose name).
-TIMELINE_FIELDS = {
-    "criteria_set": gettext_lazy("Criteria set"),
-    "criteria_sets": gettext_lazy("Criteria sets"),
-    "dossier": gettext_lazy("Dossier"),
-    "certificates": gettext_lazy("Certificates"),
-    "decision": gettext_lazy("Decision"),
-    "is_returned": gettext_lazy("Returned for correction"),
-}
-_ISO_DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:?\d{2}|Z)?)?"
-)
-
-
 def revocation_of(assessment: Assessment) -> Decision | None:
     """The revocation decision that withdrew the assessment's certificates (None before)."""
     if assessment.status != Status.REVOKED:
@@ -232,69 +214,6 @@ def registration_is_locked(campaign_id: int, unit_id: int) -> bool:
     return Assessment.objects.filter(
         campaign_id=campaign_id, unit_id=unit_id, status__in=Assessment.DECIDED_STATUSES
     ).exists()
-
-
-def _display(field: str, value: str) -> str:
-    """A stored audit value as people read it: labels of codes, dd/mm/yyyy dates, the attendees
-    as "name (role)", Có/Không."""
-    if field in ("value", "appraised_value"):
-        return str(Answer.Value(value).label) if value in Answer.Value.values else value
-    if field == "status":
-        return str(Status(value).label) if value in Status.values else value
-    if value in ("True", "False"):
-        return _("Yes") if value == "True" else _("No")
-    if field == "meeting_attendees" and value.startswith("["):
-        try:
-            people = json.loads(value)
-        except ValueError:
-            return value
-        return "; ".join(
-            f"{p.get('name', '')} ({p['role']})" if p.get("role") else str(p.get("name", ""))
-            for p in people
-            if isinstance(p, dict)
-        )
-    if match := _ISO_DATE.fullmatch(value):
-        year, month, day, hour, minute = match.groups()
-        return f"{day}/{month}/{year}" + (f" {hour}:{minute}" if hour else "")
-    return value
-
-
-def _field_label(field: str) -> str:
-    if field in TIMELINE_FIELDS:
-        return str(TIMELINE_FIELDS[field])
-    for model in (Answer, Assessment, Registration, Certificate, Decision, Evidence):
-        try:
-            return capfirst(str(cast("Field[Any, Any]", model._meta.get_field(field)).verbose_name))
-        except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
-            continue
-    return field
-
-
-_EVENTS = Compiled(events_for)
-
-
-def timeline(assessment: Assessment) -> list[dict[str, Any]]:
-    rows = []
-    labels: dict[str, str] = {}  # translated once per page, not once per event
-    field_labels: dict[str, str] = {}
-    for e in _EVENTS(assessment.pk):
-        if e.action not in labels:
-            labels[e.action] = Action.label_of(e.action)
-        if e.field and e.field not in field_labels:
-            field_labels[e.field] = _field_label(e.field)
-        subject = e.object_repr.split(":")[0] if e.object_type == "certification.answer" else ""
-        rows.append(
-            {
-                "at": e.at,
-                "actor": person_name(e.actor) if e.actor else _("system"),
-                "action": labels[e.action],
-                "subject": subject,
-                "field": field_labels[e.field] if e.field else "",
-                "old": _display(e.field, e.old),
-                "new": _display(e.field, e.new),
-            }
-        )
-    return rows
 
 
 def entry_deadline(assessment: Assessment) -> datetime.date:

@@ -28,7 +28,7 @@ from certification.exchange import assessment_excel as excel
 from certification.forms.assessments import EvidenceForm
 from certification.forms.filters import AssessmentFilter
 from certification.models import Assessment, Criterion, Evidence, Registration
-from certification.selectors import assessments, reasons
+from certification.selectors import assessments, history, reasons
 from certification.selectors.campaigns import get_campaign_for_user
 from certification.services.entry import add_evidence, delete_evidence, save_answers, start_assessment
 from units.access import can_see, get_for_user, require_role, scope_queryset, user_roles
@@ -172,6 +172,16 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATES + "detail.html", _detail_context(request, assessment))
 
 
+@login_required
+def assessment_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change of the assessment, a hundred a page (the entry form shows the latest)."""
+    assessment = _assessment(request, pk)
+    page, rows = history.history_page(assessment, request.GET.get("page"))
+    return render(
+        request, TEMPLATES + "history.html", {"assessment": assessment, "page_obj": page, "timeline": rows}
+    )
+
+
 def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
     perms = assessments.permissions(request.user, assessment)
     evidence = assessments.evidence_by_criterion(assessment)
@@ -212,7 +222,7 @@ def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
         ),
         "deadline": assessments.entry_deadline(assessment),
         "registration": assessments.registration_of(assessment),
-        "timeline": assessments.timeline(assessment),
+        **dict(zip(("timeline", "timeline_more"), history.latest_changes(assessment), strict=True)),
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
         "answerable": sum(1 for r in rows if r["answer"]),

@@ -95,6 +95,56 @@ def test_the_entry_page_shows_the_timeline(as_user, officer, filled):
     assert 'id="timeline"' in page and "officer" in page
 
 
+def _noted(assessment, officer, times: int) -> None:
+    """``times`` saved notes on one criterion: one change each in the history."""
+    for i in range(1, times + 1):
+        assessment.refresh_from_db()
+        entry.save_answers(
+            assessment=assessment,
+            by=officer,
+            expected_version=assessment.version,
+            changes={"KDC-1": {"note": f"ghi chú số {i:02d}"}},
+        )
+
+
+def test_the_entry_page_shows_the_latest_changes_and_links_to_the_whole_history(
+    as_user, officer, colleague, outsider, draft, monkeypatch
+):
+    _noted(draft, officer, 25)
+    page = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    assert timeline.count("<tr>") == 1 + 20  # the head and the latest 20 changes
+    assert "The latest 20 changes" in timeline
+    assert "ghi chú số 25" in timeline and "ghi chú số 03" not in timeline
+    assert timeline.index("ghi chú số 24") < timeline.index("ghi chú số 25")  # oldest first
+    assert url("assessment-history", draft.pk) in timeline
+
+    whole = as_user(officer).get(url("assessment-history", draft.pk)).content.decode()
+    assert all(f"ghi chú số {i:02d}" in whole for i in range(1, 26))
+    events = AuditEvent.objects.filter(assessment=draft).exclude(action="version").count()
+    assert f"{events} changes recorded" in whole
+    for user in (colleague, outsider):
+        assert as_user(user).get(url("assessment-history", draft.pk)).status_code == 404
+
+    from certification.selectors import history
+
+    monkeypatch.setattr(history, "PER_PAGE", 10)
+    second = as_user(officer).get(url("assessment-history", draft.pk), {"page": 2}).content.decode()
+    assert second.count("<tr>") == 1 + 10 and 'rel="prev"' in second
+    last = (
+        as_user(officer).get(url("assessment-history", draft.pk), {"page": -(-events // 10)}).content.decode()
+    )
+    assert "ghi chú số 25" in last and "ghi chú số 25" not in second
+    junk = as_user(officer).get(url("assessment-history", draft.pk), {"page": "x"})
+    assert junk.status_code == 200
+
+
+def test_a_short_history_is_all_on_the_entry_page(as_user, officer, draft):
+    _noted(draft, officer, 2)
+    page = as_user(officer).get(url("assessment-detail", draft.pk)).content.decode()
+    assert "ghi chú số 01" in page and url("assessment-history", draft.pk) not in page
+
+
 # --- save -----------------------------------------------------------------------------------
 
 
@@ -727,7 +777,7 @@ def test_the_timeline_speaks_vietnamese_with_dates_and_attendees_as_people_read_
 
 
 def test_the_timeline_labels_every_certificate_and_decision_field():
-    from certification.selectors.assessments import _display, _field_label
+    from certification.selectors.history import _display, _field_label
 
     assert _field_label("register_number") == "Register number"
     assert _field_label("criteria_set") == "Criteria set"
