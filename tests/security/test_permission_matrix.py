@@ -239,6 +239,7 @@ MATRIX: dict[str, Rule] = {
         {**allow(IN_SCOPE, 404), OFFICER: 200}, kwargs=pk_of("import_job")
     ),
     "certification:assessment-detail": Rule(allow(IN_SCOPE), kwargs=assessment),
+    "certification:assessment-history": Rule(allow(IN_SCOPE), kwargs=assessment),
     "certification:assessment-save": Rule(allow({OFFICER, SUPER}, 302), kwargs=assessment, method="post"),
     "certification:assessment-submit": Rule(allow({OFFICER, SUPER}), kwargs=assessment),
     "certification:assessment-return": Rule(allow({APPRAISER, SUPER}), kwargs=assessment),
