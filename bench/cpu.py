@@ -11,8 +11,10 @@ benchmark database, side by side in one run:
 - ``form_miss``, ``home_miss`` (issue 23, round 9): the same two pages, first view after their
   officer saved an answer (not measured): what follows every saved answer in the deadline burst,
   where a page or fragment kept from the previous view no longer matches. Another officer each
-  round (viewed once before the rounds), so that no history grows from run to run: the entry
-  form lists every change.
+  round (viewed once before the rounds), so that their histories stay short;
+- ``form_history`` (round 10): the same first view after a saved answer, for an assessment with a
+  long history (at least ``LONG_HISTORY`` changes, one per save: an officer saving one answer at
+  a time, correcting, adding notes). The form showed every change until round 10.
 
 CPU of a request = this process's CPU (``time.process_time``) + the CPU of the PostgreSQL backend
 serving this connection (``/proc/<pg_backend_pid>/schedstat``, nanoseconds; ``/proc/<pid>/stat``
@@ -53,7 +55,9 @@ KINDS = {
     "home": "Officer's home page",
     "form_miss": "Assessment form, first view after a saved answer",
     "home_miss": "Officer's home page, first view after a saved answer",
+    "form_history": "Assessment form, first view after a saved answer, 200+ changes in its history",
 }
+LONG_HISTORY = 200
 
 
 class QueryCounter:
@@ -181,14 +185,16 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
 
     # Officers of the load test (bench.fixtures.load_officers: next year's open campaign, one draft
     # assessment of a residential area each): the first reloads and saves, the others submit.
-    accounts = load_officers(submissions + 3 + rounds, prefix="bench-cpu", from_last=True)
+    accounts = load_officers(submissions + 4 + rounds, prefix="bench-cpu", from_last=True)
     reset_load_assessments([a.assessment_id for a in accounts])
     User = get_user_model()
     # main reloads its form and its home page (its history stays as it is: the form lists it),
     # saver saves, other (of another commune) checks the query counts, submitters submit, each of
     # the missers saves an answer and views both pages once.
     main, saver, other = accounts[0], accounts[1], accounts[submissions + 2]
-    submitters, missers = accounts[2 : submissions + 2], accounts[submissions + 3 :]
+    submitters, missers = accounts[2 : submissions + 2], accounts[submissions + 3 : submissions + 3 + rounds]
+    historian = accounts[submissions + 3 + rounds]
+    _long_history(historian, User)
     counter = QueryCounter()
     samples: dict[str, list[dict]] = {}
     variants: dict[str, dict[str, list[int]]] = {}
@@ -250,6 +256,15 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
                 .values_list("pk", flat=True)[0]
             )
             miss_clients.append((c, url, _version(c, url), answer_id))
+        history_client = Client(enforce_csrf_checks=True)
+        history_client.force_login(User.objects.get(username=historian.username))
+        history_url = f"/assessments/{historian.assessment_id}/"
+        history_answer = (
+            Answer.objects.filter(assessment_id=historian.assessment_id, criterion__answer_type="boolean")
+            .order_by("pk")
+            .values_list("pk", flat=True)[0]
+        )
+        history_version = _version(history_client, history_url)
         # The set-up's writes (the submitters' saves) changed what the officer's pages show: view
         # them once, so that the rounds measure reloads (round 9: the pages are kept whole).
         client.get(form_url)
@@ -297,6 +312,21 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
             assert response.status_code == 200, response.status_code
             with measured(samples, "home_miss", counter):
                 response = c.get("/")
+            assert response.status_code == 200, response.status_code
+            response = history_client.post(
+                history_url + "save/",
+                {
+                    "csrfmiddlewaretoken": _csrf(history_client),
+                    "version": history_version,
+                    "only": history_answer,
+                    f"note-{history_answer}": f"Ghi chú {i}",
+                },
+                headers={"accept": "application/json", "x-csrftoken": _csrf(history_client)},
+            )
+            assert response.status_code == 200, response.content[:300]
+            history_version = response.json()["version"]
+            with measured(samples, "form_history", counter):
+                response = history_client.get(history_url)
             assert response.status_code == 200, response.status_code
             if i < len(sub_clients):
                 c, url, v = sub_clients[i]
@@ -346,6 +376,29 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
     if problems:
         result["error"] = "queries per request not constant: " + "; ".join(problems)
     return result
+
+
+def _long_history(account, User) -> None:
+    """Give the assessment of ``account`` at least ``LONG_HISTORY`` changes, through the entry
+    service (one note saved per change; the events stay in the data set: once per data set)."""
+    from certification.models import Answer, Assessment, AuditEvent
+    from certification.services.entry import save_answers
+
+    user = User.objects.get(username=account.username)
+    answer_id = (
+        Answer.objects.filter(assessment_id=account.assessment_id, criterion__answer_type="boolean")
+        .order_by("pk")
+        .values_list("pk", flat=True)[0]
+    )
+    events = AuditEvent.objects.filter(assessment_id=account.assessment_id).exclude(action="version")
+    for i in range(max(0, LONG_HISTORY - events.count())):
+        assessment = Assessment.objects.get(pk=account.assessment_id)
+        save_answers(
+            assessment=assessment,
+            by=user,
+            expected_version=assessment.version,
+            changes_by_answer={answer_id: {"note": f"Ghi chú trước {i}"}},
+        )
 
 
 BEFORE = Path(__file__).with_name("cpu_before.json")
