@@ -27,8 +27,16 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)
     object_repr = models.CharField(_("object"), max_length=255)
+    # Indexed with the id (``audit_assessment_idx``): an assessment's history is read in id
+    # order, and its latest changes (the entry form: ``ORDER BY id DESC LIMIT``) would otherwise
+    # be planned, as a prepared statement, as a backward scan of the whole table's primary key.
     assessment = models.ForeignKey(
-        "certification.Assessment", models.PROTECT, null=True, blank=True, related_name="audit_events"
+        "certification.Assessment",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        db_index=False,
     )
     field = models.CharField(_("field"), max_length=60, blank=True)
     old = models.TextField(_("before"), blank=True)
@@ -42,7 +50,10 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["assessment", "id"], name="audit_assessment_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.action} {self.object_repr}"
