@@ -36,6 +36,7 @@ from certification.models import (
     ScoreItem,
 )
 from certification.scoring.fingerprint import rows_stamp
+from certification.selectors import history
 from certification.selectors.criteria import (
     answerable_criteria,
     criteria_tree,
@@ -437,12 +438,14 @@ def _page_key_sql(assessment: str = "%(assessment)s", user: str = "%(user)s") ->
         # under the audit chain's lock, held until commit (``audit._append``), so a new one always
         # has the highest id: the count and the last id tell every change, without hashing each
         # event's row (an assessment saved answer by answer has hundreds: issue 23, round 10).
-        # The people named: every actor of the history (the latest ones only, by ``ORDER BY id
-        # DESC LIMIT``, was planned as a backward scan of the whole table's primary key: 2.5 ms).
+        # The people named: the actors of the changes shown (``history.ON_FORM``), read through
+        # the (assessment, id) index backwards.
         f"(SELECT count(*)::text || ':' || COALESCE(max(t.id), 0)::text FROM {events} t"
         " WHERE t.assessment_id = a.id)",
         rows_stamp(
-            User._meta.db_table, f"t.id IN (SELECT e.actor_id FROM {events} e WHERE e.assessment_id = a.id)"
+            User._meta.db_table,
+            f"t.id IN (SELECT e.actor_id FROM {events} e WHERE e.assessment_id = a.id"
+            f" ORDER BY e.id DESC LIMIT {history.ON_FORM + 1})",
         ),
         rows_stamp(table[Result], "t.campaign_id = a.campaign_id AND t.unit_id = a.unit_id"),
         rows_stamp(certificates, "t.assessment_id = a.id"),
