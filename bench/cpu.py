@@ -116,6 +116,23 @@ def _version(client: Client, url: str) -> int:
     return int(re.search(r'name="version" value="(\d+)"', page).group(1))
 
 
+def _script_save(client: Client, url: str, version: int, answer_id: int, field: str, value: str):
+    """One answer's ``field`` saved as the entry form's script sends it (form-encoded, JSON
+    asked for); the response (``_saved_version`` reads it, outside what is measured)."""
+    body = {"csrfmiddlewaretoken": _csrf(client), "version": version, "only": answer_id}
+    return client.post(
+        url + "save/",
+        urlencode({**body, f"{field}-{answer_id}": value}),
+        content_type=SCRIPT_BODY,
+        headers={"accept": "application/json", "x-csrftoken": _csrf(client)},
+    )
+
+
+def _saved_version(response) -> int:
+    assert response.status_code == 200, response.content[:300]
+    return response.json()["version"]
+
+
 def _complete_form(assessment_id: int, **extra: object) -> dict[str, list[object]]:
     """Every answer met, the figures and the minutes: what makes an assessment submittable."""
     from certification.models import Answer
@@ -281,60 +298,27 @@ def measure(year: int, *, rounds: int = 40, submissions: int = 30) -> dict:
                 response = client.get(form_url)
             assert response.status_code == 200, response.status_code
             answer_id = answer_ids[i % min(3, len(answer_ids))]
-            data = {
-                "csrfmiddlewaretoken": _csrf(saver_client),
-                "version": version,
-                "only": answer_id,
-                f"value-{answer_id}": "met" if (i // 3) % 2 == 0 else "not_met",
-            }
+            value = "met" if (i // 3) % 2 == 0 else "not_met"
             with measured(samples, "save", counter):
-                response = saver_client.post(
-                    save_url + "save/",
-                    urlencode(data),
-                    content_type=SCRIPT_BODY,
-                    headers={"accept": "application/json", "x-csrftoken": _csrf(saver_client)},
-                )
-            assert response.status_code == 200, response.content[:300]
-            version = response.json()["version"]
+                response = _script_save(saver_client, save_url, version, answer_id, "value", value)
+            version = _saved_version(response)
             with measured(samples, "home", counter):
                 response = client.get("/")
             assert response.status_code == 200, response.status_code
             c, url, v, answer_id = miss_clients[i]
-            response = c.post(  # the officer's own change: both pages show it
-                url + "save/",
-                urlencode(
-                    {
-                        "csrfmiddlewaretoken": _csrf(c),
-                        "version": v,
-                        "only": answer_id,
-                        f"value-{answer_id}": "met",
-                    }
-                ),
-                content_type=SCRIPT_BODY,
-                headers={"accept": "application/json", "x-csrftoken": _csrf(c)},
-            )
-            assert response.status_code == 200, response.content[:300]
+            # The officer's own change: both pages show it.
+            _saved_version(_script_save(c, url, v, answer_id, "value", "met"))
             with measured(samples, "form_miss", counter):
                 response = c.get(url)
             assert response.status_code == 200, response.status_code
             with measured(samples, "home_miss", counter):
                 response = c.get("/")
             assert response.status_code == 200, response.status_code
-            response = history_client.post(
-                history_url + "save/",
-                urlencode(
-                    {
-                        "csrfmiddlewaretoken": _csrf(history_client),
-                        "version": history_version,
-                        "only": history_answer,
-                        f"note-{history_answer}": f"Ghi chú {i}",
-                    }
-                ),
-                content_type=SCRIPT_BODY,
-                headers={"accept": "application/json", "x-csrftoken": _csrf(history_client)},
+            history_version = _saved_version(
+                _script_save(
+                    history_client, history_url, history_version, history_answer, "note", f"Ghi chú {i}"
+                )
             )
-            assert response.status_code == 200, response.content[:300]
-            history_version = response.json()["version"]
             with measured(samples, "form_history", counter):
                 response = history_client.get(history_url)
             assert response.status_code == 200, response.status_code
