@@ -20,6 +20,11 @@ BEAT_SCHEDULE = {
         "task": "certification.tasks.scoring.resume_stalled_runs_task",
         "schedule": crontab(minute="*/5"),
     },
+    # The same for a print job whose step's message was lost (idempotent steps).
+    "resume-stalled-print-jobs": {
+        "task": "certification.tasks.printing.resume_stalled_print_jobs_task",
+        "schedule": crontab(minute="2-59/5"),
+    },
     # Import previews never confirmed (IMPORT_PREVIEW_TTL_SECONDS).
     "sweep-import-previews": {
         "task": "certification.tasks.housekeeping.sweep_import_previews_task",

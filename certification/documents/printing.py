@@ -21,6 +21,7 @@ work that follows it (:class:`Next`) and ``tasks.printing`` enqueues that work.
   revocation committed after the merge makes the job's files undownloadable.
 """
 
+import datetime
 import hashlib
 import io
 import logging
@@ -31,6 +32,7 @@ from typing import Any, BinaryIO, NamedTuple
 import pikepdf
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,7 +168,7 @@ def run_job(job_id: int) -> Next:
     job = PrintJob.objects.get(pk=job_id)
     if job.status in (Status.DONE, Status.FAILED):
         return Next()
-    PrintJob.objects.filter(pk=job_id).update(status=Status.RUNNING)
+    PrintJob.objects.filter(pk=job_id).update(status=Status.RUNNING, progressed_at=timezone.now())
     pending = tuple(i for i, chunk in enumerate(job.chunks) if not _rendered(chunk))
     if not pending:
         return Next(finish=True)
@@ -195,6 +197,31 @@ def render_chunk(job_id: int, index: int) -> Next:
     return Next(finish=record_progress(job_id, index, printed=printed, file=file if printed else ""))
 
 
+def stalled_jobs(idle: datetime.timedelta) -> list[int]:
+    """The unfinished jobs no step moved on for ``idle``: their unfinished work is to be sent
+    again (``tasks.printing.resume_stalled_print_jobs_task``, every five minutes by beat).
+
+    A step's message can be lost for good: Redis hands it to a worker before the worker records
+    it as unacknowledged, and a worker killed in between takes it along (the scoring runs' own
+    watchdog: ``scoring.runs.resume_stalled_runs``). Every step is idempotent: a chunk rendered
+    twice is recorded once, a merge run twice finishes the job once. Each job found is marked
+    as moved on now, so a job the workers are merely slow with is not sent again at every tick."""
+    now = timezone.now()
+    with transaction.atomic():
+        stalled = list(
+            PrintJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=(Status.QUEUED, Status.RUNNING))
+            .filter(
+                Q(progressed_at__lte=now - idle) | Q(progressed_at__isnull=True, created_at__lte=now - idle)
+            )
+            .values_list("pk", flat=True)
+        )
+        PrintJob.objects.filter(pk__in=stalled).update(progressed_at=now)
+    for job_id in stalled:
+        log.warning("print job %s made no progress for %s: sending its unfinished work again", job_id, idle)
+    return stalled
+
+
 def record_progress(job_id: int, index: int, *, printed: list[int], file: str) -> bool:
     """Record what chunk ``index`` holds and count the planned certificates dealt with (a task
     run twice counts once). True for the one call that completes the set: merge the chunks."""
@@ -204,7 +231,8 @@ def record_progress(job_id: int, index: int, *, printed: list[int], file: str) -
             return False
         job.chunks[index] = {**job.chunks[index], "printed": printed, "file": file}
         job.done = sum(len(c["ids"]) for c in job.chunks if "printed" in c)
-        job.save(update_fields=["chunks", "done"])
+        job.progressed_at = timezone.now()
+        job.save(update_fields=["chunks", "done", "progressed_at"])
         return all("printed" in c for c in job.chunks)
 
 
@@ -322,7 +350,8 @@ def _redo(job_id: int) -> tuple[int, ...] | None:
             for i in redo:
                 job.chunks[i] = {k: v for k, v in job.chunks[i].items() if k not in ("printed", "file")}
             job.done = sum(len(c["ids"]) for c in job.chunks if "printed" in c)
-            job.save(update_fields=["chunks", "done"])
+            job.progressed_at = timezone.now()
+            job.save(update_fields=["chunks", "done", "progressed_at"])
         return redo
 
 

@@ -164,6 +164,9 @@ class PrintJob(Job):
     zip = models.FileField(upload_to="print/", blank=True, max_length=255)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a step last moved the job on (started, a chunk recorded): beat's watchdog sends the
+    # unfinished work of a job idle for too long again (``printing.stalled_jobs``).
+    progressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("print job")

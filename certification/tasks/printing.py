@@ -1,6 +1,7 @@
 """Bulk printing tasks: ids in, one step of ``certification.documents.printing``, then enqueue the
 work the step returns. Safe to run twice."""
 
+import datetime
 import logging
 from collections.abc import Callable
 
@@ -12,7 +13,13 @@ from certification.documents import printing
 from certification.models import PrintJob
 from certification.tasks.guard import run_guarded
 
-__all__ = ["build_zip_task", "finish_job_task", "print_job_task", "render_chunk_task"]
+__all__ = [
+    "build_zip_task",
+    "finish_job_task",
+    "print_job_task",
+    "render_chunk_task",
+    "resume_stalled_print_jobs_task",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,16 @@ def finish_job_task(job_id: int) -> None:
 @shared_task(acks_late=True)
 def build_zip_task(job_id: int) -> None:
     printing.build_zip(job_id)  # a failure is recorded on the job, which stays done
+
+
+@shared_task
+def resume_stalled_print_jobs_task(idle_seconds: float = 600) -> list[int]:
+    """Send again the unfinished work of the jobs no step moved on for ``idle_seconds``: the job's
+    first step, which sends the chunks not rendered yet, or the merge."""
+    stalled = printing.stalled_jobs(datetime.timedelta(seconds=idle_seconds))
+    for job_id in stalled:
+        print_job_task.delay(job_id)
+    return stalled
 
 
 @worker_init.connect

@@ -35,6 +35,7 @@ from certification.documents import printing as print_jobs
 from certification.models import Answer, Assessment, PrintJob, Registration, Result, ScoringRun
 from certification.services import transitions
 from certification.services.printing import start_print_job
+from certification.tasks.printing import resume_stalled_print_jobs_task
 from certification.tasks.scoring import rescore_unit_task, resume_stalled_runs_task, score_campaign_task
 from tests.builders import (
     KDC_LEAVES,
@@ -258,7 +259,7 @@ def test_a_worker_killed_mid_printing_leaves_no_half_written_file_and_the_rerun_
     normal_worker(celery_worker)
     # Beat's watchdog tick: a chunk message taken by the killed worker before Redis recorded it
     # as unacknowledged is gone for good; the unfinished chunks are sent again (idempotent).
-    resume_stalled_runs_task(idle_seconds=0)
+    resume_stalled_print_jobs_task(idle_seconds=0)
     wait_for(
         lambda: PrintJob.objects.get(pk=job.pk).status in (PrintJob.Status.DONE, PrintJob.Status.FAILED),
         120,

@@ -194,3 +194,51 @@ def test_a_failed_zip_leaves_the_pdf_downloadable_and_printing_again_builds_it(
     again = print_decision(decision, clerk, django_capture_on_commit_callbacks)
     assert again.status == PrintJob.Status.DONE and again.pdf.name == job.pdf.name
     assert again.zip and (media_root / again.zip.name).is_file() and not again.error
+
+
+@pytest.mark.django_db
+def test_a_job_whose_chunk_messages_were_lost_is_sent_again_by_the_watchdog(
+    decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A worker killed between taking a message from Redis and recording it as unacknowledged
+    takes it along: the job would wait for ever. Beat's watchdog sends its unfinished work again
+    once it made no progress for the idle time, once per idle time."""
+    import datetime
+
+    from django.utils import timezone
+
+    from certification.tasks import printing as tasks
+
+    lost = []
+    real_delay = tasks.render_chunk_task.delay
+    monkeypatch.setattr(tasks.render_chunk_task, "delay", lambda *args: lost.append(args))
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.RUNNING and len(lost) == 4 and job.done == 0
+    idle = datetime.timedelta(minutes=10)
+    assert print_jobs.stalled_jobs(idle) == []  # it just started
+
+    monkeypatch.setattr(tasks.render_chunk_task, "delay", real_delay)
+    PrintJob.objects.filter(pk=job.pk).update(
+        progressed_at=timezone.now() - idle - datetime.timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.resume_stalled_print_jobs_task(idle_seconds=idle.total_seconds()) == [job.pk]
+    job.refresh_from_db()
+    assert job.status == PrintJob.Status.DONE and job.done == 5
+    assert len(PdfReader(media_root / job.pdf.name).pages) == 5
+    assert print_jobs.stalled_jobs(datetime.timedelta(0)) == []  # done: never sent again
+
+
+@pytest.mark.django_db
+def test_the_watchdog_leaves_a_job_that_moved_on_recently(
+    decision, clerk, small_chunks, django_capture_on_commit_callbacks, monkeypatch
+):
+    import datetime
+
+    from certification.tasks import printing as tasks
+
+    monkeypatch.setattr(tasks.render_chunk_task, "delay", lambda *args: None)
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
+    assert print_jobs.stalled_jobs(datetime.timedelta(0)) == [job.pk]
+    # Marked as moved on by the watchdog itself: not sent again at the next tick.
+    assert print_jobs.stalled_jobs(datetime.timedelta(minutes=10)) == []
