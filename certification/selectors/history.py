@@ -104,14 +104,8 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
     return rows
 
 
-_EVENTS = Compiled(events_for)
 # The latest ON_FORM + 1 (one more tells that there are more), newest first.
 _LATEST = Compiled(lambda assessment_id: events_for(assessment_id).order_by("-id")[: ON_FORM + 1])
-
-
-def timeline(assessment: Assessment) -> list[dict[str, Any]]:
-    """Every change of the assessment, oldest first."""
-    return _rows(_EVENTS(assessment.pk))
 
 
 def latest_changes(assessment: Assessment) -> tuple[list[dict[str, Any]], bool]:
