@@ -190,6 +190,7 @@ def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
     attendees = list(assessment.meeting_attendees or [])
     kind = "residential" if assessment.unit.kind == Unit.Kind.RESIDENTIAL_AREA else "institution"
     codes = [r["criterion"].code for r in rows if r["answer"]]
+    timeline, timeline_more = history.latest_changes(assessment)
     context = {
         "assessment": assessment,
         "rows": rows,
@@ -222,7 +223,8 @@ def _detail_context(request: HttpRequest, assessment: Assessment) -> dict:
         ),
         "deadline": assessments.entry_deadline(assessment),
         "registration": assessments.registration_of(assessment),
-        **dict(zip(("timeline", "timeline_more"), history.latest_changes(assessment), strict=True)),
+        "timeline": timeline,
+        "timeline_more": timeline_more,
         "returned_rows": [r for r in rows if r["answer"] and r["answer"].is_returned],
         "answered": sum(1 for r in rows if r["answer"] and r["answer"].value),
         "answerable": sum(1 for r in rows if r["answer"]),
