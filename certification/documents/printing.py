@@ -222,6 +222,26 @@ def stalled_jobs(idle: datetime.timedelta) -> list[int]:
     return stalled
 
 
+def zips_missing(
+    idle: datetime.timedelta, *, within: datetime.timedelta = datetime.timedelta(days=1)
+) -> list[int]:
+    """The jobs done for ``idle`` (and less than ``within``) whose zip of single PDFs is neither
+    built nor failed: its step's message was lost (:func:`stalled_jobs`); its zip is to be built
+    again. Marked as moved on now, as there."""
+    now = timezone.now()
+    with transaction.atomic():
+        missing = list(
+            PrintJob.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.DONE, zip="", error="", finished_at__range=(now - within, now - idle))
+            .filter(Q(progressed_at__isnull=True) | Q(progressed_at__lte=now - idle))
+            .values_list("pk", flat=True)
+        )
+        PrintJob.objects.filter(pk__in=missing).update(progressed_at=now)
+    for job_id in missing:
+        log.warning("print job %s has no zip %s after it was done: building it again", job_id, idle)
+    return missing
+
+
 def record_progress(job_id: int, index: int, *, printed: list[int], file: str) -> bool:
     """Record what chunk ``index`` holds and count the planned certificates dealt with (a task
     run twice counts once). True for the one call that completes the set: merge the chunks."""

@@ -65,10 +65,14 @@ def build_zip_task(job_id: int) -> None:
 @shared_task
 def resume_stalled_print_jobs_task(idle_seconds: float = 600) -> list[int]:
     """Send again the unfinished work of the jobs no step moved on for ``idle_seconds``: the job's
-    first step, which sends the chunks not rendered yet, or the merge."""
-    stalled = printing.stalled_jobs(datetime.timedelta(seconds=idle_seconds))
+    first step, which sends the chunks not rendered yet, or the merge; the zip of a job done
+    without it."""
+    idle = datetime.timedelta(seconds=idle_seconds)
+    stalled = printing.stalled_jobs(idle)
     for job_id in stalled:
         print_job_task.delay(job_id)
+    for job_id in printing.zips_missing(idle):
+        build_zip_task.delay(job_id)
     return stalled
 
 

@@ -242,3 +242,28 @@ def test_the_watchdog_leaves_a_job_that_moved_on_recently(
     assert print_jobs.stalled_jobs(datetime.timedelta(0)) == [job.pk]
     # Marked as moved on by the watchdog itself: not sent again at the next tick.
     assert print_jobs.stalled_jobs(datetime.timedelta(minutes=10)) == []
+
+
+@pytest.mark.django_db
+def test_a_zip_whose_message_was_lost_is_built_by_the_watchdog(
+    decision, clerk, small_chunks, media_root, django_capture_on_commit_callbacks, zip_task_held, monkeypatch
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from certification.tasks import printing as tasks
+
+    job = print_decision(decision, clerk, django_capture_on_commit_callbacks)
+    assert job.status == PrintJob.Status.DONE and not job.zip and zip_task_held == [job.pk]  # lost
+    idle = datetime.timedelta(minutes=10)
+    assert print_jobs.zips_missing(idle) == []  # just done
+
+    monkeypatch.undo()  # the zip task runs again (and the chunks' size is back: nothing to print)
+    long_ago = timezone.now() - idle - datetime.timedelta(seconds=1)
+    PrintJob.objects.filter(pk=job.pk).update(finished_at=long_ago, progressed_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.resume_stalled_print_jobs_task(idle_seconds=idle.total_seconds())
+    job.refresh_from_db()
+    assert job.zip and (media_root / job.zip.name).is_file() and not job.error
+    assert print_jobs.zips_missing(datetime.timedelta(0)) == []  # built: never again
