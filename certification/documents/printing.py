@@ -197,6 +197,19 @@ def render_chunk(job_id: int, index: int) -> Next:
     return Next(finish=record_progress(job_id, index, printed=printed, file=file if printed else ""))
 
 
+def _claim(condition: Q, now: datetime.datetime) -> list[int]:
+    """The jobs matching ``condition`` that no other watchdog tick holds, marked as moved on
+    ``now``: a job the workers are merely slow with is not sent again at every tick."""
+    with transaction.atomic():
+        found = list(
+            PrintJob.objects.select_for_update(skip_locked=True)
+            .filter(condition)
+            .values_list("pk", flat=True)
+        )
+        PrintJob.objects.filter(pk__in=found).update(progressed_at=now)
+    return found
+
+
 def stalled_jobs(idle: datetime.timedelta) -> list[int]:
     """The unfinished jobs no step moved on for ``idle``: their unfinished work is to be sent
     again (``tasks.printing.resume_stalled_print_jobs_task``, every five minutes by beat).
@@ -204,19 +217,10 @@ def stalled_jobs(idle: datetime.timedelta) -> list[int]:
     A step's message can be lost for good: Redis hands it to a worker before the worker records
     it as unacknowledged, and a worker killed in between takes it along (the scoring runs' own
     watchdog: ``scoring.runs.resume_stalled_runs``). Every step is idempotent: a chunk rendered
-    twice is recorded once, a merge run twice finishes the job once. Each job found is marked
-    as moved on now, so a job the workers are merely slow with is not sent again at every tick."""
+    twice is recorded once, a merge run twice finishes the job once."""
     now = timezone.now()
-    with transaction.atomic():
-        stalled = list(
-            PrintJob.objects.select_for_update(skip_locked=True)
-            .filter(status__in=(Status.QUEUED, Status.RUNNING))
-            .filter(
-                Q(progressed_at__lte=now - idle) | Q(progressed_at__isnull=True, created_at__lte=now - idle)
-            )
-            .values_list("pk", flat=True)
-        )
-        PrintJob.objects.filter(pk__in=stalled).update(progressed_at=now)
+    idle_since = Q(progressed_at__lte=now - idle) | Q(progressed_at__isnull=True, created_at__lte=now - idle)
+    stalled = _claim(Q(status__in=(Status.QUEUED, Status.RUNNING)) & idle_since, now)
     for job_id in stalled:
         log.warning("print job %s made no progress for %s: sending its unfinished work again", job_id, idle)
     return stalled
@@ -227,16 +231,12 @@ def zips_missing(
 ) -> list[int]:
     """The jobs done for ``idle`` (and less than ``within``) whose zip of single PDFs is neither
     built nor failed: its step's message was lost (:func:`stalled_jobs`); its zip is to be built
-    again. Marked as moved on now, as there."""
+    again."""
     now = timezone.now()
-    with transaction.atomic():
-        missing = list(
-            PrintJob.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.DONE, zip="", error="", finished_at__range=(now - within, now - idle))
-            .filter(Q(progressed_at__isnull=True) | Q(progressed_at__lte=now - idle))
-            .values_list("pk", flat=True)
-        )
-        PrintJob.objects.filter(pk__in=missing).update(progressed_at=now)
+    done_without_zip = Q(status=Status.DONE, zip="", error="", finished_at__range=(now - within, now - idle))
+    missing = _claim(
+        done_without_zip & (Q(progressed_at__isnull=True) | Q(progressed_at__lte=now - idle)), now
+    )
     for job_id in missing:
         log.warning("print job %s has no zip %s after it was done: building it again", job_id, idle)
     return missing
